@@ -1,0 +1,5 @@
+import sys
+
+from hfx.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""hfx numerics: PyTorch / NumPy / SciPy experiments and the closed forms they test."""

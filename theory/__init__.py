@@ -1,0 +1,1 @@
+"""hfx theory: SymPy derivations, every step checked (pure; exact arithmetic)."""

@@ -1,0 +1,183 @@
+"""The exact rungs of the checking ladder (DESIGN.md, "The checking ladder").
+
+`prove_zero(d)` tries to show that a SymPy expression is identically zero
+using only exact methods, cheapest first:
+
+1. structural: ``d == 0`` (or a zero matrix) as built;
+2. ``doit``: evaluate unevaluated derivatives, limits, integrals, sums;
+3. targeted rewrites: expand, cancel, together, factor, trigsimp, powsimp,
+   expand_log, radsimp, ratsimp, and a few combinations of them;
+4. ``simplify`` under a time limit;
+5. ``equals(0)`` returning True (it is three-valued; None counts as unknown).
+
+It returns the name of the rung that succeeded, or None.  It never uses
+floating point: numeric evidence lives in `theory.sampling` and is reported
+as *checked*, never as *proved*.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import sympy as sp
+from sympy.matrices.expressions import MatrixExpr
+
+SIMPLIFY_SECONDS = 5.0  # per-step cap on the general `simplify` rung
+
+
+class _Timeout(Exception):
+    pass
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise `_Timeout` inside the block after `seconds` (main thread only).
+
+    Off the main thread (where SIGALRM cannot be used) the block runs
+    without a limit.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _raise(signum: int, frame: object) -> None:
+        raise _Timeout
+
+    previous = signal.signal(signal.SIGALRM, _raise)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def is_zero(expr: sp.Basic) -> bool:
+    """Structural zero: the number 0, a ZeroMatrix, or an explicit all-zero matrix."""
+    if isinstance(expr, sp.MatrixBase):
+        return all(e == 0 for e in expr)
+    if isinstance(expr, sp.ZeroMatrix):
+        return True
+    if isinstance(expr, MatrixExpr):
+        return False
+    return expr == 0
+
+
+def _entrywise(f: Callable[[sp.Basic], sp.Basic]) -> Callable[[sp.Basic], sp.Basic]:
+    """Lift a scalar rewrite to explicit matrices, entry by entry."""
+
+    def apply(expr: sp.Basic) -> sp.Basic:
+        if isinstance(expr, sp.MatrixBase):
+            return expr.applyfunc(f)
+        return f(expr)
+
+    return apply
+
+
+def _matrix_normal(expr: sp.Basic) -> sp.Basic:
+    # expand and re-evaluate a symbolic matrix expression (distributes products,
+    # collects terms); SymPy's matrix algebra is noncommutative, as it must be.
+    return sp.expand(expr.doit()).doit()
+
+
+SCALAR_REWRITES: tuple[tuple[str, Callable[[sp.Basic], sp.Basic]], ...] = (
+    ("expand", sp.expand),
+    ("cancel", sp.cancel),
+    ("together", sp.together),
+    ("factor", sp.factor),
+    ("trigsimp", sp.trigsimp),
+    ("powsimp", lambda e: sp.powsimp(e, force=False)),
+    ("expand_log", lambda e: sp.expand(sp.expand_log(e, force=False))),
+    ("radsimp", sp.radsimp),
+    ("ratsimp", sp.ratsimp),
+    ("expand+powsimp", lambda e: sp.powsimp(sp.expand(e))),
+    ("expand(power_exp)", lambda e: sp.expand(sp.powsimp(sp.expand_power_exp(e)))),
+    ("cancel(expand)", lambda e: sp.cancel(sp.expand(e))),
+    ("piecewise_fold", lambda e: sp.simplify(sp.piecewise_fold(e)) if e.has(sp.Piecewise) else e),
+)
+
+
+def prove_zero(d: sp.Basic, simplify_seconds: float = SIMPLIFY_SECONDS) -> str | None:
+    """Return the exact method that reduces `d` to 0, or None if none did."""
+    if is_zero(d):
+        return "structural"
+    evaluated = d.doit() if hasattr(d, "doit") else d
+    if is_zero(evaluated):
+        return "doit"
+    if isinstance(evaluated, MatrixExpr) and not isinstance(evaluated, sp.MatrixBase):
+        return _prove_matrix_expr_zero(evaluated, simplify_seconds)
+    for name, rewrite in SCALAR_REWRITES:
+        try:
+            with time_limit(simplify_seconds):
+                if is_zero(_entrywise(rewrite)(evaluated)):
+                    return name
+        except (_Timeout, NotImplementedError, TypeError, ValueError):
+            continue
+    try:
+        with time_limit(simplify_seconds):
+            if is_zero(_entrywise(sp.simplify)(evaluated)):
+                return "simplify"
+    except (_Timeout, NotImplementedError, TypeError, ValueError):
+        pass
+    return _equals_zero(evaluated, simplify_seconds)
+
+
+def _prove_matrix_expr_zero(d: MatrixExpr, simplify_seconds: float) -> str | None:
+    for name, rewrite in (
+        ("matrix expand", _matrix_normal),
+        ("matrix simplify", sp.simplify),
+    ):
+        try:
+            with time_limit(simplify_seconds):
+                if is_zero(rewrite(d)):
+                    return name
+        except (_Timeout, NotImplementedError, TypeError, ValueError, AttributeError):
+            continue
+    return None
+
+
+def _equals_zero(d: sp.Basic, seconds: float) -> str | None:
+    if isinstance(d, sp.MatrixBase):
+        try:
+            with time_limit(seconds):
+                if all(e.equals(0) is True for e in d):
+                    return "equals"
+        except (_Timeout, NotImplementedError, TypeError, ValueError):
+            return None
+        return None
+    if not isinstance(d, sp.Expr):
+        return None
+    try:
+        with time_limit(seconds):
+            if d.equals(0) is True:
+                return "equals"
+    except (_Timeout, NotImplementedError, TypeError, ValueError):
+        return None
+    return None
+
+
+def prove_sign(d: sp.Expr, sign: str, simplify_seconds: float = SIMPLIFY_SECONDS) -> str | None:
+    """Prove `d > 0` ('positive') or `d >= 0` ('nonnegative') from symbol assumptions.
+
+    Uses SymPy's assumption system on `d` and on a few exact rewrites of it.
+    """
+    attribute = {"positive": "is_positive", "nonnegative": "is_nonnegative"}[sign]
+    evaluated = d.doit()
+    candidates: tuple[tuple[str, Callable[[sp.Expr], sp.Expr]], ...] = (
+        ("assumptions", lambda e: e),
+        ("factor + assumptions", sp.factor),
+        ("together + assumptions", sp.together),
+        ("expand + assumptions", sp.expand),
+        ("simplify + assumptions", sp.simplify),
+    )
+    for name, rewrite in candidates:
+        try:
+            with time_limit(simplify_seconds):
+                if getattr(rewrite(evaluated), attribute) is True:
+                    return name
+        except (_Timeout, NotImplementedError, TypeError, ValueError):
+            continue
+    return None
