@@ -29,7 +29,9 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("C10", "§3", "L2 regularisation itself pushes weights toward zero."),
     Claim("C11", "§4", "A plain network must learn a complicated set of weights to fit H(x)=x: very hard."),
     Claim("C12", "§4", "A residual network only has to drive F to zero: very easy."),
-    Claim("C13", "end", "The residual structure removes degradation; hundreds or thousands of layers become trainable."),
+    Claim(
+        "C13", "end", "The residual structure removes degradation; hundreds or thousands of layers become trainable."
+    ),
 )
 
 CLAIM_IDS = frozenset(c.id for c in CLAIMS)

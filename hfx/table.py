@@ -23,7 +23,9 @@ def theorem_table(records: Sequence[Mapping[str, object]]) -> str:
         proved = sum(1 for s in steps if s["status"] == "proved")
         claims = r["claims"]
         assert isinstance(claims, list)
-        rows.append([r["id"], ",".join(claims), str(r["status"]).upper(), f"{proved}/{len(steps)}", f"{r['seconds']:.2f}s"])
+        rows.append(
+            [r["id"], ",".join(claims), str(r["status"]).upper(), f"{proved}/{len(steps)}", f"{r['seconds']:.2f}s"]
+        )
     return format_table(["theorem", "claims", "status", "steps proved", "time"], rows)
 
 
