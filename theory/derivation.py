@@ -259,13 +259,14 @@ def _explicit_gradient_mismatch(step: MatrixGradient, ctx: Context) -> str | Non
 
 def check_equal(lhs: sp.Basic, rhs: sp.Basic, ctx: Context) -> Outcome:
     """The ladder for an equality: exact rungs, then numeric evidence."""
-    is_matrix = isinstance(lhs, (MatrixExpr, sp.MatrixBase)) or isinstance(rhs, (MatrixExpr, sp.MatrixBase))
+    if lhs == rhs and not (has_matrices := _has_matrices(lhs, rhs)):
+        return Outcome(Status.PROVED, "structural")
     try:
         diff = lhs - rhs
     except (TypeError, ValueError) as exc:  # e.g. shape mismatch
         return Outcome(Status.FAILED, "structural", f"sides cannot be compared: {exc}")
     exact = ladder.prove_zero(diff)
-    has_matrices = is_matrix or bool(lhs.atoms(sp.MatrixSymbol) | rhs.atoms(sp.MatrixSymbol))
+    has_matrices = _has_matrices(lhs, rhs)
     if exact is not None and not has_matrices:
         return Outcome(Status.PROVED, exact)
     evidence = _numeric_evidence(lhs, rhs, ctx, has_matrices)
@@ -274,6 +275,13 @@ def check_equal(lhs: sp.Basic, rhs: sp.Basic, ctx: Context) -> Outcome:
     if exact is not None:
         return Outcome(Status.PROVED, f"{exact}; {evidence.method} agree")
     return Outcome(Status.CHECKED, evidence.method, "no exact method reduced the difference to 0")
+
+
+def _has_matrices(lhs: sp.Basic, rhs: sp.Basic) -> bool:
+    kinds = (MatrixExpr, sp.MatrixBase)
+    if isinstance(lhs, kinds) or isinstance(rhs, kinds):
+        return True
+    return bool(lhs.atoms(sp.MatrixSymbol) | rhs.atoms(sp.MatrixSymbol))
 
 
 def _numeric_evidence(lhs: sp.Basic, rhs: sp.Basic, ctx: Context, has_matrices: bool) -> Outcome:

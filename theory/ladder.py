@@ -77,10 +77,70 @@ def _entrywise(f: Callable[[sp.Basic], sp.Basic]) -> Callable[[sp.Basic], sp.Bas
     return apply
 
 
+def _terms(expr: sp.Basic) -> list[sp.Basic]:
+    """Additive terms of a distributed matrix (or scalar) expression."""
+    expr = _distribute(expr)
+    if isinstance(expr, (sp.MatAdd, sp.Add)):
+        return list(expr.args)
+    return [expr]
+
+
+def _distribute(expr: sp.Basic) -> sp.Basic:
+    """Distribute matrix products over sums, keeping the order of factors.
+
+    (A + B)**2 → A*A + A*B + B*A + B*B.  SymPy's `expand` re-merges equal
+    factors into powers, so this is done by hand; it is exact and respects
+    noncommutativity.
+    """
+    if isinstance(expr, sp.MatAdd):
+        return sp.MatAdd(*(_distribute(a) for a in expr.args)).doit()
+    if isinstance(expr, sp.MatPow) and expr.exp.is_Integer and 2 <= int(expr.exp) <= 6:
+        return _distribute_product([expr.base] * int(expr.exp))
+    if isinstance(expr, sp.MatMul):
+        return _distribute_product(list(expr.args))
+    return expr
+
+
+def _distribute_product(factors: list[sp.Basic]) -> sp.Basic:
+    products: list[list[sp.Basic]] = [[]]
+    for factor in factors:
+        options = _terms(factor) if isinstance(factor, MatrixExpr) else [factor]
+        products = [[*p, o] for p in products for o in options]
+    return sp.MatAdd(*(sp.MatMul(*p).doit() for p in products)).doit()
+
+
+def _canonical_traces(expr: sp.Basic) -> sp.Basic:
+    """Rewrite tr(X₁⋯X_k) to one canonical cyclic rotation, using tr(XY) = tr(YX) and tr(Xᵀ) = tr(X).
+
+    Both are theorems of linear algebra, so the rewrite is exact.
+    """
+
+    def canonical(trace: sp.Trace) -> sp.Trace:
+        arg = trace.arg
+        if not isinstance(arg, sp.MatMul):
+            return trace
+        scalars = [a for a in arg.args if not isinstance(a, MatrixExpr)]
+        factors = [a for a in arg.args if isinstance(a, MatrixExpr)]
+        transposed = [sp.Transpose(f).doit() for f in reversed(factors)]
+        rotations = [seq[i:] + seq[:i] for seq in (factors, transposed) for i in range(len(seq))]
+        best = min(rotations, key=lambda seq: sp.srepr(sp.MatMul(*seq)))
+        return sp.Mul(*scalars) * sp.Trace(sp.MatMul(*best))
+
+    return expr.replace(lambda e: isinstance(e, sp.Trace), canonical)
+
+
 def _matrix_normal(expr: sp.Basic) -> sp.Basic:
     # expand and re-evaluate a symbolic matrix expression (distributes products,
     # collects terms); SymPy's matrix algebra is noncommutative, as it must be.
-    return sp.expand(expr.doit()).doit()
+    return _distribute(sp.expand(expr.doit()).doit())
+
+
+def _trace_normal(expr: sp.Basic) -> sp.Basic:
+    expanded = _matrix_normal(expr)
+    expanded = expanded.replace(
+        lambda e: isinstance(e, sp.Trace), lambda e: sp.Trace(_matrix_normal(e.arg)).doit()
+    )
+    return sp.expand(_canonical_traces(expanded))
 
 
 SCALAR_REWRITES: tuple[tuple[str, Callable[[sp.Basic], sp.Basic]], ...] = (
@@ -97,6 +157,7 @@ SCALAR_REWRITES: tuple[tuple[str, Callable[[sp.Basic], sp.Basic]], ...] = (
     ("expand(power_exp)", lambda e: sp.expand(sp.powsimp(sp.expand_power_exp(e)))),
     ("cancel(expand)", lambda e: sp.cancel(sp.expand(e))),
     ("piecewise_fold", lambda e: sp.simplify(sp.piecewise_fold(e)) if e.has(sp.Piecewise) else e),
+    ("trace algebra", lambda e: _trace_normal(e) if e.has(sp.Trace) else e),
 )
 
 
@@ -128,6 +189,7 @@ def prove_zero(d: sp.Basic, simplify_seconds: float = SIMPLIFY_SECONDS) -> str |
 def _prove_matrix_expr_zero(d: MatrixExpr, simplify_seconds: float) -> str | None:
     for name, rewrite in (
         ("matrix expand", _matrix_normal),
+        ("trace algebra", _trace_normal),
         ("matrix simplify", sp.simplify),
     ):
         try:
