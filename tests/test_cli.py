@@ -1,0 +1,109 @@
+"""The command-line contract (DESIGN.md): outputs, exit codes, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hfx import listing
+from hfx.claims import CLAIM_IDS
+from hfx.cli import main
+from theory.registry import all_derivations
+
+SUBSET = ["reformulation.residual", "reformulation.identity-iff-zero"]  # fast theorems for format checks
+
+
+@pytest.fixture(scope="module")
+def verified(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
+    out = tmp_path_factory.mktemp("audit") / "out"
+    code = main(["verify", "--out", str(out), "--jobs", "2"])
+    return code, out
+
+
+def test_verify_checks_every_registered_derivation(verified: tuple[int, Path]) -> None:
+    code, out = verified
+    records = json.loads((out / "theorems.json").read_text())
+    assert [r["id"] for r in records] == [d.id for d in all_derivations()]
+    failed = [r["id"] for r in records if r["status"] == "failed"]
+    assert code == (1 if failed else 0)
+    for r in records:
+        assert set(r["claims"]) <= CLAIM_IDS
+        assert r["steps"] == len(r["step_results"]) > 0
+        for s in r["step_results"]:
+            assert s["status"] in {"proved", "checked", "failed"}
+            assert s["method"]
+
+
+def test_verify_writes_a_provenance_manifest(verified: tuple[int, Path]) -> None:
+    _, out = verified
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {"versions", "git", "host", "started_utc", "finished_utc", "config_hash"} <= set(manifest)
+    assert manifest["versions"]["sympy"]
+    assert set(manifest["git"]) == {"commit", "dirty"}
+
+
+def test_list_theorems_json_is_one_document(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(listing, "resolve_ids", lambda requested: SUBSET)
+    assert main(["list", "theorems", "--json"]) == 0
+    captured = capsys.readouterr()
+    rows = json.loads(captured.out)
+    assert [r["id"] for r in rows] == SUBSET
+    for row in rows:
+        assert {"id", "title", "claims", "status", "steps"} <= set(row)
+        assert row["status"] == "proved"
+
+
+def test_list_claims_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "claims", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["id"] for r in rows] == [f"C{i}" for i in range(1, 14)]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["verify", "--jobs", "-1"],
+        ["verify", "--jobs", "two"],
+        ["verify", "--bogus"],
+        ["list", "lemmas"],
+        ["frobnicate"],
+        [],
+    ],
+    ids=["negative-jobs", "malformed-jobs", "unknown-option", "unknown-kind", "unknown-command", "no-command"],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_out_that_is_a_file_is_rejected_before_writing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "taken"
+    target.write_text("keep me")
+    assert main(["verify", "--out", str(target)]) == 2
+    assert "not a folder" in capsys.readouterr().err
+    assert target.read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+def test_console_entry_point_reports_bad_input_without_traceback(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "hfx", "list", "--json", "nonsense"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
