@@ -1,8 +1,10 @@
 """`hfx verify`: check every derivation and write the audit.
 
-Writes `DIR/theorems.json` (one record per derivation, every step with its
-status, method and time) and `DIR/manifest.json` (provenance), prints the
-verdict table, and exits 1 if any derivation failed.
+Writes `DIR/REPORT.md` and `DIR/claims.json` (the claim audit: a verdict for
+every claim, derived from its evidence by `hfx.audit`), `DIR/theorems.json`
+(one record per derivation, every step with its status, method and time) and
+`DIR/manifest.json` (provenance); prints the theorem and claim tables; exits 1
+if any derivation failed.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ import argparse
 import sys
 import time
 
+from hfx.audit import audit, report_markdown
 from hfx.paths import output_dir
-from hfx.table import failure_details, theorem_table
+from hfx.table import failure_details, format_table, theorem_table
 from hfx.theorems import resolve_ids, verify_ids
-from numerics.results import manifest, utc_now, write_json_atomic
+from numerics.results import manifest, utc_now, write_json_atomic, write_text_atomic
 
 DEFAULT_OUT = "hfx-out"
 
@@ -38,13 +41,21 @@ def main(args: argparse.Namespace) -> int:
     records = verify_ids(ids, jobs=args.jobs or None)
     seconds = time.perf_counter() - t0
     failed = [r for r in records if r["status"] == "failed"]
-    print(theorem_table(records))
+    table = theorem_table(records)
+    print(table)
+    verdicts = audit(records)
+    print()
+    print(format_table(["claim", "verdict", "why"], [[v.claim.id, v.verdict.upper(), v.reason] for v in verdicts]))
     if failed:
         print("\nFailed steps:\n" + failure_details(failed))
     counts = {s: sum(1 for r in records if r["status"] == s) for s in ("proved", "checked", "failed")}
     print(f"\n{counts['proved']} proved, {counts['checked']} checked, {counts['failed']} failed in {seconds:.1f}s")
-    write_json_atomic(out / "theorems.json", records)
     config = {"command": "verify", "quick": bool(args.quick)}
-    write_json_atomic(out / "manifest.json", manifest(config, started, extra={"seconds": round(seconds, 3)}))
-    print(f"wrote {out / 'theorems.json'} and {out / 'manifest.json'}", file=sys.stderr)
+    provenance = manifest(config, started, extra={"seconds": round(seconds, 3)})
+    header = f"hfx {provenance['versions']['hfx']}, git {provenance['git']['commit']}, {provenance['finished_utc']}"
+    write_json_atomic(out / "theorems.json", records)
+    write_json_atomic(out / "claims.json", [v.to_json() for v in verdicts])
+    write_text_atomic(out / "REPORT.md", report_markdown(verdicts, table, header))
+    write_json_atomic(out / "manifest.json", provenance)
+    print(f"wrote {out}/REPORT.md, claims.json, theorems.json, manifest.json", file=sys.stderr)
     return 1 if failed else 0

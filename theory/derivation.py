@@ -313,6 +313,9 @@ def _short(obj: object, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+BEARINGS = ("supports", "qualifies", "refutes")
+
+
 @dataclass(frozen=True)
 class Derivation:
     """A theorem: statement, assumptions, ordered steps, and sources."""
@@ -325,6 +328,17 @@ class Derivation:
     assumptions: tuple[Assumption, ...] = ()
     references: tuple[str, ...] = ()  # full citations for what the steps cite
     conclusion: str = ""  # what the verdict means for the note's claim
+    # how this theorem bears on each of its claims when proved: "supports" (the default for a claim
+    # not listed), "qualifies" (true only under conditions the conclusion states) or "refutes"
+    bearing: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = {c: b for c, b in self.bearing.items() if c not in self.claims or b not in BEARINGS}
+        if unknown:
+            raise ValueError(f"{self.id}: bearing {unknown} must name its own claims with one of {BEARINGS}")
+
+    def bearing_on(self, claim: str) -> str:
+        return self.bearing.get(claim, "supports")
 
     def context(self, index: int) -> Context:
         facts: dict[sp.Basic, sp.Basic] = {}
@@ -385,6 +399,7 @@ class DerivationResult:
             "seconds": round(self.seconds, 3),
             "statement": d.statement,
             "conclusion": d.conclusion,
+            "bearing": {c: d.bearing_on(c) for c in d.claims},
             "step_results": [
                 {
                     "index": r.index,

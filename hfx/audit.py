@@ -1,0 +1,137 @@
+"""The claim audit: a verdict for every claim, derived from its evidence.
+
+Verdicts (shared/CLAIMS.md) are never typed in; they follow from the evidence
+by these rules, applied in order:
+
+1. **refuted** — a piece of evidence that *refutes* the claim is established
+   (a proved theorem, or a confirmed measurement);
+2. **qualified** — a piece of evidence that *qualifies* it is established: the
+   claim holds only under the conditions that evidence states;
+3. **proved** — every piece of supporting evidence is a proved theorem;
+4. **confirmed** — the supporting evidence is established and includes a
+   measurement (which is never called a proof);
+5. **unsettled** — otherwise: no evidence yet, or evidence that is only
+   numerically checked, or failed. The audit says which.
+
+A failed derivation is reported under its claim and makes `hfx verify` exit 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from hfx.claims import CLAIMS, Claim
+
+
+@dataclass(frozen=True)
+class Evidence:
+    kind: str  # "theorem" or "experiment"
+    id: str  # theorem or experiment id
+    title: str  # one line
+    status: str  # theorem: proved/checked/failed; experiment: confirmed/failed
+    bearing: str  # supports / qualifies / refutes
+    finding: str  # what it shows for this claim (the theorem's conclusion, or the measured numbers)
+
+    @property
+    def established(self) -> bool:
+        return self.status in ("proved", "confirmed")
+
+
+@dataclass(frozen=True)
+class ClaimVerdict:
+    claim: Claim
+    verdict: str  # refuted / qualified / proved / confirmed / unsettled
+    reason: str  # one sentence: which rule decided it
+    evidence: tuple[Evidence, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.claim.id,
+            "section": self.claim.section,
+            "claim": self.claim.text,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "evidence": [e.__dict__ for e in self.evidence],
+        }
+
+
+def theorem_evidence(records: Sequence[Mapping[str, object]]) -> dict[str, list[Evidence]]:
+    """Evidence per claim id from `DerivationResult.to_json()` records."""
+    by_claim: dict[str, list[Evidence]] = {}
+    for r in records:
+        claims = r["claims"]
+        bearing = r.get("bearing", {})
+        assert isinstance(claims, list) and isinstance(bearing, dict)
+        for c in claims:
+            by_claim.setdefault(c, []).append(
+                Evidence(
+                    kind="theorem",
+                    id=str(r["id"]),
+                    title=str(r["title"]),
+                    status=str(r["status"]),
+                    bearing=str(bearing.get(c, "supports")),
+                    finding=str(r.get("conclusion") or r.get("statement") or ""),
+                )
+            )
+    return by_claim
+
+
+def decide(claim: Claim, evidence: Sequence[Evidence]) -> ClaimVerdict:
+    """Apply the rules of the module docstring."""
+    ev = tuple(evidence)
+    refuting = [e for e in ev if e.bearing == "refutes" and e.established]
+    qualifying = [e for e in ev if e.bearing == "qualifies" and e.established]
+    supporting = [e for e in ev if e.bearing == "supports"]
+    if refuting:
+        return ClaimVerdict(claim, "refuted", f"refuted by {_ids(refuting)}", ev)
+    if qualifying:
+        return ClaimVerdict(claim, "qualified", f"holds only under the conditions of {_ids(qualifying)}", ev)
+    if supporting and all(e.kind == "theorem" and e.status == "proved" for e in supporting):
+        return ClaimVerdict(claim, "proved", f"every step of {_ids(supporting)} proved exactly", ev)
+    if supporting and all(e.established for e in supporting):
+        return ClaimVerdict(claim, "confirmed", f"measured and established by {_ids(supporting)}", ev)
+    if not ev:
+        return ClaimVerdict(claim, "unsettled", "no evidence in hfx yet", ev)
+    weak = [e for e in ev if not e.established]
+    return ClaimVerdict(claim, "unsettled", f"evidence not established: {_ids(weak)} ({_statuses(weak)})", ev)
+
+
+def audit(
+    theorem_records: Sequence[Mapping[str, object]],
+    experiment_evidence: Mapping[str, Sequence[Evidence]] | None = None,
+) -> list[ClaimVerdict]:
+    by_claim = theorem_evidence(theorem_records)
+    for claim_id, items in (experiment_evidence or {}).items():
+        by_claim.setdefault(claim_id, []).extend(items)
+    return [decide(c, by_claim.get(c.id, [])) for c in CLAIMS]
+
+
+def _ids(items: Sequence[Evidence]) -> str:
+    return ", ".join(e.id for e in items)
+
+
+def _statuses(items: Sequence[Evidence]) -> str:
+    return ", ".join(f"{e.id}: {e.status}" for e in items)
+
+
+def report_markdown(verdicts: Sequence[ClaimVerdict], theorem_table_text: str, header: str) -> str:
+    """REPORT.md: the verdict table, then each claim with its evidence."""
+    lines = ["# hfx claim audit", "", header, "", "| claim | the note says | verdict | why |", "|---|---|---|---|"]
+    for v in verdicts:
+        lines.append(f"| {v.claim.id} ({v.claim.section}) | {v.claim.text} | **{v.verdict}** | {v.reason} |")
+    lines += ["", "## Evidence per claim", ""]
+    for v in verdicts:
+        lines.append(f"### {v.claim.id} — {v.verdict}")
+        lines.append("")
+        lines.append(f"> {v.claim.text}")
+        lines.append("")
+        if not v.evidence:
+            lines.append("No evidence in hfx yet.")
+        for e in v.evidence:
+            lines.append(f"- {e.kind} `{e.id}` ({e.status}, {e.bearing}): {e.title}")
+            if e.finding:
+                lines.append(f"  - {e.finding}")
+        lines.append("")
+    lines += ["## Theorems", "", "```", theorem_table_text, "```", ""]
+    return "\n".join(lines)

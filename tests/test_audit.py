@@ -1,0 +1,47 @@
+"""The verdict rules of the claim audit (hfx.audit): verdicts follow from evidence."""
+
+from __future__ import annotations
+
+import pytest
+
+from hfx.audit import Evidence, audit, decide
+from hfx.claims import CLAIMS
+
+CLAIM = CLAIMS[7]  # C8
+
+
+def ev(status: str, bearing: str = "supports", kind: str = "theorem", id_: str = "t") -> Evidence:
+    return Evidence(kind=kind, id=id_, title="", status=status, bearing=bearing, finding="")
+
+
+@pytest.mark.parametrize(
+    ("evidence", "verdict"),
+    [
+        ([], "unsettled"),
+        ([ev("proved")], "proved"),
+        ([ev("proved"), ev("checked", id_="u")], "unsettled"),
+        ([ev("proved"), ev("failed", id_="u")], "unsettled"),
+        ([ev("proved"), ev("confirmed", kind="experiment", id_="e")], "confirmed"),
+        ([ev("proved"), ev("proved", "qualifies", id_="q")], "qualified"),
+        ([ev("proved"), ev("checked", "qualifies", id_="q")], "proved"),  # unestablished qualification
+        ([ev("proved", "qualifies"), ev("proved", "refutes", id_="r")], "refuted"),
+        ([ev("failed", "refutes")], "unsettled"),
+        ([ev("confirmed", "refutes", kind="experiment")], "refuted"),
+    ],
+)
+def test_verdict_follows_from_evidence(evidence: list[Evidence], verdict: str) -> None:
+    assert decide(CLAIM, evidence).verdict == verdict
+
+
+def test_every_claim_gets_a_verdict() -> None:
+    record = {
+        "id": "x",
+        "title": "x",
+        "claims": ["C6"],
+        "status": "proved",
+        "conclusion": "c",
+        "bearing": {"C6": "supports"},
+    }
+    verdicts = audit([record])
+    assert [v.claim.id for v in verdicts] == [c.id for c in CLAIMS]
+    assert {v.claim.id: v.verdict for v in verdicts}["C6"] == "proved"
