@@ -175,7 +175,7 @@ def prove_zero(d: sp.Basic, simplify_seconds: float = SIMPLIFY_SECONDS) -> str |
             with time_limit(simplify_seconds):
                 if is_zero(_entrywise(rewrite)(evaluated)):
                     return name
-        except (_Timeout, NotImplementedError, TypeError, ValueError):
+        except (_Timeout, NotImplementedError, TypeError, ValueError, sp.PolynomialError):  # e.g. ratsimp on Piecewise
             continue
     try:
         with time_limit(simplify_seconds):
