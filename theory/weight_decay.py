@@ -1,0 +1,229 @@
+r"""L2 weight decay: closed-form decay, and the minimisers with the identity-target loss (claim C10).
+
+Conventions (CONTRIBUTING.md): the penalty is (λ/2)‖W‖²_F = (λ/2) tr(WᵀW) on the *trainable*
+weights (for a residual block H = x + Wx the branch W, not the shortcut); the data loss of the
+identity task is the mean with a ½, L(M) = ½ tr((M − I) Σ (M − I)ᵀ) for the end-to-end map M and
+input covariance Σ = XXᵀ/N ≻ 0; gradient descent counts steps k with step size η, gradient flow
+runs in continuous time t = kη.
+
+References:
+  Loshchilov & Hutter, *Decoupled Weight Decay Regularization*, ICLR 2019, Eq. (1):
+    θ_{t+1} = (1 − λ_d) θ_t − α ∇f_t(θ_t); for plain SGD this is L2 with λ′ = λ_d / α.
+  Hastie, Tibshirani, Friedman, *The Elements of Statistical Learning*, 2nd ed. 2009, §3.4.1,
+    Eq. (3.44) (ridge solution) and Eq. (3.47) (shrinkage d_j² / (d_j² + λ) per principal direction).
+  Goh, *Why Momentum Really Works*, Distill 2017: GD on a quadratic multiplies each eigen-component
+    by (1 − η λ_i) per step and converges iff 0 < η λ_i < 2.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import sympy as sp
+
+from theory.derivation import Assumption, Derivation, Equal, Inequality, MatrixGradient, Substitute
+from theory.registry import theorem
+
+LOSHCHILOV_2019 = "Loshchilov & Hutter, Decoupled Weight Decay Regularization, ICLR 2019 (arXiv:1711.05101)"
+ESL_2009 = "Hastie, Tibshirani & Friedman, The Elements of Statistical Learning, 2nd ed., Springer 2009"
+GOH_2017 = "Goh, Why Momentum Really Works, Distill 2017 (doi:10.23915/distill.00006)"
+
+n = sp.Symbol("n", integer=True, positive=True)  # width of the block
+W = sp.MatrixSymbol("W", n, n)  # trainable weight (plain: the whole map; residual: the branch)
+W0 = sp.MatrixSymbol("W_0", n, n)  # initial weight
+M = sp.MatrixSymbol("M", n, n)  # the block's end-to-end linear map
+Sigma = sp.MatrixSymbol("Sigma", n, n)  # input covariance Σ = XXᵀ/N
+A = sp.MatrixSymbol("A", n, n)  # A := Σ + λI, a change of variable (invertible: Σ ≻ 0, λ > 0)
+Id = sp.Identity(n)  # the n×n identity
+eta, lam = sp.symbols("eta lambda", positive=True)  # η step size, λ decay (L2 convention)
+t = sp.Symbol("t", nonnegative=True)  # continuous time, t = kη
+k = sp.Symbol("k", integer=True, nonnegative=True)  # step index
+alpha, lam_d = sp.symbols("alpha lambda_d", positive=True)  # Loshchilov & Hutter's α and decoupled λ
+theta, grad_f = sp.symbols("theta g", real=True)  # one coordinate of θ and of ∇f(θ)
+sigma = sp.Symbol("sigma", positive=True)  # one eigenvalue of Σ
+w = sp.Symbol("w", real=True)  # the plain weight along that eigen-direction
+N = sp.Symbol("N", integer=True, positive=True)  # number of samples (ESL sums, we average)
+u = sp.Symbol("u", real=True)  # u = ηλ, the per-step contraction is 1 − u
+q_pos = sp.Symbol("q", positive=True)  # parameter of the interval (0, 2): u = 2/(1 + q)
+q_nonneg = sp.Symbol("q", nonnegative=True)  # parameter of a half-line: u = −q or u = 2 + q
+
+SPD = Assumption("Σ ≻ 0", "the input covariance is symmetric positive definite",
+                 facts={Sigma.T: Sigma}, matrix_kinds={Sigma: "spd"})
+DECAY = sp.Rational(1, 2) * lam * sp.Trace(W.T * W)  # (λ/2)‖W‖²_F
+
+
+def decay_factor(eta: float, lam: float, k: int) -> float:
+    """(1 − ηλ)^k: the factor by which k GD steps on (λ/2)‖W‖² alone scale W₀ (Goh 2017)."""
+    if k < 0:
+        raise ValueError(f"step count must be nonnegative, got {k}")
+    return float((1.0 - eta * lam) ** k)
+
+
+def flow_decay_factor(lam: float, t: float) -> float:
+    """e^{−λt}: gradient flow on (λ/2)‖W‖² alone, at time t = kη."""
+    return math.exp(-lam * t)
+
+
+def plain_ridge_minimiser(sigma_eigs: Sequence[float], lam: float) -> tuple[float, ...]:
+    """Eigenvalues σ_i/(σ_i + λ) of W* = Σ(Σ + λI)⁻¹, the plain linear block's minimiser of
+    ½ tr((W − I)Σ(W − I)ᵀ) + (λ/2)‖W‖²_F; W* shares Σ's eigenvectors (ESL §3.4.1, Eq. 3.47)."""
+    if lam < 0 or any(s <= 0 for s in sigma_eigs):
+        raise ValueError("need λ ≥ 0 and Σ ≻ 0 (all eigenvalues positive)")
+    return tuple(s / (s + lam) for s in sigma_eigs)
+
+
+def plain_ridge_distance(sigma_eigs: Sequence[float], lam: float, norm: str = "fro") -> float:
+    """‖I − W*‖ = ‖λ(Σ + λI)⁻¹‖, Frobenius ("fro") or spectral ("spectral"); eigenvalues λ/(σ_i + λ)."""
+    gaps = [1.0 - m for m in plain_ridge_minimiser(sigma_eigs, lam)]
+    if norm == "fro":
+        return math.sqrt(sum(g * g for g in gaps))
+    if norm == "spectral":
+        return max(gaps, default=0.0)
+    raise ValueError(f"norm must be 'fro' or 'spectral', got {norm!r}")
+
+
+@theorem
+def decay_alone() -> Derivation:
+    # ∇(λ/2)‖W‖² = λW; flow Ẇ = −λW ⇒ W(t) = e^{−λt}W₀; GD W_{k+1} = (1 − ηλ)W_k ⇒ W_k = (1 − ηλ)^k W₀
+    flow = sp.exp(-lam * t) * W0
+    gd_k = (1 - eta * lam) ** k * W0
+    gd_next = (1 - eta * lam) ** (k + 1) * W0
+    return Derivation(
+        id="weight-decay.alone",
+        title="Weight decay alone shrinks weights: e^{−λt}W₀ under flow, (1 − ηλ)^k W₀ under GD",
+        claims=("C10",),
+        statement="For the loss (λ/2)‖W‖²_F alone, gradient flow gives W(t) = e^{−λt}W₀ and gradient "
+                  "descent with step η gives W_k = (1 − ηλ)^k W₀; with t = kη, (1 − ηλ)^{t/η} → e^{−λt} "
+                  "as η → 0. GD with L2 is decoupled decay with λ_d = ηλ.",
+        steps=(
+            MatrixGradient(DECAY, lam * W, "d tr(WᵀW)/dW = 2W", wrt=W),
+            Equal(sp.Derivative(flow, t), -lam * flow, "W(t) = e^{−λt}W₀ solves dW/dt = −∇ = −λW"),
+            Substitute(flow, W0, "W(0) = W₀: the initial value", subs={t: 0}),
+            Equal(gd_next, gd_k - eta * lam * gd_k, "W_k = (1 − ηλ)^k W₀ solves W_{k+1} = W_k − ηλW_k",
+                  GOH_2017),
+            Substitute(gd_k, W0, "W_0 = W₀ at k = 0", subs={k: 0}),
+            Equal(sp.Limit((1 - eta * lam) ** (t / eta), eta, 0, "+"), sp.exp(-lam * t),
+                  "GD at k = t/η steps tends to the flow as η → 0 (t = kη)"),
+            Substitute(theta - alpha * (grad_f + lam * theta), (1 - lam_d) * theta - alpha * grad_f,
+                       "an SGD step on f + (λ/2)θ² is the decoupled step with λ_d = αλ",
+                       LOSHCHILOV_2019 + ", Eq. (1)", subs={lam: lam_d / alpha}),
+        ),
+        references=(LOSHCHILOV_2019, GOH_2017),
+        conclusion="C10 holds exactly for the penalty alone: every weight decays geometrically toward 0.",
+    )
+
+
+@theorem
+def decay_convergence() -> Derivation:
+    # |1 − u| < 1 ⟺ (1 − u)² − 1 < 0 ⟺ u(u − 2) < 0 ⟺ 0 < u < 2, u = ηλ; case by case on ℝ
+    def gap(value: sp.Expr) -> sp.Expr:
+        return value * (value - 2)  # (1 − u)² − 1 at u = value
+
+    return Derivation(
+        id="weight-decay.gd-convergence",
+        title="GD on weight decay alone converges iff 0 < ηλ < 2",
+        claims=("C10",),
+        statement="For real u = ηλ, |1 − u| < 1 ⟺ 0 < u < 2; hence (1 − ηλ)^k W₀ → 0 for every W₀ iff "
+                  "0 < ηλ < 2 (a geometric sequence r^k tends to 0 iff |r| < 1).",
+        steps=(
+            Equal(sp.Abs(1 - u) ** 2 - 1, u * (u - 2), "|1 − u|² − 1 factors (u real)", GOH_2017),
+            Inequality(gap(2 / (1 + q_pos)), sp.S.Zero, "u ∈ (0, 2) is u = 2/(1 + q), q > 0: |1 − u| < 1",
+                       relation="<"),
+            Inequality(gap(-q_nonneg), sp.S.Zero, "u ≤ 0 is u = −q, q ≥ 0: |1 − u| ≥ 1", relation="≥"),
+            Inequality(gap(2 + q_nonneg), sp.S.Zero, "u ≥ 2 is u = 2 + q, q ≥ 0: |1 − u| ≥ 1", relation="≥"),
+        ),
+        references=(GOH_2017,),
+        conclusion="Decay alone converges to 0 exactly when 0 < ηλ < 2; at ηλ = 2 it oscillates, beyond it diverges.",
+    )
+
+
+@theorem
+def residual_minimiser() -> Derivation:
+    # residual H = x + Wx, penalty on the branch: J(W) = ½tr(WΣWᵀ) + (λ/2)tr(WᵀW), ∇J = W(Σ + λI)
+    data = sp.Rational(1, 2) * sp.Trace(W * Sigma * W.T)
+    tt = sp.Symbol("tau", real=True)
+    V = sp.MatrixSymbol("V", n, n)
+    along = sp.Rational(1, 2) * sp.Trace((tt * V) * Sigma * (tt * V).T) + lam / 2 * sp.Trace((tt * V).T * (tt * V))
+    return Derivation(
+        id="weight-decay.residual-minimiser",
+        title="With the identity-target loss, the residual block's regularised minimiser is W = 0",
+        claims=("C10",),
+        statement="J(W) = ½ tr(WΣWᵀ) + (λ/2)‖W‖²_F has ∇J = W(Σ + λI), zero at W = 0, and J(τV) = τ² J(V) "
+                  "with J(V) ≥ (λ/2)‖V‖² > 0 for V ≠ 0 (Hessian I ⊗ Σ + λI ≻ 0): W = 0, i.e. H = id, is "
+                  "the unique minimiser.",
+        steps=(
+            Substitute(sp.Rational(1, 2) * sp.Trace((M - Id) * Sigma * (M - Id).T), data,
+                       "end-to-end M = I + W in ½tr((M − I)Σ(M − I)ᵀ)", subs={M: Id + W}),
+            MatrixGradient(data + DECAY, W * Sigma + lam * W, "term by term, Σᵀ = Σ", wrt=W),
+            Substitute(W * Sigma + lam * W, sp.ZeroMatrix(n, n), "the gradient vanishes at W = 0",
+                       subs={W: sp.ZeroMatrix(n, n)}),
+            Substitute(data + DECAY, sp.S.Zero, "J(0) = 0", subs={W: sp.ZeroMatrix(n, n)}),
+            Equal(sp.Derivative(along, tt, 2),
+                  sp.Trace(V * Sigma * V.T) + lam * sp.Trace(V.T * V),
+                  "second derivative along any direction V: the quadratic form of I ⊗ Σ + λI"),
+            *_explicit_positive_hessian(),
+        ),
+        assumptions=(SPD,),
+        references=(ESL_2009,),
+        conclusion="With the penalty on the branch, decay and data loss agree: W = 0 (H = id) is the unique "
+                   "minimiser, for every λ > 0. C10 holds for the residual block.",
+    )
+
+
+def _explicit_positive_hessian() -> tuple[Inequality | Equal, ...]:
+    """n = 2, Σ = RRᵀ any SPD matrix (Cholesky): wᵀ(I ⊗ Σ + λI)w = ‖WR‖² + λ‖W‖² ≥ λ‖w‖²."""
+    r1, r3 = sp.symbols("r_1 r_3", positive=True)
+    r2 = sp.Symbol("r_2", real=True)
+    R = sp.Matrix([[r1, 0], [r2, r3]])
+    ws = sp.symbols("w_11 w_12 w_21 w_22", real=True)
+    Wm = sp.Matrix(2, 2, ws)
+    J = sp.Rational(1, 2) * (Wm * R * R.T * Wm.T).trace() + lam / 2 * (Wm.T * Wm).trace()
+    hess = sp.Matrix(4, 4, lambda i, j: sp.Derivative(J, ws[i], ws[j]))
+    claimed = sp.kronecker_product(sp.eye(2), R * R.T) + lam * sp.eye(4)
+    wv = sp.Matrix(ws)
+    squares = sum(e**2 for e in Wm * R)
+    return (
+        Equal(hess, claimed, "n = 2, row-major w = vec(W): Hessian = I ⊗ Σ + λI, Σ = RRᵀ (Cholesky)"),
+        Equal((wv.T * claimed * wv)[0, 0] - lam * (wv.T * wv)[0, 0], squares, "wᵀ(I ⊗ Σ)w = ‖WR‖²_F"),
+        Inequality(squares, sp.S.Zero, "a sum of squares: Hessian ⪰ λI ≻ 0, J strictly convex", relation="≥"),
+    )
+
+
+@theorem
+def plain_minimiser() -> Derivation:
+    # plain M = W: J(W) = ½tr((W − I)Σ(W − I)ᵀ) + (λ/2)tr(WᵀW), ∇J = W(Σ + λI) − Σ ⇒ W* = Σ(Σ + λI)⁻¹
+    data = sp.Rational(1, 2) * sp.Trace((W - Id) * Sigma * (W - Id).T)
+    w_star = Sigma * (Sigma + lam * Id).inverse()
+    d_j, lam_esl = sp.symbols("d_j lambda_ESL", positive=True)  # ESL's singular value and ridge λ (sum, no ½)
+    return Derivation(
+        id="weight-decay.plain-minimiser",
+        title="The plain linear block's regularised minimiser Σ(Σ + λI)⁻¹ is pulled away from I",
+        claims=("C10",),
+        statement="J(W) = ½ tr((W − I)Σ(W − I)ᵀ) + (λ/2)‖W‖²_F has ∇J = W(Σ + λI) − Σ, zero exactly at "
+                  "W* = Σ(Σ + λI)⁻¹ (unique: same Hessian I ⊗ Σ + λI ≻ 0 as the residual case), and "
+                  "I − W* = λ(Σ + λI)⁻¹ ≠ 0: per eigen-mode σ/(σ + λ) < 1, gap λ/(σ + λ) > 0.",
+        steps=(
+            MatrixGradient(data + DECAY, (W - Id) * Sigma + lam * W, "term by term, Σᵀ = Σ", wrt=W),
+            Equal((W - Id) * Sigma + lam * W, W * (Sigma + lam * Id) - Sigma, "collect W"),
+            Substitute(W * (Sigma + lam * Id) - Sigma, sp.ZeroMatrix(n, n),
+                       "W* = Σ(Σ + λI)⁻¹ is a critical point", ESL_2009 + ", §3.4.1, Eq. (3.44)",
+                       subs={W: w_star}),
+            Substitute(w_star, (A - lam * Id) * A.inverse(), "with A := Σ + λI", subs={Sigma: A - lam * Id}),
+            Equal(Id - (A - lam * Id) * A.inverse(), lam * A.inverse(), "I − W* = λ(Σ + λI)⁻¹"),
+            Substitute(sp.Derivative(sp.Rational(1, 2) * sigma * (w - 1) ** 2 + lam / 2 * w**2, w), sp.S.Zero,
+                       "per eigen-mode σ of Σ: w* = σ/(σ + λ) is the critical point", subs={w: sigma / (sigma + lam)}),
+            Substitute(d_j**2 / (d_j**2 + lam_esl), sigma / (sigma + lam),
+                       "ESL's shrinkage d²/(d² + λ_ESL) with our mean-and-½ convention: d² = Nσ, λ_ESL = Nλ",
+                       ESL_2009 + ", §3.4.1, Eq. (3.47)",
+                       subs={d_j: sp.sqrt(N * sigma), lam_esl: N * lam}),
+            Equal(1 - sigma / (sigma + lam), lam / (sigma + lam), "per eigen-mode distance from the identity"),
+            Inequality(lam / (sigma + lam), sp.S.Zero, "strictly positive for every λ > 0", relation=">"),
+            *_explicit_positive_hessian(),
+        ),
+        assumptions=(SPD, Assumption("A = Σ + λI", "A is invertible since Σ ≻ 0 and λ > 0")),
+        references=(ESL_2009, LOSHCHILOV_2019),
+        conclusion="For the plain block, weight decay pulls the minimiser away from the identity, by λ/(σ + λ) "
+                   "along each eigen-direction of Σ: C10 ('decay pushes toward zero') helps the residual "
+                   "parameterisation and biases the plain one.",
+    )
