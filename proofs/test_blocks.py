@@ -1,0 +1,61 @@
+"""Proofs of theory/blocks.py (C8): zero-sets of block families."""
+
+from __future__ import annotations
+
+from theory import blocks
+from theory.derivation import Status
+
+
+def test_linear_block_vanishes_exactly_at_zero_weights(prove) -> None:
+    # W=0, b=0 ⇒ Wx + b = 0;  F(0) = b;  F(x) − F(0) = Wx;  W·I = W  ⇒  F ≡ 0 ⟺ (W, b) = 0
+    result = prove(blocks.linear_block_zero_set())
+    assert result.status is Status.PROVED, result.report()
+
+
+def test_convolution_vanishes_exactly_at_zero_kernel_and_bias(prove) -> None:
+    # y = T(k)·vec(x) + β₀𝟙;  y(0) = β₀𝟙;  y(δ_c) = flipped k_c;  (k, β₀) = 0 ⇒ y = 0
+    result = prove(blocks.convolution_zero_set())
+    assert result.status is Status.PROVED, result.report()
+
+
+def test_two_layer_block_needs_only_its_last_layer_zero(prove) -> None:
+    # (W₂, b₂) = 0 ⇒ F ≡ 0 for every σ;  W₁ = 0 ⇒ σ(0)W₂𝟙 (= 0 iff σ(0) = 0, no biases);
+    # duplicate hidden units: F ≡ 0 with W₁, b₁, W₂ entrywise nonzero;  F(0) = b₂ without b₁
+    result = prove(blocks.two_layer_zero_set())
+    assert result.status is Status.PROVED, result.report()
+
+
+def test_identity_block_zero_set(prove) -> None:
+    # σ = id: W₁ = 0 suffices without biases; nothing is necessary
+    result = prove(blocks.identity_block_zero_set())
+    assert result.status is Status.PROVED, result.report()
+
+
+def test_relu_block_zero_set(prove) -> None:
+    # σ = ReLU = max(0, t): relu(0) = 0, relu(1) = 1
+    result = prove(blocks.relu_block_zero_set())
+    assert result.status is Status.PROVED, result.report()
+
+
+def test_tanh_block_zero_set(prove) -> None:
+    # σ = tanh: tanh(0) = 0, tanh(1) > 0
+    result = prove(blocks.tanh_block_zero_set())
+    assert result.status is Status.PROVED, result.report()
+
+
+def test_sigmoid_block_zero_set_where_zeroing_the_first_layer_fails(prove) -> None:
+    # σ(0) = ½: W₁ = 0 leaves F ≡ ½W₂𝟙 (= ½𝟙 at W₂ = I);  σ(t) + σ(−t) = 1 gives b₂ = −𝟙 ≠ 0 on the zero set
+    result = prove(blocks.sigmoid_block_zero_set())
+    assert result.status is Status.PROVED, result.report()
+
+
+def test_gelu_block_zero_set(prove) -> None:
+    # σ = GELU = tΦ(t): GELU(0) = 0, GELU(1) = Φ(1) > 0
+    result = prove(blocks.gelu_block_zero_set())
+    assert result.status is Status.PROVED, result.report()
+
+
+def test_batch_norm_block_vanishes_at_zero_scale_and_shift(prove) -> None:
+    # (γ, β) = 0 ⇒ y ≡ 0 for every w;  mean(y) = β;  Σ(y − β)² = γ²·Nv/(v + ε)
+    result = prove(blocks.batch_norm_zero_set())
+    assert result.status is Status.PROVED, result.report()

@@ -1,0 +1,358 @@
+"""Zero-sets of block families: which parameters must vanish for F ≡ 0 (claim C8).
+
+The note says gradient descent gets F(x) = 0 by "pushing all weights of the block
+to zero".  For each block family this module proves exactly which parameters
+vanishing is *sufficient* for F ≡ 0 and which is *necessary*.
+
+Conventions.  x ∈ ℝⁿ is a column vector; a block maps it to F(x) ∈ ℝᵐ; σ acts
+entrywise.  The two-layer block is F(x) = W₂σ(W₁x + b₁) + b₂ (He et al. 2016,
+Eq. (1) and the text after it, with biases added); "without biases" means
+b₁ = b₂ = 0 are not parameters.  "F ≡ 0" means F(x) = 0 for every x ∈ ℝⁿ, which
+follows from a step proved for a symbolic x.  General dimensions use matrix
+symbols; where σ must act entrywise the statement is proved on explicit
+matrices of symbols (n = h = m = 2), every entry symbolic, so "for all x" and
+"for all weights" are symbolic and only the sizes are fixed.  Activations:
+identity; ReLU(t) = max(0, t); tanh; the logistic sigmoid 1/(1 + e^{−t});
+GELU(t) = tΦ(t) = t(1 + erf(t/√2))/2 (Hendrycks & Gimpel 2016, §2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sympy as sp
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+from theory.derivation import Assumption, Derivation, Equal, Inequality, Step, Substitute
+from theory.registry import theorem
+
+HE_2016 = "He, Zhang, Ren, Sun, Deep Residual Learning for Image Recognition, CVPR 2016 (arXiv:1512.03385)"
+GELU_2016 = "Hendrycks, Gimpel, Gaussian Error Linear Units (GELUs), 2016 (arXiv:1606.08415)"
+BN_2015 = (
+    "Ioffe, Szegedy, Batch Normalization: Accelerating Deep Network Training by Reducing Internal "
+    "Covariate Shift, ICML 2015 (arXiv:1502.03167)"
+)
+GOYAL_2017 = "Goyal et al., Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour, 2017 (arXiv:1706.02677)"
+DL_BOOK = "Goodfellow, Bengio, Courville, Deep Learning, MIT Press 2016"
+
+_t = sp.Symbol("t", real=True)  # the activation's argument
+
+
+@dataclass(frozen=True)
+class Activation:
+    key: str  # id fragment, e.g. "relu"
+    name: str  # for the reader
+    fn: sp.Lambda  # σ as an exact SymPy function of one real variable
+    citation: str  # where its definition comes from ("" for the standard functions)
+
+
+IDENTITY = Activation("identity", "identity", sp.Lambda(_t, _t), "")
+RELU = Activation("relu", "ReLU", sp.Lambda(_t, sp.Max(0, _t)), HE_2016 + ", §3.2: σ is ReLU")
+TANH = Activation("tanh", "tanh", sp.Lambda(_t, sp.tanh(_t)), "")
+SIGMOID = Activation("sigmoid", "sigmoid", sp.Lambda(_t, 1 / (1 + sp.exp(-_t))), "")
+GELU = Activation(
+    "gelu", "GELU", sp.Lambda(_t, _t * (1 + sp.erf(_t / sp.sqrt(2))) / 2), GELU_2016 + ", §2: GELU(x) = xΦ(x)"
+)
+
+# -- general dimensions (matrix symbols) ------------------------------------------------------
+n, h, m = sp.symbols("n h m", integer=True, positive=True)  # input, hidden, output widths
+x = sp.MatrixSymbol("x", n, 1)  # the input
+X = sp.MatrixSymbol("X", n, n)  # a batch of n inputs, one per column
+W, b = sp.MatrixSymbol("W", m, n), sp.MatrixSymbol("b", m, 1)  # linear block F(x) = Wx + b
+W1, b1 = sp.MatrixSymbol("W_1", h, n), sp.MatrixSymbol("b_1", h, 1)  # first layer
+W2, b2 = sp.MatrixSymbol("W_2", m, h), sp.MatrixSymbol("b_2", m, 1)  # last layer
+sigma = sp.Function("sigma", real=True)  # an arbitrary activation
+
+SIGMA_ZERO = Assumption("σ(0) = 0", "the activation vanishes at 0 (identity, ReLU, tanh, GELU; not sigmoid)",
+                        facts={sigma(0): 0})
+
+
+# -- explicit matrices of symbols -------------------------------------------------------------
+def symbols_matrix(name: str, rows: int, cols: int, **assumptions: bool) -> sp.ImmutableMatrix:
+    """A rows×cols matrix whose entries are real symbols name_ij."""
+    return sp.ImmutableMatrix(rows, cols, lambda i, j: sp.Symbol(f"{name}_{i + 1}{j + 1}", real=True, **assumptions))
+
+
+def assign(target: sp.MatrixBase, value: sp.MatrixBase | int) -> dict[sp.Basic, sp.Basic]:
+    """Entrywise substitution target := value (an integer means that constant everywhere)."""
+    values = sp.ones(*target.shape) * value if isinstance(value, int) else value
+    return dict(zip(target, values, strict=True))
+
+
+def two_layer(act: Callable[[sp.Expr], sp.Expr], w1: sp.MatrixBase, c1: sp.MatrixBase,
+              w2: sp.MatrixBase, c2: sp.MatrixBase, z: sp.MatrixBase) -> sp.ImmutableMatrix:
+    """F(z) = W₂σ(W₁z + b₁) + b₂ with σ entrywise (He et al. 2016, Eq. (1), biases added)."""
+    return sp.ImmutableMatrix(w2 * (w1 * z + c1).applyfunc(act) + c2)
+
+
+xe = symbols_matrix("x", 2, 1)  # explicit input
+W1e, b1e = symbols_matrix("V", 2, 2), symbols_matrix("c", 2, 1)  # explicit first layer
+W2e, b2e = symbols_matrix("U", 2, 2), symbols_matrix("d", 2, 1)  # explicit last layer
+Z2, ONES, EYE = sp.zeros(2, 1), sp.ones(2, 1), sp.eye(2)
+
+# A zero-set point with every entry of W₁, b₁, W₂ nonzero: two identical hidden units whose
+# outputs are subtracted, σ(wᵀx + c) − σ(wᵀx + c) = 0 for every σ.
+w_, c_, a_ = (sp.symbols(f"{s}1:3", real=True, nonzero=True) for s in "wca")
+DUPLICATE_UNITS = {
+    **assign(W1e, sp.Matrix([[w_[0], w_[1]], [w_[0], w_[1]]])),
+    **assign(b1e, sp.Matrix([c_[0], c_[0]])),
+    **assign(W2e, sp.Matrix([[a_[0], -a_[0]], [a_[1], -a_[1]]])),
+    **assign(b2e, 0),
+}
+
+
+def _block(act: Callable[[sp.Expr], sp.Expr], biases: str = "both") -> sp.ImmutableMatrix:
+    c1 = b1e if biases == "both" else Z2
+    c2 = b2e if biases in ("both", "last") else Z2
+    return two_layer(act, W1e, c1, W2e, c2, xe)
+
+
+VERDICT = (
+    "C8 is imprecise. Driving all weights to zero is sufficient but more than needed: W₂ = 0 and b₂ = 0 "
+    "alone give F ≡ 0 for every σ and every W₁, b₁. Nothing is individually necessary for the two-layer "
+    "block: its zero set contains points where W₁, b₁, W₂ (and, with a bias b₁, also b₂) are all nonzero, "
+    "so it is far larger than the origin. Pushing W₁ alone to zero is neither necessary nor, for sigmoid "
+    "(σ(0) = ½) or whenever there are biases, sufficient."
+)
+
+
+@theorem
+def linear_block_zero_set() -> Derivation:
+    # Wx + b ≡ 0  ⟺  W = 0 and b = 0: the only block family here whose zero set is a single point
+    return Derivation(
+        id="blocks.linear",
+        title="A linear block Wx + b vanishes for every x exactly when W = 0 and b = 0",
+        claims=("C8",),
+        statement="For F(x) = Wx + b with W ∈ ℝ^{m×n}, b ∈ ℝᵐ: F(x) = 0 for all x ∈ ℝⁿ ⟺ W = 0 and b = 0. "
+                  "Without a bias, Wx ≡ 0 ⟺ W = 0.",
+        steps=(
+            Substitute(W * x + b, sp.ZeroMatrix(m, 1), "sufficient: W = 0, b = 0 give F(x) = 0 for every x",
+                       subs={W: sp.ZeroMatrix(m, n), b: sp.ZeroMatrix(m, 1)}),
+            Substitute(W * x + b, b, "F(0) = b, so F ≡ 0 forces b = 0", subs={x: sp.ZeroMatrix(n, 1)}),
+            Equal((W * x + b) - b, W * x, "F(x) − F(0) = Wx: with b = 0 the block is Wx"),
+            Substitute(W * X, W, "necessary: F on the basis vectors e₁…eₙ (the columns of X = I) stacks to "
+                       "W·I = W, so F ≡ 0 forces W = 0", subs={X: sp.Identity(n)}),
+        ),
+        references=(HE_2016,),
+        conclusion="For a linear block the note is exact: F ≡ 0 exactly at the origin W = 0, b = 0.",
+    )
+
+
+# -- convolution: 2 input channels, 3×3 images, a 2×2 kernel, cross-correlation as in PyTorch ---
+C_IN, SIDE, K = 2, 3, 2  # input channels, image side, kernel side
+OUT = SIDE - K + 1  # output side ("valid" padding, stride 1)
+images = [symbols_matrix(f"x{c + 1}", SIDE, SIDE) for c in range(C_IN)]
+kernels = [symbols_matrix(f"k{c + 1}", K, K) for c in range(C_IN)]
+beta0 = sp.Symbol("beta_0", real=True)  # the convolution's bias
+
+
+def conv(imgs: list[sp.MatrixBase], kers: list[sp.MatrixBase], bias: sp.Expr) -> sp.ImmutableMatrix:
+    """y[i, j] = Σ_c Σ_{a,b} k_c[a, b] x_c[i + a, j + b] + β₀, flattened row-major (Deep Learning, Eq. 9.6)."""
+    return sp.ImmutableMatrix(OUT * OUT, 1, [
+        sum(kers[c][a, q] * imgs[c][i + a, j + q] for c in range(C_IN) for a in range(K) for q in range(K)) + bias
+        for i in range(OUT) for j in range(OUT)
+    ])
+
+
+def toeplitz() -> sp.ImmutableMatrix:
+    """The conv as a matrix on vec(x): T[(i,j), (c,p,q)] = k_c[p − i, q − j] inside the kernel, else 0."""
+    def entry(r: int, s: int) -> sp.Expr:
+        (i, j), (c, rem) = divmod(r, OUT), divmod(s, SIDE * SIDE)
+        p, q = divmod(rem, SIDE)
+        return kernels[c][p - i, q - j] if 0 <= p - i < K and 0 <= q - j < K else sp.S.Zero
+    return sp.ImmutableMatrix(OUT * OUT, C_IN * SIDE * SIDE, entry)
+
+
+def _impulse(channel: int) -> dict[sp.Basic, sp.Basic]:
+    """x = δ at pixel (1, 1) of `channel`, zero elsewhere."""
+    subs: dict[sp.Basic, sp.Basic] = {}
+    for c in range(C_IN):
+        subs.update(assign(images[c], sp.zeros(SIDE, SIDE)))
+    subs[images[channel][1, 1]] = sp.S.One
+    return subs
+
+
+@theorem
+def convolution_zero_set() -> Derivation:
+    vec_x = sp.ImmutableMatrix([e for img in images for e in img])
+    y = conv(images, kernels, beta0)
+    zeros = {**assign(images[0], 0), **assign(images[1], 0)}
+    flipped = [sp.ImmutableMatrix(OUT * OUT, 1, [k[K - 1 - i, K - 1 - j] for i in range(K) for j in range(K)])
+               for k in kernels]
+    return Derivation(
+        id="blocks.convolution",
+        title="A convolution vanishes for every input exactly when its kernel and bias are zero",
+        claims=("C8",),
+        statement="For a 2-channel 3×3 → 2×2 convolution (cross-correlation, stride 1, no padding) with kernel k "
+                  "and bias β₀: y = T(k)·vec(x) + β₀𝟙 with T the Toeplitz matrix of k, and y ≡ 0 ⟺ k = 0, β₀ = 0.",
+        steps=(
+            Equal(y, toeplitz() * vec_x + beta0 * sp.ones(OUT * OUT, 1),
+                  "the convolution is a linear operator (a Toeplitz matrix of kernel entries) plus the bias",
+                  DL_BOOK + ", §9.1, Eq. (9.6) (cross-correlation)"),
+            Substitute(y, beta0 * sp.ones(OUT * OUT, 1), "y(0) = β₀𝟙, so y ≡ 0 forces β₀ = 0", subs=zeros),
+            *(Substitute(conv(images, kernels, 0), flipped[c], f"the impulse response in channel {c + 1} is that "
+                         "channel's kernel, flipped: y ≡ 0 forces it to vanish", subs=_impulse(c))
+              for c in range(C_IN)),
+            Substitute(y, sp.zeros(OUT * OUT, 1), "sufficient: k = 0 and β₀ = 0 give y ≡ 0",
+                       subs={**assign(kernels[0], 0), **assign(kernels[1], 0), beta0: 0}),
+        ),
+        references=(DL_BOOK,),
+        conclusion="A convolution is a linear operator: like the linear block, it vanishes identically exactly "
+                   "when every kernel entry and the bias are zero; the note is exact for a single convolution.",
+    )
+
+
+def _generic_steps() -> tuple[Step, ...]:
+    eaf = ElementwiseApplyFunction(sp.Lambda(_t, sigma(_t)), W1 * x + b1)
+    return (
+        Substitute(W2 * eaf + b2, sp.ZeroMatrix(m, 1), "sufficient for every σ, W₁, b₁: W₂ = 0 and b₂ = 0",
+                   HE_2016 + ", Eq. (1)", subs={W2: sp.ZeroMatrix(m, h), b2: sp.ZeroMatrix(m, 1)}),
+        Substitute(W2 * eaf + b2, b2, "W₂ = 0 alone leaves the constant b₂", subs={W2: sp.ZeroMatrix(m, h)}),
+        Substitute(_block(sigma, "none"), sigma(0) * W2e * ONES, "without biases, W₁ = 0 gives F ≡ σ(0)·W₂𝟙",
+                   subs=assign(W1e, 0)),
+        Equal(sigma(0) * W2e * ONES, Z2, "which is 0 when σ(0) = 0"),
+        Substitute(_block(sigma), W2e * b1e.applyfunc(sigma) + b2e, "with biases, W₁ = 0 gives the constant "
+                   "W₂σ(b₁) + b₂, not 0 in general", subs=assign(W1e, 0)),
+        Substitute(_block(sigma), Z2, "a zero-set point with every entry of W₁, b₁, W₂ nonzero: two identical "
+                   "hidden units subtracted, σ(wᵀx + c) − σ(wᵀx + c) = 0", subs=DUPLICATE_UNITS),
+        Substitute(_block(sigma, "last"), b2e, "with b₂ but no b₁ and σ(0) = 0, F(0) = b₂: b₂ = 0 is necessary",
+                   subs=assign(xe, 0)),
+    )
+
+
+@theorem
+def two_layer_zero_set() -> Derivation:
+    return Derivation(
+        id="blocks.two-layer",
+        title="The two-layer block W₂σ(W₁x + b₁) + b₂: zeroing the last layer suffices, nothing is necessary",
+        claims=("C8",),
+        statement="For every activation σ: (W₂, b₂) = 0 ⇒ F ≡ 0; W₂ = 0 alone leaves b₂; W₁ = 0 ⇒ F ≡ 0 when "
+                  "there are no biases and σ(0) = 0; with biases W₁ = 0 leaves W₂σ(b₁) + b₂; F ≡ 0 at points with "
+                  "W₁, b₁, W₂ entrywise nonzero; without b₁ and with σ(0) = 0, F ≡ 0 forces b₂ = 0.",
+        steps=_generic_steps(),
+        assumptions=(SIGMA_ZERO,),
+        references=(HE_2016,),
+        conclusion=VERDICT,
+    )
+
+
+def _activation_steps(act: Activation) -> tuple[Step, ...]:
+    s0, s1 = act.fn(0), act.fn(1)
+    steps: list[Step] = [
+        Equal(act.fn(0), s0, f"{act.name}(0) = {s0}", act.citation),
+        Substitute(_block(act.fn), Z2, "sufficient: W₂ = 0, b₂ = 0 give F ≡ 0 whatever W₁, b₁",
+                   HE_2016 + ", Eq. (1)", subs={**assign(W2e, 0), **assign(b2e, 0)}),
+        Substitute(_block(act.fn, "none"), s0 * W2e * ONES, f"without biases, W₁ = 0 gives F ≡ {act.name}(0)·W₂𝟙",
+                   subs=assign(W1e, 0)),
+    ]
+    if s0 != 0:
+        steps.append(Substitute(_block(act.fn, "none"), s0 * ONES, "so W₁ = 0 does not suffice: at W₂ = I, "
+                                f"F ≡ {s0}·𝟙 ≠ 0", subs={**assign(W1e, 0), **assign(W2e, EYE)}))
+    steps += [
+        Substitute(_block(act.fn), s1 * ONES, f"with biases, W₁ = 0 does not suffice: at b₁ = 𝟙, W₂ = I, b₂ = 0, "
+                   f"F ≡ {act.name}(1)·𝟙", subs={**assign(W1e, 0), **assign(b1e, 1), **assign(W2e, EYE),
+                                                **assign(b2e, 0)}),
+        Inequality(s1, 0, f"{act.name}(1) > 0, so that F is not 0", relation=">"),
+        Substitute(_block(act.fn), Z2, "not necessary: F ≡ 0 with every entry of W₁, b₁, W₂ nonzero "
+                   "(two identical hidden units subtracted)", subs=DUPLICATE_UNITS),
+        Substitute(_block(act.fn), Z2, f"b₂ = 0 is not necessary with a bias b₁: W₁ = 0, b₁ = 𝟙, W₂ = I, "
+                   f"b₂ = −{act.name}(1)·𝟙 ≠ 0 give F ≡ 0",
+                   subs={**assign(W1e, 0), **assign(b1e, 1), **assign(W2e, EYE), **assign(b2e, -s1 * ONES)}),
+    ]
+    if s0 == 0:
+        steps.append(Substitute(_block(act.fn, "last"), b2e, "without b₁, F(0) = b₂: b₂ = 0 is necessary",
+                                subs=assign(xe, 0)))
+    else:  # sigmoid: σ(t) + σ(−t) = 1 gives a zero-set point with b₂ ≠ 0 and no b₁
+        w = w_[0]
+        steps.append(Substitute(_block(act.fn, "last"), Z2, "without b₁, b₂ ≠ 0 is still possible: "
+                                "σ(wx₁) + σ(−wx₁) − 1 = 0 (W₁ = [[w, 0], [−w, 0]], W₂ = 𝟙𝟙ᵀ, b₂ = −𝟙)",
+                                subs={**assign(W1e, sp.Matrix([[w, 0], [-w, 0]])), **assign(W2e, 1),
+                                      **assign(b2e, -1)}))
+    return tuple(steps)
+
+
+def _activation_theorem(act: Activation) -> Derivation:
+    s0 = act.fn(0)
+    w1_verdict = ("W₁ = 0 suffices only without biases" if s0 == 0
+                  else f"W₁ = 0 never suffices ({act.name}(0) = {s0} ≠ 0)")
+    return Derivation(
+        id=f"blocks.two-layer.{act.key}",
+        title=f"Zero set of the two-layer {act.name} block, with and without biases",
+        claims=("C8",),
+        statement=f"F(x) = W₂ {act.name}(W₁x + b₁) + b₂ (n = h = m = 2, all entries symbolic): (W₂, b₂) = 0 ⇒ F ≡ 0; "
+                  f"{w1_verdict}; F ≡ 0 at points where W₁, b₁, W₂ are entrywise nonzero, and at points with "
+                  "b₂ ≠ 0 when there is a bias b₁.",
+        steps=_activation_steps(act),
+        references=(HE_2016, act.citation) if act.citation.startswith(GELU_2016) else (HE_2016,),
+        conclusion=VERDICT,
+    )
+
+
+@theorem
+def identity_block_zero_set() -> Derivation:
+    return _activation_theorem(IDENTITY)
+
+
+@theorem
+def relu_block_zero_set() -> Derivation:
+    return _activation_theorem(RELU)
+
+
+@theorem
+def tanh_block_zero_set() -> Derivation:
+    return _activation_theorem(TANH)
+
+
+@theorem
+def sigmoid_block_zero_set() -> Derivation:
+    return _activation_theorem(SIGMOID)
+
+
+@theorem
+def gelu_block_zero_set() -> Derivation:
+    return _activation_theorem(GELU)
+
+
+# -- a block ending in batch normalisation (training mode, one feature, a batch of N = 3) ----
+eps = sp.Symbol("epsilon", positive=True)  # BN's ε > 0
+gamma, beta = sp.symbols("gamma beta", real=True)  # BN's scale and shift
+z = sp.symbols("z1:4", real=True)  # the feature's pre-activations over the batch, z_j = wᵀx_j + b
+w_bn, b_bn = symbols_matrix("w", 1, 2), sp.Symbol("b", real=True)
+batch = [symbols_matrix(f"x{j}", 2, 1) for j in range(1, 4)]
+
+
+def batch_norm(zs: list[sp.Expr] | tuple[sp.Expr, ...]) -> tuple[sp.ImmutableMatrix, sp.Expr]:
+    """y_j = γ(z_j − μ)/√(v + ε) + β with the batch mean μ and biased variance v (Ioffe & Szegedy 2015, Alg. 1)."""
+    mu = sum(zs) / len(zs)
+    v = sum((zj - mu) ** 2 for zj in zs) / len(zs)
+    return sp.ImmutableMatrix([gamma * (zj - mu) / sp.sqrt(v + eps) + beta for zj in zs]), v
+
+
+@theorem
+def batch_norm_zero_set() -> Derivation:
+    zs = [(w_bn * xj)[0, 0] + b_bn for xj in batch]
+    y, _ = batch_norm(zs)
+    y_z, v_z = batch_norm(z)
+    return Derivation(
+        id="blocks.batch-norm",
+        title="A block ending in batch normalisation vanishes at γ = 0, β = 0, whatever the weights before it",
+        claims=("C8",),
+        statement="For y_j = γ(z_j − μ)/√(v + ε) + β, z_j = wᵀx_j + b, ε > 0: (γ, β) = 0 ⇒ y ≡ 0 for every w, b; "
+                  "the batch mean of y is β and Σ_j (y_j − β)² = γ²·Nv/(v + ε), so y ≡ 0 forces β = 0, and γ = 0 "
+                  "unless the batch's pre-activations are all equal (v = 0, e.g. w = 0).",
+        steps=(
+            Substitute(y, sp.zeros(3, 1), "sufficient: γ = 0, β = 0 give y ≡ 0 whatever w, b",
+                       BN_2015 + ", Algorithm 1", subs={gamma: 0, beta: 0}),
+            Substitute(y, beta * sp.ones(3, 1), "γ = 0 alone leaves the constant β", subs={gamma: 0}),
+            Substitute(y, beta * sp.ones(3, 1), "w = 0 makes the batch constant (v = 0): y ≡ β for every γ, so "
+                       "(w, β) = 0 is a zero-set point with γ ≠ 0", subs=assign(w_bn, 0)),
+            Equal(sum(y_z) / 3, beta, "the batch mean of y is β, so y ≡ 0 forces β = 0"),
+            Equal(sum((yj - beta) ** 2 for yj in y_z), gamma**2 * 3 * v_z / (v_z + eps),
+                  "Σ(y_j − β)² = γ²·3v/(v + ε): with β = 0 and v > 0, y ≡ 0 forces γ = 0"),
+        ),
+        references=(BN_2015, GOYAL_2017),
+        conclusion="For a block ending in BN the zero set is (γ, β) = 0 with every earlier weight free (the "
+                   "zero-γ initialisation of Goyal et al. 2017 sits on it), plus the degenerate points where the "
+                   "batch is constant and β = 0. Pushing the earlier weights to zero is neither needed nor enough.",
+    )
