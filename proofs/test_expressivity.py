@@ -1,0 +1,36 @@
+"""Proofs of theory/expressivity.py (C5, C11): what single blocks can represent, and at what cost."""
+
+from __future__ import annotations
+
+from theory import expressivity
+from theory.derivation import Status
+
+
+def test_relu_layer_of_width_n_cannot_represent_the_identity(prove) -> None:
+    # odd part ½VWx, even part ½V|Wx|: f = id ⇒ VW = 2I and V = 0, a contradiction
+    result = prove(expressivity.relu_width_n_cannot_be_identity())
+    assert result.status is Status.PROVED, result.report()
+
+
+def test_relu_layer_of_width_2n_represents_the_identity(prove) -> None:
+    # x = relu(x) − relu(−x)
+    result = prove(expressivity.relu_width_2n_identity())
+    assert result.status is Status.PROVED, result.report()
+
+
+def test_tanh_block_reaches_the_identity_only_in_the_limit(prove) -> None:
+    # (1/ε) tanh(εx) = x − ε²x³/3 + …, L2 cost ~ 1/ε²
+    result = prove(expressivity.tanh_block_identity_only_in_the_limit())
+    assert result.status is Status.PROVED, result.report()
+
+
+def test_weight_decay_keeps_plain_tanh_block_off_the_identity_but_not_residual(prove) -> None:
+    # data loss at the optimum ≥ ½E[x²](λ/(1+λ))²; residual optimum w = 0
+    result = prove(expressivity.tanh_block_weight_decay_error_floor())
+    assert result.status is Status.PROVED, result.report()
+
+
+def test_tanh_block_two_point_optimum_solves_one_scalar_equation(prove) -> None:
+    # w₂ = aT/(T² + λ), g(s) = 0, error −aλ/(λ + T²), Hessian at 0 has eigenvalues λ ± a²
+    result = prove(expressivity.tanh_block_two_point_optimum())
+    assert result.status is Status.PROVED, result.report()
