@@ -40,3 +40,44 @@ def loss_curves(curves: dict[str, object], title: str, label_key: str, label_fmt
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def time_vs_depth(summaries: list[dict[str, object]], title: str, predicted_key: str | None = None) -> Figure:
+    """Median steps to converge vs depth (log–log), best learning rate per (variant, depth), with the
+    bootstrap interval of the median as error bars; an open triangle at the budget marks a median beyond it
+    (fewer than half the runs converged).  `predicted_key` adds the closed form as a dashed line."""
+    fig = Figure(figsize=(5.2, 3.8))
+    ax = fig.subplots()
+    rows = [r for r in summaries if r.get("best_lr", True)]
+    variants = list(dict.fromkeys(str(r["variant"]) for r in rows))
+    colors = matplotlib.colormaps["tab10"]
+    budget = max((float(r.get("max_steps", 0) or 0) for r in rows), default=0.0)
+    for i, v in enumerate(variants):
+        vr = sorted((r for r in rows if r["variant"] == v), key=lambda r: int(r["depth"]))  # type: ignore[arg-type]
+        depth = np.array([int(r["depth"]) for r in vr])  # type: ignore[arg-type]
+        med = np.array([np.nan if r["steps_median"] is None else float(r["steps_median"]) for r in vr])  # type: ignore[arg-type]
+        lo = np.array([np.nan if r["steps_median_ci"][0] is None else float(r["steps_median_ci"][0]) for r in vr])  # type: ignore[index]
+        hi = np.array([np.inf if r["steps_median_ci"][1] is None else float(r["steps_median_ci"][1]) for r in vr])  # type: ignore[index]
+        plot_med = np.maximum(med, 0.8)  # a median of 0 steps (converged at initialisation) drawn just below 1
+        ok = np.isfinite(med)
+        yerr = np.vstack([plot_med - np.maximum(np.nan_to_num(lo, nan=0.8), 0.8), np.where(np.isfinite(hi),
+                          np.maximum(hi, 0.8), plot_med) - plot_med])
+        ax.errorbar(depth[ok], plot_med[ok], yerr=yerr[:, ok], fmt="o-", color=colors(i), capsize=3, label=v)
+        if (~ok).any() and budget:
+            ax.scatter(depth[~ok], np.full((~ok).sum(), budget), marker="^", facecolors="none",
+                       edgecolors=colors(i), s=60, label=f"{v}: median > budget")
+        if predicted_key:
+            pred = np.array([np.nan if r.get(predicted_key) is None else float(r[predicted_key]) for r in vr])  # type: ignore[arg-type]
+            if np.isfinite(pred).any():
+                ax.plot(depth, np.maximum(pred, 0.8), "--", color=colors(i), lw=1, label=f"{v}: gradient flow t/η")
+    if budget and any(r["steps_median"] is None for r in rows):
+        ax.axhline(budget, color="grey", lw=0.6, ls=":", label="step budget")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("depth L (blocks)")
+    ax.set_ylabel("steps to converge (median, 95% CI)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -130,9 +130,14 @@ class TrainResult:
 Metric = Callable[[Params], torch.Tensor]  # params → (R,)
 
 
+def param_sq_norm(params: Params) -> torch.Tensor:
+    """‖θ‖²_F over every trainable tensor of each run: (R,) (no square root: differentiable at θ = 0)."""
+    return sum(p.flatten(1).pow(2).sum(-1) for p in params.values())  # type: ignore[return-value]
+
+
 def param_norm(params: Params) -> torch.Tensor:
     """‖θ‖_F over every trainable tensor of each run: (R,)."""
-    return torch.sqrt(sum(p.flatten(1).pow(2).sum(-1) for p in params.values()))  # type: ignore[arg-type]
+    return torch.sqrt(param_sq_norm(params))
 
 
 def train(
@@ -191,7 +196,7 @@ def train(
             yb = torch.gather(y, 1, idx.view(R, -1, *([1] * (y.dim() - 2))).expand(R, -1, *y.shape[2:]))
             objective = loss_per_run(spec, leaves, xb, yb)
         if opt.decay_mode == "l2":
-            objective = objective + 0.5 * lam.to(objective.dtype) * param_norm(leaves).pow(2)
+            objective = objective + 0.5 * lam.to(objective.dtype) * param_sq_norm(leaves)
         need_grad = k < max_steps
         grads_t = torch.autograd.grad(objective.sum(), list(leaves.values())) if need_grad else None
         params = {name: p.detach() for name, p in leaves.items()}

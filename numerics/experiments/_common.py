@@ -188,6 +188,7 @@ def group_summaries(
                 "seconds_median": w["median"],
                 "seconds_median_ci": w["median_ci"],
                 "ci_level": s["ci_level"],
+                "max_steps": max(int(r["max_steps"]) for r in recs),  # type: ignore[call-overload]
             }
         )
         out.append(row)
