@@ -26,13 +26,14 @@ def test_two_layer_block_needs_only_its_last_layer_zero(prove) -> None:
 
 
 def test_identity_block_zero_set(prove) -> None:
-    # σ = id: W₁ = 0 suffices without biases; nothing is necessary
+    # σ = id: W₁ = 0 suffices without biases; nothing is necessary;  F(x) = (W₂W₁)x, zero set W₂W₁ = 0
     result = prove(blocks.identity_block_zero_set())
     assert result.status is Status.PROVED, result.report()
 
 
 def test_relu_block_zero_set(prove) -> None:
-    # σ = ReLU = max(0, t): relu(0) = 0, relu(1) = 1
+    # σ = ReLU = max(0, t): relu(0) = 0, relu(1) = 1;  dead units (W₁, b₁ < 0) give F ≡ 0 on x ≥ 0 only:
+    # at x = (−1, −1) the same kind of weights give F = 𝟙
     result = prove(blocks.relu_block_zero_set())
     assert result.status is Status.PROVED, result.report()
 

@@ -119,7 +119,7 @@ VERDICT = (
 
 @theorem
 def linear_block_zero_set() -> Derivation:
-    # Wx + b ≡ 0  ⟺  W = 0 and b = 0: the only block family here whose zero set is a single point
+    # Wx + b ≡ 0  ⟺  W = 0 and b = 0: with the convolution, the families whose zero set is a single point
     return Derivation(
         id="blocks.linear",
         title="A linear block Wx + b vanishes for every x exactly when W = 0 and b = 0",
@@ -269,7 +269,26 @@ def _activation_steps(act: Activation) -> tuple[Step, ...]:
                                 "σ(wx₁) + σ(−wx₁) − 1 = 0 (W₁ = [[w, 0], [−w, 0]], W₂ = 𝟙𝟙ᵀ, b₂ = −𝟙)",
                                 subs={**assign(W1e, sp.Matrix([[w, 0], [-w, 0]])), **assign(W2e, 1),
                                       **assign(b2e, -1)}))
-    return tuple(steps)
+    return tuple(steps) + _special_steps(act)
+
+
+def _special_steps(act: Activation) -> tuple[Step, ...]:
+    """Zero-set facts particular to one activation."""
+    if act is IDENTITY:  # the linear two-layer block is the linear block with W = W₂W₁
+        return (Equal(_block(act.fn, "none"), W2e * W1e * xe, "with σ = id, F(x) = (W₂W₁)x: by blocks.linear, "
+                      "F ≡ 0 ⟺ W₂W₁ = 0, a cone of rank-deficient pairs, not just the origin"),)
+    if act is RELU:  # dead units: F ≡ 0 on a domain, not on all of ℝⁿ
+        xp = symbols_matrix("x", 2, 1, nonnegative=True)
+        dead = two_layer(act.fn, symbols_matrix("V", 2, 2, negative=True), symbols_matrix("c", 2, 1, negative=True),
+                         W2e, Z2, xp)
+        witness = {**assign(W1e, -1), **assign(b1e, -1), **assign(W2e, EYE), **assign(b2e, 0)}
+        return (
+            Equal(dead, Z2, "dead units: with W₁ < 0, b₁ < 0 entrywise, F ≡ 0 on inputs x ≥ 0 (e.g. after a "
+                  "ReLU) whatever W₂"),
+            Substitute(_block(act.fn), ONES, "but not on ℝ²: at W₁ = −𝟙𝟙ᵀ, b₁ = −𝟙, W₂ = I, b₂ = 0 and "
+                       "x = (−1, −1), F = 𝟙 ≠ 0", subs={**witness, **assign(xe, -1)}),
+        )
+    return ()
 
 
 def _activation_theorem(act: Activation) -> Derivation:
@@ -314,7 +333,8 @@ def gelu_block_zero_set() -> Derivation:
     return _activation_theorem(GELU)
 
 
-# -- a block ending in batch normalisation (training mode, one feature, a batch of N = 3) ----
+# -- a block ending in batch normalisation: training mode (batch statistics), one feature, a batch of N = 3.
+# BN acts per feature, so one feature is the general case; N = 3 is the fixed batch size of the proof.
 eps = sp.Symbol("epsilon", positive=True)  # BN's ε > 0
 gamma, beta = sp.symbols("gamma beta", real=True)  # BN's scale and shift
 z = sp.symbols("z1:4", real=True)  # the feature's pre-activations over the batch, z_j = wᵀx_j + b
@@ -338,9 +358,9 @@ def batch_norm_zero_set() -> Derivation:
         id="blocks.batch-norm",
         title="A block ending in batch normalisation vanishes at γ = 0, β = 0, whatever the weights before it",
         claims=("C8",),
-        statement="For y_j = γ(z_j − μ)/√(v + ε) + β, z_j = wᵀx_j + b, ε > 0: (γ, β) = 0 ⇒ y ≡ 0 for every w, b; "
-                  "the batch mean of y is β and Σ_j (y_j − β)² = γ²·Nv/(v + ε), so y ≡ 0 forces β = 0, and γ = 0 "
-                  "unless the batch's pre-activations are all equal (v = 0, e.g. w = 0).",
+        statement="For a batch of N = 3, y_j = γ(z_j − μ)/√(v + ε) + β, z_j = wᵀx_j + b, ε > 0: (γ, β) = 0 ⇒ "
+                  "y ≡ 0 for every w, b; the batch mean of y is β and Σ_j (y_j − β)² = γ²·Nv/(v + ε), so y ≡ 0 "
+                  "forces β = 0, and γ = 0 unless the batch's pre-activations are all equal (v = 0, e.g. w = 0).",
         steps=(
             Substitute(y, sp.zeros(3, 1), "sufficient: γ = 0, β = 0 give y ≡ 0 whatever w, b",
                        BN_2015 + ", Algorithm 1", subs={gamma: 0, beta: 0}),
@@ -354,5 +374,6 @@ def batch_norm_zero_set() -> Derivation:
         references=(BN_2015, GOYAL_2017),
         conclusion="For a block ending in BN the zero set is (γ, β) = 0 with every earlier weight free (the "
                    "zero-γ initialisation of Goyal et al. 2017 sits on it), plus the degenerate points where the "
-                   "batch is constant and β = 0. Pushing the earlier weights to zero is neither needed nor enough.",
+                   "batch is constant (e.g. w = 0) and β = 0. Pushing the earlier weights to zero is not needed, "
+                   "and is not enough without β = 0.",
     )
