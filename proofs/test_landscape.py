@@ -1,0 +1,42 @@
+"""Proofs of theory/landscape.py (C9, C11): loss, gradient and Hessian at zero weights."""
+
+from __future__ import annotations
+
+from theory import landscape
+from theory.derivation import Status
+
+
+def test_residual_one_layer_zero_weights_are_the_strict_global_minimum(prove) -> None:
+    # M = I + W: L = ½tr(WΣWᵀ), ∇L(0) = 0·Σ = 0, L(0) = 0, Hessian I ⊗ Σ ≻ 0 (spectrum of Σ, twice)
+    result = prove(landscape.residual_one_layer())
+    assert result.status is Status.PROVED, result.report()
+
+
+def test_plain_one_layer_origin_is_not_critical_and_identity_is_the_convex_minimum(prove) -> None:
+    # M = W: ∇L = (W − I)Σ, ∇L(0) = −Σ ≠ 0, ∇L = 0 ⟺ W = I; same Hessian I ⊗ Σ ≻ 0
+    result = prove(landscape.plain_one_layer())
+    assert result.status is Status.PROVED, result.report()
+
+
+def test_plain_two_layer_zero_weights_are_a_strict_saddle(prove) -> None:
+    # M = W₂W₁: both gradients 0 at 0, L(0) = ½tr Σ > 0, curvature −2tr(V₂V₁Σ), eigenvalues ±σ_i
+    result = prove(landscape.plain_two_layer())
+    assert result.status is Status.PROVED, result.report()
+
+
+def test_residual_two_layer_zero_weights_are_a_flat_global_minimum(prove) -> None:
+    # M = I + W₂W₁: L = ½‖W₂W₁R‖² ≥ 0 = L(0), quartic ⇒ gradient 0 and Hessian 0 at the origin
+    result = prove(landscape.residual_two_layer())
+    assert result.status is Status.PROVED, result.report()
+
+
+def test_plain_smooth_two_layer_zero_weights_are_a_strict_saddle(prove) -> None:
+    # H = w₂σ(w₁x), x = ±a: L(0) = ½a², ∇L(0) = 0, Hessian eigenvalues ±a²σ′(0) = ±a² for tanh
+    result = prove(landscape.plain_two_layer_smooth())
+    assert result.status is Status.PROVED, result.report()
+
+
+def test_residual_smooth_two_layer_zero_weights_are_a_flat_global_minimum(prove) -> None:
+    # H = x + w₂σ(w₁x): L = ½E(w₂σ(w₁x))² ≥ 0 = L(0), ∇L(0) = 0, Hessian at 0 = 0
+    result = prove(landscape.residual_two_layer_smooth())
+    assert result.status is Status.PROVED, result.report()

@@ -1,0 +1,321 @@
+r"""The loss landscape of the identity task at zero weights, residual vs plain (claims C9, C11).
+
+Conventions (CONTRIBUTING.md): L(M) = ½ tr((M − I) Σ (M − I)ᵀ) for the end-to-end linear map M and
+input covariance Σ = XXᵀ/N ≻ 0 (mean over samples, with a ½).  Blocks: plain one layer M = W,
+residual one layer M = I + W, plain two layers M = W₂W₁, residual two layers M = I + W₂W₁, all
+n×n; smooth two-layer blocks H(x) = w₂σ(w₁x) (plain) and x + w₂σ(w₁x) (residual) with n = 1, a smooth
+σ with σ(0) = 0, and the symmetric input x = ±a (a > 0) with probability ½ each (so E x = 0,
+E x² = a² = Σ), which makes every expectation an exact finite average.
+
+General-n statements use matrix symbols; Hessians and their eigenvalues are computed exactly on
+n = 2 with *every* 2×2 SPD Σ, written by its Cholesky factor Σ = RRᵀ, R = [[r₁, 0], [r₂, r₃]],
+r₁, r₃ > 0 (Golub & Van Loan, Matrix Computations, 4th ed. 2013, §4.2).  Parameters are flattened
+row-major: w = vec(W) = (w₁₁, w₁₂, w₂₁, w₂₂), and (vec W₁, vec W₂) for two layers.
+
+References:
+  He, Zhang, Ren, Sun, *Deep Residual Learning for Image Recognition*, CVPR 2016, §3.1, Eq. (1).
+  Saxe, McClelland, Ganguli, *Exact solutions to the nonlinear dynamics of learning in deep linear
+    neural networks*, ICLR 2014, §2: the origin of a deep linear net is a saddle (unstable fixed point).
+  Hardt & Ma, *Identity Matters in Deep Learning*, ICLR 2017, §2: "Setting A_i = 0 will always lead to
+    a bad critical point in the standard parameterization."
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from theory.derivation import Assumption, Derivation, Equal, Inequality, MatrixGradient, Step, Substitute
+from theory.registry import theorem
+
+HE_2016 = "He, Zhang, Ren, Sun, Deep Residual Learning for Image Recognition, CVPR 2016 (arXiv:1512.03385)"
+SAXE_2014 = ("Saxe, McClelland, Ganguli, Exact solutions to the nonlinear dynamics of learning in deep linear "
+             "neural networks, ICLR 2014 (arXiv:1312.6120)")
+HARDT_MA_2017 = "Hardt & Ma, Identity Matters in Deep Learning, ICLR 2017 (arXiv:1611.04231)"
+GOLUB_VAN_LOAN = "Golub & Van Loan, Matrix Computations, 4th ed., Johns Hopkins 2013, §4.2 (Cholesky)"
+
+n = sp.Symbol("n", integer=True, positive=True)  # width of the block
+Sigma = sp.MatrixSymbol("Sigma", n, n)  # input covariance Σ
+R = sp.MatrixSymbol("R", n, n)  # a Cholesky factor of Σ: Σ = RRᵀ
+M = sp.MatrixSymbol("M", n, n)  # the block's end-to-end map
+W, W1, W2 = (sp.MatrixSymbol(s, n, n) for s in ("W", "W_1", "W_2"))  # weights
+V1, V2 = (sp.MatrixSymbol(s, n, n) for s in ("V_1", "V_2"))  # a direction in weight space
+Id, Zero = sp.Identity(n), sp.ZeroMatrix(n, n)
+tau = sp.Symbol("tau", real=True)  # distance along the direction (V₁, V₂)
+mu = sp.Symbol("mu", real=True)  # eigenvalue variable of characteristic polynomials
+a = sp.Symbol("a", positive=True)  # input magnitude, x = ±a
+w1, w2 = sp.symbols("w_1 w_2", real=True)  # scalar weights of the smooth two-layer block
+sigma = sp.Function("sigma", real=True)  # the activation σ
+xi = sp.Symbol("xi", real=True)  # σ's argument
+r1, r3 = sp.symbols("r_1 r_3", positive=True)  # Cholesky diagonal of the explicit 2×2 Σ
+r2 = sp.Symbol("r_2", real=True)  # Cholesky off-diagonal
+
+SPD = Assumption("Σ ≻ 0", "Σ is symmetric positive definite, Σ = RRᵀ with R invertible (Cholesky)",
+                 facts={Sigma: R * R.T}, matrix_kinds={Sigma: "spd"})
+SMOOTH = Assumption("σ(0) = 0", "σ is smooth and real with σ(0) = 0 (tanh is one); x = ±a, each with probability ½",
+                    facts={sigma(0): 0})
+
+R2 = sp.Matrix([[r1, 0], [r2, r3]])  # explicit Cholesky factor, n = 2
+S2 = R2 * R2.T  # the general 2×2 SPD Σ
+I2 = sp.eye(2)
+DSIGMA0 = sp.Subs(sp.Derivative(sigma(xi), xi), xi, 0)  # σ′(0)
+
+
+def loss(m: sp.MatrixExpr) -> sp.Expr:
+    """½ tr((M − I)Σ(M − I)ᵀ) for a symbolic n×n end-to-end map M."""
+    return sp.Rational(1, 2) * sp.Trace((m - Id) * Sigma * (m - Id).T)
+
+
+def _loss2(m: sp.Matrix) -> sp.Expr:
+    return sp.Rational(1, 2) * ((m - I2) * S2 * (m - I2).T).trace()
+
+
+def _weights2(name: str) -> tuple[tuple[sp.Symbol, ...], sp.Matrix]:
+    ws = sp.symbols(f"{name}_11 {name}_12 {name}_21 {name}_22", real=True)
+    return ws, sp.Matrix(2, 2, ws)
+
+
+def _hessian(f: sp.Expr, params: tuple[sp.Symbol, ...]) -> sp.Matrix:
+    """The Hessian, unevaluated: the verifier differentiates."""
+    return sp.Matrix(len(params), len(params), lambda i, j: sp.Derivative(f, params[i], params[j]))
+
+
+def _charpoly(k: sp.Matrix) -> sp.Expr:
+    """det(μI − K), unevaluated."""
+    return sp.Determinant(sp.ImmutableMatrix(mu * sp.eye(k.rows) - k))
+
+
+def _p_sigma(m: sp.Expr) -> sp.Expr:
+    """The characteristic polynomial of the 2×2 Σ: μ² − tr Σ μ + det Σ."""
+    return m**2 - (r1**2 + r2**2 + r3**2) * m + r1**2 * r3**2
+
+
+def _sigma2_positive() -> tuple[Step, ...]:
+    return (
+        Equal(sp.Determinant(sp.ImmutableMatrix(S2)), r1**2 * r3**2, "det Σ for Σ = RRᵀ", GOLUB_VAN_LOAN),
+        Inequality(r1**2 * r3**2, sp.S.Zero, "det Σ > 0", relation=">"),
+        Inequality(S2.trace(), sp.S.Zero, "tr Σ > 0: with det Σ > 0, both eigenvalues of Σ are > 0", relation=">"),
+    )
+
+
+def _one_layer_hessian(m_of_w: sp.Matrix, ws: tuple[sp.Symbol, ...], wm: sp.Matrix) -> tuple[Step, ...]:
+    """n = 2: the Hessian of ½tr((M − I)Σ(M − I)ᵀ) in w is I ⊗ Σ; its spectrum is Σ's, twice; ≻ 0."""
+    hess = sp.kronecker_product(I2, S2)
+    return (
+        Equal(_hessian(_loss2(m_of_w), ws), hess, "n = 2, w = vec(W) row-major: the Hessian is I ⊗ Σ (constant)"),
+        Equal(_charpoly(hess), _p_sigma(mu) ** 2, "eigenvalues of I ⊗ Σ: those of Σ, each twice"),
+        *_sigma2_positive(),
+    )
+
+
+def _directional(f: sp.Expr, wrt: sp.MatrixSymbol, v: sp.MatrixSymbol, grad: sp.MatrixExpr,
+                 quad: sp.Expr) -> Step:
+    """f(W + τV) = f(W) + τ tr(Vᵀ∇f) + (τ²/2) quad: the coefficient of τ is ⟨∇f, V⟩_F for every V, which
+    defines the gradient (checked by trace algebra, and on explicit 2×2, 3×3 instances, instead of
+    entrywise differentiation, which is slow for quartic losses)."""
+    expansion = f + tau * sp.Trace(v.T * grad) + tau**2 / 2 * quad
+    return Substitute(f, expansion, f"∇ w.r.t. {wrt.name}: the linear term of f({wrt.name} + τV)",
+                      subs={wrt: wrt + tau * v})
+
+
+@theorem
+def residual_one_layer() -> Derivation:
+    # M = I + W: L = ½tr(WΣWᵀ), ∇L = WΣ, L(0) = 0, ∇L(0) = 0, Hessian I ⊗ Σ ≻ 0
+    lr = sp.Rational(1, 2) * sp.Trace(W * Sigma * W.T)
+    ws, wm = _weights2("w")
+    return Derivation(
+        id="landscape.residual-one-layer",
+        title="One linear residual layer: zero weights are the strict global minimum",
+        claims=("C9",),
+        statement="For H = x + Wx: L(W) = ½tr(WΣWᵀ), ∇L = WΣ, so L(0) = 0 and ∇L(0) = 0; the Hessian is "
+                  "I ⊗ Σ ≻ 0 with the eigenvalues of Σ, each n times (shown exactly for n = 2).",
+        steps=(
+            Substitute(loss(M), lr, "end-to-end map M = I + W", HE_2016 + ", Eq. (1)", subs={M: Id + W}),
+            MatrixGradient(lr, W * Sigma, "term by term, Σᵀ = Σ", wrt=W),
+            Substitute(W * Sigma, Zero, "∇L(0) = 0: a critical point", subs={W: Zero}),
+            Substitute(lr, sp.S.Zero, "L(0) = 0 ≤ L(W): a global minimum", subs={W: Zero}),
+            *_one_layer_hessian(I2 + wm, ws, wm),
+        ),
+        assumptions=(SPD,),
+        references=(HE_2016, GOLUB_VAN_LOAN),
+        conclusion="C9 holds for one linear residual layer: W = 0 is the unique, strictly convex global minimum.",
+    )
+
+
+@theorem
+def plain_one_layer() -> Derivation:
+    # M = W: ∇L = (W − I)Σ, ∇L(0) = −Σ ≠ 0; the only critical point is W = I, Hessian I ⊗ Σ ≻ 0
+    grad = (W - Id) * Sigma
+    ws, wm = _weights2("w")
+    return Derivation(
+        id="landscape.plain-one-layer",
+        title="One plain linear layer: zero weights are not even critical; the loss is convex with minimum at W = I",
+        claims=("C9", "C11"),
+        statement="For H = Wx: ∇L = (W − I)Σ, so ∇L(0) = −Σ ≠ 0 and L(0) = ½tr Σ; ∇L = 0 only at W = I "
+                  "(Σ invertible), where L = 0; the Hessian is the residual block's, I ⊗ Σ ≻ 0.",
+        steps=(
+            MatrixGradient(loss(W), grad, "term by term, Σᵀ = Σ", wrt=W),
+            Substitute(grad, -Sigma, "∇L(0) = −Σ", subs={W: Zero}),
+            Inequality(S2[0, 0], sp.S.Zero, "n = 2: the (1,1) entry of Σ is r₁² > 0, so ∇L(0) ≠ 0", relation=">"),
+            Equal(grad * Sigma.inverse(), W - Id, "Σ invertible: ∇L = 0 ⟺ W = I"),
+            Substitute(loss(W), sp.Rational(1, 2) * sp.Trace(Sigma), "L(0) = ½tr Σ", subs={W: Zero}),
+            Substitute(loss(W), sp.S.Zero, "L(I) = 0: the global minimum", subs={W: Id}),
+            *_one_layer_hessian(wm, ws, wm),
+        ),
+        assumptions=(SPD,),
+        references=(HE_2016, GOLUB_VAN_LOAN),
+        conclusion="For one linear layer C11 fails: the plain loss is the residual loss translated by I (same "
+                   "Hessian, same conditioning), so fitting H = x is no harder; and C9's 'zero weights' is not a "
+                   "fixed point of the plain layer at all.",
+    )
+
+
+@theorem
+def plain_two_layer() -> Derivation:
+    # M = W₂W₁: ∇L = 0 at 0, L(0) = ½trΣ > 0, curvature −2tr(V₂V₁Σ): eigenvalues ±σ_i, a strict saddle
+    lp = loss(W2 * W1)
+    g1, g2 = W2.T * (W2 * W1 - Id) * Sigma, (W2 * W1 - Id) * Sigma * W1.T
+    both_zero = {W1: Zero, W2: Zero}
+    along = (sp.Rational(1, 2) * sp.Trace(Sigma) - tau**2 * sp.Trace(V2 * V1 * Sigma)
+             + tau**4 / 2 * sp.Trace(V2 * V1 * Sigma * V1.T * V2.T))
+    a_s, am = _weights2("a")
+    b_s, bm = _weights2("b")
+    params = a_s + b_s
+    block = sp.Matrix(4, 4, lambda r, c: -S2[r % 2, c // 2] if r // 2 == c % 2 else 0)  # −δ_jl Σ_ki
+    hess0 = sp.Matrix(sp.BlockMatrix([[sp.zeros(4), block], [block.T, sp.zeros(4)]]))
+    v = sp.ImmutableMatrix([1, 0, 0, 1, 1, 0, 0, 1])  # (vec I, vec I)
+    return Derivation(
+        id="landscape.plain-two-layer",
+        title="Two plain linear layers: zero weights are a strict saddle with loss ½tr Σ > 0",
+        claims=("C9", "C11"),
+        statement="For H = W₂W₁x: ∇_{W₁}L = W₂ᵀ(W₂W₁ − I)Σ and ∇_{W₂}L = (W₂W₁ − I)ΣW₁ᵀ vanish at 0, where "
+                  "L = ½tr Σ > 0; along (τV₁, τV₂) the curvature at 0 is −2tr(V₂V₁Σ), −2tr Σ < 0 for V₁ = V₂ = I; "
+                  "the Hessian's eigenvalues are ±σ_i(Σ), each n times (exact for n = 2).",
+        steps=(
+            _directional(lp, W1, V1, g1, sp.Trace(W2 * V1 * Sigma * V1.T * W2.T)),
+            _directional(lp, W2, V2, g2, sp.Trace(V2 * W1 * Sigma * W1.T * V2.T)),
+            Substitute(g1, Zero, "∇_{W₁}L(0) = 0", subs=both_zero),
+            Substitute(g2, Zero, "∇_{W₂}L(0) = 0: the origin is a critical point", subs=both_zero),
+            Substitute(lp, sp.Rational(1, 2) * sp.Trace(Sigma), "L(0) = ½tr Σ, the loss of H ≡ 0", subs=both_zero),
+            Substitute(lp, along, "L along W₁ = τV₁, W₂ = τV₂", subs={W1: tau * V1, W2: tau * V2}),
+            Substitute(sp.Derivative(along, tau, 2), -2 * sp.Trace(V2 * V1 * Sigma),
+                       "the Hessian's quadratic form at 0", subs={tau: 0}),
+            Substitute(-2 * sp.Trace(V2 * V1 * Sigma), -2 * sp.Trace(Sigma), "direction V₁ = V₂ = I",
+                       subs={V1: Id, V2: Id}),
+            Substitute(_hessian(_loss2(bm * am), params), hess0,
+                       "n = 2, (vec W₁, vec W₂): Hessian at 0 is [[0, K], [Kᵀ, 0]], K_(jk),(il) = −δ_jl Σ_ki",
+                       subs=dict.fromkeys(params, 0)),
+            Equal(_charpoly(hess0), (_p_sigma(mu) * _p_sigma(-mu)) ** 2,
+                  "eigenvalues ±σ₁, ±σ₂ of Σ, each twice", SAXE_2014),
+            Equal(sp.MatMul(v.T, sp.ImmutableMatrix(hess0), v), sp.ImmutableMatrix([[-2 * S2.trace()]]),
+                  "vᵀHv = −2tr Σ for v = (vec I, vec I)"),
+            Inequality(-2 * S2.trace(), sp.S.Zero, "negative curvature: λ_min(H) ≤ vᵀHv/vᵀv < 0", relation="<"),
+            Inequality(sp.Rational(1, 2) * S2.trace(), sp.S.Zero, "L(0) = ½tr Σ > 0: not a minimum", relation=">"),
+        ),
+        assumptions=(SPD,),
+        references=(SAXE_2014, HARDT_MA_2017, GOLUB_VAN_LOAN),
+        conclusion="For two plain layers zero weights are a strict saddle (gradient 0, loss ½tr Σ > 0, Hessian "
+                   "eigenvalues ±σ_i): GD started near 0 escapes it, as C9/C11 need; only the residual "
+                   "parameterisation makes 0 a minimum.",
+    )
+
+
+@theorem
+def residual_two_layer() -> Derivation:
+    # M = I + W₂W₁: L = ½tr(W₂W₁ΣW₁ᵀW₂ᵀ) ≥ 0, quartic in the weights: gradient 0, Hessian 0 at the origin
+    lr = sp.Rational(1, 2) * sp.Trace(W2 * W1 * Sigma * W1.T * W2.T)
+    g1, g2 = W2.T * W2 * W1 * Sigma, W2 * W1 * Sigma * W1.T
+    both_zero = {W1: Zero, W2: Zero}
+    quartic = tau**4 * sp.Rational(1, 2) * sp.Trace(V2 * V1 * Sigma * V1.T * V2.T)
+    a_s, am = _weights2("a")
+    b_s, bm = _weights2("b")
+    params = a_s + b_s
+    m2 = I2 + bm * am
+    return Derivation(
+        id="landscape.residual-two-layer",
+        title="Two linear layers in a residual branch: zero weights are a global minimum, with zero Hessian",
+        claims=("C9",),
+        statement="For H = x + W₂W₁x: L = ½tr(W₂W₁ΣW₁ᵀW₂ᵀ) ≥ 0 = L(0); both gradients vanish at 0, and "
+                  "L(τV₁, τV₂) = τ⁴L(V₁, V₂), so the Hessian at 0 is the zero matrix (all eigenvalues 0).",
+        steps=(
+            Substitute(loss(M), lr, "end-to-end map M = I + W₂W₁", HE_2016 + ", Eq. (1)", subs={M: Id + W2 * W1}),
+            _directional(lr, W1, V1, g1, sp.Trace(W2 * V1 * Sigma * V1.T * W2.T)),
+            _directional(lr, W2, V2, g2, sp.Trace(V2 * W1 * Sigma * W1.T * V2.T)),
+            Substitute(g1, Zero, "∇_{W₁}L(0) = 0", subs=both_zero),
+            Substitute(g2, Zero, "∇_{W₂}L(0) = 0", subs=both_zero),
+            Substitute(lr, sp.S.Zero, "L(0) = 0", subs=both_zero),
+            Substitute(lr, quartic, "L is homogeneous of degree 4 in (W₁, W₂)", subs={W1: tau * V1, W2: tau * V2}),
+            Substitute(sp.Derivative(quartic, tau, 2), sp.S.Zero, "zero curvature at 0 in every direction",
+                       subs={tau: 0}),
+            Substitute(_hessian(_loss2(m2), params), sp.zeros(8), "n = 2: the Hessian at 0 is 0",
+                       subs=dict.fromkeys(params, 0)),
+            Equal(_loss2(m2), sp.Rational(1, 2) * sum(e**2 for e in bm * am * R2), "L = ½‖W₂W₁R‖²_F (n = 2)"),
+            Inequality(sp.Rational(1, 2) * sum(e**2 for e in bm * am * R2), sp.S.Zero,
+                       "a sum of squares: L ≥ 0 = L(0), a global minimum", relation="≥"),
+        ),
+        assumptions=(SPD,),
+        references=(HE_2016, HARDT_MA_2017),
+        conclusion="C9 holds in the sense of a global minimum, but qualified: the Hessian at 0 is 0, the minimum "
+                   "is degenerate (every W₂W₁ = 0 is one), so 'stable' means flat, not strongly attracting.",
+    )
+
+
+def _smooth_loss(residual: bool) -> sp.Expr:
+    """½ E (H(x) − x)² over x = ±a, H = w₂σ(w₁x) (+ x if residual)."""
+    shortcut = 0 if residual else 1
+    return sp.Rational(1, 4) * sum((w2 * sigma(w1 * x) - shortcut * x) ** 2 for x in (a, -a))
+
+
+def _smooth_first_order(f: sp.Expr, value: sp.Expr) -> tuple[Step, ...]:
+    at0 = {w1: 0, w2: 0}
+    return (
+        Substitute(f, value, "loss at w = 0 (σ(0) = 0)", subs=at0),
+        Substitute(sp.Matrix([sp.Derivative(f, w1), sp.Derivative(f, w2)]), sp.zeros(2, 1),
+                   "gradient at 0: E x = 0, σ(0) = 0", subs=at0),
+    )
+
+
+@theorem
+def plain_two_layer_smooth() -> Derivation:
+    # H = w₂σ(w₁x): L(0) = ½a², ∇L(0) = 0, Hessian [[0, −a²σ′(0)], [−a²σ′(0), 0]]: eigenvalues ±a²σ′(0)
+    f = _smooth_loss(residual=False)
+    hess0 = sp.Matrix([[0, -a**2 * DSIGMA0], [-a**2 * DSIGMA0, 0]])
+    return Derivation(
+        id="landscape.plain-two-layer-smooth",
+        title="A plain smooth two-layer block w₂σ(w₁x): zero weights are a strict saddle when σ′(0) ≠ 0",
+        claims=("C9", "C11"),
+        statement="n = 1, x = ±a, σ(0) = 0: L(0) = ½a² > 0, ∇L(0) = 0, Hessian [[0, −a²σ′(0)], [−a²σ′(0), 0]] "
+                  "with eigenvalues ±a²σ′(0); for tanh (σ′(0) = 1) they are ±a², one negative.",
+        steps=(
+            *_smooth_first_order(f, a**2 / 2),
+            Substitute(_hessian(f, (w1, w2)), hess0, "Hessian at 0: only E x² σ′(0) survives", subs={w1: 0, w2: 0}),
+            Equal(_charpoly(hess0), (mu - a**2 * DSIGMA0) * (mu + a**2 * DSIGMA0), "eigenvalues ±a²σ′(0)"),
+            Substitute(-(a**2) * DSIGMA0, -(a**2), "σ = tanh: tanh′(0) = 1", subs={sigma: sp.Lambda(xi, sp.tanh(xi))}),
+            Inequality(-(a**2), sp.S.Zero, "a negative Hessian eigenvalue: a strict saddle", relation="<"),
+            Inequality(a**2 / 2, sp.S.Zero, "L(0) > 0: not a minimum", relation=">"),
+        ),
+        assumptions=(SMOOTH,),
+        references=(HE_2016, SAXE_2014),
+        conclusion="With a smooth σ (σ(0) = 0, σ′(0) ≠ 0) zero weights of a plain block are a strict saddle, not "
+                   "a solution; if σ′(0) = 0 the Hessian vanishes there and the saddle is degenerate.",
+    )
+
+
+@theorem
+def residual_two_layer_smooth() -> Derivation:
+    # H = x + w₂σ(w₁x): L = ½ E (w₂σ(w₁x))² ≥ 0, L(0) = 0, ∇L(0) = 0, Hessian at 0 = 0
+    f = _smooth_loss(residual=True)
+    return Derivation(
+        id="landscape.residual-two-layer-smooth",
+        title="A smooth two-layer residual branch: zero weights are a global minimum with zero Hessian",
+        claims=("C9",),
+        statement="n = 1, x = ±a, σ(0) = 0: L = ½E(w₂σ(w₁x))² ≥ 0 = L(0), ∇L(0) = 0, Hessian at 0 = 0.",
+        steps=(
+            *_smooth_first_order(f, sp.S.Zero),
+            Substitute(_hessian(f, (w1, w2)), sp.zeros(2), "Hessian at 0 (σ(0) = 0)", subs={w1: 0, w2: 0}),
+            Inequality(f, sp.S.Zero, "a sum of squares of reals: L ≥ 0 = L(0)", relation="≥"),
+        ),
+        assumptions=(SMOOTH,),
+        references=(HE_2016,),
+        conclusion="C9 holds as a global minimum for any smooth σ with σ(0) = 0; the minimum is degenerate "
+                   "(zero Hessian; every w₂ = 0 is one).",
+    )
