@@ -234,6 +234,7 @@ def two_layer_zero_set() -> Derivation:
         assumptions=(SIGMA_ZERO,),
         references=(HE_2016,),
         conclusion=VERDICT,
+        bearing={"C8": "qualifies"},
     )
 
 
@@ -305,6 +306,7 @@ def _activation_theorem(act: Activation) -> Derivation:
         steps=_activation_steps(act),
         references=(HE_2016, act.citation) if act.citation.startswith(GELU_2016) else (HE_2016,),
         conclusion=VERDICT,
+        bearing={"C8": "qualifies"},
     )
 
 
@@ -376,4 +378,5 @@ def batch_norm_zero_set() -> Derivation:
                    "zero-γ initialisation of Goyal et al. 2017 sits on it), plus the degenerate points where the "
                    "batch is constant (e.g. w = 0) and β = 0. Pushing the earlier weights to zero is not needed, "
                    "and is not enough without β = 0.",
+        bearing={"C8": "qualifies"},
     )

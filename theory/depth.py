@@ -93,6 +93,7 @@ ALL_ZERO = {k: v for blk in blocks for m in blk for k, v in assign(m, 0).items()
 @theorem
 def residual_identity_layers() -> Derivation:
     eaf = ElementwiseApplyFunction(sp.Lambda(_t, sigma(_t)), V1 * u + d1)
+
     def deep(x: sp.MatrixBase) -> sp.Expr:
         return network(x, lambda v: residual(residual(v, 0), 1))
 
@@ -156,6 +157,7 @@ def plain_linear_identity_layers() -> Derivation:
         conclusion="C4 holds for plain linear networks without decay, but the identity layers are the non-zero "
                    "point W = I (the zero point is the zero map); with L2 decay each inserted identity layer adds "
                    "λn/2 to the regularised loss, so there the embedding is strictly worse.",
+        bearing={"C4": "qualifies"},
     )
 
 
@@ -209,4 +211,5 @@ def plain_relu_identity_layers() -> Derivation:
         conclusion="C4 holds for plain ReLU networks only at specific non-zero points: W = I where the inputs are "
                    "already nonnegative, or the 2n-wide pair [I, −I] relu([I; −I]·) on all of ℝⁿ; these are far "
                    "from the origin and carry an L2 cost, unlike the residual identity at zero weights.",
+        bearing={"C4": "qualifies"},
     )
