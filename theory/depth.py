@@ -109,7 +109,7 @@ def residual_identity_layers() -> Derivation:
             Substitute(u + V2 * eaf + d2, u, "a residual block whose last layer is zero is the identity",
                        HE_2016 + ", Eq. (1)", subs={V2: sp.ZeroMatrix(n, h), d2: sp.ZeroMatrix(n, 1)}),
             Substitute((I_n + Ag) * u, u, "a linear residual layer I + A is the identity at A = 0",
-                       HARDT_MA_2017, subs={Ag: sp.ZeroMatrix(n, n)}),
+                       HARDT_MA_2017 + ", §2: ŷ = (I + A_ℓ)⋯(I + A₁)x", subs={Ag: sp.ZeroMatrix(n, n)}),
             Substitute(residual(residual(ue, 0), 1), ue, "two stacked blocks with zero last layers: still the "
                        "identity (by induction, any number)", subs=LAST_ZERO),
             Substitute(deep(xs[0]), network(xs[0]), "function: the deeper network equals the shallow one for "
