@@ -10,7 +10,7 @@ Conventions (CONTRIBUTING.md), stated once and used by every function and theore
 - **Time.** Gradient descent counts steps k = 0, 1, 2, … with step size η: θ_{k+1} = θ_k − η ∇L(θ_k).
 - **Convergence.** ‖M_k − M*‖_F < ε (strict); a step count is the smallest such k ≥ 0.
 
-Results (derived and checked in `theory.dynamics_theorems`; cited):
+Results (derived and proved in `theory.linear_block` and, for the step count, below; cited):
 
 - The gradient is (M − I)Σ + λW (plain) and AΣ + λA (residual); the error E = M − M* obeys
   E_{k+1} = E_k (I − η(Σ + λI)) in *both* parameterisations, with M* = Σ(Σ + λI)⁻¹ (plain; the ridge
@@ -29,7 +29,11 @@ import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import sympy as sp
 from numpy.typing import NDArray
+
+from theory.derivation import Derivation, Equal, Inequality, Substitute
+from theory.registry import theorem
 
 FloatMatrix = NDArray[np.float64]
 
@@ -184,3 +188,61 @@ def single_mode_steps(c: float, r: float, eps: float) -> int | None:
         return None
     x = math.log(eps * eps / c) / math.log(r * r)
     return math.floor(x) + 1
+
+
+GOH_2017 = "Goh, Why Momentum Really Works, Distill 2017 (doi:10.23915/distill.00006)"
+
+c, eps, p = sp.symbols("c epsilon p", positive=True)  # c = ‖E_0 q‖² of one mode, ε, and q = r² = 1/(1 + p)
+kappa = sp.Symbol("k", real=True)  # a step count, taken real for the threshold argument
+theta = sp.Symbol("theta", positive=True)  # k − x > 0
+theta0 = sp.Symbol("theta", nonnegative=True)  # x − k ≥ 0
+k_int = sp.Symbol("k", integer=True, nonnegative=True)  # step index
+q_any = sp.Symbol("q", nonnegative=True)  # q = r² ≥ 0 of a mode, any size (divergent modes too)
+r_mode = sp.Symbol("r", real=True)  # per-mode factor r = 1 − η(σ + λ)
+
+
+@theorem
+def exact_step_count() -> Derivation:
+    # c q^k < ε²  ⟺  k > x = ln(ε²/c)/ln q  (0 < q < 1)  ⇒  k* = ⌊x⌋ + 1; Σ_i c_i q_i^k is convex in k
+    q_mode = 1 / (1 + p)
+    x = sp.log(eps**2 / c) / sp.log(q_mode)
+    return Derivation(
+        id="dynamics.exact-step-count",
+        title="Exact number of GD steps to bring ‖W_k − W*‖_F below ε, per mode and for the sum of modes",
+        claims=("C11", "C12"),
+        statement=(
+            "One mode with error energy c = ‖E_0 q‖² ≥ ε² and q = r² = 1/(1 + p) ∈ (0, 1): c q^x = ε² at "
+            "x = ln(ε²/c)/ln q, ln ε² − ln(c q^k) = (k − x) ln(1 + p), so c q^k < ε² iff k > x; the least such "
+            "integer is ⌊x⌋ + 1 (by the definition of ⌊·⌋), which differs from Goh's ⌈ln(ε/‖e_0‖)/ln|r|⌉ = ⌈x⌉ "
+            "exactly when x is an integer (there c q^x = ε², not < ε²).  Several modes: f(k) = Σ_i c_i q_i^k has "
+            "f(k) − f(k + 1) = Σ_i c_i q_i^k (1 − q_i) ≥ 0 when all q_i ≤ 1 (nonincreasing, so the least k is found "
+            "by bisection) and second difference Σ_i c_i q_i^k (1 − q_i)² ≥ 0 for any q_i ≥ 0 (convex: with a "
+            "divergent mode, once f increases it never decreases again)."
+        ),
+        steps=(
+            Equal(c * q_mode**x, eps**2, "at k = x the mode's error energy is exactly ε²"),
+            Equal(sp.log(eps**2) - sp.log(c * q_mode**kappa), (kappa - x) * sp.log(1 + p),
+                  "ln ε² − ln(c q^k) is linear in k with slope ln(1/q) = ln(1 + p)"),
+            Inequality(theta * sp.log(1 + p), sp.S.Zero, "k = x + θ, θ > 0: c q^k < ε² (strictly below)",
+                       relation=">"),
+            Inequality(-theta0 * sp.log(1 + p), sp.S.Zero, "k = x − θ, θ ≥ 0: c q^k ≥ ε² (not yet converged)",
+                       relation="≤"),
+            Equal(sp.log(eps / sp.sqrt(c)) / sp.log(sp.sqrt(q_mode)), x,
+                  "Goh's ratio ln(ε/‖e_0‖)/ln|r| (‖e_0‖ = √c, |r| = √q) is the same x", GOH_2017),
+            Substitute(c * q_mode**kappa, eps**2, "x integer (here k = x): Goh's ⌈x⌉ = x gives error = ε², "
+                       "so the strict criterion needs ⌊x⌋ + 1", subs={kappa: x}),
+            Inequality(c * q_mode**k_int * (1 - q_mode), sp.S.Zero,
+                       "each decaying term shrinks: f(k) − f(k + 1) ≥ 0 termwise", relation="≥"),
+            Equal(c * q_any**k_int - 2 * c * q_any ** (k_int + 1) + c * q_any ** (k_int + 2),
+                  c * q_any**k_int * (1 - q_any) ** 2, "second difference of one geometric term"),
+            Inequality(c * q_any**k_int * (1 - q_any) ** 2, sp.S.Zero, "≥ 0 for every q ≥ 0: f is convex in k",
+                       relation="≥"),
+            Substitute(r_mode**2, sp.S.One, "a mode with η(σ + λ) = 2 has r = −1: its energy never decays",
+                       subs={r_mode: -1}),
+        ),
+        references=(GOH_2017,),
+        conclusion=(
+            "`linear_gd_steps` computes the exact least k (not a bound): monotone bisection when every mode "
+            "contracts, the convex turn when one diverges, None when the stuck/divergent energy stays ≥ ε²."
+        ),
+    )
