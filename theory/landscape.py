@@ -66,7 +66,8 @@ def loss(m: sp.MatrixExpr) -> sp.Expr:
 
 
 def _loss2(m: sp.Matrix) -> sp.Expr:
-    return sp.Rational(1, 2) * ((m - I2) * S2 * (m - I2).T).trace()
+    """½ tr((M − I)Σ(M − I)ᵀ) for an explicit 2×2 M, expanded to a polynomial (an exact rewrite)."""
+    return sp.expand(sp.Rational(1, 2) * ((m - I2) * S2 * (m - I2).T).trace())
 
 
 def _weights2(name: str) -> tuple[tuple[sp.Symbol, ...], sp.Matrix]:
@@ -105,16 +106,6 @@ def _one_layer_hessian(m_of_w: sp.Matrix, ws: tuple[sp.Symbol, ...], wm: sp.Matr
         Equal(_charpoly(hess), _p_sigma(mu) ** 2, "eigenvalues of I ⊗ Σ: those of Σ, each twice"),
         *_sigma2_positive(),
     )
-
-
-def _directional(f: sp.Expr, wrt: sp.MatrixSymbol, v: sp.MatrixSymbol, grad: sp.MatrixExpr,
-                 quad: sp.Expr) -> Step:
-    """f(W + τV) = f(W) + τ tr(Vᵀ∇f) + (τ²/2) quad: the coefficient of τ is ⟨∇f, V⟩_F for every V, which
-    defines the gradient (checked by trace algebra, and on explicit 2×2, 3×3 instances, instead of
-    entrywise differentiation, which is slow for quartic losses)."""
-    expansion = f + tau * sp.Trace(v.T * grad) + tau**2 / 2 * quad
-    return Substitute(f, expansion, f"∇ w.r.t. {wrt.name}: the linear term of f({wrt.name} + τV)",
-                      subs={wrt: wrt + tau * v})
 
 
 @theorem
@@ -173,7 +164,6 @@ def plain_one_layer() -> Derivation:
 def plain_two_layer() -> Derivation:
     # M = W₂W₁: ∇L = 0 at 0, L(0) = ½trΣ > 0, curvature −2tr(V₂V₁Σ): eigenvalues ±σ_i, a strict saddle
     lp = loss(W2 * W1)
-    g1, g2 = W2.T * (W2 * W1 - Id) * Sigma, (W2 * W1 - Id) * Sigma * W1.T
     both_zero = {W1: Zero, W2: Zero}
     along = (sp.Rational(1, 2) * sp.Trace(Sigma) - tau**2 * sp.Trace(V2 * V1 * Sigma)
              + tau**4 / 2 * sp.Trace(V2 * V1 * Sigma * V1.T * V2.T))
@@ -187,16 +177,15 @@ def plain_two_layer() -> Derivation:
         id="landscape.plain-two-layer",
         title="Two plain linear layers: zero weights are a strict saddle with loss ½tr Σ > 0",
         claims=("C9", "C11"),
-        statement="For H = W₂W₁x: ∇_{W₁}L = W₂ᵀ(W₂W₁ − I)Σ and ∇_{W₂}L = (W₂W₁ − I)ΣW₁ᵀ vanish at 0, where "
-                  "L = ½tr Σ > 0; along (τV₁, τV₂) the curvature at 0 is −2tr(V₂V₁Σ), −2tr Σ < 0 for V₁ = V₂ = I; "
+        statement="For H = W₂W₁x: L(τV₁, τV₂) = ½tr Σ − τ²tr(V₂V₁Σ) + ½τ⁴tr(V₂V₁ΣV₁ᵀV₂ᵀ), so at 0 the loss "
+                  "is ½tr Σ > 0, every directional derivative vanishes (∇L(0) = 0) and the curvature along "
+                  "(V₁, V₂) is −2tr(V₂V₁Σ), −2tr Σ < 0 for V₁ = V₂ = I; "
                   "the Hessian's eigenvalues are ±σ_i(Σ), each n times (exact for n = 2).",
         steps=(
-            _directional(lp, W1, V1, g1, sp.Trace(W2 * V1 * Sigma * V1.T * W2.T)),
-            _directional(lp, W2, V2, g2, sp.Trace(V2 * W1 * Sigma * W1.T * V2.T)),
-            Substitute(g1, Zero, "∇_{W₁}L(0) = 0", subs=both_zero),
-            Substitute(g2, Zero, "∇_{W₂}L(0) = 0: the origin is a critical point", subs=both_zero),
             Substitute(lp, sp.Rational(1, 2) * sp.Trace(Sigma), "L(0) = ½tr Σ, the loss of H ≡ 0", subs=both_zero),
             Substitute(lp, along, "L along W₁ = τV₁, W₂ = τV₂", subs={W1: tau * V1, W2: tau * V2}),
+            Substitute(sp.Derivative(along, tau), sp.S.Zero,
+                       "every directional derivative at 0 vanishes: ∇L(0) = 0, a critical point", subs={tau: 0}),
             Substitute(sp.Derivative(along, tau, 2), -2 * sp.Trace(V2 * V1 * Sigma),
                        "the Hessian's quadratic form at 0", subs={tau: 0}),
             Substitute(-2 * sp.Trace(V2 * V1 * Sigma), -2 * sp.Trace(Sigma), "direction V₁ = V₂ = I",
@@ -223,7 +212,6 @@ def plain_two_layer() -> Derivation:
 def residual_two_layer() -> Derivation:
     # M = I + W₂W₁: L = ½tr(W₂W₁ΣW₁ᵀW₂ᵀ) ≥ 0, quartic in the weights: gradient 0, Hessian 0 at the origin
     lr = sp.Rational(1, 2) * sp.Trace(W2 * W1 * Sigma * W1.T * W2.T)
-    g1, g2 = W2.T * W2 * W1 * Sigma, W2 * W1 * Sigma * W1.T
     both_zero = {W1: Zero, W2: Zero}
     quartic = tau**4 * sp.Rational(1, 2) * sp.Trace(V2 * V1 * Sigma * V1.T * V2.T)
     a_s, am = _weights2("a")
@@ -234,16 +222,14 @@ def residual_two_layer() -> Derivation:
         id="landscape.residual-two-layer",
         title="Two linear layers in a residual branch: zero weights are a global minimum, with zero Hessian",
         claims=("C9",),
-        statement="For H = x + W₂W₁x: L = ½tr(W₂W₁ΣW₁ᵀW₂ᵀ) ≥ 0 = L(0); both gradients vanish at 0, and "
-                  "L(τV₁, τV₂) = τ⁴L(V₁, V₂), so the Hessian at 0 is the zero matrix (all eigenvalues 0).",
+        statement="For H = x + W₂W₁x: L = ½tr(W₂W₁ΣW₁ᵀW₂ᵀ) ≥ 0 = L(0) and L(τV₁, τV₂) = τ⁴L(V₁, V₂), so "
+                  "the gradient and the Hessian at 0 vanish (all Hessian eigenvalues 0).",
         steps=(
             Substitute(loss(M), lr, "end-to-end map M = I + W₂W₁", HE_2016 + ", Eq. (1)", subs={M: Id + W2 * W1}),
-            _directional(lr, W1, V1, g1, sp.Trace(W2 * V1 * Sigma * V1.T * W2.T)),
-            _directional(lr, W2, V2, g2, sp.Trace(V2 * W1 * Sigma * W1.T * V2.T)),
-            Substitute(g1, Zero, "∇_{W₁}L(0) = 0", subs=both_zero),
-            Substitute(g2, Zero, "∇_{W₂}L(0) = 0", subs=both_zero),
             Substitute(lr, sp.S.Zero, "L(0) = 0", subs=both_zero),
             Substitute(lr, quartic, "L is homogeneous of degree 4 in (W₁, W₂)", subs={W1: tau * V1, W2: tau * V2}),
+            Substitute(sp.Derivative(quartic, tau), sp.S.Zero, "every directional derivative at 0 vanishes: ∇L(0) = 0",
+                       subs={tau: 0}),
             Substitute(sp.Derivative(quartic, tau, 2), sp.S.Zero, "zero curvature at 0 in every direction",
                        subs={tau: 0}),
             Substitute(_hessian(_loss2(m2), params), sp.zeros(8), "n = 2: the Hessian at 0 is 0",
