@@ -10,7 +10,7 @@ Conventions (CONTRIBUTING.md), converted explicitly to each paper's:
   (so divide a time by η for a number of steps).  Saxe et al. write τ dθ/dt = −∇L with τ = 1/η and t in
   steps: their t/τ is our t.  Their N_l counts layers of *units*; our N = N_l − 1 counts weights.
 
-End-to-end ODE (derived and proved in `theory.deep_linear_theorems`):
+End-to-end ODE (derived and proved below, `end_to_end_ode` and `residual_chain_same_ode`):
 
     du/dt = N u^{2 − 2/N} (s − u)          (u > 0)
 
@@ -28,9 +28,18 @@ from __future__ import annotations
 
 import math
 
+import sympy as sp
 from scipy import integrate
 
+from theory.derivation import Derivation, Equal, Substitute
+from theory.registry import theorem
+
 QUAD_RELATIVE_TOLERANCE = 1e-12  # scipy.integrate.quad epsrel for the smooth remainder of the integral
+
+SAXE_2014 = ("Saxe, McClelland & Ganguli, Exact solutions to the nonlinear dynamics of learning in deep linear "
+             "neural networks, ICLR 2014 (arXiv:1312.6120)")
+ARORA_2018 = ("Arora, Cohen & Hazan, On the Optimization of Deep Networks: Implicit Acceleration by "
+              "Overparameterization, ICML 2018 (arXiv:1802.06509)")
 
 
 def end_to_end_rate(depth: int, u: float, s: float) -> float:
@@ -75,7 +84,7 @@ def antiderivative(depth: int, s: float, u: float) -> float:
     N = 3: with z = u^{1/3}, c = s^{1/3}:
            −1/(c³z) + [ln(z² + cz + c²) − 2 ln|z − c| − 2√3 atan((2z + c)/(√3 c))]/(6c⁴).
     N = 4: with z = u^{1/2}:  ½[−1/(sz) + ln((√s + z)/|√s − z|)/(2 s^{3/2})].
-    Each is proved by differentiation in `theory.deep_linear_theorems`.
+    Each is proved by differentiation in `theory.learning_time`.
     """
     if depth == 1:
         return -math.log(abs(s - u))
@@ -125,7 +134,7 @@ def small_init_time_leading(depth: int, s: float, u0: float) -> float:
 
     N = 1: ln(s/(s − uf)) stays finite (no divergence);  N = 2: ln(1/u0)/(2s) (logarithmic, Saxe et al. 2014
     Eq. 11);  N ≥ 3: u0^{−(N−2)/N}/(s(N − 2)) (a power of 1/u0).  The difference to the exact time stays
-    bounded as u0 → 0 (proved in `theory.deep_linear_theorems` for N = 2, 3, 4).
+    bounded as u0 → 0 (proved in `theory.learning_time`).
     """
     _check_depth(depth)
     if depth == 1:
@@ -148,3 +157,101 @@ def _check_interval(depth: int, s: float, u0: float, uf: float) -> None:
         raise ValueError("u0 = s is a fixed point: no other uf is reached")
     if not (lo <= uf <= hi):
         raise ValueError(f"uf = {uf} is not between u0 = {u0} and s = {s}: the flow never reaches it")
+
+
+# --- theorems -------------------------------------------------------------------------------------------------
+s_ = sp.Symbol("s", positive=True)  # target strength s of the mode
+w_ = sp.Symbol("w", positive=True)  # the common weight of a balanced chain
+u_ = sp.Symbol("u", positive=True)  # end-to-end u = w^N > 0
+u0_ = sp.Symbol("u_0", positive=True)  # initial end-to-end value
+N_ = sp.Symbol("N", integer=True, positive=True)  # depth: number of weights in the chain
+N_l = sp.Symbol("N_l", integer=True, positive=True)  # Saxe et al.'s number of layers of units, N_l = N + 1
+t_ = sp.Symbol("t", nonnegative=True)  # our time t = kη
+t_saxe = sp.Symbol("t_S", nonnegative=True)  # Saxe et al.'s time (in steps), t_S = t τ
+tau = sp.Symbol("tau", positive=True)  # Saxe et al.'s τ = 1/η
+w_i, w_j = sp.symbols("w_i w_j", positive=True)  # two weights of the chain (balancedness)
+P = sp.Symbol("P", real=True)  # product of the other N − 1 weights, ∏_{j≠i} w_j
+a_i = sp.Symbol("a_i", real=True)  # a residual branch weight, w_i = 1 + a_i
+a_ = sp.Symbol("a", real=True)  # the common residual branch weight
+delta = sp.Symbol("delta", real=True)  # residual target offset, s = 1 + δ
+
+RATE = N_ * u_ ** (2 - 2 / N_) * (s_ - u_)  # du/dt = N u^{2−2/N}(s − u)
+
+
+def saxe_two_layer_trajectory(u0: sp.Expr = u0_) -> sp.Expr:
+    """u(t) = s e^{2st}/(e^{2st} − 1 + s/u₀): Saxe et al. 2014, Eq. (12) with τ = 1 (our t = kη)."""
+    return s_ * sp.exp(2 * s_ * t_) / (sp.exp(2 * s_ * t_) - 1 + s_ / u0)
+
+
+@theorem
+def end_to_end_ode() -> Derivation:
+    # ẇ_i = (s − u)∏_{j≠i} w_j; balanced ⇒ ẇ = w^{N−1}(s − w^N) ⇒ u̇ = N w^{2N−2}(s − u) = N u^{2−2/N}(s − u)
+    u_t = saxe_two_layer_trajectory()
+    return Derivation(
+        id="deep-linear.end-to-end-ode",
+        title="Balanced deep linear chain: du/dt = N u^{2−2/N}(s − u) (Saxe et al. 2014; Arora et al. 2018)",
+        claims=("C11", "C12"),
+        statement=(
+            "For the scalar chain u = w_N⋯w_1 with loss ½(s − u)² under gradient flow (t = kη): each weight moves "
+            "as ẇ_i = (s − u)∏_{j≠i} w_j; the differences w_i² − w_j² are conserved, so a balanced start stays "
+            "balanced; then ẇ = w^{N−1}(s − w^N) and u̇ = N u^{2−2/N}(s − u) for u > 0.  This is Arora et al.'s "
+            "ẇ = −N|w|^{2−2/N}L′(w), Saxe et al.'s Eq. (10) (N = 2) and Eq. (15) (N = N_l − 1, τ = 1), and "
+            "Saxe et al.'s Eq. (12) solves the N = 2 case (their t is our t·τ)."
+        ),
+        steps=(
+            Substitute(-sp.diff(sp.S.Half * (s_ - w_i * P) ** 2, w_i), w_ ** (N_ - 1) * (s_ - w_**N_),
+                       "−∂L/∂w_i = (s − u)∏_{j≠i} w_j; balanced: all w_j = w", subs={w_i: w_, P: w_ ** (N_ - 1)}),
+            Equal(w_i * (s_ - u_) * (u_ / w_i) - w_j * (s_ - u_) * (u_ / w_j), sp.S.Zero,
+                  "½ d/dt(w_i² − w_j²) = w_i ẇ_i − w_j ẇ_j = (s − u)(u − u): balance is conserved", ARORA_2018),
+            Equal(N_ * w_ ** (N_ - 1) * (w_ ** (N_ - 1) * (s_ - w_**N_)), RATE.subs(u_, w_**N_),
+                  "chain rule u̇ = N w^{N−1} ẇ, and w^{2N−2} = (w^N)^{2−2/N} for w > 0"),
+            Equal(-N_ * sp.Abs(u_) ** (2 - 2 / N_) * (u_ - s_), RATE,
+                  "Arora et al.'s end-to-end form with L′(u) = u − s (our ½ loss), |u| = u", ARORA_2018),
+            Substitute(RATE, 2 * u_ * (s_ - u_), "N = 2: Saxe et al. Eq. (10) with τ = 1", SAXE_2014 + ", Eq. (10)",
+                       subs={N_: 2}),
+            Substitute(RATE, (N_l - 1) * u_ ** (2 - 2 / (N_l - 1)) * (s_ - u_),
+                       "N = N_l − 1 weights: Saxe et al. Eq. (15) with τ = 1", SAXE_2014 + ", Eq. (15)",
+                       subs={N_: N_l - 1}),
+            Equal(sp.diff(u_t, t_), 2 * u_t * (s_ - u_t), "Eq. (12) solves the N = 2 ODE", SAXE_2014 + ", Eq. (12)"),
+            Substitute(u_t, u0_, "with u(0) = u₀", SAXE_2014 + ", Eq. (12)", subs={t_: 0}),
+            Substitute(u_t, s_ * sp.exp(2 * s_ * t_saxe / tau) / (sp.exp(2 * s_ * t_saxe / tau) - 1 + s_ / u0_),
+                       "their t is in steps with τ = 1/η: our t = t_S/τ gives their Eq. (12) verbatim",
+                       SAXE_2014 + ", Eq. (12)", subs={t_: t_saxe / tau}),
+        ),
+        references=(SAXE_2014, ARORA_2018),
+        conclusion="The end-to-end dynamics of a balanced chain depend on depth only through N u^{2−2/N}.",
+    )
+
+
+@theorem
+def residual_chain_same_ode() -> Derivation:
+    # w_i = 1 + a_i ⇒ ∂L/∂a_i = ∂L/∂w_i; a_i(0) = 0 ⇒ balanced with u(0) = 1: the same ODE from u(0) = 1
+    return Derivation(
+        id="deep-linear.residual-same-ode",
+        title="The residual chain from zero branch weights follows the plain chain's ODE from u(0) = 1",
+        claims=("C12",),
+        statement=(
+            "With w_i = 1 + a_i and the branches a_i trained: ∂L/∂a_i = ∂L/∂w_i at w_i = 1 + a_i, so each w_i obeys "
+            "the plain chain's flow; a_i(0) = 0 gives w_i(0) = 1 (balanced) and u(0) = 1, hence (uniqueness of "
+            "solutions, the right side being smooth for u > 0) u(t) solves du/dt = N u^{2−2/N}(s − u) from u(0) = 1 "
+            "(Arora et al. 2018).  For N = 2 this is Saxe et al.'s Eq. (12) at u₀ = 1.  At the start "
+            "du/dt = N(s − 1) = Nδ for s = 1 + δ: the initial speed grows linearly with depth."
+        ),
+        steps=(
+            Equal(sp.diff(sp.S.Half * (s_ - (1 + a_i) * P) ** 2, a_i),
+                  sp.diff(sp.S.Half * (s_ - w_i * P) ** 2, w_i).subs(w_i, 1 + a_i),
+                  "∂w_i/∂a_i = 1: the branch gradient is the weight gradient", ARORA_2018),
+            Substitute((1 + a_) ** N_, sp.S.One, "a_i(0) = 0 ⇒ u(0) = 1 at every depth", subs={a_: 0}),
+            Substitute(w_i**2 - w_j**2, sp.S.Zero, "w_i(0) = 1 for all i: balanced, and it stays balanced",
+                       subs={w_i: 1, w_j: 1}),
+            Substitute(saxe_two_layer_trajectory(), s_ * sp.exp(2 * s_ * t_) / (sp.exp(2 * s_ * t_) - 1 + s_),
+                       "N = 2: the residual chain's u(t) is Eq. (12) with u₀ = 1", SAXE_2014 + ", Eq. (12)",
+                       subs={u0_: 1}),
+            Substitute(RATE, N_ * delta, "initial speed at u = 1, s = 1 + δ: Nδ", subs={u_: 1, s_: 1 + delta}),
+        ),
+        references=(ARORA_2018, SAXE_2014),
+        conclusion=(
+            "The residual chain is the plain chain started at u(0) = 1 instead of u(0) = w₀^N ≈ 0: near the "
+            "identity target it starts next to the answer with speed ∝ N, far from the saddle at u = 0."
+        ),
+    )
