@@ -98,7 +98,7 @@ def _sigma2_positive() -> tuple[Step, ...]:
     )
 
 
-def _one_layer_hessian(m_of_w: sp.Matrix, ws: tuple[sp.Symbol, ...], wm: sp.Matrix) -> tuple[Step, ...]:
+def _one_layer_hessian(m_of_w: sp.Matrix, ws: tuple[sp.Symbol, ...]) -> tuple[Step, ...]:
     """n = 2: the Hessian of ½tr((M − I)Σ(M − I)ᵀ) in w is I ⊗ Σ; its spectrum is Σ's, twice; ≻ 0."""
     hess = sp.kronecker_product(I2, S2)
     return (
@@ -123,8 +123,9 @@ def residual_one_layer() -> Derivation:
             Substitute(loss(M), lr, "end-to-end map M = I + W", HE_2016 + ", Eq. (1)", subs={M: Id + W}),
             MatrixGradient(lr, W * Sigma, "term by term, Σᵀ = Σ", wrt=W),
             Substitute(W * Sigma, Zero, "∇L(0) = 0: a critical point", subs={W: Zero}),
-            Substitute(lr, sp.S.Zero, "L(0) = 0 ≤ L(W): a global minimum", subs={W: Zero}),
-            *_one_layer_hessian(I2 + wm, ws, wm),
+            Substitute(lr, sp.S.Zero, "L(0) = 0; with ∇L(0) = 0 and the Hessian ≻ 0 below, the global minimum",
+                       subs={W: Zero}),
+            *_one_layer_hessian(I2 + wm, ws),
         ),
         assumptions=(SPD,),
         references=(HE_2016, GOLUB_VAN_LOAN),
@@ -150,7 +151,7 @@ def plain_one_layer() -> Derivation:
             Equal(grad * Sigma.inverse(), W - Id, "Σ invertible: ∇L = 0 ⟺ W = I"),
             Substitute(loss(W), sp.Rational(1, 2) * sp.Trace(Sigma), "L(0) = ½tr Σ", subs={W: Zero}),
             Substitute(loss(W), sp.S.Zero, "L(I) = 0: the global minimum", subs={W: Id}),
-            *_one_layer_hessian(wm, ws, wm),
+            *_one_layer_hessian(wm, ws),
         ),
         assumptions=(SPD,),
         references=(HE_2016, GOLUB_VAN_LOAN),
@@ -180,7 +181,7 @@ def plain_two_layer() -> Derivation:
         statement="For H = W₂W₁x: L(τV₁, τV₂) = ½tr Σ − τ²tr(V₂V₁Σ) + ½τ⁴tr(V₂V₁ΣV₁ᵀV₂ᵀ), so at 0 the loss "
                   "is ½tr Σ > 0, every directional derivative vanishes (∇L(0) = 0) and the curvature along "
                   "(V₁, V₂) is −2tr(V₂V₁Σ), −2tr Σ < 0 for V₁ = V₂ = I; "
-                  "the Hessian's eigenvalues are ±σ_i(Σ), each n times (exact for n = 2).",
+                  "the Hessian's eigenvalues are ±σ_i(Σ), each n times (proved here for n = 2, every SPD Σ).",
         steps=(
             Substitute(lp, sp.Rational(1, 2) * sp.Trace(Sigma), "L(0) = ½tr Σ, the loss of H ≡ 0", subs=both_zero),
             Substitute(lp, along, "L along W₁ = τV₁, W₂ = τV₂", subs={W1: tau * V1, W2: tau * V2}),
@@ -194,7 +195,7 @@ def plain_two_layer() -> Derivation:
                        "n = 2, (vec W₁, vec W₂): Hessian at 0 is [[0, K], [Kᵀ, 0]], K_(jk),(il) = −δ_jl Σ_ki",
                        subs=dict.fromkeys(params, 0)),
             Equal(_charpoly(hess0), (_p_sigma(mu) * _p_sigma(-mu)) ** 2,
-                  "eigenvalues ±σ₁, ±σ₂ of Σ, each twice", SAXE_2014),
+                  "eigenvalues ±σ₁, ±σ₂ of Σ, each twice"),
             Equal(sp.MatMul(v.T, sp.ImmutableMatrix(hess0), v), sp.ImmutableMatrix([[-2 * S2.trace()]]),
                   "vᵀHv = −2tr Σ for v = (vec I, vec I)"),
             Inequality(-2 * S2.trace(), sp.S.Zero, "negative curvature: λ_min(H) ≤ vᵀHv/vᵀv < 0", relation="<"),
@@ -202,9 +203,11 @@ def plain_two_layer() -> Derivation:
         ),
         assumptions=(SPD,),
         references=(SAXE_2014, HARDT_MA_2017, GOLUB_VAN_LOAN),
-        conclusion="For two plain layers zero weights are a strict saddle (gradient 0, loss ½tr Σ > 0, Hessian "
-                   "eigenvalues ±σ_i): GD started near 0 escapes it, as C9/C11 need; only the residual "
-                   "parameterisation makes 0 a minimum.",
+        conclusion="For two plain layers zero weights are a critical point but a strict saddle (loss ½tr Σ > 0, "
+                   "Hessian eigenvalues ±σ_i; Saxe et al. 2014, Hardt & Ma 2017): not stable and not a solution, "
+                   "whereas the residual parameterisation makes 0 a global minimum. This supports the residual/"
+                   "plain contrast of C9; for C11 the obstacle at 0 is a saddle to escape, not the complexity of "
+                   "the solution (every W₂W₁ = I is optimal).",
     )
 
 
@@ -240,8 +243,9 @@ def residual_two_layer() -> Derivation:
         ),
         assumptions=(SPD,),
         references=(HE_2016, HARDT_MA_2017),
-        conclusion="C9 holds in the sense of a global minimum, but qualified: the Hessian at 0 is 0, the minimum "
-                   "is degenerate (every W₂W₁ = 0 is one), so 'stable' means flat, not strongly attracting.",
+        conclusion="C9 holds in the sense of a global minimum, qualified: the Hessian at 0 vanishes (the loss is "
+                   "quartic there, with no restoring quadratic term) and 0 is not an isolated minimum (every "
+                   "W₂W₁ = 0 is one), so zero weights are a flat, degenerate minimum rather than a strict one.",
     )
 
 
@@ -302,6 +306,6 @@ def residual_two_layer_smooth() -> Derivation:
         ),
         assumptions=(SMOOTH,),
         references=(HE_2016,),
-        conclusion="C9 holds as a global minimum for any smooth σ with σ(0) = 0; the minimum is degenerate "
-                   "(zero Hessian; every w₂ = 0 is one).",
+        conclusion="C9 holds as a global minimum for any smooth real σ with σ(0) = 0, qualified as for the linear "
+                   "branch: zero Hessian, and not isolated (every w₂ = 0 is a minimum).",
     )
