@@ -16,11 +16,18 @@ def _cmap(n: int) -> object:
 
 
 def loss_curves(curves: dict[str, object], title: str, label_key: str, label_fmt: str = "{}") -> Figure:
-    """One panel per architecture: data loss vs step on a log scale, one line per run, coloured by `label_key`."""
+    """One panel per architecture: data loss vs step on a log scale, one line per run, coloured by `label_key`.
+
+    A run's line ends where it converged (it was stopped there) or diverged.
+    """
     names = list(curves)
-    fig = Figure(figsize=(4.2 * len(names), 3.4))
-    axes = fig.subplots(1, len(names), squeeze=False, sharey=True)
-    for ax, name in zip(axes[0], names, strict=True):
+    ncols = min(len(names), 5)
+    nrows = -(-len(names) // ncols)
+    fig = Figure(figsize=(3.3 * ncols, 2.7 * nrows + 0.4))
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
+    for ax in axes.flat[len(names):]:
+        ax.set_visible(False)
+    for ax, name in zip(axes.flat, names, strict=False):
         c = curves[name]
         steps, loss, labels = np.asarray(c["steps"]), np.asarray(c["loss"]), np.asarray(c[label_key])
         values = list(dict.fromkeys(labels.tolist()))
@@ -31,12 +38,18 @@ def loss_curves(curves: dict[str, object], title: str, label_key: str, label_fmt
             ax.plot(steps, y, color=cmap(i), lw=0.8, alpha=0.6)
         for i, v in enumerate(values):
             ax.plot([], [], color=cmap(i), label=label_fmt.format(v))
+        if not np.any(loss > 0):
+            ax.text(0.5, 0.5, "loss exactly 0 from step 0\n(H(x) = x at initialisation)", ha="center",
+                    va="center", transform=ax.transAxes, fontsize=8)
+            ax.set_xlim(-0.5, 10)
         ax.set_yscale("log")
-        ax.set_xlabel("step k")
-        ax.set_title(name)
+        ax.set_xlabel("step k", fontsize=8)
+        ax.set_title(name, fontsize=9)
+        ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("data loss ½·mean‖H(x) − y‖²")
-    axes[0][-1].legend(title=label_key, fontsize=7, title_fontsize=7, loc="best")
+    for row in axes:
+        row[0].set_ylabel("data loss ½·mean‖H(x) − y‖²", fontsize=8)
+    axes.flat[len(names) - 1].legend(title=label_key, fontsize=7, title_fontsize=7, loc="best")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
@@ -79,5 +92,38 @@ def time_vs_depth(summaries: list[dict[str, object]], title: str, predicted_key:
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def best_lr_bars(summaries: list[dict[str, object]], keys: tuple[str, ...], title: str) -> Figure:
+    """Median steps to converge at each architecture's best learning rate, with its bootstrap interval.
+
+    A hatched bar reaching the budget marks a median beyond the budget (fewer than half converged).
+    """
+    rows = [r for r in summaries if r.get("best_lr")]
+    labels = [" ".join(str(r[k]) for k in keys) for r in rows]
+    budget = max((float(r["max_steps"]) for r in rows), default=1.0)  # type: ignore[arg-type]
+    fig = Figure(figsize=(6.0, 0.28 * len(rows) + 1.2))
+    ax = fig.subplots()
+    for i, r in enumerate(rows):
+        med = r["steps_median"]
+        if med is None:
+            ax.barh(i, budget, color="none", edgecolor="tab:red", hatch="//")
+            continue
+        lo, hi = r["steps_median_ci"]  # type: ignore[misc]
+        v = max(float(med), 0.8)  # type: ignore[arg-type]
+        ax.barh(i, v, color="tab:blue", alpha=0.7)
+        lo_v = max(float(lo), 0.8) if lo is not None else v  # type: ignore[arg-type]
+        hi_v = float(hi) if hi is not None else budget  # type: ignore[arg-type]
+        ax.errorbar(v, i, xerr=[[v - lo_v], [max(hi_v, 0.8) - v]], color="black", capsize=2, lw=0.8)
+        ax.text(max(hi_v, v) * 1.15, i, f"{float(med):g} (η={r.get('lr')})", va="center", fontsize=6)  # type: ignore[arg-type]
+    ax.set_yticks(range(len(rows)), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlim(0.7, budget * 3)
+    ax.set_xlabel("steps to converge (median, 95% CI); 0 steps drawn at 0.8; hatched: median > budget", fontsize=7)
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3, axis="x", which="both")
     fig.tight_layout()
     return fig

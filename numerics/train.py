@@ -236,9 +236,14 @@ def train(
             progress(k + 1)
     total = time.perf_counter() - t0
     loss_curve = torch.stack(rec_loss).numpy()
-    # after divergence the curve carries NaN: the run has no meaningful loss any more
-    for r in np.nonzero(div_step >= 0)[0]:
-        loss_curve[np.asarray(rec_steps) > div_step[r], r] = np.nan
+    metric_curve = torch.stack(rec_metric).numpy()
+    # after divergence the curves carry NaN (no meaningful loss any more); after convergence too when the
+    # run was stopped there (its frozen parameters would otherwise draw a flat line)
+    ends = np.where(div_step >= 0, div_step, np.where(stop_when_converged & (steps_to >= 0), steps_to, -1))
+    for r in np.nonzero(ends >= 0)[0]:
+        after = np.asarray(rec_steps) > ends[r]
+        loss_curve[after, r] = np.nan
+        metric_curve[after, r] = np.nan
     return TrainResult(
         status=status,
         steps_to_converge=steps_to,
@@ -248,7 +253,7 @@ def train(
         final_metric=last_metric.numpy(),
         recorded_steps=np.asarray(rec_steps, dtype=np.int64),
         loss_curve=loss_curve,
-        metric_curve=torch.stack(rec_metric).numpy(),
+        metric_curve=metric_curve,
         norm_curve=torch.stack(rec_norm).numpy(),
         params=params,
         total_seconds=total,
