@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-from theory.derivation import Assumption, Derivation, Equal, Inequality, MatrixGradient, Substitute
+from theory.derivation import Assumption, Derivation, Equal, Inequality, MatrixGradient, Step, Substitute
 from theory.registry import theorem
 
 LOSHCHILOV_2019 = "Loshchilov & Hutter, Decoupled Weight Decay Regularization, ICLR 2019 (arXiv:1711.05101)"
@@ -171,7 +171,7 @@ def residual_minimiser() -> Derivation:
     )
 
 
-def _explicit_positive_hessian() -> tuple[Inequality | Equal, ...]:
+def _explicit_positive_hessian() -> tuple[Step, ...]:
     """n = 2, Σ = RRᵀ any SPD matrix (Cholesky): wᵀ(I ⊗ Σ + λI)w = ‖WR‖² + λ‖W‖² ≥ λ‖w‖²."""
     r1, r3 = sp.symbols("r_1 r_3", positive=True)
     r2 = sp.Symbol("r_2", real=True)
