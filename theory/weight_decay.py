@@ -149,8 +149,9 @@ def residual_minimiser() -> Derivation:
         id="weight-decay.residual-minimiser",
         title="With the identity-target loss, the residual block's regularised minimiser is W = 0",
         claims=("C10",),
-        statement="J(W) = ½ tr(WΣWᵀ) + (λ/2)‖W‖²_F has ∇J = W(Σ + λI), zero at W = 0, and J(τV) = τ² J(V) "
-                  "with J(V) ≥ (λ/2)‖V‖² > 0 for V ≠ 0 (Hessian I ⊗ Σ + λI ≻ 0): W = 0, i.e. H = id, is "
+        statement="J(W) = ½ tr(WΣWᵀ) + (λ/2)‖W‖²_F has ∇J = W(Σ + λI), zero at W = 0 where J = 0; its "
+                  "curvature along any V is tr(VΣVᵀ) + λ‖V‖²_F, the quadratic form of the Hessian I ⊗ Σ + λI, "
+                  "which is ⪰ λI ≻ 0 (proved entrywise for n = 2 and every SPD Σ): W = 0, i.e. H = id, is "
                   "the unique minimiser.",
         steps=(
             Substitute(sp.Rational(1, 2) * sp.Trace((M - Id) * Sigma * (M - Id).T), data,
@@ -201,7 +202,8 @@ def plain_minimiser() -> Derivation:
         title="The plain linear block's regularised minimiser Σ(Σ + λI)⁻¹ is pulled away from I",
         claims=("C10",),
         statement="J(W) = ½ tr((W − I)Σ(W − I)ᵀ) + (λ/2)‖W‖²_F has ∇J = W(Σ + λI) − Σ, zero exactly at "
-                  "W* = Σ(Σ + λI)⁻¹ (unique: same Hessian I ⊗ Σ + λI ≻ 0 as the residual case), and "
+                  "W* = Σ(Σ + λI)⁻¹ (unique: the same Hessian I ⊗ Σ + λI ⪰ λI as the residual case, proved "
+                  "entrywise for n = 2), and "
                   "I − W* = λ(Σ + λI)⁻¹ ≠ 0: per eigen-mode σ/(σ + λ) < 1, gap λ/(σ + λ) > 0.",
         steps=(
             MatrixGradient(data + DECAY, (W - Id) * Sigma + lam * W, "term by term, Σᵀ = Σ", wrt=W),
