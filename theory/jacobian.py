@@ -40,6 +40,7 @@ i = sp.Symbol("i", integer=True, positive=True)  # layer index
 lam = sp.Symbol("lambda", positive=True)  # shortcut scale λ (h(x) = λx)
 sigma2 = sp.Symbol("sigma2", positive=True)  # σ², variance of every weight entry at init
 c = sp.Symbol("c", positive=True)  # branch-variance budget, σ² = c/(nL)
+s_plain = sp.Symbol("s", positive=True)  # a common scale of every plain layer
 Id = sp.Identity(n)  # the n×n identity
 Z = sp.ZeroMatrix(n, n)
 x0 = sp.MatrixSymbol("x_0", n, 1)  # the input
@@ -82,7 +83,7 @@ def residual_jacobian_expansion() -> Derivation:
                        HE_2016B + ", Eq. (5) (row-vector form; transposed here)", subs={A1: Z, A2: Z}),
             Substitute(W3 * W2 * W1, Z, "plain stack: the Jacobian vanishes with the weights",
                        subs={W1: Z, W2: Z, W3: Z}),
-            Equal((lam * W3) * (lam * W2) * (lam * W1), lam**3 * (W3 * W2 * W1),
+            Equal((s_plain * W3) * (s_plain * W2) * (s_plain * W1), s_plain**3 * (W3 * W2 * W1),
                   "plain stack: scaling every layer by s scales J by s^L (L = 3)"),
         ),
         references=(HE_2016B,),
@@ -111,8 +112,8 @@ def scaled_shortcut_direct_term() -> Derivation:
                   "L = 2: expand the product", HE_2016B + ", §3.1 (scaled shortcut h(x) = λx)"),
             Substitute(J3, l1 * l2 * l3 * Id, "L = 3: the direct term is ∏λ_i I", HE_2016B + ", §3.1",
                        subs={A1: Z, A2: Z, A3: Z}),
-            Equal((lam * Id + A) * (J + S), lam * J + (lam * S + A * (J + S)),
-                  "induction: J_{L+1} = (λI + A)(λ^L I + S) = λ^{L+1} I + (terms with a factor A), taking J = λ^L I"),
+            Equal((lam * Id + A) * (lam**L * Id + S), lam ** (L + 1) * Id + (lam * S + A * (lam**L * Id + S)),
+                  "induction: if J_L = λ^L I + S (every term of S holding a factor A_i), J_{L+1} = λ^{L+1} I + …"),
             Equal(sp.Product(lam, (i, 1, L)), lam**L, "∏_{i=1}^{L} λ = λ^L for a common scale"),
             Equal(sp.Limit(sp.S.Half**L, L, sp.oo), 0, "λ = ½: the direct term vanishes exponentially"),
             Equal(sp.Limit(2**L, L, sp.oo), sp.oo, "λ = 2: the direct term explodes exponentially"),
