@@ -107,8 +107,10 @@ def audit(
     return [decide(c, by_claim.get(c.id, [])) for c in CLAIMS]
 
 
-def _ids(items: Sequence[Evidence]) -> str:
-    return ", ".join(e.id for e in items)
+def _ids(items: Sequence[Evidence], shown: int = 3) -> str:
+    ids = list(dict.fromkeys(e.id for e in items))
+    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+    return ", ".join(ids[:shown]) + more
 
 
 def _statuses(items: Sequence[Evidence]) -> str:

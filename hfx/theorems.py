@@ -8,11 +8,11 @@ objects travel badly between processes); each worker returns the
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from hfx.errors import UsageError
+from hfx.progress import report
 from theory.derivation import verify
 from theory.registry import all_derivations, derivation_by_id
 
@@ -54,10 +54,5 @@ def verify_ids(ids: Sequence[str], jobs: int | None = None, progress: bool = Tru
 
 
 def _progress(enabled: bool, done: int, total: int, derivation_id: str) -> None:
-    if not enabled:
-        return
-    if sys.stderr.isatty():
-        end = "\n" if done == total else ""
-        print(f"\r  verified {done}/{total} derivations ({derivation_id})\033[K", end=end, file=sys.stderr, flush=True)
-    elif done == total:
-        print(f"  verified {total} derivations", file=sys.stderr, flush=True)
+    if enabled:
+        report(done, total, f"verified derivations ({derivation_id})" if done < total else "verified derivations")

@@ -3,8 +3,9 @@
 Writes `DIR/REPORT.md` and `DIR/claims.json` (the claim audit: a verdict for
 every claim, derived from its evidence by `hfx.audit`), `DIR/theorems.json`
 (one record per derivation, every step with its status, method and time) and
-`DIR/manifest.json` (provenance); prints the theorem and claim tables; exits 1
-if any derivation failed.
+`DIR/manifest.json` (provenance), and the measurements behind the claims that
+need them (`DIR/tables/degradation.csv`, see `hfx.measured`); prints the
+theorem and claim tables; exits 1 if any derivation failed.
 """
 
 from __future__ import annotations
@@ -12,12 +13,16 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import asdict
 
 from hfx.audit import audit, report_markdown
+from hfx.errors import UsageError
+from hfx.measured import FULL, QUICK, degradation_evidence, run_degradation
 from hfx.paths import output_dir
 from hfx.table import failure_details, format_table, theorem_table
 from hfx.theorems import resolve_ids, verify_ids
-from numerics.results import manifest, utc_now, write_json_atomic, write_text_atomic
+from numerics.degradation import DegradationConfig, DegradationRun
+from numerics.results import manifest, utc_now, write_csv_atomic, write_json_atomic, write_text_atomic
 
 DEFAULT_OUT = "hfx-out"
 
@@ -26,13 +31,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"output folder (default: {DEFAULT_OUT})")
     parser.add_argument("--quick", action="store_true", help="smaller experiment grids (for a fast look)")
     parser.add_argument("--jobs", type=int, default=0, metavar="N", help="worker processes (default: one per core)")
+    parser.add_argument(
+        "--no-experiments", action="store_true", help="derivations only: skip the measurements (claims stay unsettled)"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
     out = output_dir(args.out)
     if args.jobs < 0:
-        from hfx.errors import UsageError
-
         raise UsageError(f"--jobs must be ≥ 0, got {args.jobs}")
     started = utc_now()
     t0 = time.perf_counter()
@@ -43,19 +49,33 @@ def main(args: argparse.Namespace) -> int:
     failed = [r for r in records if r["status"] == "failed"]
     table = theorem_table(records)
     print(table)
-    verdicts = audit(records)
+    degradation = QUICK if args.quick else FULL
+    runs = [] if args.no_experiments else _measure(degradation)
+    verdicts = audit(records, degradation_evidence(runs) if runs else None)
     print()
     print(format_table(["claim", "verdict", "why"], [[v.claim.id, v.verdict.upper(), v.reason] for v in verdicts]))
     if failed:
         print("\nFailed steps:\n" + failure_details(failed))
     counts = {s: sum(1 for r in records if r["status"] == s) for s in ("proved", "checked", "failed")}
     print(f"\n{counts['proved']} proved, {counts['checked']} checked, {counts['failed']} failed in {seconds:.1f}s")
-    config = {"command": "verify", "quick": bool(args.quick)}
-    provenance = manifest(config, started, extra={"seconds": round(seconds, 3)})
+    config = {
+        "command": "verify",
+        "quick": bool(args.quick),
+        "experiments": {} if args.no_experiments else {"degradation": asdict(degradation)},
+    }
+    seeds = list(range(degradation.seeds)) if runs else []
+    provenance = manifest(config, started, seeds=seeds, extra={"seconds": round(time.perf_counter() - t0, 3)})
     header = f"hfx {provenance['versions']['hfx']}, git {provenance['git']['commit']}, {provenance['finished_utc']}"
     write_json_atomic(out / "theorems.json", records)
     write_json_atomic(out / "claims.json", [v.to_json() for v in verdicts])
     write_text_atomic(out / "REPORT.md", report_markdown(verdicts, table, header))
+    if runs:
+        write_csv_atomic(out / "tables" / "degradation.csv", [asdict(r) for r in runs])
     write_json_atomic(out / "manifest.json", provenance)
     print(f"wrote {out}/REPORT.md, claims.json, theorems.json, manifest.json", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _measure(config: DegradationConfig) -> list[DegradationRun]:
+    print("hfx verify: measuring degradation on the scikit-learn digits (plain vs residual MLPs)", file=sys.stderr)
+    return run_degradation(config)

@@ -20,7 +20,7 @@ SUBSET = ["reformulation.residual", "reformulation.identity-iff-zero"]  # fast t
 @pytest.fixture(scope="module")
 def verified(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
     out = tmp_path_factory.mktemp("audit") / "out"
-    code = main(["verify", "--out", str(out), "--jobs", "2"])
+    code = main(["verify", "--out", str(out), "--jobs", "2", "--no-experiments"])
     return code, out
 
 

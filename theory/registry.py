@@ -34,7 +34,9 @@ def _import_topics() -> None:
 def all_derivations() -> list[Derivation]:
     """Every registered derivation, in module then definition order; ids are unique."""
     _import_topics()
-    derivations = [build() for build in _BUILDERS.values()]
+    # stable order, whatever order the modules happened to be imported in
+    builders = sorted(_BUILDERS.values(), key=lambda b: (b.__module__, b.__code__.co_firstlineno))
+    derivations = [build() for build in builders]
     seen: set[str] = set()
     for d in derivations:
         if d.id in seen:
