@@ -127,3 +127,38 @@ def best_lr_bars(summaries: list[dict[str, object]], keys: tuple[str, ...], titl
     ax.grid(alpha=0.3, axis="x", which="both")
     fig.tight_layout()
     return fig
+
+
+def norm_vs_step(curves: dict[str, object], title: str) -> Figure:
+    """‖θ_k‖_F vs step (log scale): measured (thick, translucent) and the closed form (thin, dashed, black)."""
+    names = list(curves)
+    ncols = min(len(names), 3)
+    nrows = -(-len(names) // ncols)
+    fig = Figure(figsize=(3.8 * ncols, 2.9 * nrows + 0.4))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for ax in axes.flat[len(names):]:
+        ax.set_visible(False)
+    colors = matplotlib.colormaps["tab10"]
+    for ax, name in zip(axes.flat, names, strict=False):
+        c = curves[name]
+        steps, norm = np.asarray(c["steps"]), np.asarray(c["norm"])
+        for j, label in enumerate(c["label"]):  # type: ignore[arg-type]
+            ax.plot(steps, norm[:, j], color=colors(j), lw=3, alpha=0.45, label=label)
+            pred = c["predicted"][j]  # type: ignore[index]
+            if pred is not None:
+                ax.plot(steps, pred, color="black", lw=0.8, ls="--")
+        ax.plot([], [], color="black", lw=0.8, ls="--", label="closed form")
+        if c.get("floor"):
+            ax.axhline(float(c["floor"]), color="grey", lw=0.8, ls=":", label="check stops below")  # type: ignore[arg-type]
+        finite = norm[np.isfinite(norm) & (norm > 0)]
+        if finite.size and finite.max() / finite.min() > 10:
+            ax.set_yscale("log")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("step k", fontsize=8)
+        ax.set_ylabel("‖θ_k‖_F", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
