@@ -158,6 +158,7 @@ def plain_one_layer() -> Derivation:
         conclusion="For one linear layer C11 fails: the plain loss is the residual loss translated by I (same "
                    "Hessian, same conditioning), so fitting H = x is no harder; and C9's 'zero weights' is not a "
                    "fixed point of the plain layer at all.",
+        bearing={"C11": "qualifies"},
     )
 
 
@@ -246,6 +247,7 @@ def residual_two_layer() -> Derivation:
         conclusion="C9 holds in the sense of a global minimum, qualified: the Hessian at 0 vanishes (the loss is "
                    "quartic there, with no restoring quadratic term) and 0 is not an isolated minimum (every "
                    "W₂W₁ = 0 is one), so zero weights are a flat, degenerate minimum rather than a strict one.",
+        bearing={"C9": "qualifies"},
     )
 
 
@@ -308,4 +310,5 @@ def residual_two_layer_smooth() -> Derivation:
         references=(HE_2016,),
         conclusion="C9 holds as a global minimum for any smooth real σ with σ(0) = 0, qualified as for the linear "
                    "branch: zero Hessian, and not isolated (every w₂ = 0 is a minimum).",
+        bearing={"C9": "qualifies"},
     )
