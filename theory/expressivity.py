@@ -130,7 +130,6 @@ mu = sp.Symbol("mu", nonnegative=True)  # E[t²] = μ/(1 + μ) ∈ [0, 1), t = t
 kappa = sp.Symbol("kappa", nonnegative=True)  # Cauchy–Schwarz slack: E[xt]² = (1 − κ) E[x²] E[t²]
 a = sp.Symbol("a", positive=True)  # the two-point data x = ±a
 s = sp.Symbol("s", real=True)  # s = w₁a
-tau = sp.Symbol("tau", real=True)  # tanh(s)
 
 
 @theorem
@@ -158,6 +157,43 @@ def tanh_block_identity_only_in_the_limit() -> Derivation:
             "On an interval (or any data with two distinct |x|) the identity is approached only in the limit, at a "
             "cost that diverges like 1/ε² (error ~ ε²): C11 holds for the tanh block. On data x = ±a alone an exact "
             "fit exists at finite weights (w₂ = a/tanh(w₁a)), by oddness."
+        ),
+    )
+
+
+@theorem
+def tanh_block_exact_fit_needs_the_limit() -> Derivation:
+    # fit at a fixes w₂ = a/tanh(w₁a); the error at b is ∝ φ(w₁b) − φ(w₁a), φ(u) = tanh(u)/u strictly decreasing
+    b = sp.Symbol("b", positive=True)  # a second data magnitude, b ≠ a
+    w_1 = sp.Symbol("w_1", positive=True)  # w₁ > 0 without loss: (w₁, w₂) ↦ (−w₁, −w₂) gives the same block
+    u, v = sp.symbols("u v", positive=True)
+    k = sp.Symbol("k", integer=True, positive=True)
+
+    def phi(z: sp.Expr) -> sp.Expr:
+        return sp.tanh(z) / z
+
+    tail = sp.Sum(v ** (2 * k + 1) / sp.factorial(2 * k + 1), (k, 1, sp.oo))
+    return Derivation(
+        id="expressivity.tanh-exact-fit-needs-limit",
+        title="A plain tanh block fits x ↦ x on two magnitudes a ≠ b only in the limit w₁ → 0",
+        claims=("C5", "C11"),
+        statement=(
+            "For 0 < a, b with a ≠ b and w₁ ≠ 0, w₂tanh(w₁a) = a forces w₂tanh(w₁b) − b = "
+            "(ab w₁/tanh(w₁a))(φ(w₁b) − φ(w₁a)) with φ(u) = tanh(u)/u, and φ′(u) = (2u − sinh 2u)/(2u²cosh²u) < 0 "
+            "for u > 0; so no finite weights fit both points (φ → 1 only as w₁ → 0)."
+        ),
+        steps=(
+            Substitute(w2 * sp.tanh(w_1 * b) - b, a * b * w_1 / sp.tanh(w_1 * a) * (phi(w_1 * b) - phi(w_1 * a)),
+                       "the error at b once w₂ fits a", subs={w2: a / sp.tanh(w_1 * a)}),
+            Equal(sp.Derivative(phi(u), u), (2 * u - sp.sinh(2 * u)) / (2 * u**2 * sp.cosh(u) ** 2), "φ′(u)"),
+            Equal(sp.sinh(v) - v, tail, "sinh v − v = Σ_{k≥1} v^{2k+1}/(2k+1)! (Taylor series)"),
+            Inequality(tail, 0, "every term is positive for v > 0, so sinh 2u > 2u and φ′ < 0. CHECKED only: "
+                       "SymPy's assumption system does not infer the sign of an infinite sum", relation=">"),
+        ),
+        references=(HE_2016,),
+        conclusion=(
+            "On data with two distinct magnitudes the identity is reached only in the limit w₁ → 0, w₂ → ∞. The sign "
+            "step is evidence (numeric), not a proof, in this ladder; the term-wise argument is in its reason."
         ),
     )
 
