@@ -236,13 +236,13 @@ def _explicit_gradient_mismatch(step: MatrixGradient, ctx: Context) -> str | Non
             dims = {d: sp.Integer(size) for d in sampling.dimension_symbols([step.lhs, step.rhs, step.wrt])}
             shape = tuple(int(sp.sympify(s).subs(dims)) for s in step.wrt.shape)
             entries = sp.Matrix(*shape, lambda i, j: sp.Symbol(f"w_{i}{j}", real=True))
-            _, (f_val, claimed) = sampling.instance(
+            point, _ = sampling.instance(
                 [step.lhs, step.rhs], rng, size, 1 if k % 2 else -1,
-                ctx.matrix_kinds, ctx.facts, keep_symbolic=[step.wrt],
+                ctx.matrix_kinds, ctx.facts, keep_symbolic=[step.wrt], evaluate=False,
             )
-            concrete_wrt = sp.MatrixSymbol(step.wrt.name, *shape)
-            f_val = ctx.apply(sampling.substitute(f_val, {concrete_wrt: entries}))
-            claimed = ctx.apply(sampling.substitute(claimed, {concrete_wrt: entries}))
+            point[step.wrt] = entries  # the variable of differentiation: explicit symbolic entries
+            f_val = ctx.apply(sampling.substitute(step.lhs, point))
+            claimed = ctx.apply(sampling.substitute(step.rhs, point))
             if isinstance(f_val, sp.MatrixBase):
                 f_val = f_val[0, 0]
             grad = sp.Matrix(*shape, [sp.diff(f_val, w) for w in entries])

@@ -125,12 +125,14 @@ def instance(
     matrix_kinds: Mapping[sp.MatrixSymbol, str],
     facts: Mapping[sp.Basic, sp.Basic],
     keep_symbolic: Iterable[sp.Basic] = (),
+    evaluate: bool = True,
 ) -> tuple[dict[sp.Basic, sp.Basic], list[sp.Basic]]:
     """One random instance: a substitution and the substituted expressions.
 
     Dimension symbols become `size`; matrix symbols become random rational
     matrices of their declared kind; scalar symbols random rationals; undefined
     functions concrete candidates.  Symbols in `keep_symbolic` stay symbolic.
+    With `evaluate=False` only the substitution is returned (the list is empty).
     """
     kept = set(keep_symbolic)
     dims = dimension_symbols(exprs) - kept
@@ -151,7 +153,7 @@ def instance(
         scalars |= {s for s in expr.free_symbols if isinstance(s, sp.Symbol)}
     for s in sorted(scalars - dims - kept, key=str):
         point[s] = scalar_value(s, rng, sign)
-    substituted = [substitute(expr, point) for expr in exprs]
+    substituted = [substitute(expr, point) for expr in exprs] if evaluate else []
     return point, substituted
 
 
