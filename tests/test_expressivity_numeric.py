@@ -93,6 +93,22 @@ def test_tanh_block_l2_cost_of_accuracy_grows_like_one_over_the_error() -> None:
     assert abs(products[-1] - 1 / 3) < abs(products[0] - 1 / 3)  # converging as δ → 0
 
 
+@settings(max_examples=20, deadline=None)
+@given(a=st.floats(0.2, 2.0), ratio=st.floats(1.2, 3.0))
+def test_two_magnitudes_are_fitted_only_in_the_limit_at_the_series_rate(a: float, ratio: float) -> None:
+    # data {±a, ±b}, b = ratio·a: with w₂ chosen by least squares (independent of theory/), the unregularised loss
+    # is > 0 at every w₁ > 0 and behaves as C w₁⁴ with C = mean((x³ − (E x⁴/E x²) x)²)/18 (the −ε²x³/3 term)
+    xs = np.array([a, -a, ratio * a, -ratio * a])
+    C = np.mean((xs**3 - np.mean(xs**4) / np.mean(xs**2) * xs) ** 2) / 18
+    for w_1 in np.geomspace(1.0, 1e-2, 9) / (ratio * a):
+        T = np.tanh(w_1 * xs)
+        w_2 = np.sum(xs * T) / np.sum(T**2)
+        loss = 0.5 * np.mean((w_2 * T - xs) ** 2)
+        assert loss > 0
+    # at the smallest w₁ (w₁·max|x| = 1e-2) the relative O(w₁²) correction measures ≤ 1e-4; allow 1e-3
+    assert loss / w_1**4 == pytest.approx(C, rel=1e-3)
+
+
 def _flow(grad, w0: np.ndarray, horizon: float) -> np.ndarray:  # type: ignore[no-untyped-def]
     # gradient flow ẇ = −∇J(w), integrated with SciPy (LSODA switches to a stiff method when needed)
     sol = solve_ivp(lambda _t, w: -grad(w), (0.0, horizon), w0, method="LSODA", rtol=FLOW_RTOL, atol=FLOW_RTOL)
