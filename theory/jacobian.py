@@ -25,6 +25,7 @@ References:
 from __future__ import annotations
 
 import sympy as sp
+from sympy import stats
 
 from theory.derivation import Assumption, Derivation, Equal, MatrixGradient, Substitute
 from theory.registry import theorem
@@ -151,6 +152,13 @@ def isometric_inits() -> Derivation:
     )
 
 
+def _expected_gram(rows: int, cols: int, residual: bool) -> sp.Matrix:
+    # E[MᵀM] for M = W (rows×cols) or I + W (square), entries W_rk ~ N(0, σ²) iid, left unevaluated for the ladder
+    Wn = sp.Matrix(rows, cols, lambda r, k: stats.Normal(f"w_{r}{k}", 0, sp.sqrt(sigma2)))
+    Mn = Wn + sp.eye(rows) if residual else Wn
+    return (Mn.T * Mn).applyfunc(stats.Expectation)
+
+
 @theorem
 def gaussian_init_mean_square_gain() -> Derivation:
     # E[WᵀW] = mσ² I  ⇒  E‖Wx‖² = mσ²‖x‖²;  E‖(I+A)x‖² = (1 + nσ²)‖x‖²; iterate over depth
@@ -176,11 +184,15 @@ def gaussian_init_mean_square_gain() -> Derivation:
         steps=(
             Equal(sp.Sum(sigma2, (i, 1, m)), m * sigma2,
                   "(E[WᵀW])_jj = Σ_i E[W_ij²] = mσ²; off-diagonal entries vanish by independence"),
+            Equal(_expected_gram(3, 2, residual=False), 3 * sigma2 * sp.eye(2),
+                  "the same, computed exactly for an explicit 3×2 Gaussian layer (sympy.stats)"),
             Equal(x.T * M * x, m * sigma2 * x.T * x, "E‖Wx‖² = xᵀE[WᵀW]x (x fixed, expectation linear)"),
             Equal(x.T * (Id + A).T * (Id + A) * x, x.T * x + x.T * A * x + x.T * A.T * x + x.T * A.T * A * x,
                   "expand ‖(I + A)x‖²"),
             Equal(x.T * x + x.T * EA * x + x.T * EA.T * x + x.T * MA * x, (1 + gain) * x.T * x,
                   "take expectations term by term: E[A] = 0, E[AᵀA] = nσ²I"),
+            Equal(_expected_gram(2, 2, residual=True), (1 + 2 * sigma2) * sp.eye(2),
+                  "E[(I + A)ᵀ(I + A)] = (1 + nσ²)I, computed exactly for an explicit 2×2 Gaussian branch"),
             Equal(gain * gain**(L - 1), gain**L, "depth: condition on x_{L−1}, E‖x_L‖² = g E‖x_{L−1}‖², so g^L"),
             Substitute(gain**L, 1, "Xavier σ² = 2/(n + n) = 1/n: plain stack preserves the mean square",
                        GLOROT_2010 + ", Eq. (16)", subs={sigma2: 1 / n}),
