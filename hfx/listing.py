@@ -9,7 +9,7 @@ from hfx.claims import CLAIMS
 from hfx.table import format_table, theorem_table
 from hfx.theorems import resolve_ids, verify_ids
 
-KINDS = ("theorems", "claims")
+KINDS = ("theorems", "experiments", "claims")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,7 +17,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout and nothing else")
 
 
+def _experiments(as_json: bool) -> int:
+    from numerics.experiments import all_experiments, describe
+
+    rows = [describe(module) for module in all_experiments().values()]
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for row in rows:
+            print(f"{row['name']}: {row['description']}")
+            params = row["parameters"]
+            assert isinstance(params, list)
+            print(format_table(["parameter", "type", "default", "help"],
+                               [[p["name"], p["type"], p["default"], p["help"]] for p in params]))
+            print()
+    return 0
+
+
 def main(args: argparse.Namespace) -> int:
+    if args.kind == "experiments":
+        return _experiments(args.json)
     if args.kind == "claims":
         rows = [{"id": c.id, "section": c.section, "claim": c.text} for c in CLAIMS]
         if args.json:

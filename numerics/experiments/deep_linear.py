@@ -95,6 +95,11 @@ def _theory() -> tuple[object, str]:
         return flow_time, "numerics.experiments.deep_linear.flow_time (quadrature of Arora et al. 2018 Eq. (6))"
 
 
+def work_units(config: Config) -> int:
+    """Batches `run` performs (one progress unit each)."""
+    return len(config.variants) * len(config.depths)
+
+
 def run(config: Config, generator: torch.Generator, progress: Progress | None = None) -> ExperimentResult:
     t_start = time.perf_counter()
     dtype = torch.float64
@@ -168,7 +173,7 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
     checks = _checks(records, config)
     return ExperimentResult(
         name=NAME, config=config_to_json(config), records=records, summaries=summaries, checks=checks,
-        curves=curves, seconds=time.perf_counter() - t_start, work_units=len(config.variants) * len(config.depths),
+        curves=curves, seconds=time.perf_counter() - t_start, work_units=work_units(config),
     )
 
 

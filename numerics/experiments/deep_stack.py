@@ -64,6 +64,11 @@ class Config:
         check_positive(self, ("delta", "max_steps"), strict=False)
 
 
+def work_units(config: Config) -> int:
+    """Batches `run` performs (one progress unit each)."""
+    return len(config.variants) * len(config.depths)
+
+
 def run(config: Config, generator: torch.Generator, progress: Progress | None = None) -> ExperimentResult:
     t_start = time.perf_counter()
     dtype = torch.float64
@@ -99,7 +104,7 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
     mark_best_lr(summaries, ("variant", "depth"))
     return ExperimentResult(
         name=NAME, config=config_to_json(config), records=records, summaries=summaries, checks=[], curves=curves,
-        seconds=time.perf_counter() - t_start, work_units=len(config.variants) * len(config.depths),
+        seconds=time.perf_counter() - t_start, work_units=work_units(config),
     )
 
 

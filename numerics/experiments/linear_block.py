@@ -130,6 +130,11 @@ def closed_form_steps(
     return hi if hi <= max_steps else None
 
 
+def work_units(config: Config) -> int:
+    """Batches `run` performs (one progress unit each)."""
+    return len(config.variants)
+
+
 def run(config: Config, generator: torch.Generator, progress: Progress | None = None) -> ExperimentResult:
     """Every variant × seed × learning rate as one batch per variant; records carry predicted_steps."""
     t_start = time.perf_counter()
@@ -204,7 +209,7 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
     checks = _checks(records, config)
     return ExperimentResult(
         name=NAME, config=config_to_json(config), records=records, summaries=summaries, checks=checks,
-        curves=curves, seconds=time.perf_counter() - t_start, work_units=len(config.variants),
+        curves=curves, seconds=time.perf_counter() - t_start, work_units=work_units(config),
     )
 
 

@@ -78,6 +78,11 @@ def branch_zero_at_init(variant: str, init: str) -> bool:
     return variant in ("rezero", "skipinit", "fixup") or (variant == "residual" and init == "zero")
 
 
+def work_units(config: Config) -> int:
+    """Batches `run` performs (one progress unit each)."""
+    return len(config.activations) * len(config.variants)
+
+
 def run(config: Config, generator: torch.Generator, progress: Progress | None = None) -> ExperimentResult:
     t_start = time.perf_counter()
     dtype = torch.float64
@@ -115,7 +120,7 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
     return ExperimentResult(
         name=NAME, config=config_to_json(config), records=records, summaries=summaries, checks=_checks(records),
         curves=curves, seconds=time.perf_counter() - t_start,
-        work_units=len(config.activations) * len(config.variants),
+        work_units=work_units(config),
     )
 
 

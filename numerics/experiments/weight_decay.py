@@ -110,6 +110,11 @@ def predicted_norms(part: str, mode: str, optimizer: str, W0: np.ndarray, eta: f
     return np.linalg.norm(traj, axis=(1, 2)), np.abs(f) * float(np.linalg.norm(E0))
 
 
+def work_units(config: Config) -> int:
+    """Batches `run` performs (one progress unit each)."""
+    return len(config.parts)
+
+
 def run(config: Config, generator: torch.Generator, progress: Progress | None = None) -> ExperimentResult:
     t_start = time.perf_counter()
     dtype = torch.float64
@@ -227,7 +232,7 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
     ]
     return ExperimentResult(
         name=NAME, config=config_to_json(config), records=records, summaries=summaries, checks=checks, curves=curves,
-        seconds=time.perf_counter() - t_start, work_units=len(config.parts),
+        seconds=time.perf_counter() - t_start, work_units=work_units(config),
     )
 
 
