@@ -21,7 +21,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("hfx.verify", "the claim audit: check every derivation and write the results"),
     "list": ("hfx.listing", "list theorems, experiments or claims"),
     "run": ("hfx.run", "run a named convergence experiment and write its records, summary and figures"),
-    "run": ("hfx.run", "run a named convergence experiment and write its records, summary and figures"),
     "derive": ("hfx.derive", "derivation documents: PDF, Typst and LaTeX sources, a LaTeX fragment"),
 }
 
