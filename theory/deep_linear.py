@@ -106,7 +106,8 @@ def learning_time_quadrature(depth: int, s: float, u0: float, uf: float) -> floa
 
     Split exactly (p = 2/N − 1 < 0):  1/(N u^{2−2/N}(s − u)) = u^{p−1}/(Ns) + s^{p−1}/(N(s − u)) + h(u),
     h(u) = (u^p − s^p)/(Ns(s − u)).  The first two integrate in closed form; h is bounded at u = s
-    (removable singularity) and integrably singular (like u^p) at 0, so `scipy.integrate.quad` handles it.
+    (removable singularity) and integrably singular (like u^p) at 0, which the change of variable u = y^N
+    makes smooth before `scipy.integrate.quad`.
     """
     _check_depth(depth)
     if depth < 3:
@@ -119,13 +120,18 @@ def learning_time_quadrature(depth: int, s: float, u0: float, uf: float) -> floa
     power_part = (uf**p - u0**p) / (n * s * p)
     log_part = s ** (p - 1.0) / n * math.log(abs(s - u0) / abs(s - uf))
 
-    def h(u: float) -> float:
-        # (u^p − s^p)/(Ns(s − u)), with u^p − s^p = s^p expm1(p log1p((u − s)/s)) to avoid cancellation
-        if u == s:
-            return -p * s ** (p - 1.0) / (n * s)
-        return s**p * math.expm1(p * math.log1p((u - s) / s)) / (n * s * (s - u))
+    log_s = math.log(s)
 
-    smooth, _ = integrate.quad(h, u0, uf, epsabs=0.0, epsrel=QUAD_RELATIVE_TOLERANCE, limit=200)
+    def h_y(y: float) -> float:
+        # u = y^N removes the u^p singularity at 0: h(u) du = h(y^N) N y^{N−1} dy = y(1 − (u/s)^{−p})/(s(s − u)) dy;
+        # with ℓ = ln(u/s) = N ln y − ln s this is y expm1(−pℓ)/(s² expm1(ℓ)), accurate at u → 0 and u → s
+        ell = n * math.log(y) - log_s
+        if ell == 0.0:
+            return -p * y / (s * s)
+        return y * math.expm1(-p * ell) / (s * s * math.expm1(ell))
+
+    smooth, _ = integrate.quad(h_y, u0 ** (1.0 / n), uf ** (1.0 / n), epsabs=0.0, epsrel=QUAD_RELATIVE_TOLERANCE,
+                               limit=200)
     return power_part + log_part + smooth
 
 

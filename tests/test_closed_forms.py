@@ -1,0 +1,331 @@
+"""Numeric cross-checks of the closed forms in theory/dynamics.py and theory/deep_linear.py.
+
+Each closed form is compared with an independent computation in float64: simulated gradient descent
+(numpy) for the linear block, SciPy-integrated gradient-flow trajectories of the *full* weight chain (not
+the reduced end-to-end ODE) for the deep chains, and simulated small-step GD for the time convention
+t = kη.  Random parameters come from hypothesis; numpy generators are seeded from hypothesis draws.
+These are numeric checks (evidence), not proofs; the proofs are in proofs/.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.typing import NDArray
+from scipy.integrate import solve_ivp
+
+from theory import deep_linear, dynamics
+
+# ceil/floor of ln(ε²/c)/ln r² in float64 can land one step either side of the simulated count when
+# ‖E_k‖ is within rounding of ε at the boundary step
+STEP_SLACK = 1
+# relative agreement of the closed-form error energy with the simulated one: the simulation accumulates
+# ~k float64 roundings of relative size 1e-16 each; k ≤ 10⁴ here
+ENERGY_RTOL = 1e-9
+# solve_ivp runs at rtol 1e-11, atol 1e-13 with an exact event; the event time is then accurate to ~1e-9
+# relative; 1e-6 leaves room for stiff starts near u₀ → 0
+FLOW_TIME_RTOL = 1e-6
+# two independent float64 evaluations of the same integral (closed form vs split quadrature at epsrel 1e-12)
+QUAD_RTOL = 1e-9
+# GD with step η is the explicit Euler scheme of the flow: first-crossing time kη differs from t by O(η)
+# per unit time; with η = 1e-3 and t ≤ 4, 3% bounds the measured gap (≈ 0.1–1%) with room
+EULER_RTOL = 3e-2
+
+SETTINGS = settings(max_examples=25, deadline=None)
+
+
+def _random_spd(rng: np.random.Generator, n: int, low: float, high: float) -> tuple[NDArray, NDArray]:
+    """Σ = Q diag(σ) Qᵀ with σ_i ∈ [low, high] and a random orthogonal Q; returns (Σ, σ)."""
+    Q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    sig = rng.uniform(low, high, size=n)
+    return (Q * sig) @ Q.T, sig
+
+
+def _gd_step(M: NDArray, Sigma: NDArray, eta: float, lam: float, residual: bool) -> NDArray:
+    """One GD step on ½tr((M − I)Σ(M − I)ᵀ) + (λ/2)‖θ‖², θ = M (plain) or M − I (residual)."""
+    n = M.shape[0]
+    theta = M - np.eye(n) if residual else M
+    return M - eta * ((M - np.eye(n)) @ Sigma + lam * theta)
+
+
+def _simulated_steps(M0: NDArray, Sigma: NDArray, eta: float, lam: float, eps: float, residual: bool,
+                     limit: int) -> int | None:
+    M_star = dynamics.linear_block_fixed_point(Sigma, lam, residual)
+    M = M0.copy()
+    for k in range(limit + 1):
+        err = np.linalg.norm(M - M_star)
+        if err < eps:
+            return k
+        if not np.isfinite(err) or err > 1e12:
+            return None
+        M = _gd_step(M, Sigma, eta, lam, residual)
+    return None
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 4), eta_frac=st.floats(0.1, 0.98),
+       lam=st.floats(0.0, 1.0), log_eps=st.floats(-6.0, -1.0), residual=st.booleans(), zero_start=st.booleans())
+def test_linear_gd_steps_match_simulated_gradient_descent(seed: int, n: int, eta_frac: float, lam: float,
+                                                          log_eps: float, residual: bool, zero_start: bool) -> None:
+    rng = np.random.default_rng(seed)
+    Sigma, sig = _random_spd(rng, n, 0.2, 2.0)
+    eta = eta_frac * dynamics.stability_limit(sig, lam)
+    eps = 10.0**log_eps
+    # zero weights: W₀ = 0 is M₀ = 0 (plain), A₀ = 0 is M₀ = I (residual)
+    M0 = (np.eye(n) if residual else np.zeros((n, n))) if zero_start else rng.normal(size=(n, n))
+    predicted = dynamics.linear_gd_steps(M0, Sigma, eta, lam, eps, residual)
+    assert predicted is not None  # 0 < η < 2/(σ_max + λ): every mode contracts
+    simulated = _simulated_steps(M0, Sigma, eta, lam, eps, residual, limit=predicted + 10)
+    assert simulated is not None
+    assert abs(predicted - simulated) <= STEP_SLACK
+    if residual and zero_start:
+        assert predicted == 0  # A₀ = 0 is M₀ = I = M*: done before the first step
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 4), eta_frac=st.floats(0.1, 1.2),
+       lam=st.floats(0.0, 1.0), residual=st.booleans())
+def test_per_mode_error_energy_matches_simulation(seed: int, n: int, eta_frac: float, lam: float,
+                                                  residual: bool) -> None:
+    # ‖E_k‖²_F = Σ_i r_i^{2k} c_i at every k, also past the stability limit (η_frac > 1 diverges)
+    rng = np.random.default_rng(seed)
+    Sigma, sig = _random_spd(rng, n, 0.2, 2.0)
+    eta = eta_frac * dynamics.stability_limit(sig, lam)
+    M0 = rng.normal(size=(n, n))
+    M_star = dynamics.linear_block_fixed_point(Sigma, lam, residual)
+    M = M0.copy()
+    for k in range(30):
+        simulated = float(np.sum((M - M_star) ** 2))
+        predicted = dynamics.linear_gd_error_sq(k, M0, Sigma, eta, lam, residual)
+        assert predicted == pytest.approx(simulated, rel=ENERGY_RTOL, abs=1e-12)
+        M = _gd_step(M, Sigma, eta, lam, residual)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 4), lam=st.floats(0.0, 1.0), residual=st.booleans())
+def test_fixed_point_is_stationary_and_rates_contract_each_eigen_mode(seed: int, n: int, lam: float,
+                                                                      residual: bool) -> None:
+    rng = np.random.default_rng(seed)
+    Sigma, _ = _random_spd(rng, n, 0.2, 2.0)
+    M_star = dynamics.linear_block_fixed_point(Sigma, lam, residual)
+    eye = np.eye(n)
+    grad = (M_star - eye) @ Sigma + lam * (M_star - eye if residual else M_star)
+    assert np.allclose(grad, 0.0, atol=1e-12)
+    # one GD step multiplies E Q column i by r_i
+    sig, Q = np.linalg.eigh(Sigma)
+    eta = 0.7 * dynamics.stability_limit(sig, lam)
+    M0 = rng.normal(size=(n, n))
+    E1 = _gd_step(M0, Sigma, eta, lam, residual) - M_star
+    expected = ((M0 - M_star) @ Q) * np.array(dynamics.linear_block_rates(sig, eta, lam))
+    assert np.allclose(E1 @ Q, expected, atol=1e-12)
+
+
+def test_stability_limit_separates_convergence_from_divergence() -> None:
+    Sigma = np.diag([2.0, 0.5])
+    lam = 0.5
+    limit = dynamics.stability_limit([2.0, 0.5], lam)
+    assert limit == pytest.approx(2.0 / 2.5)
+    M0 = np.eye(2) * 3.0
+    assert dynamics.linear_gd_steps(M0, Sigma, 0.99 * limit, lam, 1e-6, residual=False) is not None
+    assert dynamics.linear_gd_steps(M0, Sigma, 1.01 * limit, lam, 1e-6, residual=False) is None
+    assert _simulated_steps(M0, Sigma, 1.01 * limit, lam, 1e-6, residual=False, limit=20_000) is None
+
+
+def test_stuck_mode_at_the_stability_limit_never_converges() -> None:
+    # σ = (1, ½), λ = 0, η = 2: r = (−1, 0) exactly in float64; mode 1 oscillates with constant amplitude
+    Sigma = np.diag([1.0, 0.5])
+    M0 = np.diag([0.0, 1.0])  # error −1 on the stuck mode (plain, M* = I)
+    assert dynamics.linear_block_rates([1.0, 0.5], 2.0, 0.0) == [-1.0, 0.0]
+    assert dynamics.linear_gd_steps(M0, Sigma, 2.0, 0.0, 0.5, residual=False) is None
+    assert _simulated_steps(M0, Sigma, 2.0, 0.0, 0.5, residual=False, limit=1000) is None
+    # energy below ε² on the stuck mode: reached at once
+    assert dynamics.linear_gd_steps(np.diag([0.9, 1.0]), Sigma, 2.0, 0.0, 0.5, residual=False) == 0
+
+
+def test_strict_threshold_needs_floor_plus_one_not_the_ceiling() -> None:
+    # c = 1, r = ½, ε² = 4⁻³: x = ln(ε²/c)/ln r² = 3 exactly; after 3 steps the energy is exactly ε² (not < ε²)
+    c, r, eps = 1.0, 0.5, 0.125
+    x = math.log(eps**2 / c) / math.log(r * r)
+    assert x == 3.0
+    assert math.ceil(x) == 3  # Goh's ceiling
+    assert dynamics.single_mode_steps(c, r, eps) == 4
+    Sigma = np.array([[1.0]])
+    # plain, λ = 0: r = 1 − η = ½ at η = ½; M* = 1, start M₀ = 0 gives c = 1
+    assert dynamics.linear_gd_steps(np.zeros((1, 1)), Sigma, 0.5, 0.0, eps, residual=False) == 4
+    assert _simulated_steps(np.zeros((1, 1)), Sigma, 0.5, 0.0, eps, residual=False, limit=10) == 4
+
+
+def test_divergent_run_can_still_cross_below_epsilon_first() -> None:
+    # mode 2 decays fast from a large error while mode 1 grows slowly from a tiny one: f dips below ε², then
+    # grows for ever (convexity); the first hitting time is reported
+    Sigma = np.diag([2.2, 1.0])
+    eta = 1.0  # r = (−1.2, 0)
+    M0 = np.eye(2) + np.diag([1e-3, 5.0])  # residual form: M* = I
+    predicted = dynamics.linear_gd_steps(M0, Sigma, eta, 0.0, 0.01, residual=True)
+    assert predicted == _simulated_steps(M0, Sigma, eta, 0.0, 0.01, residual=True, limit=100) == 1
+    assert dynamics.linear_gd_steps(M0, Sigma, eta, 0.0, 1e-4, residual=True) is None
+
+
+# --- deep linear chains ------------------------------------------------------------------------------------
+
+
+def _chain_crossing_time(weights0: NDArray, s: float, uf: float, residual: bool) -> float:
+    """Integrate the full weight flow ẇ_i = (s − u)∏_{j≠i} w_j (residual: w = 1 + a, a trained) until u = uf."""
+
+    def rhs(_t: float, theta: NDArray) -> NDArray:
+        w = 1.0 + theta if residual else theta
+        u = float(np.prod(w))
+        others = np.array([np.prod(np.delete(w, i)) for i in range(w.size)])
+        return (s - u) * others  # ∂w/∂a = 1, so the branch flow equals the weight flow
+
+    def event(_t: float, theta: NDArray) -> float:
+        return float(np.prod(1.0 + theta if residual else theta)) - uf
+
+    event.terminal = True  # type: ignore[attr-defined]
+    sol = solve_ivp(rhs, (0.0, 1e6), weights0, events=event, rtol=1e-11, atol=1e-13, method="DOP853")
+    assert sol.t_events[0].size == 1, "the trajectory never reached u_f"
+    return float(sol.t_events[0][0])
+
+
+@SETTINGS
+@given(depth=st.integers(1, 6), s=st.floats(0.5, 3.0), start=st.floats(0.02, 0.9), end=st.floats(0.1, 0.95))
+def test_learning_time_matches_integrated_full_chain(depth: int, s: float, start: float, end: float) -> None:
+    # u₀ = start·s, u_f between u₀ and s: both from below s
+    u0 = start * s
+    uf = u0 + end * (s - u0)
+    w0 = np.full(depth, u0 ** (1.0 / depth))  # balanced start
+    measured = _chain_crossing_time(w0, s, uf, residual=False)
+    assert deep_linear.learning_time(depth, s, u0, uf) == pytest.approx(measured, rel=FLOW_TIME_RTOL)
+
+
+@SETTINGS
+@given(depth=st.integers(1, 8), delta=st.floats(-0.6, 1.5).filter(lambda d: abs(d) > 0.05),
+       end=st.floats(0.1, 0.95))
+def test_residual_chain_from_zero_branches_times_like_u0_equal_one(depth: int, delta: float, end: float) -> None:
+    s = 1.0 + delta  # target on either side of 1
+    uf = 1.0 + end * delta
+    measured = _chain_crossing_time(np.zeros(depth), s, uf, residual=True)
+    assert deep_linear.residual_learning_time(depth, s, uf) == pytest.approx(measured, rel=FLOW_TIME_RTOL)
+    assert deep_linear.learning_time(depth, s, 1.0, uf) == deep_linear.residual_learning_time(depth, s, uf)
+
+
+@SETTINGS
+@given(depth=st.integers(3, 4), s=st.floats(0.3, 4.0), start=st.floats(1e-4, 0.9), end=st.floats(0.05, 0.99),
+       above=st.booleans())
+def test_closed_forms_agree_with_split_quadrature(depth: int, s: float, start: float, end: float,
+                                                  above: bool) -> None:
+    # independent formulas for the same integral: antiderivatives G₃, G₄ vs the split integral with quad
+    u0 = start * s if not above else s * (1.0 + 3.0 * start)
+    uf = u0 + end * (s - u0)
+    closed = deep_linear.antiderivative(depth, s, uf) - deep_linear.antiderivative(depth, s, u0)
+    assert closed == pytest.approx(deep_linear.learning_time_quadrature(depth, s, u0, uf), rel=QUAD_RTOL)
+
+
+@settings(max_examples=8, deadline=None)
+@given(depth=st.integers(1, 4), s=st.floats(0.5, 2.0), start=st.floats(0.05, 0.5), end=st.floats(0.3, 0.9))
+def test_small_step_gradient_descent_time_is_k_eta(depth: int, s: float, start: float, end: float) -> None:
+    # t = kη: GD on the chain weights with a small η crosses u_f after ≈ t/η steps
+    eta = 1e-3
+    u0 = start * s
+    uf = u0 + end * (s - u0)
+    t = deep_linear.learning_time(depth, s, u0, uf)
+    w = np.full(depth, u0 ** (1.0 / depth))
+    k = 0
+    while np.prod(w) < uf:
+        u = np.prod(w)
+        w = w + eta * (s - u) * np.array([np.prod(np.delete(w, i)) for i in range(depth)])
+        k += 1
+        assert k < 10 * t / eta + 100
+    assert k * eta == pytest.approx(t, rel=EULER_RTOL)
+
+
+@pytest.mark.parametrize("depth", [2, 3, 4, 6])
+def test_small_init_time_grows_like_the_proved_leading_term(depth: int) -> None:
+    # t(u₀) − leading(u₀) converges as u₀ → 0: its change from u₀ = 1e-10 to 1e-14 is tiny next to the lead
+    s, uf = 1.5, 1.0
+    gaps = [deep_linear.learning_time(depth, s, u0, uf) - deep_linear.small_init_time_leading(depth, s, u0)
+            for u0 in (1e-10, 1e-14)]
+    lead = deep_linear.small_init_time_leading(depth, s, 1e-14)
+    assert abs(gaps[0] - gaps[1]) < 1e-3 * lead
+    if depth == 2:  # the proved finite remainder ln(s u_f/(s − u_f))/(2s)
+        assert gaps[1] == pytest.approx(math.log(s * uf / (s - uf)) / (2 * s), abs=1e-9)
+
+
+@SETTINGS
+@given(depth=st.integers(1, 12), delta=st.floats(0.01, 1.0), rho=st.floats(0.01, 0.9))
+def test_residual_time_lies_between_proved_bounds(depth: int, delta: float, rho: float) -> None:
+    s = 1.0 + delta
+    t = deep_linear.residual_learning_time(depth, s, s - rho * delta)
+    log_term = math.log(1.0 / rho)
+    assert log_term / (depth * s**2) * (1 - 1e-12) <= t <= log_term / depth * (1 + 1e-12)
+
+
+def test_end_to_end_rate_conventions() -> None:
+    # depth 2: Saxe Eq. (10) with τ = 1: 2u(s − u); depth 1: s − u
+    assert deep_linear.end_to_end_rate(2, 0.3, 1.0) == pytest.approx(2 * 0.3 * 0.7)
+    assert deep_linear.end_to_end_rate(1, 0.3, 1.0) == pytest.approx(0.7)
+    assert deep_linear.end_to_end_rate(4, 0.25, 1.0) == pytest.approx(4 * 0.25**1.5 * 0.75)
+
+
+@pytest.mark.parametrize(
+    ("depth", "s", "u0", "uf"),
+    [(2, 1.0, 0.5, 1.5), (3, 1.0, 0.5, 0.2), (2, -1.0, 0.5, 0.6), (0, 1.0, 0.5, 0.6), (2, 1.0, 1.0, 0.9)],
+)
+def test_learning_time_rejects_unreachable_or_invalid_intervals(depth: int, s: float, u0: float, uf: float) -> None:
+    with pytest.raises(ValueError):
+        deep_linear.learning_time(depth, s, u0, uf)
+
+
+def test_learning_time_edge_values() -> None:
+    assert deep_linear.learning_time(3, 1.0, 0.4, 0.4) == 0.0
+    assert deep_linear.learning_time(3, 1.0, 0.4, 1.0) == math.inf
+
+
+# --- Hardt & Ma, size 2 (numeric check only) ---------------------------------------------------------------
+
+
+def _product(mats: list[NDArray]) -> NDArray:
+    out = np.eye(mats[0].shape[0])
+    for m in mats:
+        out = m @ out  # (I + A_ℓ)⋯(I + A_1): later layers on the left
+    return out
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), depth=st.integers(1, 3), tau=st.floats(0.05, 0.9))
+def test_hardt_ma_gradient_bound_holds_on_random_two_by_two_instances(seed: int, depth: int, tau: float) -> None:
+    # f = tr((M − R)Σ(M − R)ᵀ), M = Π(I + A_i), ‖A_i‖₂ ≤ τ: ‖∇f‖² ≥ 4ℓ(1 − τ)^{2(ℓ−1)} σ_min(Σ) f
+    rng = np.random.default_rng(seed)
+    Sigma, sig = _random_spd(rng, 2, 0.1, 3.0)
+    R = rng.normal(size=(2, 2))
+    A = []
+    for _ in range(depth):
+        B = rng.normal(size=(2, 2))
+        A.append(B * (tau * rng.uniform(0.0, 1.0) / np.linalg.norm(B, 2)))
+    layers = [np.eye(2) + a for a in A]
+    E = _product(layers) - R
+    f = float(np.trace(E @ Sigma @ E.T))
+    grads = []
+    for i in range(depth):
+        before = _product(layers[:i]) if i else np.eye(2)
+        after = _product(layers[i + 1:]) if i + 1 < depth else np.eye(2)
+        grads.append(2 * after.T @ E @ Sigma @ before.T)
+    # the analytic gradient agrees with central differences (step 1e-6, error O(1e-12) relative)
+    h = 1e-6
+    for i in range(depth):
+        fd = np.zeros((2, 2))
+        for j in range(2):
+            for k in range(2):
+                for sign in (1, -1):
+                    shifted = [m.copy() for m in layers]
+                    shifted[i][j, k] += sign * h
+                    Es = _product(shifted) - R
+                    fd[j, k] += sign * float(np.trace(Es @ Sigma @ Es.T)) / (2 * h)
+        assert np.allclose(fd, grads[i], rtol=1e-5, atol=1e-6)
+    grad_sq = sum(float(np.sum(g**2)) for g in grads)
+    bound = 4 * depth * (1 - tau) ** (2 * (depth - 1)) * sig.min() * f
+    assert grad_sq >= bound * (1 - 1e-12)
