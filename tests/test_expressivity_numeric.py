@@ -174,7 +174,7 @@ def test_weight_decay_floor_holds_for_random_data_and_residual_block_goes_to_zer
     floor = float(expressivity.tanh_block_error_floor(sp.Float(np.mean(xs**2)), sp.Float(lam)))
 
     def plain_objective(w_1: float, w_2: float) -> float:
-        return 0.5 * np.mean((w_2 * np.tanh(w_1 * xs) - xs) ** 2) + lam / 2 * (w_1**2 + w_2**2)
+        return float(0.5 * np.mean((w_2 * np.tanh(w_1 * xs) - xs) ** 2) + lam / 2 * (w_1**2 + w_2**2))
 
     def plain_grad(w: np.ndarray) -> np.ndarray:
         T = np.tanh(w[0] * xs)

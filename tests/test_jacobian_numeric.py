@@ -170,3 +170,9 @@ def test_singular_value_spread_grows_with_depth_for_plain_but_not_depth_scaled_r
     residual_growth = _median_log_condition(rng, n, deep, True) - _median_log_condition(rng, n, shallow, True)
     assert plain_growth > LOG_COND_GROWTH * (deep - shallow)
     assert residual_growth < LOG_COND_DRIFT
+
+
+def test_singular_values_are_refused_where_they_are_random() -> None:
+    # Gaussian inits have no deterministic singular values: the function says so instead of guessing
+    with pytest.raises(ValueError, match="no exact singular values"):
+        jacobian.jacobian_singular_values("gaussian", 3, 4)
