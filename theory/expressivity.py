@@ -10,8 +10,9 @@ with a ½, decay on the block's trainable weights (not on the shortcut).
 
 Proved here: width ≤ n cannot represent the identity on ℝⁿ (for every n), width 2n
 can; the tanh block reaches the identity only as w₁ → 0, w₂ = 1/w₁ → ∞ (Taylor series),
-at an L2 cost ~ 1/w₁²; under weight decay λ > 0 its data loss at any w₂-stationary
-point (so at the optimum) is at least ½E[x²](λ/(1 + λ))² for *every* data
+at an L2 cost ~ 1/w₁², and on two magnitudes a ≠ b no finite weights fit (one sign step of
+that argument is only *checked*: SymPy cannot sign an infinite sum); under weight decay
+λ > 0 its data loss at any w₂-stationary point (so at the optimum) is at least ½E[x²](λ/(1 + λ))² for *every* data
 distribution, while the residual block's optimum is w = 0 with zero error; for the
 two-point data x = ±a the optimum reduces to one scalar equation in s = w₁a.
 
@@ -234,6 +235,11 @@ def tanh_block_weight_decay_error_floor() -> Derivation:
             Inequality(residual_objective, lam / 2 * (w1**2 + w2**2),
                        "residual block: J ≥ (λ/2)‖w‖², zero only at w = 0", relation="≥"),
         ),
+        assumptions=(
+            Assumption("Cauchy–Schwarz", "E[xt]² ≤ E[x²]E[t²], written E[xt]² = (1 − κ)E[x²]E[t²] with κ ≥ 0"),
+            Assumption("|tanh| < 1", "E[t²] < 1, written E[t²] = μ/(1 + μ) with μ ≥ 0"),
+            Assumption("λ > 0, E[x²] > 0", "positive decay and nondegenerate data (declared on the symbols)"),
+        ),
         references=(HE_2016,),
         conclusion=(
             "C11 sharpened (and bearing on C10): weight decay pulls a plain tanh block away from the identity by a "
@@ -289,6 +295,10 @@ def tanh_block_two_point_optimum() -> Derivation:
             Substitute(hessian, H0, "Hessian at the origin", subs={w1: 0, w2: 0}),
             Equal(H0 * sp.Matrix([1, 1]), (lam - a**2) * sp.Matrix([1, 1]), "eigenvalue λ − a² along (1, 1)"),
             Equal(H0 * sp.Matrix([1, -1]), (lam + a**2) * sp.Matrix([1, -1]), "eigenvalue λ + a² along (1, −1)"),
+        ),
+        assumptions=(
+            Assumption("x = ±a", "two-point data, each with probability ½, a > 0; decay λ > 0"),
+            Assumption("|tanh| < 1", "tanh²(s) written μ/(1 + μ) with μ ≥ 0 in the error bound"),
         ),
         references=(HE_2016,),
         conclusion=(
