@@ -1,0 +1,157 @@
+"""The batched training loop against independent references: numpy GD and torch.optim per run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import torch
+
+from numerics.models import BlockSpec, data_with_covariance, end_to_end, init_params, loss_per_run, spectrum_matrix
+from numerics.train import CENSORED, CONVERGED, DIVERGED, OptimizerSpec, opt_init, opt_step, train
+
+ROUNDING = 1e-10  # float64 over tens of steps of small matrix products
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread() -> Iterator[None]:
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _linear_problem(seed: int, R: int, d: int = 3, n: int = 8) -> tuple[torch.Tensor, torch.Tensor, torch.Generator]:
+    g = torch.Generator().manual_seed(seed)
+    Sigma = spectrum_matrix(torch.linspace(0.5, 2.0, d, dtype=torch.float64), g)
+    X = data_with_covariance(Sigma, n, g)
+    return X.expand(R, n, d).clone(), Sigma, g
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_gd_with_l2_decay_equals_an_independent_numpy_loop(seed: int) -> None:
+    # residual block, θ = A: A ← A − η((A)Σ + λA)   (∇ of ½tr(AΣAᵀ) + (λ/2)‖A‖²)
+    R, d, lam, steps = 3, 3, 0.1, 40
+    x, Sigma, g = _linear_problem(seed, R, d)
+    spec = BlockSpec(block="linear", variant="residual", width=d)
+    p0 = init_params(spec, R, "gaussian", 0.5, g)
+    lr = torch.tensor([0.05, 0.2, 0.4], dtype=torch.float64)
+    res = train(spec, p0, x, x.clone(), OptimizerSpec("gd"), lr, torch.full((R,), lam, dtype=torch.float64),
+                steps, 0.0, g, stop_when_converged=False)
+    S = Sigma.numpy()
+    for r in range(R):
+        A = p0["W"][r, 0].numpy().copy()
+        losses = []
+        for _ in range(steps):
+            losses.append(0.5 * np.trace(A @ S @ A.T))
+            A = A - lr[r].item() * (A @ S + lam * A)
+        np.testing.assert_allclose(res.params["W"][r, 0].numpy(), A, rtol=ROUNDING, atol=ROUNDING)
+        np.testing.assert_allclose(res.loss_curve[:steps, r], losses, rtol=ROUNDING, atol=ROUNDING)
+
+
+def _per_run_reference(opt_name: str, decay_mode: str, steps: int) -> tuple[dict, dict]:
+    """The batched optimiser and torch.optim on the same two-layer problem, run by run."""
+    R, lam = 2, 0.05
+    g = torch.Generator().manual_seed(3)
+    spec = BlockSpec(block="mlp", variant="residual", width=3, hidden=4, activation="tanh")
+    p0 = init_params(spec, R, "xavier", 1.0, g)
+    x = torch.randn((R, 10, 3), generator=g, dtype=torch.float64)
+    y = x + 0.3 * torch.tanh(x)
+    lr = torch.tensor([0.01, 0.03], dtype=torch.float64)
+    spec_opt = OptimizerSpec(opt_name, decay_mode=decay_mode)
+    res = train(spec, p0, x, y, spec_opt, lr, torch.full((R,), lam, dtype=torch.float64), steps, 0.0, g,
+                stop_when_converged=False)
+    refs = {}
+    for r in range(R):
+        W1 = p0["W1"][r, 0].clone().requires_grad_(True)
+        W2 = p0["W2"][r, 0].clone().requires_grad_(True)
+        wd = lam if decay_mode == "l2" else 0.0
+        if opt_name == "momentum":
+            o = torch.optim.SGD([W1, W2], lr=float(lr[r]), momentum=spec_opt.momentum, weight_decay=wd)
+        elif decay_mode == "l2":
+            o = torch.optim.Adam([W1, W2], lr=float(lr[r]), weight_decay=wd)
+        else:
+            o = torch.optim.AdamW([W1, W2], lr=float(lr[r]), weight_decay=lam)
+        for _ in range(steps):
+            o.zero_grad()
+            h = x[r] + torch.tanh(x[r] @ W1.T) @ W2.T
+            (0.5 * (h - y[r]).pow(2).sum(-1).mean()).backward()
+            o.step()
+        refs[r] = {"W1": W1.detach(), "W2": W2.detach()}
+    return {r: {"W1": res.params["W1"][r, 0], "W2": res.params["W2"][r, 0]} for r in range(R)}, refs
+
+
+@pytest.mark.parametrize(("opt_name", "decay_mode"), [("momentum", "l2"), ("adam", "l2"), ("adam", "decoupled")])
+def test_optimisers_equal_torch_optim_run_by_run(opt_name: str, decay_mode: str) -> None:
+    # torch.optim.SGD(momentum, weight_decay) is heavy ball with L2; Adam(weight_decay) is L2; AdamW is decoupled
+    ours, refs = _per_run_reference(opt_name, decay_mode, steps=25)
+    for r, ref in refs.items():
+        for k in ("W1", "W2"):
+            torch.testing.assert_close(ours[r][k], ref[k], rtol=ROUNDING, atol=ROUNDING)
+
+
+def test_decoupled_and_l2_decay_coincide_for_gd_but_not_for_momentum() -> None:
+    g = torch.Generator().manual_seed(4)
+    params = {"W": torch.randn((2, 1, 3, 3), generator=g, dtype=torch.float64)}
+    data_grad = {"W": torch.randn((2, 1, 3, 3), generator=g, dtype=torch.float64)}
+    lr, lam = torch.tensor([0.1, 0.2], dtype=torch.float64), torch.tensor([0.3, 0.3], dtype=torch.float64)
+    l2_grad = {"W": data_grad["W"] + 0.3 * params["W"]}
+    gd_l2, _ = opt_step(OptimizerSpec("gd"), params, l2_grad, {}, lr, lam)
+    gd_dec, _ = opt_step(OptimizerSpec("gd", decay_mode="decoupled"), params, data_grad, {}, lr, lam)
+    torch.testing.assert_close(gd_l2["W"], gd_dec["W"], rtol=1e-14, atol=1e-14)
+    mom = OptimizerSpec("momentum")
+    s = opt_init(mom, params)
+    p1, s1 = opt_step(mom, params, l2_grad, s, lr, lam)
+    p2, _ = opt_step(mom, p1, l2_grad, s1, lr, lam)
+    mom_dec = OptimizerSpec("momentum", decay_mode="decoupled")
+    q1, t1 = opt_step(mom_dec, params, data_grad, opt_init(mom_dec, params), lr, lam)
+    q2, _ = opt_step(mom_dec, q1, data_grad, t1, lr, lam)
+    assert not torch.allclose(p2["W"], q2["W"])  # L2 goes through the momentum buffer, decoupled does not
+
+
+def test_statuses_converged_censored_diverged_with_steps() -> None:
+    R, d = 3, 3
+    x, Sigma, g = _linear_problem(5, R, d)
+    spec = BlockSpec(block="linear", variant="plain", width=d)
+    p0 = init_params(spec, R, "gaussian", 0.5, g)
+    limit = 2.0 / float(torch.linalg.eigvalsh(Sigma).max())
+    lr = torch.tensor([0.5 * limit, 1e-4, 1.5 * limit], dtype=torch.float64)
+    eye = torch.eye(d, dtype=torch.float64)
+
+    def dist(p: dict[str, torch.Tensor]) -> torch.Tensor:
+        return torch.linalg.matrix_norm(end_to_end(spec, p) - eye)
+
+    res = train(spec, p0, x, x.clone(), OptimizerSpec("gd"), lr, torch.zeros(R, dtype=torch.float64), 500, 1e-6,
+                g, metric=dist)
+    assert list(res.status) == [CONVERGED, CENSORED, DIVERGED]
+    k = int(res.steps_to_converge[0])
+    assert k > 0 and res.final_metric[0] < 1e-6
+    assert res.metric_curve[k - 1, 0] >= 1e-6  # the smallest such k
+    assert res.steps_to_converge[1] == -1 and res.diverged_step[1] == -1
+    assert res.diverged_step[2] > 0 and res.steps_to_converge[2] == -1
+    assert np.isnan(res.loss_curve[res.diverged_step[2] + 1:, 2]).all()
+    assert res.wall_seconds[0] > 0 and np.isnan(res.wall_seconds[1:]).all()
+
+
+def test_sgd_minibatches_come_from_the_generator() -> None:
+    x, _, _ = _linear_problem(6, 2)
+    spec = BlockSpec(block="linear", variant="residual", width=3)
+
+    def final(seed: int) -> torch.Tensor:
+        g = torch.Generator().manual_seed(seed)
+        p0 = {"W": torch.full((2, 1, 3, 3), 0.1, dtype=torch.float64)}
+        res = train(spec, p0, x, x.clone(), OptimizerSpec("sgd", batch_size=2), torch.full((2,), 0.1,
+                    dtype=torch.float64), torch.zeros(2, dtype=torch.float64), 20, 0.0, g)
+        return res.params["W"]
+
+    assert torch.equal(final(11), final(11))
+    assert not torch.equal(final(11), final(12))
+    full = loss_per_run(spec, {"W": torch.zeros((2, 1, 3, 3), dtype=torch.float64)}, x, x)
+    assert torch.equal(full, torch.zeros(2, dtype=torch.float64))
+
+
+def test_bad_optimizer_specs_are_rejected() -> None:
+    for kwargs in ({"name": "lbfgs"}, {"decay_mode": "both"}, {"batch_size": -1}):
+        with pytest.raises(ValueError):
+            OptimizerSpec(**kwargs)  # type: ignore[arg-type]
