@@ -13,6 +13,7 @@ The fragment holds the equations and steps only, as one `align*`, for a paper to
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 from hfx.doc_model import DocStep, DocView
@@ -50,8 +51,9 @@ _SUPERSCRIPTS = dict(
     zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵀᵏʰᵈᵐˣʸᵗᵃᵇᶜᵉᵍʲˡᵒᵖʳˢᵘᵛʷᶻ", "0123456789+-=()niTkhdmxytabcegjloprsuvwz", strict=True)
 )
 _SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼᵣᵤᵥ", "0123456789+-=()aeoxhklmnpstijruv", strict=True))
+_ACCENTS = {"\u0302": r"\hat", "\u0303": r"\tilde", "\u0304": r"\bar", "\u0307": r"\dot", "\u0308": r"\ddot"}
 _TEXT_ESCAPES = {
-    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "%": r"\%",
+    "§": r"\S{}", "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "%": r"\%",
     "_": r"\_", "^": r"\^{}", "~": r"\~{}", "…": r"\dots{}", "\u00a0": "~", "\u2009": r"\,", "\u202f": r"\,",
 }
 # Unicode that pdflatex's utf8 input encoding already knows in text (OT1/T1 fonts)
@@ -60,7 +62,21 @@ _TEXT_OK = set("–—‘’“”«»äöüÄÖÜßéèêëàâîïôûçñÉÈ
 
 def unsupported(text: str) -> list[str]:
     """The characters of `text` that `text()` can only show as a placeholder."""
-    return sorted({c for c in text if ord(c) > 127 and _token(c) is None})
+    return sorted({c for c in _accented(text) if isinstance(c, str) and ord(c) > 127 and _token(c) is None})
+
+
+def _accented(text: str) -> list[str | tuple[str, str]]:
+    """Characters, with a letter and its accent (ẇ, ŷ, or σ + U+0307) as one (accent, letter) pair."""
+    out: list[str | tuple[str, str]] = []
+    for c in unicodedata.normalize("NFC", text):
+        parts = unicodedata.normalize("NFD", c)
+        if c in _ACCENTS and out and isinstance(out[-1], str):
+            out[-1] = (_ACCENTS[c], out[-1])
+        elif len(parts) == 2 and parts[1] in _ACCENTS and c not in _TEXT_OK:
+            out.append((_ACCENTS[parts[1]], parts[0]))
+        else:
+            out.append(c)
+    return out
 
 
 def _token(c: str) -> tuple[str, str] | None:
@@ -103,7 +119,12 @@ def text(s: str) -> str:
         out.append("$" + "".join(parts).rstrip() + "$")
         run.clear()
 
-    for c in s:
+    for c in _accented(s):
+        if isinstance(c, tuple):
+            accent, letter = c
+            inner = _token(letter)
+            run.append(("math", f"{accent}{{{inner[1] if inner else letter}}}"))
+            continue
         token = _token(c)
         if token is None:
             flush()

@@ -75,7 +75,7 @@ def _math(expr: sp.Basic) -> Math:
         return Math(typ, latex(expr))
     shape = getattr(expr, "shape", None)
     what = f"a {shape[0]}×{shape[1]} matrix" if shape else "an expression"
-    note = f"[{what} of {len(sp.sstr(expr)):,} characters: too long to typeset; in full in theorems.json]"
+    note = f"[{what} of {len(sp.sstr(expr)):,} characters: too long to typeset; in full in theorems.json of hfx verify]"
     return Math(typst_string(note), r"\text{" + note.replace("×", r"$\times$") + "}")
 
 
@@ -157,6 +157,9 @@ def view(derivation: Derivation, record: Mapping[str, object]) -> DocView:
     if record.get("id") != derivation.id:
         raise ValueError(f"record {record.get('id')!r} is not the record of {derivation.id!r}")
     results = {int(r["index"]): r for r in record["step_results"]}  # type: ignore[index, union-attr]
+    if sorted(results) != list(range(1, len(derivation.steps) + 1)):
+        steps = len(derivation.steps)
+        raise ValueError(f"record of {derivation.id!r} has {len(results)} steps, the derivation {steps}")
     sources, marks = number_sources(derivation.references, [s.citation for s in derivation.steps])
     steps = []
     for i, (step, mark) in enumerate(zip(derivation.steps, marks, strict=True), start=1):

@@ -239,7 +239,8 @@ class TypstPrinter(Printer):
         if exp is sp.S.Half:
             return f"sqrt({self._print(base)})"
         if exp.is_Rational and exp.is_negative and base.is_commutative:
-            return f"frac(1, {self._print(sp.Pow(base, -exp, evaluate=False))})"
+            denominator = base if exp == -1 else sp.Pow(base, -exp, evaluate=False)
+            return f"frac(1, {self._print(denominator)})"
         if exp.is_Rational and exp.p == 1 and exp.q > 1:
             return f"root({exp.q}, {self._print(base)})"
         return f"{self._power_base(base)}^({self._print(exp)})"
