@@ -16,6 +16,7 @@ import time
 from dataclasses import asdict
 
 from hfx.audit import audit, report_markdown
+from hfx.documents import views, write_documents
 from hfx.errors import UsageError
 from hfx.measured import FULL, QUICK, degradation_evidence, run_degradation
 from hfx.paths import output_dir
@@ -71,8 +72,9 @@ def main(args: argparse.Namespace) -> int:
     write_text_atomic(out / "REPORT.md", report_markdown(verdicts, table, header))
     if runs:
         write_csv_atomic(out / "tables" / "degradation.csv", [asdict(r) for r in runs])
+    write_documents(views(records), out / "derivations")  # a PDF, .typ, .tex and fragment per derivation
     write_json_atomic(out / "manifest.json", provenance)
-    print(f"wrote {out}/REPORT.md, claims.json, theorems.json, manifest.json", file=sys.stderr)
+    print(f"wrote {out}/REPORT.md, claims.json, theorems.json, derivations/, manifest.json", file=sys.stderr)
     return 1 if failed else 0
 
 
