@@ -218,7 +218,7 @@ def _subs(expr: sp.Basic, subs: Mapping[sp.Basic, sp.Basic]) -> sp.Basic:
 def matrix_gradient(f: sp.Expr, wrt: sp.MatrixSymbol) -> sp.Basic:
     """∂f/∂W for scalar f, one additive term at a time (see module docstring)."""
     expanded = sp.expand(f.doit() if hasattr(f, "doit") else f)
-    terms = []
+    terms: list[sp.Basic] = []
     for term in sp.Add.make_args(expanded):
         if isinstance(term, sp.Trace):
             inner = sp.expand(term.arg)

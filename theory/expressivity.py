@@ -119,6 +119,7 @@ def relu_width_2n_identity() -> Derivation:
         ),
         references=(HE_2016,),
         conclusion="The identity is representable by a bias-free ReLU layer of width 2n (so C5 needs qualifying).",
+        bearing={"C5": "qualifies", "C11": "qualifies"},
     )
 
 
