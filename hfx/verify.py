@@ -66,7 +66,9 @@ def main(args: argparse.Namespace) -> int:
     }
     seeds = list(range(degradation.seeds)) if runs else []
     provenance = manifest(config, started, seeds=seeds, extra={"seconds": round(time.perf_counter() - t0, 3)})
-    header = f"hfx {provenance['versions']['hfx']}, git {provenance['git']['commit']}, {provenance['finished_utc']}"
+    versions, git = provenance["versions"], provenance["git"]
+    assert isinstance(versions, dict) and isinstance(git, dict)
+    header = f"hfx {versions['hfx']}, git {git['commit']} (dirty: {git['dirty']}), {provenance['finished_utc']}"
     write_json_atomic(out / "theorems.json", records)
     write_json_atomic(out / "claims.json", [v.to_json() for v in verdicts])
     write_text_atomic(out / "REPORT.md", report_markdown(verdicts, table, header))

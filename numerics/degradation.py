@@ -107,6 +107,7 @@ class _Plain(nn.Module):
 def build_network(architecture: str, depth: int, width: int, norm: str, generator: torch.Generator) -> nn.Sequential:
     """An MLP with `depth` weight layers (see module docstring), Kaiming-initialised from `generator`."""
     trunk_layers = depth - 2
+    trunk: list[nn.Module]
     if architecture == "plain":
         trunk = [_Plain(_Layer(width, norm)) for _ in range(trunk_layers)]
     else:
