@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 from scipy.integrate import solve_ivp
 
-from theory import deep_linear, dynamics
+from theory import deep_linear, dynamics, learning_time
 
 # ceil/floor of ln(ε²/c)/ln r² in float64 can land one step either side of the simulated count when
 # ‖E_k‖ is within rounding of ε at the boundary step
@@ -103,6 +103,24 @@ def test_per_mode_error_energy_matches_simulation(seed: int, n: int, eta_frac: f
         predicted = dynamics.linear_gd_error_sq(k, M0, Sigma, eta, lam, residual)
         assert predicted == pytest.approx(simulated, rel=ENERGY_RTOL, abs=1e-12)
         M = _gd_step(M, Sigma, eta, lam, residual)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 4), eta_frac=st.floats(0.1, 0.98),
+       lam=st.floats(0.0, 1.0), residual=st.booleans(), k=st.integers(0, 60))
+def test_closed_form_iterate_matches_simulated_iterate(seed: int, n: int, eta_frac: float, lam: float,
+                                                       residual: bool, k: int) -> None:
+    # M_k = M* + (M_0 − M*) Q diag(r_i^k) Qᵀ
+    rng = np.random.default_rng(seed)
+    Sigma, sig = _random_spd(rng, n, 0.2, 2.0)
+    eta = eta_frac * dynamics.stability_limit(sig, lam)
+    M0 = rng.normal(size=(n, n))
+    M = M0.copy()
+    for _ in range(k):
+        M = _gd_step(M, Sigma, eta, lam, residual)
+    scale = 1.0 + float(np.abs(M0).max())
+    assert np.allclose(dynamics.linear_gd_iterate(k, M0, Sigma, eta, lam, residual), M,
+                       rtol=0.0, atol=ENERGY_RTOL * scale)
 
 
 @SETTINGS
@@ -203,6 +221,21 @@ def test_learning_time_matches_integrated_full_chain(depth: int, s: float, start
 
 
 @SETTINGS
+@given(depth=st.integers(1, 6), s=st.floats(0.5, 3.0), start=st.floats(0.02, 2.0), t=st.floats(0.01, 5.0))
+def test_chain_trajectory_matches_integrated_full_chain(depth: int, s: float, start: float, t: float) -> None:
+    # u(t) by inverting the closed-form time vs the full weight flow integrated to time t (from either side of s)
+    u0 = start * s
+
+    def rhs(_t: float, w: NDArray) -> NDArray:
+        u = float(np.prod(w))
+        return (s - u) * np.array([np.prod(np.delete(w, i)) for i in range(w.size)])
+
+    sol = solve_ivp(rhs, (0.0, t), np.full(depth, u0 ** (1.0 / depth)), rtol=1e-11, atol=1e-13, method="DOP853")
+    measured = float(np.prod(sol.y[:, -1]))
+    assert deep_linear.chain_trajectory(depth, s, u0, t) == pytest.approx(measured, rel=FLOW_TIME_RTOL)
+
+
+@SETTINGS
 @given(depth=st.integers(1, 8), delta=st.floats(-0.6, 1.5).filter(lambda d: abs(d) > 0.05),
        end=st.floats(0.1, 0.95))
 def test_residual_chain_from_zero_branches_times_like_u0_equal_one(depth: int, delta: float, end: float) -> None:
@@ -221,8 +254,8 @@ def test_closed_forms_agree_with_split_quadrature(depth: int, s: float, start: f
     # independent formulas for the same integral: antiderivatives G₃, G₄ vs the split integral with quad
     u0 = start * s if not above else s * (1.0 + 3.0 * start)
     uf = u0 + end * (s - u0)
-    closed = deep_linear.antiderivative(depth, s, uf) - deep_linear.antiderivative(depth, s, u0)
-    assert closed == pytest.approx(deep_linear.learning_time_quadrature(depth, s, u0, uf), rel=QUAD_RTOL)
+    closed = learning_time.antiderivative(depth, s, uf) - learning_time.antiderivative(depth, s, u0)
+    assert closed == pytest.approx(learning_time.learning_time_quadrature(depth, s, u0, uf), rel=QUAD_RTOL)
 
 
 @settings(max_examples=8, deadline=None)
@@ -247,9 +280,9 @@ def test_small_step_gradient_descent_time_is_k_eta(depth: int, s: float, start: 
 def test_small_init_time_grows_like_the_proved_leading_term(depth: int) -> None:
     # t(u₀) − leading(u₀) converges as u₀ → 0: its change from u₀ = 1e-10 to 1e-14 is tiny next to the lead
     s, uf = 1.5, 1.0
-    gaps = [deep_linear.learning_time(depth, s, u0, uf) - deep_linear.small_init_time_leading(depth, s, u0)
+    gaps = [deep_linear.learning_time(depth, s, u0, uf) - learning_time.small_init_time_leading(depth, s, u0)
             for u0 in (1e-10, 1e-14)]
-    lead = deep_linear.small_init_time_leading(depth, s, 1e-14)
+    lead = learning_time.small_init_time_leading(depth, s, 1e-14)
     assert abs(gaps[0] - gaps[1]) < 1e-3 * lead
     if depth == 2:  # the proved finite remainder ln(s u_f/(s − u_f))/(2s)
         assert gaps[1] == pytest.approx(math.log(s * uf / (s - uf)) / (2 * s), abs=1e-9)

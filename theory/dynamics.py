@@ -36,11 +36,12 @@ from theory.derivation import Derivation, Equal, Inequality, Substitute
 from theory.registry import theorem
 
 FloatMatrix = NDArray[np.float64]
+Eigenvalues = Sequence[float] | NDArray[np.float64]  # eigenvalues σ_i of Σ
 
 _MAX_DOUBLINGS = 200  # 2**200 steps: far beyond any float64-resolvable decay; the search stops there
 
 
-def linear_block_rates(sigma_eigs: Sequence[float], eta: float, lam: float) -> list[float]:
+def linear_block_rates(sigma_eigs: Eigenvalues, eta: float, lam: float) -> list[float]:
     """Per-mode contraction factors r_i = 1 − η(σ_i + λ) of GD on the identity task.
 
     The same factors hold for the plain (θ = W = M) and the residual (θ = A = M − I) block: both losses
@@ -50,7 +51,7 @@ def linear_block_rates(sigma_eigs: Sequence[float], eta: float, lam: float) -> l
     return [1.0 - eta * (float(s) + lam) for s in sigma_eigs]
 
 
-def stability_limit(sigma_eigs: Sequence[float], lam: float) -> float:
+def stability_limit(sigma_eigs: Eigenvalues, lam: float) -> float:
     """2/(σ_max + λ): GD on the identity task converges from every start iff 0 < η < this (Goh 2017).
 
     At η = 2/(σ_max + λ) the top mode has r = −1 and oscillates with constant amplitude.
@@ -72,7 +73,8 @@ def linear_block_fixed_point(Sigma: FloatMatrix, lam: float, residual: bool) -> 
     n = Sigma.shape[0]
     if residual:
         return np.eye(n)
-    return np.linalg.solve((Sigma + lam * np.eye(n)).T, Sigma.T).T  # Σ(Σ + λI)⁻¹, without forming an inverse
+    # Σ(Σ + λI)⁻¹ without forming an inverse
+    return np.asarray(np.linalg.solve((Sigma + lam * np.eye(n)).T, Sigma.T).T, dtype=np.float64)
 
 
 def _mode_weights(M0: FloatMatrix, Sigma: FloatMatrix, lam: float, residual: bool) -> tuple[FloatMatrix, FloatMatrix]:
@@ -97,6 +99,20 @@ def _error_sq(k: int, q: Sequence[float], c: Sequence[float]) -> float:
         except OverflowError:
             return math.inf
     return math.fsum(total)
+
+
+def linear_gd_iterate(
+    k: int, M0: FloatMatrix, Sigma: FloatMatrix, eta: float, lam: float, residual: bool
+) -> FloatMatrix:
+    """M_k = M* + (M_0 − M*) Q diag(r_i^k) Qᵀ: the exact k-th GD iterate (theorem `linear-block.gd-iterate`)."""
+    if k < 0:
+        raise ValueError(f"step count must be nonnegative, got {k}")
+    Sigma = np.asarray(Sigma, dtype=np.float64)
+    sigma, Q = np.linalg.eigh(Sigma)
+    M_star = linear_block_fixed_point(Sigma, lam, residual)
+    powers = np.array([r**k for r in linear_block_rates(sigma, eta, lam)])  # (n,)
+    out: FloatMatrix = M_star + ((np.asarray(M0, dtype=np.float64) - M_star) @ Q * powers) @ Q.T
+    return out
 
 
 def linear_gd_error_sq(

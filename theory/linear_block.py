@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theory.derivation import Assumption, Derivation, Equal, Inequality, MatrixGradient, Substitute
+from theory.derivation import Assumption, Derivation, Equal, Inequality, MatrixGradient, Step, Substitute
 from theory.registry import theorem
 
 GOH_2017 = "Goh, Why Momentum Really Works, Distill 2017 (doi:10.23915/distill.00006)"
@@ -112,7 +112,7 @@ def gd_iterate() -> Derivation:
     )
 
 
-def _frobenius_per_mode() -> Equal:
+def _frobenius_per_mode() -> Step:
     """‖E D^k‖²_F = Σ_i r_i^{2k} ‖E e_i‖² for an explicit 3×3 E and D = diag(r_i) (E stands for E_0 Q)."""
     e = sp.Matrix(3, 3, lambda i, j: sp.Symbol(f"e_{i}{j}", real=True))
     rs = sp.symbols("r_0:3", real=True)
