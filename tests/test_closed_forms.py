@@ -9,6 +9,7 @@ These are numeric checks (evidence), not proofs; the proofs are in proofs/.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -295,6 +296,27 @@ def test_residual_time_lies_between_proved_bounds(depth: int, delta: float, rho:
     t = deep_linear.residual_learning_time(depth, s, s - rho * delta)
     log_term = math.log(1.0 / rho)
     assert log_term / (depth * s**2) * (1 - 1e-12) <= t <= log_term / depth * (1 + 1e-12)
+
+
+@SETTINGS
+@given(delta=st.floats(0.01, 1.0), rho=st.floats(0.01, 0.9))
+def test_residual_time_to_a_target_above_one_falls_with_depth(delta: float, rho: float) -> None:
+    # for u ≥ 1 the rate N u^{2−2/N}(s − u) grows with N, so the time from u = 1 strictly falls
+    s = 1.0 + delta
+    times = [deep_linear.residual_learning_time(depth, s, s - rho * delta) for depth in range(1, 10)]
+    assert all(later < earlier for earlier, later in itertools.pairwise(times))
+
+
+@pytest.mark.parametrize(("s", "u0", "uf"), [(1.0, 0.2, 0.8), (2.0, 0.5, 1.9), (1.0, 3.0, 1.5)])
+def test_depth_times_learning_time_tends_to_the_deep_limit(s: float, u0: float, uf: float) -> None:
+    # N·t_N → ∫ du/(u²(s − u)) = [−1/(su) + ln|u/(s − u)|/s²]; the gap closes like 1/N
+    def g_inf(u: float) -> float:
+        return -1.0 / (s * u) + math.log(abs(u / (s - u))) / s**2
+
+    limit = g_inf(uf) - g_inf(u0)
+    gaps = [abs(depth * deep_linear.learning_time(depth, s, u0, uf) - limit) for depth in (50, 100, 200, 400)]
+    assert all(later < earlier for earlier, later in itertools.pairwise(gaps))
+    assert gaps[-1] < 0.05 * abs(limit)
 
 
 def test_end_to_end_rate_conventions() -> None:

@@ -204,8 +204,10 @@ def small_init_divergence() -> Derivation:
             "so t ~ ln(1/u₀)/(2s).  N = 3: u₀^{1/3} t → 1/s; N = 4: u₀^{1/2} t → 1/(2s).  Any N ≥ 3: the split "
             "integral's divergent part is −u₀^p/(Nsp) = u₀^{−(N−2)/N}/(s(N − 2)), the rest converges.  With a "
             "per-layer init w₀ (u₀ = w₀^N) this is w₀^{−(N−2)}/(s(N − 2)): exponential in depth for w₀ < 1.  At "
-            "fixed u₀, u_f: N·t_N → ∫ du/(u²(s − u)) = [−1/(su) + ln(u/(s − u))/s²] (the large-depth regime of "
-            "Saxe et al.'s Eq. (17)), so t_N falls like 1/N."
+            "fixed u₀, u_f: N·t_N = ∫ du/(u^{2−2/N}(s − u)) → ∫ du/(u²(s − u)) = [−1/(su) + ln(u/(s − u))/s²] "
+            "(pointwise limit of the density, proved below; the interchange is dominated convergence, the densities "
+            "being bounded uniformly in N on [u₀, u_f] ⊂ (0, s) — not a SymPy step), so t_N falls like 1/N "
+            "(cf. the large-depth learning time of Saxe et al., Eq. (17))."
         ),
         steps=(
             Equal(sp.Limit(T2 - sp.log(1 / u0) / (2 * s), u0, 0, "+"), sp.log(s * uf / (s - uf)) / (2 * s),
@@ -220,7 +222,7 @@ def small_init_divergence() -> Derivation:
             Equal((w0**N) ** (-(N - 2) / N), w0 ** (-(N - 2)), "per-layer init: u₀ = w₀^N"),
             Equal(sp.Limit(u ** (2 - 2 / N), N, sp.oo), u**2, "deep limit of the density's power", SAXE_2014),
             Equal(sp.diff(-1 / (s * u) + sp.log(u / (s - u)) / s**2, u), 1 / (u**2 * (s - u)),
-                  "the deep-limit learning time in closed form", SAXE_2014 + ", Eq. (17)"),
+                  "the deep-limit learning time in closed form", "cf. " + SAXE_2014 + ", Eq. (17)"),
         ),
         references=(SAXE_2014,),
         conclusion=(
