@@ -14,12 +14,14 @@ import math
 
 import numpy as np
 import pytest
+import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 from scipy.integrate import solve_ivp
 
-from theory import deep_linear, dynamics, learning_time
+from theory import deep_linear, dynamics, hardt_ma, learning_time, linear_block
+from theory.derivation import Derivation, Equal, Inequality, Status, verify
 
 # ceil/floor of ln(ε²/c)/ln r² in float64 can land one step either side of the simulated count when
 # ‖E_k‖ is within rounding of ε at the boundary step
@@ -384,3 +386,33 @@ def test_hardt_ma_gradient_bound_holds_on_random_two_by_two_instances(seed: int,
     grad_sq = sum(float(np.sum(g**2)) for g in grads)
     bound = 4 * depth * (1 - tau) ** (2 * (depth - 1)) * sig.min() * f
     assert grad_sq >= bound * (1 - 1e-12)
+
+
+# --- planted errors: the checker must reject wrong versions of these closed forms --------------------------
+
+
+def _planted(step: Equal | Inequality) -> Status:
+    return verify(Derivation(id="planted", title="planted", claims=("C12",), statement="", steps=(step,))).status
+
+
+def test_planted_wrong_closed_forms_fail() -> None:
+    lb, lt, hm = linear_block, learning_time, hardt_ma
+    k = lb.k
+    wrong_rate = 1 - lb.eta * lb.sigma  # forgets the decay's λ in the contraction factor
+    wrong_iterate = lb.w_star + wrong_rate**k * (lb.w0 - lb.w_star)
+    assert _planted(Equal(wrong_iterate.subs(k, k + 1),
+                          wrong_iterate - lb.eta * sp.diff(lb.mode_loss(lb.w), lb.w).subs(lb.w, wrong_iterate),
+                          "planted")) is Status.FAILED
+    wrong_g2 = sp.log(lt.u / (lt.s - lt.u)) / lt.s  # 1/s instead of Saxe's 1/(2s)
+    assert _planted(Equal(sp.diff(wrong_g2, lt.u), lt.integrand(sp.S(2)), "planted")) is Status.FAILED
+    # Hardt & Ma's bound as quoted, (1 − τ)^{ℓ−1} σ², claimed on the whole ball: a counterexample exists
+    f = hm.residual_objective_depth2()
+    ball = {hm.a1: hm.c + hm.p1 - 1, hm.a2: hm.c + hm.p2 - 1}
+    grad_sq = sum(sp.diff(f, a) ** 2 for a in (hm.a1, hm.a2))
+    quoted = 8 * hm.c * hm.sigma**2 * f
+    # On the whole ball the checker's 12 random points miss the counterexample region (c < σ with small p_i), so the
+    # false general claim is only not-proved (CHECKED): numeric evidence is never a proof.  At the explicit point
+    # of `hardt-ma.gradient-lower-bound-small` it is refuted exactly.
+    assert _planted(Inequality(grad_sq.subs(ball), quoted.subs(ball), "planted", relation="≥")) is not Status.PROVED
+    point = {hm.a1: -sp.S.Half, hm.a2: -sp.S.Half, hm.c: sp.S.Half, hm.sigma: 1}
+    assert _planted(Inequality(grad_sq.subs(point), quoted.subs(point), "planted", relation="≥")) is Status.FAILED
