@@ -221,19 +221,21 @@ def num_params(spec: BlockSpec) -> int:
 # ---- forward ---------------------------------------------------------------------------------------------
 
 
-def _dense_branch(spec: BlockSpec, params: Params, layer: int, h: torch.Tensor) -> torch.Tensor:
+def _dense_branch(spec: BlockSpec, layers: dict[str, tuple[torch.Tensor, ...]], layer: int, h: torch.Tensor
+                  ) -> torch.Tensor:
     """F(h) for dense blocks; h: (R, N, d) → (R, N, d)."""
     if spec.block == "linear":
-        return h @ params["W"][:, layer].transpose(-2, -1)
-    z = h @ params["W1"][:, layer].transpose(-2, -1)  # (R, N, m)
-    return _activation(spec.activation, z) @ params["W2"][:, layer].transpose(-2, -1)
+        return h @ layers["W"][layer].transpose(-2, -1)
+    z = h @ layers["W1"][layer].transpose(-2, -1)  # (R, N, m)
+    return _activation(spec.activation, z) @ layers["W2"][layer].transpose(-2, -1)
 
 
-def _conv_branch(spec: BlockSpec, params: Params, layer: int, h: torch.Tensor, R: int) -> torch.Tensor:
+def _conv_branch(spec: BlockSpec, layers: dict[str, tuple[torch.Tensor, ...]], layer: int, h: torch.Tensor,
+                 R: int) -> torch.Tensor:
     """F(h) for conv blocks in the grouped layout h: (N, R·c, s, s) → (N, R·c, s, s)."""
     k, pad = spec.kernel_size, spec.kernel_size // 2
-    K1 = params["K1"][:, layer].reshape(R * spec.hidden, spec.width, k, k)  # (R·m, c, k, k)
-    K2 = params["K2"][:, layer].reshape(R * spec.width, spec.hidden, k, k)  # (R·c, m, k, k)
+    K1 = layers["K1"][layer].reshape(R * spec.hidden, spec.width, k, k)  # (R·m, c, k, k)
+    K2 = layers["K2"][layer].reshape(R * spec.width, spec.hidden, k, k)  # (R·c, m, k, k)
     z = F.conv2d(h, K1, padding=pad, groups=R)  # (N, R·m, s, s)
     return F.conv2d(_activation(spec.activation, z), K2, padding=pad, groups=R)
 
@@ -247,10 +249,13 @@ def forward(spec: BlockSpec, params: Params, x: torch.Tensor) -> torch.Tensor:
         h = x.transpose(0, 1).reshape(N, R * spec.width, spec.image_size, spec.image_size)  # (N, R·c, s, s)
     else:
         h = x
+    # unbind once: its backward is one stack, where indexing [:, layer] per layer would make autograd
+    # allocate and fill a full (R, L, …) gradient per layer (O(L²) memory traffic)
+    layers = {name: p.unbind(1) for name, p in params.items()}  # name → L tensors of (R, …)
     for layer in range(spec.depth):
-        f = _conv_branch(spec, params, layer, h, R) if conv else _dense_branch(spec, params, layer, h)
+        f = _conv_branch(spec, layers, layer, h, R) if conv else _dense_branch(spec, layers, layer, h)
         if spec.scaled:
-            a = params["alpha"][:, layer]  # (R,)
+            a = layers["alpha"][layer]  # (R,)
             a = a.repeat_interleave(spec.width).view(1, -1, 1, 1) if conv else a.view(R, 1, 1)
             f = a * f
         h = h + f if spec.residual else f

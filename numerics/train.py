@@ -182,6 +182,7 @@ def train(
     rec_metric: list[torch.Tensor] = []
     rec_norm: list[torch.Tensor] = []
     bound: torch.Tensor | None = None
+    decays = bool((lam != 0).any())  # skip the (λ/2)‖θ‖² term entirely when no run decays
     t0 = time.perf_counter()
     k = 0
     for k in range(max_steps + 1):
@@ -195,7 +196,7 @@ def train(
             xb = torch.gather(x, 1, idx.view(R, -1, *([1] * (x.dim() - 2))).expand(R, -1, *x.shape[2:]))
             yb = torch.gather(y, 1, idx.view(R, -1, *([1] * (y.dim() - 2))).expand(R, -1, *y.shape[2:]))
             objective = loss_per_run(spec, leaves, xb, yb)
-        if opt.decay_mode == "l2":
+        if opt.decay_mode == "l2" and decays:
             objective = objective + 0.5 * lam.to(objective.dtype) * param_sq_norm(leaves)
         need_grad = k < max_steps
         grads_t = torch.autograd.grad(objective.sum(), list(leaves.values())) if need_grad else None
@@ -230,7 +231,10 @@ def train(
             break
         grads = dict(zip(params, grads_t, strict=True))
         new, new_state = opt_step(opt, params, grads, state, lr, lam)
-        params = {name: torch.where(_per_run(moving, p), new[name], p) for name, p in params.items()}
+        if bool(moving.all()):
+            params = new
+        else:  # frozen (converged or diverged) runs keep their parameters
+            params = {name: torch.where(_per_run(moving, p), new[name], p) for name, p in params.items()}
         state = new_state
         if progress is not None:
             progress(k + 1)

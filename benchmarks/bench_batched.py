@@ -1,0 +1,166 @@
+"""Batched engine vs the per-run PyTorch loop a researcher would write, on the same grid.
+
+Grid (the issue's): 1,024 runs of a residual stack of depth 8, width 16 (two-layer tanh blocks
+x + W₂ tanh(W₁x), hidden width 16, no biases), 1,000 full-batch gradient-descent steps on
+½·mean‖H(x) − y‖² toward a near-identity target y = x + δ tanh(Bx); 256 seeds × 4 learning rates.
+
+* batched: `numerics.train.train` on all 1,024 runs as one tensor program;
+* per-run: one `nn.Module`, one `torch.optim.SGD`, one Python loop per run.  It takes seconds per run,
+  so it is timed on a seeded random subset (≥ 16 runs) that starts from the *same* parameters and data
+  as the batched runs; the final parameters and losses of the subset must agree to 1e-5.
+
+Prints runs/s for each, their ratio, and the batched engine's achieved FLOP/s (counted analytically:
+12·R·N·d·m per block per step — 2 matmuls forward, 4 backward) as a fraction of this machine's
+large-matmul FLOP/s measured in the same process.  Run on demand (never inside the tests):
+
+    .venv/bin/python benchmarks/bench_batched.py [--subset 16] [--threads 1] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from numerics.models import BlockSpec, init_params  # noqa: E402
+from numerics.train import OptimizerSpec, train  # noqa: E402
+
+AGREEMENT = 1e-5  # the issue's tolerance between the two implementations
+
+
+class Block(nn.Module):
+    def __init__(self, d: int, m: int) -> None:
+        super().__init__()
+        self.W1 = nn.Linear(d, m, bias=False)
+        self.W2 = nn.Linear(m, d, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.W2(torch.tanh(self.W1(x)))
+
+
+def per_run(W1: torch.Tensor, W2: torch.Tensor, x: torch.Tensor, y: torch.Tensor, lr: float, steps: int
+            ) -> tuple[nn.Module, float]:
+    """The straightforward loop: one model, one optimiser, one Python loop.  W1: (L, m, d), W2: (L, d, m)."""
+    L, m, d = W1.shape
+    model = nn.Sequential(*[Block(d, m) for _ in range(L)]).to(x.dtype)
+    with torch.no_grad():
+        for layer, block in enumerate(model):
+            block.W1.weight.copy_(W1[layer])
+            block.W2.weight.copy_(W2[layer])
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = 0.5 * (model(x) - y).pow(2).sum(-1).mean()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        final = float(0.5 * (model(x) - y).pow(2).sum(-1).mean())
+    return model, final
+
+
+def matmul_flops(dtype: torch.dtype, n: int = 2048, repeats: int = 5) -> float:
+    """This machine's large-matmul FLOP/s: the best of `repeats` n×n products (2n³ flops each)."""
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn((n, n), generator=g, dtype=dtype)
+    b = torch.randn((n, n), generator=g, dtype=dtype)
+    a @ b  # warm-up
+    best = math.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t)
+    return 2 * n**3 / best
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=1024)
+    ap.add_argument("--lrs", type=int, default=4, help="learning rates in the grid (runs = seeds × lrs)")
+    ap.add_argument("--width", type=int, default=16)
+    ap.add_argument("--depth", type=int, default=8)
+    ap.add_argument("--steps", type=int, default=1000)
+    ap.add_argument("--samples", type=int, default=32)
+    ap.add_argument("--subset", type=int, default=16, help="per-run loop on this many runs (≥ 16)")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
+    args = ap.parse_args()
+    if args.subset < 16 or args.runs % args.lrs:
+        ap.error("--subset must be ≥ 16 and --runs a multiple of --lrs")
+    torch.set_num_threads(args.threads)
+    dtype = getattr(torch, args.dtype)
+    dev = torch.device(args.device)
+    R, E, d, L, N = args.runs, args.lrs, args.width, args.depth, args.samples
+    S = R // E
+    g = torch.Generator().manual_seed(args.seed)
+    spec = BlockSpec(block="mlp", variant="residual", depth=L, width=d, hidden=d, activation="tanh")
+    seed_of = torch.arange(R) // E
+    p0 = {k: v[seed_of].to(dtype) for k, v in init_params(spec, S, "xavier", 0.5, g, torch.float64).items()}
+    x = torch.randn((S, N, d), generator=g, dtype=torch.float64)
+    B = torch.randn((S, d, d), generator=g, dtype=torch.float64) / math.sqrt(d)
+    y = x + 0.5 * torch.tanh(x @ B.transpose(-2, -1))
+    x, y = x[seed_of].to(dtype), y[seed_of].to(dtype)  # (R, N, d)
+    lr = torch.tensor(np.geomspace(0.01, 0.1, E), dtype=dtype).repeat(S)  # (R,)
+
+    peak = matmul_flops(dtype)
+    print(f"host {platform.node()}, torch {torch.__version__}, {args.threads} thread(s), {args.dtype}, {dev}")
+    print(f"large-matmul peak: {peak / 1e9:.1f} GFLOP/s (2048×2048, best of 5)")
+
+    # ---- batched ----
+    t0 = time.perf_counter()
+    res = train(spec, {k: v.to(dev) for k, v in p0.items()}, x.to(dev), y.to(dev), OptimizerSpec("gd"), lr.to(dev),
+                torch.zeros(R, dtype=dtype, device=dev), args.steps, 0.0, g, stop_when_converged=False,
+                record_every=args.steps)
+    t_batched = time.perf_counter() - t0
+    flops = 12 * R * N * d * d * L * args.steps  # matmuls of forward + backward; tanh and updates not counted
+    batched_rate = R / t_batched
+    print(f"batched : {R} runs in {t_batched:.2f} s = {batched_rate:.1f} runs/s; "
+          f"{flops / t_batched / 1e9:.2f} GFLOP/s = {flops / t_batched / peak:.1%} of the matmul peak")
+
+    # ---- per-run loop on a seeded random subset ----
+    subset = np.sort(np.random.default_rng(args.seed).choice(R, size=min(args.subset, R), replace=False))
+    max_param, max_loss = 0.0, 0.0
+    t0 = time.perf_counter()
+    for r in subset:
+        model, final = per_run(p0["W1"][r], p0["W2"][r], x[r], y[r], float(lr[r]), args.steps)
+        for layer, block in enumerate(model):
+            for name in ("W1", "W2"):
+                diff = (getattr(block, name).weight.detach() - res.params[name][r, layer].cpu()).abs().max()
+                max_param = max(max_param, float(diff))
+        ref = float(res.final_loss[r])
+        max_loss = max(max_loss, abs(final - ref) / max(abs(ref), 1e-12))
+    t_loop = time.perf_counter() - t0
+    loop_rate = len(subset) / t_loop
+    print(f"per-run : {len(subset)} runs in {t_loop:.2f} s = {loop_rate:.2f} runs/s ({t_loop / len(subset):.2f} s/run)")
+    ratio = batched_rate / loop_rate
+    agree = max_param <= AGREEMENT and max_loss <= AGREEMENT
+    print(f"ratio   : {ratio:.1f}× (goal ≥ 50)")
+    print(f"agreement on the subset: max |Δθ| = {max_param:.2e}, max relative |Δloss| = {max_loss:.2e} "
+          f"({'OK' if agree else 'FAILED'}: tolerance {AGREEMENT:g})")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "runs": R, "width": d, "depth": L, "steps": args.steps, "samples": N, "dtype": args.dtype,
+            "threads": args.threads, "device": str(dev), "subset": [int(s) for s in subset],
+            "batched_seconds": t_batched, "batched_runs_per_second": batched_rate,
+            "per_run_seconds": t_loop, "per_run_runs_per_second": loop_rate, "ratio": ratio,
+            "batched_flops_per_second": flops / t_batched, "matmul_peak_flops_per_second": peak,
+            "fraction_of_peak": flops / t_batched / peak, "max_param_difference": max_param,
+            "max_relative_loss_difference": max_loss, "agree": agree,
+        }, indent=2) + "\n")
+    return 0 if agree else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
