@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from scipy.integrate import solve_ivp
 
 from theory import deep_linear, dynamics, hardt_ma, learning_time, linear_block
-from theory.derivation import Derivation, Equal, Inequality, Status, verify
+from theory.derivation import Derivation, Equal, Inequality, Status, Step, verify
 
 # ceil/floor of ln(ε²/c)/ln r² in float64 can land one step either side of the simulated count when
 # ‖E_k‖ is within rounding of ε at the boundary step
@@ -391,7 +391,7 @@ def test_hardt_ma_gradient_bound_holds_on_random_two_by_two_instances(seed: int,
 # --- planted errors: the checker must reject wrong versions of these closed forms --------------------------
 
 
-def _planted(step: Equal | Inequality) -> Status:
+def _planted(step: Step) -> Status:
     return verify(Derivation(id="planted", title="planted", claims=("C12",), statement="", steps=(step,))).status
 
 
