@@ -66,7 +66,7 @@ class DocView:
 
 # A side longer than this (in Typst characters) cannot be read on a page even when shrunk: the document names
 # it instead and points to theorems.json, which holds every side in full.
-MAX_SIDE_CHARS = 3000
+MAX_SIDE_CHARS = 1500
 
 
 def _math(expr: sp.Basic) -> Math:

@@ -287,6 +287,22 @@ class TypstPrinter(Printer):
             return f"norm({self._print(expr.args[0])})"
         return f"{self._function_name(name)}({self._join(expr.args)})"
 
+    def _print_UndefinedFunction(self, expr: type) -> str:
+        return self._function_name(expr.__name__)
+
+    def _print_int(self, expr: int) -> str:
+        return str(expr)
+
+    def _print_Expectation(self, expr: sp.Basic) -> str:
+        return f"bb(E)[{self._print(expr.args[0])}]"
+
+    def _print_RandomSymbol(self, expr: sp.Basic) -> str:
+        return self._print(expr.symbol)
+
+    def _print_Subs(self, expr: sp.Subs) -> str:
+        at = ", ".join(f"{self._print(v)} = {self._print(p)}" for v, p in zip(expr.variables, expr.point, strict=True))
+        return f"lr({self._print(expr.expr)} |)_({at})"
+
     def _print_Lambda(self, expr: sp.Lambda) -> str:
         variables = expr.variables
         head = self._print(variables[0]) if len(variables) == 1 else f"({self._join(variables)})"
@@ -483,6 +499,9 @@ class HouseLatexPrinter(LatexPrinter):
 
     def _print_ZeroMatrix(self, expr: sp.Basic) -> str:
         return "0"
+
+    def _print_Expectation(self, expr: sp.Basic) -> str:
+        return rf"\mathbb{{E}}\left[{self._print(expr.args[0])}\right]"
 
     def _hprint_Function(self, func: str) -> str:
         return r"\ell" if func == "ell" else super()._hprint_Function(func)
