@@ -187,14 +187,16 @@ class Inequality(Step):
         if method is not None:
             return Outcome(Status.PROVED, method)
         rng = random.Random(ctx.seed)
-        for k in range(sampling.NUMERIC_POINTS):
-            point, (g,) = sampling.instance([gap], rng, 2, 1 if k % 2 else -1, ctx.matrix_kinds, ctx.facts)
+        for k in range(sampling.INEQUALITY_POINTS):
+            point, (g,) = sampling.instance(
+                [gap], rng, 2, 1 if k % 2 else -1, ctx.matrix_kinds, ctx.facts, spread=True
+            )
             value = sp.N(g, sampling.DIGITS)
             if not value.is_number:
                 return Outcome(Status.FAILED, "undecided", f"cannot evaluate {g}")
             if (value <= 0) if sign == "positive" else (value < 0):
                 return Outcome(Status.FAILED, "counterexample", f"at {point}: gap {value}")
-        return Outcome(Status.CHECKED, f"numeric ({sampling.NUMERIC_POINTS} points)")
+        return Outcome(Status.CHECKED, f"numeric ({sampling.INEQUALITY_POINTS} points)")
 
 
 def _sympify(obj: object) -> object:

@@ -22,7 +22,8 @@ import sympy as sp
 from sympy.core.function import AppliedUndef, UndefinedFunction
 from sympy.matrices.expressions import MatrixExpr
 
-NUMERIC_POINTS = 12  # random points per scalar step
+NUMERIC_POINTS = 12  # random points per scalar equality
+INEQUALITY_POINTS = 60  # random points per inequality: a false one may hold on most of its domain
 EXPLICIT_SIZES = (2, 3)  # explicit matrix sizes for matrix cross-checks
 INSTANCES_PER_SIZE = 2  # random rational instances per size
 DIGITS = 40  # working precision of numeric evaluation
@@ -54,16 +55,25 @@ def _rational(rng: random.Random, low: int, high: int) -> sp.Rational:
     return sp.Rational(rng.randint(low * 8, high * 8), 8) + sp.Rational(rng.randint(1, 7), 97)
 
 
-def scalar_value(symbol: sp.Symbol, rng: random.Random, sign: int) -> sp.Rational:
+def scalar_value(symbol: sp.Symbol, rng: random.Random, sign: int, spread: bool = False) -> sp.Rational:
     """A random exact value for `symbol` that respects its assumptions.
 
-    `sign` (+1 or -1) picks the sign for symbols that may take either.
+    `sign` (+1 or -1) picks the sign for symbols that may take either.  With
+    `spread`, the magnitude comes from one of three scales — small (10⁻³ to
+    10⁻¹), moderate (0 to 3) or large (3 to 12) — so that a claim failing only
+    near 0 or only far out is still likely to meet a counterexample.
     """
     if symbol.is_integer:
         low = 1 if symbol.is_positive else 0 if symbol.is_nonnegative else -5
         high = -1 if symbol.is_negative else 0 if symbol.is_nonpositive else 6
         return sp.Integer(rng.randint(low, high))
-    magnitude = _rational(rng, 0, 3)
+    scale = rng.randrange(3) if spread else 1
+    if scale == 0:
+        magnitude = sp.Rational(rng.randint(1, 100), 1000)
+    elif scale == 1:
+        magnitude = _rational(rng, 0, 3)
+    else:
+        magnitude = _rational(rng, 3, 12)
     if symbol.is_positive or symbol.is_nonnegative:
         return magnitude
     if symbol.is_negative or symbol.is_nonpositive:
@@ -126,13 +136,15 @@ def instance(
     facts: Mapping[sp.Basic, sp.Basic],
     keep_symbolic: Iterable[sp.Basic] = (),
     evaluate: bool = True,
+    spread: bool = False,
 ) -> tuple[dict[sp.Basic, sp.Basic], list[sp.Basic]]:
     """One random instance: a substitution and the substituted expressions.
 
     Dimension symbols become `size`; matrix symbols become random rational
     matrices of their declared kind; scalar symbols random rationals; undefined
     functions concrete candidates.  Symbols in `keep_symbolic` stay symbolic.
-    With `evaluate=False` only the substitution is returned (the list is empty).
+    With `evaluate=False` only the substitution is returned (the list is empty);
+    `spread` draws scalar magnitudes over several scales (see `scalar_value`).
     """
     kept = set(keep_symbolic)
     dims = dimension_symbols(exprs) - kept
@@ -152,7 +164,7 @@ def instance(
     for expr in exprs:
         scalars |= {s for s in expr.free_symbols if isinstance(s, sp.Symbol)}
     for s in sorted(scalars - dims - kept, key=str):
-        point[s] = scalar_value(s, rng, sign)
+        point[s] = scalar_value(s, rng, sign, spread)
     substituted = [substitute(expr, point) for expr in exprs] if evaluate else []
     return point, substituted
 
