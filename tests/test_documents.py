@@ -140,7 +140,7 @@ def test_substitution_premise_and_relation_are_visible() -> None:
     doc = view(d, verify(d).to_json())
     assert doc.steps[0].premise_typst == "W_(2) = b_(2) = 0"
     assert doc.steps[0].premise_latex == "W_{2} = b_{2} = 0"
-    assert "premise: $ W_(2) = b_(2) = 0 ==> $" in doc_typst.single(doc)
+    assert "premise: $W_(2) = b_(2) = 0 ==>$" in doc_typst.single(doc)
     assert r"\intertext{with $W_{2} = b_{2} = 0$:}" in doc_latex.fragment(doc)
 
 
