@@ -13,7 +13,7 @@ import typst as typst_compiler
 from sympy.stats import Expectation, Normal
 
 from hfx import doc_latex
-from theory.printing import TypstPrinter, latex, typst
+from theory.printing import TypstPrinter, latex, typst, typst_string
 from theory.registry import all_derivations
 
 x, y = sp.symbols("x y", real=True)
@@ -89,6 +89,7 @@ CASES = [
     (sp.Ne(x, 0), "x != 0"),
     (sp.Le(x, y), "x <= y"),
     (sp.Gt(x, 0), "x > 0"),
+    (sp.And(x > 0, y < 1), '(x > 0) "and" (y < 1)'),
 ]
 
 
@@ -120,6 +121,10 @@ def test_elementwise_activation_prints_as_function_application() -> None:
 )
 def test_latex_house_rules(expr: sp.Basic, expected: str) -> None:
     assert latex(expr) == expected
+
+
+def test_text_becomes_a_typst_string_literal() -> None:
+    assert typst_string('say "hi"\\n\nnext') == '"say \\"hi\\"\\\\n\\nnext"'
 
 
 def test_unknown_objects_print_as_visible_upright_text() -> None:

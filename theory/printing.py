@@ -54,7 +54,8 @@ LATEX_RELATIONS = {
 
 def typst_string(text: str) -> str:
     """A Typst string literal (valid in code and in math, where it prints upright)."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "")
+    return f'"{escaped}"'
 
 
 def _positive_first(terms: list[sp.Basic]) -> list[sp.Basic]:
@@ -386,13 +387,13 @@ class TypstPrinter(Printer):
         return self._relation(expr, ">=")
 
     def _print_And(self, expr: sp.Basic) -> str:
-        return " and ".join(f"({self._print(a)})" for a in expr.args).replace(" and ", ' "and" ')
+        return ' "and" '.join(f"({self._print(a)})" for a in expr.args)
 
     def _print_Or(self, expr: sp.Basic) -> str:
         return ' "or" '.join(f"({self._print(a)})" for a in expr.args)
 
     def _print_Not(self, expr: sp.Basic) -> str:
-        return f"not ({self._print(expr.args[0])})"
+        return f"¬({self._print(expr.args[0])})"
 
     # -- matrices --------------------------------------------------------------------------------
     def _print_MatMul(self, expr: sp.MatMul) -> str:
