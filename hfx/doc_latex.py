@@ -184,7 +184,8 @@ def body(view: DocView, level: str = "section") -> str:
         lines.append(f"\\textbf{{Assumptions.}} {items}.\\par\\medskip")
     lines.append(
         r"\textbf{Derivation.} Each step is checked by hfx: \hfxstatus{proved} exactly, "
-        r"\hfxstatus{checked} numerically only (evidence, not proof).\par\medskip"
+        r"\hfxstatus{checked} numerically only (evidence, not proof), \hfxstatus{failed} refuted or undecided."
+        r"\par\medskip"
     )
     lines.extend(_step(s) for s in view.steps)
     if view.conclusion:

@@ -72,6 +72,9 @@ CASES = [
     (sp.Max(0, x), "max(0, x)"),
     (sp.Heaviside(x), "theta(x)"),
     (sp.erf(x), 'op("erf")(x)'),
+    (sp.factorial(2 * k + 1), "(2 k + 1)!"),
+    (sp.factorial(k), "k!"),
+    (sp.binomial(n, k), "binom(n, k)"),
     (sp.Piecewise((x, x >= 0), (-x, True)), 'cases(x & "if" x >= 0, -x & "otherwise")'),
     # sums and products, limits, integrals, derivatives
     (sp.Sum(x**i, (i, 1, n)), "sum_(i = 1)^(n) x^(i)"),

@@ -288,6 +288,17 @@ class TypstPrinter(Printer):
             return f"norm({self._print(expr.args[0])})"
         return f"{self._function_name(name)}({self._join(expr.args)})"
 
+    def _print_factorial(self, expr: sp.Basic) -> str:
+        arg = expr.args[0]
+        atomic = isinstance(arg, (sp.Symbol, sp.Integer)) and not (arg.is_Number and arg.is_negative)
+        return f"{self._print(arg)}!" if atomic else f"({self._print(arg)})!"
+
+    def _print_binomial(self, expr: sp.Basic) -> str:
+        return f"binom({self._join(expr.args)})"
+
+    def _print_gamma(self, expr: sp.Basic) -> str:
+        return f"Gamma({self._print(expr.args[0])})"
+
     def _print_UndefinedFunction(self, expr: type) -> str:
         return self._function_name(expr.__name__)
 
