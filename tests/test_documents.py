@@ -194,3 +194,24 @@ def test_fragment_inputs_into_a_paper(derived: tuple[int, Path], tmp_path: Path)
     )
     pdf = documents.latex_pdf((tmp_path / "paper.tex").read_text(), "paper")
     assert pdf.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["derive", SUBSET[0], "--engine", "word"],
+        ["derive", SUBSET[0], "--jobs", "-1"],
+        ["derive", SUBSET[0], "--out", "taken"],
+    ],
+    ids=["unknown-engine", "negative-jobs", "out-is-a-file"],
+)
+def test_derive_bad_input_is_one_line_exit_2_nothing_written(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "taken").write_text("keep me")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+    assert (tmp_path / "taken").read_text() == "keep me"
