@@ -30,10 +30,8 @@ import numpy as np
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from numerics.models import BlockSpec, init_params  # noqa: E402
-from numerics.train import OptimizerSpec, train  # noqa: E402
+from numerics.models import BlockSpec, init_params
+from numerics.train import OptimizerSpec, train
 
 AGREEMENT = 1e-5  # the tolerance between the two implementations
 

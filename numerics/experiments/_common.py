@@ -211,5 +211,9 @@ def mark_best_lr(summaries: list[dict[str, object]], arch_keys: tuple[str, ...])
         by_arch.setdefault(tuple(row[k] for k in arch_keys), []).append(row)
     for rows in by_arch.values():
         best = min(rows, key=_median_key)
+        lrs = sorted(float(r["lr"]) for r in rows if "lr" in r)  # type: ignore[arg-type]
+        edge = len(lrs) > 1 and "lr" in best and float(best["lr"]) in (lrs[0], lrs[-1])  # type: ignore[arg-type]
         for row in rows:
             row["best_lr"] = row is best
+            # the best rate sits at an end of the grid: a wider grid might find a faster one
+            row["best_lr_at_grid_edge"] = bool(edge) if row is best else None
