@@ -1,8 +1,9 @@
 """Batched engine vs the per-run PyTorch loop a researcher would write, on the same grid.
 
-Grid (the issue's): 1,024 runs of a residual stack of depth 8, width 16 (two-layer tanh blocks
-x + W₂ tanh(W₁x), hidden width 16, no biases), 1,000 full-batch gradient-descent steps on
-½·mean‖H(x) − y‖² toward a near-identity target y = x + δ tanh(Bx); 256 seeds × 4 learning rates.
+Grid (the issue's): 1,024 runs of a residual stack of depth 8, width 16 (two-layer blocks
+x + W₂σ(W₁x), hidden width 16, no biases, σ = tanh by default, `--activation relu|gelu`),
+1,000 full-batch gradient-descent steps on ½·mean‖H(x) − y‖² toward a near-identity target
+y = x + δ tanh(Bx), 32 samples; 256 seeds × 4 learning rates.
 
 * batched: `numerics.train.train` on all 1,024 runs as one tensor program;
 * per-run: one `nn.Module`, one `torch.optim.SGD`, one Python loop per run.  It takes seconds per run,
@@ -36,21 +37,25 @@ from numerics.train import OptimizerSpec, train
 AGREEMENT = 1e-5  # the issue's tolerance between the two implementations
 
 
+ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "gelu": nn.functional.gelu}
+
+
 class Block(nn.Module):
-    def __init__(self, d: int, m: int) -> None:
+    def __init__(self, d: int, m: int, activation: str) -> None:
         super().__init__()
         self.W1 = nn.Linear(d, m, bias=False)
         self.W2 = nn.Linear(m, d, bias=False)
+        self.act = ACTIVATIONS[activation]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.W2(torch.tanh(self.W1(x)))
+        return x + self.W2(self.act(self.W1(x)))
 
 
-def per_run(W1: torch.Tensor, W2: torch.Tensor, x: torch.Tensor, y: torch.Tensor, lr: float, steps: int
-            ) -> tuple[nn.Module, float]:
+def per_run(W1: torch.Tensor, W2: torch.Tensor, x: torch.Tensor, y: torch.Tensor, lr: float, steps: int,
+            activation: str) -> tuple[nn.Module, float]:
     """The straightforward loop: one model, one optimiser, one Python loop.  W1: (L, m, d), W2: (L, d, m)."""
     L, m, d = W1.shape
-    model = nn.Sequential(*[Block(d, m) for _ in range(L)]).to(x.dtype)
+    model = nn.Sequential(*[Block(d, m, activation) for _ in range(L)]).to(x.dtype)
     with torch.no_grad():
         for layer, block in enumerate(model):
             block.W1.weight.copy_(W1[layer])
@@ -91,6 +96,7 @@ def main() -> int:
     ap.add_argument("--subset", type=int, default=16, help="per-run loop on this many runs (≥ 16)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    ap.add_argument("--activation", choices=tuple(ACTIVATIONS), default="tanh")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
@@ -103,7 +109,7 @@ def main() -> int:
     R, E, d, L, N = args.runs, args.lrs, args.width, args.depth, args.samples
     S = R // E
     g = torch.Generator().manual_seed(args.seed)
-    spec = BlockSpec(block="mlp", variant="residual", depth=L, width=d, hidden=d, activation="tanh")
+    spec = BlockSpec(block="mlp", variant="residual", depth=L, width=d, hidden=d, activation=args.activation)
     seed_of = torch.arange(R) // E
     p0 = {k: v[seed_of].to(dtype) for k, v in init_params(spec, S, "xavier", 0.5, g, torch.float64).items()}
     x = torch.randn((S, N, d), generator=g, dtype=torch.float64)
@@ -113,7 +119,8 @@ def main() -> int:
     lr = torch.tensor(np.geomspace(0.01, 0.1, E), dtype=dtype).repeat(S)  # (R,)
 
     peak = matmul_flops(dtype)
-    print(f"host {platform.node()}, torch {torch.__version__}, {args.threads} thread(s), {args.dtype}, {dev}")
+    print(f"host {platform.node()}, torch {torch.__version__}, {args.threads} thread(s), {args.dtype}, {dev}; "
+          f"{R} runs: residual {args.activation} blocks, depth {L}, width {d}, {N} samples, {args.steps} GD steps")
     print(f"large-matmul peak: {peak / 1e9:.1f} GFLOP/s (2048×2048, best of 5)")
 
     # ---- batched ----
@@ -132,7 +139,7 @@ def main() -> int:
     max_param, max_loss = 0.0, 0.0
     t0 = time.perf_counter()
     for r in subset:
-        model, final = per_run(p0["W1"][r], p0["W2"][r], x[r], y[r], float(lr[r]), args.steps)
+        model, final = per_run(p0["W1"][r], p0["W2"][r], x[r], y[r], float(lr[r]), args.steps, args.activation)
         for layer, block in enumerate(model):
             for name in ("W1", "W2"):
                 diff = (getattr(block, name).weight.detach() - res.params[name][r, layer].cpu()).abs().max()
@@ -149,7 +156,8 @@ def main() -> int:
           f"({'OK' if agree else 'FAILED'}: tolerance {AGREEMENT:g})")
     if args.json:
         args.json.write_text(json.dumps({
-            "runs": R, "width": d, "depth": L, "steps": args.steps, "samples": N, "dtype": args.dtype,
+            "runs": R, "activation": args.activation, "width": d, "depth": L, "steps": args.steps, "samples": N,
+            "dtype": args.dtype,
             "threads": args.threads, "device": str(dev), "subset": [int(s) for s in subset],
             "batched_seconds": t_batched, "batched_runs_per_second": batched_rate,
             "per_run_seconds": t_loop, "per_run_runs_per_second": loop_rate, "ratio": ratio,
