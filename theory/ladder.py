@@ -25,7 +25,7 @@ from contextlib import contextmanager
 import sympy as sp
 from sympy.matrices.expressions import MatrixExpr
 
-SIMPLIFY_SECONDS = 5.0  # per-step cap on the general `simplify` rung
+SIMPLIFY_SECONDS = 5.0  # CPU seconds allowed to each rewrite rung of one step
 
 
 class _Timeout(Exception):
@@ -34,10 +34,11 @@ class _Timeout(Exception):
 
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
-    """Raise `_Timeout` inside the block after `seconds` (main thread only).
+    """Raise `_Timeout` inside the block after `seconds` of this process's CPU time (main thread only).
 
-    Off the main thread (where SIGALRM cannot be used) the block runs
-    without a limit.
+    CPU time, not wall-clock time, so that a busy machine does not turn a proved
+    step into an unproved one.  Off the main thread (where signals cannot be
+    used) the block runs without a limit.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -46,13 +47,13 @@ def time_limit(seconds: float) -> Iterator[None]:
     def _raise(signum: int, frame: object) -> None:
         raise _Timeout
 
-    previous = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = signal.signal(signal.SIGPROF, _raise)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 def is_zero(expr: sp.Basic) -> bool:
