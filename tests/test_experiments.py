@@ -11,8 +11,11 @@ import pytest
 import torch
 
 from numerics.experiments import all_experiments, describe, get
+from numerics.experiments.deep_linear import flow_time
 from numerics.experiments.linear_block import closed_form_steps
 from numerics.train import CONVERGED, DIVERGED
+from theory.deep_linear import learning_time
+from theory.dynamics import linear_gd_steps
 
 NAMES = ("deep-linear", "deep-stack", "linear-block", "nonlinear-block", "weight-decay")
 RECORD_FIELDS = {"run", "seed", "status", "steps_to_converge", "diverged_step", "wall_seconds", "max_steps", "eps",
@@ -101,7 +104,15 @@ def test_closed_form_steps_equal_a_brute_force_numpy_simulation() -> None:
                 e = e @ (np.eye(3) - eta * (Sigma + lam * np.eye(3)))
                 k += 1
             assert abs(closed_form_steps(M0, Sigma, eta, lam, eps, residual) - k) <= 1  # type: ignore[operator]
+            assert abs(linear_gd_steps(M0, Sigma, eta, lam, eps, residual) - k) <= 1  # type: ignore[operator]
     assert closed_form_steps(np.eye(2) * 3, np.eye(2), 2.5, 0.0, 1e-3, False) is None  # |1 − 2.5| > 1
+
+
+def test_flow_time_quadrature_equals_the_theory_learning_time() -> None:
+    # two independent evaluations of t = ∫ du / (L u^{2−2/L}(s − u)): scipy quadrature vs theory's closed forms
+    for L in (1, 2, 3, 4, 6):
+        for u0, uf in ((0.05, 1.9), (1.0, 1.98), (0.3, 0.5)):
+            assert flow_time(L, 2.0, u0, uf) == pytest.approx(learning_time(L, 2.0, u0, uf), rel=1e-8)
 
 
 def test_deep_linear_measured_time_is_within_two_percent_of_gradient_flow() -> None:

@@ -46,6 +46,7 @@ from numerics.experiments._common import (
 )
 from numerics.models import BlockSpec, balanced_linear, data_with_covariance
 from numerics.train import CONVERGED, OptimizerSpec, train
+from theory.deep_linear import learning_time
 
 NAME = "deep-linear"
 DESCRIPTION = "GD on deep linear stacks (balanced plain vs zero-init residual) vs the gradient-flow learning time"
@@ -79,20 +80,14 @@ class Config:
 
 
 def flow_time(depth: int, s: float, u0: float, uf: float) -> float:
-    """t = ∫_{u₀}^{u_f} du / (L u^{2−2/L} (s − u)) by adaptive quadrature (Arora et al. 2018, Eq. (6))."""
+    """t = ∫_{u₀}^{u_f} du / (L u^{2−2/L} (s − u)) by adaptive quadrature (Arora et al. 2018, Eq. (6)).
+
+    An independent numerical evaluation of theory.deep_linear.learning_time (used by the tests).
+    """
     L = depth
     val, _ = integrate.quad(lambda u: 1.0 / (L * u ** (2.0 - 2.0 / L) * (s - u)), u0, uf, limit=200,
                             epsabs=0.0, epsrel=1e-12)
     return float(val)
-
-
-def _theory() -> tuple[object, str]:
-    try:
-        from theory.deep_linear import learning_time  # type: ignore[import-not-found]
-
-        return (lambda L, s, u0, uf: float(learning_time(L, s, u0, uf))), "theory.deep_linear.learning_time"
-    except ImportError:
-        return flow_time, "numerics.experiments.deep_linear.flow_time (quadrature of Arora et al. 2018 Eq. (6))"
 
 
 def work_units(config: Config) -> int:
@@ -105,7 +100,7 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
     dtype = torch.float64
     d, S, E = config.width, config.seeds, len(config.lrs)
     s = config.target_scale
-    learning_time, source = _theory()
+    source = "theory.deep_linear.learning_time"
     X = torch.stack([data_with_covariance(torch.eye(d, dtype=dtype), config.samples, generator)
                      for _ in range(S)])  # (S, N, d), XᵀX/N = I
     records: list[dict[str, object]] = []

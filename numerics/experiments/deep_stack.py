@@ -30,7 +30,7 @@ from numerics.experiments._common import (
 )
 from numerics.experiments._tasks import DENSE_TARGETS, make_task, run_grid
 from numerics.models import ACTIVATIONS, VARIANTS, BlockSpec
-from numerics.train import OPTIMIZERS, OptimizerSpec
+from numerics.train import DECAY_MODES, OPTIMIZERS, OptimizerSpec
 
 NAME = "deep-stack"
 DESCRIPTION = "time to converge vs depth of stacked blocks (linear or two-layer), plain vs residual variants"
@@ -51,6 +51,9 @@ class Config:
                       choices=INITS)
     init_scale: float = param(1.0, "multiplier of the initialisation")
     optimizer: str = param("adam", "optimiser", choices=OPTIMIZERS)
+    batch_size: int = param(16, "minibatch size (sgd only)")
+    weight_decay: float = param(0.0, "λ")
+    decay_mode: str = param("l2", "l2: (λ/2)‖θ‖² in the loss; decoupled: θ ← θ − ηλθ", choices=DECAY_MODES)
     lrs: tuple[float, ...] = param((0.003, 0.01, 0.03), "learning-rate grid per (variant, depth)")
     eps: float = param(1e-3, "ε: converged when the data loss < ε")
     max_steps: int = param(400, "budget of steps per run")
@@ -60,8 +63,9 @@ class Config:
 
     def __post_init__(self) -> None:
         check_choices(self)
-        check_positive(self, ("depths", "width", "hidden", "init_scale", "lrs", "eps", "samples", "seeds"))
-        check_positive(self, ("delta", "max_steps"), strict=False)
+        check_positive(self, ("depths", "width", "hidden", "init_scale", "lrs", "eps", "samples", "seeds",
+                              "batch_size"))
+        check_positive(self, ("delta", "weight_decay", "max_steps"), strict=False)
 
 
 def work_units(config: Config) -> int:
@@ -72,7 +76,7 @@ def work_units(config: Config) -> int:
 def run(config: Config, generator: torch.Generator, progress: Progress | None = None) -> ExperimentResult:
     t_start = time.perf_counter()
     dtype = torch.float64
-    opt = OptimizerSpec(config.optimizer)
+    opt = OptimizerSpec(config.optimizer, batch_size=config.batch_size, decay_mode=config.decay_mode)
     base = BlockSpec(block=config.block, width=config.width, hidden=config.hidden)
     x, y = make_task(base, config.target, config.seeds, config.samples, config.delta, generator, dtype)
     records: list[dict[str, object]] = []
@@ -81,14 +85,15 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
         for L in config.depths:
             spec = BlockSpec(block=config.block, variant=variant, depth=L, width=config.width, hidden=config.hidden,
                              activation=config.activation)
-            res, seed_of, lr = run_grid(spec, config.init, config.init_scale, opt, config.lrs, 0.0, x, y,
-                                        config.max_steps, config.eps, generator)
+            res, seed_of, lr = run_grid(spec, config.init, config.init_scale, opt, config.lrs, config.weight_decay,
+                                        x, y, config.max_steps, config.eps, generator)
             records += run_records(
                 res,
                 {
                     "experiment": NAME, "block": config.block, "activation": config.activation, "variant": variant,
                     "depth": L, "width": config.width, "hidden": config.hidden, "init": config.init,
-                    "target": config.target, "optimizer": config.optimizer, "weight_decay": 0.0,
+                    "target": config.target, "optimizer": config.optimizer, "weight_decay": config.weight_decay,
+                    "decay_mode": config.decay_mode,
                     "criterion": "loss", "eps": config.eps, "max_steps": config.max_steps,
                     "predicted_steps": None,
                 },

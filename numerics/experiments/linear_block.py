@@ -35,6 +35,7 @@ from numerics.experiments._common import (
 )
 from numerics.models import BlockSpec, data_with_covariance, end_to_end, init_params, spectrum_matrix
 from numerics.train import CONVERGED, DIVERGED, OptimizerSpec, train
+from theory import dynamics as theory_dynamics
 
 NAME = "linear-block"
 DESCRIPTION = "GD on one linear block toward the identity, plain vs residual; exact step counts and the stability limit"
@@ -72,14 +73,9 @@ class Config:
             raise ValueError(f"samples must be ≥ width ({self.width}), got {self.samples}")
 
 
-def _theory() -> tuple[object, str]:
-    """theory.dynamics.linear_gd_steps when available, else the same closed form evaluated here."""
-    try:
-        from theory.dynamics import linear_gd_steps  # type: ignore[import-not-found]
-
-        return linear_gd_steps, "theory.dynamics.linear_gd_steps"
-    except ImportError:
-        return closed_form_steps, "numerics.experiments.linear_block.closed_form_steps"
+# The prediction comes from theory.dynamics.  The two functions below are an independent numpy
+# implementation of the same closed form, kept for the tests (tests/test_experiments.py checks it against
+# brute-force iteration and against theory.dynamics.linear_gd_steps).
 
 
 def fixed_point(Sigma: np.ndarray, lam: float, residual: bool) -> np.ndarray:
@@ -88,11 +84,6 @@ def fixed_point(Sigma: np.ndarray, lam: float, residual: bool) -> np.ndarray:
     if residual:
         return np.eye(d)
     return Sigma @ np.linalg.inv(Sigma + lam * np.eye(d))
-
-
-def stability_limit(sigma_eigs: np.ndarray, lam: float) -> float:
-    """η < 2/(σ_max + λ): GD on a quadratic with Hessian eigenvalues σ_i + λ converges (Goh 2017)."""
-    return 2.0 / (float(np.max(sigma_eigs)) + lam)
 
 
 def closed_form_steps(
@@ -142,14 +133,8 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
     d, S, F = config.width, config.seeds, len(config.lr_factors)
     lam = config.weight_decay
     eigs = torch.linspace(config.sigma_min, config.sigma_max, d, dtype=dtype)
-    limit = stability_limit(eigs.numpy(), lam)
-    predict, source = _theory()
-    try:
-        from theory.dynamics import stability_limit as theory_limit  # type: ignore[import-not-found]
-
-        limit_theory = float(theory_limit(eigs.numpy().tolist(), lam))
-    except ImportError:
-        limit_theory = limit
+    limit = float(theory_dynamics.stability_limit(eigs.numpy(), lam))  # 2/(σ_max + λ)
+    predict, source = theory_dynamics.linear_gd_steps, "theory.dynamics.linear_gd_steps"
     Sigmas = [spectrum_matrix(eigs, generator) for _ in range(S)]  # one Σ per seed (random eigenvectors)
     X = torch.stack([data_with_covariance(Sig, config.samples, generator) for Sig in Sigmas])  # (S, N, d)
     records: list[dict[str, object]] = []
@@ -193,7 +178,7 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
                 "lr_factor": [config.lr_factors[r % F] for r in range(R)],
                 "lr": [float(v) for v in lrs],
                 "predicted_steps": predicted,
-                "predicted_stable": [bool(float(v) < limit_theory) for v in lrs],
+                "predicted_stable": [bool(float(v) < limit) for v in lrs],
             },
         )
         curves[variant] = {

@@ -38,6 +38,7 @@ from numerics.experiments._common import (
 )
 from numerics.models import BlockSpec, data_with_covariance, init_params
 from numerics.train import DECAY_MODES, OPTIMIZERS, OptimizerSpec, train
+from theory.weight_decay import decay_factor
 
 NAME = "weight-decay"
 DESCRIPTION = "weight norm vs step under L2 and decoupled weight decay, against (1 − ηλ)^k and the GD closed form"
@@ -76,30 +77,21 @@ class Config:
             raise ValueError(f"samples must be ≥ width ({self.width}), got {self.samples}")
 
 
-def _decay_factor() -> tuple[object, str]:
-    try:
-        from theory.weight_decay import decay_factor
-
-        return decay_factor, "theory.weight_decay.decay_factor"
-    except ImportError:
-        return (lambda eta, lam, k: (1.0 - eta * lam) ** k), "(1 − ηλ)^k (Loshchilov & Hutter 2019, Eq. (1))"
-
-
 def predicted_norms(part: str, mode: str, optimizer: str, W0: np.ndarray, eta: float, lam: float, sigma_sq: float,
                     steps: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """(‖θ_k‖_F, ‖θ_k − θ*‖_F) at `steps` from the closed form, or None where none applies."""
-    factor, _ = _decay_factor()
+    factor = decay_factor
     if part == "decay-only":
         exact = optimizer in ("gd", "sgd") or mode == "decoupled"
         if not exact:
             return None
-        f = np.array([factor(eta, lam, int(k)) for k in steps])  # type: ignore[operator]
+        f = np.array([factor(eta, lam, int(k)) for k in steps])
         n0 = float(np.linalg.norm(W0))
         return f * n0, f * n0
     if optimizer != "gd":
         return None
     curvature = sigma_sq + lam  # GD on ½σ²‖θ − θ_data‖² + (λ/2)‖θ‖²: every eigen-direction has curvature σ² + λ
-    f = np.array([factor(eta, curvature, int(k)) for k in steps])  # type: ignore[operator]
+    f = np.array([factor(eta, curvature, int(k)) for k in steps])
     if part == "residual":
         n0 = float(np.linalg.norm(W0))
         return f * n0, f * n0
@@ -121,7 +113,7 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
     d, S = config.width, config.seeds
     grid = [(mode, lr, lam) for mode in config.decay_modes for lr in config.lrs for lam in config.weight_decays]
     G = len(grid)
-    _, source = _decay_factor()
+    source = "theory.weight_decay.decay_factor"
     records: list[dict[str, object]] = []
     curves: dict[str, object] = {}
     worst: dict[str, float] = {}
