@@ -103,8 +103,12 @@ def chain_trajectory(depth: int, s: float, u0: float, t: float) -> float:
     # u(t) lies strictly between u0 and s; shrink the far end toward s until it brackets the root
     far = s - (s - u0) * 1e-3
     for _ in range(60):
-        if gap(far) > 0:
-            break
+        try:
+            if gap(far) > 0:
+                break
+        except (ZeroDivisionError, ValueError):
+            # far is within rounding of s (u^{1/N} rounds to s^{1/N}): u(t) equals s to double precision
+            return s
         far = s - (s - far) * 1e-3
         if far == s:
             return s
