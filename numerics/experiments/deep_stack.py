@@ -58,6 +58,7 @@ class Config:
     eps: float = param(1e-3, "ε: converged when the data loss < ε")
     max_steps: int = param(400, "budget of steps per run")
     samples: int = param(32, "N: training samples")
+    dtype: str = param("float64", "floating-point type of the runs", choices=("float32", "float64"))
     seeds: int = param(4, "independent seeds (data, target and initialisation)")
     seed: int = param(0, "base seed of the torch.Generator")
 
@@ -75,7 +76,7 @@ def work_units(config: Config) -> int:
 
 def run(config: Config, generator: torch.Generator, progress: Progress | None = None) -> ExperimentResult:
     t_start = time.perf_counter()
-    dtype = torch.float64
+    dtype = getattr(torch, config.dtype)
     opt = OptimizerSpec(config.optimizer, batch_size=config.batch_size, decay_mode=config.decay_mode)
     base = BlockSpec(block=config.block, width=config.width, hidden=config.hidden)
     x, y = make_task(base, config.target, config.seeds, config.samples, config.delta, generator, dtype)
