@@ -97,7 +97,6 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     ap.add_argument("--activation", choices=tuple(ACTIVATIONS), default="tanh")
-    ap.add_argument("--device", default="cpu")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     args = ap.parse_args()
@@ -105,7 +104,6 @@ def main() -> int:
         ap.error("--subset must be ≥ 16 and --runs a multiple of --lrs")
     torch.set_num_threads(args.threads)
     dtype = getattr(torch, args.dtype)
-    dev = torch.device(args.device)
     R, E, d, L, N = args.runs, args.lrs, args.width, args.depth, args.samples
     S = R // E
     g = torch.Generator().manual_seed(args.seed)
@@ -119,15 +117,14 @@ def main() -> int:
     lr = torch.tensor(np.geomspace(0.01, 0.1, E), dtype=dtype).repeat(S)  # (R,)
 
     peak = matmul_flops(dtype)
-    print(f"host {platform.node()}, torch {torch.__version__}, {args.threads} thread(s), {args.dtype}, {dev}; "
+    print(f"host {platform.node()}, torch {torch.__version__}, {args.threads} thread(s), {args.dtype}, cpu; "
           f"{R} runs: residual {args.activation} blocks, depth {L}, width {d}, {N} samples, {args.steps} GD steps")
     print(f"large-matmul peak: {peak / 1e9:.1f} GFLOP/s (2048×2048, best of 5)")
 
     # ---- batched ----
     t0 = time.perf_counter()
-    res = train(spec, {k: v.to(dev) for k, v in p0.items()}, x.to(dev), y.to(dev), OptimizerSpec("gd"), lr.to(dev),
-                torch.zeros(R, dtype=dtype, device=dev), args.steps, 0.0, g, stop_when_converged=False,
-                record_every=args.steps)
+    res = train(spec, p0, x, y, OptimizerSpec("gd"), lr, torch.zeros(R, dtype=dtype), args.steps, 0.0, g,
+                stop_when_converged=False, record_every=args.steps)
     t_batched = time.perf_counter() - t0
     flops = 12 * R * N * d * d * L * args.steps  # matmuls of forward + backward; tanh and updates not counted
     batched_rate = R / t_batched
@@ -142,7 +139,7 @@ def main() -> int:
         model, final = per_run(p0["W1"][r], p0["W2"][r], x[r], y[r], float(lr[r]), args.steps, args.activation)
         for layer, block in enumerate(model):
             for name in ("W1", "W2"):
-                diff = (getattr(block, name).weight.detach() - res.params[name][r, layer].cpu()).abs().max()
+                diff = (getattr(block, name).weight.detach() - res.params[name][r, layer]).abs().max()
                 max_param = max(max_param, float(diff))
         ref = float(res.final_loss[r])
         max_loss = max(max_loss, abs(final - ref) / max(abs(ref), 1e-12))
@@ -158,7 +155,7 @@ def main() -> int:
         args.json.write_text(json.dumps({
             "runs": R, "activation": args.activation, "width": d, "depth": L, "steps": args.steps, "samples": N,
             "dtype": args.dtype,
-            "threads": args.threads, "device": str(dev), "subset": [int(s) for s in subset],
+            "threads": args.threads, "device": "cpu", "subset": [int(s) for s in subset],
             "batched_seconds": t_batched, "batched_runs_per_second": batched_rate,
             "per_run_seconds": t_loop, "per_run_runs_per_second": loop_rate, "ratio": ratio,
             "batched_flops_per_second": flops / t_batched, "matmul_peak_flops_per_second": peak,

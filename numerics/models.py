@@ -249,9 +249,10 @@ def forward(spec: BlockSpec, params: Params, x: torch.Tensor) -> torch.Tensor:
         h = x.transpose(0, 1).reshape(N, R * spec.width, spec.image_size, spec.image_size)  # (N, R·c, s, s)
     else:
         h = x
-    # unbind once: its backward is one stack, where indexing [:, layer] per layer would make autograd
-    # allocate and fill a full (R, L, …) gradient per layer (O(L²) memory traffic)
-    layers = {name: p.unbind(1) for name, p in params.items()}  # name → L tensors of (R, …)
+    # Layer-major once, then unbind: every layer's weights are then one contiguous (R, …) block (fast batched
+    # matmuls), and the backward is a single stack and transpose.  Indexing [:, layer] instead would make
+    # autograd allocate and fill a full (R, L, …) gradient per layer (O(L²) memory traffic).
+    layers = {name: p.transpose(0, 1).contiguous().unbind(0) for name, p in params.items()}  # L × (R, …)
     for layer in range(spec.depth):
         f = _conv_branch(spec, layers, layer, h, R) if conv else _dense_branch(spec, layers, layer, h)
         if spec.scaled:
