@@ -62,12 +62,18 @@ def time_vs_depth(summaries: list[dict[str, object]], title: str, predicted_key:
     fig = Figure(figsize=(5.2, 3.8))
     ax = fig.subplots()
     rows = [r for r in summaries if r.get("best_lr", True)]
-    variants = list(dict.fromkeys(str(r["variant"]) for r in rows))
+    several_inits = len({r.get("init") for r in rows}) > 1
+
+    def label(r: dict[str, object]) -> str:
+        return f"{r['variant']} / {r['init']}" if several_inits else str(r["variant"])
+
+    variants = list(dict.fromkeys(label(r) for r in rows))
     colors = matplotlib.colormaps["tab10"]
     budget = max((float(r.get("max_steps", 0) or 0) for r in rows), default=0.0)
     for i, v in enumerate(variants):
-        vr = sorted((r for r in rows if r["variant"] == v), key=lambda r: int(r["depth"]))  # type: ignore[arg-type]
-        depth = np.array([int(r["depth"]) for r in vr])  # type: ignore[arg-type]
+        vr = sorted((r for r in rows if label(r) == v), key=lambda r: int(r["depth"]))  # type: ignore[arg-type]
+        # a small horizontal offset per series keeps overlapping markers (e.g. several censored medians) visible
+        depth = np.array([int(r["depth"]) for r in vr]) * 2.0 ** (0.06 * (i - (len(variants) - 1) / 2))  # type: ignore[arg-type]
         med = np.array([np.nan if r["steps_median"] is None else float(r["steps_median"]) for r in vr])  # type: ignore[arg-type]
         lo = np.array([np.nan if r["steps_median_ci"][0] is None else float(r["steps_median_ci"][0]) for r in vr])  # type: ignore[index]
         hi = np.array([np.inf if r["steps_median_ci"][1] is None else float(r["steps_median_ci"][1]) for r in vr])  # type: ignore[index]
@@ -83,6 +89,10 @@ def time_vs_depth(summaries: list[dict[str, object]], title: str, predicted_key:
             pred = np.array([np.nan if r.get(predicted_key) is None else float(r[predicted_key]) for r in vr])  # type: ignore[arg-type]
             if np.isfinite(pred).any():
                 ax.plot(depth, np.maximum(pred, 0.8), "--", color=colors(i), lw=1, label=f"{v}: gradient flow t/η")
+    ax.set_xticks([2**j for j in range(0, 12)], [str(2**j) for j in range(0, 12)])
+    depths_all = [int(r["depth"]) for r in rows]  # type: ignore[arg-type]
+    if depths_all:
+        ax.set_xlim(min(depths_all) / 1.4, max(depths_all) * 1.4)
     if budget and any(r["steps_median"] is None for r in rows):
         ax.axhline(budget, color="grey", lw=0.6, ls=":", label="step budget")
     ax.set_xscale("log", base=2)
@@ -117,7 +127,8 @@ def best_lr_bars(summaries: list[dict[str, object]], keys: tuple[str, ...], titl
         lo_v = max(float(lo), 0.8) if lo is not None else v  # type: ignore[arg-type]
         hi_v = float(hi) if hi is not None else budget  # type: ignore[arg-type]
         ax.errorbar(v, i, xerr=[[v - lo_v], [max(hi_v, 0.8) - v]], color="black", capsize=2, lw=0.8)
-        ax.text(max(hi_v, v) * 1.15, i, f"{float(med):g} (η={r.get('lr')})", va="center", fontsize=6)  # type: ignore[arg-type]
+        note = "" if hi is not None else "; CI upper beyond budget"
+        ax.text(max(hi_v, v) * 1.15, i, f"{float(med):g} (η={r.get('lr')}{note})", va="center", fontsize=6)  # type: ignore[arg-type]
     ax.set_yticks(range(len(rows)), labels, fontsize=7)
     ax.invert_yaxis()
     ax.set_xscale("log")

@@ -149,6 +149,22 @@ def test_conv_blocks_in_float32_learn_a_near_identity_map() -> None:
     assert (loss[-1] < loss[0]).all()  # Adam made progress on every run
 
 
+def test_initialisations_are_batched_with_seeds_and_learning_rates() -> None:
+    # one batch per variant holds seeds × inits × lrs; a zero-initialised residual branch is exact at step 0
+    result = _run("nonlinear-block", variants=("residual",), inits=("zero", "xavier"), lrs=(0.01, 0.03))
+    recs = result.records  # type: ignore[attr-defined]
+    assert len(recs) == 2 * 2 * 2 and len({r["batch_runs"] for r in recs}) == 1
+    assert {(r["seed"], r["init"], r["lr"]) for r in recs} == {
+        (s, i, lr) for s in (0, 1) for i in ("zero", "xavier") for lr in (0.01, 0.03)
+    }
+    for r in recs:
+        assert (r["predicted_steps"] == 0) == (r["init"] == "zero")
+        if r["init"] == "zero":
+            assert r["steps_to_converge"] == 0
+    best = [row for row in result.summaries if row["best_lr"]]  # type: ignore[attr-defined]
+    assert sorted(row["init"] for row in best) == ["xavier", "zero"]  # a best rate per initialisation
+
+
 def test_same_seed_same_records() -> None:
     a, b = _run("nonlinear-block", seed=5), _run("nonlinear-block", seed=5)
     keys = ("status", "steps_to_converge", "final_loss")

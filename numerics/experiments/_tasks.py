@@ -1,4 +1,4 @@
-"""Data, targets and the seeds × learning-rates batch shared by the nonlinear experiments."""
+"""Data, targets and the seeds × initialisations × learning-rates batch shared by the nonlinear experiments."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def make_task(
 
 def run_grid(
     spec: BlockSpec,
-    init: str,
+    inits: tuple[str, ...],
     init_scale: float,
     opt: OptimizerSpec,
     lrs: tuple[float, ...],
@@ -56,14 +56,20 @@ def run_grid(
     eps: float,
     g: torch.Generator,
     record_every: int = 1,
-) -> tuple[TrainResult, list[int], list[float]]:
-    """Seeds × learning rates of one architecture as one batch; run r has seed r // E and rate lrs[r % E]."""
-    S, E = x.shape[0], len(lrs)
-    R = S * E
-    seed_of = torch.arange(R) // E
-    p0 = init_params(spec, S, init, init_scale, g, x.dtype)
-    p0 = {k: v[seed_of] for k, v in p0.items()}  # every learning rate starts from its seed's initialisation
-    lr = torch.tensor(lrs, dtype=x.dtype).repeat(S)  # (R,)
+) -> tuple[TrainResult, list[int], list[str], list[float]]:
+    """Seeds × initialisations × learning rates of one architecture as one batch.
+
+    Run r has seed r // (I·E), initialisation inits[(r // E) % I] and rate lrs[r % E]; every rate starts
+    from the same parameters for a given seed and initialisation.  Returns the result and, per run,
+    its seed, initialisation and learning rate.
+    """
+    S, n_init, E = x.shape[0], len(inits), len(lrs)
+    R = S * n_init * E
+    r = torch.arange(R)
+    seed_of, init_of = r // (n_init * E), (r // E) % n_init
+    per_init = [init_params(spec, S, init, init_scale, g, x.dtype) for init in inits]  # per init: {name: (S, …)}
+    p0 = {k: torch.stack([p[k] for p in per_init], dim=1)[seed_of, init_of] for k in per_init[0]}  # (R, …)
+    lr = torch.tensor(lrs, dtype=x.dtype).repeat(S * n_init)  # (R,)
     lam = torch.full((R,), weight_decay, dtype=x.dtype)
     res = train(spec, p0, x[seed_of], y[seed_of], opt, lr, lam, max_steps, eps, g, record_every=record_every)
-    return res, [int(v) for v in seed_of], [float(v) for v in lr]
+    return res, [int(v) for v in seed_of], [inits[int(i)] for i in init_of], [float(v) for v in lr]

@@ -47,8 +47,8 @@ class Config:
     delta: float = param(0.5, "δ of the near-identity target x + δ tanh(Bx)")
     width: int = param(4, "d: features")
     hidden: int = param(8, "m: hidden width of mlp branches")
-    init: str = param("xavier", "initialisation of the weights (variants override as their papers say)",
-                      choices=INITS)
+    inits: tuple[str, ...] = param(("xavier",), "initialisations, batched together (variants override as their "
+                                   "papers say)", choices=INITS)
     init_scale: float = param(1.0, "multiplier of the initialisation")
     optimizer: str = param("adam", "optimiser", choices=OPTIMIZERS)
     batch_size: int = param(16, "minibatch size (sgd only)")
@@ -86,19 +86,19 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
         for L in config.depths:
             spec = BlockSpec(block=config.block, variant=variant, depth=L, width=config.width, hidden=config.hidden,
                              activation=config.activation)
-            res, seed_of, lr = run_grid(spec, config.init, config.init_scale, opt, config.lrs, config.weight_decay,
-                                        x, y, config.max_steps, config.eps, generator)
+            res, seed_of, init_of, lr = run_grid(spec, config.inits, config.init_scale, opt, config.lrs,
+                                                 config.weight_decay, x, y, config.max_steps, config.eps, generator)
             records += run_records(
                 res,
                 {
                     "experiment": NAME, "block": config.block, "activation": config.activation, "variant": variant,
-                    "depth": L, "width": config.width, "hidden": config.hidden, "init": config.init,
+                    "depth": L, "width": config.width, "hidden": config.hidden,
                     "target": config.target, "optimizer": config.optimizer, "weight_decay": config.weight_decay,
                     "decay_mode": config.decay_mode,
                     "criterion": "loss", "eps": config.eps, "max_steps": config.max_steps,
                     "predicted_steps": None,
                 },
-                {"seed": seed_of, "lr": lr},
+                {"seed": seed_of, "init": init_of, "lr": lr},
             )
             if L == max(config.depths) or L == min(config.depths):
                 curves[f"{variant} L={L}"] = {"steps": res.recorded_steps, "loss": res.loss_curve, "lr": lr}
@@ -106,8 +106,8 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
                 progress(1)
     for i, rec in enumerate(records):
         rec["run"] = i
-    summaries = group_summaries(records, ("variant", "depth", "lr"), np.random.default_rng(config.seed))
-    mark_best_lr(summaries, ("variant", "depth"))
+    summaries = group_summaries(records, ("variant", "init", "depth", "lr"), np.random.default_rng(config.seed))
+    mark_best_lr(summaries, ("variant", "init", "depth"))
     return ExperimentResult(
         name=NAME, config=config_to_json(config), records=records, summaries=summaries, checks=[], curves=curves,
         seconds=time.perf_counter() - t_start, work_units=work_units(config),

@@ -46,8 +46,8 @@ STEP_SLACK = 1  # the smallest k with ‖e_k‖ < ε can move by one step when �
 class Config:
     width: int = param(4, "d: the block maps R^d → R^d")
     variants: tuple[str, ...] = param(("plain", "residual"), "block variants", choices=("plain", "residual"))
-    init: str = param(
-        "xavier", "initialisation of W (plain) or A (residual)",
+    inits: tuple[str, ...] = param(
+        ("xavier",), "initialisations of W (plain) or A (residual), batched together",
         choices=("zero", "gaussian", "xavier", "kaiming", "orthogonal", "identity"),
     )
     init_scale: float = param(1.0, "multiplier of the initialisation")
@@ -127,7 +127,7 @@ def work_units(config: Config) -> int:
 
 
 def run(config: Config, generator: torch.Generator, progress: Progress | None = None) -> ExperimentResult:
-    """Every variant × seed × learning rate as one batch per variant; records carry predicted_steps."""
+    """Seeds × initialisations × learning rates as one batch per variant; records carry predicted_steps."""
     t_start = time.perf_counter()
     dtype = torch.float64
     d, S, F = config.width, config.seeds, len(config.lr_factors)
@@ -142,11 +142,13 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
     for variant in config.variants:
         spec = BlockSpec(block="linear", variant=variant, depth=1, width=d)
         residual = variant == "residual"
-        R = S * F
-        seed_of = torch.arange(R) // F  # run r: seed r // F, learning rate r % F
-        p0 = init_params(spec, S, config.init, config.init_scale, generator, dtype)
-        p0 = {k: v[seed_of] for k, v in p0.items()}  # (R, …): every lr starts from its seed's init
-        lrs = torch.tensor([f * limit for f in config.lr_factors], dtype=dtype).repeat(S)  # (R,)
+        n_init = len(config.inits)
+        R = S * n_init * F
+        r_idx = torch.arange(R)
+        seed_of, init_of = r_idx // (n_init * F), (r_idx // F) % n_init  # run r: lr factor r % F
+        per_init = [init_params(spec, S, init, config.init_scale, generator, dtype) for init in config.inits]
+        p0 = {k: torch.stack([p[k] for p in per_init], 1)[seed_of, init_of] for k in per_init[0]}  # (R, …)
+        lrs = torch.tensor([f * limit for f in config.lr_factors], dtype=dtype).repeat(S * n_init)  # (R,)
         x = X[seed_of]  # (R, N, d)
         Mstar = torch.stack(
             [torch.from_numpy(fixed_point(Sig.numpy(), lam, residual)) for Sig in Sigmas]
@@ -169,12 +171,13 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
             res,
             {
                 "experiment": NAME, "variant": variant, "block": "linear", "depth": 1, "width": d,
-                "init": config.init, "optimizer": "gd", "weight_decay": lam, "criterion": "distance",
+                "optimizer": "gd", "weight_decay": lam, "criterion": "distance",
                 "eps": config.eps, "max_steps": config.max_steps, "stability_limit": limit,
                 "prediction_source": source,
             },
             {
                 "seed": [int(s) for s in seed_of],
+                "init": [config.inits[int(i)] for i in init_of],
                 "lr_factor": [config.lr_factors[r % F] for r in range(R)],
                 "lr": [float(v) for v in lrs],
                 "predicted_steps": predicted,
@@ -182,15 +185,15 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
             },
         )
         curves[variant] = {
-            "steps": res.recorded_steps, "loss": res.loss_curve, "lr_factor": np.tile(config.lr_factors, S),
+            "steps": res.recorded_steps, "loss": res.loss_curve, "lr_factor": np.tile(config.lr_factors, S * n_init),
         }
         if progress is not None:
             progress(1)
     for i, rec in enumerate(records):
         rec["run"] = i
     rng = np.random.default_rng(config.seed)
-    summaries = group_summaries(records, ("variant", "lr_factor"), rng)
-    mark_best_lr(summaries, ("variant",))
+    summaries = group_summaries(records, ("variant", "init", "lr_factor"), rng)
+    mark_best_lr(summaries, ("variant", "init"))
     checks = _checks(records, config)
     return ExperimentResult(
         name=NAME, config=config_to_json(config), records=records, summaries=summaries, checks=checks,

@@ -50,8 +50,8 @@ class Config:
     width: int = param(4, "d: features (mlp) or channels (conv)")
     hidden: int = param(8, "m: hidden width (mlp) or hidden channels (conv)")
     image_size: int = param(4, "s: images are c×s×s (conv)")
-    init: str = param("xavier", "initialisation of the weights (variants override as their papers say)",
-                      choices=INITS)
+    inits: tuple[str, ...] = param(("xavier",), "initialisations, batched together (variants override as their "
+                                   "papers say)", choices=INITS)
     init_scale: float = param(1.0, "multiplier of the initialisation")
     optimizer: str = param("adam", "optimiser", choices=OPTIMIZERS)
     batch_size: int = param(16, "minibatch size (sgd only)")
@@ -97,27 +97,30 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
         for variant in config.variants:
             spec = BlockSpec(block=config.block, variant=variant, depth=1, width=config.width,
                              hidden=config.hidden, activation=act, image_size=config.image_size)
-            res, seed_of, lr = run_grid(spec, config.init, config.init_scale, opt, config.lrs, config.weight_decay,
-                                        x, y, config.max_steps, config.eps, generator)
-            zero = config.target == "identity" and branch_zero_at_init(variant, config.init)
+            res, seed_of, init_of, lr = run_grid(spec, config.inits, config.init_scale, opt, config.lrs,
+                                                 config.weight_decay, x, y, config.max_steps, config.eps, generator)
             records += run_records(
                 res,
                 {
                     "experiment": NAME, "block": config.block, "activation": act, "variant": variant, "depth": 1,
-                    "width": config.width, "hidden": config.hidden, "init": config.init, "target": config.target,
+                    "width": config.width, "hidden": config.hidden, "target": config.target,
                     "optimizer": config.optimizer, "weight_decay": config.weight_decay,
                     "decay_mode": config.decay_mode, "criterion": "loss", "eps": config.eps,
-                    "max_steps": config.max_steps, "predicted_steps": 0 if zero else None,
+                    "max_steps": config.max_steps,
                 },
-                {"seed": seed_of, "lr": lr},
+                {
+                    "seed": seed_of, "init": init_of, "lr": lr,
+                    "predicted_steps": [0 if config.target == "identity" and branch_zero_at_init(variant, i) else None
+                                        for i in init_of],
+                },
             )
             curves[f"{act} {variant}"] = {"steps": res.recorded_steps, "loss": res.loss_curve, "lr": lr}
             if progress is not None:
                 progress(1)
     for i, rec in enumerate(records):
         rec["run"] = i
-    summaries = group_summaries(records, ("activation", "variant", "lr"), np.random.default_rng(config.seed))
-    mark_best_lr(summaries, ("activation", "variant"))
+    summaries = group_summaries(records, ("activation", "variant", "init", "lr"), np.random.default_rng(config.seed))
+    mark_best_lr(summaries, ("activation", "variant", "init"))
     return ExperimentResult(
         name=NAME, config=config_to_json(config), records=records, summaries=summaries, checks=_checks(records),
         curves=curves, seconds=time.perf_counter() - t_start,
@@ -146,6 +149,6 @@ def figures(result: ExperimentResult) -> dict[str, object]:
 
     return {
         "nonlinear-block-loss": loss_curves(result.curves, "one block: loss curves", label_key="lr"),
-        "nonlinear-block-steps": best_lr_bars(result.summaries, ("activation", "variant"),
+        "nonlinear-block-steps": best_lr_bars(result.summaries, ("activation", "variant", "init"),
                                               "steps to converge at each architecture's best η"),
     }
