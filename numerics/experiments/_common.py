@@ -200,7 +200,7 @@ def _median_key(row: dict[str, object]) -> tuple[float, float]:
     return (float("inf") if m is None else float(m), -float(row["n_converged"]))  # type: ignore[arg-type]
 
 
-def mark_best_lr(summaries: list[dict[str, object]], arch_keys: tuple[str, ...]) -> None:
+def mark_best_lr(summaries: list[dict[str, object]], arch_keys: tuple[str, ...], lr_key: str = "lr") -> None:
     """Flag, per architecture, the learning rate with the smallest median steps (`best_lr`: True).
 
     Ties (or no median at all) go to the rate with more converged runs.  A comparison between
@@ -211,8 +211,8 @@ def mark_best_lr(summaries: list[dict[str, object]], arch_keys: tuple[str, ...])
         by_arch.setdefault(tuple(row[k] for k in arch_keys), []).append(row)
     for rows in by_arch.values():
         best = min(rows, key=_median_key)
-        lrs = sorted(float(r["lr"]) for r in rows if "lr" in r)  # type: ignore[arg-type]
-        edge = len(lrs) > 1 and "lr" in best and float(best["lr"]) in (lrs[0], lrs[-1])  # type: ignore[arg-type]
+        lrs = sorted(float(r[lr_key]) for r in rows)  # type: ignore[arg-type]
+        edge = len(lrs) > 1 and float(best[lr_key]) in (lrs[0], lrs[-1])  # type: ignore[arg-type]
         for row in rows:
             row["best_lr"] = row is best
             # the best rate sits at an end of the grid: a wider grid might find a faster one

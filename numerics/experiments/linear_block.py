@@ -193,7 +193,7 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
         rec["run"] = i
     rng = np.random.default_rng(config.seed)
     summaries = group_summaries(records, ("variant", "init", "lr_factor"), rng)
-    mark_best_lr(summaries, ("variant", "init"))
+    mark_best_lr(summaries, ("variant", "init"), lr_key="lr_factor")
     checks = _checks(records, config)
     return ExperimentResult(
         name=NAME, config=config_to_json(config), records=records, summaries=summaries, checks=checks,
