@@ -6,16 +6,18 @@ and no GUI backend).
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
 
-def _cmap(n: int) -> object:
+def _cmap(n: int) -> Any:
     return matplotlib.colormaps["viridis"].resampled(max(n, 2))
 
 
-def loss_curves(curves: dict[str, object], title: str, label_key: str, label_fmt: str = "{}") -> Figure:
+def loss_curves(curves: dict[str, Any], title: str, label_key: str, label_fmt: str = "{}") -> Figure:
     """One panel per architecture: data loss vs step on a log scale, one line per run, coloured by `label_key`.
 
     A run's line ends where it converged (it was stopped there) or diverged.
@@ -55,7 +57,7 @@ def loss_curves(curves: dict[str, object], title: str, label_key: str, label_fmt
     return fig
 
 
-def time_vs_depth(summaries: list[dict[str, object]], title: str, predicted_key: str | None = None) -> Figure:
+def time_vs_depth(summaries: list[dict[str, Any]], title: str, predicted_key: str | None = None) -> Figure:
     """Median steps to converge vs depth (log–log), best learning rate per (variant, depth), with the
     bootstrap interval of the median as error bars; an open triangle at the budget marks a median beyond it
     (fewer than half the runs converged).  `predicted_key` adds the closed form as a dashed line."""
@@ -64,7 +66,7 @@ def time_vs_depth(summaries: list[dict[str, object]], title: str, predicted_key:
     rows = [r for r in summaries if r.get("best_lr", True)]
     several_inits = len({r.get("init") for r in rows}) > 1
 
-    def label(r: dict[str, object]) -> str:
+    def label(r: dict[str, Any]) -> str:
         return f"{r['variant']} / {r['init']}" if several_inits else str(r["variant"])
 
     variants = list(dict.fromkeys(label(r) for r in rows))
@@ -106,7 +108,7 @@ def time_vs_depth(summaries: list[dict[str, object]], title: str, predicted_key:
     return fig
 
 
-def best_lr_bars(summaries: list[dict[str, object]], keys: tuple[str, ...], title: str) -> Figure:
+def best_lr_bars(summaries: list[dict[str, Any]], keys: tuple[str, ...], title: str) -> Figure:
     """Median steps to converge at each architecture's best learning rate, with its bootstrap interval.
 
     A hatched bar reaching the budget marks a median beyond the budget (fewer than half converged).
@@ -140,7 +142,7 @@ def best_lr_bars(summaries: list[dict[str, object]], keys: tuple[str, ...], titl
     return fig
 
 
-def norm_vs_step(curves: dict[str, object], title: str) -> Figure:
+def norm_vs_step(curves: dict[str, Any], title: str) -> Figure:
     """‖θ_k‖_F vs step (log scale): measured (thick, translucent) and the closed form (thin, dashed, black)."""
     names = list(curves)
     ncols = min(len(names), 3)

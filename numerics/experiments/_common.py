@@ -21,7 +21,7 @@ Progress = Callable[[int], None]  # called with a number of completed units of w
 
 def param(default: Any, help: str, choices: tuple[str, ...] | None = None) -> Any:
     """A configuration field with its help text (and allowed values) attached as metadata."""
-    meta: dict[str, object] = {"help": help}
+    meta: dict[str, Any] = {"help": help}
     if choices is not None:
         meta["choices"] = choices
     return field(default=default, metadata=meta)
@@ -32,11 +32,11 @@ class ExperimentResult:
     """Everything an experiment measured, ready to be written or audited."""
 
     name: str  # the experiment's NAME
-    config: dict[str, object]  # the configuration, as plain JSON values
-    records: list[dict[str, object]]  # one per run (see docs/experiments.md)
-    summaries: list[dict[str, object]]  # one per group of runs (censoring-aware)
-    checks: list[dict[str, object]]  # theory cross-checks: name, passed, tolerance, details
-    curves: dict[str, object] = field(default_factory=dict)  # arrays for the figures
+    config: dict[str, Any]  # the configuration, as plain JSON values
+    records: list[dict[str, Any]]  # one per run (see docs/experiments.md)
+    summaries: list[dict[str, Any]]  # one per group of runs (censoring-aware)
+    checks: list[dict[str, Any]]  # theory cross-checks: name, passed, tolerance, details
+    curves: dict[str, Any] = field(default_factory=dict)  # arrays for the figures
     seconds: float = 0.0  # wall time of run()
     work_units: int = 0  # total progress units (for a progress bar)
 
@@ -45,7 +45,7 @@ class ExperimentResult:
         """Whether every theory cross-check passed."""
         return all(bool(c["passed"]) for c in self.checks)
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "experiment": self.name,
             "config": self.config,
@@ -60,7 +60,7 @@ class ExperimentResult:
 # ---- configuration introspection (used by `hfx run --set` and `hfx list experiments`) ----------------------
 
 
-def field_types(config_cls: type) -> dict[str, object]:
+def field_types(config_cls: type) -> dict[str, Any]:
     """The resolved type of each field of a Config dataclass."""
     return typing.get_type_hints(config_cls)
 
@@ -75,13 +75,13 @@ def type_name(tp: object) -> str:
     raise TypeError(f"unsupported configuration type {tp!r}")
 
 
-def describe(module: Any) -> dict[str, object]:
+def describe(module: Any) -> dict[str, Any]:
     """The experiment with every parameter, its type, default, help and allowed values."""
     types = field_types(module.Config)
     params = []
     for f in dataclasses.fields(module.Config):
         default = f.default
-        entry: dict[str, object] = {
+        entry: dict[str, Any] = {
             "name": f.name,
             "type": type_name(types[f.name]),
             "default": list(default) if isinstance(default, tuple) else default,
@@ -93,7 +93,7 @@ def describe(module: Any) -> dict[str, object]:
     return {"name": module.NAME, "description": module.DESCRIPTION, "parameters": params}
 
 
-def config_to_json(config: object) -> dict[str, object]:
+def config_to_json(config: object) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()}  # type: ignore[call-overload]
 
 
@@ -135,7 +135,7 @@ def _opt_float(v: float) -> float | None:
     return None if not np.isfinite(v) else float(v)
 
 
-def run_records(result: TrainResult, base: dict[str, object], per_run: dict[str, list[object]]) -> list[dict]:
+def run_records(result: TrainResult, base: dict[str, Any], per_run: dict[str, list[Any]]) -> list[dict[str, Any]]:
     """One record per run of a batch: `base` fields, the per-run fields, and the outcome."""
     R = len(result.status)
     out = []
@@ -159,13 +159,13 @@ def run_records(result: TrainResult, base: dict[str, object], per_run: dict[str,
 
 
 def group_summaries(
-    records: list[dict[str, object]], keys: tuple[str, ...], rng: np.random.Generator, n_boot: int = 1000
-) -> list[dict[str, object]]:
+    records: list[dict[str, Any]], keys: tuple[str, ...], rng: np.random.Generator, n_boot: int = 1000
+) -> list[dict[str, Any]]:
     """Censoring-aware summaries of steps (and wall seconds) to converge per group of records.
 
     Censored and diverged runs are censored at their budget (`max_steps`, and the batch's wall time).
     """
-    groups: dict[tuple[object, ...], list[dict[str, object]]] = {}
+    groups: dict[tuple[object, ...], list[dict[str, Any]]] = {}
     for rec in records:
         groups.setdefault(tuple(rec[k] for k in keys), []).append(rec)
     out = []
@@ -175,7 +175,7 @@ def group_summaries(
         secs = np.array([r["wall_seconds"] if e else r["batch_seconds"] for r, e in zip(recs, events, strict=True)])
         s = summarize(steps.astype(float), events, rng, n_boot=n_boot)
         w = summarize(secs.astype(float), events, rng, n_boot=n_boot)
-        row: dict[str, object] = dict(zip(keys, key, strict=True))
+        row: dict[str, Any] = dict(zip(keys, key, strict=True))
         row.update(
             {
                 "n": s["n"],
@@ -195,18 +195,18 @@ def group_summaries(
     return out
 
 
-def _median_key(row: dict[str, object]) -> tuple[float, float]:
+def _median_key(row: dict[str, Any]) -> tuple[float, float]:
     m = row["steps_median"]
     return (float("inf") if m is None else float(m), -float(row["n_converged"]))  # type: ignore[arg-type]
 
 
-def mark_best_lr(summaries: list[dict[str, object]], arch_keys: tuple[str, ...], lr_key: str = "lr") -> None:
+def mark_best_lr(summaries: list[dict[str, Any]], arch_keys: tuple[str, ...], lr_key: str = "lr") -> None:
     """Flag, per architecture, the learning rate with the smallest median steps (`best_lr`: True).
 
     Ties (or no median at all) go to the rate with more converged runs.  A comparison between
     architectures uses each one's best rate.
     """
-    by_arch: dict[tuple[object, ...], list[dict[str, object]]] = {}
+    by_arch: dict[tuple[object, ...], list[dict[str, Any]]] = {}
     for row in summaries:
         by_arch.setdefault(tuple(row[k] for k in arch_keys), []).append(row)
     for rows in by_arch.values():

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -103,8 +104,8 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
     source = "theory.deep_linear.learning_time"
     X = torch.stack([data_with_covariance(torch.eye(d, dtype=dtype), config.samples, generator)
                      for _ in range(S)])  # (S, N, d), XᵀX/N = I
-    records: list[dict[str, object]] = []
-    curves: dict[str, object] = {}
+    records: list[dict[str, Any]] = []
+    curves: dict[str, Any] = {}
     for variant in config.variants:
         for L in config.depths:
             spec = BlockSpec(block="linear", variant=variant, depth=L, width=d)
@@ -172,7 +173,7 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
     )
 
 
-def _checks(records: list[dict[str, object]], config: Config) -> list[dict[str, object]]:
+def _checks(records: list[dict[str, Any]], config: Config) -> list[dict[str, Any]]:
     small = [r for r in records if float(r["dimensionless_step"]) <= config.check_max_step]  # type: ignore[arg-type]
     errs = [abs(float(r["relative_error"])) for r in small if r["relative_error"] is not None]  # type: ignore[arg-type]
     bad = [r for r in small if r["status"] != CONVERGED or abs(float(r["relative_error"])) > FLOW_TOLERANCE]  # type: ignore[arg-type]
@@ -197,7 +198,7 @@ def _checks(records: list[dict[str, object]], config: Config) -> list[dict[str, 
     ]
 
 
-def figures(result: ExperimentResult) -> dict[str, object]:
+def figures(result: ExperimentResult) -> dict[str, Any]:
     from numerics.plots import loss_curves, time_vs_depth
 
     return {

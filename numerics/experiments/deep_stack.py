@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -80,8 +81,8 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
     opt = OptimizerSpec(config.optimizer, batch_size=config.batch_size, decay_mode=config.decay_mode)
     base = BlockSpec(block=config.block, width=config.width, hidden=config.hidden)
     x, y = make_task(base, config.target, config.seeds, config.samples, config.delta, generator, dtype)
-    records: list[dict[str, object]] = []
-    curves: dict[str, object] = {}
+    records: list[dict[str, Any]] = []
+    curves: dict[str, Any] = {}
     for variant in config.variants:
         for L in config.depths:
             spec = BlockSpec(block=config.block, variant=variant, depth=L, width=config.width, hidden=config.hidden,
@@ -114,7 +115,7 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
     )
 
 
-def figures(result: ExperimentResult) -> dict[str, object]:
+def figures(result: ExperimentResult) -> dict[str, Any]:
     from numerics.plots import loss_curves, time_vs_depth
 
     c = result.config

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -137,8 +138,8 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
     predict, source = theory_dynamics.linear_gd_steps, "theory.dynamics.linear_gd_steps"
     Sigmas = [spectrum_matrix(eigs, generator) for _ in range(S)]  # one Σ per seed (random eigenvectors)
     X = torch.stack([data_with_covariance(Sig, config.samples, generator) for Sig in Sigmas])  # (S, N, d)
-    records: list[dict[str, object]] = []
-    curves: dict[str, object] = {}
+    records: list[dict[str, Any]] = []
+    curves: dict[str, Any] = {}
     for variant in config.variants:
         spec = BlockSpec(block="linear", variant=variant, depth=1, width=d)
         residual = variant == "residual"
@@ -201,7 +202,7 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
     )
 
 
-def _checks(records: list[dict[str, object]], config: Config) -> list[dict[str, object]]:
+def _checks(records: list[dict[str, Any]], config: Config) -> list[dict[str, Any]]:
     with_pred = [r for r in records if r["predicted_steps"] is not None]
     misses = [
         r for r in with_pred
@@ -233,7 +234,7 @@ def _checks(records: list[dict[str, object]], config: Config) -> list[dict[str, 
     ]
 
 
-def figures(result: ExperimentResult) -> dict[str, object]:
+def figures(result: ExperimentResult) -> dict[str, Any]:
     from numerics.plots import loss_curves
 
     return {"linear-block-loss": loss_curves(result.curves, "GD on a linear block (lr as × stability limit)",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -88,8 +89,8 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
     t_start = time.perf_counter()
     dtype = getattr(torch, config.dtype)
     opt = OptimizerSpec(config.optimizer, batch_size=config.batch_size, decay_mode=config.decay_mode)
-    records: list[dict[str, object]] = []
-    curves: dict[str, object] = {}
+    records: list[dict[str, Any]] = []
+    curves: dict[str, Any] = {}
     base_spec = BlockSpec(block=config.block, width=config.width, hidden=config.hidden,
                           image_size=config.image_size)
     x, y = make_task(base_spec, config.target, config.seeds, config.samples, config.delta, generator, dtype)
@@ -128,7 +129,7 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
     )
 
 
-def _checks(records: list[dict[str, object]]) -> list[dict[str, object]]:
+def _checks(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     pred = [r for r in records if r["predicted_steps"] is not None]
     if not pred:
         return []
@@ -144,7 +145,7 @@ def _checks(records: list[dict[str, object]]) -> list[dict[str, object]]:
     ]
 
 
-def figures(result: ExperimentResult) -> dict[str, object]:
+def figures(result: ExperimentResult) -> dict[str, Any]:
     from numerics.plots import best_lr_bars, loss_curves
 
     return {

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -114,8 +115,8 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
     grid = [(mode, lr, lam) for mode in config.decay_modes for lr in config.lrs for lam in config.weight_decays]
     G = len(grid)
     source = "theory.weight_decay.decay_factor"
-    records: list[dict[str, object]] = []
-    curves: dict[str, object] = {}
+    records: list[dict[str, Any]] = []
+    curves: dict[str, Any] = {}
     worst: dict[str, float] = {}
     Sigma = config.sigma_sq * torch.eye(d, dtype=dtype)
     X = torch.stack([data_with_covariance(Sigma, config.samples, generator) for _ in range(S)])  # (S, N, d)
@@ -144,7 +145,9 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
                                         stop_when_converged=False))
         for mode, (idx, res) in results.items():
             W0 = p0["W"][idx, 0].numpy()
-            preds, pred_steps, rel_err = [], [], []
+            preds: list[np.ndarray | None] = []
+            pred_steps: list[int | None] = []
+            rel_err: list[float | None] = []
             compared: list[int | None] = []
             for j, r in enumerate(idx.tolist()):
                 pn = predicted_norms(part, mode, config.optimizer, W0[j], float(lr[r]), float(lam[r]),
@@ -228,7 +231,7 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
     )
 
 
-def figures(result: ExperimentResult) -> dict[str, object]:
+def figures(result: ExperimentResult) -> dict[str, Any]:
     from numerics.plots import norm_vs_step
 
     return {"weight-decay-norm": norm_vs_step(result.curves, "weight norm under decay (seed 0): measured vs theory")}
