@@ -4,8 +4,9 @@ Writes `DIR/REPORT.md` and `DIR/claims.json` (the claim audit: a verdict for
 every claim, derived from its evidence by `hfx.audit`), `DIR/theorems.json`
 (one record per derivation, every step with its status, method and time) and
 `DIR/manifest.json` (provenance), and the measurements behind the claims that
-need them (`DIR/tables/degradation.csv`, see `hfx.measured`); prints the
-theorem and claim tables; exits 1 if any derivation failed.
+need them (`DIR/tables/<experiment>.csv`, `DIR/experiments/<experiment>.json`;
+see `hfx.measured` and `hfx.measured_experiments`); prints the theorem and
+claim tables; exits 1 if a derivation or an experiment's theory cross-check failed.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ import sys
 import time
 from dataclasses import asdict
 
-from hfx.audit import audit, report_markdown
+from hfx.audit import Evidence, audit, report_markdown
 from hfx.documents import views, write_documents
 from hfx.errors import UsageError
 from hfx.measured import FULL, QUICK, degradation_evidence, run_degradation
+from hfx.measured_experiments import AUDITED, experiment_evidence, run_experiments
 from hfx.paths import output_dir
 from hfx.table import failure_details, format_table, theorem_table
 from hfx.theorems import resolve_ids, verify_ids
 from numerics.degradation import DegradationConfig, DegradationRun
+from numerics.experiments import ExperimentResult
 from numerics.results import manifest, utc_now, write_csv_atomic, write_json_atomic, write_text_atomic
 
 DEFAULT_OUT = "hfx-out"
@@ -52,17 +55,26 @@ def main(args: argparse.Namespace) -> int:
     print(table)
     degradation = QUICK if args.quick else FULL
     runs = [] if args.no_experiments else _measure(degradation)
-    verdicts = audit(records, degradation_evidence(runs) if runs else None)
+    experiments = {} if args.no_experiments else _experiments()
+    evidence: dict[str, list[Evidence]] = degradation_evidence(runs) if runs else {}
+    for claim, items in experiment_evidence(experiments).items():
+        evidence.setdefault(claim, []).extend(items)
+    verdicts = audit(records, evidence)
+    broken = [name for name, result in experiments.items() if not result.passed]
     print()
     print(format_table(["claim", "verdict", "why"], [[v.claim.id, v.verdict.upper(), v.reason] for v in verdicts]))
     if failed:
         print("\nFailed steps:\n" + failure_details(failed))
+    if broken:
+        print(f"\nExperiments whose theory cross-checks failed: {', '.join(broken)}")
     counts = {s: sum(1 for r in records if r["status"] == s) for s in ("proved", "checked", "failed")}
     print(f"\n{counts['proved']} proved, {counts['checked']} checked, {counts['failed']} failed in {seconds:.1f}s")
     config = {
         "command": "verify",
         "quick": bool(args.quick),
-        "experiments": {} if args.no_experiments else {"degradation": asdict(degradation)},
+        "experiments": {} if args.no_experiments else {
+            "degradation": asdict(degradation), **{name: r.config for name, r in experiments.items()},
+        },
     }
     seeds = list(range(degradation.seeds)) if runs else []
     provenance = manifest(config, started, seeds=seeds, extra={"seconds": round(time.perf_counter() - t0, 3)})
@@ -74,10 +86,18 @@ def main(args: argparse.Namespace) -> int:
     write_text_atomic(out / "REPORT.md", report_markdown(verdicts, table, header))
     if runs:
         write_csv_atomic(out / "tables" / "degradation.csv", [asdict(r) for r in runs])
+    for name, result in experiments.items():
+        write_csv_atomic(out / "tables" / f"{name}.csv", result.records)
+        write_json_atomic(out / "experiments" / f"{name}.json", result.to_json())
     write_documents(views(records), out / "derivations")  # a PDF, .typ, .tex and fragment per derivation
     write_json_atomic(out / "manifest.json", provenance)
-    print(f"wrote {out}/REPORT.md, claims.json, theorems.json, derivations/, manifest.json", file=sys.stderr)
-    return 1 if failed else 0
+    print(f"wrote {out}/REPORT.md, claims.json, theorems.json, derivations/, tables/, manifest.json", file=sys.stderr)
+    return 1 if failed or broken else 0
+
+
+def _experiments() -> dict[str, ExperimentResult]:
+    print(f"hfx verify: running the experiments {', '.join(AUDITED)} (defaults of `hfx run`)", file=sys.stderr)
+    return run_experiments(AUDITED)
 
 
 def _measure(config: DegradationConfig) -> list[DegradationRun]:
