@@ -48,7 +48,8 @@ ACTIVATIONS = ("relu", "tanh", "gelu")
 INITS = ("zero", "gaussian", "xavier", "kaiming", "orthogonal", "identity", "balanced")
 TARGETS = ("identity", "near-identity", "linear-pd", "linear-indefinite")
 
-Params = dict[str, torch.Tensor]
+Params = dict[str, torch.Tensor]  # name ↦ (R, L, …) (alpha: (R, L))
+Layers = dict[str, list[torch.Tensor]]  # name ↦ L per-layer contiguous (R, …) tensors (see to_layers)
 
 
 @dataclass(frozen=True)
@@ -97,11 +98,39 @@ class BlockSpec:
         return {"K1": (L, m, d, k, k), "K2": (L, d, m, k, k)}
 
 
+class _SigmoidTanh(torch.autograd.Function):
+    """tanh through the logistic function: tanh z = 2σ(2z) − 1, σ(u) = 1/(1 + e^{−u}).
+
+    The identity is exact in real arithmetic (2/(1 + e^{−2z}) − 1 = (1 − e^{−2z})/(1 + e^{−2z}) = tanh z).
+    In floating point the result differs from `torch.tanh` by at most a few units of rounding of the
+    value 1 (absolute, not relative: |Δ| ≲ 4ε near z = 0), which is why it is used for training only and
+    checked against `torch.tanh` in tests/test_models.py.  It is used because this build's `torch.tanh`
+    is several times slower than its `torch.sigmoid` (benchmarks/bench_batched.py).  The derivative is
+    the one of tanh written with the output, 1 − tanh²z, as `torch.tanh`'s own backward computes it.
+    """
+
+    @staticmethod
+    def forward(ctx: torch.autograd.function.FunctionCtx, z: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        y = torch.sigmoid(z * 2).mul_(2).sub_(1)  # 2σ(2z) − 1; ×2 is exact in binary floating point
+        ctx.save_for_backward(y)  # type: ignore[attr-defined]
+        return y
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        (y,) = ctx.saved_tensors  # type: ignore[attr-defined]
+        return torch.ops.aten.tanh_backward(grad, y)  # grad·(1 − y²), differentiable again
+
+
+def fast_tanh(z: torch.Tensor) -> torch.Tensor:
+    """tanh z = 2σ(2z) − 1 (exact identity; see `_SigmoidTanh`), with the derivative 1 − tanh²z."""
+    return _SigmoidTanh.apply(z)  # type: ignore[no-any-return]
+
+
 def _activation(name: str, z: torch.Tensor) -> torch.Tensor:
     if name == "relu":
         return torch.relu(z)
     if name == "tanh":
-        return torch.tanh(z)
+        return fast_tanh(z)
     return F.gelu(z)  # exact (erf) GELU
 
 
@@ -221,8 +250,7 @@ def num_params(spec: BlockSpec) -> int:
 # ---- forward ---------------------------------------------------------------------------------------------
 
 
-def _dense_branch(spec: BlockSpec, layers: dict[str, tuple[torch.Tensor, ...]], layer: int, h: torch.Tensor
-                  ) -> torch.Tensor:
+def _dense_branch(spec: BlockSpec, layers: Layers, layer: int, h: torch.Tensor) -> torch.Tensor:
     """F(h) for dense blocks; h: (R, N, d) → (R, N, d)."""
     if spec.block == "linear":
         return h @ layers["W"][layer].transpose(-2, -1)
@@ -230,8 +258,7 @@ def _dense_branch(spec: BlockSpec, layers: dict[str, tuple[torch.Tensor, ...]], 
     return _activation(spec.activation, z) @ layers["W2"][layer].transpose(-2, -1)
 
 
-def _conv_branch(spec: BlockSpec, layers: dict[str, tuple[torch.Tensor, ...]], layer: int, h: torch.Tensor,
-                 R: int) -> torch.Tensor:
+def _conv_branch(spec: BlockSpec, layers: Layers, layer: int, h: torch.Tensor, R: int) -> torch.Tensor:
     """F(h) for conv blocks in the grouped layout h: (N, R·c, s, s) → (N, R·c, s, s)."""
     k, pad = spec.kernel_size, spec.kernel_size // 2
     K1 = layers["K1"][layer].reshape(R * spec.hidden, spec.width, k, k)  # (R·m, c, k, k)
@@ -240,19 +267,34 @@ def _conv_branch(spec: BlockSpec, layers: dict[str, tuple[torch.Tensor, ...]], l
     return F.conv2d(_activation(spec.activation, z), K2, padding=pad, groups=R)
 
 
-def forward(spec: BlockSpec, params: Params, x: torch.Tensor) -> torch.Tensor:
-    """H(x) of every run.  Dense: x (R, N, d) → (R, N, d).  Conv: x (R, N, c, s, s) → same shape."""
-    R = next(iter(params.values())).shape[0]
+def to_layers(params: Params) -> Layers:
+    """(R, L, …) parameters → per layer: name ↦ L contiguous (R, …) tensors (one copy, differentiable).
+
+    Layer-major once, then unbind: every layer's weights are then one contiguous (R, …) block (fast batched
+    matmuls), and the backward is a single stack and transpose.  Indexing [:, layer] instead would make
+    autograd allocate and fill a full (R, L, …) gradient per layer (O(L²) memory traffic).
+    """
+    return {name: list(p.transpose(0, 1).contiguous().unbind(0)) for name, p in params.items()}
+
+
+def from_layers(layers: Layers) -> Params:
+    """Inverse of `to_layers`: name ↦ (R, L, …)."""
+    return {name: torch.stack(list(ts), dim=1) for name, ts in layers.items()}
+
+
+def forward_layers(spec: BlockSpec, layers: Layers, x: torch.Tensor) -> torch.Tensor:
+    """H(x) of every run from per-layer parameters (see `to_layers`); shapes as in `forward`.
+
+    The training loop keeps its parameters in this layout for the whole run, so no step pays for
+    re-laying them out (numerics/train.py).
+    """
+    R = next(iter(layers.values()))[0].shape[0]
     conv = spec.block == "conv"
     if conv:
         N = x.shape[1]
         h = x.transpose(0, 1).reshape(N, R * spec.width, spec.image_size, spec.image_size)  # (N, R·c, s, s)
     else:
         h = x
-    # Layer-major once, then unbind: every layer's weights are then one contiguous (R, …) block (fast batched
-    # matmuls), and the backward is a single stack and transpose.  Indexing [:, layer] instead would make
-    # autograd allocate and fill a full (R, L, …) gradient per layer (O(L²) memory traffic).
-    layers = {name: p.transpose(0, 1).contiguous().unbind(0) for name, p in params.items()}  # L × (R, …)
     for layer in range(spec.depth):
         f = _conv_branch(spec, layers, layer, h, R) if conv else _dense_branch(spec, layers, layer, h)
         if spec.scaled:
@@ -265,10 +307,24 @@ def forward(spec: BlockSpec, params: Params, x: torch.Tensor) -> torch.Tensor:
     return h
 
 
+def forward(spec: BlockSpec, params: Params, x: torch.Tensor) -> torch.Tensor:
+    """H(x) of every run.  Dense: x (R, N, d) → (R, N, d).  Conv: x (R, N, c, s, s) → same shape."""
+    return forward_layers(spec, to_layers(params), x)
+
+
+def _half_mean_sq(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    diff = out - y
+    return 0.5 * diff.flatten(2).pow(2).sum(-1).mean(-1)
+
+
 def loss_per_run(spec: BlockSpec, params: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """L = (1/2N) Σ_j ‖H(x_j) − y_j‖² for each run: (R,)."""
-    diff = forward(spec, params, x) - y
-    return 0.5 * diff.flatten(2).pow(2).sum(-1).mean(-1)
+    return _half_mean_sq(forward(spec, params, x), y)
+
+
+def loss_per_run_layers(spec: BlockSpec, layers: Layers, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """`loss_per_run` from per-layer parameters (see `to_layers`): (R,)."""
+    return _half_mean_sq(forward_layers(spec, layers, x), y)
 
 
 def end_to_end(spec: BlockSpec, params: Params) -> torch.Tensor:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from numerics.models import BlockSpec, Params, loss_per_run
+from numerics.models import BlockSpec, Layers, Params, from_layers, loss_per_run_layers, to_layers
 
 OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
 DECAY_MODES = ("l2", "decoupled")
@@ -84,7 +84,7 @@ def opt_step(
     new: Params = {}
     if spec.name in ("gd", "sgd"):
         for k, p in params.items():
-            new[k] = p - _per_run(lr, p) * grads[k]
+            new[k] = torch.addcmul(p, _per_run(lr, p), grads[k], value=-1)  # θ − η g, one fused kernel
         new_state: OptState = {}
     elif spec.name == "momentum":
         vs = {k: spec.momentum * state["v"][k] + grads[k] for k in params}  # type: ignore[index]
@@ -132,12 +132,22 @@ Metric = Callable[[Params], torch.Tensor]  # params → (R,)
 
 def param_sq_norm(params: Params) -> torch.Tensor:
     """‖θ‖²_F over every trainable tensor of each run: (R,) (no square root: differentiable at θ = 0)."""
-    return sum(p.flatten(1).pow(2).sum(-1) for p in params.values())  # type: ignore[return-value]
+    return sum(p.reshape(p.shape[0], -1).pow(2).sum(-1) for p in params.values())  # type: ignore[return-value]
 
 
 def param_norm(params: Params) -> torch.Tensor:
     """‖θ‖_F over every trainable tensor of each run: (R,)."""
     return torch.sqrt(param_sq_norm(params))
+
+
+def _flat(layers: Layers) -> Params:
+    """name ↦ L per-layer tensors  →  "name/layer" ↦ (R, …) (the training loop's own layout)."""
+    return {f"{name}/{layer}": t for name, ts in layers.items() for layer, t in enumerate(ts)}
+
+
+def _unflat(flat: Params, names: list[str], depth: int) -> Layers:
+    """Inverse of `_flat`."""
+    return {name: [flat[f"{name}/{layer}"] for layer in range(depth)] for name in names}
 
 
 def train(
@@ -167,7 +177,11 @@ def train(
         raise ValueError("max_steps and eps must be ≥ 0 and record_every ≥ 1")
     R = lr.shape[0]
     N = x.shape[1]
-    params = {k: p.detach().clone() for k, p in params.items()}
+    # Layout for the whole loop: one contiguous (R, …) tensor per parameter and layer, keyed "name/layer"
+    # (`_flat`).  The optimiser sees these as ordinary parameters (it is per-tensor and per-run), the forward
+    # pass reads them without copying, and the gradients arrive per layer: no re-layout in any step.
+    names = list(params)
+    params = _flat(to_layers({k: p.detach() for k, p in params.items()}))
     state = opt_init(opt, params)
     status = np.full(R, CENSORED, dtype=object)
     steps_to = np.full(R, -1, dtype=np.int64)
@@ -187,22 +201,26 @@ def train(
     k = 0
     for k in range(max_steps + 1):
         leaves = {name: p.requires_grad_(True) for name, p in params.items()}
+        layers = _unflat(leaves, names, spec.depth)
         full = opt.name != "sgd" or opt.batch_size == 0 or opt.batch_size >= N
-        loss_full = loss_per_run(spec, leaves, x, y)  # (R,) data loss at θ_k, the convergence quantity
+        loss_full = loss_per_run_layers(spec, layers, x, y)  # (R,) data loss at θ_k, the convergence quantity
         if full:
             objective = loss_full
         else:
             idx = torch.randint(0, N, (R, opt.batch_size), generator=g)  # (R, B), per-run minibatch
             xb = torch.gather(x, 1, idx.view(R, -1, *([1] * (x.dim() - 2))).expand(R, -1, *x.shape[2:]))
             yb = torch.gather(y, 1, idx.view(R, -1, *([1] * (y.dim() - 2))).expand(R, -1, *y.shape[2:]))
-            objective = loss_per_run(spec, leaves, xb, yb)
+            objective = loss_per_run_layers(spec, layers, xb, yb)
         if opt.decay_mode == "l2" and decays:
             objective = objective + 0.5 * lam.to(objective.dtype) * param_sq_norm(leaves)
         need_grad = k < max_steps
         grads_t = torch.autograd.grad(objective.sum(), list(leaves.values())) if need_grad else None
         params = {name: p.detach() for name, p in leaves.items()}
         loss_k = loss_full.detach().to(torch.float64)
-        metric_k = loss_k if metric is None else metric(params).detach().to(torch.float64)
+        if metric is None:
+            metric_k = loss_k
+        else:
+            metric_k = metric(from_layers(_unflat(params, names, spec.depth))).detach().to(torch.float64)
         if bound is None:
             bound = divergence_factor * (torch.nan_to_num(loss_k, nan=0.0, posinf=0.0) + 1.0)
         now = time.perf_counter() - t0
@@ -259,7 +277,7 @@ def train(
         loss_curve=loss_curve,
         metric_curve=metric_curve,
         norm_curve=torch.stack(rec_norm).numpy(),
-        params=params,
+        params=from_layers(_unflat(params, names, spec.depth)),
         total_seconds=total,
         steps_run=k,
     )
