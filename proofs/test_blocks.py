@@ -12,11 +12,6 @@ def test_linear_block_vanishes_exactly_at_zero_weights(prove) -> None:
     assert result.status is Status.PROVED, result.report()
 
 
-def test_convolution_vanishes_exactly_at_zero_kernel_and_bias(prove) -> None:
-    # y = T(k)·vec(x) + β₀𝟙;  y(0) = β₀𝟙;  y(δ_c) = flipped k_c;  (k, β₀) = 0 ⇒ y = 0
-    result = prove(blocks.convolution_zero_set())
-    assert result.status is Status.PROVED, result.report()
-
 
 def test_two_layer_block_needs_only_its_last_layer_zero(prove) -> None:
     # (W₂, b₂) = 0 ⇒ F ≡ 0 for every σ;  W₁ = 0 ⇒ σ(0)W₂𝟙 (= 0 iff σ(0) = 0, no biases);
@@ -53,10 +48,4 @@ def test_sigmoid_block_zero_set_where_zeroing_the_first_layer_fails(prove) -> No
 def test_gelu_block_zero_set(prove) -> None:
     # σ = GELU = tΦ(t): GELU(0) = 0, GELU(1) = Φ(1) > 0
     result = prove(blocks.gelu_block_zero_set())
-    assert result.status is Status.PROVED, result.report()
-
-
-def test_batch_norm_block_vanishes_at_zero_scale_and_shift(prove) -> None:
-    # (γ, β) = 0 ⇒ y ≡ 0 for every w;  mean(y) = β;  Σ(y − β)² = γ²·Nv/(v + ε)
-    result = prove(blocks.batch_norm_zero_set())
     assert result.status is Status.PROVED, result.report()
