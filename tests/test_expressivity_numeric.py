@@ -1,7 +1,7 @@
-"""Numeric cross-checks of theory/expressivity.py (C5, C11): constructions in float64 PyTorch,
+"""Numeric cross-checks of theory/expressivity.py and theory/tanh_block.py (C5, C11): constructions in float64 PyTorch,
 regularised optima against integrated gradient-flow trajectories (SciPy), over random parameters.
 
-Evidence only: the proofs are in proofs/test_expressivity.py.
+Evidence only: the proofs are in proofs/test_expressivity.py and proofs/test_tanh_block.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq, minimize_scalar
 
-from theory import expressivity
+from theory import tanh_block
 
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
 FLOAT64_EXACT = 1e-12  # relative slack for identities that hold exactly but are evaluated in float64
@@ -131,7 +131,7 @@ def _two_point_grad(a: float, lam: float):  # type: ignore[no-untyped-def]
 def test_two_point_tanh_optimum_matches_the_gradient_flow_end_point(seed: int, a: float, ratio: float) -> None:
     # λ = ratio·a² < a²: the origin is a saddle, the flow ends at a nonzero critical point (±s*)
     lam = ratio * a**2
-    opt = expressivity.tanh_block_regularised_optimum(sp.Float(a), sp.Float(lam))
+    opt = tanh_block.tanh_block_regularised_optimum(sp.Float(a), sp.Float(lam))
     g = sp.lambdify(opt.s, opt.stationarity, "numpy")
     w2_of, err_of = (sp.lambdify(opt.s, e, "numpy") for e in (opt.w2, opt.error))
     rng = np.random.default_rng(seed)
@@ -156,7 +156,7 @@ def test_two_point_tanh_block_switches_off_when_decay_exceeds_a_squared(seed: in
     # λ > a²: origin a strict minimum (proved); no other critical point (numerically checked here only):
     # g(s) < 0 on a grid of s > 0, and the gradient flow from a random start ends at w = 0
     lam = ratio * a**2
-    opt = expressivity.tanh_block_regularised_optimum(sp.Float(a), sp.Float(lam))
+    opt = tanh_block.tanh_block_regularised_optimum(sp.Float(a), sp.Float(lam))
     g = sp.lambdify(opt.s, opt.stationarity, "numpy")
     grid = np.linspace(1e-6, 20.0, 4001)
     assert np.all(g(grid) < 0)
@@ -171,7 +171,7 @@ def test_weight_decay_floor_holds_for_random_data_and_residual_block_goes_to_zer
     # data loss is ≥ ½E[x²](λ/(1+λ))², at random w₁ and at the end of the gradient flow; the residual flow ends at 0
     rng = np.random.default_rng(seed)
     xs = rng.normal(size=16) * rng.uniform(0.3, 3.0)
-    floor = float(expressivity.tanh_block_error_floor(sp.Float(np.mean(xs**2)), sp.Float(lam)))
+    floor = float(tanh_block.tanh_block_error_floor(sp.Float(np.mean(xs**2)), sp.Float(lam)))
 
     def plain_objective(w_1: float, w_2: float) -> float:
         return float(0.5 * np.mean((w_2 * np.tanh(w_1 * xs) - xs) ** 2) + lam / 2 * (w_1**2 + w_2**2))

@@ -1,0 +1,252 @@
+"""Expressivity of a tanh block: the identity only in the limit, and not at all under decay (C5, C11)
+
+Conventions.  The scalar tanh block is h(x) = w₂ tanh(w₁x) (plain) or x + w₂ tanh(w₁x)
+(residual, He et al. 2016 Eq. (1) with F = W₂σ(W₁x)).  Its regularised objective follows
+CONTRIBUTING.md: J(w) = ½ E[(h(x) − x)²] + (λ/2)(w₁² + w₂²), mean over the data with a ½,
+decay on the block's trainable weights (not on the shortcut).
+
+Proved here: the tanh block reaches the identity only as w₁ → 0, w₂ = 1/w₁ → ∞ (Taylor
+series), at an L2 cost ~ 1/w₁², and on two magnitudes a ≠ b no finite weights fit (one sign
+step of that argument is only *checked*: SymPy cannot sign an infinite sum); under weight
+decay λ > 0 its data loss at any w₂-stationary point (so at the optimum) is at least
+½E[x²](λ/(1 + λ))² for *every* data distribution, while the residual block's optimum is
+w = 0 with zero error; for the two-point data x = ±a the optimum reduces to one scalar
+equation in s = w₁a.  The ReLU block is `theory.expressivity`.
+
+References:
+  He, Zhang, Ren, Sun, Deep Residual Learning for Image Recognition, CVPR 2016, Eq. (1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from theory.derivation import Assumption, Derivation, Equal, Inequality, Substitute
+from theory.registry import theorem
+
+HE_2016 = "He, Zhang, Ren, Sun, Deep Residual Learning for Image Recognition, CVPR 2016 (arXiv:1512.03385)"
+
+eps = sp.Symbol("epsilon", positive=True)  # w₁ = ε, w₂ = 1/ε
+xs = sp.Symbol("x", real=True)  # a scalar input
+w1, w2 = sp.symbols("w_1 w_2", real=True)  # the tanh block's weights
+lam = sp.Symbol("lambda", positive=True)  # weight decay λ
+q = sp.Symbol("q", positive=True)  # E[x²]
+mu = sp.Symbol("mu", nonnegative=True)  # E[t²] = μ/(1 + μ) ∈ [0, 1), t = tanh(w₁x)
+kappa = sp.Symbol("kappa", nonnegative=True)  # Cauchy–Schwarz slack: E[xt]² = (1 − κ) E[x²] E[t²]
+a = sp.Symbol("a", positive=True)  # the two-point data x = ±a
+s = sp.Symbol("s", real=True)  # s = w₁a
+
+
+@theorem
+def tanh_block_identity_only_in_the_limit() -> Derivation:
+    # (1/ε) tanh(εx) = x − ε²x³/3 + 2ε⁴x⁵/15 + O(ε⁶); cost ε² + 1/ε² ~ 1/ε²
+    h = sp.tanh(eps * xs) / eps
+    return Derivation(
+        id="expressivity.tanh-series",
+        title="A plain tanh block w₂tanh(w₁x) reaches the identity only as w₁ → 0, w₂ = 1/w₁ → ∞",
+        claims=("C5", "C11"),
+        statement=(
+            "(1/ε) tanh(εx) = x − ε²x³/3 + 2ε⁴x⁵/15 + O(ε⁶): the error at x is ε²|x|³/3 to leading order, and the L2 "
+            "cost w₁² + w₂² ≥ 2|w₁w₂| = 2 of any identity-like block grows as ε² + 1/ε² ~ 1/ε² along this path."
+        ),
+        steps=(
+            Equal(sp.Limit(h, eps, 0), xs, "the identity is the ε → 0 limit"),
+            Equal(sp.Limit((h - xs) / eps**2, eps, 0), -(xs**3) / 3, "leading error −ε²x³/3"),
+            Equal(sp.Limit((h - xs + eps**2 * xs**3 / 3) / eps**4, eps, 0), 2 * xs**5 / 15, "next term 2ε⁴x⁵/15"),
+            Inequality(w1**2 + w2**2, 2 * w1 * w2, "L2 cost ≥ 2w₁w₂ (AM–GM); slope 1 at 0 needs w₁w₂ = 1",
+                       relation="≥"),
+            Equal(sp.Limit(eps**2 * (eps**2 + 1 / eps**2), eps, 0), 1, "along w₁ = ε, w₂ = 1/ε the cost is ~ 1/ε²"),
+        ),
+        references=(HE_2016,),
+        conclusion=(
+            "On an interval (or any data with two distinct |x|) the identity is approached only in the limit, at a "
+            "cost that diverges like 1/ε² (error ~ ε²): C11 holds for the tanh block. On data x = ±a alone an exact "
+            "fit exists at finite weights (w₂ = a/tanh(w₁a)), by oddness."
+        ),
+    )
+
+
+@theorem
+def tanh_block_exact_fit_needs_the_limit() -> Derivation:
+    # fit at a fixes w₂ = a/tanh(w₁a); the error at b is ∝ φ(w₁b) − φ(w₁a), φ(u) = tanh(u)/u strictly decreasing
+    b = sp.Symbol("b", positive=True)  # a second data magnitude, b ≠ a
+    w_1 = sp.Symbol("w_1", positive=True)  # w₁ > 0 without loss: (w₁, w₂) ↦ (−w₁, −w₂) gives the same block
+    u, v = sp.symbols("u v", positive=True)
+    k = sp.Symbol("k", integer=True, positive=True)
+
+    def phi(z: sp.Expr) -> sp.Expr:
+        return sp.tanh(z) / z
+
+    tail = sp.Sum(v ** (2 * k + 1) / sp.factorial(2 * k + 1), (k, 1, sp.oo))
+    return Derivation(
+        id="expressivity.tanh-exact-fit-needs-limit",
+        title="A plain tanh block fits x ↦ x on two magnitudes a ≠ b only in the limit w₁ → 0",
+        claims=("C5", "C11"),
+        statement=(
+            "For 0 < a, b with a ≠ b and w₁ ≠ 0, w₂tanh(w₁a) = a forces w₂tanh(w₁b) − b = "
+            "(ab w₁/tanh(w₁a))(φ(w₁b) − φ(w₁a)) with φ(u) = tanh(u)/u, and φ′(u) = (2u − sinh 2u)/(2u²cosh²u) < 0 "
+            "for u > 0; so no finite weights fit both points (φ → 1 only as w₁ → 0)."
+        ),
+        steps=(
+            Substitute(w2 * sp.tanh(w_1 * b) - b, a * b * w_1 / sp.tanh(w_1 * a) * (phi(w_1 * b) - phi(w_1 * a)),
+                       "the error at b once w₂ fits a", subs={w2: a / sp.tanh(w_1 * a)}),
+            Equal(sp.Derivative(phi(u), u), (2 * u - sp.sinh(2 * u)) / (2 * u**2 * sp.cosh(u) ** 2), "φ′(u)"),
+            Equal(sp.sinh(v) - v, tail, "sinh v − v = Σ_{k≥1} v^{2k+1}/(2k+1)! (Taylor series)"),
+            Inequality(tail, 0, "every term is positive for v > 0, so sinh 2u > 2u and φ′ < 0. CHECKED only: "
+                       "SymPy's assumption system does not infer the sign of an infinite sum", relation=">"),
+        ),
+        references=(HE_2016,),
+        conclusion=(
+            "On data with two distinct magnitudes the identity is reached only in the limit w₁ → 0, w₂ → ∞. The sign "
+            "step is evidence (numeric), not a proof, in this ladder; the term-wise argument is in its reason."
+        ),
+    )
+
+
+@theorem
+def tanh_block_weight_decay_error_floor() -> Derivation:
+    # at the w₂-optimum: data loss D = ½(q − c²(m + 2λ)/(m + λ)²) ≥ ½ q λ²/(m + λ)² ≥ ½ q (λ/(1 + λ))²
+    m_ = mu / (1 + mu)  # E[t²] < 1 because |tanh| < 1
+    c2 = (1 - kappa) * q * m_  # E[xt]², Cauchy–Schwarz
+    c = sp.Symbol("c", real=True)  # E[xt]
+    m = sp.Symbol("m", nonnegative=True)  # E[t²]
+    objective = sp.S.Half * (w2**2 * m - 2 * w2 * c + q) + lam / 2 * (w1**2 + w2**2)
+    w2_star = c / (m + lam)
+    data_loss = sp.S.Half * (w2**2 * m - 2 * w2 * c + q)
+    floor = q * lam**2 / (2 * (m_ + lam) ** 2)
+    m_res = sp.Symbol("m_r", nonnegative=True)  # E[tanh(w₁x)²] in the residual block
+    residual_objective = sp.S.Half * w2**2 * m_res + lam / 2 * (w1**2 + w2**2)
+    return Derivation(
+        id="expressivity.tanh-weight-decay-floor",
+        title="Under weight decay a plain tanh block keeps a data loss ≥ ½E[x²](λ/(1+λ))²; a residual one sits at 0",
+        claims=("C5", "C11"),
+        statement=(
+            "For any data distribution with q = E[x²] and λ > 0, J(w) = ½E[(w₂ tanh(w₁x) − x)²] + (λ/2)(w₁² + w₂²): "
+            "at w₂ = E[xt]/(E[t²] + λ) (the stationarity condition in w₂, met at every critical point and at the "
+            "optimum) the data loss is ≥ ½ q λ²/(E[t²] + λ)² > ½ q (λ/(1 + λ))². For the residual block "
+            "x + w₂ tanh(w₁x), J ≥ (λ/2)‖w‖² with J(0) = 0: w = 0 is the unique optimum, with zero error."
+        ),
+        steps=(
+            Equal(sp.diff(objective, w2), w2 * (m + lam) - c,
+                  "∂J/∂w₂ with E[(w₂t − x)²] = w₂²E[t²] − 2w₂E[xt] + E[x²]"),
+            Substitute(sp.diff(objective, w2), 0, "w₂* = E[xt]/(E[t²] + λ) is stationary", subs={w2: w2_star}),
+            Substitute(data_loss, sp.S.Half * (q - c**2 * (m + 2 * lam) / (m + lam) ** 2),
+                       "data loss at w₂*", subs={w2: w2_star}),
+            Inequality(sp.S.Half * (q - c2 * (m_ + 2 * lam) / (m_ + lam) ** 2), floor,
+                       "Cauchy–Schwarz E[xt]² ≤ E[x²]E[t²] (slack κ ≥ 0)", relation="≥"),
+            Inequality(floor, q * lam**2 / (2 * (1 + lam) ** 2), "E[t²] < 1 since |tanh| < 1", relation=">"),
+            Substitute(residual_objective, 0, "residual block: J(0) = 0", subs={w1: 0, w2: 0}),
+            Inequality(residual_objective, lam / 2 * (w1**2 + w2**2),
+                       "residual block: J ≥ (λ/2)‖w‖², zero only at w = 0", relation="≥"),
+        ),
+        assumptions=(
+            Assumption("Cauchy–Schwarz", "E[xt]² ≤ E[x²]E[t²], written E[xt]² = (1 − κ)E[x²]E[t²] with κ ≥ 0"),
+            Assumption("|tanh| < 1", "E[t²] < 1, written E[t²] = μ/(1 + μ) with μ ≥ 0"),
+            Assumption("λ > 0, E[x²] > 0", "positive decay and nondegenerate data (declared on the symbols)"),
+        ),
+        references=(HE_2016,),
+        conclusion=(
+            "C11 sharpened (and bearing on C10): weight decay pulls a plain tanh block away from the identity by a "
+            "data loss of at least ½E[x²](λ/(1+λ))² on any data; the residual block's optimum is exactly the "
+            "identity (w = 0)."
+        ),
+    )
+
+
+def _two_point_objective(w_1: sp.Expr, w_2: sp.Expr, scale: sp.Expr, decay: sp.Expr) -> sp.Expr:
+    # J for x = ±a with probability ½ each, after using tanh(−u) = −tanh(u)
+    return sp.S.Half * (w_2 * sp.tanh(w_1 * scale) - scale) ** 2 + decay / 2 * (w_1**2 + w_2**2)
+
+
+def _stationarity(s_: sp.Expr, scale: sp.Expr, decay: sp.Expr) -> sp.Expr:
+    # g(s) = a⁴ tanh(s)(1 − tanh²s) − s(λ + tanh²s)²; its roots are the critical points, s = w₁a
+    th = sp.tanh(s_)
+    return scale**4 * th * (1 - th**2) - s_ * (decay + th**2) ** 2
+
+
+@theorem
+def tanh_block_two_point_optimum() -> Derivation:
+    # x = ±a: eliminate w₂ = aT/(T² + λ), T = tanh(w₁a); the w₁-condition becomes g(s) = 0; residual −aλ/(λ + T²)
+    T = sp.tanh(w1 * a)
+    J = _two_point_objective(w1, w2, a, lam)
+    w2_star = a * T / (T**2 + lam)
+    tau2 = mu / (1 + mu)  # tanh² ∈ [0, 1)
+    hessian = sp.Matrix(2, 2, lambda r, k: sp.Derivative(J, (w1, w2)[r], (w1, w2)[k]))
+    H0 = sp.Matrix([[lam, -(a**2)], [-(a**2), lam]])
+    return Derivation(
+        id="expressivity.tanh-two-point-optimum",
+        title="Plain tanh block on x = ±a under weight decay: the optimum solves one scalar equation; error ≥ aλ/(1+λ)",
+        claims=("C5", "C11"),
+        statement=(
+            "Data x = ±a (a > 0) with probability ½ each; J = ½E[(w₂tanh(w₁x) − x)²] + (λ/2)(w₁² + w₂²). Critical "
+            "points: w₂ = aT/(T² + λ) with T = tanh(s), s = w₁a, where g(s) = a⁴T(1 − T²) − s(λ + T²)² = 0; there "
+            "the fit error is w₂T − a = −aλ/(λ + T²), of size > aλ/(1 + λ). The origin (g(0) = 0) has Hessian "
+            "[[λ, −a²], [−a², λ]] with eigenvalues λ ± a²: a strict local minimum iff λ > a²."
+        ),
+        steps=(
+            Equal(sp.Rational(1, 4) * ((w2 * T - a) ** 2 + (w2 * sp.tanh(-w1 * a) + a) ** 2),
+                  sp.S.Half * (w2 * T - a) ** 2, "mean over x = ±a; tanh is odd"),
+            Equal(sp.Derivative(J, w2), (w2 * T - a) * T + lam * w2, "∂J/∂w₂"),
+            Equal(sp.Derivative(J, w1), (w2 * T - a) * w2 * a * (1 - T**2) + lam * w1, "∂J/∂w₁ (tanh′ = 1 − tanh²)"),
+            Substitute((w2 * T - a) * T + lam * w2, 0, "w₂* = aT/(T² + λ) solves ∂J/∂w₂ = 0", subs={w2: w2_star}),
+            Substitute(w2 * T - a, -a * lam / (lam + T**2), "fit error at w₂*", subs={w2: w2_star}),
+            Substitute((w2 * T - a) * w2 * a * (1 - T**2) + lam * w1,
+                       -lam / (a * (lam + sp.tanh(s) ** 2) ** 2) * _stationarity(s, a, lam),
+                       "∂J/∂w₁ at w₂*, w₁ = s/a: critical points ⇔ g(s) = 0",
+                       subs={w1: s / a, w2: a * sp.tanh(s) / (sp.tanh(s) ** 2 + lam)}),
+            Inequality(a * lam / (lam + tau2), a * lam / (1 + lam), "|error| > aλ/(1 + λ) since tanh² < 1",
+                       relation=">"),
+            Substitute(hessian, H0, "Hessian at the origin", subs={w1: 0, w2: 0}),
+            Equal(H0 * sp.Matrix([1, 1]), (lam - a**2) * sp.Matrix([1, 1]), "eigenvalue λ − a² along (1, 1)"),
+            Equal(H0 * sp.Matrix([1, -1]), (lam + a**2) * sp.Matrix([1, -1]), "eigenvalue λ + a² along (1, −1)"),
+        ),
+        assumptions=(
+            Assumption("x = ±a", "two-point data, each with probability ½, a > 0; decay λ > 0"),
+            Assumption("|tanh| < 1", "tanh²(s) written μ/(1 + μ) with μ ≥ 0 in the error bound"),
+        ),
+        references=(HE_2016,),
+        conclusion=(
+            "Weight decay leaves the plain tanh block a fit error > aλ/(1 + λ) on each point at every critical point; "
+            "for λ > a² the origin (the block switched off, error a) is a strict local minimum."
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class TanhOptimum:
+    """Critical points of the regularised plain tanh block on x = ±a, parametrised by s = w₁a.
+
+    Conventions: J = ½E[(w₂tanh(w₁x) − x)²] + (λ/2)(w₁² + w₂²), x = ±a with probability ½.
+    Numerics find the roots of `stationarity` (e.g. lambdify + brentq) and map them with
+    `w1`, `w2`, `error`.  s = 0 is always a root (the origin).
+    """
+
+    s: sp.Symbol  # the free parameter s = w₁a
+    stationarity: sp.Expr  # g(s); critical points are its roots
+    w1: sp.Expr  # w₁ = s/a
+    w2: sp.Expr  # w₂ = a tanh(s)/(tanh²s + λ)
+    error: sp.Expr  # w₂tanh(s) − a = −aλ/(λ + tanh²s), the fit error at +a
+    origin_is_local_minimum: sp.Basic  # λ > a²
+
+
+def tanh_block_regularised_optimum(scale: sp.Expr, decay: sp.Expr) -> TanhOptimum:
+    """Closed-form description of the optimum of the plain tanh block on x = ±scale with decay λ."""
+    s_ = sp.Symbol("s", real=True)
+    a_, l_ = sp.sympify(scale), sp.sympify(decay)
+    th = sp.tanh(s_)
+    return TanhOptimum(
+        s=s_,
+        stationarity=_stationarity(s_, a_, l_),
+        w1=s_ / a_,
+        w2=a_ * th / (th**2 + l_),
+        error=-a_ * l_ / (l_ + th**2),
+        origin_is_local_minimum=sp.StrictGreaterThan(l_, a_**2),
+    )
+
+
+def tanh_block_error_floor(second_moment: sp.Expr, decay: sp.Expr) -> sp.Expr:
+    """Lower bound ½E[x²](λ/(1 + λ))² on the data loss ½E[(w₂tanh(w₁x) − x)²] at the regularised optimum."""
+    q_, l_ = sp.sympify(second_moment), sp.sympify(decay)
+    return q_ / 2 * (l_ / (1 + l_)) ** 2
