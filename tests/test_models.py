@@ -16,11 +16,14 @@ from numerics.models import (
     balanced_linear,
     data_with_covariance,
     end_to_end,
+    fast_tanh,
     forward,
+    from_layers,
     init_params,
     linear_target,
     loss_per_run,
     spectrum_matrix,
+    to_layers,
 )
 
 EXACT = 1e-12  # float64 products of a few small matrices: rounding only
@@ -159,3 +162,45 @@ def test_bad_specs_are_rejected() -> None:
             BlockSpec(**kwargs)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         init_params(BlockSpec(block="mlp"), 1, "balanced", 1.0, torch.Generator())
+
+
+TANH_ROUNDING = 3.0  # in units of ε: 2σ(2z)−1 adds ≤ ε (doubling σ's rounding) + ε/2 (the −1); measured 1.5ε
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_fast_tanh_is_tanh_up_to_absolute_rounding(dtype: torch.dtype) -> None:
+    # tanh z = 2σ(2z) − 1 exactly in real arithmetic; the reference is torch.tanh evaluated in float64
+    z = torch.cat([torch.linspace(-20.0, 20.0, 40_001, dtype=torch.float64),
+                   torch.logspace(-30, 1, 301, dtype=torch.float64), -torch.logspace(-30, 1, 301, dtype=torch.float64),
+                   torch.tensor([0.0, float("inf"), -float("inf")], dtype=torch.float64)]).to(dtype)
+    err = (fast_tanh(z).to(torch.float64) - torch.tanh(z.to(torch.float64))).abs().max()
+    assert float(err) <= TANH_ROUNDING * torch.finfo(dtype).eps
+    assert torch.isnan(fast_tanh(torch.tensor([float("nan")], dtype=dtype))).all()
+    assert fast_tanh(torch.zeros(3, dtype=dtype)).eq(0).all()  # σ(0) = ½ exactly, so tanh 0 = 0 exactly
+
+
+def test_fast_tanh_gradient_equals_autograd_of_torch_tanh() -> None:
+    g = torch.Generator().manual_seed(7)
+    z = (3 * torch.randn((5, 7), generator=g, dtype=torch.float64)).requires_grad_(True)
+    w = torch.randn((5, 7), generator=g, dtype=torch.float64)
+    (mine,) = torch.autograd.grad((fast_tanh(z) * w).sum(), z, create_graph=True)
+    (ref,) = torch.autograd.grad((torch.tanh(z) * w).sum(), z, create_graph=True)
+    torch.testing.assert_close(mine, ref, rtol=EXACT, atol=EXACT)
+    # and once more: the backward is itself differentiable (second derivative −2 tanh z (1 − tanh² z))
+    (mine2,) = torch.autograd.grad(mine.sum(), z)
+    (ref2,) = torch.autograd.grad(ref.sum(), z)
+    torch.testing.assert_close(mine2, ref2, rtol=EXACT, atol=EXACT)
+    assert torch.autograd.gradcheck(fast_tanh, (z.detach()[:2, :3].clone().requires_grad_(True),))
+
+
+@pytest.mark.parametrize("block", ["linear", "mlp", "conv"])
+def test_layer_layout_round_trips_exactly(block: str) -> None:
+    # the training loop's layout: (R, L, …) → L × contiguous (R, …) → (R, L, …), bit for bit
+    spec = BlockSpec(block=block, variant="rezero", depth=3, width=2, hidden=3, image_size=4)
+    params = init_params(spec, 4, "gaussian", 1.0, torch.Generator().manual_seed(1))
+    layers = to_layers(params)
+    assert all(len(ts) == spec.depth and all(t.is_contiguous() for t in ts) for ts in layers.values())
+    for name, p in params.items():
+        assert torch.equal(from_layers(layers)[name], p)
+        for layer in range(spec.depth):
+            assert torch.equal(layers[name][layer], p[:, layer])
