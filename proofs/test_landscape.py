@@ -28,15 +28,3 @@ def test_residual_two_layer_zero_weights_are_a_flat_global_minimum(prove) -> Non
     # M = I + W₂W₁: L = ½‖W₂W₁R‖² ≥ 0 = L(0), quartic ⇒ gradient 0 and Hessian 0 at the origin
     result = prove(landscape.residual_two_layer())
     assert result.status is Status.PROVED, result.report()
-
-
-def test_plain_smooth_two_layer_zero_weights_are_a_strict_saddle(prove) -> None:
-    # H = w₂σ(w₁x), x = ±a: L(0) = ½a², ∇L(0) = 0, Hessian eigenvalues ±a²σ′(0) = ±a² for tanh
-    result = prove(landscape.plain_two_layer_smooth())
-    assert result.status is Status.PROVED, result.report()
-
-
-def test_residual_smooth_two_layer_zero_weights_are_a_flat_global_minimum(prove) -> None:
-    # H = x + w₂σ(w₁x): L = ½E(w₂σ(w₁x))² ≥ 0 = L(0), ∇L(0) = 0, Hessian at 0 = 0
-    result = prove(landscape.residual_two_layer_smooth())
-    assert result.status is Status.PROVED, result.report()

@@ -42,22 +42,14 @@ V1, V2 = (sp.MatrixSymbol(s, n, n) for s in ("V_1", "V_2"))  # a direction in we
 Id, Zero = sp.Identity(n), sp.ZeroMatrix(n, n)
 tau = sp.Symbol("tau", real=True)  # distance along the direction (V₁, V₂)
 mu = sp.Symbol("mu", real=True)  # eigenvalue variable of characteristic polynomials
-a = sp.Symbol("a", positive=True)  # input magnitude, x = ±a
-w1, w2 = sp.symbols("w_1 w_2", real=True)  # scalar weights of the smooth two-layer block
-sigma = sp.Function("sigma", real=True)  # the activation σ
-xi = sp.Symbol("xi", real=True)  # σ's argument
 r1, r3 = sp.symbols("r_1 r_3", positive=True)  # Cholesky diagonal of the explicit 2×2 Σ
 r2 = sp.Symbol("r_2", real=True)  # Cholesky off-diagonal
 
 SPD = Assumption("Σ ≻ 0", "Σ is symmetric positive definite, Σ = RRᵀ with R invertible (Cholesky)",
                  facts={Sigma: R * R.T}, matrix_kinds={Sigma: "spd"})
-SMOOTH = Assumption("σ(0) = 0", "σ is smooth and real with σ(0) = 0 (tanh is one); x = ±a, each with probability ½",
-                    facts={sigma(0): 0})
-
 R2 = sp.Matrix([[r1, 0], [r2, r3]])  # explicit Cholesky factor, n = 2
 S2 = R2 * R2.T  # the general 2×2 SPD Σ
 I2 = sp.eye(2)
-DSIGMA0 = sp.Subs(sp.Derivative(sigma(xi), xi), xi, 0)  # σ′(0)
 
 
 def loss(m: sp.MatrixExpr) -> sp.Expr:
@@ -75,12 +67,12 @@ def _weights2(name: str) -> tuple[tuple[sp.Symbol, ...], sp.Matrix]:
     return ws, sp.Matrix(2, 2, ws)
 
 
-def _hessian(f: sp.Expr, params: tuple[sp.Symbol, ...]) -> sp.Matrix:
+def hessian(f: sp.Expr, params: tuple[sp.Symbol, ...]) -> sp.Matrix:
     """The Hessian, unevaluated: the verifier differentiates."""
     return sp.Matrix(len(params), len(params), lambda i, j: sp.Derivative(f, params[i], params[j]))
 
 
-def _charpoly(k: sp.Matrix) -> sp.Expr:
+def charpoly(k: sp.Matrix) -> sp.Expr:
     """det(μI − K), unevaluated."""
     return sp.Determinant(sp.ImmutableMatrix(mu * sp.eye(k.rows) - k))
 
@@ -102,8 +94,8 @@ def _one_layer_hessian(m_of_w: sp.Matrix, ws: tuple[sp.Symbol, ...]) -> tuple[St
     """n = 2: the Hessian of ½tr((M − I)Σ(M − I)ᵀ) in w is I ⊗ Σ; its spectrum is Σ's, twice; ≻ 0."""
     hess = sp.kronecker_product(I2, S2)
     return (
-        Equal(_hessian(_loss2(m_of_w), ws), hess, "n = 2, w = vec(W) row-major: the Hessian is I ⊗ Σ (constant)"),
-        Equal(_charpoly(hess), _p_sigma(mu) ** 2, "eigenvalues of I ⊗ Σ: those of Σ, each twice"),
+        Equal(hessian(_loss2(m_of_w), ws), hess, "n = 2, w = vec(W) row-major: the Hessian is I ⊗ Σ (constant)"),
+        Equal(charpoly(hess), _p_sigma(mu) ** 2, "eigenvalues of I ⊗ Σ: those of Σ, each twice"),
         *_sigma2_positive(),
     )
 
@@ -192,10 +184,10 @@ def plain_two_layer() -> Derivation:
                        "the Hessian's quadratic form at 0", subs={tau: 0}),
             Substitute(-2 * sp.Trace(V2 * V1 * Sigma), -2 * sp.Trace(Sigma), "direction V₁ = V₂ = I",
                        subs={V1: Id, V2: Id}),
-            Substitute(_hessian(_loss2(bm * am), params), hess0,
+            Substitute(hessian(_loss2(bm * am), params), hess0,
                        "n = 2, (vec W₁, vec W₂): Hessian at 0 is [[0, K], [Kᵀ, 0]], K_(jk),(il) = −δ_jl Σ_ki",
                        subs=dict.fromkeys(params, 0)),
-            Equal(_charpoly(hess0), (_p_sigma(mu) * _p_sigma(-mu)) ** 2,
+            Equal(charpoly(hess0), (_p_sigma(mu) * _p_sigma(-mu)) ** 2,
                   "eigenvalues ±σ₁, ±σ₂ of Σ, each twice"),
             Equal(sp.MatMul(v.T, sp.ImmutableMatrix(hess0), v), sp.ImmutableMatrix([[-2 * S2.trace()]]),
                   "vᵀHv = −2tr Σ for v = (vec I, vec I)"),
@@ -236,7 +228,7 @@ def residual_two_layer() -> Derivation:
                        subs={tau: 0}),
             Substitute(sp.Derivative(quartic, tau, 2), sp.S.Zero, "zero curvature at 0 in every direction",
                        subs={tau: 0}),
-            Substitute(_hessian(_loss2(m2), params), sp.zeros(8), "n = 2: the Hessian at 0 is 0",
+            Substitute(hessian(_loss2(m2), params), sp.zeros(8), "n = 2: the Hessian at 0 is 0",
                        subs=dict.fromkeys(params, 0)),
             Equal(_loss2(m2), sp.Rational(1, 2) * sum(e**2 for e in bm * am * R2), "L = ½‖W₂W₁R‖²_F (n = 2)"),
             Inequality(sp.Rational(1, 2) * sum(e**2 for e in bm * am * R2), sp.S.Zero,
@@ -247,68 +239,5 @@ def residual_two_layer() -> Derivation:
         conclusion="C9 holds in the sense of a global minimum, qualified: the Hessian at 0 vanishes (the loss is "
                    "quartic there, with no restoring quadratic term) and 0 is not an isolated minimum (every "
                    "W₂W₁ = 0 is one), so zero weights are a flat, degenerate minimum rather than a strict one.",
-        bearing={"C9": "qualifies"},
-    )
-
-
-def _smooth_loss(residual: bool) -> sp.Expr:
-    """½ E (H(x) − x)² over x = ±a, H = w₂σ(w₁x) (+ x if residual)."""
-    shortcut = 0 if residual else 1
-    return sp.Rational(1, 4) * sum((w2 * sigma(w1 * x) - shortcut * x) ** 2 for x in (a, -a))
-
-
-def _smooth_first_order(f: sp.Expr, value: sp.Expr) -> tuple[Step, ...]:
-    at0 = {w1: 0, w2: 0}
-    return (
-        Substitute(f, value, "loss at w = 0 (σ(0) = 0)", subs=at0),
-        Substitute(sp.Matrix([sp.Derivative(f, w1), sp.Derivative(f, w2)]), sp.zeros(2, 1),
-                   "gradient at 0: E x = 0, σ(0) = 0", subs=at0),
-    )
-
-
-@theorem
-def plain_two_layer_smooth() -> Derivation:
-    # H = w₂σ(w₁x): L(0) = ½a², ∇L(0) = 0, Hessian [[0, −a²σ′(0)], [−a²σ′(0), 0]]: eigenvalues ±a²σ′(0)
-    f = _smooth_loss(residual=False)
-    hess0 = sp.Matrix([[0, -a**2 * DSIGMA0], [-a**2 * DSIGMA0, 0]])
-    return Derivation(
-        id="landscape.plain-two-layer-smooth",
-        title="A plain smooth two-layer block w₂σ(w₁x): zero weights are a strict saddle when σ′(0) ≠ 0",
-        claims=("C9", "C11"),
-        statement="n = 1, x = ±a, σ(0) = 0: L(0) = ½a² > 0, ∇L(0) = 0, Hessian [[0, −a²σ′(0)], [−a²σ′(0), 0]] "
-                  "with eigenvalues ±a²σ′(0); for tanh (σ′(0) = 1) they are ±a², one negative.",
-        steps=(
-            *_smooth_first_order(f, a**2 / 2),
-            Substitute(_hessian(f, (w1, w2)), hess0, "Hessian at 0: only E x² σ′(0) survives", subs={w1: 0, w2: 0}),
-            Equal(_charpoly(hess0), (mu - a**2 * DSIGMA0) * (mu + a**2 * DSIGMA0), "eigenvalues ±a²σ′(0)"),
-            Substitute(-(a**2) * DSIGMA0, -(a**2), "σ = tanh: tanh′(0) = 1", subs={sigma: sp.Lambda(xi, sp.tanh(xi))}),
-            Inequality(-(a**2), sp.S.Zero, "a negative Hessian eigenvalue: a strict saddle", relation="<"),
-            Inequality(a**2 / 2, sp.S.Zero, "L(0) > 0: not a minimum", relation=">"),
-        ),
-        assumptions=(SMOOTH,),
-        references=(HE_2016, SAXE_2014),
-        conclusion="With a smooth σ (σ(0) = 0, σ′(0) ≠ 0) zero weights of a plain block are a strict saddle, not "
-                   "a solution; if σ′(0) = 0 the Hessian vanishes there and the saddle is degenerate.",
-    )
-
-
-@theorem
-def residual_two_layer_smooth() -> Derivation:
-    # H = x + w₂σ(w₁x): L = ½ E (w₂σ(w₁x))² ≥ 0, L(0) = 0, ∇L(0) = 0, Hessian at 0 = 0
-    f = _smooth_loss(residual=True)
-    return Derivation(
-        id="landscape.residual-two-layer-smooth",
-        title="A smooth two-layer residual branch: zero weights are a global minimum with zero Hessian",
-        claims=("C9",),
-        statement="n = 1, x = ±a, σ(0) = 0: L = ½E(w₂σ(w₁x))² ≥ 0 = L(0), ∇L(0) = 0, Hessian at 0 = 0.",
-        steps=(
-            *_smooth_first_order(f, sp.S.Zero),
-            Substitute(_hessian(f, (w1, w2)), sp.zeros(2), "Hessian at 0 (σ(0) = 0)", subs={w1: 0, w2: 0}),
-            Inequality(f, sp.S.Zero, "a sum of squares of reals: L ≥ 0 = L(0)", relation="≥"),
-        ),
-        assumptions=(SMOOTH,),
-        references=(HE_2016,),
-        conclusion="C9 holds as a global minimum for any smooth real σ with σ(0) = 0, qualified as for the linear "
-                   "branch: zero Hessian, and not isolated (every w₂ = 0 is a minimum).",
         bearing={"C9": "qualifies"},
     )
