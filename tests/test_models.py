@@ -203,4 +203,5 @@ def test_layer_layout_round_trips_exactly(block: str) -> None:
     for name, p in params.items():
         assert torch.equal(from_layers(layers)[name], p)
         for layer in range(spec.depth):
-            assert torch.equal(layers[name][layer], p[:, layer])
+            stored = layers[name][layer].transpose(-2, -1) if name in ("W", "W1", "W2") else layers[name][layer]
+            assert torch.equal(stored, p[:, layer])  # dense weights are kept as Wᵀ
