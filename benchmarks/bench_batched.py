@@ -14,7 +14,10 @@ Prints runs/s for each, their ratio, and the batched engine's achieved FLOP/s (c
 12·R·N·d·m per block per step — 2 matmuls forward, 4 backward) as a fraction of this machine's
 large-matmul FLOP/s measured in the same process.  Run on demand (never inside the tests):
 
-    .venv/bin/python benchmarks/bench_batched.py [--subset 16] [--threads 1] [--json out.json]
+    .venv/bin/python benchmarks/bench_batched.py [--subset 16] [--threads 1 2] [--json out.json]
+
+Both ways are measured at each thread count given (default: 1 and PyTorch's default thread count, the one
+a researcher's loop runs with); every printed line and JSON record names its thread count.
 """
 
 from __future__ import annotations
@@ -85,7 +88,54 @@ def matmul_flops(dtype: torch.dtype, n: int = 2048, repeats: int = 5) -> float:
     return 2 * n**3 / best
 
 
+def measure(threads: int, spec: BlockSpec, p0: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor,
+            lr: torch.Tensor, steps: int, subset: np.ndarray, g: torch.Generator) -> dict[str, object]:
+    """Both ways at `threads` intra-op threads: the peak, the batched engine, the per-run loop on `subset`."""
+    torch.set_num_threads(threads)
+    dtype, R, L, N, d = x.dtype, x.shape[0], spec.depth, x.shape[1], spec.width
+    tag = f"[{threads} thread{'s' if threads > 1 else ''}]"
+    peak = matmul_flops(dtype)
+    print(f"{tag} large-matmul peak: {peak / 1e9:.1f} GFLOP/s (2048×2048, best of 5)")
+
+    t0 = time.perf_counter()
+    res = train(spec, p0, x, y, OptimizerSpec("gd"), lr, torch.zeros(R, dtype=dtype), steps, 0.0, g,
+                stop_when_converged=False, record_every=steps)
+    t_batched = time.perf_counter() - t0
+    flops = 12 * R * N * d * spec.hidden * L * steps  # matmuls of forward + backward; tanh and updates not counted
+    batched_rate = R / t_batched
+    print(f"{tag} batched : {R} runs in {t_batched:.2f} s = {batched_rate:.1f} runs/s; "
+          f"{flops / t_batched / 1e9:.2f} GFLOP/s = {flops / t_batched / peak:.1%} of the matmul peak")
+
+    max_param, max_loss = 0.0, 0.0
+    t0 = time.perf_counter()
+    for r in subset:
+        model, final = per_run(p0["W1"][r], p0["W2"][r], x[r], y[r], float(lr[r]), steps, spec.activation)
+        for layer, block in enumerate(model):
+            for name in ("W1", "W2"):
+                diff = (getattr(block, name).weight.detach() - res.params[name][r, layer]).abs().max()
+                max_param = max(max_param, float(diff))
+        ref = float(res.final_loss[r])
+        max_loss = max(max_loss, abs(final - ref) / max(abs(ref), 1e-12))
+    t_loop = time.perf_counter() - t0
+    loop_rate = len(subset) / t_loop
+    print(f"{tag} per-run : {len(subset)} runs in {t_loop:.2f} s = {loop_rate:.2f} runs/s "
+          f"({t_loop / len(subset):.2f} s/run)")
+    ratio = batched_rate / loop_rate
+    agree = max_param <= AGREEMENT and max_loss <= AGREEMENT
+    print(f"{tag} ratio   : {ratio:.1f}× (goal ≥ 50)")
+    print(f"{tag} agreement on the subset: max |Δθ| = {max_param:.2e}, max relative |Δloss| = {max_loss:.2e} "
+          f"({'OK' if agree else 'FAILED'}: tolerance {AGREEMENT:g})")
+    return {
+        "threads": threads, "batched_seconds": t_batched, "batched_runs_per_second": batched_rate,
+        "per_run_seconds": t_loop, "per_run_runs_per_second": loop_rate, "ratio": ratio,
+        "batched_flops_per_second": flops / t_batched, "matmul_peak_flops_per_second": peak,
+        "fraction_of_peak": flops / t_batched / peak, "max_param_difference": max_param,
+        "max_relative_loss_difference": max_loss, "agree": agree,
+    }
+
+
 def main() -> int:
+    default_threads = torch.get_num_threads()  # PyTorch's default: what a researcher's loop gets
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=1024)
     ap.add_argument("--lrs", type=int, default=4, help="learning rates in the grid (runs = seeds × lrs)")
@@ -94,15 +144,16 @@ def main() -> int:
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--samples", type=int, default=32)
     ap.add_argument("--subset", type=int, default=16, help="per-run loop on this many runs (≥ 16)")
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", type=int, nargs="+", default=sorted({1, default_threads}),
+                    help=f"intra-op thread counts, each measured both ways (default: 1 and PyTorch's default, "
+                         f"here {default_threads})")
     ap.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     ap.add_argument("--activation", choices=tuple(ACTIVATIONS), default="tanh")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     args = ap.parse_args()
-    if args.subset < 16 or args.runs % args.lrs:
-        ap.error("--subset must be ≥ 16 and --runs a multiple of --lrs")
-    torch.set_num_threads(args.threads)
+    if args.subset < 16 or args.runs % args.lrs or min(args.threads) < 1:
+        ap.error("--subset must be ≥ 16, --runs a multiple of --lrs and --threads ≥ 1")
     dtype = getattr(torch, args.dtype)
     R, E, d, L, N = args.runs, args.lrs, args.width, args.depth, args.samples
     S = R // E
@@ -115,54 +166,19 @@ def main() -> int:
     y = x + 0.5 * torch.tanh(x @ B.transpose(-2, -1))
     x, y = x[seed_of].to(dtype), y[seed_of].to(dtype)  # (R, N, d)
     lr = torch.tensor(np.geomspace(0.01, 0.1, E), dtype=dtype).repeat(S)  # (R,)
-
-    peak = matmul_flops(dtype)
-    print(f"host {platform.node()}, torch {torch.__version__}, {args.threads} thread(s), {args.dtype}, cpu; "
-          f"{R} runs: residual {args.activation} blocks, depth {L}, width {d}, {N} samples, {args.steps} GD steps")
-    print(f"large-matmul peak: {peak / 1e9:.1f} GFLOP/s (2048×2048, best of 5)")
-
-    # ---- batched ----
-    t0 = time.perf_counter()
-    res = train(spec, p0, x, y, OptimizerSpec("gd"), lr, torch.zeros(R, dtype=dtype), args.steps, 0.0, g,
-                stop_when_converged=False, record_every=args.steps)
-    t_batched = time.perf_counter() - t0
-    flops = 12 * R * N * d * d * L * args.steps  # matmuls of forward + backward; tanh and updates not counted
-    batched_rate = R / t_batched
-    print(f"batched : {R} runs in {t_batched:.2f} s = {batched_rate:.1f} runs/s; "
-          f"{flops / t_batched / 1e9:.2f} GFLOP/s = {flops / t_batched / peak:.1%} of the matmul peak")
-
-    # ---- per-run loop on a seeded random subset ----
     subset = np.sort(np.random.default_rng(args.seed).choice(R, size=min(args.subset, R), replace=False))
-    max_param, max_loss = 0.0, 0.0
-    t0 = time.perf_counter()
-    for r in subset:
-        model, final = per_run(p0["W1"][r], p0["W2"][r], x[r], y[r], float(lr[r]), args.steps, args.activation)
-        for layer, block in enumerate(model):
-            for name in ("W1", "W2"):
-                diff = (getattr(block, name).weight.detach() - res.params[name][r, layer]).abs().max()
-                max_param = max(max_param, float(diff))
-        ref = float(res.final_loss[r])
-        max_loss = max(max_loss, abs(final - ref) / max(abs(ref), 1e-12))
-    t_loop = time.perf_counter() - t0
-    loop_rate = len(subset) / t_loop
-    print(f"per-run : {len(subset)} runs in {t_loop:.2f} s = {loop_rate:.2f} runs/s ({t_loop / len(subset):.2f} s/run)")
-    ratio = batched_rate / loop_rate
-    agree = max_param <= AGREEMENT and max_loss <= AGREEMENT
-    print(f"ratio   : {ratio:.1f}× (goal ≥ 50)")
-    print(f"agreement on the subset: max |Δθ| = {max_param:.2e}, max relative |Δloss| = {max_loss:.2e} "
-          f"({'OK' if agree else 'FAILED'}: tolerance {AGREEMENT:g})")
+
+    print(f"host {platform.node()}, torch {torch.__version__}, {args.dtype}, cpu "
+          f"(PyTorch's default: {default_threads} threads); {R} runs: residual {args.activation} blocks, "
+          f"depth {L}, width {d}, {N} samples, {args.steps} GD steps; per-run loop on {len(subset)} of them")
+    results = [measure(t, spec, p0, x, y, lr, args.steps, subset, g) for t in args.threads]
     if args.json:
         args.json.write_text(json.dumps({
             "runs": R, "activation": args.activation, "width": d, "depth": L, "steps": args.steps, "samples": N,
-            "dtype": args.dtype,
-            "threads": args.threads, "device": "cpu", "subset": [int(s) for s in subset],
-            "batched_seconds": t_batched, "batched_runs_per_second": batched_rate,
-            "per_run_seconds": t_loop, "per_run_runs_per_second": loop_rate, "ratio": ratio,
-            "batched_flops_per_second": flops / t_batched, "matmul_peak_flops_per_second": peak,
-            "fraction_of_peak": flops / t_batched / peak, "max_param_difference": max_param,
-            "max_relative_loss_difference": max_loss, "agree": agree,
+            "dtype": args.dtype, "device": "cpu", "default_threads": default_threads,
+            "subset": [int(s) for s in subset], "results": results,
         }, indent=2) + "\n")
-    return 0 if agree else 1
+    return 0 if all(r["agree"] for r in results) else 1
 
 
 if __name__ == "__main__":
