@@ -251,12 +251,99 @@ def num_params(spec: BlockSpec) -> int:
 # ---- forward ---------------------------------------------------------------------------------------------
 
 
-def _dense_branch(spec: BlockSpec, layers: Layers, layer: int, h: torch.Tensor) -> torch.Tensor:
-    """F(h) for dense blocks; h: (R, N, d) → (R, N, d); `layers` holds the transposed weights Wᵀ."""
-    if spec.block == "linear":
-        return h @ layers["W"][layer]  # layers hold Wᵀ (to_layers)
-    z = h @ layers["W1"][layer]  # (R, N, m)
-    return _activation(spec.activation, z) @ layers["W2"][layer]
+def _act_backward(name: str, grad: torch.Tensor, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """∂L/∂z from ∂L/∂a for a = σ(z): the same kernels autograd uses for these activations."""
+    if name == "relu":
+        return torch.ops.aten.threshold_backward(grad, a, 0)  # grad·[z > 0]  (a > 0 ⇔ z > 0)
+    if name == "tanh":
+        return torch.ops.aten.tanh_backward(grad, a)  # grad·(1 − a²)
+    return torch.ops.aten.gelu_backward(grad, z)  # grad·(Φ(z) + z φ(z)), exact GELU
+
+
+class _DenseStack(torch.autograd.Function):
+    """A stack of L dense blocks (linear or mlp, any variant) with a hand-written backward.
+
+    Forward, layer by layer (weights stored as Wᵀ, see `to_layers`; α only for scaled variants):
+        linear  F = h Wᵀ                     mlp  z = h W₁ᵀ,  a = σ(z),  F = a W₂ᵀ
+        H = h + αF (scaled) | h + F (residual, fixup) | F (plain)
+    Backward with g = ∂L/∂H (row-vector convention, per run):
+        ∂L/∂α = Σ g ⊙ F,   g_F = α g (scaled) or g;
+        ∂L/∂W₂ᵀ = aᵀ g_F,  g_a = g_F W₂,  g_z = g_a ⊙ σ'(z),  ∂L/∂W₁ᵀ = hᵀ g_z,
+        ∂L/∂h = g + g_z W₁ (residual) or g_z W₁ (plain)       (linear: ∂L/∂Wᵀ = hᵀ g_F, g_F W).
+    Every product is one batched matmul, and the shortcut additions are fused into the matmuls
+    (baddbmm), which autograd does not do.  Verified against autograd through an unfused per-run
+    composite in float64 (tests/test_models.py).  Not twice differentiable (`once_differentiable`:
+    a second derivative raises instead of being silently wrong).
+    """
+
+    @staticmethod
+    def forward(ctx: torch.autograd.function.FunctionCtx, spec: BlockSpec, x: torch.Tensor,  # type: ignore[override]
+                *weights: torch.Tensor) -> torch.Tensor:
+        mlp = spec.block == "mlp"
+        per = 2 if mlp else 1
+        L = spec.depth
+        alphas = weights[per * L:]
+        h = x
+        saved: list[torch.Tensor] = []
+        for layer in range(L):
+            saved.append(h)
+            if mlp:
+                z = torch.bmm(h, weights[layer])  # h W₁ᵀ
+                a = _activation(spec.activation, z)
+                saved += [z, a] if spec.activation == "gelu" else [a]
+                inner, Wt = a, weights[L + layer]
+            else:
+                inner, Wt = h, weights[layer]
+            if spec.scaled:
+                f = torch.bmm(inner, Wt)
+                saved.append(f)
+                h = torch.addcmul(h, alphas[layer].view(-1, 1, 1), f)  # h + αF
+            elif spec.residual:
+                h = torch.baddbmm(h, inner, Wt)  # h + F in one product
+            else:
+                h = torch.bmm(inner, Wt)
+        ctx.spec = spec  # type: ignore[attr-defined]
+        ctx.save_for_backward(*saved, *weights)
+        return h
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor  # type: ignore[override]
+                 ) -> tuple[torch.Tensor | None, ...]:
+        spec: BlockSpec = ctx.spec  # type: ignore[attr-defined]
+        mlp, gelu, L = spec.block == "mlp", spec.activation == "gelu", spec.depth
+        per = 2 if mlp else 1
+        per_layer = 1 + (2 if gelu else 1) * mlp + spec.scaled  # saved tensors per layer
+        tensors = ctx.saved_tensors  # type: ignore[attr-defined]
+        saved, weights = tensors[:per_layer * L], tensors[per_layer * L:]
+        alphas = weights[per * L:]
+        grads: list[torch.Tensor | None] = [None] * len(weights)
+        g = grad
+        for layer in reversed(range(L)):
+            s = saved[per_layer * layer:per_layer * (layer + 1)]
+            h = s[0]
+            gF = g
+            if spec.scaled:
+                grads[per * L + layer] = (g * s[-1]).sum((1, 2))  # ∂L/∂α = Σ g ⊙ F
+                gF = g * alphas[layer].view(-1, 1, 1)
+            if mlp:
+                z, a = (s[1], s[2]) if gelu else (s[1], s[1])
+                grads[L + layer] = torch.bmm(a.transpose(1, 2), gF)  # ∂L/∂W₂ᵀ = aᵀ g_F
+                gz = _act_backward(spec.activation, torch.bmm(gF, weights[L + layer].transpose(1, 2)), z, a)
+                grads[layer] = torch.bmm(h.transpose(1, 2), gz)  # ∂L/∂W₁ᵀ = hᵀ g_z
+                gin, Wt = gz, weights[layer]
+            else:
+                grads[layer] = torch.bmm(h.transpose(1, 2), gF)  # ∂L/∂Wᵀ = hᵀ g_F
+                gin, Wt = gF, weights[layer]
+            g = torch.baddbmm(g, gin, Wt.transpose(1, 2)) if spec.residual else torch.bmm(gin, Wt.transpose(1, 2))
+        return (None, g, *grads)
+
+
+def _dense_stack(spec: BlockSpec, layers: Layers, x: torch.Tensor) -> torch.Tensor:
+    """H(x) of a dense stack, x: (R, N, d) → (R, N, d), through `_DenseStack`."""
+    names = ("W1", "W2") if spec.block == "mlp" else ("W",)
+    weights = [t for name in names for t in layers[name]] + (list(layers["alpha"]) if spec.scaled else [])
+    return _DenseStack.apply(spec, x, *weights)  # type: ignore[no-any-return]
 
 
 def _conv_branch(spec: BlockSpec, layers: Layers, layer: int, h: torch.Tensor, R: int) -> torch.Tensor:
@@ -301,23 +388,17 @@ def forward_layers(spec: BlockSpec, layers: Layers, x: torch.Tensor) -> torch.Te
     The training loop keeps its parameters in this layout for the whole run, so no step pays for
     re-laying them out (numerics/train.py).
     """
+    if spec.block != "conv":
+        return _dense_stack(spec, layers, x)
     R = next(iter(layers.values()))[0].shape[0]
-    conv = spec.block == "conv"
-    if conv:
-        N = x.shape[1]
-        h = x.transpose(0, 1).reshape(N, R * spec.width, spec.image_size, spec.image_size)  # (N, R·c, s, s)
-    else:
-        h = x
+    N = x.shape[1]
+    h = x.transpose(0, 1).reshape(N, R * spec.width, spec.image_size, spec.image_size)  # (N, R·c, s, s)
     for layer in range(spec.depth):
-        f = _conv_branch(spec, layers, layer, h, R) if conv else _dense_branch(spec, layers, layer, h)
+        f = _conv_branch(spec, layers, layer, h, R)
         if spec.scaled:
-            a = layers["alpha"][layer]  # (R,)
-            a = a.repeat_interleave(spec.width).view(1, -1, 1, 1) if conv else a.view(R, 1, 1)
-            f = a * f
+            f = layers["alpha"][layer].repeat_interleave(spec.width).view(1, -1, 1, 1) * f  # α per run
         h = h + f if spec.residual else f
-    if conv:
-        h = h.reshape(x.shape[1], R, spec.width, spec.image_size, spec.image_size).transpose(0, 1)
-    return h
+    return h.reshape(N, R, spec.width, spec.image_size, spec.image_size).transpose(0, 1)
 
 
 def forward(spec: BlockSpec, params: Params, x: torch.Tensor) -> torch.Tensor:

@@ -205,3 +205,39 @@ def test_layer_layout_round_trips_exactly(block: str) -> None:
         for layer in range(spec.depth):
             stored = layers[name][layer].transpose(-2, -1) if name in ("W", "W1", "W2") else layers[name][layer]
             assert torch.equal(stored, p[:, layer])  # dense weights are kept as Wᵀ
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("block", ["linear", "mlp"])
+def test_hand_written_dense_backward_equals_autograd_of_each_run_alone(block: str, variant: str,
+                                                                       activation: str) -> None:
+    # the batched stack's own backward (numerics.models._DenseStack) against autograd through `_reference`,
+    # which uses torch.tanh / relu / gelu and plain matmuls, one run at a time; loss ½ Σ (H − Y)² with a
+    # random Y so that every output entry has a different weight
+    g = torch.Generator().manual_seed(5)
+    spec = BlockSpec(block=block, variant=variant, depth=3, width=3, hidden=4, activation=activation)
+    R = 3
+    params = init_params(spec, R, "xavier", 1.0, g)
+    if spec.scaled:
+        params["alpha"] = torch.randn(params["alpha"].shape, generator=g, dtype=torch.float64)
+    x = torch.randn((R, 5, 3), generator=g, dtype=torch.float64).requires_grad_(True)
+    y = torch.randn((R, 5, 3), generator=g, dtype=torch.float64)
+    leaves = {k: p.clone().requires_grad_(True) for k, p in params.items()}
+    mine = torch.autograd.grad(0.5 * (forward(spec, leaves, x) - y).pow(2).sum(), [x, *leaves.values()])
+    for r in range(R):
+        ref = torch.autograd.grad(0.5 * (_reference(spec, leaves, x, r) - y[r]).pow(2).sum(), [x, *leaves.values()])
+        for got, want in zip(mine, ref, strict=True):
+            torch.testing.assert_close(got[r], want[r], rtol=EXACT, atol=EXACT)
+
+
+def test_dense_stack_refuses_a_second_derivative() -> None:
+    # the hand-written backward is once differentiable: asking for more must raise, not return numbers
+    # (autograd either reports the once_differentiable node or that the weights are not in the graph)
+    spec = BlockSpec(block="mlp", variant="residual", depth=2, width=2, hidden=2, activation="tanh")
+    params = {k: p.requires_grad_(True) for k, p in init_params(spec, 1, "gaussian", 1.0,
+                                                                 torch.Generator().manual_seed(0)).items()}
+    x = torch.ones((1, 2, 2), dtype=torch.float64)
+    (gW1,) = torch.autograd.grad(forward(spec, params, x).pow(2).sum(), [params["W1"]], create_graph=True)
+    with pytest.raises(RuntimeError, match=r"once_differentiable|twice|not have been used"):
+        torch.autograd.grad(gW1.sum(), [params["W1"]])
