@@ -15,7 +15,7 @@ import theory
 from theory.derivation import Derivation
 
 _BUILDERS: dict[str, Callable[[], Derivation]] = {}
-_INFRASTRUCTURE = {"derivation", "ladder", "sampling", "registry", "printing"}
+_INFRASTRUCTURE = {"derivation", "steps", "ladder", "sampling", "registry", "printing"}
 
 
 def theorem(builder: Callable[[], Derivation]) -> Callable[[], Derivation]:
