@@ -156,12 +156,14 @@ def view(derivation: Derivation, record: Mapping[str, object]) -> DocView:
     """The document view of `derivation`, with the statuses of its verification `record`."""
     if record.get("id") != derivation.id:
         raise ValueError(f"record {record.get('id')!r} is not the record of {derivation.id!r}")
-    results = {int(r["index"]): r for r in record["step_results"]}  # type: ignore[index, union-attr]
+    step_results = record["step_results"]
+    assert isinstance(step_results, list)
+    results = {int(r["index"]): r for r in step_results}
     if sorted(results) != list(range(1, len(derivation.steps) + 1)):
-        steps = len(derivation.steps)
-        raise ValueError(f"record of {derivation.id!r} has {len(results)} steps, the derivation {steps}")
+        count = len(derivation.steps)
+        raise ValueError(f"record of {derivation.id!r} has {len(results)} steps, the derivation {count}")
     sources, marks = number_sources(derivation.references, [s.citation for s in derivation.steps])
-    steps = []
+    steps: list[DocStep] = []
     for i, (step, mark) in enumerate(zip(derivation.steps, marks, strict=True), start=1):
         lhs, relation, rhs, premise_typ, premise_tex = step_sides(step)
         result = results[i]
