@@ -49,7 +49,7 @@ INITS = ("zero", "gaussian", "xavier", "kaiming", "orthogonal", "identity", "bal
 TARGETS = ("identity", "near-identity", "linear-pd", "linear-indefinite")
 
 Params = dict[str, torch.Tensor]  # name ↦ (R, L, …) (alpha: (R, L))
-Layers = dict[str, list[torch.Tensor]]  # name ↦ L per-layer contiguous (R, …) tensors, dense W as Wᵀ (to_layers)
+Layers = dict[str, torch.Tensor]  # name ↦ layer-major contiguous (L, R, …), dense weights as Wᵀ (see to_layers)
 
 
 @dataclass(frozen=True)
@@ -279,25 +279,26 @@ class _DenseStack(torch.autograd.Function):
     @staticmethod
     def forward(ctx: torch.autograd.function.FunctionCtx, spec: BlockSpec, x: torch.Tensor,  # type: ignore[override]
                 *weights: torch.Tensor) -> torch.Tensor:
+        # weights: layer-major (to_layers): Wᵀ (L, R, d, d), or W₁ᵀ (L, R, d, m) and W₂ᵀ (L, R, m, d); then α (L, R)
         mlp = spec.block == "mlp"
-        per = 2 if mlp else 1
-        L = spec.depth
-        alphas = weights[per * L:]
+        first, second = (weights[0], weights[1]) if mlp else (weights[0], weights[0])
+        alpha = weights[-1] if spec.scaled else None
         h = x
         saved: list[torch.Tensor] = []
-        for layer in range(L):
+        for layer in range(spec.depth):
             saved.append(h)
             if mlp:
-                z = torch.bmm(h, weights[layer])  # h W₁ᵀ
+                z = torch.bmm(h, first[layer])  # h W₁ᵀ
                 a = _activation(spec.activation, z)
                 saved += [z, a] if spec.activation == "gelu" else [a]
-                inner, Wt = a, weights[L + layer]
+                inner = a
             else:
-                inner, Wt = h, weights[layer]
-            if spec.scaled:
+                inner = h
+            Wt = second[layer]
+            if alpha is not None:
                 f = torch.bmm(inner, Wt)
                 saved.append(f)
-                h = torch.addcmul(h, alphas[layer].view(-1, 1, 1), f)  # h + αF
+                h = torch.addcmul(h, alpha[layer].view(-1, 1, 1), f)  # h + αF
             elif spec.residual:
                 h = torch.baddbmm(h, inner, Wt)  # h + F in one product
             else:
@@ -312,41 +313,46 @@ class _DenseStack(torch.autograd.Function):
                  ) -> tuple[torch.Tensor | None, ...]:
         spec: BlockSpec = ctx.spec  # type: ignore[attr-defined]
         mlp, gelu, L = spec.block == "mlp", spec.activation == "gelu", spec.depth
-        per = 2 if mlp else 1
         per_layer = 1 + (2 if gelu else 1) * mlp + spec.scaled  # saved tensors per layer
         tensors = ctx.saved_tensors  # type: ignore[attr-defined]
         saved, weights = tensors[:per_layer * L], tensors[per_layer * L:]
-        alphas = weights[per * L:]
-        grads: list[torch.Tensor | None] = [None] * len(weights)
+        first, second = (weights[0], weights[1]) if mlp else (weights[0], weights[0])
+        alpha = weights[-1] if spec.scaled else None
+        g_first = torch.empty_like(first)  # (L, R, …), filled layer by layer with out=
+        g_second = torch.empty_like(second) if mlp else g_first
+        g_alpha = torch.empty_like(alpha) if alpha is not None else None
+        need_x = ctx.needs_input_grad[1]  # type: ignore[attr-defined]
         g = grad
         for layer in reversed(range(L)):
             s = saved[per_layer * layer:per_layer * (layer + 1)]
             h = s[0]
             gF = g
-            if spec.scaled:
-                grads[per * L + layer] = (g * s[-1]).sum((1, 2))  # ∂L/∂α = Σ g ⊙ F
-                gF = g * alphas[layer].view(-1, 1, 1)
+            if alpha is not None and g_alpha is not None:
+                torch.sum(g * s[-1], (1, 2), out=g_alpha[layer])  # ∂L/∂α = Σ g ⊙ F
+                gF = g * alpha[layer].view(-1, 1, 1)
             if mlp:
                 z, a = (s[1], s[2]) if gelu else (s[1], s[1])
-                grads[L + layer] = torch.bmm(a.transpose(1, 2), gF)  # ∂L/∂W₂ᵀ = aᵀ g_F
-                gz = _act_backward(spec.activation, torch.bmm(gF, weights[L + layer].transpose(1, 2)), z, a)
-                grads[layer] = torch.bmm(h.transpose(1, 2), gz)  # ∂L/∂W₁ᵀ = hᵀ g_z
-                gin, Wt = gz, weights[layer]
+                torch.bmm(a.transpose(1, 2), gF, out=g_second[layer])  # ∂L/∂W₂ᵀ = aᵀ g_F
+                gin = _act_backward(spec.activation, torch.bmm(gF, second[layer].transpose(1, 2)), z, a)
             else:
-                grads[layer] = torch.bmm(h.transpose(1, 2), gF)  # ∂L/∂Wᵀ = hᵀ g_F
-                gin, Wt = gF, weights[layer]
-            g = torch.baddbmm(g, gin, Wt.transpose(1, 2)) if spec.residual else torch.bmm(gin, Wt.transpose(1, 2))
-        return (None, g, *grads)
+                gin = gF
+            torch.bmm(h.transpose(1, 2), gin, out=g_first[layer])  # ∂L/∂W₁ᵀ = hᵀ g_z  (linear: ∂L/∂Wᵀ = hᵀ g_F)
+            if layer == 0 and not need_x:
+                break  # ∂L/∂x is not wanted: skip the last product
+            Wback = first[layer].transpose(1, 2)
+            g = torch.baddbmm(g, gin, Wback) if spec.residual else torch.bmm(gin, Wback)
+        grads = (g_first, g_second) if mlp else (g_first,)
+        return (None, g if need_x else None, *grads, *((g_alpha,) if alpha is not None else ()))
 
 
 def _dense_stack(spec: BlockSpec, layers: Layers, x: torch.Tensor) -> torch.Tensor:
     """H(x) of a dense stack, x: (R, N, d) → (R, N, d), through `_DenseStack`."""
-    names = ("W1", "W2") if spec.block == "mlp" else ("W",)
-    weights = [t for name in names for t in layers[name]] + (list(layers["alpha"]) if spec.scaled else [])
-    return _DenseStack.apply(spec, x, *weights)  # type: ignore[no-any-return]
+    names = (("W1", "W2") if spec.block == "mlp" else ("W",)) + (("alpha",) if spec.scaled else ())
+    return _DenseStack.apply(spec, x, *(layers[name] for name in names))  # type: ignore[no-any-return]
 
 
-def _conv_branch(spec: BlockSpec, layers: Layers, layer: int, h: torch.Tensor, R: int) -> torch.Tensor:
+def _conv_branch(spec: BlockSpec, layers: dict[str, tuple[torch.Tensor, ...]], layer: int, h: torch.Tensor,
+                 R: int) -> torch.Tensor:
     """F(h) for conv blocks in the grouped layout h: (N, R·c, s, s) → (N, R·c, s, s)."""
     k, pad = spec.kernel_size, spec.kernel_size // 2
     K1 = layers["K1"][layer].reshape(R * spec.hidden, spec.width, k, k)  # (R·m, c, k, k)
@@ -359,16 +365,16 @@ TRANSPOSED = ("W", "W1", "W2")  # dense weights, kept as Wᵀ in the per-layer l
 
 
 def to_layers(params: Params) -> Layers:
-    """(R, L, …) parameters → per layer: name ↦ L contiguous (R, …) tensors (one copy, differentiable).
+    """(R, L, …) parameters → layer-major: name ↦ contiguous (L, R, …) (one copy, differentiable).
 
-    Dense weights W (R, L, out, in) are stored transposed, as Wᵀ: (R, in, out) per layer.  Then the
-    branch h Wᵀ multiplies contiguous operands, and autograd's weight gradient hᵀ g comes out contiguous
-    (as a gradient of W it would be a transposed view, which makes the elementwise update ~5× slower).
-    Layer-major once, then unbind: indexing [:, layer] instead would make autograd allocate and fill a full
-    (R, L, …) gradient per layer (O(L²) memory traffic).
+    Layer-major: every layer's weights, [layer], are one contiguous (R, …) block (fast batched matmuls).
+    Dense weights W (R, L, out, in) are stored transposed, as Wᵀ: (L, R, in, out).  Then the branch h Wᵀ
+    multiplies contiguous operands and the weight gradient hᵀ g is contiguous (as a gradient of W it
+    would be a transposed view, which makes the elementwise update ~5× slower).  The training loop keeps
+    this layout for the whole run (numerics/train.py).
     """
     return {
-        name: list((p.permute(1, 0, 3, 2) if name in TRANSPOSED else p.transpose(0, 1)).contiguous().unbind(0))
+        name: (p.permute(1, 0, 3, 2) if name in TRANSPOSED else p.transpose(0, 1)).contiguous()
         for name, p in params.items()
     }
 
@@ -376,9 +382,8 @@ def to_layers(params: Params) -> Layers:
 def from_layers(layers: Layers) -> Params:
     """Inverse of `to_layers`: name ↦ contiguous (R, L, …)."""
     return {
-        name: (torch.stack(list(ts), dim=1).transpose(-2, -1) if name in TRANSPOSED else torch.stack(list(ts), dim=1))
-        .contiguous()
-        for name, ts in layers.items()
+        name: (p.permute(1, 0, 3, 2) if name in TRANSPOSED else p.transpose(0, 1)).contiguous()
+        for name, p in layers.items()
     }
 
 
@@ -390,13 +395,16 @@ def forward_layers(spec: BlockSpec, layers: Layers, x: torch.Tensor) -> torch.Te
     """
     if spec.block != "conv":
         return _dense_stack(spec, layers, x)
-    R = next(iter(layers.values()))[0].shape[0]
+    # unbind once: indexing [layer] on a tensor that needs a gradient would make autograd allocate and fill
+    # a full (L, R, …) gradient per layer (O(L²) memory traffic); unbind's backward is one stack
+    per_layer = {name: p.unbind(0) for name, p in layers.items()}
+    R = next(iter(layers.values())).shape[1]
     N = x.shape[1]
     h = x.transpose(0, 1).reshape(N, R * spec.width, spec.image_size, spec.image_size)  # (N, R·c, s, s)
     for layer in range(spec.depth):
-        f = _conv_branch(spec, layers, layer, h, R)
+        f = _conv_branch(spec, per_layer, layer, h, R)
         if spec.scaled:
-            f = layers["alpha"][layer].repeat_interleave(spec.width).view(1, -1, 1, 1) * f  # α per run
+            f = per_layer["alpha"][layer].repeat_interleave(spec.width).view(1, -1, 1, 1) * f  # α per run
         h = h + f if spec.residual else f
     return h.reshape(N, R, spec.width, spec.image_size, spec.image_size).transpose(0, 1)
 

@@ -140,14 +140,19 @@ def param_norm(params: Params) -> torch.Tensor:
     return torch.sqrt(param_sq_norm(params))
 
 
-def _flat(layers: Layers) -> Params:
-    """name ↦ L per-layer tensors  →  "name/layer" ↦ (R, …) (the training loop's own layout)."""
-    return {f"{name}/{layer}": t for name, ts in layers.items() for layer, t in enumerate(ts)}
+def _run_major(layers: Layers) -> Params:
+    """Views (R, L, …) of layer-major (L, R, …) tensors, for the per-run optimiser (no copy)."""
+    return {name: p.transpose(0, 1) for name, p in layers.items()}
 
 
-def _unflat(flat: Params, names: list[str], depth: int) -> Layers:
-    """Inverse of `_flat`."""
-    return {name: [flat[f"{name}/{layer}"] for layer in range(depth)] for name in names}
+def _layer_major(params: Params) -> Layers:
+    """Inverse of `_run_major`; no copy when the optimiser's elementwise results kept the layout."""
+    return {name: p.transpose(0, 1).contiguous() for name, p in params.items()}
+
+
+def _layers_sq_norm(layers: Layers) -> torch.Tensor:
+    """`param_sq_norm` of layer-major (L, R, …) parameters: (R,)."""
+    return sum(p.pow(2).sum([i for i in range(p.dim()) if i != 1]) for p in layers.values())  # type: ignore[return-value]
 
 
 def train(
@@ -177,12 +182,11 @@ def train(
         raise ValueError("max_steps and eps must be ≥ 0 and record_every ≥ 1")
     R = lr.shape[0]
     N = x.shape[1]
-    # Layout for the whole loop: one contiguous (R, …) tensor per parameter and layer, keyed "name/layer"
-    # (`_flat`).  The optimiser sees these as ordinary parameters (it is per-tensor and per-run), the forward
-    # pass reads them without copying, and the gradients arrive per layer: no re-layout in any step.
-    names = list(params)
-    params = _flat(to_layers({k: p.detach() for k, p in params.items()}))
-    state = opt_init(opt, params)
+    # Layout for the whole loop: layer-major (L, R, …), dense weights as Wᵀ (`to_layers`).  The forward pass
+    # reads it without copying and the dense backward writes its gradients in it; the optimiser, which is
+    # elementwise and per run, sees (R, L, …) views (`_run_major`), and its results keep the layout.
+    layers = to_layers({k: p.detach() for k, p in params.items()})
+    state = opt_init(opt, _run_major(layers))
     status = np.full(R, CENSORED, dtype=object)
     steps_to = np.full(R, -1, dtype=np.int64)
     div_step = np.full(R, -1, dtype=np.int64)
@@ -200,27 +204,26 @@ def train(
     t0 = time.perf_counter()
     k = 0
     for k in range(max_steps + 1):
-        leaves = {name: p.requires_grad_(True) for name, p in params.items()}
-        layers = _unflat(leaves, names, spec.depth)
+        leaves = {name: p.detach().requires_grad_(True) for name, p in layers.items()}
         full = opt.name != "sgd" or opt.batch_size == 0 or opt.batch_size >= N
-        loss_full = loss_per_run_layers(spec, layers, x, y)  # (R,) data loss at θ_k, the convergence quantity
+        loss_full = loss_per_run_layers(spec, leaves, x, y)  # (R,) data loss at θ_k, the convergence quantity
         if full:
             objective = loss_full
         else:
             idx = torch.randint(0, N, (R, opt.batch_size), generator=g)  # (R, B), per-run minibatch
             xb = torch.gather(x, 1, idx.view(R, -1, *([1] * (x.dim() - 2))).expand(R, -1, *x.shape[2:]))
             yb = torch.gather(y, 1, idx.view(R, -1, *([1] * (y.dim() - 2))).expand(R, -1, *y.shape[2:]))
-            objective = loss_per_run_layers(spec, layers, xb, yb)
+            objective = loss_per_run_layers(spec, leaves, xb, yb)
         if opt.decay_mode == "l2" and decays:
-            objective = objective + 0.5 * lam.to(objective.dtype) * param_sq_norm(leaves)
+            objective = objective + 0.5 * lam.to(objective.dtype) * _layers_sq_norm(leaves)
         need_grad = k < max_steps
         grads_t = torch.autograd.grad(objective.sum(), list(leaves.values())) if need_grad else None
-        params = {name: p.detach() for name, p in leaves.items()}
+        layers = {name: p.detach() for name, p in leaves.items()}
         loss_k = loss_full.detach().to(torch.float64)
         if metric is None:
             metric_k = loss_k
         else:
-            metric_k = metric(from_layers(_unflat(params, names, spec.depth))).detach().to(torch.float64)
+            metric_k = metric(from_layers(layers)).detach().to(torch.float64)
         if bound is None:
             bound = divergence_factor * (torch.nan_to_num(loss_k, nan=0.0, posinf=0.0) + 1.0)
         now = time.perf_counter() - t0
@@ -239,7 +242,7 @@ def train(
             rec_steps.append(k)
             rec_loss.append(loss_k)
             rec_metric.append(metric_k)
-            rec_norm.append(param_norm(params).to(torch.float64))
+            rec_norm.append(torch.sqrt(_layers_sq_norm(layers)).to(torch.float64))
         moving = moving & ~blown & (~done if stop_when_converged else torch.ones_like(done))
         if stop_when_converged and not bool(active.any()):
             break
@@ -247,12 +250,12 @@ def train(
             break
         if grads_t is None:
             break
-        grads = dict(zip(params, grads_t, strict=True))
+        params = _run_major(layers)
+        grads = _run_major(dict(zip(layers, grads_t, strict=True)))
         new, new_state = opt_step(opt, params, grads, state, lr, lam)
-        if bool(moving.all()):
-            params = new
-        else:  # frozen (converged or diverged) runs keep their parameters
-            params = {name: torch.where(_per_run(moving, p), new[name], p) for name, p in params.items()}
+        if not bool(moving.all()):  # frozen (converged or diverged) runs keep their parameters
+            new = {name: torch.where(_per_run(moving, p), new[name], p) for name, p in params.items()}
+        layers = _layer_major(new)
         state = new_state
         if progress is not None:
             progress(k + 1)
@@ -277,7 +280,7 @@ def train(
         loss_curve=loss_curve,
         metric_curve=metric_curve,
         norm_curve=torch.stack(rec_norm).numpy(),
-        params=from_layers(_unflat(params, names, spec.depth)),
+        params=from_layers(layers),
         total_seconds=total,
         steps_run=k,
     )

@@ -195,13 +195,14 @@ def test_fast_tanh_gradient_equals_autograd_of_torch_tanh() -> None:
 
 @pytest.mark.parametrize("block", ["linear", "mlp", "conv"])
 def test_layer_layout_round_trips_exactly(block: str) -> None:
-    # the training loop's layout: (R, L, …) → L × contiguous (R, …) → (R, L, …), bit for bit
+    # the training loop's layout: (R, L, …) → layer-major contiguous (L, R, …), dense W as Wᵀ → back, bit for bit
     spec = BlockSpec(block=block, variant="rezero", depth=3, width=2, hidden=3, image_size=4)
     params = init_params(spec, 4, "gaussian", 1.0, torch.Generator().manual_seed(1))
     layers = to_layers(params)
-    assert all(len(ts) == spec.depth and all(t.is_contiguous() for t in ts) for ts in layers.values())
+    back = from_layers(layers)
     for name, p in params.items():
-        assert torch.equal(from_layers(layers)[name], p)
+        assert layers[name].is_contiguous() and back[name].is_contiguous()
+        assert torch.equal(back[name], p)
         for layer in range(spec.depth):
             stored = layers[name][layer].transpose(-2, -1) if name in ("W", "W1", "W2") else layers[name][layer]
             assert torch.equal(stored, p[:, layer])  # dense weights are kept as Wᵀ
