@@ -11,7 +11,8 @@ y = x + δ tanh(Bx), 32 samples; 256 seeds × 4 learning rates.
   as the batched runs; the final parameters and losses of the subset must agree to 1e-5.
 
 Prints runs/s for each, their ratio, and the batched engine's achieved FLOP/s (counted analytically:
-12·R·N·d·m per block per step — 2 matmuls forward, 4 backward) as a fraction of this machine's
+2·R·N·d·m·(6L − 1) per step — 2 matmuls forward and 4 backward per block, less the first block's input
+gradient, which neither way computes) as a fraction of this machine's
 large-matmul FLOP/s measured in the same process.  Run on demand (never inside the tests):
 
     .venv/bin/python benchmarks/bench_batched.py [--subset 16] [--threads 1 2] [--json out.json]
@@ -101,7 +102,9 @@ def measure(threads: int, spec: BlockSpec, p0: dict[str, torch.Tensor], x: torch
     res = train(spec, p0, x, y, OptimizerSpec("gd"), lr, torch.zeros(R, dtype=dtype), steps, 0.0, g,
                 stop_when_converged=False, record_every=steps)
     t_batched = time.perf_counter() - t0
-    flops = 12 * R * N * d * spec.hidden * L * steps  # matmuls of forward + backward; tanh and updates not counted
+    # matmuls: per block 2 forward and 4 backward products of 2·N·d·m flops per run, less the input gradient of the
+    # first block, which neither way computes; tanh, the loss and the updates are not counted
+    flops = 2 * R * N * d * spec.hidden * (6 * L - 1) * steps
     batched_rate = R / t_batched
     print(f"{tag} batched : {R} runs in {t_batched:.2f} s = {batched_rate:.1f} runs/s; "
           f"{flops / t_batched / 1e9:.2f} GFLOP/s = {flops / t_batched / peak:.1%} of the matmul peak")

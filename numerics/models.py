@@ -4,7 +4,9 @@ R independent runs (seeds × learning rates × initialisations, flattened) share
 one set of tensors whose leading axis is the run: a linear layer of R runs is one
 `(R, d, d)` tensor and a forward pass is one batched matmul, never a Python loop
 over models.  A stack of L blocks stores its layers along a second axis,
-`(R, L, …)`.
+`(R, L, …)`.  Internally (`to_layers`, the training loop) the layout is layer-major,
+`(L, R, …)` with dense weights transposed, so that each layer is one contiguous block;
+dense stacks have a hand-written backward (`_DenseStack`), tested against autograd.
 
 Blocks (He et al., *Deep Residual Learning for Image Recognition*, CVPR 2016,
 Eq. (1): y = F(x, {W_i}) + x with F = W₂σ(W₁x)):

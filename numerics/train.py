@@ -2,6 +2,10 @@
 
 Optimisers are pure pairs (optax style): `opt_init(params) -> state` and
 `opt_step(params, grads, state, lr, hp) -> (params, state)`; no hidden state.
+They return new tensors (no in-place updates; gd's θ − ηg is one fused `addcmul`).
+`train` owns the layout: it keeps the parameters layer-major (`models.to_layers`)
+for the whole loop and hands the optimiser (R, L, …) views, whose elementwise
+results keep that layout, so no step re-lays the parameters out.
 The runs are independent, so the gradient of Σ_r L_r with respect to run r's
 parameters is ∇L_r: one backward pass gives every run's gradient.
 
