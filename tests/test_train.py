@@ -155,3 +155,57 @@ def test_bad_optimizer_specs_are_rejected() -> None:
     for kwargs in ({"name": "lbfgs"}, {"decay_mode": "both"}, {"batch_size": -1}):
         with pytest.raises(ValueError):
             OptimizerSpec(**kwargs)  # type: ignore[arg-type]
+
+
+def _stack_reference(spec: BlockSpec, p: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """One run's stack written plainly: p[name] is (L, …) for that run; torch.tanh, F.conv2d, one layer at a time."""
+    pad = spec.kernel_size // 2
+    h = x
+    for layer in range(spec.depth):
+        if spec.block == "linear":
+            f = h @ p["W"][layer].T
+        elif spec.block == "mlp":
+            f = torch.tanh(h @ p["W1"][layer].T) @ p["W2"][layer].T
+        else:
+            z = torch.nn.functional.conv2d(h, p["K1"][layer], padding=pad)
+            f = torch.nn.functional.conv2d(torch.tanh(z), p["K2"][layer], padding=pad)
+        if spec.scaled:
+            f = p["alpha"][layer] * f
+        h = h + f if spec.residual else f
+    return h
+
+
+@pytest.mark.parametrize(("opt_name", "decay_mode"), [("momentum", "l2"), ("adam", "decoupled")])
+@pytest.mark.parametrize(("block", "variant"), [("linear", "rezero"), ("mlp", "rezero"), ("mlp", "plain"),
+                                                 ("conv", "residual")])
+def test_deep_stacks_train_as_torch_optim_run_by_run(block: str, variant: str, opt_name: str,
+                                                     decay_mode: str) -> None:
+    # depth 3: the training loop's layer-major layout, the dense stack's own backward and the per-run optimiser
+    # against torch.optim on each run's parameters, one run at a time
+    R, lam, steps = 2, 0.05, 12
+    g = torch.Generator().manual_seed(11)
+    spec = BlockSpec(block=block, variant=variant, depth=3, width=2, hidden=3, activation="tanh", image_size=4)
+    p0 = init_params(spec, R, "xavier", 1.0, g)
+    if spec.scaled:  # α₀ = 0 would leave the branch weights still for the first step; start elsewhere
+        p0["alpha"] = 0.5 * torch.randn(p0["alpha"].shape, generator=g, dtype=torch.float64)
+    shape = (R, 5, 2, 4, 4) if block == "conv" else (R, 5, 2)
+    x = torch.randn(shape, generator=g, dtype=torch.float64)
+    y = x + 0.3 * torch.tanh(x)
+    lr = torch.tensor([0.01, 0.03], dtype=torch.float64)
+    opt = OptimizerSpec(opt_name, decay_mode=decay_mode)
+    res = train(spec, p0, x, y, opt, lr, torch.full((R,), lam, dtype=torch.float64), steps, 0.0, g,
+                stop_when_converged=False)
+    for r in range(R):
+        leaves = {k: v[r].clone().requires_grad_(True) for k, v in p0.items()}
+        if opt_name == "momentum":
+            o: torch.optim.Optimizer = torch.optim.SGD(list(leaves.values()), lr=float(lr[r]),
+                                                       momentum=opt.momentum, weight_decay=lam)
+        else:
+            o = torch.optim.AdamW(list(leaves.values()), lr=float(lr[r]), weight_decay=lam)
+        for _ in range(steps):
+            o.zero_grad()
+            out = _stack_reference(spec, leaves, x[r])
+            (0.5 * (out - y[r]).flatten(1).pow(2).sum(-1).mean()).backward()
+            o.step()
+        for k, v in leaves.items():
+            torch.testing.assert_close(res.params[k][r], v.detach(), rtol=ROUNDING, atol=ROUNDING)
