@@ -136,7 +136,7 @@ Metric = Callable[[Params], torch.Tensor]  # params → (R,)
 
 def param_sq_norm(params: Params) -> torch.Tensor:
     """‖θ‖²_F over every trainable tensor of each run: (R,) (no square root: differentiable at θ = 0)."""
-    return sum(p.reshape(p.shape[0], -1).pow(2).sum(-1) for p in params.values())  # type: ignore[return-value]
+    return sum(p.flatten(1).pow(2).sum(-1) for p in params.values())  # type: ignore[return-value]
 
 
 def param_norm(params: Params) -> torch.Tensor:
