@@ -56,12 +56,13 @@ class Block(nn.Module):
 
 
 def per_run(W1: torch.Tensor, W2: torch.Tensor, x: torch.Tensor, y: torch.Tensor, lr: float, steps: int,
-            activation: str) -> tuple[nn.Module, float]:
+            activation: str) -> tuple[list[Block], float]:
     """The straightforward loop: one model, one optimiser, one Python loop.  W1: (L, m, d), W2: (L, d, m)."""
     L, m, d = W1.shape
-    model = nn.Sequential(*[Block(d, m, activation) for _ in range(L)]).to(x.dtype)
+    blocks = [Block(d, m, activation).to(x.dtype) for _ in range(L)]
+    model = nn.Sequential(*blocks)
     with torch.no_grad():
-        for layer, block in enumerate(model):
+        for layer, block in enumerate(blocks):
             block.W1.weight.copy_(W1[layer])
             block.W2.weight.copy_(W2[layer])
     opt = torch.optim.SGD(model.parameters(), lr=lr)
@@ -72,7 +73,7 @@ def per_run(W1: torch.Tensor, W2: torch.Tensor, x: torch.Tensor, y: torch.Tensor
         opt.step()
     with torch.no_grad():
         final = float(0.5 * (model(x) - y).pow(2).sum(-1).mean())
-    return model, final
+    return blocks, final
 
 
 def matmul_flops(dtype: torch.dtype, n: int = 2048, repeats: int = 5) -> float:
@@ -112,8 +113,8 @@ def measure(threads: int, spec: BlockSpec, p0: dict[str, torch.Tensor], x: torch
     max_param, max_loss = 0.0, 0.0
     t0 = time.perf_counter()
     for r in subset:
-        model, final = per_run(p0["W1"][r], p0["W2"][r], x[r], y[r], float(lr[r]), steps, spec.activation)
-        for layer, block in enumerate(model):
+        blocks, final = per_run(p0["W1"][r], p0["W2"][r], x[r], y[r], float(lr[r]), steps, spec.activation)
+        for layer, block in enumerate(blocks):
             for name in ("W1", "W2"):
                 diff = (getattr(block, name).weight.detach() - res.params[name][r, layer]).abs().max()
                 max_param = max(max_param, float(diff))
