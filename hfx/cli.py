@@ -1,7 +1,8 @@
 """The hfx command line: a thin layer over the library.
 
 Exit codes (DESIGN.md): 0 success; 1 a check failed; 2 bad input (one line on
-stderr, nothing written).  Each subcommand lives in its own module exposing
+stderr, nothing written); 3 an internal or I/O error (one line on stderr; a bug
+or a full disk is never reported as a failed check).  Each subcommand lives in its own module exposing
 `add_arguments(parser)` and `main(args) -> int`.
 """
 
@@ -9,12 +10,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from hfx import __version__
 from hfx.errors import UsageError
+
+INTERNAL_ERROR = 3  # exit code of an unexpected error
 
 # name → (module, one-line help); the module defines add_arguments and main
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -58,6 +62,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hfx: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `hfx list experiments | head`
+        sys.stderr.close()
+        return 0
+    except OSError as exc:  # the disk or the output folder failed us: not a failed check
+        print(f"hfx: error: {exc}", file=sys.stderr)
+        return INTERNAL_ERROR
+    except Exception as exc:
+        if os.environ.get("HFX_DEBUG"):
+            raise
+        print(f"hfx: internal error: {type(exc).__name__}: {exc} (set HFX_DEBUG=1 for the traceback)",
+              file=sys.stderr)
+        return INTERNAL_ERROR
 
 
 if __name__ == "__main__":

@@ -17,9 +17,10 @@ stated here and in each finding, so that a verdict is never typed in:
   norms are healthy while the net still degrades, which refutes C3 (as He et al.
   2016 §4.1 argue for nets with BN).
 - C13 (residual removes degradation, very deep nets train): established when
-  every residual net at every depth reaches training error within `MARGIN` of
-  the 20-layer plain net; bearing *supports* only if depth ≥ 1000 was measured,
-  otherwise *qualifies* (the depths measured are stated).
+  the plain nets do degrade (as for C2) and every residual net at every depth
+  reaches training error within `MARGIN` of the 20-layer plain net; bearing
+  *supports* only if depth ≥ 1000 was measured, otherwise *qualifies* (the
+  depths measured are stated).
 """
 
 from __future__ import annotations

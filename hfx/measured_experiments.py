@@ -5,7 +5,8 @@ gives the same numbers) and turned into `Evidence` by fixed rules, stated in
 the finding, never typed in:
 
 - `linear-block` (C11, C12): its theory cross-checks (exact GD step counts, the
-  stability limit) must pass.  What it shows qualifies both claims: for one
+  stability limit) must have run and passed (a check that examined nothing is
+  no evidence; the same holds for `weight-decay` and `deep-linear`).  What it shows qualifies both claims: for one
   linear layer plain and residual converge at the same per-mode rate; only the
   starting distance differs.
 - `weight-decay` (C10): ‖θ_k‖ follows (1 − ηλ)^k to 1e-6 relative: supports.
@@ -14,9 +15,10 @@ the finding, never typed in:
   branch weights) vs the plain chain (small balanced init): supports C12 and
   C11 when residual is faster at every depth, otherwise qualifies them.
 - `nonlinear-block` (C5): per activation, the best-rate medians of plain vs
-  residual blocks fitting the identity.  A plain block that never converges
-  supports C5; one that converges, only more slowly, qualifies it ("harder",
-  not "extremely hard"), with the ratio.
+  residual blocks fitting the identity.  Only where every residual block
+  converges is there a comparison (otherwise: not reproduced).  A plain block
+  that never converges supports C5; one that converges, only more slowly,
+  qualifies it ("harder", not "extremely hard"), with the ratio.
 - `deep-stack` (C13): per depth, whether the plain, residual and zero-initialised
   (ReZero) stacks converge at their best rate.  Residual stacks that converge at
   every depth support C13; if only the zero-initialised variant does, the
@@ -75,6 +77,11 @@ def _evidence(name: str, claim: str, established: bool, bearing: str, finding: s
     )
 
 
+def _cross_checked(result: ExperimentResult) -> bool:
+    """Its theory cross-checks ran and passed (a check that examined nothing is no evidence)."""
+    return bool(result.checks) and result.passed
+
+
 def _checks_text(result: ExperimentResult) -> str:
     parts = [f"{c['name']}: {'passed' if c['passed'] else 'FAILED'}" for c in result.checks]
     return "; theory cross-checks " + ", ".join(parts) if parts else ""
@@ -86,12 +93,13 @@ def linear_block(result: ExperimentResult) -> dict[str, list[Evidence]]:
         "rate 1 − η(σ_i + λ), so only the starting distance differs" + _checks_text(result)
     )
     title = "GD on a linear block, plain vs residual"
-    return {c: [_evidence(result.name, c, result.passed, "qualifies", finding, title)] for c in ("C11", "C12")}
+    return {c: [_evidence(result.name, c, _cross_checked(result), "qualifies", finding, title)] for c in ("C11", "C12")}
 
 
 def weight_decay(result: ExperimentResult) -> dict[str, list[Evidence]]:
     finding = "weight norms under decay follow (1 − ηλ)^k" + _checks_text(result)
-    return {"C10": [_evidence(result.name, "C10", result.passed, "supports", finding, "weight-decay trajectories")]}
+    established = _cross_checked(result)
+    return {"C10": [_evidence(result.name, "C10", established, "supports", finding, "weight-decay trajectories")]}
 
 
 def _compare(
@@ -111,8 +119,9 @@ def deep_linear(result: ExperimentResult) -> dict[str, list[Evidence]]:
     table = ", ".join(f"depth {d}: residual {_fmt(r)} vs plain {_fmt(p)}" for d, r, p in rows)
     finding = f"median GD steps at each variant's best learning rate: {table}" + _checks_text(result)
     bearing = "supports" if residual_wins else "qualifies"
+    established = _cross_checked(result) and bool(rows) and all(r is not None for _, r, _ in rows)
     title = "deep linear chains, residual from zero vs plain from a small init"
-    return {c: [_evidence(result.name, c, result.passed, bearing, finding, title)] for c in ("C11", "C12")}
+    return {c: [_evidence(result.name, c, established, bearing, finding, title)] for c in ("C11", "C12")}
 
 
 def nonlinear_block(result: ExperimentResult) -> dict[str, list[Evidence]]:
@@ -121,7 +130,14 @@ def nonlinear_block(result: ExperimentResult) -> dict[str, list[Evidence]]:
     never = [a for a, _, p in rows if p is None]
     ratios = [p / r for _, r, p in rows if p is not None and r]
     table = ", ".join(f"{a}: plain {_fmt(p)} vs residual {_fmt(r)} steps" for a, r, p in rows)
-    if len(never) == len(rows):
+    residual_stuck = [str(a) for a, r, _ in rows if r is None]
+    if not rows or residual_stuck:
+        # the comparison needs residual blocks that do fit the identity: without them nothing is shown
+        bearing = "supports"
+        verdict = "no comparison: residual blocks did not converge" + (
+            f" for {', '.join(residual_stuck)}" if residual_stuck else " (no runs)"
+        )
+    elif len(never) == len(rows):
         bearing, verdict = "supports", "plain blocks never fit the identity within the budget"
     else:
         bearing = "qualifies"
@@ -130,8 +146,9 @@ def nonlinear_block(result: ExperimentResult) -> dict[str, list[Evidence]]:
         if never:
             verdict += f" (not within the budget for {', '.join(str(a) for a in never)})"
     finding = f"{verdict}: {table} (best-rate medians)" + _checks_text(result)
+    established = result.passed and bool(rows) and not residual_stuck
     title = "two-layer non-linear blocks fitting the identity, plain vs residual"
-    return {"C5": [_evidence(result.name, "C5", result.passed, bearing, finding, title)]}
+    return {"C5": [_evidence(result.name, "C5", established, bearing, finding, title)]}
 
 
 def deep_stack(result: ExperimentResult) -> dict[str, list[Evidence]]:
@@ -153,7 +170,7 @@ def deep_stack(result: ExperimentResult) -> dict[str, list[Evidence]]:
             " — the plain residual stack alone does not train at every depth; "
             + ("a zero-initialised branch does" if zero_init_all else "nor does any variant")
         )
-    established = result.passed and (residual_all or zero_init_all)
+    established = result.passed and bool(depths) and (residual_all or zero_init_all)
     finding = f"stacks of depth {depths[0]}–{depths[-1]} fitting a near-identity map (best-rate medians): {table}"
     title = "deep stacks, plain vs residual vs zero-initialised residual"
     return {"C13": [_evidence(result.name, "C13", established, bearing, finding, title)]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from hfx.errors import UsageError
@@ -17,4 +18,9 @@ def output_dir(value: str) -> Path:
     parent = next((p for p in [path, *path.parents] if p.exists()), Path("."))
     if not parent.is_dir():
         raise UsageError(f"--out {value!r}: {parent} is not a folder")
+    try:  # a real probe (permission bits say nothing for root or special file systems); leaves nothing behind
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError:
+        raise UsageError(f"--out {value!r}: cannot write in {parent}") from None
     return path

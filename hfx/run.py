@@ -97,9 +97,13 @@ def build_config(module: Any, overrides: list[str], seeds: int | None) -> Any:
             raise UsageError(f"--seeds must be ≥ 1, got {seeds}")
         values["seeds"] = seeds
     try:
-        return dataclasses.replace(module.Config(), **values)
+        config = dataclasses.replace(module.Config(), **values)
     except (ValueError, TypeError) as exc:
         raise UsageError(f"{module.NAME}: {exc}") from None
+    seed = getattr(config, "seed", 0)
+    if not 0 <= seed < 2**63:  # what torch.Generator.manual_seed and numpy's default_rng accept
+        raise UsageError(f"{module.NAME}: seed must be in [0, 2^63), got {seed}")
+    return config
 
 
 def _csv_value(v: object) -> object:

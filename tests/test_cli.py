@@ -107,3 +107,22 @@ def test_console_entry_point_reports_bad_input_without_traceback(tmp_path: Path)
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_unwritable_out_is_bad_input_before_any_work(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", "--out", "/proc/hfx-cannot-write-here"]) == 2
+    assert "cannot write" in capsys.readouterr().err
+
+
+def test_an_internal_error_is_one_line_and_exit_3_not_a_failed_check(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hfx import verify
+
+    def boom(requested: list[str]) -> list[str]:
+        raise RuntimeError("planted bug")
+
+    monkeypatch.setattr(verify, "resolve_ids", boom)
+    assert main(["verify", "--out", str(tmp_path / "out")]) == 3
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "planted bug" in err and "Traceback" not in err

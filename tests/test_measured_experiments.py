@@ -78,3 +78,16 @@ def test_verify_audits_measurements_and_fails_on_a_broken_cross_check(
     assert claims["C10"]["verdict"] == "unsettled"
     assert (tmp_path / "tables" / "degradation.csv").read_text().count("\n") == len(runs) + 1
     assert "weight-decay" in capsys.readouterr().out
+
+
+def test_a_cross_check_that_examined_nothing_is_no_evidence() -> None:
+    empty = ExperimentResult(name="linear-block", config={}, records=[], summaries=[], checks=[])
+    assert all(not e.established for items in linear_block(empty).values() for e in items)
+
+
+def test_no_comparison_when_residual_blocks_do_not_converge_either() -> None:
+    summaries = [best(None, variant="plain", activation="tanh"), best(None, variant="residual", activation="tanh")]
+    (e,) = nonlinear_block(result("nonlinear-block", summaries))["C5"]
+    assert not e.established and "no comparison" in e.finding
+    (e,) = nonlinear_block(result("nonlinear-block", []))["C5"]
+    assert not e.established

@@ -70,6 +70,8 @@ def test_run_json_prints_exactly_one_document(tmp_path: Path, capsys: pytest.Cap
         ["run", "linear-block", "--set", "eps=nan"],
         ["run", "linear-block", "--seeds", "0"],
         ["run", "deep-linear", "--set", "depths="],
+        ["run", "linear-block", "--set", "seed=-1"],
+        ["run", "linear-block", "--set", "seed=99999999999999999999999"],
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(

@@ -126,9 +126,15 @@ class MatrixGradient(Step):
     cross-checked entry by entry on explicit 2×2 and 3×3 matrices.
     """
 
-    wrt: sp.MatrixSymbol = field(default_factory=lambda: sp.MatrixSymbol("W", 1, 1))
+    wrt: sp.MatrixSymbol | None = None  # required: the matrix to differentiate by
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.wrt, sp.MatrixSymbol):
+            raise TypeError("MatrixGradient needs wrt=<the MatrixSymbol to differentiate by>")
 
     def sides(self) -> tuple[sp.Basic, sp.Basic]:
+        assert self.wrt is not None
         return matrix_gradient(self.lhs, self.wrt), self.rhs
 
     def check(self, ctx: Context) -> Outcome:
@@ -209,17 +215,19 @@ def matrix_gradient(f: sp.Expr, wrt: sp.MatrixSymbol) -> sp.Basic:
 
 
 def _explicit_gradient_mismatch(step: MatrixGradient, ctx: Context) -> str | None:
+    assert step.wrt is not None
+    wrt = step.wrt
     rng = random.Random(ctx.seed)
     for size in sampling.EXPLICIT_SIZES:
         for k in range(sampling.INSTANCES_PER_SIZE):
-            dims = {d: sp.Integer(size) for d in sampling.dimension_symbols([step.lhs, step.rhs, step.wrt])}
-            shape = tuple(int(sp.sympify(s).subs(dims)) for s in step.wrt.shape)
+            dims = {d: sp.Integer(size) for d in sampling.dimension_symbols([step.lhs, step.rhs, wrt])}
+            shape = tuple(int(sp.sympify(s).subs(dims)) for s in wrt.shape)
             entries = sp.Matrix(*shape, lambda i, j: sp.Symbol(f"w_{i}{j}", real=True))
             point, _ = sampling.instance(
                 [step.lhs, step.rhs], rng, size, 1 if k % 2 else -1,
-                ctx.matrix_kinds, ctx.facts, keep_symbolic=[step.wrt], evaluate=False,
+                ctx.matrix_kinds, ctx.facts, keep_symbolic=[wrt], evaluate=False,
             )
-            point[step.wrt] = entries  # the variable of differentiation: explicit symbolic entries
+            point[wrt] = entries  # the variable of differentiation: explicit symbolic entries
             f_val = ctx.apply(sampling.substitute(step.lhs, point))
             claimed = ctx.apply(sampling.substitute(step.rhs, point))
             if isinstance(f_val, sp.MatrixBase):
