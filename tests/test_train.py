@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 import torch
@@ -14,12 +12,7 @@ from numerics.train import CENSORED, CONVERGED, DIVERGED, OptimizerSpec, opt_ini
 ROUNDING = 1e-10  # float64 over tens of steps of small matrix products
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _linear_problem(seed: int, R: int, d: int = 3, n: int = 8) -> tuple[torch.Tensor, torch.Tensor, torch.Generator]:
