@@ -15,18 +15,19 @@ import argparse
 import sys
 import time
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from hfx.audit import Evidence, audit, report_markdown
 from hfx.documents import views, write_documents
 from hfx.errors import UsageError
-from hfx.measured import FULL, QUICK, degradation_evidence, run_degradation
-from hfx.measured_experiments import AUDITED, experiment_evidence, run_experiments
 from hfx.paths import output_dir
 from hfx.table import failure_details, format_table, theorem_table
 from hfx.theorems import resolve_ids, verify_ids
-from numerics.degradation import DegradationConfig, DegradationRun
-from numerics.experiments import ExperimentResult
 from numerics.results import manifest, utc_now, write_csv_atomic, write_json_atomic, write_text_atomic
+
+if TYPE_CHECKING:
+    from numerics.degradation import DegradationConfig, DegradationRun
+    from numerics.experiments import ExperimentResult
 
 DEFAULT_OUT = "hfx-out"
 
@@ -53,6 +54,10 @@ def main(args: argparse.Namespace) -> int:
     failed = [r for r in records if r["status"] == "failed"]
     table = theorem_table(records)
     print(table)
+    # the measurements need torch: imported here, so that other commands start fast
+    from hfx.measured import FULL, QUICK, degradation_evidence
+    from hfx.measured_experiments import experiment_evidence
+
     degradation = QUICK if args.quick else FULL
     runs = [] if args.no_experiments else _measure(degradation)
     experiments = {} if args.no_experiments else _experiments()
@@ -96,10 +101,14 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _experiments() -> dict[str, ExperimentResult]:
+    from hfx.measured_experiments import AUDITED, run_experiments
+
     print(f"hfx verify: running the experiments {', '.join(AUDITED)} (defaults of `hfx run`)", file=sys.stderr)
     return run_experiments(AUDITED)
 
 
 def _measure(config: DegradationConfig) -> list[DegradationRun]:
+    from hfx.measured import run_degradation
+
     print("hfx verify: measuring degradation on the scikit-learn digits (plain vs residual MLPs)", file=sys.stderr)
     return run_degradation(config)
