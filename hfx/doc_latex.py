@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from hfx.doc_model import DocStep, DocView
-from theory.printing import LATEX_RELATIONS
+from theory.core.printing import LATEX_RELATIONS
 
 _GREEK = {
     "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon", "ϵ": r"\epsilon",

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from theory.core.printing import latex, typst, typst_string
 from theory.derivation import Derivation, Equivalent, MatrixGradient, Step, Substitute
-from theory.printing import latex, typst, typst_string
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from hfx import __version__, doc_latex, doc_typst
 from hfx.doc_model import DocView, view
 from hfx.errors import UsageError
 from numerics.results import write_bytes_atomic, write_text_atomic
-from theory.registry import all_derivations
+from theory.core.registry import all_derivations
 
 ENGINES = ("typst", "latex")
 COMBINED = "derivations"  # stem of the combined document

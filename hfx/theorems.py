@@ -13,8 +13,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from hfx.errors import UsageError
 from hfx.progress import report
+from theory.core.registry import all_derivations, derivation_by_id
 from theory.derivation import verify
-from theory.registry import all_derivations, derivation_by_id
 
 
 def known_ids() -> list[str]:

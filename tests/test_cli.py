@@ -12,7 +12,7 @@ import pytest
 from hfx import listing
 from hfx.claims import CLAIM_IDS
 from hfx.cli import main
-from theory.registry import all_derivations
+from theory.core.registry import all_derivations
 
 SUBSET = ["reformulation.residual", "reformulation.identity-iff-zero"]  # fast theorems for format checks
 

@@ -13,8 +13,8 @@ import typst as typst_compiler
 from sympy.stats import Expectation, Normal
 
 from hfx import doc_latex
-from theory.printing import TypstPrinter, latex, typst, typst_string
-from theory.registry import all_derivations
+from theory.core.printing import TypstPrinter, latex, typst, typst_string
+from theory.core.registry import all_derivations
 
 x, y = sp.symbols("x y", real=True)
 t, eta, lam = sp.symbols("t eta lambda", positive=True)

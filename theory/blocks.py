@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
+from theory.core.registry import theorem
 from theory.derivation import Assumption, Derivation, Equal, Inequality, Step, Substitute
-from theory.registry import theorem
 
 HE_2016 = "He, Zhang, Ren, Sun, Deep Residual Learning for Image Recognition, CVPR 2016 (arXiv:1512.03385)"
 GELU_2016 = "Hendrycks, Gimpel, Gaussian Error Linear Units (GELUs), 2016 (arXiv:1606.08415)"

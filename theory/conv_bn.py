@@ -13,8 +13,8 @@ from __future__ import annotations
 import sympy as sp
 
 from theory.blocks import assign, symbols_matrix
+from theory.core.registry import theorem
 from theory.derivation import Derivation, Equal, Substitute
-from theory.registry import theorem
 
 BN_2015 = (
     "Ioffe, Szegedy, Batch Normalization: Accelerating Deep Network Training by Reducing Internal "

@@ -31,6 +31,7 @@ import math
 import sympy as sp
 from scipy import optimize
 
+from theory.core.registry import theorem
 from theory.derivation import Derivation, Equal, Substitute
 from theory.learning_time import (
     ARORA_2018,
@@ -40,7 +41,6 @@ from theory.learning_time import (
     check_interval,
     learning_time_quadrature,
 )
-from theory.registry import theorem
 
 
 def end_to_end_rate(depth: int, u: float, s: float) -> float:

@@ -30,8 +30,8 @@ import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from theory.blocks import assign, symbols_matrix
+from theory.core.registry import theorem
 from theory.derivation import Derivation, Equal, Inequality, Substitute
-from theory.registry import theorem
 
 HE_2016 = "He, Zhang, Ren, Sun, Deep Residual Learning for Image Recognition, CVPR 2016 (arXiv:1512.03385)"
 HARDT_MA_2017 = "Hardt, Ma, Identity Matters in Deep Learning, ICLR 2017 (arXiv:1611.04231)"

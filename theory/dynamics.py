@@ -32,8 +32,8 @@ import numpy as np
 import sympy as sp
 from numpy.typing import NDArray
 
+from theory.core.registry import theorem
 from theory.derivation import Derivation, Equal, Inequality, Substitute
-from theory.registry import theorem
 
 FloatMatrix = NDArray[np.float64]
 Eigenvalues = Sequence[float] | NDArray[np.float64]  # eigenvalues σ_i of Σ

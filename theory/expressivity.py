@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from theory.core.registry import theorem
 from theory.derivation import Assumption, Derivation, Equal, Substitute
-from theory.registry import theorem
 
 HE_2016 = "He, Zhang, Ren, Sun, Deep Residual Learning for Image Recognition, CVPR 2016 (arXiv:1512.03385)"
 

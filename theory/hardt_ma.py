@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from theory.core.registry import theorem
 from theory.derivation import Assumption, Derivation, Equal, Inequality, MatrixGradient, Substitute
-from theory.registry import theorem
 
 HARDT_MA_2017 = "Hardt & Ma, Identity Matters in Deep Learning, ICLR 2017 (arXiv:1611.04231)"
 KAWAGUCHI_2016 = "Kawaguchi, Deep Learning without Poor Local Minima, NeurIPS 2016 (arXiv:1605.07110)"

@@ -27,8 +27,8 @@ from __future__ import annotations
 import sympy as sp
 from sympy import stats
 
+from theory.core.registry import theorem
 from theory.derivation import Assumption, Derivation, Equal, MatrixGradient, Substitute
-from theory.registry import theorem
 
 HE_2016B = "He, Zhang, Ren, Sun, Identity Mappings in Deep Residual Networks, ECCV 2016 (arXiv:1603.05027)"
 GLOROT_2010 = "Glorot, Bengio, Understanding the difficulty of training deep feedforward neural networks, AISTATS 2010"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import sympy as sp
 
+from theory.core.registry import theorem
 from theory.derivation import Assumption, Derivation, Equal, Inequality, Step, Substitute
 from theory.landscape import HE_2016, SAXE_2014, charpoly, hessian, mu
-from theory.registry import theorem
 
 a = sp.Symbol("a", positive=True)  # input magnitude, x = ±a
 w1, w2 = sp.symbols("w_1 w_2", real=True)  # scalar weights of the smooth two-layer block

@@ -24,8 +24,8 @@ import math
 import sympy as sp
 from scipy import integrate
 
+from theory.core.registry import theorem
 from theory.derivation import Derivation, Equal, Inequality, Substitute
-from theory.registry import theorem
 
 QUAD_RELATIVE_TOLERANCE = 1e-12  # scipy.integrate.quad epsrel for the smooth remainder of the integral
 

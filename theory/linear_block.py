@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from theory.core.registry import theorem
 from theory.derivation import Assumption, Derivation, Equal, Inequality, MatrixGradient, Step, Substitute
-from theory.registry import theorem
 
 GOH_2017 = "Goh, Why Momentum Really Works, Distill 2017 (doi:10.23915/distill.00006)"
 ESL_2009 = "Hastie, Tibshirani & Friedman, The Elements of Statistical Learning, 2nd ed., Springer 2009"

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from theory.core.registry import theorem
 from theory.derivation import Assumption, Derivation, Equal, Inequality, Substitute
-from theory.registry import theorem
 
 HE_2016 = "He, Zhang, Ren, Sun, Deep Residual Learning for Image Recognition, CVPR 2016 (arXiv:1512.03385)"
 

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 
 import sympy as sp
 
+from theory.core.registry import theorem
 from theory.derivation import Assumption, Derivation, Equal, Inequality, MatrixGradient, Step, Substitute
-from theory.registry import theorem
 
 LOSHCHILOV_2019 = "Loshchilov & Hutter, Decoupled Weight Decay Regularization, ICLR 2019 (arXiv:1711.05101)"
 ESL_2009 = "Hastie, Tibshirani & Friedman, The Elements of Statistical Learning, 2nd ed., Springer 2009"

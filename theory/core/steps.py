@@ -1,7 +1,7 @@
 """The kinds of step a derivation is made of, and how each is checked.
 
 Each step relates two expressions and says why; `Step.check` runs the ladder
-of DESIGN.md on it (`theory.ladder` for the exact rungs, `theory.sampling` for
+of DESIGN.md on it (`theory.core.ladder` for the exact rungs, `theory.core.sampling` for
 numeric evidence and explicit matrices) and returns an `Outcome`:
 
 - `Equal`: lhs = rhs;
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy.matrices.expressions import MatrixExpr
 
-from theory import ladder, sampling
+from theory.core import ladder, sampling
 
 
 class Status(enum.StrEnum):

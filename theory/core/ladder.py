@@ -11,7 +11,7 @@ using only exact methods, cheapest first:
 5. ``equals(0)`` returning True (it is three-valued; None counts as unknown).
 
 It returns the name of the rung that succeeded, or None.  It never uses
-floating point: numeric evidence lives in `theory.sampling` and is reported
+floating point: numeric evidence lives in `theory.core.sampling` and is reported
 as *checked*, never as *proved*.
 """
 
