@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from hfx.claims import CLAIMS, Claim
+from theory.core.derivation import Bearing, TheoremRecord
 
 
 @dataclass(frozen=True)
@@ -56,22 +57,19 @@ class ClaimVerdict:
         }
 
 
-def theorem_evidence(records: Sequence[Mapping[str, object]]) -> dict[str, list[Evidence]]:
-    """Evidence per claim id from `DerivationResult.to_json()` records."""
+def theorem_evidence(records: Sequence[TheoremRecord]) -> dict[str, list[Evidence]]:
+    """Evidence per claim id from verified theorems."""
     by_claim: dict[str, list[Evidence]] = {}
     for r in records:
-        claims = r["claims"]
-        bearing = r.get("bearing", {})
-        assert isinstance(claims, list) and isinstance(bearing, dict)
-        for c in claims:
+        for c in r.claims:
             by_claim.setdefault(c, []).append(
                 Evidence(
                     kind="theorem",
-                    id=str(r["id"]),
-                    title=str(r["title"]),
-                    status=str(r["status"]),
-                    bearing=str(bearing.get(c, "supports")),
-                    finding=str(r.get("conclusion") or r.get("statement") or ""),
+                    id=r.id,
+                    title=r.title,
+                    status=r.status.value,
+                    bearing=r.bearing.get(c, Bearing.SUPPORTS).value,
+                    finding=r.conclusion or r.statement,
                 )
             )
     return by_claim
@@ -98,7 +96,7 @@ def decide(claim: Claim, evidence: Sequence[Evidence]) -> ClaimVerdict:
 
 
 def audit(
-    theorem_records: Sequence[Mapping[str, object]],
+    theorem_records: Sequence[TheoremRecord],
     experiment_evidence: Mapping[str, Sequence[Evidence]] | None = None,
 ) -> list[ClaimVerdict]:
     by_claim = theorem_evidence(theorem_records)

@@ -19,6 +19,7 @@ from hfx import documents
 from hfx.errors import UsageError
 from hfx.paths import output_dir
 from hfx.theorems import resolve_ids, verify_ids
+from theory.derivation import Status
 
 DEFAULT_OUT = "hfx-out/derivations"
 
@@ -41,7 +42,7 @@ def main(args: argparse.Namespace) -> int:
     t1 = time.perf_counter()
     paths = documents.write_documents(documents.views(records), out, engine=args.engine, jobs=args.jobs or None)
     t2 = time.perf_counter()
-    failed = [str(r["id"]) for r in records if r["status"] == "failed"]
+    failed = [r.id for r in records if r.status is Status.FAILED]
     print(
         f"hfx derive: {len(ids)} derivations verified in {t1 - t0:.1f}s, {len(paths)} files written to {out} "
         f"in {t2 - t1:.1f}s ({args.engine})",

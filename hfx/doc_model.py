@@ -1,7 +1,7 @@
 """What a derivation document shows, independent of the engine that typesets it.
 
 A `DocView` pairs a registered `Derivation` with the record of its verification
-(`DerivationResult.to_json()`, as `hfx.theorems.verify_ids` returns it): every
+(`TheoremRecord`, as `hfx.theorems.verify_ids` returns it): every
 step's two sides printed in Typst and LaTeX, its relation, its premise (for a
 substitution, grouped by value: ``W₂ = b₂ = 0``), its justification and
 citation, and the status and method that `verify` gave it.
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from theory.core.printing import latex, typst, typst_string
-from theory.derivation import Derivation, Equivalent, MatrixGradient, Step, Substitute
+from theory.derivation import Derivation, Equivalent, MatrixGradient, Step, Substitute, TheoremRecord
 
 
 @dataclass(frozen=True)
@@ -152,13 +152,11 @@ def number_sources(
     return tuple(sources), tuple(marks)
 
 
-def view(derivation: Derivation, record: Mapping[str, object]) -> DocView:
+def view(derivation: Derivation, record: TheoremRecord) -> DocView:
     """The document view of `derivation`, with the statuses of its verification `record`."""
-    if record.get("id") != derivation.id:
-        raise ValueError(f"record {record.get('id')!r} is not the record of {derivation.id!r}")
-    step_results = record["step_results"]
-    assert isinstance(step_results, list)
-    results = {int(r["index"]): r for r in step_results}
+    if record.id != derivation.id:
+        raise ValueError(f"record {record.id!r} is not the record of {derivation.id!r}")
+    results = {r.index: r for r in record.steps}
     if sorted(results) != list(range(1, len(derivation.steps) + 1)):
         count = len(derivation.steps)
         raise ValueError(f"record of {derivation.id!r} has {len(results)} steps, the derivation {count}")
@@ -171,14 +169,14 @@ def view(derivation: Derivation, record: Mapping[str, object]) -> DocView:
             DocStep(
                 number=i, lhs=lhs, relation=relation, rhs=rhs, premise_typst=premise_typ,
                 premise_latex=premise_tex, reason=step.reason, cite=mark,
-                status=str(result["status"]), method=str(result["method"]),
+                status=result.status.value, method=result.method,
             )
         )
     return DocView(
         id=derivation.id,
         title=derivation.title,
         claims=tuple(derivation.claims),
-        status=str(record["status"]),
+        status=record.status.value,
         statement=derivation.statement,
         assumptions=tuple((a.name, a.statement) for a in derivation.assumptions),
         steps=tuple(steps),

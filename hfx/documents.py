@@ -21,7 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from hfx.doc_model import DocView, view
 from hfx.errors import UsageError
 from numerics.results import write_bytes_atomic, write_text_atomic
 from theory.core.registry import all_derivations
+from theory.derivation import TheoremRecord
 
 ENGINES = ("typst", "latex")
 COMBINED = "derivations"  # stem of the combined document
@@ -55,10 +56,10 @@ def require_engine(engine: str) -> None:
         raise UsageError("--engine latex needs latexmk or pdflatex on PATH (install TeX Live, or use --engine typst)")
 
 
-def views(records: Sequence[Mapping[str, object]]) -> list[DocView]:
+def views(records: Sequence[TheoremRecord]) -> list[DocView]:
     """Document views for verification records, in the records' order."""
     by_id = {d.id: d for d in all_derivations()}
-    return [view(by_id[str(r["id"])], r) for r in records]
+    return [view(by_id[r.id], r) for r in records]
 
 
 def typst_pdf(source: str, compiler: typst.Compiler | None = None) -> tuple[bytes, list[str]]:

@@ -7,7 +7,7 @@ import json
 
 from hfx.claims import CLAIMS
 from hfx.table import format_table, theorem_table
-from hfx.theorems import resolve_ids, verify_ids
+from hfx.theorems import resolve_ids, theorem_json, verify_ids
 
 KINDS = ("theorems", "experiments", "claims")
 
@@ -46,9 +46,8 @@ def main(args: argparse.Namespace) -> int:
         return 0
     records = verify_ids(resolve_ids([]), progress=not args.json)
     if args.json:
-        summary = [
-            {k: r[k] for k in ("id", "title", "claims", "status", "steps", "seconds", "statement")} for r in records
-        ]
+        keys = ("id", "title", "claims", "status", "steps", "seconds", "statement")
+        summary = [{k: v for k, v in theorem_json(r).items() if k in keys} for r in records]
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
         print(theorem_table(records))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+
+from theory.core.derivation import Status, TheoremRecord
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -14,32 +16,24 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
     return "\n".join([line, rule, *body])
 
 
-def theorem_table(records: Sequence[Mapping[str, object]]) -> str:
+def theorem_table(records: Sequence[TheoremRecord]) -> str:
     """One row per derivation: id, claims, status, steps (proved/total), time."""
     rows = []
     for r in records:
-        steps = r["step_results"]
-        assert isinstance(steps, list)
-        proved = sum(1 for s in steps if s["status"] == "proved")
-        claims = r["claims"]
-        assert isinstance(claims, list)
-        rows.append(
-            [r["id"], ",".join(claims), str(r["status"]).upper(), f"{proved}/{len(steps)}", f"{r['seconds']:.2f}s"]
-        )
+        proved = sum(1 for s in r.steps if s.status is Status.PROVED)
+        rows.append([r.id, ",".join(r.claims), r.status.upper(), f"{proved}/{len(r.steps)}", f"{r.seconds:.2f}s"])
     return format_table(["theorem", "claims", "status", "steps proved", "time"], rows)
 
 
-def failure_details(records: Sequence[Mapping[str, object]]) -> str:
+def failure_details(records: Sequence[TheoremRecord]) -> str:
     """For every step that is not proved: which, both sides, the method, the detail."""
     lines = []
     for r in records:
-        steps = r["step_results"]
-        assert isinstance(steps, list)
-        for s in steps:
-            if s["status"] != "proved":
-                lines.append(f"{r['id']} step {s['index']} {s['status']} ({s['method']}): {s['reason']}")
-                lines.append(f"    lhs: {s['lhs']}")
-                lines.append(f"    {s['relation']} rhs: {s['rhs']}")
-                if s["detail"]:
-                    lines.append(f"    {s['detail']}")
+        for s in r.steps:
+            if s.status is not Status.PROVED:
+                lines.append(f"{r.id} step {s.index} {s.status} ({s.method}): {s.reason}")
+                lines.append(f"    lhs: {s.lhs}")
+                lines.append(f"    {s.relation} rhs: {s.rhs}")
+                if s.detail:
+                    lines.append(f"    {s.detail}")
     return "\n".join(lines)

@@ -1,8 +1,8 @@
 """Verify registered derivations, in parallel, for the command line.
 
-Derivations are rebuilt inside each worker process from their id (SymPy
-objects travel badly between processes); each worker returns the
-`DerivationResult.to_json()` record.
+Derivations are built inside each worker process from their id (SymPy
+objects travel badly between processes); each worker returns the typed
+`TheoremRecord` (plain data); `theorem_json` serialises it for the files.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from hfx.errors import UsageError
 from hfx.progress import report
+from theory.core.derivation import TheoremRecord
 from theory.core.registry import all_derivations, derivation_by_id
 from theory.derivation import verify
 
@@ -32,14 +33,43 @@ def resolve_ids(requested: Sequence[str]) -> list[str]:
     return list(requested)
 
 
-def _verify_one(derivation_id: str) -> dict[str, object]:
-    return verify(derivation_by_id(derivation_id)).to_json()
+def _verify_one(derivation_id: str) -> TheoremRecord:
+    return verify(derivation_by_id(derivation_id)).record()
 
 
-def verify_ids(ids: Sequence[str], jobs: int | None = None, progress: bool = True) -> list[dict[str, object]]:
+def theorem_json(record: TheoremRecord) -> dict[str, object]:
+    """The record as written to `theorems.json` (times rounded; `steps` counts, `step_results` lists)."""
+    return {
+        "id": record.id,
+        "title": record.title,
+        "claims": list(record.claims),
+        "status": record.status.value,
+        "steps": len(record.steps),
+        "seconds": round(record.seconds, 3),
+        "statement": record.statement,
+        "conclusion": record.conclusion,
+        "bearing": {c: b.value for c, b in record.bearing.items()},
+        "step_results": [
+            {
+                "index": s.index,
+                "status": s.status.value,
+                "method": s.method,
+                "seconds": round(s.seconds, 4),
+                "reason": s.reason,
+                "relation": s.relation,
+                "lhs": s.lhs,
+                "rhs": s.rhs,
+                "detail": s.detail,
+            }
+            for s in record.steps
+        ],
+    }
+
+
+def verify_ids(ids: Sequence[str], jobs: int | None = None, progress: bool = True) -> list[TheoremRecord]:
     """Verify the derivations `ids`, returning their records in the order given."""
     jobs = jobs or min(len(ids), os.cpu_count() or 1)
-    records: dict[str, dict[str, object]] = {}
+    records: dict[str, TheoremRecord] = {}
     if jobs <= 1 or len(ids) <= 1:
         for i, derivation_id in enumerate(ids, start=1):
             records[derivation_id] = _verify_one(derivation_id)

@@ -22,8 +22,9 @@ from hfx.documents import views, write_documents
 from hfx.errors import UsageError
 from hfx.paths import output_dir
 from hfx.table import failure_details, format_table, theorem_table
-from hfx.theorems import resolve_ids, verify_ids
+from hfx.theorems import resolve_ids, theorem_json, verify_ids
 from numerics.results import manifest, utc_now, write_csv_atomic, write_json_atomic, write_text_atomic
+from theory.derivation import Status
 
 if TYPE_CHECKING:
     from numerics.degradation import DegradationConfig, DegradationRun
@@ -51,7 +52,7 @@ def main(args: argparse.Namespace) -> int:
     print(f"hfx verify: checking {len(ids)} derivations", file=sys.stderr)
     records = verify_ids(ids, jobs=args.jobs or None)
     seconds = time.perf_counter() - t0
-    failed = [r for r in records if r["status"] == "failed"]
+    failed = [r for r in records if r.status is Status.FAILED]
     table = theorem_table(records)
     print(table)
     # the measurements need torch: imported here, so that other commands start fast
@@ -72,7 +73,7 @@ def main(args: argparse.Namespace) -> int:
         print("\nFailed steps:\n" + failure_details(failed))
     if broken:
         print(f"\nExperiments whose theory cross-checks failed: {', '.join(broken)}")
-    counts = {s: sum(1 for r in records if r["status"] == s) for s in ("proved", "checked", "failed")}
+    counts = {s.value: sum(1 for r in records if r.status is s) for s in Status}
     print(f"\n{counts['proved']} proved, {counts['checked']} checked, {counts['failed']} failed in {seconds:.1f}s")
     config = {
         "command": "verify",
@@ -86,7 +87,7 @@ def main(args: argparse.Namespace) -> int:
     versions, git = provenance["versions"], provenance["git"]
     assert isinstance(versions, dict) and isinstance(git, dict)
     header = f"hfx {versions['hfx']}, git {git['commit']} (dirty: {git['dirty']}), {provenance['finished_utc']}"
-    write_json_atomic(out / "theorems.json", records)
+    write_json_atomic(out / "theorems.json", [theorem_json(r) for r in records])
     write_json_atomic(out / "claims.json", [v.to_json() for v in verdicts])
     write_text_atomic(out / "REPORT.md", report_markdown(verdicts, table, header))
     if runs:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from hfx.table import failure_details, theorem_table
-from theory.derivation import Derivation, DerivationResult, verify
+from theory.derivation import Derivation, DerivationResult, Status, verify
 
 _RESULTS: dict[str, DerivationResult] = {}
 
@@ -27,10 +27,10 @@ def prove() -> Callable[[Derivation], DerivationResult]:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not _RESULTS:
         return
-    records = [r.to_json() for r in _RESULTS.values()]
+    records = [r.record() for r in _RESULTS.values()]
     terminalreporter.write_sep("=", "hfx verdicts")
     terminalreporter.write_line(theorem_table(records))
-    details = failure_details([r for r in records if r["status"] != "proved"])
+    details = failure_details([r for r in records if r.status is not Status.PROVED])
     if details:
         terminalreporter.write_line("")
         terminalreporter.write_line(details)

@@ -6,6 +6,7 @@ import pytest
 
 from hfx.audit import Evidence, audit, decide
 from hfx.claims import CLAIMS
+from theory.derivation import Bearing, Status, TheoremRecord
 
 CLAIM = CLAIMS[7]  # C8
 
@@ -34,14 +35,10 @@ def test_verdict_follows_from_evidence(evidence: list[Evidence], verdict: str) -
 
 
 def test_every_claim_gets_a_verdict() -> None:
-    record = {
-        "id": "x",
-        "title": "x",
-        "claims": ["C6"],
-        "status": "proved",
-        "conclusion": "c",
-        "bearing": {"C6": "supports"},
-    }
+    record = TheoremRecord(
+        id="x", title="x", claims=("C6",), status=Status.PROVED, seconds=0.0, statement="s", conclusion="c",
+        bearing={"C6": Bearing.SUPPORTS}, steps=(),
+    )
     verdicts = audit([record])
     assert [v.claim.id for v in verdicts] == [c.id for c in CLAIMS]
     assert {v.claim.id: v.verdict for v in verdicts}["C6"] == "proved"

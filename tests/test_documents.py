@@ -121,7 +121,7 @@ def test_a_failed_step_is_shown_failed_and_derive_exits_1() -> None:
         id="planted.false", title="A planted false step", claims=("C7",), statement="x + x = 3x (false).",
         steps=(Equal(x + x, 3 * x, "planted error"), Equal(x + x, 2 * x, "true")),
     )
-    doc = view(planted, verify(planted).to_json())
+    doc = view(planted, verify(planted).record())
     assert doc.status == "failed"
     assert [s.status for s in doc.steps] == ["failed", "proved"]
     source = doc_typst.single(doc)
@@ -137,7 +137,7 @@ def test_substitution_premise_and_relation_are_visible() -> None:
         id="premise.demo", title="premise", claims=("C8",), statement="demo",
         steps=(Substitute(W2 * x + b2, 0, "both zero", subs={W2: 0, b2: 0}),),
     )
-    doc = view(d, verify(d).to_json())
+    doc = view(d, verify(d).record())
     assert doc.steps[0].premise_typst == "W_(2) = b_(2) = 0"
     assert doc.steps[0].premise_latex == "W_{2} = b_{2} = 0"
     assert "premise: $W_(2) = b_(2) = 0 ==>$" in doc_typst.single(doc)

@@ -23,6 +23,7 @@ reads like a paper's chain of equalities without hidden state.
 
 from __future__ import annotations
 
+import enum
 import time
 import zlib
 from collections.abc import Mapping
@@ -49,6 +50,7 @@ from theory.core.steps import (
 __all__ = [
     "BEARINGS",
     "Assumption",
+    "Bearing",
     "Context",
     "Derivation",
     "DerivationResult",
@@ -59,8 +61,10 @@ __all__ = [
     "Outcome",
     "Status",
     "Step",
+    "StepRecord",
     "StepResult",
     "Substitute",
+    "TheoremRecord",
     "check_equal",
     "check_step",
     "matrix_gradient",
@@ -85,7 +89,15 @@ class Assumption:
     matrix_kinds: Mapping[sp.MatrixSymbol, str] = field(default_factory=dict)  # sampling kinds
 
 
-BEARINGS = ("supports", "qualifies", "refutes")
+class Bearing(enum.StrEnum):
+    """How a proved theorem bears on a claim of the note."""
+
+    SUPPORTS = "supports"
+    QUALIFIES = "qualifies"  # true only under the conditions the conclusion states
+    REFUTES = "refutes"
+
+
+BEARINGS = tuple(b.value for b in Bearing)
 
 
 @dataclass(frozen=True)
@@ -108,9 +120,10 @@ class Derivation:
         unknown = {c: b for c, b in self.bearing.items() if c not in self.claims or b not in BEARINGS}
         if unknown:
             raise ValueError(f"{self.id}: bearing {unknown} must name its own claims with one of {BEARINGS}")
+        object.__setattr__(self, "bearing", {c: Bearing(b) for c, b in self.bearing.items()})
 
-    def bearing_on(self, claim: str) -> str:
-        return self.bearing.get(claim, "supports")
+    def bearing_on(self, claim: str) -> Bearing:
+        return Bearing(self.bearing.get(claim, Bearing.SUPPORTS))
 
     def context(self, index: int) -> Context:
         facts: dict[sp.Basic, sp.Basic] = {}
@@ -129,6 +142,36 @@ class StepResult:
     method: str
     seconds: float
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One checked step as plain data (strings and numbers), for the audit, tables and files."""
+
+    index: int  # 1-based position in the derivation
+    status: Status
+    method: str  # what decided it
+    seconds: float
+    reason: str
+    relation: str
+    lhs: str  # the side as built, printed by `sympy.sstr`
+    rhs: str
+    detail: str  # counterexample or reason, when not proved
+
+
+@dataclass(frozen=True)
+class TheoremRecord:
+    """A verified derivation as plain data: what crosses from `theory` to `hfx` (and between processes)."""
+
+    id: str
+    title: str
+    claims: tuple[str, ...]
+    status: Status
+    seconds: float
+    statement: str
+    conclusion: str
+    bearing: Mapping[str, Bearing]  # on every claim in `claims`
+    steps: tuple[StepRecord, ...]
 
 
 @dataclass(frozen=True)
@@ -160,33 +203,33 @@ class DerivationResult:
                 lines.append(f"    {r.detail}")
         return "\n".join(lines)
 
-    def to_json(self) -> dict[str, object]:
+    def record(self) -> TheoremRecord:
+        """This result as plain data (`TheoremRecord`)."""
         d = self.derivation
-        return {
-            "id": d.id,
-            "title": d.title,
-            "claims": list(d.claims),
-            "status": self.status.value,
-            "steps": len(self.steps),
-            "seconds": round(self.seconds, 3),
-            "statement": d.statement,
-            "conclusion": d.conclusion,
-            "bearing": {c: d.bearing_on(c) for c in d.claims},
-            "step_results": [
-                {
-                    "index": r.index,
-                    "status": r.status.value,
-                    "method": r.method,
-                    "seconds": round(r.seconds, 4),
-                    "reason": r.step.reason,
-                    "relation": r.step.relation,
-                    "lhs": sp.sstr(r.step.lhs),
-                    "rhs": sp.sstr(r.step.rhs),
-                    "detail": r.detail,
-                }
+        return TheoremRecord(
+            id=d.id,
+            title=d.title,
+            claims=tuple(d.claims),
+            status=self.status,
+            seconds=self.seconds,
+            statement=d.statement,
+            conclusion=d.conclusion,
+            bearing={c: d.bearing_on(c) for c in d.claims},
+            steps=tuple(
+                StepRecord(
+                    index=r.index,
+                    status=r.status,
+                    method=r.method,
+                    seconds=r.seconds,
+                    reason=r.step.reason,
+                    relation=r.step.relation,
+                    lhs=sp.sstr(r.step.lhs),
+                    rhs=sp.sstr(r.step.rhs),
+                    detail=r.detail,
+                )
                 for r in self.steps
-            ],
-        }
+            ),
+        )
 
 
 def verify(derivation: Derivation) -> DerivationResult:
