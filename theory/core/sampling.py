@@ -1,37 +1,50 @@
-"""Numeric evidence and explicit matrix instances for the checking ladder.
+"""Numeric instances for the checking ladder: points, explicit matrices, stand-in functions.
 
-Nothing here can prove anything.  It produces the second rung of the ladder
-(*checked*: the identity held at seeded random points) and the counterexamples
-that make a step *failed*.  Points are drawn with an explicit
-`random.Random(seed)`, cover both signs for real symbols, respect each symbol's
-declared assumptions (positive, nonnegative, integer, ...) and each matrix
-symbol's declared kind (``"spd"``, ``"symmetric"``, ``"general"``).
+Nothing here proves anything.  It builds the instances at which the numeric rung
+evaluates a step (*checked* evidence, and the counterexamples that make a step
+*failed*).  Everything is exact and seeded (an explicit `random.Random`):
 
-Matrix identities are evaluated on explicit 2×2 and 3×3 instances with random
-*rational* entries, so that the comparison is exact arithmetic wherever the
-expression is algebraic: a mismatch there is a genuine counterexample.
+- **Scalars** respect every assumption on their symbol (positive, integer, nonzero,
+  …: a value is kept only if SymPy confirms each of the symbol's assumptions for it).
+  The first instances use the special values 0, ±1, ±2, ½ and the boundary of the
+  domain; the others are random rationals with random denominators (off any
+  lattice, so a periodic function cannot hide between lattice points), spread over
+  magnitudes 10⁻³ to 10³.  Integers range over −40…40 with the special values first.
+- **Dimensions** (symbols in matrix shapes) are drawn *independently* of one
+  another: the first instances are all 2, all 3, all 4; later ones mix sizes 1–4,
+  so rectangular instances occur and an identity that holds only for square or
+  small matrices meets a counterexample.
+- **Matrices** get random rational entries of their declared kind ("general",
+  "symmetric", "spd", "orthogonal" (exactly, by the Cayley transform), "diagonal",
+  "skew").
+- **Definitions**: an `Assumption` fact whose key is a symbol (e.g. ``Σ = RRᵀ``)
+  is realised by computing the symbol from the others.
+- **Undefined functions** get concrete smooth stand-ins, filtered by the facts
+  about them (e.g. σ(0) = 0 keeps tanh and drops cos).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import sympy as sp
 from sympy.core.function import AppliedUndef, UndefinedFunction
 from sympy.matrices.expressions import MatrixExpr
 
-NUMERIC_POINTS = 12  # random points per scalar equality
-INEQUALITY_POINTS = 60  # random points per inequality: a false one may hold on most of its domain
-EXPLICIT_SIZES = (2, 3)  # explicit matrix sizes for matrix cross-checks
-INSTANCES_PER_SIZE = 2  # random rational instances per size
-DIGITS = 40  # working precision of numeric evaluation
-RELATIVE_TOLERANCE = sp.Float("1e-25", DIGITS)  # far above 40-digit rounding, far below any real error
+NUMERIC_POINTS = 16  # instances per scalar step
+INEQUALITY_POINTS = 60  # instances per inequality: a false one may hold on most of its domain
+MATRIX_INSTANCES = 6  # explicit instances per matrix step: sizes 2, 3, 4, then three mixed (rectangular) ones
+FIRST_SIZES = (2, 3, 4)  # every dimension at once, in the first instances
+MIXED_SIZES = (1, 2, 3, 4)  # each dimension independently, afterwards
+MATRIX_KINDS = ("general", "symmetric", "spd", "orthogonal", "diagonal", "skew")
+SPECIAL_REALS = (0, 1, -1, 2, -2, sp.Rational(1, 2), sp.Rational(-1, 2))
+INTEGER_RANGE = 40  # integers are drawn from −40…40 (then filtered by the symbol's assumptions)
 
 _t = sp.Dummy("t", real=True)
-# Concrete stand-ins for an undefined function σ in numeric checks.  Some vanish
-# at 0, some do not; those that contradict a declared fact are filtered out.
+# Concrete stand-ins for an undefined function σ.  Some vanish at 0, some do not;
+# those that contradict a declared fact are filtered out.
 FUNCTION_CANDIDATES: tuple[sp.Lambda, ...] = (
     sp.Lambda(_t, sp.tanh(_t)),
     sp.Lambda(_t, sp.sin(_t) + _t**2 / 3),
@@ -39,67 +52,89 @@ FUNCTION_CANDIDATES: tuple[sp.Lambda, ...] = (
     sp.Lambda(_t, 1 / (1 + sp.exp(-_t))),
     sp.Lambda(_t, sp.cos(_t)),
     sp.Lambda(_t, _t + 1),
+    sp.Lambda(_t, sp.atan(2 * _t) - _t**2),
+    sp.Lambda(_t, sp.exp(_t) - 1),
 )
 
 
-@dataclass(frozen=True)
-class Mismatch:
-    """A point where the two sides differ."""
-
-    point: str  # the substitution, printed
-    lhs: str  # value of the left side there
-    rhs: str  # value of the right side there
+class NoInstance(ValueError):
+    """The declared facts and kinds cannot be realised together (no stand-in satisfies them)."""
 
 
-def _rational(rng: random.Random, low: int, high: int) -> sp.Rational:
-    return sp.Rational(rng.randint(low * 8, high * 8), 8) + sp.Rational(rng.randint(1, 7), 97)
+def satisfies(value: sp.Basic, symbol: sp.Symbol) -> bool:
+    """Whether SymPy confirms every assumption of `symbol` (positive, integer, …) for `value`."""
+    for fact, expected in symbol.assumptions0.items():
+        if fact in ("commutative",):
+            continue
+        if getattr(value, f"is_{fact}", None) is not expected:
+            return False
+    return True
 
 
-def scalar_value(symbol: sp.Symbol, rng: random.Random, sign: int, spread: bool = False) -> sp.Rational:
-    """A random exact value for `symbol` that respects its assumptions.
+def special_values(symbol: sp.Symbol) -> list[sp.Rational]:
+    """The special values of `symbol`'s domain: 0, ±1, ±2, ±½ and its boundary, where allowed."""
+    candidates: list[sp.Basic] = [sp.Integer(v) if isinstance(v, int) else v for v in SPECIAL_REALS]
+    if symbol.is_positive and not symbol.is_integer:
+        candidates.append(sp.Rational(1, 1000))  # next to the excluded boundary 0
+    if symbol.is_negative and not symbol.is_integer:
+        candidates.append(sp.Rational(-1, 1000))
+    return [v for v in candidates if satisfies(v, symbol)]
 
-    `sign` (+1 or -1) picks the sign for symbols that may take either.  With
-    `spread`, the magnitude comes from one of three scales — small (10⁻³ to
-    10⁻¹), moderate (0 to 3) or large (3 to 12) — so that a claim failing only
-    near 0 or only far out is still likely to meet a counterexample.
-    """
-    if symbol.is_integer:
-        low = 1 if symbol.is_positive else 0 if symbol.is_nonnegative else -5
-        high = -1 if symbol.is_negative else 0 if symbol.is_nonpositive else 6
-        return sp.Integer(rng.randint(low, high))
-    scale = rng.randrange(3) if spread else 1
-    if scale == 0:
-        magnitude = sp.Rational(rng.randint(1, 100), 1000)
-    elif scale == 1:
-        magnitude = _rational(rng, 0, 3)
-    else:
-        magnitude = _rational(rng, 3, 12)
-    if symbol.is_positive or symbol.is_nonnegative:
-        return magnitude
-    if symbol.is_negative or symbol.is_nonpositive:
-        return -magnitude
-    return sign * magnitude
+
+def random_value(symbol: sp.Symbol, rng: random.Random) -> sp.Rational:
+    """A random exact value of `symbol`'s domain (rejection sampling on its assumptions)."""
+    for _ in range(200):
+        if symbol.is_integer:
+            value: sp.Rational = sp.Integer(rng.randint(-INTEGER_RANGE, INTEGER_RANGE))
+        else:
+            denominator = rng.randint(7, 997)
+            magnitude = 10 ** rng.uniform(-3, 3)
+            value = sp.Rational(max(1, round(magnitude * denominator)), denominator)
+            if rng.random() < 0.5:
+                value = -value
+        if satisfies(value, symbol):
+            return value
+        if satisfies(-value, symbol):
+            return -value
+    raise NoInstance(f"no value satisfies the assumptions of {symbol} ({symbol.assumptions0})")
 
 
 def matrix_value(shape: tuple[int, int], kind: str, rng: random.Random) -> sp.ImmutableMatrix:
-    """A random rational matrix of the given kind ("general", "symmetric", "spd")."""
+    """A random rational matrix of the given kind (see module docstring)."""
     rows, cols = shape
-    entries = sp.Matrix(rows, cols, lambda i, j: _rational(rng, -2, 2))
+
+    def entry() -> sp.Rational:
+        return sp.Rational(rng.randint(-60, 60), rng.randint(1, 29))
+
+    entries = sp.Matrix(rows, cols, lambda i, j: entry())
     if kind == "general":
         return sp.ImmutableMatrix(entries)
+    if rows != cols:
+        raise NoInstance(f"a {kind} matrix must be square, got {rows}×{cols}")
     if kind == "symmetric":
         return sp.ImmutableMatrix((entries + entries.T) / 2)
     if kind == "spd":
         return sp.ImmutableMatrix(entries * entries.T + sp.eye(rows) / 4)
-    raise ValueError(f"unknown matrix kind {kind!r}")
+    if kind == "skew":
+        return sp.ImmutableMatrix((entries - entries.T) / 2)
+    if kind == "diagonal":
+        return sp.ImmutableMatrix(sp.diag(*[entry() for _ in range(rows)]))
+    if kind == "orthogonal":
+        skew = (entries - entries.T) / 2  # Cayley: Q = (I − S)(I + S)⁻¹ is exactly orthogonal, rational
+        return sp.ImmutableMatrix((sp.eye(rows) - skew) * (sp.eye(rows) + skew).inv())
+    raise ValueError(f"unknown matrix kind {kind!r}; known: {', '.join(MATRIX_KINDS)}")
 
 
 def dimension_symbols(exprs: Iterable[sp.Basic]) -> set[sp.Symbol]:
+    """Symbols that occur in the shape of a matrix (MatrixSymbol, Identity, ZeroMatrix, …)."""
     dims: set[sp.Symbol] = set()
     for expr in exprs:
-        for m in expr.atoms(sp.MatrixSymbol):
-            for d in m.shape:
-                dims |= {s for s in sp.sympify(d).free_symbols if isinstance(s, sp.Symbol)}
+        if not isinstance(expr, sp.Basic):
+            continue
+        for node in sp.preorder_traversal(expr):
+            if isinstance(node, MatrixExpr) and hasattr(node, "shape"):
+                for d in node.shape:
+                    dims |= {s for s in sp.sympify(d).free_symbols if isinstance(s, sp.Symbol)}
     return dims
 
 
@@ -111,15 +146,15 @@ def undefined_functions(exprs: Iterable[sp.Basic]) -> set[UndefinedFunction]:
     return found
 
 
-def consistent_candidates(
-    f: UndefinedFunction, facts: Mapping[sp.Basic, sp.Basic]
-) -> list[sp.Lambda]:
-    """Candidates for `f` that satisfy every declared fact mentioning `f`."""
+def consistent_candidates(f: UndefinedFunction, facts: Mapping[sp.Basic, sp.Basic]) -> list[sp.Lambda]:
+    """Stand-ins for `f` that satisfy every fact about `f` at a concrete argument (exactly)."""
     keep = []
     for cand in FUNCTION_CANDIDATES:
         ok = True
         for key, value in facts.items():
             if isinstance(key, AppliedUndef) and key.func == f:
+                if not all(arg.is_number for arg in key.args):
+                    raise NoInstance(f"a fact about {key} at a symbolic argument cannot be realised by sampling")
                 if sp.simplify(cand(*key.args) - value) != 0:
                     ok = False
         if ok:
@@ -127,70 +162,165 @@ def consistent_candidates(
     return keep
 
 
-def instance(
+def definitions(facts: Mapping[sp.Basic, sp.Basic]) -> dict[sp.Basic, sp.Basic]:
+    """The facts that define a symbol or matrix symbol by an expression not containing it."""
+    return {
+        k: v
+        for k, v in facts.items()
+        if isinstance(k, (sp.Symbol, sp.MatrixSymbol)) and not (isinstance(v, sp.Basic) and v.has(k))
+    }
+
+
+@dataclass(frozen=True)
+class Instance:
+    point: dict[sp.Basic, sp.Basic]  # symbol / matrix symbol / function → concrete value
+
+    def describe(self) -> str:
+        shown = []
+        for k, v in sorted(self.point.items(), key=lambda kv: str(kv[0])):
+            text = sp.sstr(v.tolist()) if isinstance(v, sp.MatrixBase) else sp.sstr(v)
+            shown.append(f"{k} = {text}")
+        return ", ".join(shown)
+
+
+def instances(
     exprs: Sequence[sp.Basic],
     rng: random.Random,
-    size: int,
-    sign: int,
+    count: int,
     matrix_kinds: Mapping[sp.MatrixSymbol, str],
     facts: Mapping[sp.Basic, sp.Basic],
     keep_symbolic: Iterable[sp.Basic] = (),
-    evaluate: bool = True,
-    spread: bool = False,
-) -> tuple[dict[sp.Basic, sp.Basic], list[sp.Basic]]:
-    """One random instance: a substitution and the substituted expressions.
-
-    Dimension symbols become `size`; matrix symbols become random rational
-    matrices of their declared kind; scalar symbols random rationals; undefined
-    functions concrete candidates.  Symbols in `keep_symbolic` stay symbolic.
-    With `evaluate=False` only the substitution is returned (the list is empty);
-    `spread` draws scalar magnitudes over several scales (see `scalar_value`).
-    """
+) -> Iterator[Instance]:
+    """`count` seeded instances for the symbols, matrices and functions of `exprs` (see module docstring)."""
     kept = set(keep_symbolic)
-    dims = dimension_symbols(exprs) - kept
-    point: dict[sp.Basic, sp.Basic] = {d: sp.Integer(size) for d in dims}
-    for f in sorted(undefined_functions(exprs), key=str):
-        options = consistent_candidates(f, facts)
-        if not options:
-            raise ValueError(f"no numeric stand-in for {f} satisfies the declared facts")
-        point[f] = rng.choice(options)
-    for expr in exprs:
-        for m in sorted(expr.atoms(sp.MatrixSymbol), key=str):
-            if m in point or m in kept:
-                continue
-            shape = tuple(int(sp.sympify(s).subs(point)) for s in m.shape)
-            point[m] = matrix_value(shape, matrix_kinds.get(m, "general"), rng)  # type: ignore[arg-type]
+    defined = definitions(facts)
+    sources = [*exprs, *(v for v in defined.values() if isinstance(v, sp.Basic))]
+    dims = sorted(dimension_symbols(sources) - kept, key=str)
+    functions = sorted(undefined_functions(sources), key=str)
+    options = {f: consistent_candidates(f, facts) for f in functions}
+    for f, opts in options.items():
+        if not opts:
+            raise NoInstance(f"no stand-in for {f} satisfies the declared facts")
+    matrices: list[sp.MatrixSymbol] = []
     scalars: set[sp.Symbol] = set()
-    for expr in exprs:
+    for expr in sources:
+        matrices += [m for m in expr.atoms(sp.MatrixSymbol) if m not in matrices]
         scalars |= {s for s in expr.free_symbols if isinstance(s, sp.Symbol)}
-    for s in sorted(scalars - dims - kept, key=str):
-        point[s] = scalar_value(s, rng, sign, spread)
-    substituted = [substitute(expr, point) for expr in exprs] if evaluate else []
-    return point, substituted
+    matrices = sorted((m for m in matrices if m not in kept and m not in defined), key=str)
+    free_scalars = sorted(scalars - set(dims) - kept - set(defined), key=str)
+    specials = {s: special_values(s) for s in free_scalars}
+    for k in range(count):
+        point: dict[sp.Basic, sp.Basic] = {}
+        for d in dims:
+            size = FIRST_SIZES[k] if k < len(FIRST_SIZES) else rng.choice(MIXED_SIZES)
+            point[d] = sp.Integer(size)
+        for f in functions:
+            point[f] = options[f][(k + rng.randrange(len(options[f]))) % len(options[f])]
+        for m in matrices:
+            shape = tuple(int(sp.sympify(s).subs(point)) for s in m.shape)
+            point[m] = matrix_value((shape[0], shape[1]), matrix_kinds.get(m, "general"), rng)
+        for i, s in enumerate(free_scalars):
+            special = specials[s]
+            use_special = special and (k < 3 or rng.random() < 0.2)
+            point[s] = special[(k + i) % len(special)] if use_special else random_value(s, rng)
+        _realise_definitions(point, defined)
+        yield Instance(point)
 
 
-def substitute(expr: sp.Basic, point: Mapping[sp.Basic, sp.Basic]) -> sp.Basic:
-    """Substitute functions, matrices, dimensions and scalars, then evaluate."""
-    functions = {k: v for k, v in point.items() if isinstance(k, UndefinedFunction)}
-    matrices = {k: v for k, v in point.items() if isinstance(k, sp.MatrixSymbol)}
-    others = {k: v for k, v in point.items() if k not in functions and k not in matrices}
+def _realise_definitions(point: dict[sp.Basic, sp.Basic], defined: Mapping[sp.Basic, sp.Basic]) -> None:
+    pending = dict(defined)
+    for _ in range(len(pending) + 1):
+        progressed = False
+        for key, value in list(pending.items()):
+            needs = {s for s in value.free_symbols | value.atoms(sp.MatrixSymbol) if s in pending}
+            if needs:
+                continue
+            point[key] = substitute(value, point)
+            del pending[key]
+            progressed = True
+        if not pending:
+            return
+        if not progressed:
+            break
+    raise NoInstance(f"the definitions of {', '.join(map(str, pending))} are circular")
+
+
+_BINDERS = (sp.Derivative, sp.Integral, sp.Sum, sp.Product, sp.Limit, sp.Subs, sp.Lambda)
+
+
+def substitute(expr: sp.Basic, point: Mapping[sp.Basic, sp.Basic], evaluate: bool = True) -> sp.Basic:
+    """Put the instance `point` into `expr`; with `evaluate`, then evaluate (`doit`, explicit matrices).
+
+    Without bound variables (derivatives, integrals, sums, limits) one structural replacement does it
+    (`xreplace`, fast); otherwise `subs`, which turns a derivative at a point into `Subs(Derivative(…))`.
+    """
     out = expr
-    if functions:
-        out = out.subs(functions)
-    # dimensions first so that Identity(n) and MatrixSymbol shapes become concrete
-    dims = {k: v for k, v in others.items() if k not in matrices}
-    out = _explicit_constants(out.subs(dims))
-    if matrices:
-        concrete = {
-            sp.MatrixSymbol(m.name, *(sp.sympify(s).subs(dims) for s in m.shape)): v
-            for m, v in matrices.items()
-        }
-        out = out.subs(concrete)
-    if isinstance(out, MatrixExpr) or hasattr(out, "doit"):
-        out = out.doit()
+    for f, stand_in in point.items():
+        if isinstance(f, UndefinedFunction):
+            out = out.replace(lambda e, f=f: isinstance(e, AppliedUndef) and e.func == f,
+                              lambda e, s=stand_in: s(*e.args))
+    values = {k: v for k, v in point.items() if not isinstance(k, UndefinedFunction)}
+    if not out.has(*_BINDERS):
+        out = _explicit_constants(out.xreplace(values))
+    else:
+        matrices = {k: v for k, v in values.items() if isinstance(k, sp.MatrixSymbol)}
+        others = {k: v for k, v in values.items() if k not in matrices}
+        # dimensions first, so that Identity(n) and matrix-symbol shapes become concrete
+        out = _explicit_constants(out.subs(others))
+        if matrices:
+            concrete = {
+                sp.MatrixSymbol(m.name, *(sp.sympify(s).subs(others) for s in m.shape)): v
+                for m, v in matrices.items()
+            }
+            out = out.subs(concrete)
+    if not evaluate:
+        return out
+    return evaluate_instance(out)
+
+
+INFINITE_SUM_DIGITS = 60  # an infinite sum at a point is summed numerically (SymPy's evalf), to this precision
+
+
+def _infinite(e: sp.Basic) -> bool:
+    return isinstance(e, (sp.Sum, sp.Product)) and not e.free_symbols and any(
+        bound.is_infinite for limit in e.limits for bound in limit[1:]
+    )
+
+
+def evaluate_instance(expr: sp.Basic) -> sp.Basic:
+    """`doit` a substituted expression and make matrix expressions explicit.
+
+    An infinite sum or product with no free symbol left is evaluated numerically (a Float: such a
+    value never certifies anything by itself), not in closed form, which can take seconds per point.
+    """
+    if isinstance(expr, sp.Basic) and expr.has(sp.Sum, sp.Product):
+        expr = expr.replace(_infinite, lambda e: e.evalf(INFINITE_SUM_DIGITS))
+    if isinstance(expr, sp.Basic) and expr.has(sp.Inverse, sp.MatPow):
+        expr = expr.replace(_inverse_node, _explicit_inverse)
+    out = expr.doit() if hasattr(expr, "doit") else expr
     if isinstance(out, MatrixExpr) and not isinstance(out, sp.MatrixBase):
         out = out.as_explicit()
+    if isinstance(out, sp.MatrixBase):
+        out = sp.ImmutableMatrix(out.applyfunc(lambda e: e.doit() if hasattr(e, "doit") else e))
     return out
+
+
+def _inverse_node(e: sp.Basic) -> bool:
+    return isinstance(e, sp.Inverse) or (
+        isinstance(e, sp.MatPow) and e.exp.is_Integer and e.exp < 0
+    )
+
+
+def _explicit_inverse(e: sp.Basic) -> sp.Basic:
+    """An inverse (or negative power) of an explicit matrix, by fraction-field elimination (`method="DM"`:
+    exact, and far faster than SymPy's default Gauss–Jordan on entries with a symbol in them)."""
+    base = e.arg if isinstance(e, sp.Inverse) else e.base
+    power = 1 if isinstance(e, sp.Inverse) else -int(e.exp)
+    explicit = evaluate_instance(base)
+    if not isinstance(explicit, sp.MatrixBase):
+        return e
+    inverse = sp.Matrix(explicit).inv(method="DM")  # ValueError if singular: the caller's "undefined"
+    return sp.ImmutableMatrix(inverse**power)
 
 
 def _explicit_constants(expr: sp.Basic) -> sp.Basic:
@@ -206,34 +336,3 @@ def _explicit_constants(expr: sp.Basic) -> sp.Basic:
         return sp.ImmutableMatrix(e.as_explicit())
 
     return expr.replace(concrete, explicit) if hasattr(expr, "replace") else expr
-
-
-def differs(a: sp.Basic, b: sp.Basic) -> bool | None:
-    """True if `a` and `b` (numbers or explicit matrices) differ, False if they
-    agree to `RELATIVE_TOLERANCE` at `DIGITS` digits, None if not evaluable."""
-    if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
-        a_m = sp.Matrix(a) if isinstance(a, sp.MatrixBase) else None
-        b_m = sp.Matrix(b) if isinstance(b, sp.MatrixBase) else None
-        if a_m is None:
-            a_m = sp.zeros(*b_m.shape) if a == 0 else None  # type: ignore[union-attr]
-        if b_m is None:
-            b_m = sp.zeros(*a_m.shape) if b == 0 else None  # type: ignore[union-attr]
-        if a_m is None or b_m is None or a_m.shape != b_m.shape:
-            return None if a_m is None or b_m is None else True
-        results = [differs(x, y) for x, y in zip(a_m, b_m, strict=True)]
-        if any(r is True for r in results):
-            return True
-        return None if any(r is None for r in results) else False
-    diff = sp.sympify(a) - sp.sympify(b)
-    if diff == 0:
-        return False
-    if sp.sympify(a).has(sp.oo, -sp.oo, sp.zoo) or sp.sympify(b).has(sp.oo, -sp.oo, sp.zoo):
-        return a != b  # infinities compare exactly (oo vs -oo is a real difference)
-    try:
-        value = sp.N(diff, DIGITS)
-        scale = 1 + abs(sp.N(a, DIGITS)) + abs(sp.N(b, DIGITS))
-    except (TypeError, ValueError):
-        return None
-    if not value.is_number or value.has(sp.nan, sp.zoo):
-        return None
-    return bool(abs(value) > RELATIVE_TOLERANCE * scale)
