@@ -1,24 +1,28 @@
-"""Checked derivations: statements, assumptions, steps, and `verify`.
+"""Checked derivations: a formal statement, assumptions, steps, and `verify`.
 
-A `Derivation` is a theorem with named assumptions and ordered steps.  Each
-step relates two expressions and says why; `verify` checks every step with the
-ladder of DESIGN.md and returns, per step, the status, the method that decided
-it and the time it took:
+A `Derivation` is a theorem: a statement in words for the reader, a **formal
+statement** (`proves`: a conjunction of `Formula`s, over the symbols' declared
+domains, for the `instance` stated if it is shown only for one), named
+assumptions and ordered steps.  `verify` checks every step (`theory.core.check`)
+and then that the formal statement follows from the steps
+(`theory.core.statement`):
 
-- **proved**: an exact method (`theory.core.ladder`) reduced the difference to 0, or
-  decided the sign from the declared assumptions;
-- **checked**: exact methods could not decide, but the identity held at seeded
-  random points / on explicit 2×2 and 3×3 matrices (`theory.core.sampling`);
-- **failed**: a counterexample was found, or nothing could decide it.
+- **proved**: every step was certified by an exact engine (SymPy's exact rungs, or
+  z3 for polynomial/rational real arithmetic) with no engine disagreeing and no
+  numeric counterexample, and the formal statement follows from the steps;
+- **checked**: as proved, except that some step held only numerically (seeded
+  exact/ball-arithmetic evaluation, explicit matrices): evidence, never a proof;
+- **failed**: a step has a counterexample or could not be decided, or the formal
+  statement does not follow from the steps, or the assumptions cannot be realised.
 
-A derivation is proved only if every step is proved.  Every step whose sides
-are matrix expressions, and every matrix gradient, is *also* evaluated on
-explicit 2×2 and 3×3 instances: a mismatch there fails the step even if the
-symbolic rung said "zero" (SymPy can silently return 0 for the derivative of a
-sum of traces; REFERENCES.md, "Known tool pitfalls").
+Before any step may use an assumption's facts, the facts are validated
+(`theory.core.facts`): each must be realised by the declared sampling kinds, or be
+a definition.  Prose that no step checks belongs in `remarks`, which documents show
+visibly as not part of what is proved.
 
-Steps are independent statements (each states both sides), so a derivation
-reads like a paper's chain of equalities without hidden state.
+Determinism: each step is checked with SymPy's assumption-handler order seeded
+from the derivation id and step index, so that a status does not change between
+runs (see `hfx.theorems` for independence from ``PYTHONHASHSEED``).
 """
 
 from __future__ import annotations
@@ -26,23 +30,23 @@ from __future__ import annotations
 import enum
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import sympy as sp
 
+from theory.core import facts as fact_checks
+from theory.core.check import Context, Outcome, check_equal, check_step
+from theory.core.statement import Support, establish
 from theory.core.steps import (
-    Context,
     Equal,
     Equivalent,
+    Formula,
     Inequality,
     MatrixGradient,
-    Outcome,
     Status,
     Step,
     Substitute,
-    check_equal,
-    check_step,
     matrix_gradient,
     short,
 )
@@ -56,6 +60,8 @@ __all__ = [
     "DerivationResult",
     "Equal",
     "Equivalent",
+    "Formula",
+    "FormulaRecord",
     "Inequality",
     "MatrixGradient",
     "Outcome",
@@ -64,6 +70,7 @@ __all__ = [
     "StepRecord",
     "StepResult",
     "Substitute",
+    "Support",
     "TheoremRecord",
     "check_equal",
     "check_step",
@@ -88,6 +95,12 @@ class Assumption:
     facts: Mapping[sp.Basic, sp.Basic] = field(default_factory=dict)  # rewrites it licenses
     matrix_kinds: Mapping[sp.MatrixSymbol, str] = field(default_factory=dict)  # sampling kinds
 
+    def __post_init__(self) -> None:
+        facts = {sp.sympify(k): sp.sympify(v) for k, v in dict(self.facts).items()}
+        for key, value in facts.items():
+            fact_checks.check_key(key, value)
+        object.__setattr__(self, "facts", facts)
+
 
 class Bearing(enum.StrEnum):
     """How a proved theorem bears on a claim of the note."""
@@ -107,7 +120,7 @@ class Derivation:
     id: str  # stable id, e.g. "weight-decay.gd"
     title: str  # one line
     claims: tuple[str, ...]  # claim ids from CLAIMS.md, e.g. ("C10",)
-    statement: str  # the theorem in words (with formulae in plain text)
+    statement: str  # the theorem in words, for the reader
     steps: tuple[Step, ...]
     assumptions: tuple[Assumption, ...] = ()
     references: tuple[str, ...] = ()  # full citations for what the steps cite
@@ -115,23 +128,56 @@ class Derivation:
     # how this theorem bears on each of its claims when proved: "supports" (the default for a claim
     # not listed), "qualifies" (true only under conditions the conclusion states) or "refutes"
     bearing: Mapping[str, str] = field(default_factory=dict)
+    # the formal statement: a conjunction of formulas (or steps, standing for their formulas), each of which
+    # `verify` checks to follow from one step or a chain of consecutive steps
+    proves: tuple[Formula | Step, ...] = ()
+    instance: str = ""  # e.g. "n = 2" when the statement is shown only for that instance (then in title, etc.)
+    remarks: tuple[str, ...] = ()  # prose that no step checks: shown as remarks, not part of what is proved
 
     def __post_init__(self) -> None:
         unknown = {c: b for c, b in self.bearing.items() if c not in self.claims or b not in BEARINGS}
         if unknown:
             raise ValueError(f"{self.id}: bearing {unknown} must name its own claims with one of {BEARINGS}")
         object.__setattr__(self, "bearing", {c: Bearing(b) for c, b in self.bearing.items()})
+        object.__setattr__(self, "steps", tuple(self.steps))
+        for i, step in enumerate(self.steps, start=1):
+            if not isinstance(step, Step):
+                raise TypeError(f"{self.id}: step {i} is a {type(step).__name__}, not a Step (Equal, Substitute, …)")
+        object.__setattr__(self, "proves", tuple(self.proves))
+        for item in self.proves:
+            if not isinstance(item, (Formula, Step)):
+                raise TypeError(f"{self.id}: `proves` holds Formulas or Steps, not {type(item).__name__}")
+        object.__setattr__(self, "remarks", tuple(self.remarks))
+        if self.instance:
+            missing = [n for n in ("title", "statement", "conclusion") if self.instance not in getattr(self, n)]
+            if missing:
+                raise ValueError(
+                    f"{self.id}: shown only for the instance {self.instance!r}, which its {', '.join(missing)} "
+                    "must say"
+                )
 
     def bearing_on(self, claim: str) -> Bearing:
         return Bearing(self.bearing.get(claim, Bearing.SUPPORTS))
 
-    def context(self, index: int) -> Context:
-        facts: dict[sp.Basic, sp.Basic] = {}
+    def formulas(self) -> tuple[Formula, ...]:
+        """The formal statement, as formulas."""
+        return tuple(item.formula() if isinstance(item, Step) else item for item in self.proves)
+
+    def facts(self) -> tuple[dict[sp.Basic, sp.Basic], dict[sp.MatrixSymbol, str], str | None]:
+        """All assumptions' facts and matrix kinds, and why they cannot be used together (None if they can)."""
+        merged, contradiction = fact_checks.merge([a.facts for a in self.assumptions])
         kinds: dict[sp.MatrixSymbol, str] = {}
         for a in self.assumptions:
-            facts.update(a.facts)
-            kinds.update(a.matrix_kinds)
-        return Context(facts=facts, matrix_kinds=kinds, seed=zlib.crc32(f"{self.id}#{index}".encode()))
+            for m, kind in a.matrix_kinds.items():
+                if m in kinds and kinds[m] != kind:
+                    contradiction = contradiction or f"contradictory kinds for {m}: {kinds[m]} and {kind}"
+                kinds[m] = kind
+        return merged, kinds, contradiction
+
+    def context(self, index: int, refusal: str | None = None) -> Context:
+        merged, kinds, _ = self.facts()
+        return Context(facts=merged, matrix_kinds=kinds, seed=zlib.crc32(f"{self.id}#{index}".encode()),
+                       refusal=refusal)
 
 
 @dataclass(frozen=True)
@@ -142,6 +188,8 @@ class StepResult:
     method: str
     seconds: float
     detail: str = ""
+    engines: tuple[str, ...] = ()  # exact engines that certified it ("sympy", "z3")
+    cross_checks: tuple[str, ...] = ()  # the other checks performed, and their results
 
 
 @dataclass(frozen=True)
@@ -157,6 +205,18 @@ class StepRecord:
     lhs: str  # the side as built, printed by `sympy.sstr`
     rhs: str
     detail: str  # counterexample or reason, when not proved
+    engines: tuple[str, ...] = ()  # exact engines that certified it ("sympy", "z3")
+    cross_checks: tuple[str, ...] = ()  # the other checks performed, and their results
+
+
+@dataclass(frozen=True)
+class FormulaRecord:
+    """One formula of the formal statement, and the steps it follows from."""
+
+    formula: str  # printed
+    established: bool
+    steps: tuple[int, ...]  # 1-based step indices (empty: not established)
+    how: str
 
 
 @dataclass(frozen=True)
@@ -172,6 +232,10 @@ class TheoremRecord:
     conclusion: str
     bearing: Mapping[str, Bearing]  # on every claim in `claims`
     steps: tuple[StepRecord, ...]
+    proves: tuple[FormulaRecord, ...] = ()  # the formal statement, formula by formula
+    instance: str = ""  # the instance the statement is shown for ("" = in general)
+    remarks: tuple[str, ...] = ()  # prose not checked by any step
+    refusal: str = ""  # why the statement or the assumptions made the derivation fail ("" if they did not)
 
 
 @dataclass(frozen=True)
@@ -179,20 +243,32 @@ class DerivationResult:
     derivation: Derivation
     steps: tuple[StepResult, ...]
     seconds: float
+    supports: tuple[Support, ...] = ()  # how each formula of the formal statement follows from the steps
+    refusal: str = ""  # why the assumptions cannot be used ("" if they can)
+
+    @property
+    def statement_established(self) -> bool:
+        """Whether every formula of the formal statement follows from the steps (vacuous without one)."""
+        return all(s.established for s in self.supports)
 
     @property
     def status(self) -> Status:
         statuses = {r.status for r in self.steps}
-        if Status.FAILED in statuses or not self.steps:
+        if Status.FAILED in statuses or not self.steps or self.refusal or not self.statement_established:
             return Status.FAILED
         return Status.CHECKED if Status.CHECKED in statuses else Status.PROVED
 
     def report(self) -> str:
-        """Human-readable account of every step that is not proved."""
+        """Human-readable account of every step that is not proved, and of an unestablished statement."""
         d = self.derivation
         lines = [f"{d.id} ({', '.join(d.claims)}): {self.status.value}"]
         if not self.steps:
             lines.append("  no steps: nothing was shown")
+        if self.refusal:
+            lines.append(f"  assumptions refused: {self.refusal}")
+        for support in self.supports:
+            if not support.established:
+                lines.append(f"  statement not established: {short(support.formula.text(), 300)}: {support.how}")
         for r in self.steps:
             if r.status is Status.PROVED:
                 continue
@@ -206,6 +282,11 @@ class DerivationResult:
     def record(self) -> TheoremRecord:
         """This result as plain data (`TheoremRecord`)."""
         d = self.derivation
+        unestablished = [s for s in self.supports if not s.established]
+        refusal = self.refusal or (
+            f"the formal statement does not follow from the steps: {unestablished[0].formula.text()}"
+            if unestablished else ""
+        )
         return TheoremRecord(
             id=d.id,
             title=d.title,
@@ -226,20 +307,39 @@ class DerivationResult:
                     lhs=sp.sstr(r.step.lhs),
                     rhs=sp.sstr(r.step.rhs),
                     detail=r.detail,
+                    engines=r.engines,
+                    cross_checks=r.cross_checks,
                 )
                 for r in self.steps
             ),
+            proves=tuple(
+                FormulaRecord(formula=s.formula.text(), established=s.established, steps=s.steps, how=s.how)
+                for s in self.supports
+            ),
+            instance=d.instance,
+            remarks=d.remarks,
+            refusal=refusal,
         )
 
 
 def verify(derivation: Derivation) -> DerivationResult:
-    """Check every step of `derivation` with the ladder; see the module docstring."""
+    """Check the assumptions, every step, and the formal statement; see the module docstring."""
     start = time.perf_counter()
+    facts, kinds, refusal = derivation.facts()
+    if refusal is None:
+        refusal = fact_checks.validate(facts, kinds, seed=zlib.crc32(f"{derivation.id}#facts".encode()))
     results = []
     for i, step in enumerate(derivation.steps, start=1):
         t0 = time.perf_counter()
-        outcome = check_step(step, derivation.context(i))
+        outcome = check_step(step, derivation.context(i, refusal))
         results.append(
-            StepResult(i, step, outcome.status, outcome.method, time.perf_counter() - t0, outcome.detail)
+            StepResult(i, step, outcome.status, outcome.method, time.perf_counter() - t0, outcome.detail,
+                       outcome.engines, outcome.cross_checks)
         )
-    return DerivationResult(derivation, tuple(results), time.perf_counter() - start)
+    supports = tuple(establish(f, derivation.steps) for f in derivation.formulas())
+    return DerivationResult(derivation, tuple(results), time.perf_counter() - start, supports, refusal or "")
+
+
+def established_by(formulas: Sequence[Formula], steps: Sequence[Step]) -> tuple[Support, ...]:
+    """How each formula follows from the steps (`theory.core.statement.establish`)."""
+    return tuple(establish(f, steps) for f in formulas)

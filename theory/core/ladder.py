@@ -28,13 +28,13 @@ from sympy.matrices.expressions import MatrixExpr
 SIMPLIFY_SECONDS = 5.0  # CPU seconds allowed to each rewrite rung of one step
 
 
-class _Timeout(Exception):
+class Timeout(Exception):
     pass
 
 
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
-    """Raise `_Timeout` inside the block after `seconds` of this process's CPU time (main thread only).
+    """Raise `Timeout` inside the block after `seconds` of this process's CPU time (main thread only).
 
     CPU time, not wall-clock time, so that a busy machine does not turn a proved
     step into an unproved one.  Off the main thread (where signals cannot be
@@ -45,7 +45,7 @@ def time_limit(seconds: float) -> Iterator[None]:
         return
 
     def _raise(signum: int, frame: object) -> None:
-        raise _Timeout
+        raise Timeout
 
     previous = signal.signal(signal.SIGPROF, _raise)
     signal.setitimer(signal.ITIMER_PROF, seconds)
@@ -176,13 +176,13 @@ def prove_zero(d: sp.Basic, simplify_seconds: float = SIMPLIFY_SECONDS) -> str |
             with time_limit(simplify_seconds):
                 if is_zero(_entrywise(rewrite)(evaluated)):
                     return name
-        except (_Timeout, NotImplementedError, TypeError, ValueError, sp.PolynomialError):  # e.g. ratsimp on Piecewise
+        except (Timeout, NotImplementedError, TypeError, ValueError, sp.PolynomialError):  # e.g. ratsimp on Piecewise
             continue
     try:
         with time_limit(simplify_seconds):
             if is_zero(_entrywise(sp.simplify)(evaluated)):
                 return "simplify"
-    except (_Timeout, NotImplementedError, TypeError, ValueError):
+    except (Timeout, NotImplementedError, TypeError, ValueError):
         pass
     return _equals_zero(evaluated, simplify_seconds)
 
@@ -197,7 +197,7 @@ def _prove_matrix_expr_zero(d: MatrixExpr, simplify_seconds: float) -> str | Non
             with time_limit(simplify_seconds):
                 if is_zero(rewrite(d)):
                     return name
-        except (_Timeout, NotImplementedError, TypeError, ValueError, AttributeError):
+        except (Timeout, NotImplementedError, TypeError, ValueError, AttributeError):
             continue
     return None
 
@@ -208,7 +208,7 @@ def _equals_zero(d: sp.Basic, seconds: float) -> str | None:
             with time_limit(seconds):
                 if all(e.equals(0) is True for e in d):
                     return "equals"
-        except (_Timeout, NotImplementedError, TypeError, ValueError):
+        except (Timeout, NotImplementedError, TypeError, ValueError):
             return None
         return None
     if not isinstance(d, sp.Expr):
@@ -217,7 +217,7 @@ def _equals_zero(d: sp.Basic, seconds: float) -> str | None:
         with time_limit(seconds):
             if d.equals(0) is True:
                 return "equals"
-    except (_Timeout, NotImplementedError, TypeError, ValueError):
+    except (Timeout, NotImplementedError, TypeError, ValueError):
         return None
     return None
 
@@ -241,6 +241,6 @@ def prove_sign(d: sp.Expr, sign: str, simplify_seconds: float = SIMPLIFY_SECONDS
             with time_limit(simplify_seconds):
                 if getattr(rewrite(evaluated), attribute) is True:
                     return name
-        except (_Timeout, NotImplementedError, TypeError, ValueError):
+        except (Timeout, NotImplementedError, TypeError, ValueError):
             continue
     return None

@@ -1,0 +1,512 @@
+"""Checking one step: the ladder of DESIGN.md, with every exact success cross-checked.
+
+For a step, in order:
+
+1. **Static refusals** — a substituted value that contradicts its symbol's
+   assumptions (class: "Substitute ignores assumptions"); a derivative evaluated at
+   a kink where it does not exist (`theory.core.kinks`); an `Equivalent` factor not
+   provably finite and nonzero.
+2. **Exact engines** — SymPy's exact rungs (`theory.core.ladder`) on the sides with
+   the assumptions' facts applied, and, for polynomial/rational real arithmetic,
+   z3 (`theory.core.smt`) as an independent second engine.  Evaluated sides holding
+   ``zoo``/``nan`` (or ``oo`` unless a side is a signed limit) fail the step.
+3. **Numeric rung, always** — the sides *as built* (before any fact is applied) at
+   seeded instances that realise every fact: exact rationals, special values and
+   boundaries, independent (rectangular) matrix dimensions up to 4; differences
+   decided exactly or with certified ball arithmetic (`theory.core.numbers`).  A
+   counterexample fails the step even if an exact engine said "zero".
+
+Status: **proved** if an exact engine certified the step, no engine disagreed and
+the numeric rung found no counterexample; **checked** if only the numeric rung
+supports it; **failed** otherwise.  The outcome names the engines that certified
+the step and every cross-check performed.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+import sympy as sp
+import sympy.core.random as sympy_random
+from sympy.matrices.expressions import MatrixExpr
+
+from theory.core import kinks, ladder, numbers, sampling, smt
+from theory.core.numbers import Verdict
+from theory.core.steps import (
+    Equivalent,
+    Inequality,
+    MatrixGradient,
+    Status,
+    Step,
+    Substitute,
+    short,
+)
+
+MIN_DEFINED = 3  # a numeric rung needs at least this many instances where the sides are defined
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a step may use: the derivation's facts and sampling kinds, and a seed."""
+
+    facts: Mapping[sp.Basic, sp.Basic]
+    matrix_kinds: Mapping[sp.MatrixSymbol, str]
+    seed: int
+    refusal: str | None = None  # why the derivation's assumptions cannot be used, if they cannot
+
+    def apply(self, expr: sp.Basic) -> sp.Basic:
+        """Evaluate unevaluated operations and apply the declared facts (for the exact rungs)."""
+        out = expr.doit() if hasattr(expr, "doit") else expr
+        if self.facts:
+            out = out.subs(dict(self.facts))
+            out = out.doit() if hasattr(out, "doit") else out
+        return out
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    method: str  # what decided it, e.g. "expand" or "numeric (16 instances)"
+    detail: str = ""  # counterexample or reason, when not proved
+    engines: tuple[str, ...] = ()  # the exact engines that certified the step: "sympy", "z3"
+    cross_checks: tuple[str, ...] = field(default_factory=tuple)  # every other check performed, and its result
+
+
+def check_step(step: Step, ctx: Context) -> Outcome:
+    """Check one step; any exception is an undecided (failed) step, never a pass."""
+    sympy_random.seed(ctx.seed)  # SymPy orders its assumption handlers at random: fix the order
+    if ctx.refusal:
+        return Outcome(Status.FAILED, "assumptions", ctx.refusal)
+    try:
+        if isinstance(step, MatrixGradient):
+            return _check_gradient(step, ctx)
+        if isinstance(step, Inequality):
+            return _check_inequality(step, ctx)
+        return _check_equality(step, ctx)
+    except Exception as exc:  # a crash in SymPy must fail the step, visibly
+        return Outcome(Status.FAILED, "error", f"{type(exc).__name__}: {exc}")
+
+
+def check_equal(lhs: sp.Basic, rhs: sp.Basic, ctx: Context) -> Outcome:
+    """The ladder for an equality ``lhs = rhs``."""
+    return check_step(Step(lhs, rhs, "equality"), ctx) if not _identical(lhs, rhs) else _check_identical(lhs, ctx)
+
+
+# ---- equalities (Equal, Substitute, Equivalent) ---------------------------------------------------------------
+
+
+def _check_equality(step: Step, ctx: Context) -> Outcome:
+    raw_l, raw_r = step.sides()
+    refusal = _static_refusal(step, raw_l, raw_r)
+    if refusal:
+        return Outcome(Status.FAILED, refusal[0], refusal[1])
+    certified: list[str] = []
+    notes: list[str] = []
+    exact_method = ""
+    evaluated: tuple[sp.Basic, sp.Basic] | None = None
+    try:
+        evaluated = (ctx.apply(raw_l), ctx.apply(raw_r))
+    except Exception as exc:  # fall back to the numeric rung (class: false alarms)
+        notes.append(f"exact rungs: error {type(exc).__name__}: {short(exc, 120)}")
+    if evaluated is not None:
+        bad = _infinity_problem(evaluated, signed_limit=_is_limit(raw_l) or _is_limit(raw_r))
+        if bad:
+            return Outcome(Status.FAILED, "infinity", bad)
+        if _identical(*evaluated):
+            certified.append("sympy")
+            exact_method = "doit"
+        try:
+            difference = evaluated[0] - evaluated[1]
+        except (TypeError, ValueError) as exc:  # e.g. shape mismatch
+            return Outcome(Status.FAILED, "structural", f"sides cannot be compared: {exc}")
+        try:
+            exact = None if certified else ladder.prove_zero(difference)
+        except Exception as exc:
+            exact = None
+            notes.append(f"exact rungs: error {type(exc).__name__}: {short(exc, 120)}")
+        if exact is not None:
+            certified.append("sympy")
+            exact_method = exact
+    factor = step.factor if isinstance(step, Equivalent) else None
+    evidence = _numeric(raw_l, raw_r, ctx, factor=factor)
+    if evidence.status is Status.FAILED and evidence.method != "undecided":
+        return evidence
+    if evaluated is not None and not _has_matrices(*evaluated):
+        smt_outcome = _smt(evaluated[0], "=", evaluated[1], certified, notes, exact_method)
+        if smt_outcome is not None:
+            return smt_outcome
+    return _conclude(certified, exact_method, evidence, notes)
+
+
+def _check_identical(expr: sp.Basic, ctx: Context) -> Outcome:
+    evidence = _numeric(expr, expr, ctx)
+    if evidence.status is Status.FAILED and evidence.method != "undecided":
+        return evidence
+    return Outcome(Status.PROVED, "structural", engines=("sympy",), cross_checks=(evidence.method,))
+
+
+def _conclude(certified: list[str], exact_method: str, evidence: Outcome, notes: list[str]) -> Outcome:
+    checks = tuple([evidence.method if evidence.status is not Status.FAILED else f"numeric: {evidence.detail}",
+                    *notes])
+    if certified:
+        method = exact_method or "z3"
+        if "z3" in certified and exact_method:
+            method = f"{exact_method}; z3"
+        return Outcome(Status.PROVED, method, engines=tuple(certified), cross_checks=checks)
+    if evidence.status is Status.CHECKED:
+        return Outcome(Status.CHECKED, evidence.method, "no exact engine certified it", cross_checks=checks)
+    return Outcome(Status.FAILED, "undecided", evidence.detail or "no exact engine certified it, and the numeric "
+                   "rung could not evaluate it", cross_checks=checks)
+
+
+def _smt(left: sp.Basic, relation: str, right: sp.Basic, certified: list[str], notes: list[str],
+         exact_method: str) -> Outcome | None:
+    """Run z3 where it applies; an Outcome only when it contradicts (then the step fails)."""
+    if not smt.applicable(left, right):
+        return None
+    result = smt.decide(left, relation, right)
+    if result.verdict is smt.SmtVerdict.CERTIFIED:
+        certified.append("z3")
+    elif result.verdict is smt.SmtVerdict.COUNTEREXAMPLE:
+        sympy_said = f"SymPy's {exact_method} said it holds" if exact_method else "SymPy could not decide it"
+        return Outcome(Status.FAILED, "engines disagree" if exact_method else "counterexample (z3)",
+                       f"{result.detail}; {sympy_said}", engines=tuple(e for e in certified if e != "z3"))
+    else:
+        notes.append(f"z3 {result.verdict}: {short(result.detail, 120)}")
+    return None
+
+
+# ---- static refusals -------------------------------------------------------------------------------------------
+
+
+def _static_refusal(step: Step, raw_l: sp.Basic, raw_r: sp.Basic) -> tuple[str, str] | None:
+    pairs: list[tuple[sp.Basic, sp.Basic]] = list(step.subs.items()) if isinstance(step, Substitute) else []
+    for side in (step.lhs, step.rhs):
+        if isinstance(side, sp.Basic):
+            for node in sp.preorder_traversal(side):
+                if isinstance(node, sp.Subs):
+                    pairs += list(zip(node.variables, node.point, strict=True))
+    for symbol, value in pairs:
+        if isinstance(symbol, sp.Symbol) and isinstance(value, sp.Basic) and not isinstance(value, MatrixExpr):
+            broken = _broken_assumptions(value, symbol)
+            if broken:
+                return "assumptions", (
+                    f"the value {value} given to {symbol} does not satisfy its assumptions ({broken}); a value "
+                    "outside the domain (e.g. 0 for a positive symbol) is a limit: state it as a Limit"
+                )
+    for side in (raw_l, raw_r):
+        problem = kinks.derivative_at_kink(side) if isinstance(side, sp.Basic) else None
+        if problem:
+            return "derivative at a kink", problem
+    if isinstance(step, Equivalent):
+        problem = _factor_refusal(step.factor)
+        if problem:
+            return "factor", problem
+    return None
+
+
+def _broken_assumptions(value: sp.Basic, symbol: sp.Symbol) -> str:
+    broken = []
+    for fact, expected in sorted(symbol.assumptions0.items()):
+        if fact == "commutative":
+            continue
+        got = getattr(value, f"is_{fact}", None)
+        if got is not expected:
+            broken.append(f"{fact}: {'not shown' if got is None else got}")
+    return ", ".join(broken)
+
+
+def _factor_refusal(factor: sp.Basic) -> str | None:
+    if factor.is_zero is not False:
+        return f"factor {factor} is not provably nonzero"
+    if factor.is_finite is not True:
+        return f"factor {factor} is not provably finite (it may be infinite or undefined somewhere on the domain)"
+    return None
+
+
+def _is_limit(side: sp.Basic) -> bool:
+    return isinstance(side, sp.Limit)
+
+
+def _value_nodes(e: sp.Basic) -> Iterator[sp.Basic]:
+    """Every node of `e` that is a value (not a bound of a sum, product, integral or limit)."""
+    if isinstance(e, (sp.Sum, sp.Product, sp.Integral)):
+        yield e
+        yield from _value_nodes(e.function)
+        return
+    if isinstance(e, sp.Limit):
+        yield e
+        yield from _value_nodes(e.args[0])
+        return
+    yield e
+    for a in e.args:
+        if isinstance(a, sp.Basic):
+            yield from _value_nodes(a)
+
+
+def _infinity_problem(sides: tuple[sp.Basic, sp.Basic], signed_limit: bool) -> str | None:
+    for name, side in zip(("lhs", "rhs"), sides, strict=True):
+        entries = list(side) if isinstance(side, sp.MatrixBase) else [side]
+        for entry in entries:
+            if not isinstance(entry, sp.Basic):
+                continue
+            nodes = list(_value_nodes(entry))
+            if any(n is sp.zoo or n is sp.nan for n in nodes):
+                return f"the {name} evaluates to an undefined value ({short(entry, 200)}): zoo/nan prove nothing"
+            if not signed_limit and any(n in (sp.oo, -sp.oo) for n in nodes):
+                return f"the {name} evaluates to an infinity ({short(entry, 200)}); only a signed limit may equal ±oo"
+    return None
+
+
+# ---- the numeric rung ------------------------------------------------------------------------------------------
+
+
+def _has_matrices(lhs: sp.Basic, rhs: sp.Basic) -> bool:
+    kinds = (MatrixExpr, sp.MatrixBase)
+    if isinstance(lhs, kinds) or isinstance(rhs, kinds):
+        return True
+    return any(isinstance(s, sp.Basic) and bool(s.atoms(sp.MatrixSymbol)) for s in (lhs, rhs))
+
+
+def _evaluate(expr: sp.Basic, point: Mapping[sp.Basic, sp.Basic]) -> tuple[sp.Basic | None, str | None]:
+    """The value of `expr` at `point`, or (None, why undefined); a kink problem is returned as a refusal."""
+    try:
+        substituted = sampling.substitute(expr, point, evaluate=False)
+    except (ValueError, TypeError, ZeroDivisionError, AttributeError, NotImplementedError) as exc:
+        return None, f"undefined ({type(exc).__name__})"
+    problem = kinks.derivative_at_kink(substituted) if isinstance(substituted, sp.Basic) else None
+    if problem:
+        raise _KinkRefusal(problem)
+    try:
+        value = sampling.evaluate_instance(substituted)
+    except (ValueError, TypeError, ZeroDivisionError, AttributeError, NotImplementedError) as exc:
+        return None, f"undefined ({type(exc).__name__}: {short(exc, 80)})"
+    if numbers.undefined(value):
+        return None, f"undefined ({short(value, 80)})"
+    return value, None
+
+
+class _KinkRefusal(Exception):
+    pass
+
+
+def _pairs(a: sp.Basic, b: sp.Basic) -> list[tuple[sp.Basic, sp.Basic]] | None:
+    """Entry pairs of two values (scalars, or explicit matrices of one shape; 0 stands for a zero matrix)."""
+    if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
+        a_m = a if isinstance(a, sp.MatrixBase) else (sp.zeros(*b.shape) if a == 0 else None)  # type: ignore[union-attr]
+        b_m = b if isinstance(b, sp.MatrixBase) else (sp.zeros(*a.shape) if b == 0 else None)  # type: ignore[union-attr]
+        if a_m is None or b_m is None or a_m.shape != b_m.shape:
+            return None
+        return list(zip(a_m, b_m, strict=True))
+    return [(a, b)]
+
+
+def _numeric(lhs: sp.Basic, rhs: sp.Basic, ctx: Context, factor: sp.Basic | None = None) -> Outcome:
+    """Evaluate ``lhs = rhs`` (and an Equivalent's factor) at seeded instances realising the facts."""
+    rng = random.Random(ctx.seed)
+    matrices = _has_matrices(lhs, rhs)
+    count = sampling.MATRIX_INSTANCES if matrices else sampling.NUMERIC_POINTS
+    exprs = [e for e in (lhs, rhs, factor) if isinstance(e, sp.Basic)]
+    defined, skipped = 0, 0
+    undecided: list[str] = []
+    hows: set[str] = set()
+    try:
+        for instance in sampling.instances(exprs, rng, count, ctx.matrix_kinds, ctx.facts):
+            a, why_a = _evaluate(lhs, instance.point)
+            b, why_b = _evaluate(rhs, instance.point)
+            at = f"at {short(instance.describe(), 400)}"
+            if a is None and b is None:
+                skipped += 1
+                continue
+            if a is None or b is None:
+                side, why, other = ("lhs", why_a, b) if a is None else ("rhs", why_b, a)
+                return Outcome(Status.FAILED, "counterexample",
+                               f"{at}: the {side} is {why} while the other side is {short(other, 200)}")
+            if factor is not None:
+                f, why_f = _evaluate(factor, instance.point)
+                if f is None or numbers.compare(f, 0).verdict in (Verdict.EQUAL, Verdict.AGREE):
+                    return Outcome(Status.FAILED, "factor", f"{at}: the factor {factor} is {why_f or 0}")
+            pairs = _pairs(a, b)
+            if pairs is None:
+                return Outcome(Status.FAILED, "counterexample", f"{at}: the sides have different shapes")
+            for x, y in pairs:
+                result = numbers.compare(x, y)
+                hows.add(result.how.split(" (")[0])
+                if result.differs:
+                    certified = "" if result.verdict is Verdict.DIFFER else " (not certified)"
+                    return Outcome(Status.FAILED, "counterexample",
+                                   f"{at}: lhs = {short(a, 300)}, rhs = {short(b, 300)}; difference "
+                                   f"{short(result.difference, 120)} by {result.how}{certified}")
+                if result.verdict is Verdict.UNDECIDED:
+                    undecided.append(f"{at}: {short(x, 120)} vs {short(y, 120)} ({result.how})")
+                    break
+            else:
+                defined += 1
+    except _KinkRefusal as exc:
+        return Outcome(Status.FAILED, "derivative at a kink", str(exc))
+    except sampling.NoInstance as exc:
+        return Outcome(Status.FAILED, "undecided", f"no instance: {exc}")
+    if defined < min(MIN_DEFINED, count) or len(undecided) > defined:
+        why = f"; e.g. could not decide {undecided[0]}" if undecided else ""
+        return Outcome(Status.FAILED, "undecided",
+                       f"the sides were decided at only {defined} of {count} instances{why}")
+    kind = "explicit matrices" if matrices else "numeric"
+    skipped_text = f", {skipped} outside the domain" if skipped else ""
+    skipped_text += f", {len(undecided)} undecidable" if undecided else ""
+    return Outcome(Status.CHECKED, f"{kind} ({defined} instances{skipped_text}; {', '.join(sorted(hows))})")
+
+
+# ---- inequalities ------------------------------------------------------------------------------------------------
+
+_GAP = {"<": ("rhs-lhs", "positive"), "≤": ("rhs-lhs", "nonnegative"),
+        ">": ("lhs-rhs", "positive"), "≥": ("lhs-rhs", "nonnegative")}
+
+
+def _check_inequality(step: Inequality, ctx: Context) -> Outcome:
+    raw_l, raw_r = step.sides()
+    refusal = _static_refusal(step, raw_l, raw_r)
+    if refusal:
+        return Outcome(Status.FAILED, refusal[0], refusal[1])
+    order, sign = _GAP[step.relation]
+    raw_gap = raw_r - raw_l if order == "rhs-lhs" else raw_l - raw_r
+    certified: list[str] = []
+    notes: list[str] = []
+    exact_method = ""
+    left = right = None
+    try:
+        left, right = ctx.apply(raw_l), ctx.apply(raw_r)
+        bad = _infinity_problem((left, right), signed_limit=False)
+        if bad:
+            return Outcome(Status.FAILED, "infinity", bad)
+        gap = right - left if order == "rhs-lhs" else left - right
+        method = ladder.prove_sign(gap, sign)
+        if method is not None:
+            certified.append("sympy")
+            exact_method = method
+    except Exception as exc:
+        notes.append(f"exact rungs: error {type(exc).__name__}: {short(exc, 120)}")
+    evidence = _numeric_sign(raw_gap, sign, ctx)
+    if evidence.status is Status.FAILED and evidence.method != "undecided":
+        return evidence
+    if left is not None and right is not None:
+        smt_outcome = _smt(left, step.relation, right, certified, notes, exact_method)
+        if smt_outcome is not None:
+            return smt_outcome
+    return _conclude(certified, exact_method, evidence, notes)
+
+
+def _numeric_sign(gap: sp.Basic, sign: str, ctx: Context) -> Outcome:
+    rng = random.Random(ctx.seed)
+    defined = 0
+    undecided: list[str] = []
+    try:
+        for instance in sampling.instances([gap], rng, sampling.INEQUALITY_POINTS, ctx.matrix_kinds, ctx.facts):
+            g, _ = _evaluate(gap, instance.point)
+            if g is None:
+                continue
+            s = numbers.sign(g)
+            at = f"at {short(instance.describe(), 400)}"
+            if s is None:
+                undecided.append(f"{at}: the sign of the gap {short(g, 120)}")
+                continue
+            if s < 0 or (s == 0 and sign == "positive"):
+                return Outcome(Status.FAILED, "counterexample", f"{at}: gap {short(g, 200)}")
+            defined += 1
+    except _KinkRefusal as exc:
+        return Outcome(Status.FAILED, "derivative at a kink", str(exc))
+    except sampling.NoInstance as exc:
+        return Outcome(Status.FAILED, "undecided", f"no instance: {exc}")
+    if defined < MIN_DEFINED or len(undecided) > defined:
+        why = f"; e.g. could not decide {undecided[0]}" if undecided else ""
+        return Outcome(Status.FAILED, "undecided", f"the sign of the gap was decided at only {defined} instances{why}")
+    extra = f", {len(undecided)} undecidable" if undecided else ""
+    return Outcome(Status.CHECKED, f"numeric ({defined} instances{extra})")
+
+
+# ---- matrix gradients --------------------------------------------------------------------------------------------
+
+
+def _check_gradient(step: MatrixGradient, ctx: Context) -> Outcome:
+    assert step.wrt is not None
+    notes: list[str] = []
+    exact = None
+    try:
+        symbolic, claimed = step.sides()
+        exact = ladder.prove_zero(ctx.apply(symbolic) - ctx.apply(claimed))
+    except Exception as exc:  # fall back to the explicit check (class: false alarms)
+        notes.append(f"symbolic matrix calculus: error {type(exc).__name__}: {short(exc, 120)}")
+    explicit = _explicit_gradient(step, ctx)
+    if explicit.status is Status.FAILED:
+        return explicit
+    checks = (explicit.method, *notes)
+    if exact is not None:
+        return Outcome(Status.PROVED, exact, engines=("sympy",), cross_checks=checks)
+    return Outcome(Status.CHECKED, explicit.method, "symbolic matrix calculus could not reduce the difference to 0",
+                   cross_checks=checks)
+
+
+GRADIENT_DIRECTIONS = 2  # random rational directions D per explicit instance
+
+
+def _explicit_gradient(step: MatrixGradient, ctx: Context) -> Outcome:
+    """Check the claimed gradient G on explicit instances, exactly, by directional derivatives.
+
+    At a random rational W and a random rational direction D: d/dt f(W + tD) at t = 0 must equal
+    ⟨G(W), D⟩ = Σ_ij G_ij D_ij.  f(W + tD) is a function of the one scalar t with rational coefficients,
+    so the comparison is exact; a wrong entry of G escapes only if D happens to be orthogonal to the
+    error, which random rational directions never are in practice.
+    """
+    assert step.wrt is not None
+    wrt = step.wrt
+    rng = random.Random(ctx.seed)
+    t = sp.Dummy("t", real=True)
+    sizes: set[str] = set()
+    checked = 0
+    try:
+        for instance in sampling.instances([step.lhs, step.rhs, wrt], rng, sampling.MATRIX_INSTANCES,
+                                           ctx.matrix_kinds, ctx.facts):
+            point = dict(instance.point)
+            base = point[wrt]
+            shape = base.shape
+            sizes.add(f"{shape[0]}×{shape[1]}")
+            claimed = sampling.substitute(step.rhs, point)
+            if not isinstance(claimed, sp.MatrixBase):
+                if claimed != 0:
+                    return Outcome(Status.FAILED, "explicit gradient",
+                                   f"{shape[0]}×{shape[1]}: the claimed gradient is not a matrix: {short(claimed)}")
+                claimed = sp.zeros(*shape)
+            if claimed.shape != shape:
+                return Outcome(Status.FAILED, "explicit gradient",
+                               f"{shape[0]}×{shape[1]}: the claimed gradient has shape {claimed.shape}")
+            for _ in range(GRADIENT_DIRECTIONS):
+                direction = sampling.matrix_value(shape, "general", rng)
+                point[wrt] = sp.ImmutableMatrix(base + t * direction)
+                f_t = sampling.substitute(step.lhs, point)
+                if isinstance(f_t, sp.MatrixBase):
+                    f_t = f_t[0, 0]
+                along = sp.diff(f_t, t).subs(t, 0)
+                inner = sum((claimed[i, j] * direction[i, j] for i in range(shape[0]) for j in range(shape[1])),
+                            sp.S.Zero)
+                if numbers.undefined(along) or numbers.undefined(inner):
+                    continue
+                result = numbers.compare(along, inner)
+                if result.differs or result.verdict is Verdict.UNDECIDED:
+                    return Outcome(Status.FAILED, "explicit gradient",
+                                   f"{shape[0]}×{shape[1]} instance ({short(instance.describe(), 300)}), direction "
+                                   f"D = {short(direction.tolist(), 200)}: d/dt f(W + tD) = {short(along, 120)} but "
+                                   f"⟨G, D⟩ = {short(inner, 120)} for the claimed G = {short(claimed.tolist(), 200)}")
+                checked += 1
+    except sampling.NoInstance as exc:
+        return Outcome(Status.FAILED, "undecided", f"no instance: {exc}")
+    if checked < MIN_DEFINED:
+        return Outcome(Status.FAILED, "undecided", f"the gradient could be evaluated at only {checked} instances")
+    return Outcome(Status.CHECKED, f"explicit gradients ({', '.join(sorted(sizes))}; {checked} directions)")
+
+
+def _identical(a: object, b: object) -> bool:
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,186 @@
+"""An independent second engine: z3's non-linear real arithmetic for the polynomial fragment.
+
+A verifier that trusts one CAS inherits its bugs.  Where a scalar step lies in
+the fragment of *polynomial and rational real arithmetic* — sums, products and
+integer powers of its symbols and rational constants (plus `Abs`, `Max`, `Min`
+and square roots, encoded exactly with case splits and auxiliary variables) — the
+step is also decided by z3 (`z3-solver`; its nlsat procedure is complete for real
+arithmetic), under its symbols' assumptions (real, positive, nonnegative,
+negative, nonpositive, nonzero, integer):
+
+- an equality ``l = r`` holds iff ``∃x: assumptions ∧ defined ∧ l ≠ r`` is unsat
+  (``defined``: every denominator ≠ 0, every square root of a nonnegative);
+- an inequality ``l < r`` (≤, >, ≥) holds iff ``∃x: assumptions ∧ defined ∧ ¬(l < r)``
+  is unsat.
+
+`decide` returns one of: ``certified`` (unsat), ``counterexample`` (sat, with the
+model), ``unknown`` (z3 gave up, or the time limit `TIMEOUT_MS` passed), or
+``not applicable`` (outside the fragment).  The caller decides what each means:
+a counterexample against SymPy's proof is a FAILED step with both answers shown;
+unknown leaves SymPy's answer standing, and is recorded.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import sympy as sp
+import z3
+
+TIMEOUT_MS = 2000  # per query
+MAX_DEGREE = 24  # larger integer powers are left to SymPy (z3 would expand them)
+
+
+class SmtVerdict(enum.StrEnum):
+    CERTIFIED = "certified"
+    COUNTEREXAMPLE = "counterexample"
+    UNKNOWN = "unknown"
+    NOT_APPLICABLE = "not applicable"
+
+
+@dataclass(frozen=True)
+class SmtResult:
+    verdict: SmtVerdict
+    detail: str = ""  # the model of a counterexample, or why unknown / not applicable
+
+
+class _Outside(Exception):
+    pass
+
+
+class _Encoder:
+    """SymPy → z3, collecting the side conditions under which the expression is defined."""
+
+    def __init__(self) -> None:
+        self.variables: dict[sp.Symbol, z3.ArithRef] = {}
+        self.side: list[z3.BoolRef] = []  # denominators ≠ 0, radicands ≥ 0, definitions of auxiliaries
+        self.assumptions: list[z3.BoolRef] = []
+        self._fresh = 0
+
+    def variable(self, s: sp.Symbol) -> z3.ArithRef:
+        if s not in self.variables:
+            if s.is_real is not True and s.is_integer is not True:
+                raise _Outside(f"{s} is not declared real")
+            v = z3.Real(f"{s.name}__{len(self.variables)}")
+            self.variables[s] = v
+            self.assumptions += _assumption_constraints(s, v)
+        return self.variables[s]
+
+    def fresh(self) -> z3.ArithRef:
+        self._fresh += 1
+        return z3.Real(f"aux__{self._fresh}")
+
+    def encode(self, e: sp.Basic) -> z3.ArithRef:
+        if e.is_Rational:
+            return z3.RealVal(f"{e.p}/{e.q}") if e.q != 1 else z3.RealVal(int(e.p))
+        if isinstance(e, sp.Symbol):
+            return self.variable(e)
+        if isinstance(e, sp.Add):
+            return z3.Sum([self.encode(a) for a in e.args])
+        if isinstance(e, sp.Mul):
+            return z3.Product([self.encode(a) for a in e.args])
+        if isinstance(e, sp.Pow):
+            base, exp = e.args
+            if exp.is_Integer and abs(int(exp)) <= MAX_DEGREE:
+                b = self.encode(base)
+                k = int(exp)
+                if k == 0:
+                    return z3.RealVal(1)
+                power = z3.Product([b] * abs(k)) if abs(k) > 1 else b
+                if k > 0:
+                    return power
+                self.side.append(b != 0)
+                return 1 / power
+            if exp == sp.S.Half or exp == -sp.S.Half:
+                b = self.encode(base)
+                root = self.fresh()
+                self.side += [b >= 0, root >= 0, root * root == b]
+                if exp == sp.S.Half:
+                    return root
+                self.side.append(root != 0)
+                return 1 / root
+            raise _Outside(f"power {e}")
+        if isinstance(e, sp.Abs):
+            a = self.encode(e.args[0])
+            return z3.If(a >= 0, a, -a)
+        if isinstance(e, (sp.Max, sp.Min)):
+            values = [self.encode(a) for a in e.args]
+            best = values[0]
+            for v in values[1:]:
+                best = z3.If(v > best, v, best) if isinstance(e, sp.Max) else z3.If(v < best, v, best)
+            return best
+        raise _Outside(type(e).__name__)
+
+
+def _assumption_constraints(s: sp.Symbol, v: z3.ArithRef) -> list[z3.BoolRef]:
+    out: list[z3.BoolRef] = []
+    if s.is_integer:
+        out.append(z3.IsInt(v))
+    if s.is_positive:
+        out.append(v > 0)
+    elif s.is_nonnegative:
+        out.append(v >= 0)
+    if s.is_negative:
+        out.append(v < 0)
+    elif s.is_nonpositive:
+        out.append(v <= 0)
+    if s.is_zero is False and not (s.is_positive or s.is_negative):
+        out.append(v != 0)
+    return out
+
+
+_NEGATED = {"=": "≠", "<": "≥", "≤": ">", ">": "≤", "≥": "<"}
+
+
+def applicable(lhs: sp.Basic, rhs: sp.Basic) -> bool:
+    """Whether both sides are scalar expressions of the fragment."""
+    try:
+        enc = _Encoder()
+        enc.encode(sp.sympify(lhs))
+        enc.encode(sp.sympify(rhs))
+    except (_Outside, TypeError, AttributeError, z3.Z3Exception):
+        return False
+    return True
+
+
+def decide(lhs: sp.Basic, relation: str, rhs: sp.Basic, timeout_ms: int = TIMEOUT_MS) -> SmtResult:
+    """Decide ``lhs relation rhs`` for all values of its symbols allowed by their assumptions."""
+    if relation not in _NEGATED:
+        return SmtResult(SmtVerdict.NOT_APPLICABLE, f"relation {relation}")
+    enc = _Encoder()
+    try:
+        left, right = enc.encode(sp.sympify(lhs)), enc.encode(sp.sympify(rhs))
+    except (_Outside, TypeError, AttributeError, z3.Z3Exception) as exc:
+        return SmtResult(SmtVerdict.NOT_APPLICABLE, f"outside polynomial/rational real arithmetic: {exc}")
+    violated = {
+        "=": left != right,
+        "<": left >= right,
+        "≤": left > right,
+        ">": left <= right,
+        "≥": left < right,
+    }[relation]
+    solver = z3.SolverFor("QF_NRA") if not any(z3.is_int(v) for v in enc.variables.values()) else z3.Solver()
+    solver.set("timeout", timeout_ms)
+    solver.add(*enc.assumptions, *enc.side, violated)
+    try:
+        answer = solver.check()
+    except z3.Z3Exception as exc:
+        return SmtResult(SmtVerdict.UNKNOWN, f"z3 error: {exc}")
+    if answer == z3.unsat:
+        return SmtResult(SmtVerdict.CERTIFIED)
+    if answer == z3.sat:
+        model = solver.model()
+        values = {s: _model_value(model, v) for s, v in enc.variables.items()}
+        shown = ", ".join(f"{s} = {values[s]}" for s in sorted(values, key=str))
+        return SmtResult(SmtVerdict.COUNTEREXAMPLE, f"z3: {lhs} {_NEGATED[relation]} {rhs} at {shown}")
+    return SmtResult(SmtVerdict.UNKNOWN, f"z3: {solver.reason_unknown()}")
+
+
+def _model_value(model: z3.ModelRef, v: z3.ArithRef) -> str:
+    value = model.eval(v, model_completion=True)
+    if z3.is_rational_value(value):
+        return str(sp.Rational(value.numerator_as_long(), value.denominator_as_long()))
+    if z3.is_algebraic_value(value):
+        return value.approx(20).as_decimal(20)
+    return str(value)
