@@ -15,7 +15,8 @@ negative, nonpositive, nonzero, integer):
 
 `decide` returns one of: ``certified`` (unsat), ``counterexample`` (sat, with the
 model), ``unknown`` (z3 gave up, or the time limit `TIMEOUT_MS` passed), or
-``not applicable`` (outside the fragment).  The caller decides what each means:
+``not applicable`` (outside the fragment).  The budget is z3's deterministic resource
+limit (`RLIMIT`), not a time limit, so the answer is the same in every run.  The caller decides what each means:
 a counterexample against SymPy's proof is a FAILED step with both answers shown;
 unknown leaves SymPy's answer standing, and is recorded.
 """
@@ -28,7 +29,9 @@ from dataclasses import dataclass
 import sympy as sp
 import z3
 
-TIMEOUT_MS = 2000  # per query
+RLIMIT = 5_000_000  # z3's deterministic resource limit per query (about 1–3 s here); unlike a time limit,
+# reaching it does not depend on the machine's load, so a status never changes between runs
+TIMEOUT_MS = 20_000  # a wall-clock safety net only, far above what RLIMIT allows
 MAX_DEGREE = 24  # larger integer powers are left to SymPy (z3 would expand them)
 
 
@@ -150,9 +153,13 @@ def decide(lhs: sp.Basic, relation: str, rhs: sp.Basic, timeout_ms: int = TIMEOU
         return SmtResult(SmtVerdict.NOT_APPLICABLE, f"relation {relation}")
     enc = _Encoder()
     try:
-        left, right = enc.encode(sp.sympify(lhs)), enc.encode(sp.sympify(rhs))
+        lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
+        for symbol in sorted(lhs.free_symbols | rhs.free_symbols, key=lambda s: s.name):
+            enc.variable(symbol)  # a canonical variable order, whatever order the expression is walked in
+        left, right = enc.encode(lhs), enc.encode(rhs)
     except (_Outside, TypeError, AttributeError, z3.Z3Exception) as exc:
         return SmtResult(SmtVerdict.NOT_APPLICABLE, f"outside polynomial/rational real arithmetic: {exc}")
+    z3.set_param("smt.random_seed", 0)
     violated = {
         "=": left != right,
         "<": left >= right,
@@ -161,6 +168,7 @@ def decide(lhs: sp.Basic, relation: str, rhs: sp.Basic, timeout_ms: int = TIMEOU
         "≥": left < right,
     }[relation]
     solver = z3.SolverFor("QF_NRA") if not any(z3.is_int(v) for v in enc.variables.values()) else z3.Solver()
+    solver.set("rlimit", RLIMIT)
     solver.set("timeout", timeout_ms)
     solver.add(*enc.assumptions, *enc.side, violated)
     try:
