@@ -24,15 +24,17 @@ the step and every cross-check performed.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import sympy as sp
 import sympy.core.random as sympy_random
+from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions import MatrixExpr
 
-from theory.core import kinks, ladder, numbers, sampling, smt
+from theory.core import explicit, kinks, ladder, numbers, sampling, smt
 from theory.core.numbers import Verdict
 from theory.core.steps import (
     Equivalent,
@@ -130,7 +132,7 @@ def _check_equality(step: Step, ctx: Context) -> Outcome:
             certified.append("sympy")
             exact_method = exact
     factor = step.factor if isinstance(step, Equivalent) else None
-    evidence = _numeric(raw_l, raw_r, ctx, factor=factor)
+    evidence = _numeric(raw_l, raw_r, ctx, factor=factor, cross_check=bool(certified))
     if evidence.status is Status.FAILED and evidence.method != "undecided":
         return evidence
     if evaluated is not None and not _has_matrices(*evaluated):
@@ -271,7 +273,15 @@ def _has_matrices(lhs: sp.Basic, rhs: sp.Basic) -> bool:
 
 
 def _evaluate(expr: sp.Basic, point: Mapping[sp.Basic, sp.Basic]) -> tuple[sp.Basic | None, str | None]:
-    """The value of `expr` at `point`, or (None, why undefined); a kink problem is returned as a refusal."""
+    """The value of `expr` at `point`, or (None, why undefined); a derivative at a kink raises `_KinkRefusal`."""
+    if _explicit_candidate(expr):
+        try:
+            return explicit.evaluate(expr, point), None
+        except explicit.Singular as exc:
+            return None, f"undefined ({exc})"
+        except explicit.Unsupported:
+            pass  # SymPy evaluates it below
+    expr = _smooth_derivatives(expr)
     try:
         substituted = sampling.substitute(expr, point, evaluate=False)
     except (ValueError, TypeError, ZeroDivisionError, AttributeError, NotImplementedError) as exc:
@@ -292,6 +302,40 @@ class _KinkRefusal(Exception):
     pass
 
 
+def _explicit_candidate(expr: sp.Basic) -> bool:
+    """A matrix expression (or a trace or determinant of one) with nothing SymPy must evaluate symbolically."""
+    return (isinstance(expr, sp.Basic) and bool(expr.atoms(sp.MatrixSymbol))
+            and not expr.has(*sampling.BINDERS) and not expr.atoms(AppliedUndef))
+
+
+@functools.lru_cache(maxsize=4096)
+def _smooth_derivatives(expr: sp.Basic) -> sp.Basic:
+    """`expr` with every derivative of a kink-free function evaluated once, symbolically.
+
+    (d/dx f)(a) is the same number whether f′ is found before or after x = a is put in; doing it once
+    spares a differentiation per instance.  Derivatives of functions with kinks stay unevaluated, so that
+    the kink check sees them at the point (`theory.core.kinks`).
+    """
+    if not isinstance(expr, sp.Basic) or not expr.has(sp.Derivative):
+        return expr
+    return expr.replace(
+        lambda e: isinstance(e, sp.Derivative) and not kinks.has_kinks(e.expr) and not e.atoms(AppliedUndef),
+        lambda e: e.doit(),
+    )
+
+
+class _At:
+    """"at <the instance>", printed only when a message needs it (printing every instance costs time)."""
+
+    def __init__(self, instance: sampling.Instance) -> None:
+        self.instance = instance
+
+    def __str__(self) -> str:
+        return f"at {short(self.instance.describe(), 400)}"
+
+    __format__ = lambda self, spec: format(str(self), spec)  # noqa: E731
+
+
 def _pairs(a: sp.Basic, b: sp.Basic) -> list[tuple[sp.Basic, sp.Basic]] | None:
     """Entry pairs of two values (scalars, or explicit matrices of one shape; 0 stands for a zero matrix)."""
     if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
@@ -303,11 +347,19 @@ def _pairs(a: sp.Basic, b: sp.Basic) -> list[tuple[sp.Basic, sp.Basic]] | None:
     return [(a, b)]
 
 
-def _numeric(lhs: sp.Basic, rhs: sp.Basic, ctx: Context, factor: sp.Basic | None = None) -> Outcome:
-    """Evaluate ``lhs = rhs`` (and an Equivalent's factor) at seeded instances realising the facts."""
+def _numeric(lhs: sp.Basic, rhs: sp.Basic, ctx: Context, factor: sp.Basic | None = None,
+             cross_check: bool = False) -> Outcome:
+    """Evaluate ``lhs = rhs`` (and an Equivalent's factor) at seeded instances realising the facts.
+
+    With `cross_check` (an exact engine already certified the step) fewer instances are used: the special
+    values and boundaries, where an engine's bug shows, always come first.
+    """
     rng = random.Random(ctx.seed)
     matrices = _has_matrices(lhs, rhs)
-    count = sampling.MATRIX_INSTANCES if matrices else sampling.NUMERIC_POINTS
+    if cross_check:
+        count = sampling.CROSS_CHECK_MATRICES if matrices else sampling.CROSS_CHECK_POINTS
+    else:
+        count = sampling.MATRIX_INSTANCES if matrices else sampling.NUMERIC_POINTS
     exprs = [e for e in (lhs, rhs, factor) if isinstance(e, sp.Basic)]
     defined, skipped = 0, 0
     undecided: list[str] = []
@@ -316,7 +368,7 @@ def _numeric(lhs: sp.Basic, rhs: sp.Basic, ctx: Context, factor: sp.Basic | None
         for instance in sampling.instances(exprs, rng, count, ctx.matrix_kinds, ctx.facts):
             a, why_a = _evaluate(lhs, instance.point)
             b, why_b = _evaluate(rhs, instance.point)
-            at = f"at {short(instance.describe(), 400)}"
+            at = _At(instance)
             if a is None and b is None:
                 skipped += 1
                 continue
@@ -387,7 +439,7 @@ def _check_inequality(step: Inequality, ctx: Context) -> Outcome:
             exact_method = method
     except Exception as exc:
         notes.append(f"exact rungs: error {type(exc).__name__}: {short(exc, 120)}")
-    evidence = _numeric_sign(raw_gap, sign, ctx)
+    evidence = _numeric_sign(raw_gap, sign, ctx, cross_check=bool(certified))
     if evidence.status is Status.FAILED and evidence.method != "undecided":
         return evidence
     if left is not None and right is not None:
@@ -397,17 +449,18 @@ def _check_inequality(step: Inequality, ctx: Context) -> Outcome:
     return _conclude(certified, exact_method, evidence, notes)
 
 
-def _numeric_sign(gap: sp.Basic, sign: str, ctx: Context) -> Outcome:
+def _numeric_sign(gap: sp.Basic, sign: str, ctx: Context, cross_check: bool = False) -> Outcome:
     rng = random.Random(ctx.seed)
+    count = sampling.CROSS_CHECK_INEQUALITY if cross_check else sampling.INEQUALITY_POINTS
     defined = 0
     undecided: list[str] = []
     try:
-        for instance in sampling.instances([gap], rng, sampling.INEQUALITY_POINTS, ctx.matrix_kinds, ctx.facts):
+        for instance in sampling.instances([gap], rng, count, ctx.matrix_kinds, ctx.facts):
             g, _ = _evaluate(gap, instance.point)
             if g is None:
                 continue
             s = numbers.sign(g)
-            at = f"at {short(instance.describe(), 400)}"
+            at = _At(instance)
             if s is None:
                 undecided.append(f"{at}: the sign of the gap {short(g, 120)}")
                 continue
@@ -418,7 +471,7 @@ def _numeric_sign(gap: sp.Basic, sign: str, ctx: Context) -> Outcome:
         return Outcome(Status.FAILED, "derivative at a kink", str(exc))
     except sampling.NoInstance as exc:
         return Outcome(Status.FAILED, "undecided", f"no instance: {exc}")
-    if defined < MIN_DEFINED or len(undecided) > defined:
+    if defined < min(MIN_DEFINED, count) or len(undecided) > defined:
         why = f"; e.g. could not decide {undecided[0]}" if undecided else ""
         return Outcome(Status.FAILED, "undecided", f"the sign of the gap was decided at only {defined} instances{why}")
     extra = f", {len(undecided)} undecidable" if undecided else ""
@@ -483,10 +536,10 @@ def _explicit_gradient(step: MatrixGradient, ctx: Context) -> Outcome:
             for _ in range(GRADIENT_DIRECTIONS):
                 direction = sampling.matrix_value(shape, "general", rng)
                 point[wrt] = sp.ImmutableMatrix(base + t * direction)
-                f_t = sampling.substitute(step.lhs, point)
+                f_t = _along(step.lhs, point, t)
                 if isinstance(f_t, sp.MatrixBase):
                     f_t = f_t[0, 0]
-                along = sp.diff(f_t, t).subs(t, 0)
+                along = sp.cancel(sp.diff(f_t, t)).subs(t, 0)
                 inner = sum((claimed[i, j] * direction[i, j] for i in range(shape[0]) for j in range(shape[1])),
                             sp.S.Zero)
                 if numbers.undefined(along) or numbers.undefined(inner):
@@ -503,6 +556,16 @@ def _explicit_gradient(step: MatrixGradient, ctx: Context) -> Outcome:
     if checked < MIN_DEFINED:
         return Outcome(Status.FAILED, "undecided", f"the gradient could be evaluated at only {checked} instances")
     return Outcome(Status.CHECKED, f"explicit gradients ({', '.join(sorted(sizes))}; {checked} directions)")
+
+
+def _along(f: sp.Basic, point: Mapping[sp.Basic, sp.Basic], t: sp.Symbol) -> sp.Basic:
+    """f at an instance whose variable of differentiation is W + tD: a rational function of t (exact)."""
+    if _explicit_candidate(f):
+        try:
+            return explicit.evaluate(f, point, sp.QQ.frac_field(t), generator=t)
+        except (explicit.Unsupported, explicit.Singular):
+            pass
+    return sampling.substitute(f, point)
 
 
 def _identical(a: object, b: object) -> bool:

@@ -33,13 +33,16 @@ import sympy as sp
 from sympy.core.function import AppliedUndef, UndefinedFunction
 from sympy.matrices.expressions import MatrixExpr
 
-NUMERIC_POINTS = 16  # instances per scalar step
-INEQUALITY_POINTS = 60  # instances per inequality: a false one may hold on most of its domain
-MATRIX_INSTANCES = 6  # explicit instances per matrix step: sizes 2, 3, 4, then three mixed (rectangular) ones
+NUMERIC_POINTS = 16  # instances per scalar step that only numeric evidence supports
+INEQUALITY_POINTS = 60  # instances per such inequality: a false one may hold on most of its domain
+MATRIX_INSTANCES = 6  # explicit instances per such matrix step: sizes 2, 3, 4, then three mixed (rectangular) ones
+CROSS_CHECK_POINTS = 12  # instances that cross-check an exactly certified scalar step (special values first)
+CROSS_CHECK_INEQUALITY = 24  # … an exactly certified inequality
+CROSS_CHECK_MATRICES = 4  # … an exactly certified matrix step: sizes 2, 3, 4 and one mixed (rectangular)
 FIRST_SIZES = (2, 3, 4)  # every dimension at once, in the first instances
 MIXED_SIZES = (1, 2, 3, 4)  # each dimension independently, afterwards
 MATRIX_KINDS = ("general", "symmetric", "spd", "orthogonal", "diagonal", "skew")
-SPECIAL_REALS = (0, 1, -1, 2, -2, sp.Rational(1, 2), sp.Rational(-1, 2))
+SPECIAL_REALS = (0, 1, -1, 2, -2, sp.Rational(1, 2), sp.Rational(-1, 2), 3, -3)
 INTEGER_RANGE = 40  # integers are drawn from −40…40 (then filtered by the symbol's assumptions)
 
 _t = sp.Dummy("t", real=True)
@@ -63,6 +66,24 @@ class NoInstance(ValueError):
 
 def satisfies(value: sp.Basic, symbol: sp.Symbol) -> bool:
     """Whether SymPy confirms every assumption of `symbol` (positive, integer, …) for `value`."""
+    if value.is_Rational and not ({"prime", "composite"} & set(symbol.assumptions0)):
+        # for a rational number only its sign, integrality and parity matter: decide once per such class
+        parity = int(value.p % 2) if value.is_Integer else -1
+        return _satisfies_class(symbol, int(sp.sign(value)), bool(value.is_Integer), parity, value)
+    return _satisfies(value, symbol)
+
+
+_CLASSES: dict[tuple[sp.Symbol, int, bool, int], bool] = {}
+
+
+def _satisfies_class(symbol: sp.Symbol, sign: int, integer: bool, parity: int, value: sp.Rational) -> bool:
+    key = (symbol, sign, integer, parity)
+    if key not in _CLASSES:
+        _CLASSES[key] = _satisfies(value, symbol)
+    return _CLASSES[key]
+
+
+def _satisfies(value: sp.Basic, symbol: sp.Symbol) -> bool:
     for fact, expected in symbol.assumptions0.items():
         if fact in ("commutative",):
             continue
@@ -245,7 +266,8 @@ def _realise_definitions(point: dict[sp.Basic, sp.Basic], defined: Mapping[sp.Ba
     raise NoInstance(f"the definitions of {', '.join(map(str, pending))} are circular")
 
 
-_BINDERS = (sp.Derivative, sp.Integral, sp.Sum, sp.Product, sp.Limit, sp.Subs, sp.Lambda)
+BINDERS = (sp.Derivative, sp.Integral, sp.Sum, sp.Product, sp.Limit, sp.Subs, sp.Lambda)
+_UNEVALUATED = (*BINDERS, MatrixExpr, sp.MatrixBase, sp.UnevaluatedExpr, sp.Function)
 
 
 def substitute(expr: sp.Basic, point: Mapping[sp.Basic, sp.Basic], evaluate: bool = True) -> sp.Basic:
@@ -260,7 +282,7 @@ def substitute(expr: sp.Basic, point: Mapping[sp.Basic, sp.Basic], evaluate: boo
             out = out.replace(lambda e, f=f: isinstance(e, AppliedUndef) and e.func == f,
                               lambda e, s=stand_in: s(*e.args))
     values = {k: v for k, v in point.items() if not isinstance(k, UndefinedFunction)}
-    if not out.has(*_BINDERS):
+    if not out.has(*BINDERS):
         out = _explicit_constants(out.xreplace(values))
     else:
         matrices = {k: v for k, v in values.items() if isinstance(k, sp.MatrixSymbol)}
@@ -297,6 +319,8 @@ def evaluate_instance(expr: sp.Basic) -> sp.Basic:
         expr = expr.replace(_infinite, lambda e: e.evalf(INFINITE_SUM_DIGITS))
     if isinstance(expr, sp.Basic) and expr.has(sp.Inverse, sp.MatPow):
         expr = expr.replace(_inverse_node, _explicit_inverse)
+    if isinstance(expr, sp.Expr) and not expr.has(*_UNEVALUATED):
+        return expr  # numbers and functions of numbers evaluate on construction: nothing left to do
     out = expr.doit() if hasattr(expr, "doit") else expr
     if isinstance(out, MatrixExpr) and not isinstance(out, sp.MatrixBase):
         out = out.as_explicit()
