@@ -14,13 +14,13 @@ def test_deeper_residual_net_is_not_worse(prove) -> None:
 
 
 def test_deeper_plain_linear_net_is_not_worse_only_at_identity_weights(prove) -> None:
-    # Wu = u ⟺ W = I (W·I = W);  W = 0 is the zero map;  N_deep = N at W = I;  (λ/2)‖I‖² = λn/2
+    # Wu = u ⟺ W = I (W·I = W);  W = 0 is the zero map;  N_deep = N at W = I;  (λ/2)‖W‖² = λn/2 at W = I
     result = prove(depth.plain_linear_identity_layers())
     assert result.status is Status.PROVED, result.report()
 
 
 def test_deeper_plain_relu_net_is_not_worse_only_with_identity_constructions(prove) -> None:
-    # relu(relu(z)) = relu(z);  relu(s) ≥ 0 > q;  relu(t) − relu(−t) = t (t > 0, t < 0, t = 0);
-    # N(g(x)) = N(x);  pair penalty (λ/2)(4 + 4) = 4λ
+    # n = 2: relu(relu(z)) = relu(z);  relu(s) ≥ 0 > q;  relu(t) − relu(−t) = t for every real t;
+    # N(g(x)) = N(x);  pair penalty (λ/2)(‖R‖² + ‖S‖²) = 4λ at R = [I; −I], S = [I, −I]
     result = prove(depth.plain_relu_identity_layers())
     assert result.status is Status.PROVED, result.report()

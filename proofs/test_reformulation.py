@@ -7,12 +7,12 @@ from theory.derivation import Status
 
 
 def test_residual_reformulation_is_a_change_of_variable(prove) -> None:
-    # F = H − x  ⟺  H = F + x
+    # F = H − x  ⟺  H = F + x;  with F := H − x, F + x = H
     result = prove(reformulation.residual_reformulation())
     assert result.status is Status.PROVED, result.report()
 
 
 def test_identity_target_is_exactly_zero_residual(prove) -> None:
-    # F(x) + x = x  ⟺  F(x) = 0
+    # H = x  ⟺  F + x = x  ⟺  F = 0  (a chain; H = F + x is the residual block's definition)
     result = prove(reformulation.identity_iff_zero_residual())
     assert result.status is Status.PROVED, result.report()

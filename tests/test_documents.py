@@ -72,13 +72,13 @@ def test_pdf_text_holds_title_statement_steps_and_statuses(derived: tuple[int, P
         assert "PROVED" in text
         assert f"{len(derivation.steps)}/{len(derivation.steps)} steps proved" in text
         assert "Sources" in text and "He, Zhang, Ren, Sun" in text
-    # the steps' mathematics, recognisably: F = H − x ⟺ H = F + x; then (H − x) + x = H, which SymPy
-    # has already collapsed to H = H when the step is built
+    # the steps' mathematics, recognisably: F = H − x ⟺ H = F + x; then, with F := H − x, F + x = H (a
+    # substitution the checker performs, not one SymPy collapsed to H = H when the step was built)
     text = _squeeze(_pdf_text(out / "reformulation.residual.pdf"))
     assert "F=H-x⟺H=F+x" in text
-    assert "(2)H=H" in text
+    assert "(2)withF=H-x⟹F+x=H" in text
     text = _squeeze(_pdf_text(out / "reformulation.identity-iff-zero.pdf"))
-    assert "F+x=x⟺F=0" in text
+    assert "H=x⟺F+x=x" in text and "F+x=x⟺F=0" in text
 
 
 def test_combined_pdf_has_title_page_contents_and_every_derivation(derived: tuple[int, Path]) -> None:
@@ -119,7 +119,8 @@ def test_a_failed_step_is_shown_failed_and_derive_exits_1() -> None:
     x = sp.Symbol("x", real=True)
     planted = Derivation(
         id="planted.false", title="A planted false step", claims=("C7",), statement="x + x = 3x (false).",
-        steps=(Equal(x + x, 3 * x, "planted error"), Equal(x + x, 2 * x, "true")),
+        # x + x unevaluated: built evaluated it is 2x, and x + x = 2x would be a hollow step (a construction error)
+        steps=(Equal(x + x, 3 * x, "planted error"), Equal(sp.Add(x, x, evaluate=False), 2 * x, "true")),
     )
     doc = view(planted, verify(planted).record())
     assert doc.status == "failed"

@@ -11,7 +11,10 @@ b₁ = b₂ = 0 are not parameters.  "F ≡ 0" means F(x) = 0 for every x ∈ �
 follows from a step proved for a symbolic x.  General dimensions use matrix
 symbols; where σ must act entrywise the statement is proved on explicit
 matrices of symbols (n = h = m = 2), every entry symbolic, so "for all x" and
-"for all weights" are symbolic and only the sizes are fixed.  Activations:
+"for all weights" are symbolic and only the sizes are fixed: those derivations
+are stated for the instance n = h = m = 2.  A premise σ(0) = 0 is a
+substitution σ(0) := 0 in the step that needs it, so every other step holds for
+every σ.  Activations:
 identity; ReLU(t) = max(0, t); tanh; the logistic sigmoid 1/(1 + e^{−t});
 GELU(t) = tΦ(t) = t(1 + erf(t/√2))/2 (Hendrycks & Gimpel 2016, §2).
 """
@@ -25,7 +28,7 @@ import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from theory.core.registry import theorem
-from theory.derivation import Assumption, Derivation, Equal, Inequality, Step, Substitute
+from theory.derivation import Derivation, Equal, Inequality, Step, Substitute
 
 HE_2016 = "He, Zhang, Ren, Sun, Deep Residual Learning for Image Recognition, CVPR 2016 (arXiv:1512.03385)"
 GELU_2016 = "Hendrycks, Gimpel, Gaussian Error Linear Units (GELUs), 2016 (arXiv:1606.08415)"
@@ -57,9 +60,6 @@ W, b = sp.MatrixSymbol("W", m, n), sp.MatrixSymbol("b", m, 1)  # linear block F(
 W1, b1 = sp.MatrixSymbol("W_1", h, n), sp.MatrixSymbol("b_1", h, 1)  # first layer
 W2, b2 = sp.MatrixSymbol("W_2", m, h), sp.MatrixSymbol("b_2", m, 1)  # last layer
 sigma = sp.Function("sigma", real=True)  # an arbitrary activation
-
-SIGMA_ZERO = Assumption("σ(0) = 0", "the activation vanishes at 0 (identity, ReLU, tanh, GELU; not sigmoid)",
-                        facts={sigma(0): 0})
 
 
 # -- explicit matrices of symbols -------------------------------------------------------------
@@ -102,34 +102,44 @@ def _block(act: Callable[[sp.Expr], sp.Expr], biases: str = "both") -> sp.Immuta
     return two_layer(act, W1e, c1, W2e, c2, xe)
 
 
+INSTANCE = "n = h = m = 2"  # the explicit sizes of the entrywise steps
 VERDICT = (
     "C8 is imprecise. Driving all weights to zero is sufficient but more than needed: W₂ = 0 and b₂ = 0 "
-    "alone give F ≡ 0 for every σ and every W₁, b₁. Nothing is individually necessary for the two-layer "
-    "block: its zero set contains points where W₁, b₁, W₂ (and, with a bias b₁, also b₂) are all nonzero, "
-    "so it is far larger than the origin. Pushing W₁ alone to zero is neither necessary nor, for sigmoid "
-    "(σ(0) = ½) or whenever there are biases, sufficient."
+    "alone give F ≡ 0 for every σ, every W₁, b₁ and all sizes. Nothing is individually necessary for the "
+    f"two-layer block (shown for {INSTANCE}): its zero set contains points where W₁, b₁ and W₂ are all "
+    "entrywise nonzero and, with a bias b₁, points with b₂ ≠ 0, so it is far larger than the origin. Pushing "
+    "W₁ alone to zero is neither necessary nor, for sigmoid (σ(0) = ½) or whenever there are biases, sufficient."
+)
+WIDTH_REMARK = (
+    "The zero-set points with W₁, b₁, W₂ entrywise nonzero subtract two identical hidden units, so they need "
+    "hidden width h ≥ 2 (the same construction works for every h ≥ 2; not a step here). At h = 1 some parameter "
+    "can be necessary: e.g. a sigmoid block without biases has W₂σ(W₁x) ≡ 0 only at W₂ = 0, since σ > 0."
 )
 
 
 @theorem
 def linear_block_zero_set() -> Derivation:
     # Wx + b ≡ 0  ⟺  W = 0 and b = 0: with the convolution, the families whose zero set is a single point
+    steps = (
+        Substitute(W * x + b, sp.ZeroMatrix(m, 1), "sufficient: W = 0, b = 0 give F(x) = 0 for every x",
+                   subs={W: sp.ZeroMatrix(m, n), b: sp.ZeroMatrix(m, 1)}),
+        Substitute(W * x + b, b, "F(0) = b, so F ≡ 0 forces b = 0", subs={x: sp.ZeroMatrix(n, 1)}),
+        Equal(sp.MatAdd(W * x + b, -b, evaluate=False), W * x, "F(x) − F(0) = (Wx + b) − b = Wx: with b = 0 "
+              "the block is Wx"),
+        Substitute(W * X, W, "necessary: F − F(0) on the basis vectors e₁…eₙ (the columns of X = I) stacks to "
+                   "W·I = W, so F ≡ 0 forces W = 0", subs={X: sp.Identity(n)}),
+    )
     return Derivation(
         id="blocks.linear",
         title="A linear block Wx + b vanishes for every x exactly when W = 0 and b = 0",
         claims=("C8",),
         statement="For F(x) = Wx + b with W ∈ ℝ^{m×n}, b ∈ ℝᵐ: F(x) = 0 for all x ∈ ℝⁿ ⟺ W = 0 and b = 0. "
                   "Without a bias, Wx ≡ 0 ⟺ W = 0.",
-        steps=(
-            Substitute(W * x + b, sp.ZeroMatrix(m, 1), "sufficient: W = 0, b = 0 give F(x) = 0 for every x",
-                       subs={W: sp.ZeroMatrix(m, n), b: sp.ZeroMatrix(m, 1)}),
-            Substitute(W * x + b, b, "F(0) = b, so F ≡ 0 forces b = 0", subs={x: sp.ZeroMatrix(n, 1)}),
-            Equal((W * x + b) - b, W * x, "F(x) − F(0) = Wx: with b = 0 the block is Wx"),
-            Substitute(W * X, W, "necessary: F on the basis vectors e₁…eₙ (the columns of X = I) stacks to "
-                       "W·I = W, so F ≡ 0 forces W = 0", subs={X: sp.Identity(n)}),
-        ),
+        steps=steps,
         references=(HE_2016,),
         conclusion="For a linear block the note is exact: F ≡ 0 exactly at the origin W = 0, b = 0.",
+        # sufficiency (step 1); necessity: b = F(0) (step 2), and W is F − F(0) on the basis (steps 3, 4)
+        proves=steps,
     )
 
 
@@ -141,37 +151,49 @@ def _generic_steps() -> tuple[Step, ...]:
         Substitute(W2 * eaf + b2, b2, "W₂ = 0 alone leaves the constant b₂", subs={W2: sp.ZeroMatrix(m, h)}),
         Substitute(_block(sigma, "none"), sigma(0) * W2e * ONES, "without biases, W₁ = 0 gives F ≡ σ(0)·W₂𝟙",
                    subs=assign(W1e, 0)),
-        Equal(sigma(0) * W2e * ONES, Z2, "which is 0 when σ(0) = 0"),
+        Substitute(sigma(0) * W2e * ONES, Z2, "which is 0 when σ(0) = 0", subs={sigma(0): 0}),
         Substitute(_block(sigma), W2e * b1e.applyfunc(sigma) + b2e, "with biases, W₁ = 0 gives the constant "
                    "W₂σ(b₁) + b₂, not 0 in general", subs=assign(W1e, 0)),
         Substitute(_block(sigma), Z2, "a zero-set point with every entry of W₁, b₁, W₂ nonzero: two identical "
                    "hidden units subtracted, σ(wᵀx + c) − σ(wᵀx + c) = 0", subs=DUPLICATE_UNITS),
-        Substitute(_block(sigma, "last"), b2e, "with b₂ but no b₁ and σ(0) = 0, F(0) = b₂: b₂ = 0 is necessary",
+        Substitute(_block(sigma, "last"), sigma(0) * W2e * ONES + b2e, "with b₂ but no b₁, F(0) = σ(0)·W₂𝟙 + b₂",
                    subs=assign(xe, 0)),
+        Substitute(sigma(0) * W2e * ONES + b2e, b2e, "which is b₂ when σ(0) = 0: then F ≡ 0 forces b₂ = 0",
+                   subs={sigma(0): 0}),
     )
 
 
 @theorem
 def two_layer_zero_set() -> Derivation:
+    steps = _generic_steps()
     return Derivation(
         id="blocks.two-layer",
-        title="The two-layer block W₂σ(W₁x + b₁) + b₂: zeroing the last layer suffices, nothing is necessary",
+        title="The two-layer block W₂σ(W₁x + b₁) + b₂: zeroing the last layer suffices, nothing is necessary "
+              f"({INSTANCE})",
         claims=("C8",),
-        statement="For every activation σ: (W₂, b₂) = 0 ⇒ F ≡ 0; W₂ = 0 alone leaves b₂; W₁ = 0 ⇒ F ≡ 0 when "
-                  "there are no biases and σ(0) = 0; with biases W₁ = 0 leaves W₂σ(b₁) + b₂; F ≡ 0 at points with "
-                  "W₁, b₁, W₂ entrywise nonzero; without b₁ and with σ(0) = 0, F ≡ 0 forces b₂ = 0.",
-        steps=_generic_steps(),
-        assumptions=(SIGMA_ZERO,),
+        statement="For every activation σ and all sizes: (W₂, b₂) = 0 ⇒ F ≡ 0; W₂ = 0 alone leaves b₂. For every "
+                  f"σ at {INSTANCE}: W₁ = 0 ⇒ F ≡ σ(0)·W₂𝟙 without biases (0 when σ(0) = 0); with biases W₁ = 0 "
+                  "leaves W₂σ(b₁) + b₂; F ≡ 0 at points with W₁, b₁, W₂ entrywise nonzero; without b₁, "
+                  "F(0) = σ(0)·W₂𝟙 + b₂, so when σ(0) = 0, F ≡ 0 forces b₂ = 0.",
+        steps=steps,
         references=(HE_2016,),
         conclusion=VERDICT,
         bearing={"C8": "qualifies"},
+        proves=steps,
+        instance=INSTANCE,
+        remarks=(WIDTH_REMARK,),
     )
+
+
+def _at(act: Activation, value: int) -> sp.Subs:
+    """σ(value), unevaluated: the checker evaluates it."""
+    return sp.Subs(act.fn(_t), _t, value)
 
 
 def _activation_steps(act: Activation) -> tuple[Step, ...]:
     s0, s1 = act.fn(0), act.fn(1)
     steps: list[Step] = [
-        Equal(act.fn(0), s0, f"{act.name}(0) = {s0}", act.citation),
+        Equal(_at(act, 0), s0, f"{act.name}(0) = {s0}", act.citation),
         Substitute(_block(act.fn), Z2, "sufficient: W₂ = 0, b₂ = 0 give F ≡ 0 whatever W₁, b₁",
                    HE_2016 + ", Eq. (1)", subs={**assign(W2e, 0), **assign(b2e, 0)}),
         Substitute(_block(act.fn, "none"), s0 * W2e * ONES, f"without biases, W₁ = 0 gives F ≡ {act.name}(0)·W₂𝟙",
@@ -184,7 +206,7 @@ def _activation_steps(act: Activation) -> tuple[Step, ...]:
         Substitute(_block(act.fn), s1 * ONES, f"with biases, W₁ = 0 does not suffice: at b₁ = 𝟙, W₂ = I, b₂ = 0, "
                    f"F ≡ {act.name}(1)·𝟙", subs={**assign(W1e, 0), **assign(b1e, 1), **assign(W2e, EYE),
                                                 **assign(b2e, 0)}),
-        Inequality(s1, 0, f"{act.name}(1) > 0, so that F is not 0", relation=">"),
+        Inequality(_at(act, 1), 0, f"{act.name}(1) > 0, so that F is not 0", relation=">"),
         Substitute(_block(act.fn), Z2, "not necessary: F ≡ 0 with every entry of W₁, b₁, W₂ nonzero "
                    "(two identical hidden units subtracted)", subs=DUPLICATE_UNITS),
         Substitute(_block(act.fn), Z2, f"b₂ = 0 is not necessary with a bias b₁: W₁ = 0, b₁ = 𝟙, W₂ = I, "
@@ -203,19 +225,22 @@ def _activation_steps(act: Activation) -> tuple[Step, ...]:
     return tuple(steps) + _special_steps(act)
 
 
+# dead ReLU units: negative first-layer weights and biases, nonnegative inputs
+V_NEG, C_NEG = symbols_matrix("v", 2, 2, negative=True), symbols_matrix("e", 2, 1, negative=True)
+Z_NONNEG = symbols_matrix("z", 2, 1, nonnegative=True)
+
+
 def _special_steps(act: Activation) -> tuple[Step, ...]:
     """Zero-set facts particular to one activation."""
     if act is IDENTITY:  # the linear two-layer block is the linear block with W = W₂W₁
         return (Equal(_block(act.fn, "none"), W2e * W1e * xe, "with σ = id, F(x) = (W₂W₁)x: by blocks.linear, "
                       "F ≡ 0 ⟺ W₂W₁ = 0, a cone of rank-deficient pairs, not just the origin"),)
     if act is RELU:  # dead units: F ≡ 0 on a domain, not on all of ℝⁿ
-        xp = symbols_matrix("x", 2, 1, nonnegative=True)
-        dead = two_layer(act.fn, symbols_matrix("V", 2, 2, negative=True), symbols_matrix("c", 2, 1, negative=True),
-                         W2e, Z2, xp)
         witness = {**assign(W1e, -1), **assign(b1e, -1), **assign(W2e, EYE), **assign(b2e, 0)}
         return (
-            Equal(dead, Z2, "dead units: with W₁ < 0, b₁ < 0 entrywise, F ≡ 0 on inputs x ≥ 0 (e.g. after a "
-                  "ReLU) whatever W₂"),
+            Substitute(_block(act.fn), Z2, "dead units: with W₁ = v < 0, b₁ = e < 0 entrywise and b₂ = 0, F ≡ 0 "
+                       "on inputs x = z ≥ 0 (e.g. after a ReLU) whatever W₂",
+                       subs={**assign(W1e, V_NEG), **assign(b1e, C_NEG), **assign(b2e, 0), **assign(xe, Z_NONNEG)}),
             Substitute(_block(act.fn), ONES, "but not on ℝ²: at W₁ = −𝟙𝟙ᵀ, b₁ = −𝟙, W₂ = I, b₂ = 0 and "
                        "x = (−1, −1), F = 𝟙 ≠ 0", subs={**witness, **assign(xe, -1)}),
         )
@@ -226,17 +251,21 @@ def _activation_theorem(act: Activation) -> Derivation:
     s0 = act.fn(0)
     w1_verdict = ("W₁ = 0 suffices only without biases" if s0 == 0
                   else f"W₁ = 0 never suffices ({act.name}(0) = {s0} ≠ 0)")
+    steps = _activation_steps(act)
     return Derivation(
         id=f"blocks.two-layer.{act.key}",
-        title=f"Zero set of the two-layer {act.name} block, with and without biases",
+        title=f"Zero set of the two-layer {act.name} block ({INSTANCE}), with and without biases",
         claims=("C8",),
-        statement=f"F(x) = W₂ {act.name}(W₁x + b₁) + b₂ (n = h = m = 2, all entries symbolic): (W₂, b₂) = 0 ⇒ F ≡ 0; "
+        statement=f"F(x) = W₂ {act.name}(W₁x + b₁) + b₂ ({INSTANCE}, all entries symbolic): (W₂, b₂) = 0 ⇒ F ≡ 0; "
                   f"{w1_verdict}; F ≡ 0 at points where W₁, b₁, W₂ are entrywise nonzero, and at points with "
                   "b₂ ≠ 0 when there is a bias b₁.",
-        steps=_activation_steps(act),
+        steps=steps,
         references=(HE_2016, act.citation) if act.citation.startswith(GELU_2016) else (HE_2016,),
         conclusion=VERDICT,
         bearing={"C8": "qualifies"},
+        proves=steps,
+        instance=INSTANCE,
+        remarks=(WIDTH_REMARK,),
     )
 
 

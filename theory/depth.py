@@ -98,31 +98,37 @@ def residual_identity_layers() -> Derivation:
         return network(x, lambda v: residual(residual(v, 0), 1))
 
     penalty = lam / 2 * sum(e**2 for blk in blocks for m in blk for e in m)
+    steps = (
+        Substitute(u + V2 * eaf + d2, u, "a residual block whose last layer is zero is the identity",
+                   HE_2016 + ", Eq. (1)", subs={V2: sp.ZeroMatrix(n, h), d2: sp.ZeroMatrix(n, 1)}),
+        Substitute((I_n + Ag) * u, u, "a linear residual layer I + A is the identity at A = 0",
+                   HARDT_MA_2017 + ", §2: ŷ = (I + A_ℓ)⋯(I + A₁)x", subs={Ag: sp.ZeroMatrix(n, n)}),
+        Substitute(residual(residual(ue, 0), 1), ue, "two stacked blocks with zero last layers: still the "
+                   "identity (by induction, any number)", subs=LAST_ZERO),
+        Substitute(deep(xs[0]), network(xs[0]), "function: the deeper network equals the shallow one for "
+                   "every x", subs=LAST_ZERO),
+        Substitute(loss(deep), loss(network), "loss: equal for every per-sample loss ℓ and data set, so "
+                   "min L_deep ≤ L_shallow(θ) for every θ", subs=LAST_ZERO),
+        Substitute(penalty, 0, "the whole block at zero adds no L2 penalty: regularised losses equal too",
+                   subs=ALL_ZERO),
+    )
     return Derivation(
         id="depth.residual-identity-layers",
         title="Residual blocks with a zero last layer are identity layers: deeper residual nets are not worse",
         claims=("C4",),
-        statement="u + W₂σ(W₁u + b₁) + b₂ = u when (W₂, b₂) = 0, for every σ, W₁, b₁; inserting such blocks "
-                  "leaves N(x) and the loss (1/N)Σ ℓ(N(x_j), y_j) unchanged for every ℓ and data, and with the "
-                  "whole block zero the L2 penalty adds nothing.",
-        steps=(
-            Substitute(u + V2 * eaf + d2, u, "a residual block whose last layer is zero is the identity",
-                       HE_2016 + ", Eq. (1)", subs={V2: sp.ZeroMatrix(n, h), d2: sp.ZeroMatrix(n, 1)}),
-            Substitute((I_n + Ag) * u, u, "a linear residual layer I + A is the identity at A = 0",
-                       HARDT_MA_2017 + ", §2: ŷ = (I + A_ℓ)⋯(I + A₁)x", subs={Ag: sp.ZeroMatrix(n, n)}),
-            Substitute(residual(residual(ue, 0), 1), ue, "two stacked blocks with zero last layers: still the "
-                       "identity (by induction, any number)", subs=LAST_ZERO),
-            Substitute(deep(xs[0]), network(xs[0]), "function: the deeper network equals the shallow one for "
-                       "every x", subs=LAST_ZERO),
-            Substitute(loss(deep), loss(network), "loss: equal for every per-sample loss ℓ and data set, so "
-                       "min L_deep ≤ L_shallow(θ) for every θ", subs=LAST_ZERO),
-            Substitute(penalty, 0, "the whole block at zero adds no L2 penalty: regularised losses equal too",
-                       subs=ALL_ZERO),
-        ),
+        statement="u + W₂σ(W₁u + b₁) + b₂ = u when (W₂, b₂) = 0, for every σ, W₁, b₁ and all widths; inserting "
+                  "such blocks (two blocks of width 2 and N = 2 samples, explicitly) leaves N(x) and the loss "
+                  "(1/N)Σ ℓ(N(x_j), y_j) unchanged for every ℓ, φ and data, and with the whole block zero the L2 "
+                  "penalty adds nothing.",
+        steps=steps,
         references=(HE_2016, HARDT_MA_2017),
         conclusion="C4 holds exactly for residual networks: the identity layers are the zero-weight point of "
                    "the inserted blocks (only the last layer must be zero for the function), so a deeper residual "
                    "net attains the shallow net's loss, with or without L2 decay.",
+        proves=steps,
+        remarks=("For any number of blocks, any width and any data set, the deeper network and its loss equal the "
+                 "shallow ones by composing step 1 (each block is the identity map); steps 3–6 carry this out for "
+                 "two blocks of width 2 and N = 2 samples.",),
     )
 
 
@@ -135,29 +141,34 @@ def plain_linear_identity_layers() -> Derivation:
     def deep(x: sp.MatrixBase) -> sp.Expr:
         return network(x, lambda v: Wp[1] * (Wp[0] * v))
 
+    steps = (
+        Substitute(Wg * u, u, "the plain linear layer is the identity at W = I", subs={Wg: I_n}),
+        Substitute(Wg * U, Wg, "and only there: Wu = u on the columns of U = I gives W·I = W = I",
+                   subs={U: I_n}),
+        Substitute(Wg * u, sp.ZeroMatrix(n, 1), "the origin W = 0 is the zero map, not the identity",
+                   subs={Wg: sp.ZeroMatrix(n, n)}),
+        Substitute(deep(xs[0]), network(xs[0]), "function: two W = I layers leave N(x) unchanged",
+                   subs=PLAIN_AT_I),
+        Substitute(loss(deep), loss(network), "loss: equal for every ℓ and data set", subs=PLAIN_AT_I),
+        Substitute(lam / 2 * sp.Trace(Wg.T * Wg), lam * n / 2, "L2 penalty of one identity layer: "
+                   "(λ/2)‖I‖²_F = λn/2 > 0, so with decay the embedding costs more for every layer added",
+                   subs={Wg: I_n}),
+    )
     return Derivation(
         id="depth.plain-linear-identity-layers",
         title="Plain linear identity layers sit at W = I, not at W = 0, and cost λn/2 each under L2",
         claims=("C4",),
-        statement="Wu = u for all u ⟺ W = I; W = 0 is the zero map; inserting W = I layers leaves N(x) and the "
-                  "loss unchanged; each costs (λ/2)‖I‖²_F = λn/2 of L2 penalty.",
-        steps=(
-            Substitute(Wg * u, u, "the plain linear layer is the identity at W = I", subs={Wg: I_n}),
-            Substitute(Wg * U, Wg, "and only there: Wu = u on the columns of U = I gives W·I = W = I",
-                       subs={U: I_n}),
-            Substitute(Wg * u, sp.ZeroMatrix(n, 1), "the origin W = 0 is the zero map, not the identity",
-                       subs={Wg: sp.ZeroMatrix(n, n)}),
-            Substitute(deep(xs[0]), network(xs[0]), "function: two W = I layers leave N(x) unchanged",
-                       subs=PLAIN_AT_I),
-            Substitute(loss(deep), loss(network), "loss: equal for every ℓ and data set", subs=PLAIN_AT_I),
-            Equal(lam / 2 * sp.Trace(I_n.T * I_n), lam * n / 2, "L2 penalty of one identity layer: (λ/2)‖I‖²_F "
-                  "= λn/2 > 0, so with decay the embedding costs more for every layer added"),
-        ),
+        statement="Wu = u for all u ⟺ W = I; W = 0 is the zero map; inserting W = I layers (two of width 2, "
+                  "explicitly) leaves N(x) and the loss unchanged; each costs (λ/2)‖I‖²_F = λn/2 of L2 penalty.",
+        steps=steps,
         references=(HARDT_MA_2017,),
         conclusion="C4 holds for plain linear networks without decay, but the identity layers are the non-zero "
                    "point W = I (the zero point is the zero map); with L2 decay each inserted identity layer adds "
                    "λn/2 to the regularised loss, so there the embedding is strictly worse.",
         bearing={"C4": "qualifies"},
+        proves=steps,
+        remarks=("For any number of W = I layers, any width and any data set, the deeper network and its loss "
+                 "equal the shallow ones by composing step 1; steps 4–5 carry this out for two layers of width 2.",),
     )
 
 
@@ -166,6 +177,9 @@ PAIR_IN = sp.ImmutableMatrix.vstack(sp.eye(2), -sp.eye(2))  # [I; −I], 4×2
 PAIR_OUT = sp.ImmutableMatrix.hstack(sp.eye(2), -sp.eye(2))  # [I, −I], 2×4
 W_in, W_out = symbols_matrix("R", 4, 2), symbols_matrix("S", 2, 4)  # the inserted 2n-wide pair
 g = sp.Function("g", real=True)  # g(t) = relu(t) − relu(−t), the pair's map on each coordinate
+
+
+RELU_INSTANCE = "n = 2"  # the width at which the plain ReLU constructions are shown
 
 
 @theorem
@@ -178,38 +192,45 @@ def plain_relu_identity_layers() -> Derivation:
     def through_g(xj: sp.MatrixBase) -> sp.Expr:  # N(g(x)): the pair inserted before the first layer
         return network(sp.ImmutableMatrix(xj.applyfunc(g)))
 
-    pos, neg = sp.Symbol("t_p", positive=True), sp.Symbol("t_n", negative=True)
+    t = sp.Symbol("t", real=True)
     s_any, q_neg = sp.Symbol("s", real=True), sp.Symbol("q", negative=True)
-    n_pair = lam / 2 * (sum(e**2 for e in PAIR_IN) + sum(e**2 for e in PAIR_OUT))
+    pair_penalty = lam / 2 * (sum(e**2 for e in W_in) + sum(e**2 for e in W_out))  # (λ/2)(‖R‖² + ‖S‖²)
+    pair = assign(W_in, PAIR_IN) | assign(W_out, PAIR_OUT)
+    steps = (
+        Substitute(network(x, after_relu, relu), network(x, act=relu), "after a ReLU (nonnegative inputs) the "
+                   "layer at W = I, d = 0 is the identity: relu(relu(z)) = relu(z)",
+                   subs=assign(Wr, sp.eye(2)) | assign(dr, 0)),
+        Inequality(relu(s_any), q_neg, "on ℝⁿ no single ReLU layer is the identity: whatever its weights, "
+                   "an output coordinate relu(s) ≥ 0 exceeds a negative input coordinate q", relation=">"),
+        Substitute(W_out * sp.Matrix(W_in * ue).applyfunc(relu), ue.applyfunc(lambda v: relu(v) - relu(-v)),
+                   "the pair [I, −I] relu([I; −I] u) acts coordinatewise as g(t) = relu(t) − relu(−t)",
+                   subs=pair),
+        Equal(relu(t) - relu(-t), t, "g(t) = relu(t) − relu(−t) = t for every real t (t > 0, t < 0 and t = 0)"),
+        Substitute(through_g(x), network(x), "function: N(g(x)) = N(x) for every x ∈ ℝ² (g = id)",
+                   subs={g(e): e for e in x}),
+        Substitute(loss(through_g), loss(network), "loss: equal for every ℓ and data set",
+                   subs={g(e): e for xj in xs for e in xj}),
+        Substitute(pair_penalty, 4 * lam, "L2 penalty of the pair for n = 2: (λ/2)(‖[I; −I]‖² + ‖[I, −I]‖²) = "
+                   "(λ/2)(4 + 4) = 4λ", subs=pair),
+    )
     return Derivation(
         id="depth.plain-relu-identity-layers",
-        title="Plain ReLU identity layers: W = I only on nonnegative inputs; the 2n-wide pair on all of ℝⁿ",
+        title=f"Plain ReLU identity layers ({RELU_INSTANCE}): W = I only on nonnegative inputs; the 2n-wide pair "
+              "on all of ℝⁿ",
         claims=("C4",),
-        statement="In a ReLU network relu(W relu(z) + d) = relu(z) at W = I, d = 0; no single ReLU layer is the "
-                  "identity on ℝⁿ (its output is ≥ 0); [I, −I] relu([I; −I] x) = x for all x ∈ ℝⁿ, so inserting "
-                  "this pair before the first layer leaves N(x) and the loss unchanged, at an L2 cost of 4λ (n = 2).",
-        steps=(
-            Substitute(network(x, after_relu, relu), network(x, act=relu), "after a ReLU (nonnegative inputs) the "
-                       "layer at W = I, d = 0 is the identity: relu(relu(z)) = relu(z)",
-                       subs=assign(Wr, sp.eye(2)) | assign(dr, 0)),
-            Inequality(relu(s_any), q_neg, "on ℝⁿ no single ReLU layer is the identity: whatever its weights, "
-                       "an output coordinate relu(s) ≥ 0 exceeds a negative input coordinate q", relation=">"),
-            Substitute(W_out * sp.Matrix(W_in * ue).applyfunc(relu), ue.applyfunc(lambda t: relu(t) - relu(-t)),
-                       "the pair [I, −I] relu([I; −I] u) acts coordinatewise as g(t) = relu(t) − relu(−t)",
-                       subs=assign(W_in, PAIR_IN) | assign(W_out, PAIR_OUT)),
-            Equal(relu(pos) - relu(-pos), pos, "g(t) = t for t > 0"),
-            Equal(relu(neg) - relu(-neg), neg, "g(t) = t for t < 0"),
-            Equal(relu(sp.S.Zero) - relu(-sp.S.Zero), 0, "g(0) = 0: so g(t) = t on all of ℝ"),
-            Substitute(through_g(x), network(x), "function: N(g(x)) = N(x) for every x ∈ ℝ² (g = id)",
-                       subs={g(e): e for e in x}),
-            Substitute(loss(through_g), loss(network), "loss: equal for every ℓ and data set",
-                       subs={g(e): e for xj in xs for e in xj}),
-            Equal(n_pair, 4 * lam, "L2 penalty of the pair for n = 2: (λ/2)(‖[I; −I]‖² + ‖[I, −I]‖²) = "
-                  "(λ/2)(4 + 4) = 4λ (the same count gives 2λn at width n; only n = 2 is a step here)"),
-        ),
+        statement=f"For width {RELU_INSTANCE}: in a ReLU network relu(W relu(z) + d) = relu(z) at W = I, d = 0; no "
+                  "single ReLU layer is the identity on ℝⁿ (its output is ≥ 0, for every n); "
+                  "[I, −I] relu([I; −I] x) = x for all x ∈ ℝⁿ, so inserting this pair before the first layer "
+                  "leaves N(x) and the loss unchanged, at an L2 cost of 4λ.",
+        steps=steps,
         references=(HE_2016,),
         conclusion="C4 holds for plain ReLU networks only at specific non-zero points: W = I where the inputs are "
-                   "already nonnegative, or the 2n-wide pair [I, −I] relu([I; −I]·) on all of ℝⁿ; these are far "
-                   "from the origin and carry an L2 cost, unlike the residual identity at zero weights.",
+                   "already nonnegative, or the 2n-wide pair [I, −I] relu([I; −I]·) on all of ℝⁿ (shown for "
+                   f"{RELU_INSTANCE}); these are far from the origin and carry an L2 cost, unlike the residual "
+                   "identity at zero weights.",
         bearing={"C4": "qualifies"},
+        proves=steps,
+        instance=RELU_INSTANCE,
+        remarks=("At width n the pair acts coordinatewise in the same way, and its L2 penalty is "
+                 "(λ/2)(2n + 2n) = 2λn (not a step here).",),
     )
