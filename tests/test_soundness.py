@@ -417,3 +417,11 @@ def test_a_counterexample_is_certified_by_exact_or_ball_arithmetic() -> None:
     detail = result.steps[0].detail
     assert "by exact" in detail or "by arb" in detail
     assert "not certified" not in detail
+
+
+def test_explicit_mutable_matrices_are_checked_like_any_side() -> None:
+    # sides that are explicit (mutable) matrices holding derivatives: no crash, both directions decided
+    good = Equal(sp.Matrix([[sp.Derivative(x**2, x)], [x]]), sp.Matrix([[2 * x], [x]]), "entrywise")
+    bad = Equal(sp.Matrix([[sp.Derivative(x**2, x)], [x]]), sp.Matrix([[x], [x]]), "entrywise, wrong")
+    assert verify(_single(good, (), "matrix-good")).status is Status.PROVED
+    assert verify(_single(bad, (), "matrix-bad")).status is Status.FAILED

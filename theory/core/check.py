@@ -308,8 +308,14 @@ def _explicit_candidate(expr: sp.Basic) -> bool:
             and not expr.has(*sampling.BINDERS) and not expr.atoms(AppliedUndef))
 
 
-@functools.lru_cache(maxsize=4096)
 def _smooth_derivatives(expr: sp.Basic) -> sp.Basic:
+    if isinstance(expr, sp.MatrixBase):  # (explicit matrices may be mutable: unhashable, so entry by entry)
+        return sp.ImmutableMatrix(expr.applyfunc(_smooth_derivatives_of))
+    return _smooth_derivatives_of(expr)
+
+
+@functools.lru_cache(maxsize=4096)
+def _smooth_derivatives_of(expr: sp.Basic) -> sp.Basic:
     """`expr` with every derivative of a kink-free function evaluated once, symbolically.
 
     (d/dx f)(a) is the same number whether f′ is found before or after x = a is put in; doing it once
