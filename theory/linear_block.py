@@ -20,6 +20,8 @@ References:
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sympy as sp
 
 from theory.core.registry import theorem
@@ -59,6 +61,11 @@ r = 1 - eta * (sigma + lam)  # per-mode contraction factor
 w_star = sigma * y / (sigma + lam)  # per-mode plain fixed point (ridge shrinkage of y)
 
 
+def _every_step_stated(derivation: Derivation) -> Derivation:
+    """The derivation with its formal statement the conjunction of all its steps (each a separate fact)."""
+    return replace(derivation, proves=derivation.steps)
+
+
 def mode_loss(v: sp.Expr) -> sp.Expr:
     """½σ(v − y)² + (λ/2)v²: the plain block's loss along one eigen-mode."""
     return sp.S.Half * sigma * (v - y) ** 2 + sp.S.Half * lam * v**2
@@ -69,30 +76,7 @@ def gd_iterate() -> Derivation:
     # ∇ = (W − I)Σ + λW  ⇒  W_{k+1} − W* = (W_k − W*)(I − η(Σ + λI)); per mode w_k = w* + r^k (w_0 − w*)
     w_k = w_star + r**k * (w0 - w_star)
     a_k = r**k * a0
-    steps = (
-        MatrixGradient(DATA_PLAIN + DECAY_PLAIN, (W - Id) * Sigma + lam * W,
-                       "plain: term by term, Σᵀ = Σ", wrt=W),
-        MatrixGradient(DATA_RES + DECAY_RES, A * Sigma + lam * A,
-                       "residual: term by term, Σᵀ = Σ; the shortcut is not trained", wrt=A),
-        Equal(W - eta * ((W - Id) * Sigma + lam * W) - W_star,
-              (W - W_star) * (Id - eta * (Sigma + lam * Id)) + eta * (Sigma - W_star * (Sigma + lam * Id)),
-              "plain GD step minus W*: the last term vanishes exactly when W*(Σ + λI) = Σ"),
-        Substitute(Sigma - W_star * (Sigma + lam * Id), sp.ZeroMatrix(n, n),
-                   "W* = Σ(Σ + λI)⁻¹ (ridge) satisfies W*(Σ + λI) = Σ", ESL_2009 + ", §3.4.1, Eq. (3.44)",
-                   subs={W_star: Sigma * (Sigma + lam * Id).inverse()}),
-        Equal(A - eta * (A * Sigma + lam * A), A * (Id - eta * (Sigma + lam * Id)),
-              "residual GD step: A* = 0 and the same factor I − η(Σ + λI)"),
-        Equal(sp.Derivative(mode_loss(w), w), (sigma + lam) * (w - w_star),
-              "per mode: the gradient is (σ + λ)(w − w*), Hessian σ + λ", GOH_2017),
-        Equal(w_k.subs(k, k + 1), w_k - eta * sp.Subs(sp.Derivative(mode_loss(w), w), w, w_k),
-              "w_k = w* + r^k(w_0 − w*) satisfies the plain GD recursion w_{k+1} = w_k − η ∂L/∂w(w_k)", GOH_2017),
-        Substitute(w_k, w0, "and starts at w_0", subs={k: 0}),
-        Equal(a_k.subs(k, k + 1), a_k - eta * (sigma * a_k + lam * a_k),
-              "a_k = r^k a_0 satisfies the residual GD recursion (mode loss ½σa² + (λ/2)a²)", GOH_2017),
-        Substitute(a_k, a0, "and starts at a_0", subs={k: 0}),
-        _frobenius_per_mode(),
-    )
-    return Derivation(
+    return _every_step_stated(Derivation(
         id="linear-block.gd-iterate",
         title="Exact k-th GD iterate of plain and residual linear blocks on the identity task, per eigen-mode",
         claims=("C11", "C12"),
@@ -103,19 +87,40 @@ def gd_iterate() -> Derivation:
             "Per eigen-mode σ (target y ∈ {0, 1}): w_k = w* + r^k(w_0 − w*), w* = σy/(σ + λ), and a_k = r^k a_0, "
             "with the same r = 1 − η(σ + λ).  With Σ = QΛQᵀ, ‖E_k‖²_F = Σ_i r_i^{2k}‖E_0 q_i‖² (shown for n = 3)."
         ),
-        steps=steps,
+        steps=(
+            MatrixGradient(DATA_PLAIN + DECAY_PLAIN, (W - Id) * Sigma + lam * W,
+                           "plain: term by term, Σᵀ = Σ", wrt=W),
+            MatrixGradient(DATA_RES + DECAY_RES, A * Sigma + lam * A,
+                           "residual: term by term, Σᵀ = Σ; the shortcut is not trained", wrt=A),
+            Equal(W - eta * ((W - Id) * Sigma + lam * W) - W_star,
+                  (W - W_star) * (Id - eta * (Sigma + lam * Id)) + eta * (Sigma - W_star * (Sigma + lam * Id)),
+                  "plain GD step minus W*: the last term vanishes exactly when W*(Σ + λI) = Σ"),
+            Substitute(Sigma - W_star * (Sigma + lam * Id), sp.ZeroMatrix(n, n),
+                       "W* = Σ(Σ + λI)⁻¹ (ridge) satisfies W*(Σ + λI) = Σ", ESL_2009 + ", §3.4.1, Eq. (3.44)",
+                       subs={W_star: Sigma * (Sigma + lam * Id).inverse()}),
+            Equal(A - eta * (A * Sigma + lam * A), A * (Id - eta * (Sigma + lam * Id)),
+                  "residual GD step: A* = 0 and the same factor I − η(Σ + λI)"),
+            Equal(sp.Derivative(mode_loss(w), w), (sigma + lam) * (w - w_star),
+                  "per mode: the gradient is (σ + λ)(w − w*), Hessian σ + λ", GOH_2017),
+            Equal(w_k.subs(k, k + 1), w_k - eta * sp.Subs(sp.Derivative(mode_loss(w), w), w, w_k),
+                  "w_k = w* + r^k(w_0 − w*) satisfies the plain GD recursion", GOH_2017),
+            Substitute(w_k, w0, "and starts at w_0", subs={k: 0}),
+            Equal(a_k.subs(k, k + 1), a_k - eta * (sigma * a_k + lam * a_k),
+                  "a_k = r^k a_0 satisfies the residual GD recursion (mode loss ½σa² + (λ/2)a²)", GOH_2017),
+            Substitute(a_k, a0, "and starts at a_0", subs={k: 0}),
+            _frobenius_per_mode(),
+        ),
         assumptions=(SPD,),
         references=(GOH_2017, ESL_2009, HE_2016),
         conclusion=(
             "Both blocks contract every eigen-mode of the error by exactly r_i = 1 − η(σ_i + λ) per step; they "
             "differ only in the fixed point (Σ(Σ + λI)⁻¹ vs I) and, from the usual zero init, in the start."
         ),
-        proves=steps,
         remarks=(
             "For general n, ‖E_0 Q D^k‖²_F = Σ_i r_i^{2k}‖E_0 q_i‖² (the columns of E_0 Q scale independently) is the "
             "same computation column by column; only n = 3 is a checked step.",
         ),
-    )
+    ))
 
 
 def _frobenius_per_mode() -> Step:
@@ -131,16 +136,7 @@ def _frobenius_per_mode() -> Step:
 @theorem
 def stability() -> Derivation:
     # |r| < 1  ⟺  0 < η(σ + λ) < 2; every mode converges iff η < 2/(σ_max + λ)
-    steps = (
-        Inequality((1 - 2 / (1 + q)) ** 2, sp.S.One, "ηh = 2/(1 + q) ∈ (0, 2): r² < 1", GOH_2017, relation="<"),
-        Inequality((1 - (2 + q0)) ** 2, sp.S.One, "ηh = 2 + q ≥ 2: r² ≥ 1 (no convergence)", GOH_2017,
-                   relation="≥"),
-        Inequality(2 / ((sigma + d + lam) * (1 + q)) * (sigma + lam), sp.S.Zero,
-                   "η(σ_i + λ) > 0 for every mode", relation=">"),
-        Inequality(2 / ((sigma + d + lam) * (1 + q)) * (sigma + lam), sp.S(2),
-                   "η(σ_i + λ) < 2 for σ_i = σ_max − d ≤ σ_max", relation="<"),
-    )
-    return Derivation(
+    return _every_step_stated(Derivation(
         id="linear-block.stability",
         title="GD on a linear block converges iff 0 < η < 2/(σ_max + λ), for plain and residual alike",
         claims=("C11", "C12"),
@@ -149,11 +145,18 @@ def stability() -> Derivation:
             "(at ηh = 2, r = −1: a stuck, oscillating mode).  If η = 2/((σ_max + λ)(1 + q)), q > 0, every mode "
             "σ_i = σ_max − d (d ≥ 0) has 0 < η(σ_i + λ) < 2; so the condition is 0 < η < 2/(σ_max + λ)."
         ),
-        steps=steps,
+        steps=(
+            Inequality((1 - 2 / (1 + q)) ** 2, sp.S.One, "ηh = 2/(1 + q) ∈ (0, 2): r² < 1", GOH_2017, relation="<"),
+            Inequality((1 - (2 + q0)) ** 2, sp.S.One, "ηh = 2 + q ≥ 2: r² ≥ 1 (no convergence)", GOH_2017,
+                       relation="≥"),
+            Inequality(2 / ((sigma + d + lam) * (1 + q)) * (sigma + lam), sp.S.Zero,
+                       "η(σ_i + λ) > 0 for every mode", relation=">"),
+            Inequality(2 / ((sigma + d + lam) * (1 + q)) * (sigma + lam), sp.S(2),
+                       "η(σ_i + λ) < 2 for σ_i = σ_max − d ≤ σ_max", relation="<"),
+        ),
         references=(GOH_2017,),
         conclusion="Same condition for both parameterisations: the residual form does not widen the stable range.",
-        proves=steps,
-    )
+    ))
 
 
 @theorem
@@ -162,22 +165,7 @@ def residual_is_change_of_variable() -> Derivation:
     L_res_M = sp.S.Half * sp.Trace((M - Id) * Sigma * (M - Id).T) + sp.S.Half * lam * sp.Trace((M - Id).T * (M - Id))
     L_plain_M = sp.S.Half * sp.Trace((M - Id) * Sigma * (M - Id).T) + sp.S.Half * lam * sp.Trace(M.T * M)
     w_k = w_star + r**k * (w0 - w_star)
-    steps = (
-        Substitute(DATA_RES + DECAY_RES, L_res_M, "residual loss in the end-to-end map", HE_2016 + ", Eq. (1)",
-                   subs={A: M - Id}),
-        Substitute(L_plain_M - L_res_M, sp.S.Zero, "λ = 0: the two losses in M are the same function",
-                   subs={lam: 0}),
-        Substitute(Id + A - eta * (A * Sigma), M - eta * ((M - Id) * Sigma),
-                   "λ = 0: one residual GD step, read in M, is the plain GD step", subs={A: M - Id}),
-        Equal(M - eta * ((M - Id) * Sigma + lam * (M - Id)) - Id, (M - Id) * (Id - eta * (Sigma + lam * Id)),
-              "residual in M: the error M − I contracts by I − η(Σ + λI), the plain factor", GOH_2017),
-        Substitute(w_k - w_star, -(r**k) * w_star, "plain mode from W_0 = 0: error r^k(0 − w*) ≠ 0",
-                   subs={w0: 0}),
-        Substitute(r**k * a0, sp.S.Zero, "residual mode from A_0 = 0: error 0 at every k", subs={a0: 0}),
-        Equal(1 - sigma / (sigma + lam), lam / (sigma + lam),
-              "diagonal mode: decay pulls the plain fixed point λ/(σ + λ) away from the identity", ESL_2009),
-    )
-    return Derivation(
+    return _every_step_stated(Derivation(
         id="linear-block.residual-is-change-of-variable",
         title="One linear layer: the residual form is a change of variable with the same rate; only start and "
               "decay target differ",
@@ -189,7 +177,21 @@ def residual_is_change_of_variable() -> Derivation:
             "λ ≥ 0 the error M_k − M* contracts by I − η(Σ + λI) in both.  From the usual init (W_0 = 0 ⇒ M_0 = 0; "
             "A_0 = 0 ⇒ M_0 = I) the plain mode starts at error −w*, the residual at error 0 (done at k = 0)."
         ),
-        steps=steps,
+        steps=(
+            Substitute(DATA_RES + DECAY_RES, L_res_M, "residual loss in the end-to-end map", HE_2016 + ", Eq. (1)",
+                       subs={A: M - Id}),
+            Substitute(L_plain_M - L_res_M, sp.S.Zero, "λ = 0: the two losses in M are the same function",
+                       subs={lam: 0}),
+            Substitute(Id + A - eta * (A * Sigma), M - eta * ((M - Id) * Sigma),
+                       "λ = 0: one residual GD step, read in M, is the plain GD step", subs={A: M - Id}),
+            Equal(M - eta * ((M - Id) * Sigma + lam * (M - Id)) - Id, (M - Id) * (Id - eta * (Sigma + lam * Id)),
+                  "residual in M: the error M − I contracts by I − η(Σ + λI), the plain factor", GOH_2017),
+            Substitute(w_k - w_star, -(r**k) * w_star, "plain mode from W_0 = 0: error r^k(0 − w*) ≠ 0",
+                       subs={w0: 0}),
+            Substitute(r**k * a0, sp.S.Zero, "residual mode from A_0 = 0: error 0 at every k", subs={a0: 0}),
+            Equal(1 - sigma / (sigma + lam), lam / (sigma + lam),
+                  "diagonal mode: decay pulls the plain fixed point λ/(σ + λ) away from the identity", ESL_2009),
+        ),
         assumptions=(SPD,),
         references=(HE_2016, GOH_2017, ESL_2009),
         conclusion=(
@@ -198,9 +200,8 @@ def residual_is_change_of_variable() -> Derivation:
             "weight decay pulls (toward I, so the minimiser is exactly I instead of Σ(Σ + λI)⁻¹)."
         ),
         bearing={"C11": "qualifies", "C12": "qualifies"},
-        proves=steps,
         remarks=(
             "From the same M_0 the λ = 0 trajectories coincide by induction on k (the one-step maps agree); the "
             "induction is not a checked step.",
         ),
-    )
+    ))
