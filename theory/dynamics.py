@@ -33,7 +33,7 @@ import sympy as sp
 from numpy.typing import NDArray
 
 from theory.core.registry import theorem
-from theory.derivation import Derivation, Equal, Inequality, Substitute
+from theory.derivation import Derivation, Equal, Formula, Inequality, Substitute
 
 FloatMatrix = NDArray[np.float64]
 Eigenvalues = Sequence[float] | NDArray[np.float64]  # eigenvalues σ_i of Σ
@@ -209,6 +209,7 @@ def single_mode_steps(c: float, r: float, eps: float) -> int | None:
 GOH_2017 = "Goh, Why Momentum Really Works, Distill 2017 (doi:10.23915/distill.00006)"
 
 c, eps, p = sp.symbols("c epsilon p", positive=True)  # c = ‖E_0 q‖² of one mode, ε, and q = r² = 1/(1 + p)
+v_ = sp.Symbol("v", nonnegative=True)  # q = r² = 1/(1 + v) ∈ (0, 1]: a contracting or stuck mode
 kappa = sp.Symbol("k", real=True)  # a step count, taken real for the threshold argument
 theta = sp.Symbol("theta", positive=True)  # k − x > 0
 theta0 = sp.Symbol("theta", nonnegative=True)  # x − k ≥ 0
@@ -222,43 +223,63 @@ def exact_step_count() -> Derivation:
     # c q^k < ε²  ⟺  k > x = ln(ε²/c)/ln q  (0 < q < 1)  ⇒  k* = ⌊x⌋ + 1; Σ_i c_i q_i^k is convex in k
     q_mode = 1 / (1 + p)
     x = sp.log(eps**2 / c) / sp.log(q_mode)
+    gap = sp.log(eps**2) - sp.log(c * q_mode**kappa)  # ln ε² − ln(c q^k): > 0 iff c q^k < ε²
+    q_mono = 1 / (1 + v_)
+    steps = (
+        Equal(sp.Subs(c * q_mode**kappa, kappa, x), eps**2,
+              "at k = x the mode's error energy is exactly ε²: at an integer x, Goh's ⌈x⌉ = x leaves the error at "
+              "ε², not below it"),
+        Equal(gap, (kappa - x) * sp.log(1 + p), "ln ε² − ln(c q^k) is linear in k with slope ln(1/q) = ln(1 + p)"),
+        Equal(sp.Subs(gap, kappa, x + theta), theta * sp.log(1 + p), "at k = x + θ, θ > 0"),
+        Inequality(theta * sp.log(1 + p), sp.S.Zero, "> 0: c q^k < ε² (strictly below) for every k > x",
+                   relation=">"),
+        Equal(sp.Subs(gap, kappa, x - theta0), -theta0 * sp.log(1 + p), "at k = x − θ, θ ≥ 0"),
+        Inequality(-theta0 * sp.log(1 + p), sp.S.Zero, "≤ 0: c q^k ≥ ε² (not yet converged) for every k ≤ x",
+                   relation="≤"),
+        Equal(sp.log(eps / sp.sqrt(c)) / sp.log(sp.sqrt(q_mode)), x,
+              "Goh's ratio ln(ε/‖e_0‖)/ln|r| (‖e_0‖ = √c, |r| = √q) is the same x", GOH_2017),
+        Equal(c * q_mono**k_int - c * q_mono ** (k_int + 1), c * q_mono**k_int * (1 - q_mono),
+              "one term of f(k) − f(k + 1), for a mode with 0 < q = 1/(1 + v) ≤ 1"),
+        Inequality(c * q_mono**k_int * (1 - q_mono), sp.S.Zero,
+                   "≥ 0: each contracting or stuck term does not grow", relation="≥"),
+        Equal(c * q_any**k_int - 2 * c * q_any ** (k_int + 1) + c * q_any ** (k_int + 2),
+              c * q_any**k_int * (1 - q_any) ** 2, "second difference of one geometric term"),
+        Inequality(c * q_any**k_int * (1 - q_any) ** 2, sp.S.Zero, "≥ 0 for every q ≥ 0: f is convex in k",
+                   relation="≥"),
+        Substitute(r_mode**2, sp.S.One, "a mode with η(σ + λ) = 2 has r = −1: its energy never decays",
+                   subs={r_mode: -1}),
+    )
     return Derivation(
         id="dynamics.exact-step-count",
         title="Exact number of GD steps to bring ‖W_k − W*‖_F below ε, per mode and for the sum of modes",
         claims=("C11", "C12"),
         statement=(
             "One mode with error energy c = ‖E_0 q‖² ≥ ε² and q = r² = 1/(1 + p) ∈ (0, 1): c q^x = ε² at "
-            "x = ln(ε²/c)/ln q, ln ε² − ln(c q^k) = (k − x) ln(1 + p), so c q^k < ε² iff k > x; the least such "
-            "integer is ⌊x⌋ + 1 (by the definition of ⌊·⌋), which differs from Goh's ⌈ln(ε/‖e_0‖)/ln|r|⌉ = ⌈x⌉ "
-            "exactly when x is an integer (there c q^x = ε², not < ε²).  Several modes: f(k) = Σ_i c_i q_i^k has "
-            "f(k) − f(k + 1) = Σ_i c_i q_i^k (1 − q_i) ≥ 0 when all q_i ≤ 1 (nonincreasing, so the least k is found "
-            "by bisection) and second difference Σ_i c_i q_i^k (1 − q_i)² ≥ 0 for any q_i ≥ 0 (convex: with a "
-            "divergent mode, once f increases it never decreases again)."
+            "x = ln(ε²/c)/ln q, ln ε² − ln(c q^k) = (k − x) ln(1 + p), so c q^k < ε² for every k > x and "
+            "c q^k ≥ ε² for every k ≤ x; x is Goh's ratio ln(ε/‖e_0‖)/ln|r|.  Per term of f(k) = Σ_i c_i q_i^k: "
+            "c q^k − c q^{k+1} = c q^k (1 − q) ≥ 0 when 0 < q ≤ 1, and the second difference "
+            "c q^k (1 − q)² ≥ 0 for any q ≥ 0."
         ),
-        steps=(
-            Equal(c * q_mode**x, eps**2, "at k = x the mode's error energy is exactly ε²"),
-            Equal(sp.log(eps**2) - sp.log(c * q_mode**kappa), (kappa - x) * sp.log(1 + p),
-                  "ln ε² − ln(c q^k) is linear in k with slope ln(1/q) = ln(1 + p)"),
-            Inequality(theta * sp.log(1 + p), sp.S.Zero, "k = x + θ, θ > 0: c q^k < ε² (strictly below)",
-                       relation=">"),
-            Inequality(-theta0 * sp.log(1 + p), sp.S.Zero, "k = x − θ, θ ≥ 0: c q^k ≥ ε² (not yet converged)",
-                       relation="≤"),
-            Equal(sp.log(eps / sp.sqrt(c)) / sp.log(sp.sqrt(q_mode)), x,
-                  "Goh's ratio ln(ε/‖e_0‖)/ln|r| (‖e_0‖ = √c, |r| = √q) is the same x", GOH_2017),
-            Substitute(c * q_mode**kappa, eps**2, "x integer (here k = x): Goh's ⌈x⌉ = x gives error = ε², "
-                       "so the strict criterion needs ⌊x⌋ + 1", subs={kappa: x}),
-            Inequality(c * q_mode**k_int * (1 - q_mode), sp.S.Zero,
-                       "each decaying term shrinks: f(k) − f(k + 1) ≥ 0 termwise", relation="≥"),
-            Equal(c * q_any**k_int - 2 * c * q_any ** (k_int + 1) + c * q_any ** (k_int + 2),
-                  c * q_any**k_int * (1 - q_any) ** 2, "second difference of one geometric term"),
-            Inequality(c * q_any**k_int * (1 - q_any) ** 2, sp.S.Zero, "≥ 0 for every q ≥ 0: f is convex in k",
-                       relation="≥"),
-            Substitute(r_mode**2, sp.S.One, "a mode with η(σ + λ) = 2 has r = −1: its energy never decays",
-                       subs={r_mode: -1}),
-        ),
+        steps=steps,
         references=(GOH_2017,),
         conclusion=(
             "`linear_gd_steps` computes the exact least k (not a bound): monotone bisection when every mode "
             "contracts, the convex turn when one diverges, None when the stuck/divergent energy stays ≥ ε²."
+        ),
+        proves=(
+            steps[0],
+            steps[1],
+            Formula(sp.Subs(gap, kappa, x + theta), ">", sp.S.Zero),
+            Formula(sp.Subs(gap, kappa, x - theta0), "≤", sp.S.Zero),
+            steps[6],
+            Formula(c * q_mono**k_int - c * q_mono ** (k_int + 1), "≥", sp.S.Zero),
+            Formula(c * q_any**k_int - 2 * c * q_any ** (k_int + 1) + c * q_any ** (k_int + 2), "≥", sp.S.Zero),
+            steps[11],
+        ),
+        remarks=(
+            "The least integer k > x is ⌊x⌋ + 1 (the definition of ⌊·⌋); it differs from Goh's ⌈x⌉ exactly when x "
+            "is an integer, where the error is exactly ε² (the first formula).  No step checks ⌊·⌋ or ⌈·⌉.",
+            "Summing the per-term formulas over the modes gives f(k) − f(k + 1) ≥ 0 when every q_i ≤ 1 (a mode with "
+            "q = 0 contributes nothing after k = 0) and a nonnegative second difference of f for any q_i ≥ 0.",
         ),
     )

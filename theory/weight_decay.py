@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 import sympy as sp
 
 from theory.core.registry import theorem
-from theory.derivation import Assumption, Derivation, Equal, Inequality, MatrixGradient, Step, Substitute
+from theory.derivation import Assumption, Derivation, Equal, Formula, Inequality, MatrixGradient, Step, Substitute
 
 LOSHCHILOV_2019 = "Loshchilov & Hutter, Decoupled Weight Decay Regularization, ICLR 2019 (arXiv:1711.05101)"
 ESL_2009 = "Hastie, Tibshirani & Friedman, The Elements of Statistical Learning, 2nd ed., Springer 2009"
@@ -51,6 +52,11 @@ q_nonneg = sp.Symbol("q", nonnegative=True)  # parameter of a half-line: u = −
 SPD = Assumption("Σ ≻ 0", "the input covariance is symmetric positive definite",
                  facts={Sigma.T: Sigma}, matrix_kinds={Sigma: "spd"})
 DECAY = sp.Rational(1, 2) * lam * sp.Trace(W.T * W)  # (λ/2)‖W‖²_F
+
+
+def _every_step_stated(derivation: Derivation) -> Derivation:
+    """The derivation with its formal statement the conjunction of all its steps (each a separate fact)."""
+    return replace(derivation, proves=derivation.steps)
 
 
 def decay_factor(eta: float, lam: float, k: int) -> float:
@@ -89,7 +95,7 @@ def decay_alone() -> Derivation:
     flow = sp.exp(-lam * t) * W0
     gd_k = (1 - eta * lam) ** k * W0
     gd_next = (1 - eta * lam) ** (k + 1) * W0
-    return Derivation(
+    return _every_step_stated(Derivation(
         id="weight-decay.alone",
         title="Weight decay alone shrinks weights: e^{−λt}W₀ under flow, (1 − ηλ)^k W₀ under GD",
         claims=("C10",),
@@ -111,7 +117,7 @@ def decay_alone() -> Derivation:
         ),
         references=(LOSHCHILOV_2019, GOH_2017),
         conclusion="C10 holds exactly for the penalty alone: every weight decays geometrically toward 0.",
-    )
+    ))
 
 
 @theorem
@@ -120,21 +126,35 @@ def decay_convergence() -> Derivation:
     def gap(value: sp.Expr) -> sp.Expr:
         return value * (value - 2)  # (1 − u)² − 1 at u = value
 
+    # |1 − u|² − 1, unevaluated (the checker squares the absolute value): negative iff |1 − u| < 1
+    gap_u = sp.Add(sp.Pow(sp.Abs(1 - u, evaluate=False), 2, evaluate=False), -1, evaluate=False)
+    regions = (  # u on the region, as a parameter; relation of |1 − u|² − 1 to 0
+        (2 / (1 + q_pos), "<"),
+        (-q_nonneg, "≥"),
+        (2 + q_nonneg, "≥"),
+    )
     return Derivation(
         id="weight-decay.gd-convergence",
         title="GD on weight decay alone converges iff 0 < ηλ < 2",
         claims=("C10",),
-        statement="For real u = ηλ, |1 − u| < 1 ⟺ 0 < u < 2; hence (1 − ηλ)^k W₀ → 0 for every W₀ iff "
-                  "0 < ηλ < 2 (a geometric sequence r^k tends to 0 iff |r| < 1).",
+        statement="For real u = ηλ, |1 − u|² − 1 = u(u − 2) is negative on (0, 2) and nonnegative on (−∞, 0] "
+                  "and [2, ∞): |1 − u| < 1 ⟺ 0 < u < 2; hence (1 − ηλ)^k W₀ → 0 for every W₀ iff 0 < ηλ < 2.",
         steps=(
-            Equal(sp.Abs(1 - u) ** 2 - 1, u * (u - 2), "|1 − u|² − 1 factors (u real)", GOH_2017),
-            Inequality(gap(2 / (1 + q_pos)), sp.S.Zero, "u ∈ (0, 2) is u = 2/(1 + q), q > 0: |1 − u| < 1",
-                       relation="<"),
-            Inequality(gap(-q_nonneg), sp.S.Zero, "u ≤ 0 is u = −q, q ≥ 0: |1 − u| ≥ 1", relation="≥"),
-            Inequality(gap(2 + q_nonneg), sp.S.Zero, "u ≥ 2 is u = 2 + q, q ≥ 0: |1 − u| ≥ 1", relation="≥"),
+            Equal(gap_u, u * (u - 2), "|1 − u|² − 1 factors (u real)", GOH_2017),
+            Equal(sp.Subs(gap_u, u, 2 / (1 + q_pos)), gap(2 / (1 + q_pos)), "u ∈ (0, 2) is u = 2/(1 + q), q > 0"),
+            Inequality(gap(2 / (1 + q_pos)), sp.S.Zero, "< 0: |1 − u| < 1", relation="<"),
+            Equal(sp.Subs(gap_u, u, -q_nonneg), gap(-q_nonneg), "u ≤ 0 is u = −q, q ≥ 0"),
+            Inequality(gap(-q_nonneg), sp.S.Zero, "≥ 0: |1 − u| ≥ 1", relation="≥"),
+            Equal(sp.Subs(gap_u, u, 2 + q_nonneg), gap(2 + q_nonneg), "u ≥ 2 is u = 2 + q, q ≥ 0"),
+            Inequality(gap(2 + q_nonneg), sp.S.Zero, "≥ 0: |1 − u| ≥ 1", relation="≥"),
         ),
         references=(GOH_2017,),
         conclusion="Decay alone converges to 0 exactly when 0 < ηλ < 2; at ηλ = 2 it oscillates, beyond it diverges.",
+        proves=(
+            Formula(gap_u, "=", u * (u - 2)),
+            *(Formula(sp.Subs(gap_u, u, value), relation, sp.S.Zero) for value, relation in regions),
+        ),
+        remarks=("A geometric sequence r^k W₀ tends to 0 for every W₀ iff |r| < 1 (not a checked step).",),
     )
 
 
@@ -145,14 +165,14 @@ def residual_minimiser() -> Derivation:
     tt = sp.Symbol("tau", real=True)
     V = sp.MatrixSymbol("V", n, n)
     along = sp.Rational(1, 2) * sp.Trace((tt * V) * Sigma * (tt * V).T) + lam / 2 * sp.Trace((tt * V).T * (tt * V))
-    return Derivation(
+    return _every_step_stated(Derivation(
         id="weight-decay.residual-minimiser",
-        title="With the identity-target loss, the residual block's regularised minimiser is W = 0",
+        title="With the identity-target loss, the residual block's regularised minimiser is W = 0 (unique: n = 2)",
         claims=("C10",),
-        statement="J(W) = ½ tr(WΣWᵀ) + (λ/2)‖W‖²_F has ∇J = W(Σ + λI), zero at W = 0 where J = 0; its "
-                  "curvature along any V is tr(VΣVᵀ) + λ‖V‖²_F, the quadratic form of the Hessian I ⊗ Σ + λI, "
-                  "which is ⪰ λI ≻ 0 (proved entrywise for n = 2 and every SPD Σ): W = 0, i.e. H = id, is "
-                  "the unique minimiser.",
+        statement="For every n, J(W) = ½ tr(WΣWᵀ) + (λ/2)‖W‖²_F has ∇J = W(Σ + λI), zero at W = 0 where J = 0, "
+                  "and its curvature along any V is tr(VΣVᵀ) + λ‖V‖²_F, the quadratic form of the Hessian "
+                  "I ⊗ Σ + λI.  For n = 2 and every SPD Σ (Σ = RRᵀ, Cholesky) the Hessian is ⪰ λI ≻ 0, checked "
+                  "entrywise: J is strictly convex and W = 0, i.e. H = id, is the unique minimiser.",
         steps=(
             Substitute(sp.Rational(1, 2) * sp.Trace((M - Id) * Sigma * (M - Id).T), data,
                        "end-to-end M = I + W in ½tr((M − I)Σ(M − I)ᵀ)", subs={M: Id + W}),
@@ -167,9 +187,15 @@ def residual_minimiser() -> Derivation:
         ),
         assumptions=(SPD,),
         references=(ESL_2009,),
-        conclusion="With the penalty on the branch, decay and data loss agree: W = 0 (H = id) is the unique "
-                   "minimiser, for every λ > 0. C10 holds for the residual block.",
-    )
+        conclusion="With the penalty on the branch, decay and data loss agree: W = 0 (H = id) is a critical point "
+                   "with J = 0 for every n, and the unique minimiser for every λ > 0 (shown for n = 2). C10 holds "
+                   "for the residual block.",
+        instance="n = 2",
+        remarks=(
+            "For n > 2, tr(VΣVᵀ) = ‖VR‖²_F ≥ 0 (Σ = RRᵀ) makes the curvature ≥ λ‖V‖²_F as well, so W = 0 is the "
+            "unique minimiser for every n; that inequality is not a checked step.",
+        ),
+    ))
 
 
 def _explicit_positive_hessian() -> tuple[Step, ...]:
@@ -197,14 +223,14 @@ def plain_minimiser() -> Derivation:
     data = sp.Rational(1, 2) * sp.Trace((W - Id) * Sigma * (W - Id).T)
     w_star = Sigma * (Sigma + lam * Id).inverse()
     d_j, lam_esl = sp.symbols("d_j lambda_ESL", positive=True)  # ESL's singular value and ridge λ (sum, no ½)
-    return Derivation(
+    return _every_step_stated(Derivation(
         id="weight-decay.plain-minimiser",
-        title="The plain linear block's regularised minimiser Σ(Σ + λI)⁻¹ is pulled away from I",
+        title="The plain linear block's regularised minimiser Σ(Σ + λI)⁻¹ is pulled away from I (minimiser: n = 2)",
         claims=("C10",),
-        statement="J(W) = ½ tr((W − I)Σ(W − I)ᵀ) + (λ/2)‖W‖²_F has ∇J = W(Σ + λI) − Σ, zero exactly at "
-                  "W* = Σ(Σ + λI)⁻¹ (unique: the same Hessian I ⊗ Σ + λI ⪰ λI as the residual case, proved "
-                  "entrywise for n = 2), and "
-                  "I − W* = λ(Σ + λI)⁻¹ ≠ 0: per eigen-mode σ/(σ + λ) < 1, gap λ/(σ + λ) > 0.",
+        statement="For every n, J(W) = ½ tr((W − I)Σ(W − I)ᵀ) + (λ/2)‖W‖²_F has ∇J = W(Σ + λI) − Σ, zero at "
+                  "W* = Σ(Σ + λI)⁻¹, and I − W* = λ(Σ + λI)⁻¹ ≠ 0: per eigen-mode σ/(σ + λ) < 1, gap "
+                  "λ/(σ + λ) > 0.  For n = 2 the Hessian I ⊗ Σ + λI ⪰ λI (the residual case's) is checked "
+                  "entrywise, so W* is the unique minimiser.",
         steps=(
             MatrixGradient(data + DECAY, (W - Id) * Sigma + lam * W, "term by term, Σᵀ = Σ", wrt=W),
             Equal((W - Id) * Sigma + lam * W, W * (Sigma + lam * Id) - Sigma, "collect W"),
@@ -225,7 +251,13 @@ def plain_minimiser() -> Derivation:
         ),
         assumptions=(SPD, Assumption("A = Σ + λI", "A is invertible since Σ ≻ 0 and λ > 0")),
         references=(ESL_2009, LOSHCHILOV_2019),
-        conclusion="For the plain block, weight decay pulls the minimiser away from the identity, by λ/(σ + λ) "
-                   "along each eigen-direction of Σ: C10 ('decay pushes toward zero') helps the residual "
-                   "parameterisation and biases the plain one.",
-    )
+        conclusion="For the plain block, weight decay pulls the critical point away from the identity, by λ/(σ + λ) "
+                   "along each eigen-direction of Σ, for every n (that it is the minimiser is shown for n = 2): "
+                   "C10 ('decay pushes toward zero') helps the residual parameterisation and biases the plain one.",
+        instance="n = 2",
+        remarks=(
+            "For n > 2 the Hessian I ⊗ Σ + λI is ⪰ λI as well (tr(VΣVᵀ) ≥ 0 for Σ ≻ 0), so W* is the unique "
+            "minimiser for every n; that inequality is not a checked step.",
+            "W* is the only critical point for every n (Σ + λI is invertible); no step checks the invertibility.",
+        ),
+    ))
