@@ -302,6 +302,15 @@ class _KinkRefusal(Exception):
     pass
 
 
+def _expensive(expr: sp.Basic) -> bool:
+    """A limit, an integral or an infinite sum: SymPy solves one afresh at every instance (up to seconds)."""
+    if not isinstance(expr, sp.Basic):
+        return False
+    return bool(expr.has(sp.Limit, sp.Integral)) or any(
+        sampling.infinite_bounds(e) for e in expr.atoms(sp.Sum, sp.Product)
+    )
+
+
 def _explicit_candidate(expr: sp.Basic) -> bool:
     """A matrix expression (or a trace or determinant of one) with nothing SymPy must evaluate symbolically."""
     return (isinstance(expr, sp.Basic) and bool(expr.atoms(sp.MatrixSymbol))
@@ -366,6 +375,8 @@ def _numeric(lhs: sp.Basic, rhs: sp.Basic, ctx: Context, factor: sp.Basic | None
         count = sampling.CROSS_CHECK_MATRICES if matrices else sampling.CROSS_CHECK_POINTS
     else:
         count = sampling.MATRIX_INSTANCES if matrices else sampling.NUMERIC_POINTS
+    if _expensive(lhs) or _expensive(rhs):
+        count = min(count, sampling.EXPENSIVE_POINTS)
     exprs = [e for e in (lhs, rhs, factor) if isinstance(e, sp.Basic)]
     defined, skipped = 0, 0
     undecided: list[str] = []

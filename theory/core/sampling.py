@@ -39,6 +39,8 @@ MATRIX_INSTANCES = 6  # explicit instances per such matrix step: sizes 2, 3, 4, 
 CROSS_CHECK_POINTS = 12  # instances that cross-check an exactly certified scalar step (special values first)
 CROSS_CHECK_INEQUALITY = 24  # … an exactly certified inequality
 CROSS_CHECK_MATRICES = 4  # … an exactly certified matrix step: sizes 2, 3, 4 and one mixed (rectangular)
+EXPENSIVE_POINTS = 6  # at most this many for a step holding a limit, an integral or an infinite sum, which SymPy
+# solves afresh at each instance (the special values still come first)
 FIRST_SIZES = (2, 3, 4)  # every dimension at once, in the first instances
 MIXED_SIZES = (1, 2, 3, 4)  # each dimension independently, afterwards
 MATRIX_KINDS = ("general", "symmetric", "spd", "orthogonal", "diagonal", "skew")
@@ -303,10 +305,13 @@ def substitute(expr: sp.Basic, point: Mapping[sp.Basic, sp.Basic], evaluate: boo
 INFINITE_SUM_DIGITS = 60  # an infinite sum at a point is summed numerically (SymPy's evalf), to this precision
 
 
+def infinite_bounds(e: sp.Basic) -> bool:
+    """A sum or product over an infinite range."""
+    return isinstance(e, (sp.Sum, sp.Product)) and any(bound.is_infinite for limit in e.limits for bound in limit[1:])
+
+
 def _infinite(e: sp.Basic) -> bool:
-    return isinstance(e, (sp.Sum, sp.Product)) and not e.free_symbols and any(
-        bound.is_infinite for limit in e.limits for bound in limit[1:]
-    )
+    return infinite_bounds(e) and not e.free_symbols
 
 
 def evaluate_instance(expr: sp.Basic) -> sp.Basic:
