@@ -3,8 +3,9 @@
 `output_dir(value)` accepts a folder that exists, or can be created, and can be written; it refuses with
 one line (`UsageError`, exit 2) whatever else a user can type: an empty name, a NUL character, a name or a
 path too long for the file system, a path through a file, a dangling symbolic link, a loop of symbolic
-links, a folder that cannot be reached or written (permissions, a read-only file system), and a folder
-that another hfx run is writing into (its lock is held; `hfx.output`).  The write probe leaves nothing behind.
+links, a folder that cannot be reached or written (permissions, a read-only file system), a folder
+that another hfx run is writing into (its lock is held; `hfx.lock`), and a folder whose `manifest.json`
+hfx did not write (it would be replaced).  The write probe leaves nothing behind.
 Cheap: the standard library only, so that bad input is refused before the heavy imports.
 """
 
@@ -21,6 +22,7 @@ from hfx.lock import check_unlocked
 
 NAME_MAX = 255  # bytes in one file name, where the file system does not say
 PATH_MAX = 4096  # bytes in a path (Linux)
+MANIFEST_MAX_BYTES = 64 << 20  # an hfx manifest lists files: far below this
 RESERVED = 255  # room left in PATH_MAX for the names hfx writes under the folder (derivations/<id>.fragment.tex)
 
 _MESSAGES = {
@@ -114,4 +116,21 @@ def output_dir(value: str) -> Path:
         raise UsageError(f"--out {value!r} exists and is not a folder")
     _probe(value, path)
     check_unlocked(value, path)
+    _check_manifest(value, path)
     return path
+
+
+def _check_manifest(value: str, path: Path) -> None:
+    """UsageError if the folder holds a `manifest.json` that hfx did not write (hfx would replace it)."""
+    import json
+
+    manifest = path / "manifest.json"
+    try:
+        with open(manifest, "rb") as handle:
+            document = json.loads(handle.read(MANIFEST_MAX_BYTES + 1))
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError):
+        document = None
+    if not (isinstance(document, dict) and ("complete" in document or "config_hash" in document)):
+        raise UsageError(f"--out {value!r} holds a manifest.json that hfx did not write; choose another --out")

@@ -57,6 +57,12 @@ def _lock_is_a_link(root: Path) -> str:
     return "out"
 
 
+def _foreign_manifest(root: Path) -> str:
+    (root / "project").mkdir()
+    (root / "project" / "manifest.json").write_text('{"name": "my web app", "icons": []}')
+    return "project"
+
+
 PATHS: dict[str, tuple[Callable[[Path], str], str]] = {
     "empty": (lambda root: "", "must not be empty"),
     "an existing file": (_file, "not a folder"),
@@ -69,6 +75,7 @@ PATHS: dict[str, tuple[Callable[[Path], str], str]] = {
     "a read-only file system": (lambda root: "/proc/hfx-out", "cannot write"),
     "a device": (lambda root: os.devnull, "not a folder"),
     "a lock file that is a link": (_lock_is_a_link, "not a lock file"),
+    "a folder with a foreign manifest": (_foreign_manifest, "manifest.json that hfx did not write"),
 }
 COMMANDS = {
     "verify": ["verify"],
