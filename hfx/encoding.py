@@ -5,7 +5,7 @@ diverged run, an overflowed closed form) becomes `null`; the record's status say
 scalars and arrays become numbers and lists, tuples lists, enums their values, dataclasses objects.
 
 CSV: one row per record, the union of the records' keys as columns in first-seen order; `None` and non-finite
-floats are empty cells; lists, tuples and dicts are JSON-encoded (compact, the same rules); booleans are
+floats are empty cells; lists, tuples and dicts are JSON-encoded (`[0.1, 0.2]`, the same rules); booleans are
 `True`/`False` (docs/experiments.md).
 
 Pure: nothing here writes anywhere.
@@ -69,7 +69,7 @@ def _cell(value: object) -> object:
     if plain is None:
         return ""
     if isinstance(plain, (list, dict)):
-        return json_text(plain, indent=None)
+        return json.dumps(plain, allow_nan=False)  # json's default form, as runs.csv has always had it
     return plain
 
 

@@ -60,8 +60,8 @@ def test_csv_encodes_lists_as_json_nulls_as_empty_and_takes_every_column() -> No
             {"run": 1, "lrs": (0.3,), "steps": 12, "loss": 0.5, "extra": {"k": math.inf}}]
     parsed = list(csv.DictReader(io.StringIO(csv_text(rows))))
     assert list(parsed[0]) == ["run", "lrs", "steps", "loss", "ok", "extra"]
-    assert parsed[0] == {"run": "0", "lrs": "[0.1,0.2]", "steps": "", "loss": "", "ok": "True", "extra": ""}
-    assert parsed[1] == {"run": "1", "lrs": "[0.3]", "steps": "12", "loss": "0.5", "ok": "", "extra": '{"k":null}'}
+    assert parsed[0] == {"run": "0", "lrs": "[0.1, 0.2]", "steps": "", "loss": "", "ok": "True", "extra": ""}
+    assert parsed[1] == {"run": "1", "lrs": "[0.3]", "steps": "12", "loss": "0.5", "ok": "", "extra": '{"k": null}'}
     # a cell decodes to what the JSON encoding of the same record holds
     assert json.loads(parsed[1]["extra"]) == jsonable(rows[1])["extra"]  # type: ignore[index]
 
