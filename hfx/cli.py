@@ -1,31 +1,40 @@
 """The hfx command line: a thin layer over the library.
 
-Exit codes (DESIGN.md): 0 success; 1 a check failed; 2 bad input (one line on
-stderr, nothing written); 3 an internal or I/O error (one line on stderr; a bug
-or a full disk is never reported as a failed check).  Each subcommand lives in its own module exposing
-`add_arguments(parser)` and `main(args) -> int`.
+Exit codes (DESIGN.md): 0 success; 1 a check failed; 2 bad input (one line on stderr, nothing written);
+3 an internal or I/O error (one line on stderr; a bug or a full disk is never reported as a failed check);
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM): one line, worker processes stopped, the output folder
+left with `complete: false` in its manifest.  Each subcommand is a module exposing `add_arguments(parser)`
+and `main(args) -> int`; those modules import only the standard library at the top, so that `--help` and
+bad input are answered before the heavy imports (SymPy, PyTorch) of the work itself.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
+import contextlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from types import ModuleType
 from typing import NoReturn
 
-from hfx import __version__
-from hfx.errors import UsageError
+from hfx import __version__, derive, listing, run, verify
+from hfx.console import make_streams_safe
+from hfx.errors import Terminated, UsageError
 
-INTERNAL_ERROR = 3  # exit code of an unexpected error
+USAGE_ERROR = 2  # bad input
+INTERNAL_ERROR = 3  # an unexpected error, or the disk failed
+INTERRUPTED = 130  # 128 + SIGINT
+TERMINATED = 143  # 128 + SIGTERM
 
 # name → (module, one-line help); the module defines add_arguments and main
-COMMANDS: dict[str, tuple[str, str]] = {
-    "verify": ("hfx.verify", "the claim audit: check every derivation and write the results"),
-    "list": ("hfx.listing", "list theorems, experiments or claims"),
-    "run": ("hfx.run", "run a named convergence experiment and write its records, summary and figures"),
-    "derive": ("hfx.derive", "derivation documents: PDF, Typst and LaTeX sources, a LaTeX fragment"),
+COMMANDS: dict[str, tuple[ModuleType, str]] = {
+    "verify": (verify, "the claim audit: check every derivation and write the results"),
+    "list": (listing, "list theorems, experiments or claims"),
+    "run": (run, "run a named convergence experiment and write its records, summary and figures"),
+    "derive": (derive, "derivation documents: PDF, Typst and LaTeX sources, a LaTeX fragment"),
 }
 
 
@@ -41,39 +50,100 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hfx {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for name, (module_name, help_text) in COMMANDS.items():
+    for name, (module, help_text) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
-        module = importlib.import_module(module_name)
         module.add_arguments(command)
-        command.set_defaults(_module=module)
+        command.set_defaults(_main=module.main)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises `Terminated` in the main thread, so that pools and output folders clean up as for Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _raise(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, _raise)
     try:
-        args = build_parser().parse_args(argv)
-        return int(args._module.main(args))
-    except UsageError as exc:
-        message = str(exc)
-        if not message.startswith("hfx"):
-            message = f"hfx: error: {message}"
-        print(message.splitlines()[0] if message else "hfx: error", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("hfx: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # e.g. `hfx list experiments | head`
-        sys.stderr.close()
-        return 0
-    except OSError as exc:  # the disk or the output folder failed us: not a failed check
-        print(f"hfx: error: {exc}", file=sys.stderr)
-        return INTERNAL_ERROR
-    except Exception as exc:
-        if os.environ.get("HFX_DEBUG"):
-            raise
-        print(f"hfx: internal error: {type(exc).__name__}: {exc} (set HFX_DEBUG=1 for the traceback)",
-              file=sys.stderr)
-        return INTERNAL_ERROR
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _line(message: str, exc: BaseException | None = None) -> str:
+    """One line: the first line of `message`, and the exception's first note (e.g. which folder is incomplete)."""
+    first = message.splitlines()[0] if message.strip() else "hfx: error"
+    notes = getattr(exc, "__notes__", None) or []
+    return f"{first}; {notes[0]}" if notes else first
+
+
+def _ignore_sigint() -> None:
+    """On the way out after an interrupt: a second Ctrl-C must not break the clean-up (see `main`)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe (`hfx list experiments | head`): send what is left to /dev/null, quietly."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line `argv` (default: the program's arguments); the exit code.
+
+    Run as the program (`argv` None), a Ctrl-C leaves SIGINT ignored until the process has exited, so that
+    a second Ctrl-C cannot break the clean-up; called with `argv` (tests, scripts), the caller's handler
+    is restored on return.
+    """
+    make_streams_safe()
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    sigint = signal.getsignal(signal.SIGINT) if in_main_thread else None
+    try:
+        return _main(argv)
+    finally:
+        if in_main_thread and argv is not None:
+            signal.signal(signal.SIGINT, sigint)
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    with _sigterm_as_interrupt():
+        try:
+            args = build_parser().parse_args(argv)
+            command: Callable[[argparse.Namespace], int] = args._main
+            return int(command(args))
+        except UsageError as exc:
+            message = str(exc)
+            if not message.startswith("hfx"):
+                message = f"hfx: error: {message}"
+            print(_line(message), file=sys.stderr)
+            return USAGE_ERROR
+        except Terminated as exc:
+            _ignore_sigint()
+            print(_line("hfx: terminated", exc), file=sys.stderr)
+            return TERMINATED
+        except KeyboardInterrupt as exc:
+            _ignore_sigint()
+            print(_line("hfx: interrupted", exc), file=sys.stderr)
+            return INTERRUPTED
+        except BrokenPipeError:
+            _silence_stdout()
+            return 0
+        except OSError as exc:  # the disk or the output folder failed us: not a failed check
+            print(_line(f"hfx: error: {exc}", exc), file=sys.stderr)
+            return INTERNAL_ERROR
+        except Exception as exc:
+            if os.environ.get("HFX_DEBUG"):
+                raise
+            print(_line(f"hfx: internal error: {type(exc).__name__}: {exc} (set HFX_DEBUG=1 for the traceback)",
+                        exc), file=sys.stderr)
+            return INTERNAL_ERROR
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import typst
@@ -30,7 +29,8 @@ import typst
 from hfx import __version__, doc_latex, doc_typst
 from hfx.doc_model import DocView, view
 from hfx.errors import UsageError
-from numerics.results import write_bytes_atomic, write_text_atomic
+from hfx.output import write_bytes_atomic, write_text_atomic
+from hfx.pool import thread_pool
 from theory.core.registry import all_derivations
 from theory.derivation import TheoremRecord
 
@@ -122,7 +122,7 @@ def write_documents(
             written.append(folder / f"{name}.pdf")
     else:
         workers = jobs or os.cpu_count() or 1
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        with thread_pool(workers) as pool:
             pdfs = dict(zip(sources, pool.map(lambda item: latex_pdf(item[1][1], item[0]), sources.items()),
                             strict=True))
         for name, pdf in pdfs.items():

@@ -1,13 +1,12 @@
-"""`hfx list [theorems|experiments|claims] [--json]`."""
+"""`hfx list [theorems|experiments|claims] [--json]`.
+
+Listing never verifies: `theorems` lists each registered derivation's id, title, claims and number of steps
+(building the derivations, a few seconds, never checking them; `hfx verify` and `hfx derive` check).
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
-
-from hfx.claims import CLAIMS
-from hfx.table import format_table, theorem_table
-from hfx.theorems import resolve_ids, theorem_json, verify_ids
 
 KINDS = ("theorems", "experiments", "claims")
 
@@ -17,12 +16,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout and nothing else")
 
 
+def _theorems(as_json: bool) -> int:
+    from hfx.console import print_json
+    from hfx.table import format_table
+    from theory.core.registry import all_derivations
+
+    derivations = all_derivations()
+    if as_json:
+        print_json([{"id": d.id, "title": d.title, "claims": list(d.claims), "steps": len(d.steps),
+                     "statement": d.statement} for d in derivations])
+    else:
+        print(format_table(["theorem", "claims", "steps", "title"],
+                           [[d.id, ",".join(d.claims), len(d.steps), d.title] for d in derivations]))
+    return 0
+
+
 def _experiments(as_json: bool) -> int:
+    from hfx.console import print_json
+    from hfx.table import format_table
     from numerics.experiments import all_experiments, describe
 
     rows = [describe(module) for module in all_experiments().values()]
     if as_json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print_json(rows)
     else:
         for row in rows:
             print(f"{row['name']}: {row['description']}")
@@ -34,21 +50,22 @@ def _experiments(as_json: bool) -> int:
     return 0
 
 
+def _claims(as_json: bool) -> int:
+    from hfx.claims import CLAIMS
+    from hfx.console import print_json
+    from hfx.table import format_table
+
+    rows = [{"id": c.id, "section": c.section, "claim": c.text} for c in CLAIMS]
+    if as_json:
+        print_json(rows)
+    else:
+        print(format_table(["id", "section", "claim"], [[r["id"], r["section"], r["claim"]] for r in rows]))
+    return 0
+
+
 def main(args: argparse.Namespace) -> int:
     if args.kind == "experiments":
         return _experiments(args.json)
     if args.kind == "claims":
-        rows = [{"id": c.id, "section": c.section, "claim": c.text} for c in CLAIMS]
-        if args.json:
-            print(json.dumps(rows, ensure_ascii=False, indent=2))
-        else:
-            print(format_table(["id", "section", "claim"], [[r["id"], r["section"], r["claim"]] for r in rows]))
-        return 0
-    records = verify_ids(resolve_ids([]), progress=not args.json)
-    if args.json:
-        keys = ("id", "title", "claims", "status", "steps", "seconds", "statement")
-        summary = [{k: v for k, v in theorem_json(r).items() if k in keys} for r in records]
-        print(json.dumps(summary, ensure_ascii=False, indent=2))
-    else:
-        print(theorem_table(records))
-    return 0
+        return _claims(args.json)
+    return _theorems(args.json)

@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import os
 import statistics
+import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, replace
 
 import numpy as np
 
 from hfx.audit import Evidence
+from hfx.pool import worker_pool
 from hfx.progress import report
 from numerics.degradation import DegradationConfig, DegradationRun, load_digits_split, train_one
 
@@ -61,11 +62,12 @@ def run_degradation(config: DegradationConfig, progress: bool = True) -> list[De
     jobs = [(a, d, config, s) for s in range(config.seeds) for d in config.depths for a in ("plain", "residual")]
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
     runs: list[DegradationRun] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    started = time.monotonic()
+    with worker_pool(workers) as pool:  # Ctrl-C: pending work cancelled, workers stopped
         for i, run in enumerate(pool.map(_run, jobs), start=1):
             runs.append(run)
             if progress:
-                report(i, len(jobs), "degradation runs")
+                report(i, len(jobs), "degradation runs", started)
     return runs
 
 

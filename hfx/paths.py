@@ -1,26 +1,136 @@
-"""Validation of output folders, done before anything is written."""
+"""Validation of output folders, before any work and before anything is written.
+
+`output_dir(value)` accepts a folder that exists, or can be created, and can be written; it refuses with
+one line (`UsageError`, exit 2) whatever else a user can type: an empty name, a NUL character, a name or a
+path too long for the file system, a path through a file, a dangling symbolic link, a loop of symbolic
+links, a folder that cannot be reached or written (permissions, a read-only file system), a folder
+that another hfx run is writing into (its lock is held; `hfx.lock`), and a folder whose `manifest.json`
+hfx did not write (it would be replaced).  The write probe leaves nothing behind.
+Cheap: the standard library only, so that bad input is refused before the heavy imports.
+"""
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 import tempfile
 from pathlib import Path
 
 from hfx.errors import UsageError
+from hfx.lock import check_unlocked
+
+NAME_MAX = 255  # bytes in one file name, where the file system does not say
+PATH_MAX = 4096  # bytes in a path (Linux)
+MANIFEST_MAX_BYTES = 64 << 20  # an hfx manifest lists files: far below this
+RESERVED = 255  # room left in PATH_MAX for the names hfx writes under the folder (derivations/<id>.fragment.tex)
+
+_MESSAGES = {
+    errno.ELOOP: "a loop of symbolic links",
+    errno.ENAMETOOLONG: "name too long for the file system",
+    errno.ENOTDIR: "a part of it is a file, not a folder",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.EROFS: "read-only file system",
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+}
+
+
+def path_problem(value: str, exc: OSError) -> str:
+    """One line saying why the output folder `value` cannot be used."""
+    reason = _MESSAGES.get(exc.errno or 0) or exc.strerror or type(exc).__name__
+    return f"--out {value!r}: {reason}"
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _check_lengths(value: str) -> None:
+    try:
+        raw = os.fsencode(os.path.abspath(value))
+    except UnicodeError:
+        raise UsageError(f"--out {value!r}: not a name this file system's encoding can hold") from None
+    longest = max((len(part) for part in raw.split(b"/")), default=0)
+    existing = next((p for p in [Path(value), *Path(value).parents] if _is_dir(p)), Path("."))
+    try:
+        name_max = os.pathconf(existing, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        name_max = NAME_MAX
+    if longest > name_max:
+        raise UsageError(f"--out {value[:40]!r}…: a name of {longest} bytes; the file system allows {name_max}")
+    if len(raw) + RESERVED > PATH_MAX:
+        raise UsageError(f"--out {value[:40]!r}…: a path of {len(raw)} bytes is too long (at most "
+                         f"{PATH_MAX - RESERVED}, to leave room for the files written under it)")
+
+
+def _nearest_existing(value: str, path: Path) -> Path:
+    """The nearest folder above a missing `path`; UsageError for a dangling symbolic link on the way."""
+    for candidate in [path, *path.parents]:
+        try:
+            info = os.lstat(candidate)
+        except (FileNotFoundError, NotADirectoryError):  # missing, or below a file: look further up
+            continue
+        except OSError as exc:
+            raise UsageError(path_problem(value, exc)) from None
+        if stat.S_ISLNK(info.st_mode):
+            raise UsageError(f"--out {value!r}: {str(candidate)!r} is a symbolic link to a missing "
+                             f"{os.readlink(candidate)!r}")
+        if not stat.S_ISDIR(info.st_mode):
+            raise UsageError(f"--out {value!r}: {str(candidate)!r} is not a folder")
+        return candidate
+    return Path(".")
+
+
+def _probe(value: str, folder: Path) -> None:
+    """Create (and remove) a folder in `folder`: permission bits say nothing for root or read-only mounts."""
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".hfx-probe-", dir=folder))
+    except OSError as exc:
+        reason = _MESSAGES.get(exc.errno or 0) or exc.strerror
+        raise UsageError(f"--out {value!r}: cannot write in {str(folder)!r} ({reason})") from None
 
 
 def output_dir(value: str) -> Path:
-    """An output folder that exists or can be created; UsageError otherwise."""
-    path = Path(value)
+    """An output folder that exists or can be created, and written; UsageError otherwise (module docstring)."""
     if not value.strip():
         raise UsageError("--out must not be empty")
-    if path.exists() and not path.is_dir():
+    if "\0" in value:
+        raise UsageError("--out must not contain a NUL character")
+    _check_lengths(value)
+    path = Path(value)
+    try:
+        info = os.stat(path)  # follows symbolic links
+    except FileNotFoundError:
+        _probe(value, _nearest_existing(value, path))
+        return path
+    except OSError as exc:
+        if exc.errno == errno.ENOTDIR:
+            _nearest_existing(value, path)  # names the file on the way
+        raise UsageError(path_problem(value, exc)) from None
+    if not stat.S_ISDIR(info.st_mode):
         raise UsageError(f"--out {value!r} exists and is not a folder")
-    parent = next((p for p in [path, *path.parents] if p.exists()), Path("."))
-    if not parent.is_dir():
-        raise UsageError(f"--out {value!r}: {parent} is not a folder")
-    try:  # a real probe (permission bits say nothing for root or special file systems); leaves nothing behind
-        with tempfile.TemporaryFile(dir=parent):
-            pass
-    except OSError:
-        raise UsageError(f"--out {value!r}: cannot write in {parent}") from None
+    _probe(value, path)
+    check_unlocked(value, path)
+    _check_manifest(value, path)
     return path
+
+
+def _check_manifest(value: str, path: Path) -> None:
+    """UsageError if the folder holds a `manifest.json` that hfx did not write (hfx would replace it)."""
+    import json
+
+    manifest = path / "manifest.json"
+    try:
+        with open(manifest, "rb") as handle:
+            document = json.loads(handle.read(MANIFEST_MAX_BYTES + 1))
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError):
+        document = None
+    if not (isinstance(document, dict) and ("complete" in document or "config_hash" in document)):
+        raise UsageError(f"--out {value!r} holds a manifest.json that hfx did not write; choose another --out")

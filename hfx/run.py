@@ -6,7 +6,7 @@ Config dataclass, validate the output folder, run, then write (atomically)
 * ``DIR/runs.csv``      tidy, one row per run;
 * ``DIR/summary.json``  the experiment, its configuration, checks, summaries and records
                         (schema: docs/experiments.md);
-* ``DIR/manifest.json`` provenance (numerics.results.manifest);
+* ``DIR/manifest.json`` provenance (hfx.provenance), written last: every file with its sha256;
 * ``DIR/figures/<name>.pdf`` and ``.png``.
 
 Exit codes: 0 every theory cross-check passed; 1 one failed; 2 bad input (one line on stderr,
@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import io
-import json
 import math
 import sys
 import typing
@@ -106,14 +105,6 @@ def build_config(module: Any, overrides: list[str], seeds: int | None) -> Any:
     return config
 
 
-def _csv_value(v: object) -> object:
-    if v is None:
-        return ""
-    if isinstance(v, (list, tuple, dict)):
-        return json.dumps(v)
-    return v
-
-
 def _figure_bytes(fig: Any, fmt: str) -> bytes:
     buf = io.BytesIO()
     metadata = {"CreationDate": None} if fmt == "pdf" else {"Software": None}  # same inputs → same bytes
@@ -122,64 +113,54 @@ def _figure_bytes(fig: Any, fmt: str) -> bytes:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.threads < 1:
+        raise UsageError(f"--threads must be ≥ 1, got {args.threads}")
+    if args.seeds is not None and args.seeds < 1:
+        raise UsageError(f"--seeds must be ≥ 1, got {args.seeds}")
+    if args.out is not None:  # checked before torch is imported: bad input costs no start-up time
+        output_dir(args.out)
     import torch
 
+    from hfx.console import print_json
+    from hfx.output import manifest, open_output, utc_now
     from numerics import experiments
-    from numerics.results import manifest, utc_now, write_bytes_atomic, write_json_atomic, write_text_atomic
 
     try:
         module = experiments.get(args.experiment)
     except KeyError as exc:
         raise UsageError(str(exc.args[0])) from None
     config = build_config(module, args.overrides, args.seeds)
-    if args.threads < 1:
-        raise UsageError(f"--threads must be ≥ 1, got {args.threads}")
     out = output_dir(args.out if args.out is not None else str(Path(DEFAULT_OUT) / module.NAME))
     torch.set_num_threads(args.threads)
     started = utc_now()
-    generator = torch.Generator().manual_seed(config.seed)
-    progress = _progress_bar(module, config)
-    try:
-        result = module.run(config, generator, progress=progress)
-    finally:
-        progress.close()  # type: ignore[attr-defined]
-    summary = result.to_json()
-    document = json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False)
-    rows = [{k: _csv_value(v) for k, v in rec.items()} for rec in result.records]
-    columns = list(dict.fromkeys(k for rec in rows for k in rec))
-    csv_text = _csv(columns, rows)
-    figures = {} if args.no_figures else module.figures(result)
-    files = ["runs.csv", "summary.json", "manifest.json"]
-    write_text_atomic(out / "runs.csv", csv_text)
-    write_text_atomic(out / "summary.json", document + "\n")
-    for name, fig in figures.items():
-        for fmt in ("pdf", "png"):
-            write_bytes_atomic(out / "figures" / f"{name}.{fmt}", _figure_bytes(fig, fmt))
-            files.append(f"figures/{name}.{fmt}")
-    record = manifest(
-        {"command": "run", "experiment": module.NAME, **summary["config"]},  # type: ignore[dict-item]
-        started,
-        seeds=list(range(config.seeds)),
-        extra={"experiment": module.NAME, "base_seed": config.seed, "seconds": round(result.seconds, 3),
-               "threads": args.threads, "files": files},
-    )
-    write_json_atomic(out / "manifest.json", record)
+    with open_output(out) as folder:
+        generator = torch.Generator().manual_seed(config.seed)
+        progress = _progress_bar(module, config)
+        try:
+            result = module.run(config, generator, progress=progress)
+        finally:
+            progress.close()
+        summary = result.to_json()
+        figures = {} if args.no_figures else module.figures(result)
+        folder.write_csv("runs.csv", result.records)
+        folder.write_json("summary.json", summary)
+        for name, fig in figures.items():
+            for fmt in ("pdf", "png"):
+                folder.write_bytes(f"figures/{name}.{fmt}", _figure_bytes(fig, fmt))
+        record = manifest(
+            {"command": "run", "experiment": module.NAME, **summary["config"]},
+            started,
+            seeds=list(range(config.seeds)),
+            extra={"experiment": module.NAME, "base_seed": config.seed, "seconds": round(result.seconds, 3),
+                   "threads": args.threads},
+        )
+        folder.finish(record)
     if args.json:
-        print(document)
+        print_json(summary)
     else:
         print(_table(result))
-        print(f"wrote {', '.join(files)} under {out}", file=sys.stderr)
+        print(f"wrote {', '.join([*folder.written, 'manifest.json'])} under {out}", file=sys.stderr)
     return 0 if result.passed else 1
-
-
-def _csv(columns: list[str], rows: list[dict[str, object]]) -> str:
-    import csv
-
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", restval="")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
 
 
 class _NoBar:

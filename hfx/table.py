@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from theory.core.derivation import Status, TheoremRecord
+if TYPE_CHECKING:  # SymPy is imported by the functions that need it, so that `hfx list claims` starts fast
+    from theory.core.derivation import TheoremRecord
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -18,6 +20,8 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
 
 def theorem_table(records: Sequence[TheoremRecord]) -> str:
     """One row per derivation: id, claims, status, steps (proved/total), time."""
+    from theory.core.derivation import Status
+
     rows = []
     for r in records:
         proved = sum(1 for s in r.steps if s.status is Status.PROVED)
@@ -27,6 +31,8 @@ def theorem_table(records: Sequence[TheoremRecord]) -> str:
 
 def failure_details(records: Sequence[TheoremRecord]) -> str:
     """For every step that is not proved: which, both sides, the method, the detail."""
+    from theory.core.derivation import Status
+
     lines = []
     for r in records:
         for s in r.steps:

@@ -8,10 +8,12 @@ objects travel badly between processes); each worker returns the typed
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 
 from hfx.errors import UsageError
+from hfx.pool import worker_pool
 from hfx.progress import report
 from theory.core.derivation import TheoremRecord
 from theory.core.registry import all_derivations, derivation_by_id
@@ -69,20 +71,22 @@ def theorem_json(record: TheoremRecord) -> dict[str, object]:
 def verify_ids(ids: Sequence[str], jobs: int | None = None, progress: bool = True) -> list[TheoremRecord]:
     """Verify the derivations `ids`, returning their records in the order given."""
     jobs = jobs or min(len(ids), os.cpu_count() or 1)
+    started = time.monotonic()
     records: dict[str, TheoremRecord] = {}
     if jobs <= 1 or len(ids) <= 1:
         for i, derivation_id in enumerate(ids, start=1):
             records[derivation_id] = _verify_one(derivation_id)
-            _progress(progress, i, len(ids), derivation_id)
+            _progress(progress, i, len(ids), derivation_id, started)
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with worker_pool(jobs) as pool:  # Ctrl-C: pending work cancelled, workers stopped
             futures = {pool.submit(_verify_one, i): i for i in ids}
             for done, future in enumerate(as_completed(futures), start=1):
                 records[futures[future]] = future.result()
-                _progress(progress, done, len(ids), futures[future])
+                _progress(progress, done, len(ids), futures[future], started)
     return [records[i] for i in ids]
 
 
-def _progress(enabled: bool, done: int, total: int, derivation_id: str) -> None:
+def _progress(enabled: bool, done: int, total: int, derivation_id: str, started: float) -> None:
     if enabled:
-        report(done, total, f"verified derivations ({derivation_id})" if done < total else "verified derivations")
+        label = f"verified derivations ({derivation_id})" if done < total else "verified derivations"
+        report(done, total, label, started)

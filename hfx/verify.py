@@ -7,6 +7,9 @@ every claim, derived from its evidence by `hfx.audit`), `DIR/theorems.json`
 need them (`DIR/tables/<experiment>.csv`, `DIR/experiments/<experiment>.json`;
 see `hfx.measured` and `hfx.measured_experiments`); prints the theorem and
 claim tables; exits 1 if a derivation or an experiment's theory cross-check failed.
+Everything is written through `hfx.output`: the folder is locked while the
+command runs, its manifest says `complete: false` until the final one, written
+last, lists every file with its sha256.
 """
 
 from __future__ import annotations
@@ -17,16 +20,11 @@ import time
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from hfx.audit import Evidence, audit, report_markdown
-from hfx.documents import views, write_documents
 from hfx.errors import UsageError
 from hfx.paths import output_dir
-from hfx.table import failure_details, format_table, theorem_table
-from hfx.theorems import resolve_ids, theorem_json, verify_ids
-from numerics.results import manifest, utc_now, write_csv_atomic, write_json_atomic, write_text_atomic
-from theory.derivation import Status
 
 if TYPE_CHECKING:
+    from hfx.audit import Evidence
     from numerics.degradation import DegradationConfig, DegradationRun
     from numerics.experiments import ExperimentResult
 
@@ -43,60 +41,70 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    out = output_dir(args.out)
     if args.jobs < 0:
         raise UsageError(f"--jobs must be ≥ 0, got {args.jobs}")
+    out = output_dir(args.out)
+    # SymPy (and, for the measurements, torch) only now that the input is known to be good
+    from hfx import theorems
+    from hfx.audit import audit, report_markdown
+    from hfx.documents import views, write_documents
+    from hfx.output import manifest, open_output, utc_now
+    from hfx.table import failure_details, format_table, theorem_table
+    from theory.derivation import Status
+
     started = utc_now()
     t0 = time.perf_counter()
-    ids = resolve_ids([])
-    print(f"hfx verify: checking {len(ids)} derivations", file=sys.stderr)
-    records = verify_ids(ids, jobs=args.jobs or None)
-    seconds = time.perf_counter() - t0
-    failed = [r for r in records if r.status is Status.FAILED]
-    table = theorem_table(records)
-    print(table)
-    # the measurements need torch: imported here, so that other commands start fast
-    from hfx.measured import FULL, QUICK, degradation_evidence
-    from hfx.measured_experiments import experiment_evidence
+    ids = theorems.resolve_ids([])
+    with open_output(out) as folder:
+        print(f"hfx verify: checking {len(ids)} derivations", file=sys.stderr)
+        records = theorems.verify_ids(ids, jobs=args.jobs or None)
+        seconds = time.perf_counter() - t0
+        failed = [r for r in records if r.status is Status.FAILED]
+        table = theorem_table(records)
+        print(table)
+        # the measurements need torch: imported here, so that other commands start fast
+        from hfx.measured import FULL, QUICK, degradation_evidence
+        from hfx.measured_experiments import experiment_evidence
 
-    degradation = QUICK if args.quick else FULL
-    runs = [] if args.no_experiments else _measure(degradation)
-    experiments = {} if args.no_experiments else _experiments()
-    evidence: dict[str, list[Evidence]] = degradation_evidence(runs) if runs else {}
-    for claim, items in experiment_evidence(experiments).items():
-        evidence.setdefault(claim, []).extend(items)
-    verdicts = audit(records, evidence)
-    broken = [name for name, result in experiments.items() if not result.passed]
-    print()
-    print(format_table(["claim", "verdict", "why"], [[v.claim.id, v.verdict.upper(), v.reason] for v in verdicts]))
-    if failed:
-        print("\nFailed steps:\n" + failure_details(failed))
-    if broken:
-        print(f"\nExperiments whose theory cross-checks failed: {', '.join(broken)}")
-    counts = {s.value: sum(1 for r in records if r.status is s) for s in Status}
-    print(f"\n{counts['proved']} proved, {counts['checked']} checked, {counts['failed']} failed in {seconds:.1f}s")
-    config = {
-        "command": "verify",
-        "quick": bool(args.quick),
-        "experiments": {} if args.no_experiments else {
-            "degradation": asdict(degradation), **{name: r.config for name, r in experiments.items()},
-        },
-    }
-    seeds = list(range(degradation.seeds)) if runs else []
-    provenance = manifest(config, started, seeds=seeds, extra={"seconds": round(time.perf_counter() - t0, 3)})
-    versions, git = provenance["versions"], provenance["git"]
-    assert isinstance(versions, dict) and isinstance(git, dict)
-    header = f"hfx {versions['hfx']}, git {git['commit']} (dirty: {git['dirty']}), {provenance['finished_utc']}"
-    write_json_atomic(out / "theorems.json", [theorem_json(r) for r in records])
-    write_json_atomic(out / "claims.json", [v.to_json() for v in verdicts])
-    write_text_atomic(out / "REPORT.md", report_markdown(verdicts, table, header))
-    if runs:
-        write_csv_atomic(out / "tables" / "degradation.csv", [asdict(r) for r in runs])
-    for name, result in experiments.items():
-        write_csv_atomic(out / "tables" / f"{name}.csv", result.records)
-        write_json_atomic(out / "experiments" / f"{name}.json", result.to_json())
-    write_documents(views(records), out / "derivations")  # a PDF, .typ, .tex and fragment per derivation
-    write_json_atomic(out / "manifest.json", provenance)
+        degradation = QUICK if args.quick else FULL
+        runs = [] if args.no_experiments else _measure(degradation)
+        experiments = {} if args.no_experiments else _experiments()
+        evidence: dict[str, list[Evidence]] = degradation_evidence(runs) if runs else {}
+        for claim, items in experiment_evidence(experiments).items():
+            evidence.setdefault(claim, []).extend(items)
+        verdicts = audit(records, evidence)
+        broken = [name for name, result in experiments.items() if not result.passed]
+        print()
+        print(format_table(["claim", "verdict", "why"], [[v.claim.id, v.verdict.upper(), v.reason] for v in verdicts]))
+        if failed:
+            print("\nFailed steps:\n" + failure_details(failed))
+        if broken:
+            print(f"\nExperiments whose theory cross-checks failed: {', '.join(broken)}")
+        counts = {s.value: sum(1 for r in records if r.status is s) for s in Status}
+        print(f"\n{counts['proved']} proved, {counts['checked']} checked, {counts['failed']} failed in {seconds:.1f}s")
+        config = {
+            "command": "verify",
+            "quick": bool(args.quick),
+            "experiments": {} if args.no_experiments else {
+                "degradation": asdict(degradation), **{name: r.config for name, r in experiments.items()},
+            },
+        }
+        seeds = list(range(degradation.seeds)) if runs else []
+        provenance = manifest(config, started, seeds=seeds, extra={"seconds": round(time.perf_counter() - t0, 3)})
+        versions, git = provenance["versions"], provenance["git"]
+        assert isinstance(versions, dict) and isinstance(git, dict)
+        header = f"hfx {versions['hfx']}, git {git['commit']} (dirty: {git['dirty']}), {provenance['finished_utc']}"
+        folder.write_json("theorems.json", [theorems.theorem_json(r) for r in records])
+        folder.write_json("claims.json", [v.to_json() for v in verdicts])
+        folder.write_text("REPORT.md", report_markdown(verdicts, table, header))
+        if runs:
+            folder.write_csv("tables/degradation.csv", [asdict(r) for r in runs])
+        for name, result in experiments.items():
+            folder.write_csv(f"tables/{name}.csv", result.records)
+            folder.write_json(f"experiments/{name}.json", result.to_json())
+        # a PDF, .typ, .tex and fragment per derivation
+        folder.record(write_documents(views(records), folder.path("derivations")))
+        folder.finish(provenance)
     print(f"wrote {out}/REPORT.md, claims.json, theorems.json, derivations/, tables/, manifest.json", file=sys.stderr)
     return 1 if failed or broken else 0
 

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from hfx import listing
 from hfx.claims import CLAIM_IDS
 from hfx.cli import main
 from theory.core.registry import all_derivations
-
-SUBSET = ["reformulation.residual", "reformulation.identity-iff-zero"]  # fast theorems for format checks
 
 
 @pytest.fixture(scope="module")
 def verified(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
     out = tmp_path_factory.mktemp("audit") / "out"
-    code = main(["verify", "--out", str(out), "--jobs", "2", "--no-experiments"])
+    umask = os.umask(0o022)  # a shared folder's usual umask: the report must come out readable by all
+    try:
+        code = main(["verify", "--out", str(out), "--jobs", "2", "--no-experiments"])
+    finally:
+        os.umask(umask)
     return code, out
 
 
@@ -46,17 +49,45 @@ def test_verify_writes_a_provenance_manifest(verified: tuple[int, Path]) -> None
     assert set(manifest["git"]) == {"commit", "dirty"}
 
 
-def test_list_theorems_json_is_one_document(
+def test_verify_lists_every_file_it_wrote_with_its_hash_and_mode(verified: tuple[int, Path]) -> None:
+    _, out = verified
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["complete"] is True
+    on_disk = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert sorted([*manifest["files"], "manifest.json"]) == on_disk
+    assert {"REPORT.md", "claims.json", "theorems.json", "derivations/derivations.pdf"} <= set(manifest["files"])
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
+    for path in out.rglob("*"):
+        assert path.stat().st_mode & 0o777 == (0o755 if path.is_dir() else 0o644), path
+
+
+def test_list_theorems_json_lists_every_derivation_without_verifying_any(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(listing, "resolve_ids", lambda requested: SUBSET)
+    import hfx.theorems
+    import theory.core.derivation
+    import theory.derivation
+
+    def no_verification(*args: object, **kwargs: object) -> object:
+        raise AssertionError("listing verified a derivation")
+
+    for module in (theory.derivation, theory.core.derivation):
+        monkeypatch.setattr(module, "verify", no_verification)
+    monkeypatch.setattr(hfx.theorems, "verify_ids", no_verification)
     assert main(["list", "theorems", "--json"]) == 0
-    captured = capsys.readouterr()
-    rows = json.loads(captured.out)
-    assert [r["id"] for r in rows] == SUBSET
-    for row in rows:
-        assert {"id", "title", "claims", "status", "steps"} <= set(row)
-        assert row["status"] == "proved"
+    rows = json.loads(capsys.readouterr().out)
+    derivations = all_derivations()
+    assert [r["id"] for r in rows] == [d.id for d in derivations]
+    for row, d in zip(rows, derivations, strict=True):
+        assert (row["title"], row["claims"], row["steps"]) == (d.title, list(d.claims), len(d.steps))
+        assert "status" not in row  # nothing was checked, so nothing is claimed
+
+
+def test_list_theorems_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "theorems"]) == 0
+    out = capsys.readouterr().out
+    assert all(d.id in out and d.title in out for d in all_derivations())
 
 
 def test_list_claims_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -117,12 +148,12 @@ def test_unwritable_out_is_bad_input_before_any_work(capsys: pytest.CaptureFixtu
 def test_an_internal_error_is_one_line_and_exit_3_not_a_failed_check(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from hfx import verify
+    from hfx import theorems
 
     def boom(requested: list[str]) -> list[str]:
         raise RuntimeError("planted bug")
 
-    monkeypatch.setattr(verify, "resolve_ids", boom)
+    monkeypatch.setattr(theorems, "resolve_ids", boom)
     assert main(["verify", "--out", str(tmp_path / "out")]) == 3
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "planted bug" in err and "Traceback" not in err

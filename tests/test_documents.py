@@ -54,7 +54,7 @@ def test_derive_writes_pdf_typst_latex_and_fragment_per_derivation(derived: tupl
     code, out = derived
     assert code == 0
     expected = {f"{i}{suffix}" for i in SUBSET for suffix in (".pdf", ".typ", ".tex", ".fragment.tex")}
-    expected |= {"derivations.pdf", "derivations.typ", "derivations.tex"}
+    expected |= {"derivations.pdf", "derivations.typ", "derivations.tex", "manifest.json"}
     assert {p.name for p in out.iterdir()} == expected
     for pdf in out.glob("*.pdf"):
         assert pdf.read_bytes().startswith(b"%PDF")

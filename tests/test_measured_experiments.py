@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hfx import verify
+from hfx import theorems, verify
 from hfx.cli import main
 from hfx.measured_experiments import deep_linear, deep_stack, linear_block, nonlinear_block
 from numerics.degradation import DegradationRun
@@ -69,7 +69,7 @@ def test_verify_audits_measurements_and_fails_on_a_broken_cross_check(
         for seed in range(2)
         for arch, depth, err in (("plain", 20, 0.01), ("plain", 56, 0.6), ("residual", 20, 0.0), ("residual", 56, 0.0))
     ]
-    monkeypatch.setattr(verify, "resolve_ids", lambda requested: ["reformulation.residual"])
+    monkeypatch.setattr(theorems, "resolve_ids", lambda requested: ["reformulation.residual"])
     monkeypatch.setattr(verify, "_measure", lambda config: runs)
     monkeypatch.setattr(verify, "_experiments", lambda: {"weight-decay": result("weight-decay", [], passed=False)})
     assert main(["verify", "--out", str(tmp_path)]) == 1  # a failed theory cross-check is a failed check

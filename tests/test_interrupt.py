@@ -1,0 +1,158 @@
+"""Ctrl-C, SIGTERM and SIGKILL on real hfx processes: exit 130/143 at once with one line, no orphaned workers.
+
+A terminal sends Ctrl-C to the whole foreground process group: the tests start hfx in a session of its own
+and signal its group the same way.  Waiting limits are generous (a shared 2-core machine); they detect a
+hang, they do not time anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+HANG_S = 60  # a command that has not exited this long after the signal is hung
+START_S = 300  # how long hfx may take to get to its workers on a loaded machine
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def start(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    started: list[subprocess.Popen[str]] = []
+
+    def _start(*argv: str) -> subprocess.Popen[str]:
+        proc = subprocess.Popen([sys.executable, "-m", "hfx", *argv], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        started.append(proc)
+        return proc
+
+    yield _start
+    for proc in started:  # whatever happened, leave nothing running
+        for pid in [proc.pid, *_children(proc.pid)]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.wait(timeout=HANG_S)
+        if proc.stderr is not None:
+            proc.stderr.close()
+
+
+def _running_with_workers(proc: subprocess.Popen[str], out: Path, workers: int) -> list[int]:
+    """Wait until hfx has opened its output folder and started `workers` pool processes; their pids."""
+    _wait_for(lambda: ((out / "manifest.json").exists() and len(_children(proc.pid)) >= workers) or
+              proc.poll() is not None, START_S, "the workers")
+    assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+    time.sleep(0.5)  # let the pool hand out its first tasks
+    return _children(proc.pid)
+
+
+def _finish(proc: subprocess.Popen[str]) -> tuple[int, list[str]]:
+    code = proc.wait(timeout=HANG_S)
+    assert proc.stderr is not None
+    return code, proc.stderr.read().strip().splitlines()
+
+
+def _incomplete(out: Path) -> None:
+    assert json.loads((out / "manifest.json").read_text())["complete"] is False
+    assert not (out / ".hfx.lock").exists()
+
+
+@pytest.mark.parametrize("command", [["verify", "--no-experiments"], ["derive"]])
+def test_ctrl_c_stops_the_workers_and_exits_130_with_one_line(
+    start: Callable[..., subprocess.Popen[str]], tmp_path: Path, command: list[str]
+) -> None:
+    out = tmp_path / "out"
+    proc = start(*command, "--jobs", "2", "--out", str(out))
+    workers = _running_with_workers(proc, out, 2)
+    os.killpg(proc.pid, signal.SIGINT)
+    code, lines = _finish(proc)
+    assert code == 130
+    assert lines[-1].startswith("hfx: interrupted") and "incomplete" in lines[-1]
+    assert not any("Traceback" in line for line in lines)
+    _wait_for(lambda: not any(_alive(w) for w in workers), 10, "the workers to end")
+    _incomplete(out)
+
+
+def test_a_second_ctrl_c_during_the_clean_up_changes_nothing(
+    start: Callable[..., subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    proc = start("verify", "--no-experiments", "--jobs", "2", "--out", str(out))
+    workers = _running_with_workers(proc, out, 2)
+    os.killpg(proc.pid, signal.SIGINT)
+    time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    code, lines = _finish(proc)
+    assert code == 130 and not any("Traceback" in line for line in lines)
+    _wait_for(lambda: not any(_alive(w) for w in workers), 10, "the workers to end")
+    _incomplete(out)
+
+
+def test_sigterm_exits_143_and_stops_the_workers(start: Callable[..., subprocess.Popen[str]], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = start("verify", "--no-experiments", "--jobs", "2", "--out", str(out))
+    workers = _running_with_workers(proc, out, 2)
+    os.kill(proc.pid, signal.SIGTERM)  # the main process only, as `kill PID` does
+    code, lines = _finish(proc)
+    assert code == 143 and lines[-1].startswith("hfx: terminated")
+    _wait_for(lambda: not any(_alive(w) for w in workers), 10, "the workers to end")
+    _incomplete(out)
+
+
+def test_workers_die_with_a_killed_parent(start: Callable[..., subprocess.Popen[str]], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = start("verify", "--no-experiments", "--jobs", "2", "--out", str(out))
+    workers = _running_with_workers(proc, out, 2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=HANG_S)
+    _wait_for(lambda: not any(_alive(w) for w in workers), 10, "the orphaned workers to end")
+    assert json.loads((out / "manifest.json").read_text())["complete"] is False
+
+
+def test_ctrl_c_during_a_training_run_exits_130(start: Callable[..., subprocess.Popen[str]], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = start("run", "deep-stack", "--out", str(out))
+    _wait_for(lambda: (out / "manifest.json").exists() or proc.poll() is not None, START_S, "the run to start")
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGINT)
+    code, lines = _finish(proc)
+    assert code == 130 and lines[-1].endswith("incomplete (its manifest.json says complete: false)")
+    _incomplete(out)
