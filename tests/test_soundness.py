@@ -425,3 +425,29 @@ def test_explicit_mutable_matrices_are_checked_like_any_side() -> None:
     bad = Equal(sp.Matrix([[sp.Derivative(x**2, x)], [x]]), sp.Matrix([[x], [x]]), "entrywise, wrong")
     assert verify(_single(good, (), "matrix-good")).status is Status.PROVED
     assert verify(_single(bad, (), "matrix-bad")).status is Status.FAILED
+
+
+# SymPy 1.14 compares these two as equal (and merges them in a matrix), although their values are 1 and 0
+_MIXED = sp.Subs(sp.Derivative(x * y, x, y), (x, y), (0, 0))
+_PURE = sp.Subs(sp.Derivative(x * y, x, x), (x, y), (0, 0))
+
+
+def test_substitutions_that_sympy_confuses_are_kept_apart() -> None:
+    assert _MIXED == _PURE  # the SymPy bug this guards against; if SymPy fixes it, the test still holds
+    wrong = Equal(sp.Matrix([[_MIXED, _PURE]]), sp.zeros(1, 2), "both second derivatives vanish")
+    right = Equal(sp.Matrix([[_MIXED, _PURE]]), sp.Matrix([[1, 0]]), "∂²(xy)/∂x∂y = 1, ∂²(xy)/∂x² = 0")
+    assert verify(_single(wrong, (), "subs-wrong")).status is Status.FAILED
+    assert verify(_single(right, (), "subs-right")).status is Status.PROVED
+    # two different substitutions are not one step's two identical sides
+    assert verify(_single(Equal(_MIXED, _PURE, "1 = 0"), (), "subs-sides")).status is Status.FAILED
+
+
+def test_a_formal_statement_is_not_matched_by_a_confused_substitution() -> None:
+    from theory.derivation import Formula
+
+    step = Equal(_PURE, 0, "∂²(xy)/∂x² = 0 at the origin")
+    d = Derivation(id="subs-statement", title="", claims=(), statement="", steps=(step,),
+                   proves=(Formula(_MIXED, "=", 0),))
+    result = verify(d)
+    assert not result.statement_established
+    assert result.status is Status.FAILED

@@ -38,6 +38,7 @@ from theory.core import explicit, kinks, ladder, numbers, sampling, smt
 from theory.core.numbers import Verdict
 from theory.core.steps import (
     Equivalent,
+    same_tree,
     Inequality,
     MatrixGradient,
     Status,
@@ -60,6 +61,7 @@ class Context:
 
     def apply(self, expr: sp.Basic) -> sp.Basic:
         """Evaluate unevaluated operations and apply the declared facts (for the exact rungs)."""
+        expr = subs_evaluated(expr)
         out = expr.doit() if hasattr(expr, "doit") else expr
         if self.facts:
             out = out.subs(dict(self.facts))
@@ -74,6 +76,24 @@ class Outcome:
     detail: str = ""  # counterexample or reason, when not proved
     engines: tuple[str, ...] = ()  # the exact engines that certified the step: "sympy", "z3"
     cross_checks: tuple[str, ...] = field(default_factory=tuple)  # every other check performed, and its result
+
+
+def subs_evaluated(expr: sp.Basic) -> sp.Basic:
+    """`expr` with every `Subs` evaluated on its own, innermost first.
+
+    SymPy 1.14 compares `Subs` objects up to a renaming that can identify different ones:
+    ``Subs(∂²(xy)/∂x∂y, (x, y), (0, 0)) == Subs(∂²(xy)/∂x², (x, y), (0, 0))`` although the values are 1
+    and 0, and then merges them wherever it keys a dict or a cache by expressions (a matrix's `doit`, `subs`).
+    Evaluating each `Subs` by itself, before anything else, keeps them apart.
+    """
+    if isinstance(expr, sp.MatrixBase):
+        return sp.ImmutableMatrix(expr.rows, expr.cols, [subs_evaluated(e) for e in expr])
+    if not isinstance(expr, sp.Basic) or not expr.has(sp.Subs):
+        return expr
+    if isinstance(expr, sp.Subs):
+        inner = sp.Subs(subs_evaluated(expr.expr), expr.variables, tuple(subs_evaluated(p) for p in expr.point))
+        return inner.doit()
+    return expr.func(*(subs_evaluated(a) for a in expr.args))
 
 
 def check_step(step: Step, ctx: Context) -> Outcome:
@@ -290,7 +310,7 @@ def _evaluate(expr: sp.Basic, point: Mapping[sp.Basic, sp.Basic]) -> tuple[sp.Ba
     if problem:
         raise _KinkRefusal(problem)
     try:
-        value = sampling.evaluate_instance(substituted)
+        value = sampling.evaluate_instance(subs_evaluated(substituted))
     except (ValueError, TypeError, ZeroDivisionError, AttributeError, NotImplementedError) as exc:
         return None, f"undefined ({type(exc).__name__}: {short(exc, 80)})"
     if numbers.undefined(value):
@@ -319,7 +339,9 @@ def _explicit_candidate(expr: sp.Basic) -> bool:
 
 def _smooth_derivatives(expr: sp.Basic) -> sp.Basic:
     if isinstance(expr, sp.MatrixBase):  # (explicit matrices may be mutable: unhashable, so entry by entry)
-        return sp.ImmutableMatrix(expr.applyfunc(_smooth_derivatives_of))
+        return sp.ImmutableMatrix(expr.rows, expr.cols, [_smooth_derivatives(e) for e in expr])
+    if isinstance(expr, sp.Basic) and expr.has(sp.Subs):  # never a cache key: see `subs_evaluated`
+        return _smooth_derivatives_of.__wrapped__(expr)
     return _smooth_derivatives_of(expr)
 
 
@@ -586,7 +608,4 @@ def _along(f: sp.Basic, point: Mapping[sp.Basic, sp.Basic], t: sp.Symbol) -> sp.
 
 
 def _identical(a: object, b: object) -> bool:
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return False
+    return same_tree(a, b)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from theory.core.steps import Equivalent, Formula, Inequality, MatrixGradient, Step, Substitute
+from theory.core.steps import Equivalent, Formula, Inequality, MatrixGradient, Step, Substitute, same_tree
 
 _UP, _DOWN = ("≤", "<"), ("≥", ">")
 _MIRROR = {"=": "=", "<": ">", ">": "<", "≤": "≥", "≥": "≤", "⟺": "⟺"}
@@ -41,14 +41,13 @@ class Support:
 
 
 def _same(a: object, b: object) -> bool:
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return False
+    return same_tree(a, b)
 
 
 def _same_formula(f: Formula, g: Formula) -> bool:
-    if f.at != g.at:
+    if len(f.at) != len(g.at) or not all(
+        same_tree(k1, k2) and same_tree(v1, v2) for (k1, v1), (k2, v2) in zip(f.at, g.at, strict=True)
+    ):
         return False
     if f.relation == g.relation and _same(f.lhs, g.lhs) and _same(f.rhs, g.rhs):
         return True

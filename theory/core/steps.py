@@ -194,11 +194,23 @@ def _sympify(obj: object) -> object:
     return sp.sympify(obj)
 
 
-def _same(a: object, b: object) -> bool:
+def same_tree(a: object, b: object) -> bool:
+    """Structural identity, variable names included.
+
+    Not `==`: SymPy 1.14's `Subs` equality identifies some different substitutions (see
+    `theory.core.check.subs_evaluated`), so two expressions are the same only if their full trees are.
+    """
+    if a is b:
+        return True
+    if isinstance(a, (sp.Basic, sp.MatrixBase)) and isinstance(b, (sp.Basic, sp.MatrixBase)):
+        return sp.srepr(a) == sp.srepr(b)
     try:
         return bool(a == b)
     except (TypeError, ValueError):
         return False
+
+
+_same = same_tree
 
 
 def _plain(e: object) -> str:
