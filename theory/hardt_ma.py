@@ -266,8 +266,8 @@ def plain_origin_not_minimum() -> Derivation:
         ),
         instance="depths ℓ = 2 and 3",
         remarks=(
-            "tr Σ > 0 for Σ ≻ 0, so f(0) = tr Σ > 0 = f(I, I) at every size n: the sign is not a step (it is, at "
-            "size 1, where f(0) = σ).",
+            "tr Σ > 0 for Σ ≻ 0, so f(0) = tr Σ > 0 = f(I, I) at every size n: the sign is not a step (at size 1, "
+            "ℓ = 3, f(1, 1, 1) − f(0) = −σ < 0 is).",
             "Hardt & Ma's statement is for every depth ℓ ≥ 2; depths beyond 3 are not shown here.",
         ),
     )

@@ -148,6 +148,9 @@ def plain_one_layer() -> Derivation:
               "Σ invertible: ∇L Σ⁻¹ = W − I, so ∇L = 0 ⟺ W = I"),
         Substitute(loss(W), sp.Rational(1, 2) * sp.Trace(Sigma), "L(0) = ½tr Σ", subs={W: Zero}),
         Substitute(loss(W), sp.S.Zero, "L(I) = 0: the global minimum", subs={W: Id}),
+        Substitute(loss(W), sp.Rational(1, 2) * sp.Trace(V1 * Sigma * V1.T),
+                   "L(I + V) = ½tr(VΣVᵀ), the residual layer's loss at V: the plain loss is the residual loss "
+                   "translated by I", subs={W: Id + V1}),
         *_one_layer_hessian(wm, ws),
     )
     return Derivation(
@@ -156,7 +159,8 @@ def plain_one_layer() -> Derivation:
               "(Hessian at n = 2)",
         claims=("C9", "C11"),
         statement="For H = Wx and every n: ∇L = (W − I)Σ, so ∇L(0) = −Σ and L(0) = ½tr Σ; ∇L = 0 only at W = I "
-                  "(Σ invertible), where L = 0.  Hessian at n = 2, for every SPD Σ: the residual block's, I ⊗ Σ ≻ 0; "
+                  "(Σ invertible), where L = 0; L(I + V) = ½tr(VΣVᵀ) is the residual layer's loss.  Hessian at "
+                  "n = 2, for every SPD Σ: the residual block's, I ⊗ Σ ≻ 0; "
                   "there also ∇L(0) ≠ 0 (its (1,1) entry is −r₁²).",
         steps=steps,
         assumptions=(SPD,),
@@ -165,7 +169,7 @@ def plain_one_layer() -> Derivation:
                    "Hessian, same conditioning; Hessian at n = 2), so fitting H = x is no harder; and C9's 'zero "
                    "weights' is not a fixed point of the plain layer at all.",
         bearing={"C11": "qualifies"},
-        proves=(*steps[:8], Formula(steps[8].lhs, ">", 0), steps[10]),
+        proves=(*steps[:9], Formula(steps[9].lhs, ">", 0), steps[11]),
         instance="Hessian at n = 2",
         remarks=(HESSIAN_REMARK, "−Σ ≠ 0 for every SPD Σ and every n; the step checks it at n = 2."),
     )

@@ -77,6 +77,8 @@ def tanh_block_identity_only_in_the_limit() -> Derivation:
             "The remainder is in fact O(ε⁶) (the block is even in ε): not a step.",
             "That w₁w₂ = 1 and w₁³w₂ = 0 cannot both hold (the first forces w₁ ≠ 0, then w₁³w₂ = w₁² ≠ 0) is not "
             "a step; nor is the exact fit on x = ±a in the conclusion (see expressivity.tanh-two-point-optimum).",
+            "On an interval away from 0 the block is not the identity either (both sides are analytic, so equality on "
+            "an interval is equality everywhere): not a step.",
         ),
     )
 
@@ -116,7 +118,8 @@ def tanh_block_exact_fit_needs_the_limit() -> Derivation:
         references=(HE_2016,),
         conclusion=(
             "On data with two distinct magnitudes the identity is reached only in the limit w₁ → 0, w₂ → ∞. The sign "
-            "step φ′ < 0 is evidence (numeric), not a proof, in this ladder; the term-wise argument is in its reason."
+            "step φ′ < 0 is evidence (numeric), not a proof, in this ladder; the argument for it (sinh v − v is the "
+            "integral of a positive function) is proved except for its last deduction."
         ),
         proves=(steps[0], Formula(steps[1].lhs, "<", 0), steps[3], steps[4]),
         remarks=(
