@@ -7,7 +7,7 @@ decay on the block's trainable weights (not on the shortcut).
 
 Proved here: the tanh block reaches the identity only as w₁ → 0, w₂ = 1/w₁ → ∞ (Taylor
 series), at an L2 cost ~ 1/w₁², and on two magnitudes a ≠ b no finite weights fit (one sign
-step of that argument is only *checked*: SymPy cannot sign an infinite sum); under weight
+step of that argument, sinh 2u > 2u, is only *checked*: no exact engine here signs it); under weight
 decay λ > 0 its data loss at any w₂-stationary point (so at the optimum) is at least
 ½E[x²](λ/(1 + λ))² for *every* data distribution, while the residual block's optimum is
 w = 0 with zero error; for the two-point data x = ±a the optimum reduces to one scalar
