@@ -1,16 +1,23 @@
-r"""Hardt & Ma 2017 on small instances: the gradient lower bound near the identity, and the plain
-parameterisation's bad critical point at zero (C11, C12).
+r"""Hardt & Ma 2017: their Eq. (2.3) corrected (C12), and the plain parameterisation's bad critical point at zero
+(C11), on small exact instances.
 
 Conventions.  Hardt & Ma's objective is the expected squared error *without* a ½,
 f(A) = E‖(I + A_ℓ)⋯(I + A_1)x − y‖², with Σ = E[xxᵀ]; this project's loss is L = f/2 (CONTRIBUTING.md),
 so ∇L = ∇f/2 and a bound ‖∇f‖² ≥ K (f − C_opt) reads ‖∇L‖² ≥ (K/2)(L − C_opt/2).  The identity task has
-y = x, R = I and C_opt = 0.  "Size n" means n×n layers; "depth ℓ" counts trainable layers.
+y = x, R = I and C_opt = 0.  "Size n" means n×n layers; "depth ℓ" counts trainable layers.  On the ball
+max_i ‖A_i‖ ≤ τ < 1 each 1 + a_i of a scalar layer is ≥ 1 − τ; we write 1 + a_i = (1 − τ) + p_i with p_i ≥ 0,
+which covers every a_i ≥ −τ (a larger set than the ball), and c = 1 − τ > 0.
+
+Hardt & Ma's Eq. (2.3) is printed as ‖∇f(A)‖²_F ≥ 4ℓ(1 − τ)^{ℓ−1} σ_min(Σ)² (f(A) − C_opt).  It is false: its
+proof squares 2(1 − τ)^{ℓ−1} to 4(1 − τ)^{ℓ−1} instead of 4(1 − τ)^{2(ℓ−1)}, and uses ‖E‖² ≥ f − C_opt, which
+needs Σ ⪯ I.  What holds, with equality at A_i = −τI (Σ = σI), is
+‖∇f(A)‖²_F ≥ 4ℓ(1 − τ)^{2(ℓ−1)} σ_min(Σ) (f(A) − C_opt)  (`EQ_2_3_CORRECTED`; the printed form is
+`EQ_2_3_PRINTED`, both exported for numerics).
 
 References:
   Hardt & Ma, *Identity Matters in Deep Learning*, ICLR 2017 (arXiv:1611.04231): Thm 2.2 (every critical
-    point with max‖A_i‖ ≤ τ < 1 is a global minimum); Eq. (2.3), quoted in REFERENCES.md as
-    ‖∇f(A)‖²_F ≥ 4ℓ(1 − τ)^{ℓ−1} σ_min(Σ)² (f(A) − C_opt); and "setting A_i = 0 will always lead to a bad
-    critical point in the standard parameterization".
+    point with max‖A_i‖ ≤ τ < 1 is a global minimum); Eq. (2.3), the gradient lower bound above; and "setting
+    A_i = 0 will always lead to a bad critical point in the standard parameterization".
   Kawaguchi, *Deep Learning without Poor Local Minima*, NeurIPS 2016: deep linear nets have no spurious local
     minima, but saddles whose Hessian has no negative eigenvalue once there are three or more weight layers.
 """
@@ -20,7 +27,7 @@ from __future__ import annotations
 import sympy as sp
 
 from theory.core.registry import theorem
-from theory.derivation import Assumption, Derivation, Equal, Inequality, MatrixGradient, Substitute
+from theory.derivation import Assumption, Derivation, Equal, Formula, Inequality, MatrixGradient, Step, Substitute
 
 HARDT_MA_2017 = "Hardt & Ma, Identity Matters in Deep Learning, ICLR 2017 (arXiv:1611.04231)"
 KAWAGUCHI_2016 = "Kawaguchi, Deep Learning without Poor Local Minima, NeurIPS 2016 (arXiv:1605.07110)"
@@ -28,113 +35,239 @@ KAWAGUCHI_2016 = "Kawaguchi, Deep Learning without Poor Local Minima, NeurIPS 20
 a1, a2, a3, t = sp.symbols("a_1 a_2 a_3 t", real=True)  # scalar layer weights; a step along a direction
 sigma = sp.Symbol("sigma", positive=True)  # Σ = E[x²] of a scalar input (σ_min(Σ) = σ)
 c = sp.Symbol("c", positive=True)  # c = 1 − τ > 0 (τ < 1)
-p1, p2 = sp.symbols("p_1 p_2", nonnegative=True)  # 1 + a_i = (1 − τ) + p_i covers every a_i ≥ −τ ⊇ |a_i| ≤ τ
+p1, p2, p3 = sp.symbols("p_1 p_2 p_3", nonnegative=True)  # 1 + a_i = (1 − τ) + p_i covers every a_i ≥ −τ
 n = sp.Symbol("n", integer=True, positive=True)  # layer size
 A1 = sp.MatrixSymbol("A_1", n, n)  # plain (standard-parameterisation) layers, ŷ = A_2 A_1 x
 A2 = sp.MatrixSymbol("A_2", n, n)
+V1 = sp.MatrixSymbol("V_1", n, n)  # a direction in weight space
+V2 = sp.MatrixSymbol("V_2", n, n)
 Sigma = sp.MatrixSymbol("Sigma", n, n)  # input covariance
+R = sp.MatrixSymbol("R", n, n)  # a Cholesky factor of Σ: Σ = RRᵀ
 Id = sp.Identity(n)
 
-SPD = Assumption("Σ ≻ 0", "the input covariance is symmetric positive definite",
-                 facts={Sigma.T: Sigma}, matrix_kinds={Sigma: "spd"})
+# Eq. (2.3), printed and corrected, in the depth ℓ, the radius τ, σ_min(Σ) and the suboptimality f(A) − C_opt
+ell = sp.Symbol("ell", integer=True, positive=True)  # depth ℓ
+tau = sp.Symbol("tau", real=True)  # radius τ < 1 of the ball max‖A_i‖ ≤ τ
+sigma_min = sp.Symbol("sigma_min", positive=True)  # σ_min(Σ)
+gap = sp.Symbol("Delta", nonnegative=True)  # f(A) − C_opt
+EQ_2_3_PRINTED = 4 * ell * (1 - tau) ** (ell - 1) * sigma_min**2 * gap  # as printed in Hardt & Ma 2017: false
+EQ_2_3_CORRECTED = 4 * ell * (1 - tau) ** (2 * (ell - 1)) * sigma_min * gap  # what holds (proved below)
+
+SPD = Assumption("Σ ≻ 0", "the input covariance is symmetric positive definite, Σ = RRᵀ (Cholesky)",
+                 facts={Sigma: R * R.T}, matrix_kinds={Sigma: "spd"})
+
+
+def gradient_bound(depth: sp.Expr, radius: sp.Expr, smallest_eigenvalue: sp.Expr, suboptimality: sp.Expr,
+                   printed: bool = False) -> sp.Expr:
+    """Hardt & Ma's Eq. (2.3) lower bound on ‖∇f(A)‖²_F: corrected (default) or as printed (false).
+
+    corrected 4ℓ(1 − τ)^{2(ℓ−1)} σ_min(Σ)(f − C_opt); printed 4ℓ(1 − τ)^{ℓ−1} σ_min(Σ)²(f − C_opt).
+    """
+    values = {ell: depth, tau: radius, sigma_min: smallest_eigenvalue, gap: suboptimality}
+    return (EQ_2_3_PRINTED if printed else EQ_2_3_CORRECTED).subs(values)
+
+
+def residual_objective(depth: int) -> sp.Expr:
+    """f(a) = σ((1 + a_ℓ)⋯(1 + a_1) − 1)²: Hardt & Ma's objective, size 1, identity task (C_opt = 0)."""
+    return sigma * (sp.Mul(*(1 + a for a in (a1, a2, a3)[:depth])) - 1) ** 2
 
 
 def residual_objective_depth2() -> sp.Expr:
-    """f(a₁, a₂) = σ((1 + a₂)(1 + a₁) − 1)²: Hardt & Ma's objective, size 1, depth 2, identity task."""
-    return sigma * ((1 + a2) * (1 + a1) - 1) ** 2
+    """f(a₁, a₂) = σ((1 + a₂)(1 + a₁) − 1)²."""
+    return residual_objective(2)
 
 
 def _grad_sq(f: sp.Expr, params: tuple[sp.Symbol, ...]) -> sp.Expr:
-    return sum(sp.diff(f, a) ** 2 for a in params)
+    """‖∇f‖² = Σ_i (∂f/∂a_i)², unevaluated: the checker differentiates."""
+    return sp.Add(*(sp.Derivative(f, a) ** 2 for a in params))
+
+
+def _hessian(f: sp.Expr, params: tuple[sp.Symbol, ...]) -> sp.ImmutableMatrix:
+    """The Hessian ∂²f/∂a_i∂a_j, unevaluated: the checker differentiates."""
+    return sp.ImmutableMatrix(len(params), len(params), lambda i, j: sp.Derivative(f, params[i], params[j]))
+
+
+def _at(expr: sp.Expr, params: tuple[sp.Symbol, ...], values: tuple[sp.Expr, ...]) -> sp.Expr:
+    """expr at params = values, by `subs` (derivatives stay unevaluated, one variable per `Subs`).
+
+    Not one `Subs(expr, params, values)` with several parameters sent to the same value: SymPy 1.14 compares
+    such a `Subs` after identifying those parameters, so Subs(∂²f/∂a₁∂a₂, (a₁, a₂), (0, 0)) ==
+    Subs(∂²f/∂a₁², (a₁, a₂), (0, 0)), and a matrix of them is evaluated with equal entries merged.
+    """
+    return expr.subs(dict(zip(params, values, strict=True)))  # at a symmetric point equal terms merge (2(∂f/∂a)²)
+
+
+def _objective_on_ball(depth: int) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
+    """f at 1 + a_i = (1 − τ) + p_i, as a function of p (then ∂f/∂a_i = ∂f/∂p_i), and the p_i."""
+    ps = (p1, p2, p3)[:depth]
+    return residual_objective(depth).subs({a: c + p - 1 for a, p in zip((a1, a2, a3)[:depth], ps, strict=True)}), ps
+
+
+def _bound_steps(depth: int) -> tuple[Formula, Step, tuple[Step, ...]]:
+    """The corrected Eq. (2.3) at size 1 and this depth: a chain from ‖∇f‖² to the bound, and its equality case."""
+    f, ps = _objective_on_ball(depth)
+    grad_sq = _grad_sq(f, ps)
+    e = sp.Mul(*(c + p for p in ps)) - 1
+    others = sp.Add(*(sp.Mul(*((c + q) ** 2 for q in ps if q is not p)) for p in ps))  # Σ_i Π_{j≠i}(1 + a_j)²
+    middle = 4 * sigma**2 * e**2 * others
+    bound = gradient_bound(depth, 1 - c, sigma, f)
+    cite = HARDT_MA_2017 + ", Eq. (2.3), corrected: exponent 2(ℓ − 1), σ_min(Σ) to the first power"
+    steps = (
+        Equal(grad_sq, middle, f"ℓ = {depth}, 1 + a_i = (1 − τ) + p_i (so ∂f/∂a_i = ∂f/∂p_i): ∂f/∂a_i = "
+              "2σe Π_{j≠i}(1 + a_j) with e = Π(1 + a_j) − 1"),
+        Inequality(middle, bound, f"(1 + a_j)² = ((1 − τ) + p_j)² ≥ (1 − τ)² for each of the ℓ − 1 = {depth - 1} "
+                   f"factors of each of the ℓ = {depth} terms; f = σe² (C_opt = 0)", cite, relation="≥"),
+    )
+    tight = Substitute(middle - bound, sp.S.Zero, f"tight (ℓ = {depth}): at p_i = 0 (a_i = −τ) the inequality is an "
+                       "equality, for every τ < 1 and σ > 0 (and f > 0 there unless τ = 0)",
+                       subs=dict.fromkeys(ps, 0))
+    return Formula(grad_sq, "≥", bound), tight, steps
 
 
 @theorem
 def gradient_lower_bound_small() -> Derivation:
-    # ‖∇f‖² = 4σ²e²((1 + a₁)² + (1 + a₂)²) ≥ 4·2·(1 − τ)²·σ·f  when 1 + a_i ≥ 1 − τ; the quoted form fails
-    f = residual_objective_depth2()
-    e = (1 + a2) * (1 + a1) - 1
-    grad_sq = _grad_sq(f, (a1, a2))
-    on_ball = {a1: c + p1 - 1, a2: c + p2 - 1}  # 1 + a_i = c + p_i
-    bound = 4 * 2 * c**2 * sigma * f  # 4ℓ(1 − τ)^{2(ℓ−1)} σ_min(Σ) (f − C_opt), ℓ = 2, C_opt = 0
-    quoted = 4 * 2 * c * sigma**2 * f  # 4ℓ(1 − τ)^{ℓ−1} σ_min(Σ)² (f − C_opt), as quoted
-    instance = {a1: -sp.S.Half, a2: -sp.S.Half, c: sp.S.Half}  # τ = ½, both layers at −τ
+    # Eq. (2.3) as printed fails (σ = 1, ℓ = 2, τ = ½, a_i = −½: 9/8 < 9/4); the corrected bound holds, tight at −τ
+    f2, params2 = residual_objective(2), (a1, a2)
+    bound2, tight2, chain2 = _bound_steps(2)
+    bound3, tight3, chain3 = _bound_steps(3)
+    # the counterexample to the printed form: σ = 1, ℓ = 2, τ = ½, a₁ = a₂ = −½
+    half = -sp.S.Half
+    grad_cx = _at(_grad_sq(f2, params2), (a1, a2, sigma), (half, half, 1))
+    f_cx = sp.Subs(f2, (a1, a2, sigma), (half, half, 1))
+    printed_cx = gradient_bound(2, sp.S.Half, 1, f_cx, printed=True)
+    printed_fails = (
+        Equal(grad_cx, sp.Rational(9, 8), "σ = 1, τ = ½, a₁ = a₂ = −½: e = −¾, ‖∇f‖² = 2(∂f/∂a₂)² (f is symmetric) "
+              "= 4e²(¼ + ¼) = 9/8"),
+        Inequality(sp.Rational(9, 8), sp.Rational(9, 4), "9/8 < 9/4", relation="<"),
+        Equal(sp.Rational(9, 4), printed_cx, "the printed bound 4ℓ(1 − τ)^{ℓ−1}σ_min(Σ)² f = 4 · 9/16 = 9/4 there",
+              HARDT_MA_2017 + ", Eq. (2.3) as printed"),
+    )
+    # with the exponent corrected but σ_min(Σ)² kept, it still fails once σ > 1 (it needs Σ ⪯ I): σ = 2, same point
+    grad_s2 = _at(_grad_sq(f2, params2), (a1, a2, sigma), (half, half, 2))
+    squared_sigma = gradient_bound(2, sp.S.Half, 2**2, sp.Subs(f2, (a1, a2, sigma), (half, half, 2)))  # σ_min²
     return Derivation(
         id="hardt-ma.gradient-lower-bound-small",
-        title="Hardt & Ma's gradient lower bound near the identity, checked at size 1, depth 2",
+        title=("Hardt & Ma's Eq. (2.3) corrected: ‖∇f‖² ≥ 4ℓ(1 − τ)^{2(ℓ−1)}σ_min(Σ)(f − C_opt), tight; the printed "
+               "form is false (size 1, depths ℓ = 2 and 3)"),
         claims=("C12",),
         statement=(
-            "Size 1, depth ℓ = 2, identity task: f = σ((1 + a₂)(1 + a₁) − 1)², ‖∇f‖² = 4σ²e²((1 + a₁)² + (1 + a₂)²) "
-            "with e = (1 + a₂)(1 + a₁) − 1.  If |a_i| ≤ τ < 1 (indeed if a_i ≥ −τ), ‖∇f‖² ≥ 4ℓ(1 − τ)^{2(ℓ−1)} "
-            "σ_min(Σ) f: every critical point there is a global minimum (Thm 2.2).  In our ½ convention: "
-            "‖∇L‖² ≥ 2ℓ(1 − τ)^{2(ℓ−1)} σ_min(Σ) L.  The form quoted in REFERENCES.md, with (1 − τ)^{ℓ−1} "
-            "σ_min(Σ)², is false at σ = 1 and at σ = 2 with a₁ = a₂ = −τ = −½ (exponent and power of σ differ)."
+            "Hardt & Ma (ICLR 2017) print Eq. (2.3) as ‖∇f(A)‖²_F ≥ 4ℓ(1 − τ)^{ℓ−1}σ_min(Σ)²(f(A) − C_opt) for "
+            "max‖A_i‖ ≤ τ < 1.  That is false: at size 1, σ = 1, ℓ = 2, τ = ½, a₁ = a₂ = −½, ‖∇f‖² = 9/8 < 9/4; "
+            "and keeping σ_min(Σ)² with the exponent corrected fails at σ = 2 (9/2 < 9).  The corrected form "
+            "‖∇f(A)‖²_F ≥ 4ℓ(1 − τ)^{2(ℓ−1)}σ_min(Σ)(f(A) − C_opt) is proved exactly (size 1, depths ℓ = 2 and 3) "
+            "for the identity task (C_opt = 0), on every a_i ≥ −τ, a set containing the ball |a_i| ≤ τ, with "
+            "equality at a_i = −τ."
         ),
         steps=(
-            Equal(grad_sq, 4 * sigma**2 * e**2 * ((1 + a1) ** 2 + (1 + a2) ** 2), "the gradient of f, layer by layer"),
-            Inequality(grad_sq.subs(on_ball) - bound.subs(on_ball), sp.S.Zero,
-                       "1 + a_i = (1 − τ) + p_i, p_i ≥ 0: ‖∇f‖² ≥ 4ℓ(1 − τ)^{2(ℓ−1)} σ_min(Σ) f",
-                       HARDT_MA_2017 + ", Eq. (2.3) (exponent 2(ℓ − 1), σ_min(Σ) to the first power)", relation="≥"),
-            Equal((grad_sq / 4) - 2 * 2 * c**2 * sigma * (f / 2), (grad_sq - bound) / 4,
-                  "L = f/2, ∇L = ∇f/2: the same bound reads ‖∇L‖² ≥ 2ℓ(1 − τ)^{2(ℓ−1)} σ_min(Σ) L"),
-            Inequality(grad_sq.subs(instance).subs(sigma, 1), quoted.subs(instance).subs(sigma, 1),
-                       "σ = 1, τ = ½, a₁ = a₂ = −½: ‖∇f‖² = 9/8 < 9/4, the quoted bound fails",
-                       HARDT_MA_2017 + ", Eq. (2.3) as quoted in REFERENCES.md", relation="<"),
-            Inequality(grad_sq.subs(instance).subs(sigma, 2), quoted.subs(instance).subs(sigma, 2),
-                       "σ = 2 (same point): 9/2 < 18", HARDT_MA_2017 + ", Eq. (2.3) as quoted in REFERENCES.md",
-                       relation="<"),
-            Equal(grad_sq.subs(instance).subs(sigma, 2), bound.subs(instance).subs(sigma, 2),
-                  "while the corrected bound is attained with equality there (it is tight)"),
+            *chain2,
+            *chain3,
+            tight2,
+            tight3,
+            *printed_fails,
+            Inequality(grad_s2, squared_sigma,
+                       "σ = 2, τ = ½, a₁ = a₂ = −½: ‖∇f‖² = 9/2 < 9 = 4ℓ(1 − τ)^{2(ℓ−1)}σ_min(Σ)² f: σ_min(Σ)² "
+                       "overstates the bound once Σ ⋠ I", HARDT_MA_2017 + ", proof of Eq. (2.3)", relation="<"),
         ),
         references=(HARDT_MA_2017,),
         conclusion=(
-            "Near the identity (A_i small) the residual landscape has no bad critical points and a gradient that "
-            "dominates the suboptimality, supporting C12; the constant must be 4ℓ(1 − τ)^{2(ℓ−1)}σ_min(Σ) — the "
-            "quoted (1 − τ)^{ℓ−1}σ_min(Σ)² overstates it (check the quote against the paper)."
+            "Near the identity the residual chain's gradient dominates its suboptimality (size 1, depths ℓ = 2 and 3 "
+            "proved here), which supports C12 only under conditions: every branch stays in the ball ‖A_i‖ ≤ τ < 1, "
+            "and the constant 4ℓ(1 − τ)^{2(ℓ−1)}σ_min(Σ) shrinks geometrically with depth unless τ = O(1/ℓ).  "
+            "Eq. (2.3) as printed, with (1 − τ)^{ℓ−1}σ_min(Σ)², is false; Thm 2.2 (no bad critical point in the "
+            "ball) is unaffected, since any positive constant gives it."
+        ),
+        bearing={"C12": "qualifies"},
+        proves=(
+            bound2,
+            bound3,
+            tight2,
+            tight3,
+            Formula(grad_cx, "<", printed_cx),
+            Formula(grad_s2, "<", squared_sigma),
+        ),
+        instance="size 1, depths ℓ = 2 and 3",
+        remarks=(
+            "In this project's ½ convention (L = f/2, so ∇L = ∇f/2) the corrected bound reads "
+            "‖∇L‖² ≥ 2ℓ(1 − τ)^{2(ℓ−1)}σ_min(Σ)(L − C_opt/2): a rescaling, not a step.",
+            "In every dimension d the printed form fails too: A_i = −½I, Σ = I scale the size-1 counterexample by d "
+            "on both sides (not a step).",
+            "A numeric check at size 2 and depths 1–3, general targets R and Σ, is tests/test_closed_forms.py "
+            "(evidence, not a proof).",
+            "Thm 2.2 needs only some positive constant; that it follows from the corrected bound is not a step.",
         ),
     )
 
 
 @theorem
 def plain_origin_not_minimum() -> Derivation:
-    # standard parameterisation ŷ = A_ℓ⋯A_1 x: ∇f(0) = 0 for ℓ ≥ 2, f(0) = tr Σ > 0 = f(I, …, I): a saddle
+    # standard parameterisation ŷ = A_ℓ⋯A_1 x: ∇f(0) = 0, f(0) = tr Σ > 0 = f(I, I): a saddle
     f2 = sigma * (a2 * a1 - 1) ** 2
     f3 = sigma * (a3 * a2 * a1 - 1) ** 2
-    zero2 = {a1: 0, a2: 0}
-    zero3 = {a1: 0, a2: 0, a3: 0}
+    params3 = (a1, a2, a3)
     f_mat = sp.Trace((A2 * A1 - Id) * Sigma * (A2 * A1 - Id).T)
     Z = sp.ZeroMatrix(n, n)
+    along = (sp.Trace(Sigma) - 2 * t**2 * sp.Trace(V2 * V1 * Sigma)
+             + t**4 * sp.Trace(V2 * V1 * Sigma * V1.T * V2.T))
+    hess2 = sp.ImmutableMatrix([[0, -2 * sigma], [-2 * sigma, 0]])  # the Hessian at 0, size 1, ℓ = 2
+    grad3 = sp.ImmutableMatrix([sp.Derivative(f3, a) for a in params3])
+    zero3 = dict.fromkeys(params3, 0)
+    drop = sp.Subs(f3, params3, (1, 1, 1)) - sp.Subs(f3, params3, (0, 0, 0))
+    steps = (
+        MatrixGradient(f_mat, 2 * A2.T * (A2 * A1 - Id) * Sigma, "term by term, Σᵀ = Σ", wrt=A1),
+        Substitute(f_mat, along, "f along A_1 = tV_1, A_2 = tV_2, for any direction (V_1, V_2)",
+                   subs={A1: t * V1, A2: t * V2}),
+        Substitute(sp.Derivative(along, t), sp.S.Zero,
+                   "every directional derivative at A = 0 vanishes: ∇f(0) = 0 in both layers, a critical point",
+                   HARDT_MA_2017, subs={t: 0}),
+        Substitute(f_mat, sp.Trace(Sigma), "f(0) = tr Σ", subs={A1: Z, A2: Z}),
+        Substitute(f_mat, sp.S.Zero, "f(I, I) = 0: the origin is not a minimum (tr Σ > 0)", subs={A1: Id, A2: Id}),
+        Substitute(_hessian(f2, (a1, a2)), hess2, "size 1, ℓ = 2: the Hessian at 0", subs={a1: 0, a2: 0}),
+        Equal(sp.Determinant(hess2), -4 * sigma**2, "its determinant"),
+        Inequality(-4 * sigma**2, sp.S.Zero, "negative determinant: indefinite, a strict saddle", relation="<"),
+        Substitute(grad3, sp.zeros(3, 1), "size 1, ℓ = 3: the gradient at 0 vanishes", HARDT_MA_2017, subs=zero3),
+        Substitute(_hessian(f3, params3), sp.zeros(3, 3), "ℓ = 3: the Hessian at 0 vanishes", KAWAGUCHI_2016,
+                   subs=zero3),
+        Equal(sp.Subs(f3, params3, (t, t, t)) - sp.Subs(f3, params3, (0, 0, 0)), sigma * t**3 * (t**3 - 2),
+              "along a₁ = a₂ = a₃ = t: negative for 0 < t < 2^{1/3}"),
+        Equal(drop, -sigma, "at t = 1"),
+        Inequality(-sigma, sp.S.Zero, "f decreases: the origin is not a minimum", HARDT_MA_2017, relation="<"),
+    )
     return Derivation(
         id="hardt-ma.plain-origin-not-minimum",
-        title="Plain (standard) parameterisation: A = 0 is a critical point but not a minimum",
+        title="Plain (standard) parameterisation: A = 0 is a critical point but not a minimum (depths ℓ = 2 and 3)",
         claims=("C11",),
         statement=(
-            "For ŷ = A_ℓ⋯A_1 x and the identity task, f = tr((A_ℓ⋯A_1 − I)Σ(A_ℓ⋯A_1 − I)ᵀ).  Size n, ℓ = 2: "
-            "∂f/∂A_1 = 2A_2ᵀ(A_2A_1 − I)Σ vanishes at A = 0, f(0) = tr Σ > 0 = f(I, I).  Size 1: at ℓ = 2 the "
-            "Hessian at 0 is [[0, −2σ], [−2σ, 0]] (determinant −4σ² < 0: a strict saddle); at ℓ = 3 it is zero "
-            "(Kawaguchi's saddle without a negative eigenvalue), yet f(t, t, t) − f(0) = σt³(t³ − 2) < 0 at t = 1."
+            "For ŷ = A_ℓ⋯A_1 x and the identity task, f = tr((A_ℓ⋯A_1 − I)Σ(A_ℓ⋯A_1 − I)ᵀ); shown at depths ℓ = 2 "
+            "and 3.  Size n, ℓ = 2: ∂f/∂A_1 = 2A_2ᵀ(A_2A_1 − I)Σ; f(tV₁, tV₂) = tr Σ − 2t²tr(V₂V₁Σ) + "
+            "t⁴tr(V₂V₁ΣV₁ᵀV₂ᵀ), so ∇f(0) = 0, while f(0) = tr Σ and f(I, I) = 0.  Size 1: at ℓ = 2 the Hessian at 0 "
+            "has determinant −4σ² < 0 (a strict saddle); at ℓ = 3 gradient and Hessian at 0 vanish (Kawaguchi's "
+            "saddle without a negative eigenvalue), yet f(t, t, t) − f(0) = σt³(t³ − 2), −σ < 0 at t = 1."
         ),
-        steps=(
-            MatrixGradient(f_mat, 2 * A2.T * (A2 * A1 - Id) * Sigma, "term by term, Σᵀ = Σ", wrt=A1),
-            Substitute(2 * A2.T * (A2 * A1 - Id) * Sigma, Z, "at A_1 = A_2 = 0 the gradient vanishes",
-                       HARDT_MA_2017, subs={A1: Z, A2: Z}),
-            Substitute(f_mat, sp.Trace(Sigma), "f(0) = tr Σ", subs={A1: Z, A2: Z}),
-            Substitute(f_mat, sp.S.Zero, "f(I, I) = 0 < tr Σ: the origin is not a minimum", subs={A1: Id, A2: Id}),
-            Substitute(sp.hessian(f2, (a1, a2)).det(), -4 * sigma**2, "size 1, ℓ = 2: det Hessian at 0",
-                       subs=zero2),
-            Inequality(-4 * sigma**2, sp.S.Zero, "negative determinant: indefinite, a strict saddle", relation="<"),
-            Substitute(sp.hessian(f3, (a1, a2, a3)), sp.zeros(3, 3), "ℓ = 3: the Hessian at 0 vanishes",
-                       KAWAGUCHI_2016, subs=zero3),
-            Equal(f3.subs({a1: t, a2: t, a3: t}) - f3.subs(zero3), sigma * t**3 * (t**3 - 2),
-                  "along a₁ = a₂ = a₃ = t"),
-            Substitute(sigma * t**3 * (t**3 - 2), -sigma, "at t = 1", subs={t: 1}),
-            Inequality(-sigma, sp.S.Zero, "f decreases: the origin is not a minimum", HARDT_MA_2017,
-                       relation="<"),
-        ),
+        steps=steps,
         assumptions=(SPD,),
         references=(HARDT_MA_2017, KAWAGUCHI_2016),
         conclusion=(
-            "C11 in the linear case: the plain chain's natural start (A = 0) is a saddle, flat to second order "
-            "from three layers on, so GD from near zero must escape it (the plateaus of "
+            "C11 in the linear case, at depths ℓ = 2 and 3: the plain chain's natural start (A = 0) is a saddle, flat "
+            "to second order from three layers on, so GD from near zero must escape it (the plateaus of "
             "`learning-time.small-init-divergence`); the residual chain's A = 0 is the identity itself."
+        ),
+        proves=(
+            steps[0],
+            steps[1],
+            steps[2],
+            steps[3],
+            steps[4],
+            steps[5],
+            Formula(sp.Determinant(hess2), "<", 0),
+            steps[8],
+            steps[9],
+            steps[10],
+            Formula(drop, "<", 0),
+        ),
+        instance="depths ℓ = 2 and 3",
+        remarks=(
+            "tr Σ > 0 for Σ ≻ 0, so f(0) = tr Σ > 0 = f(I, I) at every size n: the sign is not a step (at size 1, "
+            "ℓ = 3, f(1, 1, 1) − f(0) = −σ < 0 is).",
+            "Hardt & Ma's statement is for every depth ℓ ≥ 2; depths beyond 3 are not shown here.",
         ),
     )

@@ -44,24 +44,31 @@ def plain_two_layer_smooth() -> Derivation:
     # H = w₂σ(w₁x): L(0) = ½a², ∇L(0) = 0, Hessian [[0, −a²σ′(0)], [−a²σ′(0), 0]]: eigenvalues ±a²σ′(0)
     f = _smooth_loss(residual=False)
     hess0 = sp.Matrix([[0, -a**2 * DSIGMA0], [-a**2 * DSIGMA0, 0]])
+    steps = (
+        *_smooth_first_order(f, a**2 / 2),
+        Substitute(hessian(f, (w1, w2)), hess0, "Hessian at 0: only E x² σ′(0) survives", subs={w1: 0, w2: 0}),
+        Equal(charpoly(hess0), (mu - a**2 * DSIGMA0) * (mu + a**2 * DSIGMA0), "eigenvalues ±a²σ′(0)"),
+        Substitute(-(a**2) * DSIGMA0, -(a**2), "σ = tanh: tanh′(0) = 1", subs={sigma: sp.Lambda(xi, sp.tanh(xi))}),
+        Inequality(-(a**2), sp.S.Zero, "a negative Hessian eigenvalue: a strict saddle", relation="<"),
+        Inequality(a**2 / 2, sp.S.Zero, "L(0) > 0: not a minimum", relation=">"),
+    )
     return Derivation(
         id="landscape.plain-two-layer-smooth",
-        title="A plain smooth two-layer block w₂σ(w₁x): zero weights are a strict saddle when σ′(0) ≠ 0",
+        title="A plain smooth two-layer block w₂σ(w₁x): zero weights are a strict saddle when σ′(0) ≠ 0 "
+              "(n = 1, x = ±a)",
         claims=("C9", "C11"),
         statement="n = 1, x = ±a, σ(0) = 0: L(0) = ½a² > 0, ∇L(0) = 0, Hessian [[0, −a²σ′(0)], [−a²σ′(0), 0]] "
                   "with eigenvalues ±a²σ′(0); for tanh (σ′(0) = 1) they are ±a², one negative.",
-        steps=(
-            *_smooth_first_order(f, a**2 / 2),
-            Substitute(hessian(f, (w1, w2)), hess0, "Hessian at 0: only E x² σ′(0) survives", subs={w1: 0, w2: 0}),
-            Equal(charpoly(hess0), (mu - a**2 * DSIGMA0) * (mu + a**2 * DSIGMA0), "eigenvalues ±a²σ′(0)"),
-            Substitute(-(a**2) * DSIGMA0, -(a**2), "σ = tanh: tanh′(0) = 1", subs={sigma: sp.Lambda(xi, sp.tanh(xi))}),
-            Inequality(-(a**2), sp.S.Zero, "a negative Hessian eigenvalue: a strict saddle", relation="<"),
-            Inequality(a**2 / 2, sp.S.Zero, "L(0) > 0: not a minimum", relation=">"),
-        ),
+        steps=steps,
         assumptions=(SMOOTH,),
         references=(HE_2016, SAXE_2014),
         conclusion="With a smooth σ (σ(0) = 0, σ′(0) ≠ 0) zero weights of a plain block are a strict saddle, not "
-                   "a solution; if σ′(0) = 0 the Hessian vanishes there and the saddle is degenerate.",
+                   "a solution (n = 1, x = ±a).",
+        proves=steps,
+        instance="n = 1, x = ±a",
+        remarks=("If σ′(0) = 0 the Hessian at 0 vanishes and the saddle is degenerate (not a step).",
+                 "The eigenvalues ±a²σ′(0) have opposite signs whenever σ′(0) ≠ 0; the step that one is negative is "
+                 "checked for tanh."),
     )
 
 
@@ -69,19 +76,26 @@ def plain_two_layer_smooth() -> Derivation:
 def residual_two_layer_smooth() -> Derivation:
     # H = x + w₂σ(w₁x): L = ½ E (w₂σ(w₁x))² ≥ 0, L(0) = 0, ∇L(0) = 0, Hessian at 0 = 0
     f = _smooth_loss(residual=True)
+    steps = (
+        *_smooth_first_order(f, sp.S.Zero),
+        Substitute(hessian(f, (w1, w2)), sp.zeros(2), "Hessian at 0 (σ(0) = 0)", subs={w1: 0, w2: 0}),
+        Inequality(f, sp.S.Zero, "a sum of squares of reals: L ≥ 0 = L(0)", relation="≥"),
+        Substitute(f, sp.S.Zero, "L = 0 on the whole line w₂ = 0 (any w₁): 0 is not an isolated minimum",
+                   subs={w2: 0}),
+    )
     return Derivation(
         id="landscape.residual-two-layer-smooth",
-        title="A smooth two-layer residual branch: zero weights are a global minimum with zero Hessian",
+        title="A smooth two-layer residual branch: zero weights are a global minimum with zero Hessian "
+              "(n = 1, x = ±a)",
         claims=("C9",),
-        statement="n = 1, x = ±a, σ(0) = 0: L = ½E(w₂σ(w₁x))² ≥ 0 = L(0), ∇L(0) = 0, Hessian at 0 = 0.",
-        steps=(
-            *_smooth_first_order(f, sp.S.Zero),
-            Substitute(hessian(f, (w1, w2)), sp.zeros(2), "Hessian at 0 (σ(0) = 0)", subs={w1: 0, w2: 0}),
-            Inequality(f, sp.S.Zero, "a sum of squares of reals: L ≥ 0 = L(0)", relation="≥"),
-        ),
+        statement="n = 1, x = ±a, σ(0) = 0: L = ½E(w₂σ(w₁x))² ≥ 0 = L(0), ∇L(0) = 0, Hessian at 0 = 0, and L = 0 "
+                  "on the line w₂ = 0.",
+        steps=steps,
         assumptions=(SMOOTH,),
         references=(HE_2016,),
-        conclusion="C9 holds as a global minimum for any smooth real σ with σ(0) = 0, qualified as for the linear "
-                   "branch: zero Hessian, and not isolated (every w₂ = 0 is a minimum).",
+        conclusion="C9 holds as a global minimum for any smooth real σ with σ(0) = 0 (n = 1, x = ±a), qualified as "
+                   "for the linear branch: zero Hessian, and not isolated (every w₂ = 0 is a minimum).",
         bearing={"C9": "qualifies"},
+        proves=steps,
+        instance="n = 1, x = ±a",
     )
