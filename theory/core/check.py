@@ -38,12 +38,12 @@ from theory.core import explicit, kinks, ladder, numbers, sampling, smt
 from theory.core.numbers import Verdict
 from theory.core.steps import (
     Equivalent,
-    same_tree,
     Inequality,
     MatrixGradient,
     Status,
     Step,
     Substitute,
+    same_tree,
     short,
 )
 
