@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import multiprocessing
+import multiprocessing.context
 import os
 import signal
 import sys
@@ -98,11 +100,20 @@ def stop(pool: ProcessPoolExecutor, interrupted: bool = False) -> None:
 
 @contextlib.contextmanager
 def worker_pool(
-    max_workers: int, initializer: Callable[..., object] | None = None, initargs: tuple[object, ...] = ()
+    max_workers: int,
+    initializer: Callable[..., object] | None = None,
+    initargs: tuple[object, ...] = (),
+    mp_context: multiprocessing.context.BaseContext | None = None,
+    max_tasks_per_child: int | None = None,
 ) -> Iterator[ProcessPoolExecutor]:
-    """A process pool whose workers ignore SIGINT and die with this process (module docstring)."""
+    """A process pool whose workers ignore SIGINT and die with this process (module docstring).
+
+    `mp_context` and `max_tasks_per_child` are passed on (a fresh worker per task needs a context other
+    than fork, e.g. the fork server of `hfx.theorems`).
+    """
     pool = ProcessPoolExecutor(max_workers=max_workers, initializer=_init_worker,
-                               initargs=(os.getpid(), initializer, initargs))
+                               initargs=(os.getpid(), initializer, initargs), mp_context=mp_context,
+                               max_tasks_per_child=max_tasks_per_child)
     try:
         yield pool
     except BaseException as exc:

@@ -1,16 +1,26 @@
 """Verify registered derivations, in parallel, for the command line.
 
-Derivations are built inside each worker process from their id (SymPy
+Derivations are built inside the worker processes from their id (SymPy
 objects travel badly between processes); each worker returns the typed
 `TheoremRecord` (plain data); `theorem_json` serialises it for the files.
+
+Reproducible: every derivation is verified in a fresh fork of one preloaded
+state (a fork server that has imported theory and built every derivation,
+`hfx._theory_preload`), started with ``PYTHONHASHSEED=0``.  So a status and its
+method never depend on the hash seed of the `hfx` process, on `--jobs`, or on
+which other derivations a worker verified before (SymPy caches assumptions on
+shared objects); the checker seeds SymPy's own random order per step.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.context
 import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import as_completed
+from multiprocessing import forkserver
 
 from hfx.errors import UsageError
 from hfx.pool import worker_pool
@@ -68,21 +78,36 @@ def theorem_json(record: TheoremRecord) -> dict[str, object]:
     }
 
 
+HASH_SEED = "0"  # PYTHONHASHSEED of the verification processes
+
+
+def _fork_server() -> multiprocessing.context.BaseContext:
+    """The fork-server context, its server started with a fixed hash seed and theory preloaded."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["hfx._theory_preload"])
+    previous = os.environ.get("PYTHONHASHSEED")
+    os.environ["PYTHONHASHSEED"] = HASH_SEED
+    try:
+        forkserver.ensure_running()  # started once per process, inheriting this environment
+    finally:
+        if previous is None:
+            del os.environ["PYTHONHASHSEED"]
+        else:
+            os.environ["PYTHONHASHSEED"] = previous
+    return context
+
+
 def verify_ids(ids: Sequence[str], jobs: int | None = None, progress: bool = True) -> list[TheoremRecord]:
-    """Verify the derivations `ids`, returning their records in the order given."""
-    jobs = jobs or min(len(ids), os.cpu_count() or 1)
+    """Verify the derivations `ids`, returning their records in the order given (module docstring)."""
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(ids)))
     started = time.monotonic()
     records: dict[str, TheoremRecord] = {}
-    if jobs <= 1 or len(ids) <= 1:
-        for i, derivation_id in enumerate(ids, start=1):
-            records[derivation_id] = _verify_one(derivation_id)
-            _progress(progress, i, len(ids), derivation_id, started)
-    else:
-        with worker_pool(jobs) as pool:  # Ctrl-C: pending work cancelled, workers stopped
-            futures = {pool.submit(_verify_one, i): i for i in ids}
-            for done, future in enumerate(as_completed(futures), start=1):
-                records[futures[future]] = future.result()
-                _progress(progress, done, len(ids), futures[future], started)
+    # a fresh fork of the preloaded server per derivation; Ctrl-C: pending work cancelled, workers stopped
+    with worker_pool(jobs, mp_context=_fork_server(), max_tasks_per_child=1) as pool:
+        futures = {pool.submit(_verify_one, i): i for i in ids}
+        for done, future in enumerate(as_completed(futures), start=1):
+            records[futures[future]] = future.result()
+            _progress(progress, done, len(ids), futures[future], started)
     return [records[i] for i in ids]
 
 

@@ -64,3 +64,33 @@ def test_statuses_do_not_depend_on_the_hash_seed() -> None:
                               check=True, timeout=300)
         outputs.append(json.loads(done.stdout))
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+RUNNER = """
+import json, sys
+from hfx.theorems import verify_ids
+
+def main():
+    records = verify_ids(sys.argv[1:], jobs=2, progress=False)
+    print(json.dumps([[r.id, r.status.value, [[s.status.value, s.method, list(s.engines)] for s in r.steps]]
+                      for r in records]))
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_hfx_verifies_the_same_way_whatever_the_hash_seed(tmp_path: Path) -> None:
+    # hfx verify's runner: a fresh fork of one preloaded state per derivation, under PYTHONHASHSEED=0
+    script = tmp_path / "runner.py"
+    script.write_text(RUNNER)
+    root = Path(__file__).resolve().parents[1]
+    ids = ["reformulation.identity-iff-zero", "weight-decay.gd-convergence", "jacobian.isometric-inits"]
+    outputs = []
+    for seed in ("3", "4242"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, str(script), *ids], cwd=root, env=env, capture_output=True,
+                              text=True, check=True, timeout=600)
+        outputs.append(json.loads(done.stdout))
+    assert outputs[0] == outputs[1]
+    assert [r[0] for r in outputs[0]] == ids
