@@ -33,7 +33,7 @@ _SYMBOLS = {
     "𝒪": r"\mathcal{O}", "ℒ": r"\mathcal{L}", "−": "-", "×": r"\times", "·": r"\cdot", "⋅": r"\cdot",
     "±": r"\pm", "∓": r"\mp", "≤": r"\leq", "≥": r"\geq", "≠": r"\neq", "≈": r"\approx", "≡": r"\equiv",
     "∼": r"\sim", "≃": r"\simeq", "≅": r"\cong", "∝": r"\propto", "≪": r"\ll", "≫": r"\gg", "≺": r"\prec",
-    "≻": r"\succ", "⪯": r"\preceq", "⪰": r"\succeq", "≼": r"\preccurlyeq", "≽": r"\succcurlyeq",
+    "≻": r"\succ", "⪯": r"\preceq", "⋠": r"\npreceq", "⪰": r"\succeq", "≼": r"\preccurlyeq", "≽": r"\succcurlyeq",
     "→": r"\to", "←": r"\leftarrow", "↦": r"\mapsto", "⇒": r"\Rightarrow", "⇐": r"\Leftarrow",
     "⇔": r"\Leftrightarrow", "⟺": r"\iff", "⟹": r"\implies", "⟸": r"\impliedby", "↔": r"\leftrightarrow",
     "⟶": r"\longrightarrow", "↑": r"\uparrow", "↓": r"\downarrow", "∈": r"\in", "∉": r"\notin", "∋": r"\ni",
