@@ -1,7 +1,8 @@
 """JSON and CSV views of the typed records, made only here, at the edge.
 
 The experiments return frozen dataclasses (`numerics.experiments`); this module turns them into plain JSON
-values, with the layout of docs/experiments.md:
+values with the layout of docs/experiments.md (`hfx.encoding` then writes them, its one JSON and one CSV
+encoding):
 
 * a record or summary is *flat*: a nested dataclass or NamedTuple (an `Outcome`, a group key, a
   `StepsSummary`, a `Measurement`) contributes its fields in place, in declaration order;
@@ -13,13 +14,10 @@ values, with the layout of docs/experiments.md:
 from __future__ import annotations
 
 import dataclasses
-import math
-from collections.abc import Mapping
-from enum import Enum
+import typing
 from typing import Any
 
-import numpy as np
-
+from hfx.encoding import jsonable
 from numerics.experiments import AnyResult, CrossCheck
 from numerics.experiments.params import ConfigBase, flat_values
 
@@ -27,24 +25,13 @@ JSON = None | bool | int | float | str | list["JSON"] | dict[str, "JSON"]
 
 
 def value(v: object) -> JSON:
-    """A JSON value: non-finite floats become None, enums their value, tuples lists."""
-    if v is None or isinstance(v, (bool, str)):
-        return v
-    if isinstance(v, Enum):
-        return value(v.value)
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        return float(v) if math.isfinite(v) else None
+    """A JSON value (hfx.encoding's rules: non-finite floats become None, enums their value, tuples lists); a
+    configuration or a record is flattened as below."""
     if isinstance(v, ConfigBase):
-        return config(v)
+        return dict(config(v))
     if _is_record(v):
         return dict(row(v))
-    if isinstance(v, (tuple, list)):
-        return [value(x) for x in v]
-    if isinstance(v, Mapping):
-        return {str(k): value(x) for k, x in v.items()}
-    raise TypeError(f"no JSON form for {type(v).__name__}")
+    return typing.cast(JSON, jsonable(v))
 
 
 def _is_record(v: object) -> bool:
@@ -97,14 +84,3 @@ def summary_document(result: AnyResult) -> dict[str, JSON]:
         "summaries": [row(s) for s in result.summaries],
         "records": [row(r) for r in result.records],
     }
-
-
-def csv_cell(v: JSON) -> object:
-    """A CSV cell: None is empty, a list or mapping is its JSON text."""
-    import json
-
-    if v is None:
-        return ""
-    if isinstance(v, (list, dict)):
-        return json.dumps(v, ensure_ascii=False)
-    return v
