@@ -68,7 +68,7 @@ BAD_INPUT = [
     (["run", "linear-block", "--set", "width"], "KEY=VALUE"),
     (["run", "linear-block", "--set", "variants=plain,dense"], "variants"),
     (["run", "linear-block", "--set", "eps=nan"], "eps"),
-    (["run", "linear-block", "--seeds", "0"], "seeds must be in [1, 100000]"),
+    (["run", "linear-block", "--seeds", "0"], "--seeds must be ≥ 1"),
     (["run", "deep-linear", "--set", "depths="], "depths"),
     (["run", "linear-block", "--set", "seed=-1"], "seed must be in [0, "),
     (["run", "linear-block", "--set", "seed=99999999999999999999999"], "seed must be in [0, "),
