@@ -63,19 +63,32 @@ def at_least(low: float, high: float | None = None) -> Interval:
     return Interval(low, high)
 
 
+@dataclass(frozen=True)
+class FieldSpec:
+    """What `param` and `nested` attach to a field (its metadata, under `METADATA_KEY`)."""
+
+    help: str = ""
+    choices: tuple[str, ...] | None = None  # allowed values of a str field (of each element, for a list)
+    interval: Interval | None = None  # allowed range of a number (of each element, for a list)
+    nested: bool = False  # the field holds a block, a nested Config
+
+
+METADATA_KEY = "hfx"
+
+
+def field_spec(f: dataclasses.Field[Any]) -> FieldSpec:
+    spec = f.metadata.get(METADATA_KEY)
+    return spec if isinstance(spec, FieldSpec) else FieldSpec()
+
+
 def param(default: T, help: str, *, choices: tuple[str, ...] | None = None, interval: Interval | None = None) -> T:
     """A configuration field with its help text and constraints as metadata."""
-    meta: dict[str, object] = {"help": help}
-    if choices is not None:
-        meta["choices"] = choices
-    if interval is not None:
-        meta["interval"] = interval
-    return field(default=default, metadata=meta)
+    return field(default=default, metadata={METADATA_KEY: FieldSpec(help, choices, interval)})
 
 
 def nested(default: C) -> C:
     """A field that holds a nested Config block (its fields are parameters of the experiment)."""
-    return field(default=default, metadata={"block": True})
+    return field(default=default, metadata={METADATA_KEY: FieldSpec(nested=True)})
 
 
 def _hints(cls: type) -> dict[str, Any]:
@@ -89,7 +102,7 @@ class ConfigBase:
     def __post_init__(self) -> None:
         hints = _hints(type(self))
         for f in dataclasses.fields(self):
-            if f.metadata.get("block"):
+            if field_spec(f).nested:
                 continue
             value = _checked(f, hints[f.name], getattr(self, f.name))
             object.__setattr__(self, f.name, value)  # ints given for floats become floats
@@ -120,7 +133,7 @@ def _checked_scalar(f: dataclasses.Field[Any], tp: object, value: object, elemen
     if tp is str:
         if not isinstance(value, str):
             raise ValueError(f"{name} must be a string, got {value!r}")
-        allowed = f.metadata.get("choices")
+        allowed = field_spec(f).choices
         if allowed is not None and value not in allowed:
             raise ValueError(f"{f.name}: {value!r} is not one of {', '.join(allowed)}")
         return value
@@ -139,7 +152,7 @@ def _checked_scalar(f: dataclasses.Field[Any], tp: object, value: object, elemen
             raise ValueError(f"{name} must be a finite number, got {value!r}")
     else:
         raise TypeError(f"unsupported configuration type {tp!r} of {f.name}")
-    interval = f.metadata.get("interval")
+    interval = field_spec(f).interval
     if interval is not None and number not in interval:
         raise ValueError(f"{name} must be in {interval}, got {value}")
     return number
@@ -186,12 +199,12 @@ def parameters(config_cls: type[ConfigBase], default: ConfigBase | None = None) 
     hints = _hints(config_cls)
     for f in dataclasses.fields(config_cls):
         value = getattr(instance, f.name)
-        if f.metadata.get("block"):
+        spec = field_spec(f)
+        if spec.nested:
             for p in parameters(type(value), value):
                 out.append(dataclasses.replace(p, path=(f.name, *p.path)))
             continue
-        out.append(Parameter(f.name, (f.name,), hints[f.name], value, f.metadata.get("help", ""),
-                             f.metadata.get("choices"), f.metadata.get("interval")))
+        out.append(Parameter(f.name, (f.name,), hints[f.name], value, spec.help, spec.choices, spec.interval))
     names = [p.name for p in out]
     if len(set(names)) != len(names):
         raise TypeError(f"{config_cls.__qualname__}: parameter names repeat across blocks: {names}")
