@@ -20,29 +20,52 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from hfx.claims import CLAIMS, Claim
-from theory.core.derivation import Bearing, TheoremRecord
+from theory.core.derivation import Bearing, Status, TheoremRecord
+
+
+class EvidenceKind(StrEnum):
+    THEOREM = "theorem"  # a verified derivation
+    EXPERIMENT = "experiment"  # a measurement
+
+
+class ExperimentStatus(StrEnum):
+    """What a measurement established, by its rule (hfx.evidence)."""
+
+    CONFIRMED = "confirmed"  # the rule's condition holds: established evidence
+    NOT_REPRODUCED = "not reproduced"  # it does not (or there was nothing to compare): not established
+
+
+class Verdict(StrEnum):
+    """A claim's verdict, by the rules of the module docstring, in their order."""
+
+    REFUTED = "refuted"
+    QUALIFIED = "qualified"
+    PROVED = "proved"
+    CONFIRMED = "confirmed"
+    UNSETTLED = "unsettled"
 
 
 @dataclass(frozen=True)
 class Evidence:
-    kind: str  # "theorem" or "experiment"
+    kind: EvidenceKind
     id: str  # theorem or experiment id
     title: str  # one line
-    status: str  # theorem: proved/checked/failed; experiment: confirmed/failed
-    bearing: str  # supports / qualifies / refutes
+    status: Status | ExperimentStatus  # a theorem's proved/checked/failed, or a measurement's status
+    bearing: Bearing  # supports / qualifies / refutes
     finding: str  # what it shows for this claim (the theorem's conclusion, or the measured numbers)
 
     @property
     def established(self) -> bool:
-        return self.status in ("proved", "confirmed")
+        return self.status in (Status.PROVED, ExperimentStatus.CONFIRMED)
 
 
 @dataclass(frozen=True)
 class ClaimVerdict:
     claim: Claim
-    verdict: str  # refuted / qualified / proved / confirmed / unsettled
+    verdict: Verdict
     reason: str  # one sentence: which rule decided it
     evidence: tuple[Evidence, ...] = field(default_factory=tuple)
 
@@ -51,9 +74,13 @@ class ClaimVerdict:
             "id": self.claim.id,
             "section": self.claim.section,
             "claim": self.claim.text,
-            "verdict": self.verdict,
+            "verdict": self.verdict.value,
             "reason": self.reason,
-            "evidence": [e.__dict__ for e in self.evidence],
+            "evidence": [
+                {"kind": e.kind.value, "id": e.id, "title": e.title, "status": e.status.value,
+                 "bearing": e.bearing.value, "finding": e.finding}
+                for e in self.evidence
+            ],
         }
 
 
@@ -64,11 +91,11 @@ def theorem_evidence(records: Sequence[TheoremRecord]) -> dict[str, list[Evidenc
         for c in r.claims:
             by_claim.setdefault(c, []).append(
                 Evidence(
-                    kind="theorem",
+                    kind=EvidenceKind.THEOREM,
                     id=r.id,
                     title=r.title,
-                    status=r.status.value,
-                    bearing=r.bearing.get(c, Bearing.SUPPORTS).value,
+                    status=r.status,
+                    bearing=r.bearing.get(c, Bearing.SUPPORTS),
                     finding=r.conclusion or r.statement,
                 )
             )
@@ -78,21 +105,21 @@ def theorem_evidence(records: Sequence[TheoremRecord]) -> dict[str, list[Evidenc
 def decide(claim: Claim, evidence: Sequence[Evidence]) -> ClaimVerdict:
     """Apply the rules of the module docstring."""
     ev = tuple(evidence)
-    refuting = [e for e in ev if e.bearing == "refutes" and e.established]
-    qualifying = [e for e in ev if e.bearing == "qualifies" and e.established]
-    supporting = [e for e in ev if e.bearing == "supports"]
+    refuting = [e for e in ev if e.bearing is Bearing.REFUTES and e.established]
+    qualifying = [e for e in ev if e.bearing is Bearing.QUALIFIES and e.established]
+    supporting = [e for e in ev if e.bearing is Bearing.SUPPORTS]
     if refuting:
-        return ClaimVerdict(claim, "refuted", f"refuted by {_ids(refuting)}", ev)
+        return ClaimVerdict(claim, Verdict.REFUTED, f"refuted by {_ids(refuting)}", ev)
     if qualifying:
-        return ClaimVerdict(claim, "qualified", f"holds only under the conditions of {_ids(qualifying)}", ev)
-    if supporting and all(e.kind == "theorem" and e.status == "proved" for e in supporting):
-        return ClaimVerdict(claim, "proved", f"every step of {_ids(supporting)} proved exactly", ev)
+        return ClaimVerdict(claim, Verdict.QUALIFIED, f"holds only under the conditions of {_ids(qualifying)}", ev)
+    if supporting and all(e.kind is EvidenceKind.THEOREM and e.status is Status.PROVED for e in supporting):
+        return ClaimVerdict(claim, Verdict.PROVED, f"every step of {_ids(supporting)} proved exactly", ev)
     if supporting and all(e.established for e in supporting):
-        return ClaimVerdict(claim, "confirmed", f"measured and established by {_ids(supporting)}", ev)
+        return ClaimVerdict(claim, Verdict.CONFIRMED, f"measured and established by {_ids(supporting)}", ev)
     if not ev:
-        return ClaimVerdict(claim, "unsettled", "no evidence in hfx yet", ev)
+        return ClaimVerdict(claim, Verdict.UNSETTLED, "no evidence in hfx yet", ev)
     weak = [e for e in ev if not e.established]
-    return ClaimVerdict(claim, "unsettled", f"evidence not established: {_ids(weak)} ({_statuses(weak)})", ev)
+    return ClaimVerdict(claim, Verdict.UNSETTLED, f"evidence not established: {_ids(weak)} ({_statuses(weak)})", ev)
 
 
 def audit(
@@ -112,24 +139,24 @@ def _ids(items: Sequence[Evidence], shown: int = 3) -> str:
 
 
 def _statuses(items: Sequence[Evidence]) -> str:
-    return ", ".join(f"{e.id}: {e.status}" for e in items)
+    return ", ".join(f"{e.id}: {e.status.value}" for e in items)
 
 
 def report_markdown(verdicts: Sequence[ClaimVerdict], theorem_table_text: str, header: str) -> str:
     """REPORT.md: the verdict table, then each claim with its evidence."""
     lines = ["# hfx claim audit", "", header, "", "| claim | the note says | verdict | why |", "|---|---|---|---|"]
     for v in verdicts:
-        lines.append(f"| {v.claim.id} ({v.claim.section}) | {v.claim.text} | **{v.verdict}** | {v.reason} |")
+        lines.append(f"| {v.claim.id} ({v.claim.section}) | {v.claim.text} | **{v.verdict.value}** | {v.reason} |")
     lines += ["", "## Evidence per claim", ""]
     for v in verdicts:
-        lines.append(f"### {v.claim.id} — {v.verdict}")
+        lines.append(f"### {v.claim.id} — {v.verdict.value}")
         lines.append("")
         lines.append(f"> {v.claim.text}")
         lines.append("")
         if not v.evidence:
             lines.append("No evidence in hfx yet.")
         for e in v.evidence:
-            lines.append(f"- {e.kind} `{e.id}` ({e.status}, {e.bearing}): {e.title}")
+            lines.append(f"- {e.kind.value} `{e.id}` ({e.status.value}, {e.bearing.value}): {e.title}")
             if e.finding:
                 lines.append(f"  - {e.finding}")
         lines.append("")

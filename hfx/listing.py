@@ -33,21 +33,43 @@ def _theorems(as_json: bool) -> int:
 
 def _experiments(as_json: bool) -> int:
     from hfx.console import print_json
+    from hfx.serialise import value
     from hfx.table import format_table
-    from numerics.experiments import all_experiments, describe
+    from numerics.experiments import EXPERIMENTS, parameters
+    from numerics.experiments.params import type_name
 
-    rows = [describe(module) for module in all_experiments().values()]
+    rows = []
+    for e in EXPERIMENTS.values():
+        params = []
+        for p in parameters(e.Config):
+            entry: dict[str, object] = {"name": p.name, "type": type_name(p.type), "default": value(p.default),
+                                        "help": p.help}
+            if p.choices is not None:
+                entry["choices"] = list(p.choices)
+            if p.interval is not None:
+                entry["range"] = str(p.interval)
+            params.append(entry)
+        rows.append({"name": e.NAME, "description": e.DESCRIPTION, "parameters": params})
     if as_json:
         print_json(rows)
-    else:
-        for row in rows:
-            print(f"{row['name']}: {row['description']}")
-            params = row["parameters"]
-            assert isinstance(params, list)
-            print(format_table(["parameter", "type", "default", "help"],
-                               [[p["name"], p["type"], p["default"], p["help"]] for p in params]))
-            print()
+        return 0
+    for e in EXPERIMENTS.values():
+        print(f"{e.NAME}: {e.DESCRIPTION}")
+        print(format_table(["parameter", "type", "default", "allowed", "help"],
+                           [[p.name, type_name(p.type), _default(p.default), _allowed(p.choices, p.interval), p.help]
+                            for p in parameters(e.Config)]))
+        print()
     return 0
+
+
+def _default(v: object) -> str:
+    return ",".join(str(x) for x in v) if isinstance(v, tuple) else str(v)
+
+
+def _allowed(choices: tuple[str, ...] | None, interval: object) -> str:
+    if choices is not None:
+        return "|".join(choices)
+    return "" if interval is None else str(interval)
 
 
 def _claims(as_json: bool) -> int:

@@ -1,7 +1,8 @@
 """`hfx run EXPERIMENT [--set KEY=VALUE ...] [--seeds N] [--out DIR] [--json]`.
 
-A thin layer over `numerics.experiments`: parse and type-check every `--set` against the experiment's
-Config dataclass, validate the output folder, run, then write (atomically)
+A thin layer over `numerics.experiments`: parse every `--set` against the experiment's Config (by its flat
+parameter names), check every value against the field's declared constraints, estimate the memory the run will
+need and refuse what this machine cannot hold, validate the output folder, run, then write (atomically)
 
 * ``DIR/runs.csv``      tidy, one row per run;
 * ``DIR/summary.json``  the experiment, its configuration, checks, summaries and records
@@ -9,32 +10,44 @@ Config dataclass, validate the output folder, run, then write (atomically)
 * ``DIR/manifest.json`` provenance (hfx.provenance), written last: every file with its sha256;
 * ``DIR/figures/<name>.pdf`` and ``.png``.
 
-Exit codes: 0 every theory cross-check passed; 1 one failed; 2 bad input (one line on stderr,
-nothing written).  `--json` prints exactly one JSON document (the summary) on stdout; progress goes
-to stderr.
+A scalar parameter given several comma-separated values (`--set width=16,64,256`) is a *sweep*, as Hydra's
+multirun: one run per value (the product over several swept parameters), each written to
+``DIR/<key>=<value>[,…]/``, with ``DIR/sweep.json`` listing them.
+
+Exit codes: 0 no theory cross-check failed; 1 one failed; 2 bad input (one line on stderr naming the parameter
+and its allowed range, nothing written); a run that would not fit in memory is bad input too (the line gives the
+estimate and the available memory).  `--json` prints exactly one JSON document (the summary; for a sweep, the
+list of summaries) on stdout; progress, with an estimate of the time left, goes to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import contextlib
 import io
-import math
 import sys
-import typing
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from hfx import resources
 from hfx.errors import UsageError
 from hfx.paths import output_dir
+from hfx.sweep import Point, build_configs
+
+if TYPE_CHECKING:
+    from hfx.output import OutputFolder
+    from numerics.experiments import AnyResult, Experiment
 
 DEFAULT_OUT = "hfx-out/experiments"
+MAX_THREADS = 1024
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("experiment", metavar="EXPERIMENT", help="a named experiment (hfx list experiments)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a configuration field (lists: comma-separated); repeatable")
+                        help="override a parameter (lists: comma-separated; a scalar with several comma-separated "
+                             "values is a sweep: one run per value); repeatable")
     parser.add_argument("--seeds", type=int, default=None, metavar="N", help="independent seeds (overrides seeds)")
     parser.add_argument("--out", default=None, metavar="DIR",
                         help=f"output folder (default: {DEFAULT_OUT}/EXPERIMENT)")
@@ -42,67 +55,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=1, metavar="N",
                         help="torch intra-op threads (default 1: small batched problems run fastest on one)")
     parser.add_argument("--no-figures", action="store_true", help="skip the figures")
-
-
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
-
-
-def parse_value(key: str, text: str, tp: object) -> object:
-    """Convert `text` to the field type `tp` (int, float, str, bool, tuple[X, ...]); UsageError otherwise."""
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin is tuple:
-        items = [t.strip() for t in text.split(",") if t.strip()]
-        if not items:
-            raise UsageError(f"--set {key}: expected a comma-separated list, got {text!r}")
-        return tuple(parse_value(key, item, args[0]) for item in items)
-    try:
-        if tp is bool:
-            low = text.strip().lower()
-            if low in _TRUE | _FALSE:
-                return low in _TRUE
-            raise ValueError
-        if tp is int:
-            return int(text)
-        if tp is float:
-            value = float(text)
-            if not math.isfinite(value):
-                raise ValueError
-            return value
-        if tp is str:
-            return text
-    except ValueError:
-        name = getattr(tp, "__name__", str(tp))
-        raise UsageError(f"--set {key}: {text!r} is not a valid {name}") from None
-    raise UsageError(f"--set {key}: unsupported type {tp!r}")
-
-
-def build_config(module: Any, overrides: list[str], seeds: int | None) -> Any:
-    """The experiment's Config with the overrides applied and validated; UsageError on any problem."""
-    from numerics.experiments._common import field_types
-
-    types = field_types(module.Config)
-    values: dict[str, object] = {}
-    for item in overrides:
-        key, sep, text = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise UsageError(f"--set expects KEY=VALUE, got {item!r}")
-        if key not in types:
-            raise UsageError(f"--set: unknown parameter {key!r} of {module.NAME}; known: {', '.join(types)}")
-        values[key] = parse_value(key, text, types[key])
-    if seeds is not None:
-        if seeds < 1:
-            raise UsageError(f"--seeds must be ≥ 1, got {seeds}")
-        values["seeds"] = seeds
-    try:
-        config = dataclasses.replace(module.Config(), **values)
-    except (ValueError, TypeError) as exc:
-        raise UsageError(f"{module.NAME}: {exc}") from None
-    seed = getattr(config, "seed", 0)
-    if not 0 <= seed < 2**63:  # what torch.Generator.manual_seed and numpy's default_rng accept
-        raise UsageError(f"{module.NAME}: seed must be in [0, 2^63), got {seed}")
-    return config
 
 
 def _figure_bytes(fig: Any, fmt: str) -> bytes:
@@ -113,92 +65,135 @@ def _figure_bytes(fig: Any, fmt: str) -> bytes:
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.threads < 1:
-        raise UsageError(f"--threads must be ≥ 1, got {args.threads}")
+    if not 1 <= args.threads <= MAX_THREADS:
+        raise UsageError(f"--threads must be in [1, {MAX_THREADS}], got {args.threads}")
     if args.seeds is not None and args.seeds < 1:
         raise UsageError(f"--seeds must be ≥ 1, got {args.seeds}")
     if args.out is not None:  # checked before torch is imported: bad input costs no start-up time
         output_dir(args.out)
-    import torch
-
-    from hfx.console import print_json
-    from hfx.output import manifest, open_output, utc_now
     from numerics import experiments
 
     try:
         module = experiments.get(args.experiment)
     except KeyError as exc:
         raise UsageError(str(exc.args[0])) from None
-    config = build_config(module, args.overrides, args.seeds)
+    points = build_configs(module, args.overrides, args.seeds)
+    units = resources.check_resources(module, points, resources.available_memory())
     out = output_dir(args.out if args.out is not None else str(Path(DEFAULT_OUT) / module.NAME))
+    folders = [output_dir(str(out / p.folder)) if p.swept else out for p in points]
+
+    import torch
+
+    from hfx.console import print_json
+    from hfx.output import open_output
+
     torch.set_num_threads(args.threads)
+    sweep = any(p.swept for p in points)
+    documents: list[dict[str, Any]] = []
+    with contextlib.ExitStack() as stack, _Bar(module.NAME, units, module.cost(points[0].config).unit) as bar:
+        top = stack.enter_context(open_output(out)) if sweep else None  # a sweep's index folder, locked first
+        for point, folder in zip(points, folders, strict=True):
+            documents.append(_run_point(module, point, folder, bar, args))
+        if top is not None:
+            _finish_sweep(top, module.NAME, points, documents, args)
+    if args.json:
+        print_json(documents[0] if not sweep else {
+            "experiment": module.NAME,
+            "sweep": [{"overrides": _overrides(p), "folder": p.folder, "summary": d}
+                      for p, d in zip(points, documents, strict=True)]})
+    else:
+        print(f"wrote {', '.join(p.folder or '.' for p in points)} under {out}", file=sys.stderr)
+    return 0 if all(d["passed"] for d in documents) else 1
+
+
+def _overrides(point: Point) -> dict[str, object]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in point.swept}
+
+
+def _run_point(module: Experiment, point: Point, out: Path, bar: Callable[[int], None],
+               args: argparse.Namespace) -> dict[str, Any]:
+    """Run one configuration into its output folder; print its table unless --json; return its summary."""
+    from hfx import serialise
+    from hfx.measure import run_experiment
+    from hfx.output import manifest, open_output, utc_now
+    from numerics.experiments.contract import replicates
+
     started = utc_now()
     with open_output(out) as folder:
-        generator = torch.Generator().manual_seed(config.seed)
-        progress = _progress_bar(module, config)
-        try:
-            result = module.run(config, generator, progress=progress)
-        finally:
-            progress.close()
-        summary = result.to_json()
+        result = run_experiment(module, point.config, bar)
+        summary = serialise.summary_document(result)
         figures = {} if args.no_figures else module.figures(result)
-        folder.write_csv("runs.csv", result.records)
+        folder.write_csv("runs.csv", [serialise.row(rec) for rec in result.records])
         folder.write_json("summary.json", summary)
         for name, fig in figures.items():
             for fmt in ("pdf", "png"):
                 folder.write_bytes(f"figures/{name}.{fmt}", _figure_bytes(fig, fmt))
-        record = manifest(
-            {"command": "run", "experiment": module.NAME, **summary["config"]},
+        config = summary["config"]
+        assert isinstance(config, dict)
+        folder.finish(manifest(
+            {"command": "run", "experiment": module.NAME, **config},
             started,
-            seeds=list(range(config.seeds)),
-            extra={"experiment": module.NAME, "base_seed": config.seed, "seconds": round(result.seconds, 3),
-                   "threads": args.threads},
-        )
-        folder.finish(record)
-    if args.json:
-        print_json(summary)
-    else:
+            seeds=list(range(replicates(point.config).seeds)),
+            extra={"experiment": module.NAME, "base_seed": replicates(point.config).seed,
+                   "seconds": round(result.seconds, 3), "threads": args.threads,
+                   **({"sweep": _overrides(point)} if point.swept else {})},
+        ))
+    if not args.json:
+        if point.swept:
+            print(f"== {point.folder}")
         print(_table(result))
-        print(f"wrote {', '.join([*folder.written, 'manifest.json'])} under {out}", file=sys.stderr)
-    return 0 if result.passed else 1
+    return summary
 
 
-class _NoBar:
-    def __call__(self, n: int) -> None:
-        pass
+def _finish_sweep(top: OutputFolder, name: str, points: list[Point], documents: list[dict[str, Any]],
+                  args: argparse.Namespace) -> None:
+    from hfx.output import manifest, utc_now
 
-    def close(self) -> None:
-        pass
+    index = {"experiment": name,
+             "points": [{"overrides": _overrides(p), "folder": p.folder, "passed": d["passed"]}
+                        for p, d in zip(points, documents, strict=True)]}
+    top.write_json("sweep.json", index)
+    top.finish(manifest({"command": "run", "experiment": name, "sweep": index["points"]}, utc_now(),
+                        extra={"experiment": name, "threads": args.threads}))
 
 
-def _progress_bar(module: Any, config: Any) -> Any:
-    """A tqdm bar on stderr that appears only if the run takes more than two seconds."""
-    try:
+class _Bar:
+    """A tqdm bar on stderr (with the time left) that appears only if the work takes more than two seconds."""
+
+    def __init__(self, name: str, total: int, unit: str) -> None:
         from tqdm import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency
-        return _NoBar()
-    total = module.work_units(config) if hasattr(module, "work_units") else None
-    bar = tqdm(total=total, desc=module.NAME, unit="batch", file=sys.stderr, delay=2.0, leave=False)
 
-    class _Bar:
-        def __call__(self, n: int) -> None:
-            bar.update(n)
+        self._bar = tqdm(total=total, desc=name, unit=unit, file=sys.stderr, delay=2.0, leave=False,
+                         mininterval=0.5 if sys.stderr.isatty() else 10.0)
 
-        def close(self) -> None:
-            bar.close()
+    def __call__(self, n: int) -> None:
+        self._bar.update(n)
 
-    return _Bar()
+    def __enter__(self) -> Callable[[int], None]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.close()
 
 
-def _table(result: Any) -> str:
+_HIDDEN = {"n_diverged", "steps_q25", "steps_q75", "seconds_median", "seconds_median_ci", "ci_level", "max_steps",
+           "predicted_time"}
+
+
+def _table(result: AnyResult) -> str:
+    from hfx import serialise
     from hfx.table import format_table
+    from numerics.experiments import CheckStatus
 
-    keys = [k for k in result.summaries[0] if k not in {
-        "n_diverged", "steps_q25", "steps_q75", "seconds_median", "seconds_median_ci", "ci_level", "max_steps",
-        "predicted_time"}] if result.summaries else []
-    rows = [[_fmt(s.get(k)) for k in keys] for s in result.summaries]
+    summaries = [serialise.row(s) for s in result.summaries]
+    keys = [k for k in summaries[0] if k not in _HIDDEN] if summaries else []
+    rows = [[_fmt(s.get(k)) for k in keys] for s in summaries]
     text = format_table(keys, rows) if rows else "(no runs)"
-    checks = [[c["name"], "PASSED" if c["passed"] else "FAILED", c["description"]] for c in result.checks]
+    words = {CheckStatus.PASSED: "PASSED", CheckStatus.FAILED: "FAILED", CheckStatus.NO_EVIDENCE: "NO EVIDENCE"}
+    checks = []
+    for c in result.checks:
+        note = f" ({c.excluded} runs it cannot judge left out: {c.excluded_reason})" if c.excluded else ""
+        checks.append([c.name, words[c.status], f"{c.description}; {c.examined} runs judged{note}"])
     if checks:
         text += "\n\n" + format_table(["theory check", "result", "what"], checks)
     return text + f"\n\n{len(result.records)} runs in {result.seconds:.1f}s"

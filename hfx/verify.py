@@ -5,7 +5,7 @@ every claim, derived from its evidence by `hfx.audit`), `DIR/theorems.json`
 (one record per derivation, every step with its status, method and time) and
 `DIR/manifest.json` (provenance), and the measurements behind the claims that
 need them (`DIR/tables/<experiment>.csv`, `DIR/experiments/<experiment>.json`;
-see `hfx.measured` and `hfx.measured_experiments`); prints the theorem and
+run by `hfx.measure`, audited by the rules of `hfx.evidence`); prints the theorem and
 claim tables; exits 1 if a derivation or an experiment's theory cross-check failed.
 Everything is written through `hfx.output`: the folder is locked while the
 command runs, its manifest says `complete: false` until the final one, written
@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from hfx.errors import UsageError
@@ -25,8 +24,7 @@ from hfx.paths import output_dir
 
 if TYPE_CHECKING:
     from hfx.audit import Evidence
-    from numerics.degradation import DegradationConfig, DegradationRun
-    from numerics.experiments import ExperimentResult
+    from hfx.evidence import Measurements
 
 DEFAULT_OUT = "hfx-out"
 
@@ -63,17 +61,15 @@ def main(args: argparse.Namespace) -> int:
         table = theorem_table(records)
         print(table)
         # the measurements need torch: imported here, so that other commands start fast
-        from hfx.measured import FULL, QUICK, degradation_evidence
-        from hfx.measured_experiments import experiment_evidence
+        from hfx import serialise
+        from hfx.evidence import Measurements, experiment_evidence
+        from numerics.experiments.contract import replicates
 
-        degradation = QUICK if args.quick else FULL
-        runs = [] if args.no_experiments else _measure(degradation)
-        experiments = {} if args.no_experiments else _experiments()
-        evidence: dict[str, list[Evidence]] = degradation_evidence(runs) if runs else {}
-        for claim, items in experiment_evidence(experiments).items():
-            evidence.setdefault(claim, []).extend(items)
+        measured = Measurements() if args.no_experiments else _measure(args.quick)
+        results = measured.results()
+        evidence: dict[str, list[Evidence]] = experiment_evidence(measured)
         verdicts = audit(records, evidence)
-        broken = [name for name, result in experiments.items() if not result.passed]
+        broken = [name for name, result in results.items() if not result.passed]
         print()
         print(format_table(["claim", "verdict", "why"], [[v.claim.id, v.verdict.upper(), v.reason] for v in verdicts]))
         if failed:
@@ -85,11 +81,9 @@ def main(args: argparse.Namespace) -> int:
         config = {
             "command": "verify",
             "quick": bool(args.quick),
-            "experiments": {} if args.no_experiments else {
-                "degradation": asdict(degradation), **{name: r.config for name, r in experiments.items()},
-            },
+            "experiments": {name: serialise.config(r.config) for name, r in results.items()},
         }
-        seeds = list(range(degradation.seeds)) if runs else []
+        seeds = list(range(replicates(measured.degradation.config).seeds)) if measured.degradation else []
         provenance = manifest(config, started, seeds=seeds, extra={"seconds": round(time.perf_counter() - t0, 3)})
         versions, git = provenance["versions"], provenance["git"]
         assert isinstance(versions, dict) and isinstance(git, dict)
@@ -97,11 +91,9 @@ def main(args: argparse.Namespace) -> int:
         folder.write_json("theorems.json", [theorems.theorem_json(r) for r in records])
         folder.write_json("claims.json", [v.to_json() for v in verdicts])
         folder.write_text("REPORT.md", report_markdown(verdicts, table, header))
-        if runs:
-            folder.write_csv("tables/degradation.csv", [asdict(r) for r in runs])
-        for name, result in experiments.items():
-            folder.write_csv(f"tables/{name}.csv", result.records)
-            folder.write_json(f"experiments/{name}.json", result.to_json())
+        for name, result in results.items():
+            folder.write_csv(f"tables/{name}.csv", [serialise.row(rec) for rec in result.records])
+            folder.write_json(f"experiments/{name}.json", serialise.summary_document(result))
         # a PDF, .typ, .tex and fragment per derivation
         folder.record(write_documents(views(records), folder.path("derivations")))
         folder.finish(provenance)
@@ -109,15 +101,7 @@ def main(args: argparse.Namespace) -> int:
     return 1 if failed or broken else 0
 
 
-def _experiments() -> dict[str, ExperimentResult]:
-    from hfx.measured_experiments import AUDITED, run_experiments
+def _measure(quick: bool) -> Measurements:
+    from hfx.measure import run_audited
 
-    print(f"hfx verify: running the experiments {', '.join(AUDITED)} (defaults of `hfx run`)", file=sys.stderr)
-    return run_experiments(AUDITED)
-
-
-def _measure(config: DegradationConfig) -> list[DegradationRun]:
-    from hfx.measured import run_degradation
-
-    print("hfx verify: measuring degradation on the scikit-learn digits (plain vs residual MLPs)", file=sys.stderr)
-    return run_degradation(config)
+    return run_audited(quick)

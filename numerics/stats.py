@@ -23,6 +23,7 @@ an undefined bootstrap quantile counts as +∞, so an upper bound can be None
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -75,6 +76,50 @@ def _none(v: float) -> float | None:
     return None if not np.isfinite(v) else float(v)
 
 
+@dataclass(frozen=True)
+class Quantile:
+    """One Kaplan–Meier quantile and its bootstrap interval."""
+
+    q: float  # the level, e.g. 0.5
+    value: float | None  # None: beyond the budget (F̂ never reaches q)
+    ci: tuple[float | None, float | None]  # percentile bootstrap interval; None: unbounded (or no runs)
+
+
+@dataclass(frozen=True)
+class CensoredSummary:
+    """Censoring-aware summary of times to converge (Kaplan–Meier quantiles with bootstrap intervals)."""
+
+    n: int  # runs
+    n_converged: int  # runs with an event (converged)
+    fraction_converged: float
+    quantiles: tuple[Quantile, ...]  # one per requested level, in order
+    ci_level: float  # e.g. 0.95
+    n_boot: int  # bootstrap resamples
+
+    def quantile(self, q: float) -> Quantile:
+        """The quantile at level q (KeyError if it was not computed)."""
+        for item in self.quantiles:
+            if item.q == q:
+                return item
+        raise KeyError(q)
+
+    @property
+    def median(self) -> float | None:
+        return self.quantile(0.5).value
+
+    @property
+    def median_ci(self) -> tuple[float | None, float | None]:
+        return self.quantile(0.5).ci
+
+    @property
+    def q25(self) -> float | None:
+        return self.quantile(0.25).value
+
+    @property
+    def q75(self) -> float | None:
+        return self.quantile(0.75).value
+
+
 def summarize(
     times: Sequence[float] | np.ndarray,
     events: Sequence[bool] | np.ndarray,
@@ -82,11 +127,11 @@ def summarize(
     qs: Sequence[float] = QUANTILES,
     n_boot: int = 1000,
     level: float = 0.95,
-) -> dict[str, object]:
-    """Censoring-aware summary: KM quantiles and bootstrap intervals for each of them.
+) -> CensoredSummary:
+    """Censoring-aware summary: KM quantiles and percentile bootstrap intervals for each of them.
 
-    Returns {"n", "n_converged", "fraction_converged", "q25"/"median"/"q75" (None = beyond the
-    budget), "<name>_ci": [lo, hi] (None = unbounded), "ci_level", "n_boot"}.
+    A quantile is None when F̂ never reaches it ("beyond the budget"); an interval bound is None when it is
+    unbounded (an undefined bootstrap quantile counts as +∞) or when there are no runs.
     """
     t = np.asarray(times, dtype=np.float64)
     e = np.asarray(events, dtype=bool)
@@ -95,18 +140,14 @@ def summarize(
     if not 0 < level < 1 or n_boot < 1:
         raise ValueError("level must be in (0, 1) and n_boot ≥ 1")
     n = len(t)
+    if not n:
+        empty = tuple(Quantile(float(q), None, (None, None)) for q in qs)
+        return CensoredSummary(0, 0, 0.0, empty, level, n_boot)
     point = km_quantiles(t, e, qs)
-    out: dict[str, object] = {"n": n, "n_converged": int(e.sum()), "fraction_converged": float(e.mean()) if n else 0.0}
-    names = [{0.25: "q25", 0.5: "median", 0.75: "q75"}.get(q, f"q{round(100 * q)}") for q in qs]
-    if n:
-        idx = rng.integers(0, n, size=(n_boot, n))
-        boot = np.nan_to_num(km_quantiles(t[idx], e[idx], qs), nan=np.inf)  # (n_boot, len(qs)); undefined = +∞
-        alpha = (1 - level) / 2
-        lo = np.quantile(boot, alpha, axis=0, method="lower")
-        hi = np.quantile(boot, 1 - alpha, axis=0, method="higher")
-    for i, name in enumerate(names):
-        out[name] = _none(point[i]) if n else None
-        out[f"{name}_ci"] = [_none(lo[i]), _none(hi[i])] if n else [None, None]
-    out["ci_level"] = level
-    out["n_boot"] = n_boot
-    return out
+    idx = rng.integers(0, n, size=(n_boot, n))
+    boot = np.nan_to_num(km_quantiles(t[idx], e[idx], qs), nan=np.inf)  # (n_boot, len(qs)); undefined = +∞
+    alpha = (1 - level) / 2
+    lo = np.quantile(boot, alpha, axis=0, method="lower")
+    hi = np.quantile(boot, 1 - alpha, axis=0, method="higher")
+    quantiles = tuple(Quantile(float(q), _none(point[i]), (_none(lo[i]), _none(hi[i]))) for i, q in enumerate(qs))
+    return CensoredSummary(n, int(e.sum()), float(e.mean()), quantiles, level, n_boot)

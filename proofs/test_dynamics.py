@@ -1,4 +1,4 @@
-"""Proofs of theory/dynamics.py (C11, C12): the exact GD step count behind `linear_gd_steps`."""
+"""Proofs of theory/dynamics.py (C11, C12): the exact GD step count behind `numerics.closed_forms.linear_gd_steps`."""
 
 from __future__ import annotations
 

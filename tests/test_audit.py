@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from hfx.audit import Evidence, audit, decide
+from hfx.audit import Evidence, EvidenceKind, ExperimentStatus, Verdict, audit, decide
 from hfx.claims import CLAIMS
 from theory.derivation import Bearing, Status, TheoremRecord
 
 CLAIM = CLAIMS[7]  # C8
+STATUSES = {s.value: s for s in (*Status, *ExperimentStatus)}  # the typed status of each word below
 
 
 def ev(status: str, bearing: str = "supports", kind: str = "theorem", id_: str = "t") -> Evidence:
-    return Evidence(kind=kind, id=id_, title="", status=status, bearing=bearing, finding="")
+    return Evidence(kind=EvidenceKind(kind), id=id_, title="", status=STATUSES[status], bearing=Bearing(bearing),
+                    finding="")
 
 
 @pytest.mark.parametrize(
@@ -31,7 +33,7 @@ def ev(status: str, bearing: str = "supports", kind: str = "theorem", id_: str =
     ],
 )
 def test_verdict_follows_from_evidence(evidence: list[Evidence], verdict: str) -> None:
-    assert decide(CLAIM, evidence).verdict == verdict
+    assert decide(CLAIM, evidence).verdict is Verdict(verdict)
 
 
 def test_every_claim_gets_a_verdict() -> None:
@@ -41,4 +43,4 @@ def test_every_claim_gets_a_verdict() -> None:
     )
     verdicts = audit([record])
     assert [v.claim.id for v in verdicts] == [c.id for c in CLAIMS]
-    assert {v.claim.id: v.verdict for v in verdicts}["C6"] == "proved"
+    assert {v.claim.id: v.verdict for v in verdicts}["C6"] is Verdict.PROVED

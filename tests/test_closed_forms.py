@@ -1,4 +1,4 @@
-"""Numeric cross-checks of the closed forms in theory/dynamics.py and theory/deep_linear.py.
+"""Numeric cross-checks of the closed forms of theory/ as numerics/closed_forms.py evaluates them.
 
 Each closed form is compared with an independent computation in float64: simulated gradient descent
 (numpy) for the linear block, SciPy-integrated gradient-flow trajectories of the *full* weight chain (not
@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 from scipy.integrate import solve_ivp
 
-from theory import deep_linear, dynamics, hardt_ma, learning_time, linear_block
+from numerics import closed_forms
+from theory import hardt_ma, learning_time, linear_block
 from theory.derivation import Derivation, Equal, Inequality, Status, Step, verify
 
 # ceil/floor of ln(ε²/c)/ln r² in float64 can land one step either side of the simulated count when
@@ -57,7 +58,7 @@ def _gd_step(M: NDArray, Sigma: NDArray, eta: float, lam: float, residual: bool)
 
 def _simulated_steps(M0: NDArray, Sigma: NDArray, eta: float, lam: float, eps: float, residual: bool,
                      limit: int) -> int | None:
-    M_star = dynamics.linear_block_fixed_point(Sigma, lam, residual)
+    M_star = closed_forms.fixed_point(Sigma, lam, residual)
     M = M0.copy()
     for k in range(limit + 1):
         err = np.linalg.norm(M - M_star)
@@ -76,11 +77,11 @@ def test_linear_gd_steps_match_simulated_gradient_descent(seed: int, n: int, eta
                                                           log_eps: float, residual: bool, zero_start: bool) -> None:
     rng = np.random.default_rng(seed)
     Sigma, sig = _random_spd(rng, n, 0.2, 2.0)
-    eta = eta_frac * dynamics.stability_limit(sig, lam)
+    eta = eta_frac * closed_forms.stability_limit(sig, lam)
     eps = 10.0**log_eps
     # zero weights: W₀ = 0 is M₀ = 0 (plain), A₀ = 0 is M₀ = I (residual)
     M0 = (np.eye(n) if residual else np.zeros((n, n))) if zero_start else rng.normal(size=(n, n))
-    predicted = dynamics.linear_gd_steps(M0, Sigma, eta, lam, eps, residual)
+    predicted = closed_forms.linear_gd_steps(M0, Sigma, eta, lam, eps, residual)
     assert predicted is not None  # 0 < η < 2/(σ_max + λ): every mode contracts
     simulated = _simulated_steps(M0, Sigma, eta, lam, eps, residual, limit=predicted + 10)
     assert simulated is not None
@@ -97,13 +98,13 @@ def test_per_mode_error_energy_matches_simulation(seed: int, n: int, eta_frac: f
     # ‖E_k‖²_F = Σ_i r_i^{2k} c_i at every k, also past the stability limit (η_frac > 1 diverges)
     rng = np.random.default_rng(seed)
     Sigma, sig = _random_spd(rng, n, 0.2, 2.0)
-    eta = eta_frac * dynamics.stability_limit(sig, lam)
+    eta = eta_frac * closed_forms.stability_limit(sig, lam)
     M0 = rng.normal(size=(n, n))
-    M_star = dynamics.linear_block_fixed_point(Sigma, lam, residual)
+    M_star = closed_forms.fixed_point(Sigma, lam, residual)
     M = M0.copy()
     for k in range(30):
         simulated = float(np.sum((M - M_star) ** 2))
-        predicted = dynamics.linear_gd_error_sq(k, M0, Sigma, eta, lam, residual)
+        predicted = closed_forms.linear_gd_error_sq(k, M0, Sigma, eta, lam, residual)
         assert predicted == pytest.approx(simulated, rel=ENERGY_RTOL, abs=1e-12)
         M = _gd_step(M, Sigma, eta, lam, residual)
 
@@ -116,13 +117,13 @@ def test_closed_form_iterate_matches_simulated_iterate(seed: int, n: int, eta_fr
     # M_k = M* + (M_0 − M*) Q diag(r_i^k) Qᵀ
     rng = np.random.default_rng(seed)
     Sigma, sig = _random_spd(rng, n, 0.2, 2.0)
-    eta = eta_frac * dynamics.stability_limit(sig, lam)
+    eta = eta_frac * closed_forms.stability_limit(sig, lam)
     M0 = rng.normal(size=(n, n))
     M = M0.copy()
     for _ in range(k):
         M = _gd_step(M, Sigma, eta, lam, residual)
     scale = 1.0 + float(np.abs(M0).max())
-    assert np.allclose(dynamics.linear_gd_iterate(k, M0, Sigma, eta, lam, residual), M,
+    assert np.allclose(closed_forms.linear_gd_iterate(k, M0, Sigma, eta, lam, residual), M,
                        rtol=0.0, atol=ENERGY_RTOL * scale)
 
 
@@ -132,27 +133,27 @@ def test_fixed_point_is_stationary_and_rates_contract_each_eigen_mode(seed: int,
                                                                       residual: bool) -> None:
     rng = np.random.default_rng(seed)
     Sigma, _ = _random_spd(rng, n, 0.2, 2.0)
-    M_star = dynamics.linear_block_fixed_point(Sigma, lam, residual)
+    M_star = closed_forms.fixed_point(Sigma, lam, residual)
     eye = np.eye(n)
     grad = (M_star - eye) @ Sigma + lam * (M_star - eye if residual else M_star)
     assert np.allclose(grad, 0.0, atol=1e-12)
     # one GD step multiplies E Q column i by r_i
     sig, Q = np.linalg.eigh(Sigma)
-    eta = 0.7 * dynamics.stability_limit(sig, lam)
+    eta = 0.7 * closed_forms.stability_limit(sig, lam)
     M0 = rng.normal(size=(n, n))
     E1 = _gd_step(M0, Sigma, eta, lam, residual) - M_star
-    expected = ((M0 - M_star) @ Q) * np.array(dynamics.linear_block_rates(sig, eta, lam))
+    expected = ((M0 - M_star) @ Q) * np.array(closed_forms.mode_rates(sig, eta, lam))
     assert np.allclose(E1 @ Q, expected, atol=1e-12)
 
 
 def test_stability_limit_separates_convergence_from_divergence() -> None:
     Sigma = np.diag([2.0, 0.5])
     lam = 0.5
-    limit = dynamics.stability_limit([2.0, 0.5], lam)
+    limit = closed_forms.stability_limit([2.0, 0.5], lam)
     assert limit == pytest.approx(2.0 / 2.5)
     M0 = np.eye(2) * 3.0
-    assert dynamics.linear_gd_steps(M0, Sigma, 0.99 * limit, lam, 1e-6, residual=False) is not None
-    assert dynamics.linear_gd_steps(M0, Sigma, 1.01 * limit, lam, 1e-6, residual=False) is None
+    assert closed_forms.linear_gd_steps(M0, Sigma, 0.99 * limit, lam, 1e-6, residual=False) is not None
+    assert closed_forms.linear_gd_steps(M0, Sigma, 1.01 * limit, lam, 1e-6, residual=False) is None
     assert _simulated_steps(M0, Sigma, 1.01 * limit, lam, 1e-6, residual=False, limit=20_000) is None
 
 
@@ -160,11 +161,11 @@ def test_stuck_mode_at_the_stability_limit_never_converges() -> None:
     # σ = (1, ½), λ = 0, η = 2: r = (−1, 0) exactly in float64; mode 1 oscillates with constant amplitude
     Sigma = np.diag([1.0, 0.5])
     M0 = np.diag([0.0, 1.0])  # error −1 on the stuck mode (plain, M* = I)
-    assert dynamics.linear_block_rates([1.0, 0.5], 2.0, 0.0) == [-1.0, 0.0]
-    assert dynamics.linear_gd_steps(M0, Sigma, 2.0, 0.0, 0.5, residual=False) is None
+    assert closed_forms.mode_rates([1.0, 0.5], 2.0, 0.0).tolist() == [-1.0, 0.0]
+    assert closed_forms.linear_gd_steps(M0, Sigma, 2.0, 0.0, 0.5, residual=False) is None
     assert _simulated_steps(M0, Sigma, 2.0, 0.0, 0.5, residual=False, limit=1000) is None
     # energy below ε² on the stuck mode: reached at once
-    assert dynamics.linear_gd_steps(np.diag([0.9, 1.0]), Sigma, 2.0, 0.0, 0.5, residual=False) == 0
+    assert closed_forms.linear_gd_steps(np.diag([0.9, 1.0]), Sigma, 2.0, 0.0, 0.5, residual=False) == 0
 
 
 def test_strict_threshold_needs_floor_plus_one_not_the_ceiling() -> None:
@@ -173,10 +174,10 @@ def test_strict_threshold_needs_floor_plus_one_not_the_ceiling() -> None:
     x = math.log(eps**2 / c) / math.log(r * r)
     assert x == 3.0
     assert math.ceil(x) == 3  # Goh's ceiling
-    assert dynamics.single_mode_steps(c, r, eps) == 4
+    assert closed_forms.single_mode_steps(c, r, eps) == 4
     Sigma = np.array([[1.0]])
     # plain, λ = 0: r = 1 − η = ½ at η = ½; M* = 1, start M₀ = 0 gives c = 1
-    assert dynamics.linear_gd_steps(np.zeros((1, 1)), Sigma, 0.5, 0.0, eps, residual=False) == 4
+    assert closed_forms.linear_gd_steps(np.zeros((1, 1)), Sigma, 0.5, 0.0, eps, residual=False) == 4
     assert _simulated_steps(np.zeros((1, 1)), Sigma, 0.5, 0.0, eps, residual=False, limit=10) == 4
 
 
@@ -186,9 +187,9 @@ def test_divergent_run_can_still_cross_below_epsilon_first() -> None:
     Sigma = np.diag([2.2, 1.0])
     eta = 1.0  # r = (−1.2, 0)
     M0 = np.eye(2) + np.diag([1e-3, 5.0])  # residual form: M* = I
-    predicted = dynamics.linear_gd_steps(M0, Sigma, eta, 0.0, 0.01, residual=True)
+    predicted = closed_forms.linear_gd_steps(M0, Sigma, eta, 0.0, 0.01, residual=True)
     assert predicted == _simulated_steps(M0, Sigma, eta, 0.0, 0.01, residual=True, limit=100) == 1
-    assert dynamics.linear_gd_steps(M0, Sigma, eta, 0.0, 1e-4, residual=True) is None
+    assert closed_forms.linear_gd_steps(M0, Sigma, eta, 0.0, 1e-4, residual=True) is None
 
 
 # --- deep linear chains ------------------------------------------------------------------------------------
@@ -220,7 +221,7 @@ def test_learning_time_matches_integrated_full_chain(depth: int, s: float, start
     uf = u0 + end * (s - u0)
     w0 = np.full(depth, u0 ** (1.0 / depth))  # balanced start
     measured = _chain_crossing_time(w0, s, uf, residual=False)
-    assert deep_linear.learning_time(depth, s, u0, uf) == pytest.approx(measured, rel=FLOW_TIME_RTOL)
+    assert closed_forms.learning_time(depth, s, u0, uf) == pytest.approx(measured, rel=FLOW_TIME_RTOL)
 
 
 @SETTINGS
@@ -235,7 +236,7 @@ def test_chain_trajectory_matches_integrated_full_chain(depth: int, s: float, st
 
     sol = solve_ivp(rhs, (0.0, t), np.full(depth, u0 ** (1.0 / depth)), rtol=1e-11, atol=1e-13, method="DOP853")
     measured = float(np.prod(sol.y[:, -1]))
-    assert deep_linear.chain_trajectory(depth, s, u0, t) == pytest.approx(measured, rel=FLOW_TIME_RTOL)
+    assert closed_forms.chain_trajectory(depth, s, u0, t) == pytest.approx(measured, rel=FLOW_TIME_RTOL)
 
 
 @SETTINGS
@@ -245,8 +246,8 @@ def test_residual_chain_from_zero_branches_times_like_u0_equal_one(depth: int, d
     s = 1.0 + delta  # target on either side of 1
     uf = 1.0 + end * delta
     measured = _chain_crossing_time(np.zeros(depth), s, uf, residual=True)
-    assert deep_linear.residual_learning_time(depth, s, uf) == pytest.approx(measured, rel=FLOW_TIME_RTOL)
-    assert deep_linear.learning_time(depth, s, 1.0, uf) == deep_linear.residual_learning_time(depth, s, uf)
+    assert closed_forms.residual_learning_time(depth, s, uf) == pytest.approx(measured, rel=FLOW_TIME_RTOL)
+    assert closed_forms.learning_time(depth, s, 1.0, uf) == closed_forms.residual_learning_time(depth, s, uf)
 
 
 @SETTINGS
@@ -257,8 +258,8 @@ def test_closed_forms_agree_with_split_quadrature(depth: int, s: float, start: f
     # independent formulas for the same integral: antiderivatives G₃, G₄ vs the split integral with quad
     u0 = start * s if not above else s * (1.0 + 3.0 * start)
     uf = u0 + end * (s - u0)
-    closed = learning_time.antiderivative(depth, s, uf) - learning_time.antiderivative(depth, s, u0)
-    assert closed == pytest.approx(learning_time.learning_time_quadrature(depth, s, u0, uf), rel=QUAD_RTOL)
+    closed = closed_forms.antiderivative(depth, s, uf) - closed_forms.antiderivative(depth, s, u0)
+    assert closed == pytest.approx(closed_forms.learning_time_quadrature(depth, s, u0, uf), rel=QUAD_RTOL)
 
 
 @settings(max_examples=8, deadline=None)
@@ -268,7 +269,7 @@ def test_small_step_gradient_descent_time_is_k_eta(depth: int, s: float, start: 
     eta = 1e-3
     u0 = start * s
     uf = u0 + end * (s - u0)
-    t = deep_linear.learning_time(depth, s, u0, uf)
+    t = closed_forms.learning_time(depth, s, u0, uf)
     w = np.full(depth, u0 ** (1.0 / depth))
     k = 0
     while np.prod(w) < uf:
@@ -283,9 +284,9 @@ def test_small_step_gradient_descent_time_is_k_eta(depth: int, s: float, start: 
 def test_small_init_time_grows_like_the_proved_leading_term(depth: int) -> None:
     # t(u₀) − leading(u₀) converges as u₀ → 0: its change from u₀ = 1e-10 to 1e-14 is tiny next to the lead
     s, uf = 1.5, 1.0
-    gaps = [deep_linear.learning_time(depth, s, u0, uf) - learning_time.small_init_time_leading(depth, s, u0)
+    gaps = [closed_forms.learning_time(depth, s, u0, uf) - closed_forms.small_init_time_leading(depth, s, u0)
             for u0 in (1e-10, 1e-14)]
-    lead = learning_time.small_init_time_leading(depth, s, 1e-14)
+    lead = closed_forms.small_init_time_leading(depth, s, 1e-14)
     assert abs(gaps[0] - gaps[1]) < 1e-3 * lead
     if depth == 2:  # the proved finite remainder ln(s u_f/(s − u_f))/(2s)
         assert gaps[1] == pytest.approx(math.log(s * uf / (s - uf)) / (2 * s), abs=1e-9)
@@ -295,7 +296,7 @@ def test_small_init_time_grows_like_the_proved_leading_term(depth: int) -> None:
 @given(depth=st.integers(1, 12), delta=st.floats(0.01, 1.0), rho=st.floats(0.01, 0.9))
 def test_residual_time_lies_between_proved_bounds(depth: int, delta: float, rho: float) -> None:
     s = 1.0 + delta
-    t = deep_linear.residual_learning_time(depth, s, s - rho * delta)
+    t = closed_forms.residual_learning_time(depth, s, s - rho * delta)
     log_term = math.log(1.0 / rho)
     assert log_term / (depth * s**2) * (1 - 1e-12) <= t <= log_term / depth * (1 + 1e-12)
 
@@ -305,7 +306,7 @@ def test_residual_time_lies_between_proved_bounds(depth: int, delta: float, rho:
 def test_residual_time_to_a_target_above_one_falls_with_depth(delta: float, rho: float) -> None:
     # for u ≥ 1 the rate N u^{2−2/N}(s − u) grows with N, so the time from u = 1 strictly falls
     s = 1.0 + delta
-    times = [deep_linear.residual_learning_time(depth, s, s - rho * delta) for depth in range(1, 10)]
+    times = [closed_forms.residual_learning_time(depth, s, s - rho * delta) for depth in range(1, 10)]
     assert all(later < earlier for earlier, later in itertools.pairwise(times))
 
 
@@ -316,16 +317,16 @@ def test_depth_times_learning_time_tends_to_the_deep_limit(s: float, u0: float, 
         return -1.0 / (s * u) + math.log(abs(u / (s - u))) / s**2
 
     limit = g_inf(uf) - g_inf(u0)
-    gaps = [abs(depth * deep_linear.learning_time(depth, s, u0, uf) - limit) for depth in (50, 100, 200, 400)]
+    gaps = [abs(depth * closed_forms.learning_time(depth, s, u0, uf) - limit) for depth in (50, 100, 200, 400)]
     assert all(later < earlier for earlier, later in itertools.pairwise(gaps))
     assert gaps[-1] < 0.05 * abs(limit)
 
 
 def test_end_to_end_rate_conventions() -> None:
     # depth 2: Saxe Eq. (10) with τ = 1: 2u(s − u); depth 1: s − u
-    assert deep_linear.end_to_end_rate(2, 0.3, 1.0) == pytest.approx(2 * 0.3 * 0.7)
-    assert deep_linear.end_to_end_rate(1, 0.3, 1.0) == pytest.approx(0.7)
-    assert deep_linear.end_to_end_rate(4, 0.25, 1.0) == pytest.approx(4 * 0.25**1.5 * 0.75)
+    assert closed_forms.end_to_end_rate(2, 0.3, 1.0) == pytest.approx(2 * 0.3 * 0.7)
+    assert closed_forms.end_to_end_rate(1, 0.3, 1.0) == pytest.approx(0.7)
+    assert closed_forms.end_to_end_rate(4, 0.25, 1.0) == pytest.approx(4 * 0.25**1.5 * 0.75)
 
 
 @pytest.mark.parametrize(
@@ -334,12 +335,87 @@ def test_end_to_end_rate_conventions() -> None:
 )
 def test_learning_time_rejects_unreachable_or_invalid_intervals(depth: int, s: float, u0: float, uf: float) -> None:
     with pytest.raises(ValueError):
-        deep_linear.learning_time(depth, s, u0, uf)
+        closed_forms.learning_time(depth, s, u0, uf)
 
 
 def test_learning_time_edge_values() -> None:
-    assert deep_linear.learning_time(3, 1.0, 0.4, 0.4) == 0.0
-    assert deep_linear.learning_time(3, 1.0, 0.4, 1.0) == math.inf
+    assert closed_forms.learning_time(3, 1.0, 0.4, 0.4) == 0.0
+    assert closed_forms.learning_time(3, 1.0, 0.4, 1.0) == math.inf
+
+
+# --- weight decay, and the GD step count against brute force (moved from proofs/ and test_experiments) -------
+
+FLOAT_RTOL = 1e-12  # float64 products of ≤ 60 factors: ~60 ulp ≈ 1e-14, far below any formula error
+LINALG_RTOL = 1e-10  # LAPACK solve / eigvalsh on 3×3 with cond(Σ + λI) ≲ 1e3: errors ~1e-13
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_decay_helpers_match_simulated_gradient_descent(seed: int) -> None:
+    # independent answer: iterate w ← w − ηλw in float64 and solve (Σ + λI)Wᵀ = Σ with numpy
+    rng = np.random.default_rng(seed)
+    eta, lam, steps = rng.uniform(0.01, 0.5), rng.uniform(0.1, 3.0), int(rng.integers(1, 60))
+    w = 1.0
+    for _ in range(steps):
+        w -= eta * lam * w
+    assert math.isclose(closed_forms.decay_factor(eta, lam, steps), w, rel_tol=FLOAT_RTOL)
+    assert closed_forms.flow_decay_factor(lam, 0.0) == 1.0
+    root = rng.normal(size=(3, 3))
+    sigma = root @ root.T + 0.1 * np.eye(3)
+    w_star = np.linalg.solve(sigma + lam * np.eye(3), sigma).T  # Σ(Σ + λI)⁻¹, Σ symmetric
+    eigs = np.linalg.eigvalsh(sigma)
+    assert np.allclose(np.sort(np.linalg.eigvalsh((w_star + w_star.T) / 2)),
+                       sorted(closed_forms.ridge_shrinkage(eigs.tolist(), lam)), rtol=LINALG_RTOL, atol=0)
+    assert np.allclose(closed_forms.fixed_point(sigma, lam, residual=False), w_star, rtol=LINALG_RTOL, atol=1e-14)
+    gap = np.eye(3) - w_star
+    fro = np.linalg.norm(gap, "fro")
+    assert math.isclose(closed_forms.ridge_distance(eigs.tolist(), lam), fro, rel_tol=LINALG_RTOL)
+    assert math.isclose(closed_forms.ridge_distance(eigs.tolist(), lam, "spectral"), np.linalg.norm(gap, 2),
+                        rel_tol=LINALG_RTOL)
+
+
+@pytest.mark.parametrize("k", [0, 1, 7, 50])
+def test_oscillating_decay_keeps_its_sign_and_overflow_is_infinite_not_an_error(k: int) -> None:
+    # 1 − ηλ = −0.5 < 0 (stable but oscillating): the factor alternates in sign; 1 − ηλ = −3: |factor| grows
+    w = 1.0
+    for _ in range(k):
+        w -= 1.5 * w
+    assert closed_forms.decay_factor(1.5, 1.0, k) == pytest.approx(w, rel=FLOAT_RTOL)
+    assert math.isinf(closed_forms.decay_factor(4.0, 1.0, 10**6))  # (−3)^(10⁶) overflows float64: inf, no error
+    assert math.isinf(closed_forms.linear_gd_error_sq(10**6, np.eye(2) * 3, np.eye(2), 3.0, 0.0, residual=False))
+
+
+def test_gd_step_count_equals_a_brute_force_numpy_simulation() -> None:
+    # independent: iterate e ← e(I − η(Σ + λI)) until ‖e‖_F < ε, with M* = Σ(Σ + λI)⁻¹ from numpy's inverse
+    rng = np.random.default_rng(0)
+    for residual in (False, True):
+        for _ in range(5):
+            Q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+            Sigma = Q @ np.diag(rng.uniform(0.3, 2.0, 3)) @ Q.T
+            M0 = np.eye(3) + rng.normal(scale=0.5, size=(3, 3))
+            eta, lam, eps = float(rng.uniform(0.05, 0.8)), float(rng.uniform(0, 0.3)), 1e-5
+            Mstar = np.eye(3) if residual else Sigma @ np.linalg.inv(Sigma + lam * np.eye(3))
+            e, k = M0 - Mstar, 0
+            while np.linalg.norm(e) >= eps:
+                e = e @ (np.eye(3) - eta * (Sigma + lam * np.eye(3)))
+                k += 1
+            predicted = closed_forms.linear_gd_steps(M0, Sigma, eta, lam, eps, residual)
+            assert predicted is not None and abs(predicted - k) <= STEP_SLACK
+    assert closed_forms.linear_gd_steps(np.eye(2) * 3, np.eye(2), 2.5, 0.0, 1e-3, False) is None  # |1 − 2.5| > 1
+
+
+def test_learning_time_equals_an_independent_quadrature_of_the_raw_integrand() -> None:
+    # two independent evaluations of t = ∫ du / (L u^{2−2/L}(s − u)): scipy quadrature of the integrand as typed
+    # here vs the closed forms / split quadrature of numerics.closed_forms
+    from scipy import integrate
+
+    def flow_time(L: int, s: float, u0: float, uf: float) -> float:
+        val, _ = integrate.quad(lambda u: 1.0 / (L * u ** (2.0 - 2.0 / L) * (s - u)), u0, uf, limit=200,
+                                epsabs=0.0, epsrel=1e-12)
+        return float(val)
+
+    for L in (1, 2, 3, 4, 6):
+        for u0, uf in ((0.05, 1.9), (1.0, 1.98), (0.3, 0.5)):
+            assert flow_time(L, 2.0, u0, uf) == pytest.approx(closed_forms.learning_time(L, 2.0, u0, uf), rel=1e-8)
 
 
 # --- Hardt & Ma, size 2 (numeric check only) ---------------------------------------------------------------

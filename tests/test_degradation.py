@@ -1,4 +1,5 @@
-"""The degradation experiment (numerics.degradation) and its evidence rules (hfx.measured)."""
+"""The degradation experiment (numerics.classifiers, numerics.experiments.degradation) and its evidence rules
+(hfx.evidence.degradation)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,15 @@ import numpy as np
 import pytest
 import torch
 
-from hfx.measured import GRADIENT_FACTOR, MARGIN, degradation_evidence
-from numerics.degradation import DegradationConfig, DegradationRun, build_network, load_digits_split, train_one
+from hfx.audit import ExperimentStatus
+from hfx.evidence.degradation import GRADIENT_FACTOR, MARGIN, degradation_evidence
+from numerics.classifiers import Measurement, Recipe, build_network, load_digits_split, train_one
+from numerics.experiments import ExperimentResult
+from numerics.experiments.degradation import Config, DegradationRun, Result, jobs, summarize
+from numerics.experiments.params import replace_flat
+from theory.core.derivation import Bearing
 
-TINY = DegradationConfig(depths=(4, 6), width=8, epochs=1, seeds=1)
+TINY = Recipe(width=8, epochs=1)
 
 
 def test_network_has_the_stated_number_of_weight_layers() -> None:
@@ -43,11 +49,24 @@ def test_impossible_depth_is_rejected(depth: int) -> None:
         train_one("plain", depth, TINY, 0, data)
 
 
-def _run(arch: str, depth: int, seed: int, train: float, test: float, g_first: float = 1, g_last: float = 1):
-    return DegradationRun(arch, depth, seed, train, test, 0.0, g_first, g_last, 0.0)
+def test_the_grid_is_seeds_then_depths_then_rates_then_architectures() -> None:
+    config = replace_flat(Config(), {"depths": (4, 6), "lrs": (0.01, 0.05), "seeds": 2})
+    grid = jobs(config)
+    assert len(grid) == 2 * 2 * 2 * 2
+    assert grid[0] == ("plain", 4, 0.01, 0) and grid[1] == ("residual", 4, 0.01, 0) and grid[-1][3] == 1
 
 
-def _grid(deep_train: float, deep_test: float, g_first: float, residual_train: float) -> list[DegradationRun]:
+def _run(arch: str, depth: int, seed: int, train: float, test: float, g_first: float | None = 1,
+         g_last: float | None = 1, lr: float = 0.05) -> DegradationRun:
+    return DegradationRun(architecture=arch, depth=depth, seed=seed, lr=lr,
+                          measurement=Measurement(train, test, 0.0, g_first, g_last, 0.0))
+
+
+def _result(runs: list[DegradationRun]) -> Result:
+    return ExperimentResult(name="degradation", config=Config(), records=tuple(runs), summaries=summarize(runs))
+
+
+def _grid(deep_train: float, deep_test: float, g_first: float | None, residual_train: float) -> Result:
     runs = []
     for seed in range(3):
         runs += [
@@ -56,32 +75,49 @@ def _grid(deep_train: float, deep_test: float, g_first: float, residual_train: f
             _run("residual", 20, seed, residual_train, 0.03),
             _run("residual", 56, seed, residual_train, 0.03),
         ]
-    return runs
+    return _result(runs)
 
 
 def test_clear_degradation_confirms_c1_c2_and_exploding_gradients_qualify_c3() -> None:
     evidence = degradation_evidence(_grid(0.8, 0.8, 10 * GRADIENT_FACTOR, 0.0))
-    assert evidence["C1"][0].status == evidence["C2"][0].status == "confirmed"
-    assert evidence["C3"][0].bearing == "qualifies" and "exploding" in evidence["C3"][0].finding
-    assert evidence["C13"][0].status == "confirmed" and evidence["C13"][0].bearing == "qualifies"
+    assert evidence["C1"][0].status == evidence["C2"][0].status == ExperimentStatus.CONFIRMED
+    assert evidence["C3"][0].bearing is Bearing.QUALIFIES and "exploding" in evidence["C3"][0].finding
+    assert evidence["C13"][0].status is ExperimentStatus.CONFIRMED and evidence["C13"][0].bearing is Bearing.QUALIFIES
 
 
 def test_no_degradation_is_not_reproduced_rather_than_refuted() -> None:
     evidence = degradation_evidence(_grid(0.01 + MARGIN / 2, 0.03, 1.0, 0.0))
-    assert evidence["C1"][0].status == "not reproduced"
+    assert evidence["C1"][0].status is ExperimentStatus.NOT_REPRODUCED
     assert all(not e.established for e in evidence["C1"])
 
 
 def test_healthy_gradients_with_degradation_refute_the_vanishing_gradient_story() -> None:
     evidence = degradation_evidence(_grid(0.5, 0.5, 1.0, 0.0))
-    assert evidence["C3"][0].bearing == "refutes" and evidence["C3"][0].established
+    assert evidence["C3"][0].bearing is Bearing.REFUTES and evidence["C3"][0].established
 
 
 def test_vanishing_gradients_support_c3() -> None:
     evidence = degradation_evidence(_grid(0.5, 0.5, 1 / (10 * GRADIENT_FACTOR), 0.0))
-    assert evidence["C3"][0].bearing == "supports"
+    assert evidence["C3"][0].bearing is Bearing.SUPPORTS
+
+
+def test_non_finite_gradient_norms_are_no_evidence_for_c3() -> None:
+    evidence = degradation_evidence(_grid(0.5, 0.5, None, 0.0))
+    assert not evidence["C3"][0].established and "no finite gradient norms" in evidence["C3"][0].finding
 
 
 def test_residual_that_also_degrades_does_not_confirm_c13() -> None:
     evidence = degradation_evidence(_grid(0.8, 0.8, 1.0, 0.5))
-    assert evidence["C13"][0].status == "not reproduced"
+    assert evidence["C13"][0].status is ExperimentStatus.NOT_REPRODUCED
+
+
+def test_without_the_reference_depth_there_is_no_evidence() -> None:
+    assert degradation_evidence(_result([_run("plain", 8, 0, 0.1, 0.1), _run("residual", 8, 0, 0.1, 0.1)])) == {}
+
+
+def test_the_best_rate_per_architecture_and_depth_is_the_one_the_rules_read() -> None:
+    # a second, bad learning rate: the rules read each (architecture, depth)'s best rate, so the verdicts hold
+    good = _grid(0.8, 0.8, 10 * GRADIENT_FACTOR, 0.0)
+    bad = [_run(r.architecture, r.depth, r.seed, 0.9, 0.9, lr=1.0) for r in good.records]
+    evidence = degradation_evidence(_result([*good.records, *bad]))
+    assert evidence["C1"][0].status is ExperimentStatus.CONFIRMED and evidence["C13"][0].established

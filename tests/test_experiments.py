@@ -9,160 +9,139 @@ import numpy as np
 import pytest
 import torch
 
-from numerics.experiments import all_experiments, describe, get
-from numerics.experiments.deep_linear import flow_time
-from numerics.experiments.linear_block import closed_form_steps
-from numerics.train import CONVERGED, DIVERGED
-from theory.deep_linear import learning_time
-from theory.dynamics import linear_gd_steps
+from hfx import serialise
+from numerics.experiments import EXPERIMENTS, AnyResult, CheckStatus, get, parameters
+from numerics.experiments.contract import replicates
+from numerics.experiments.params import ConfigBase, Value, replace_flat
+from numerics.experiments.records import RunStatus
 
-NAMES = ("deep-linear", "deep-stack", "linear-block", "nonlinear-block", "weight-decay")
+NAMES = ("deep-linear", "deep-stack", "degradation", "linear-block", "nonlinear-block", "weight-decay")
+BATCHED = tuple(n for n in NAMES if n != "degradation")
 RECORD_FIELDS = {"run", "seed", "status", "steps_to_converge", "diverged_step", "wall_seconds", "max_steps", "eps",
                  "criterion", "predicted_steps"}
 
 # tiny grids: every experiment in a second or two
-TINY: dict[str, dict[str, object]] = {
+TINY: dict[str, dict[str, Value]] = {
     "linear-block": {"seeds": 2, "lr_factors": (0.3, 0.9, 1.2), "max_steps": 600},
     "deep-linear": {"depths": (1, 3), "lrs": (0.005, 0.02), "seeds": 1, "width": 2, "check_max_step": 0.05},
     "nonlinear-block": {"activations": ("relu",), "variants": ("plain", "rezero"), "lrs": (0.03,), "seeds": 2,
                         "max_steps": 60},
     "deep-stack": {"depths": (1, 4), "variants": ("plain", "rezero"), "lrs": (0.03,), "seeds": 2, "max_steps": 40},
     "weight-decay": {"lrs": (0.2,), "weight_decays": (0.5,), "seeds": 2, "max_steps": 120},
+    "degradation": {"depths": (4, 6), "width": 8, "epochs": 1, "seeds": 1},
 }
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def _run(name: str, seed: int = 0, **extra: object) -> object:
-    module = get(name)
-    config = dataclasses.replace(module.Config(), **{**TINY[name], **extra})
-    return module.run(config, torch.Generator().manual_seed(seed))
+def _config(name: str, **extra: Value) -> ConfigBase:
+    return replace_flat(get(name).Config(), {**TINY[name], **extra})
+
+
+def _run(name: str, seed: int = 0, **extra: Value) -> AnyResult:
+    config = _config(name, **extra)
+    return get(name).run(config, torch.Generator().manual_seed(seed))
 
 
 def test_registry_finds_every_named_experiment() -> None:
-    assert tuple(all_experiments()) == NAMES
+    assert tuple(EXPERIMENTS) == NAMES
     with pytest.raises(KeyError, match="known: deep-linear"):
         get("no-such-experiment")
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_description_lists_every_parameter_with_type_and_default(name: str) -> None:
-    d = describe(get(name))
-    params = {p["name"]: p for p in d["parameters"]}  # type: ignore[union-attr]
-    fields = {f.name: f.default for f in dataclasses.fields(get(name).Config)}
-    assert set(params) == set(fields)
-    for key, default in fields.items():
-        assert params[key]["type"] in {"int", "float", "str", "bool", "list[int]", "list[float]", "list[str]"}
-        assert params[key]["default"] == (list(default) if isinstance(default, tuple) else default)
-        assert params[key]["help"]
-    json.dumps(d)
+def test_every_parameter_has_a_type_a_default_help_and_a_unique_flat_name(name: str) -> None:
+    params = parameters(get(name).Config)
+    assert len({p.name for p in params}) == len(params)
+    for p in params:
+        assert p.item_type in (int, float, str, bool) and p.help
+        assert p.choices is not None or p.interval is not None or p.item_type is bool  # every value is constrained
+    replicates(get(name).Config())  # every experiment has its seeds block
+    json.dumps(serialise.config(get(name).Config()))
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", BATCHED)
 def test_tiny_run_gives_complete_json_records_and_passing_checks(name: str) -> None:
     result = _run(name, seed=3)
-    assert result.records and result.summaries  # type: ignore[attr-defined]
-    for rec in result.records:  # type: ignore[attr-defined]
+    assert result.records and result.summaries
+    for rec in (serialise.row(r) for r in result.records):
         assert RECORD_FIELDS <= set(rec)
         assert rec["status"] in {"converged", "censored", "diverged"}
-        assert (rec["steps_to_converge"] is None) == (rec["status"] != CONVERGED)
-        assert (rec["diverged_step"] is None) == (rec["status"] != DIVERGED)
-    json.dumps(result.to_json(), allow_nan=False)  # type: ignore[attr-defined]
-    failed = [c for c in result.checks if not c["passed"]]  # type: ignore[attr-defined]
+        assert (rec["steps_to_converge"] is None) == (rec["status"] != RunStatus.CONVERGED)
+        assert (rec["diverged_step"] is None) == (rec["status"] != RunStatus.DIVERGED)
+    json.dumps(serialise.summary_document(result), allow_nan=False)
+    failed = [c for c in result.checks if c.status is not CheckStatus.PASSED]
     assert not failed, failed
 
 
 @pytest.mark.parametrize("seed", [0, 7])
 def test_linear_block_steps_match_the_closed_form_and_the_stability_limit(seed: int) -> None:
+    from numerics.experiments import linear_block
+
     result = _run("linear-block", seed=seed)
-    checks = {c["name"]: c for c in result.checks}  # type: ignore[attr-defined]
-    assert checks["gd-steps-exact"]["passed"] and checks["gd-steps-exact"]["runs_with_prediction"] > 0
-    assert checks["stability-limit"]["passed"] and checks["stability-limit"]["diverged"] > 0
-    for rec in result.records:  # type: ignore[attr-defined]
-        assert (rec["lr_factor"] > 1) == (rec["status"] == DIVERGED)
-
-
-def test_closed_form_steps_equal_a_brute_force_numpy_simulation() -> None:
-    # independent: iterate e ← e(I − η(Σ + λI)) until ‖e‖_F < ε
-    rng = np.random.default_rng(0)
-    for residual in (False, True):
-        for _ in range(5):
-            Q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
-            Sigma = Q @ np.diag(rng.uniform(0.3, 2.0, 3)) @ Q.T
-            M0 = np.eye(3) + rng.normal(scale=0.5, size=(3, 3))
-            eta, lam, eps = float(rng.uniform(0.05, 0.8)), float(rng.uniform(0, 0.3)), 1e-5
-            Mstar = np.eye(3) if residual else Sigma @ np.linalg.inv(Sigma + lam * np.eye(3))
-            e, k = M0 - Mstar, 0
-            while np.linalg.norm(e) >= eps:
-                e = e @ (np.eye(3) - eta * (Sigma + lam * np.eye(3)))
-                k += 1
-            assert abs(closed_form_steps(M0, Sigma, eta, lam, eps, residual) - k) <= 1  # type: ignore[operator]
-            assert abs(linear_gd_steps(M0, Sigma, eta, lam, eps, residual) - k) <= 1  # type: ignore[operator]
-    assert closed_form_steps(np.eye(2) * 3, np.eye(2), 2.5, 0.0, 1e-3, False) is None  # |1 − 2.5| > 1
-
-
-def test_flow_time_quadrature_equals_the_theory_learning_time() -> None:
-    # two independent evaluations of t = ∫ du / (L u^{2−2/L}(s − u)): scipy quadrature vs theory's closed forms
-    for L in (1, 2, 3, 4, 6):
-        for u0, uf in ((0.05, 1.9), (1.0, 1.98), (0.3, 0.5)):
-            assert flow_time(L, 2.0, u0, uf) == pytest.approx(learning_time(L, 2.0, u0, uf), rel=1e-8)
+    assert isinstance(result.config, linear_block.Config)
+    checks = {c.name: c for c in result.checks}
+    assert checks["gd-steps-exact"].status is CheckStatus.PASSED and checks["gd-steps-exact"].examined > 0
+    assert checks["stability-limit"].status is CheckStatus.PASSED and checks["stability-limit"].details["diverged"]
+    for rec in result.records:
+        assert (rec.lr_factor > 1) == (rec.outcome.status is RunStatus.DIVERGED)
 
 
 def test_deep_linear_measured_time_is_within_two_percent_of_gradient_flow() -> None:
     result = _run("deep-linear")
-    check = result.checks[0]  # type: ignore[attr-defined]
-    assert check["passed"] and check["runs_checked"] > 0 and check["max_relative_error"] <= 0.02
-    for rec in result.records:  # type: ignore[attr-defined]
-        assert rec["predicted_time"] > 0 and rec["measured_time"] is not None
+    check = result.checks[0]
+    assert check.status is CheckStatus.PASSED and check.examined > 0 and check.details["max_relative_error"] <= 0.02
+    for rec in result.records:
+        assert rec.predicted_time > 0 and rec.measured_time is not None
 
 
 def test_weight_decay_norms_follow_the_closed_form() -> None:
     result = _run("weight-decay")
-    check = next(c for c in result.checks if c["name"] == "weight-decay-trajectory")  # type: ignore[attr-defined]
-    assert check["passed"] and check["max_relative_error"] < 1e-6 and check["runs_checked"] == 12
+    check = next(c for c in result.checks if c.name == "weight-decay-trajectory")
+    assert check.status is CheckStatus.PASSED and check.details["max_relative_error"] < 1e-6 and check.examined == 12
 
 
 def test_zero_branch_variants_fit_the_identity_at_step_zero() -> None:
     result = _run("nonlinear-block")
-    for rec in result.records:  # type: ignore[attr-defined]
-        if rec["variant"] == "rezero":
-            assert rec["predicted_steps"] == 0 and rec["steps_to_converge"] == 0
+    for rec in result.records:
+        if rec.variant == "rezero":
+            assert rec.predicted_steps == 0 and rec.outcome.steps_to_converge == 0
         else:
-            assert rec["predicted_steps"] is None
+            assert rec.predicted_steps is None
 
 
 def test_conv_blocks_in_float32_learn_a_near_identity_map() -> None:
     result = _run("nonlinear-block", block="conv", target="near-identity", dtype="float32", image_size=3,
                   variants=("residual",), lrs=(0.03,), max_steps=30, eps=1e-9)
-    for rec in result.records:  # type: ignore[attr-defined]
-        assert rec["status"] == "censored"  # ε = 1e-9 is out of reach in 30 steps: nothing is miscounted
-        assert rec["final_loss"] is not None and rec["final_loss"] > 0
-    curves = next(iter(result.curves.values()))  # type: ignore[attr-defined]
-    loss = curves["loss"]
+    for rec in result.records:
+        assert rec.outcome.status is RunStatus.CENSORED  # ε = 1e-9 is out of reach in 30 steps: nothing miscounted
+        assert rec.outcome.final_loss is not None and rec.outcome.final_loss > 0
+    loss = next(iter(result.curves.values())).values
     assert (loss[-1] < loss[0]).all()  # Adam made progress on every run
 
 
 def test_initialisations_are_batched_with_seeds_and_learning_rates() -> None:
     # one batch per variant holds seeds × inits × lrs; a zero-initialised residual branch is exact at step 0
     result = _run("nonlinear-block", variants=("residual",), inits=("zero", "xavier"), lrs=(0.01, 0.03))
-    recs = result.records  # type: ignore[attr-defined]
-    assert len(recs) == 2 * 2 * 2 and len({r["batch_runs"] for r in recs}) == 1
-    assert {(r["seed"], r["init"], r["lr"]) for r in recs} == {
+    recs = result.records
+    assert len(recs) == 2 * 2 * 2 and len({r.outcome.batch_runs for r in recs}) == 1
+    assert {(r.seed, r.init, r.lr) for r in recs} == {
         (s, i, lr) for s in (0, 1) for i in ("zero", "xavier") for lr in (0.01, 0.03)
     }
     for r in recs:
-        assert (r["predicted_steps"] == 0) == (r["init"] == "zero")
-        if r["init"] == "zero":
-            assert r["steps_to_converge"] == 0
-    best = [row for row in result.summaries if row["best_lr"]]  # type: ignore[attr-defined]
-    assert sorted(row["init"] for row in best) == ["xavier", "zero"]  # a best rate per initialisation
+        assert (r.predicted_steps == 0) == (r.init == "zero")
+        if r.init == "zero":
+            assert r.outcome.steps_to_converge == 0
+    best = [row for row in result.summaries if row.best_lr]
+    assert sorted(row.group.init for row in best) == ["xavier", "zero"]  # a best rate per initialisation
 
 
 def test_same_seed_same_records() -> None:
     a, b = _run("nonlinear-block", seed=5), _run("nonlinear-block", seed=5)
-    keys = ("status", "steps_to_converge", "final_loss")
-    assert [[r[k] for k in keys] for r in a.records] == [[r[k] for k in keys] for r in b.records]  # type: ignore[attr-defined]
+    assert [r.outcome for r in a.records] == [dataclasses.replace(r.outcome, wall_seconds=o.outcome.wall_seconds,
+                                                                  batch_seconds=o.outcome.batch_seconds)
+                                              for r, o in zip(b.records, a.records, strict=True)]
 
 
 @pytest.mark.parametrize(
@@ -175,14 +154,88 @@ def test_same_seed_same_records() -> None:
         ("deep-stack", {"lrs": (0.1, -0.1)}),
         ("nonlinear-block", {"block": "conv", "target": "linear-pd"}),
         ("weight-decay", {"seeds": 0}),
+        ("degradation", {"depths": (20, 57)}),
+        ("degradation", {"momentum": 1.0}),
     ],
 )
-def test_bad_configurations_are_rejected(name: str, bad: dict[str, object]) -> None:
+def test_bad_configurations_are_rejected(name: str, bad: dict[str, Value]) -> None:
     with pytest.raises(ValueError):
-        dataclasses.replace(get(name).Config(), **bad)
+        replace_flat(get(name).Config(), bad)
 
 
 def test_figures_are_built_for_every_experiment() -> None:
-    for name in ("linear-block", "weight-decay"):
+    for name in ("linear-block", "weight-decay", "deep-linear"):
         figs = get(name).figures(_run(name))
         assert figs and all(f.axes for f in figs.values())
+
+
+# ---- the shared pieces: grid, constraints, progress, memory estimate ----------------------------------------
+
+
+def test_run_grid_columns_are_the_row_major_product() -> None:
+    from numerics.experiments.grid import RunGrid
+
+    grid = RunGrid(3, ("zero", "xavier"), (0.1, 0.2, 0.3, 0.4))
+    c = grid.columns()
+    r = np.arange(grid.size)  # independent: the arithmetic the grid replaces
+    assert (c.seed == r // (2 * 4)).all() and (c.init == (r // 4) % 2).all() and (c.setting == r % 4).all()
+    assert grid.points()[5] == (0, "xavier", 0.2)
+    per_seed = torch.arange(3.0).view(3, 1)
+    assert grid.per_seed(per_seed).flatten().tolist() == [float(s) for s in c.seed]
+
+
+def test_constraints_are_declared_once_and_checked_uniformly() -> None:
+    from numerics.experiments import linear_block
+    from numerics.experiments.params import Interval
+
+    assert str(Interval(0, 1, low_open=True)) == "(0, 1]" and str(Interval(1, None)) == "[1, inf)"
+    with pytest.raises(ValueError, match=r"width must be in \[1, 4096\], got 5000"):
+        linear_block.Config(width=5000)
+    with pytest.raises(ValueError, match="must be an integer"):
+        linear_block.Config(width=True)  # a bool is not an int
+    with pytest.raises(ValueError, match="finite"):
+        replace_flat(linear_block.Config(), {"init_scale": 10**400})  # overflows float
+    assert replace_flat(linear_block.Config(), {"eps": 1}).budget.eps == 1.0  # an int given for a float is a float
+    with pytest.raises(KeyError):
+        replace_flat(linear_block.Config(), {"no_such_parameter": 1})
+
+
+def test_step_progress_reaches_the_budget_of_every_batch() -> None:
+    from numerics.experiments.grid import StepProgress
+
+    seen: list[int] = []
+    steps = StepProgress(seen.append, budget=100)
+    for k in (1, 2, 3, 40):
+        steps(k)
+    steps.finish()  # the batch stopped early: what is left of its budget is counted at once
+    assert sum(seen) == 100 and all(n > 0 for n in seen)
+
+
+@pytest.mark.parametrize(("name", "values"), [
+    ("linear-block", {"width": 80, "samples": 80, "max_steps": 15, "seeds": 4}),
+    ("nonlinear-block", {"width": 100, "hidden": 100, "max_steps": 10, "activations": ("relu",)}),
+])
+def test_memory_estimate_is_not_below_the_measured_working_set(name: str, values: dict[str, Value]) -> None:
+    # in a fresh process, with glibc's heap growth switched off (MALLOC_MMAP_THRESHOLD_: freed blocks go back to
+    # the system), the peak resident memory above the idle interpreter is the run's working set
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json, resource, sys, torch\n"
+        "from numerics.experiments import get\n"
+        "from numerics.experiments.params import replace_flat\n"
+        "name, values = sys.argv[1], json.loads(sys.argv[2])\n"
+        "values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}\n"
+        "torch.set_num_threads(1)\n"
+        "e = get(name); c = replace_flat(e.Config(), values)\n"
+        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "e.run(c, torch.Generator().manual_seed(0))\n"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024, e.cost(c).memory_bytes)\n"
+    )
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}
+    out = subprocess.run([sys.executable, "-c", script, name, json.dumps(values)], env=env, check=True,
+                         capture_output=True, text=True).stdout.split()
+    measured, estimate = int(out[0]), int(out[1])
+    assert measured <= estimate <= 10 * max(measured, 50_000_000)  # an upper bound, and not an absurd one

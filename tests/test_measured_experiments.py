@@ -1,4 +1,4 @@
-"""The rules that turn experiment results into audit evidence (hfx.measured_experiments)."""
+"""The rules that turn experiment results into audit evidence (hfx.evidence.convergence), on typed results."""
 
 from __future__ import annotations
 
@@ -8,86 +8,128 @@ from pathlib import Path
 import pytest
 
 from hfx import theorems, verify
+from hfx.audit import ExperimentStatus, Verdict
 from hfx.cli import main
-from hfx.measured_experiments import deep_linear, deep_stack, linear_block, nonlinear_block
-from numerics.degradation import DegradationRun
-from numerics.experiments import ExperimentResult
+from hfx.evidence import Measurements
+from hfx.evidence.convergence import deep_linear, deep_stack, linear_block, nonlinear_block, weight_decay
+from numerics.classifiers import Measurement
+from numerics.experiments import CrossCheck, ExperimentResult
+from numerics.experiments import deep_linear as deep_linear_experiment
+from numerics.experiments import deep_stack as deep_stack_experiment
+from numerics.experiments import degradation as degradation_experiment
+from numerics.experiments import linear_block as linear_block_experiment
+from numerics.experiments import nonlinear_block as nonlinear_block_experiment
+from numerics.experiments import weight_decay as weight_decay_experiment
+from numerics.experiments.records import RankedSummary, StepsSummary
+from theory.core.derivation import Bearing
+
+PASSED = CrossCheck("cross-check", "", examined=3, mismatches=0)
+FAILED = CrossCheck("cross-check", "", examined=3, mismatches=1)
+NOTHING = CrossCheck("cross-check", "", examined=0, mismatches=0)  # a check that examined nothing
 
 
-def result(name: str, summaries: list[dict[str, object]], passed: bool = True) -> ExperimentResult:
-    checks = [{"name": "cross-check", "passed": passed}]
-    return ExperimentResult(name=name, config={}, records=[], summaries=summaries, checks=checks)
+def steps(median: float | None) -> StepsSummary:
+    return StepsSummary(n=4, n_converged=4 if median is not None else 0, n_diverged=0, steps_q25=median,
+                        steps_median=median, steps_q75=median, steps_median_ci=(median, median), seconds_median=None,
+                        seconds_median_ci=(None, None), ci_level=0.95, max_steps=1000)
 
 
-def best(steps: float | None, **keys: object) -> dict[str, object]:
-    return {"best_lr": True, "steps_median": steps, **keys}
+def best(group: object, median: float | None) -> RankedSummary[object]:
+    return RankedSummary(group, steps(median), best_lr=True, best_lr_at_grid_edge=False)
+
+
+def result(name: str, config: object, summaries: list[RankedSummary[object]],
+           check: CrossCheck = PASSED) -> ExperimentResult[object, object, RankedSummary[object]]:
+    return ExperimentResult(name=name, config=config, records=(), summaries=tuple(summaries), checks=(check,))
 
 
 def test_a_failed_cross_check_does_not_establish_evidence() -> None:
-    evidence = linear_block(result("linear-block", [], passed=False))
+    evidence = linear_block(result("linear-block", linear_block_experiment.Config(), [], FAILED))
     assert all(not e.established for items in evidence.values() for e in items)
     assert "FAILED" in evidence["C11"][0].finding
 
 
 def test_plain_blocks_that_never_converge_support_c5() -> None:
-    summaries = [best(None, variant="plain", activation="tanh"), best(40, variant="residual", activation="tanh")]
-    (e,) = nonlinear_block(result("nonlinear-block", summaries))["C5"]
-    assert e.bearing == "supports" and e.established
+    G = nonlinear_block_experiment.Group
+    summaries = [best(G("tanh", "plain", "xavier", 0.01), None), best(G("tanh", "residual", "xavier", 0.01), 40)]
+    (e,) = nonlinear_block(result("nonlinear-block", None, summaries))["C5"]
+    assert e.bearing is Bearing.SUPPORTS and e.established
 
 
 def test_plain_blocks_that_converge_slowly_qualify_c5_with_the_ratio() -> None:
-    summaries = [best(200, variant="plain", activation="relu"), best(50, variant="residual", activation="relu")]
-    (e,) = nonlinear_block(result("nonlinear-block", summaries))["C5"]
-    assert e.bearing == "qualifies" and "4.0–4.0× slower" in e.finding
+    G = nonlinear_block_experiment.Group
+    summaries = [best(G("relu", "plain", "xavier", 0.01), 200), best(G("relu", "residual", "xavier", 0.01), 50)]
+    (e,) = nonlinear_block(result("nonlinear-block", None, summaries))["C5"]
+    assert e.bearing is Bearing.QUALIFIES and "4.0–4.0× slower" in e.finding
 
 
 def test_residual_faster_at_every_depth_supports_c12() -> None:
-    summaries = [best(10 * d, variant="residual", depth=d) for d in (1, 2)]
-    summaries += [best(30 * d, variant="plain", depth=d) for d in (1, 2)]
-    assert deep_linear(result("deep-linear", summaries))["C12"][0].bearing == "supports"
-    summaries[0] = best(100, variant="residual", depth=1)  # now slower at depth 1
-    assert deep_linear(result("deep-linear", summaries))["C12"][0].bearing == "qualifies"
+    G = deep_linear_experiment.Group
+    summaries = [best(G("residual", d, 0.01), 10 * d) for d in (1, 2)]
+    summaries += [best(G("plain", d, 0.01), 30 * d) for d in (1, 2)]
+    assert deep_linear(result("deep-linear", None, summaries))["C12"][0].bearing is Bearing.SUPPORTS
+    summaries[0] = best(G("residual", 1, 0.01), 100)  # now slower at depth 1
+    assert deep_linear(result("deep-linear", None, summaries))["C12"][0].bearing is Bearing.QUALIFIES
 
 
 def test_only_zero_initialised_residual_stacks_training_qualifies_c13() -> None:
+    G = deep_stack_experiment.Group
     depths = (1, 8)
-    summaries = [best(None, variant="plain", depth=d) for d in depths]
-    summaries += [best(5 if d == 1 else None, variant="residual", depth=d) for d in depths]
-    summaries += [best(5, variant="rezero", depth=d) for d in depths]
-    (e,) = deep_stack(result("deep-stack", summaries))["C13"]
-    assert e.bearing == "qualifies" and e.established and "zero-initialised branch does" in e.finding
-    summaries = [s for s in summaries if s["variant"] != "rezero"]
-    (e,) = deep_stack(result("deep-stack", summaries))["C13"]
+    summaries = [best(G("plain", "xavier", d, 0.01), None) for d in depths]
+    summaries += [best(G("residual", "xavier", d, 0.01), 5 if d == 1 else None) for d in depths]
+    summaries += [best(G("rezero", "xavier", d, 0.01), 5) for d in depths]
+    (e,) = deep_stack(result("deep-stack", None, summaries))["C13"]
+    assert e.bearing is Bearing.QUALIFIES and e.established and "zero-initialised branch does" in e.finding
+    summaries = [s for s in summaries if s.group.variant != "rezero"]
+    (e,) = deep_stack(result("deep-stack", None, summaries))["C13"]
     assert not e.established
+
+
+def _degradation() -> degradation_experiment.Result:
+    runs = tuple(
+        degradation_experiment.DegradationRun(architecture=arch, depth=depth, seed=seed, lr=0.05,
+                                              measurement=Measurement(err, err, 0.0, 1.0, 1.0, 0.0))
+        for seed in range(2)
+        for arch, depth, err in (("plain", 20, 0.01), ("plain", 56, 0.6), ("residual", 20, 0.0), ("residual", 56, 0.0))
+    )
+    config = degradation_experiment.Config()
+    return ExperimentResult(name="degradation", config=config, records=runs,
+                            summaries=degradation_experiment.summarize(runs))
 
 
 def test_verify_audits_measurements_and_fails_on_a_broken_cross_check(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    runs = [
-        DegradationRun(arch, depth, seed, err, err, 0.0, 1.0, 1.0, 0.0)
-        for seed in range(2)
-        for arch, depth, err in (("plain", 20, 0.01), ("plain", 56, 0.6), ("residual", 20, 0.0), ("residual", 56, 0.0))
-    ]
+    broken = ExperimentResult(name="weight-decay", config=weight_decay_experiment.Config(), records=(),
+                              summaries=(), checks=(FAILED,))
     monkeypatch.setattr(theorems, "resolve_ids", lambda requested: ["reformulation.residual"])
-    monkeypatch.setattr(verify, "_measure", lambda config: runs)
-    monkeypatch.setattr(verify, "_experiments", lambda: {"weight-decay": result("weight-decay", [], passed=False)})
+    monkeypatch.setattr(verify, "_measure", lambda quick: Measurements(degradation=_degradation(),
+                                                                        weight_decay=broken))
     assert main(["verify", "--out", str(tmp_path)]) == 1  # a failed theory cross-check is a failed check
     claims = {c["id"]: c for c in json.loads((tmp_path / "claims.json").read_text())}
-    assert claims["C1"]["verdict"] == "confirmed"
-    assert claims["C10"]["verdict"] == "unsettled"
-    assert (tmp_path / "tables" / "degradation.csv").read_text().count("\n") == len(runs) + 1
+    assert claims["C1"]["verdict"] == Verdict.CONFIRMED
+    assert claims["C10"]["verdict"] == Verdict.UNSETTLED
+    assert (tmp_path / "tables" / "degradation.csv").read_text().count("\n") == len(_degradation().records) + 1
+    assert json.loads((tmp_path / "experiments" / "degradation.json").read_text())["experiment"] == "degradation"
     assert "weight-decay" in capsys.readouterr().out
 
 
 def test_a_cross_check_that_examined_nothing_is_no_evidence() -> None:
-    empty = ExperimentResult(name="linear-block", config={}, records=[], summaries=[], checks=[])
-    assert all(not e.established for items in linear_block(empty).values() for e in items)
+    for checks in ((), (NOTHING,)):
+        empty = ExperimentResult(name="linear-block", config=linear_block_experiment.Config(), records=(),
+                                 summaries=(), checks=checks)
+        assert all(not e.established for items in linear_block(empty).values() for e in items)
+        wd = ExperimentResult(name="weight-decay", config=weight_decay_experiment.Config(), records=(),
+                              summaries=(), checks=checks)
+        assert weight_decay(wd)["C10"][0].status is ExperimentStatus.NOT_REPRODUCED
+    assert "no evidence" in linear_block(ExperimentResult(
+        name="linear-block", config=None, records=(), summaries=(), checks=(NOTHING,)))["C11"][0].finding
 
 
 def test_no_comparison_when_residual_blocks_do_not_converge_either() -> None:
-    summaries = [best(None, variant="plain", activation="tanh"), best(None, variant="residual", activation="tanh")]
-    (e,) = nonlinear_block(result("nonlinear-block", summaries))["C5"]
+    G = nonlinear_block_experiment.Group
+    summaries = [best(G("tanh", "plain", "xavier", 0.01), None), best(G("tanh", "residual", "xavier", 0.01), None)]
+    (e,) = nonlinear_block(result("nonlinear-block", None, summaries))["C5"]
     assert not e.established and "no comparison" in e.finding
-    (e,) = nonlinear_block(result("nonlinear-block", []))["C5"]
+    (e,) = nonlinear_block(result("nonlinear-block", None, []))["C5"]
     assert not e.established

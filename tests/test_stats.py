@@ -32,7 +32,7 @@ def test_median_is_undefined_when_most_runs_are_censored() -> None:
     e = np.array([1, 1, 0, 0, 0], bool)
     assert np.isnan(km_quantiles(t, e, (0.5,))[0])
     s = summarize(t, e, np.random.default_rng(0), n_boot=200)
-    assert s["median"] is None and s["n_converged"] == 2 and s["q25"] == 2.0
+    assert s.median is None and s.n_converged == 2 and s.q25 == 2.0
 
 
 def test_vectorised_quantiles_equal_row_by_row() -> None:
@@ -55,10 +55,10 @@ def test_bootstrap_interval_brackets_the_estimate(seed: int) -> None:
     e = t < 120
     t = np.where(e, t, 120.0)  # type-I censoring at the budget
     s = summarize(t, e, np.random.default_rng(seed + 100), n_boot=500)
-    lo, hi = s["median_ci"]  # type: ignore[misc]
-    assert s["median"] is not None and lo is not None
-    assert lo <= s["median"] and (hi is None or s["median"] <= hi)
-    assert s["ci_level"] == 0.95
+    lo, hi = s.median_ci
+    assert s.median is not None and lo is not None
+    assert lo <= s.median and (hi is None or s.median <= hi)
+    assert s.ci_level == 0.95
 
 
 def test_bad_input_is_rejected() -> None:
@@ -68,4 +68,4 @@ def test_bad_input_is_rejected() -> None:
     with pytest.raises(ValueError):
         summarize([1.0], [True], rng, level=1.5)
     empty = summarize([], [], rng)
-    assert empty["n"] == 0 and empty["median"] is None
+    assert empty.n == 0 and empty.median is None and empty.median_ci == (None, None)

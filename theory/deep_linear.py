@@ -26,94 +26,11 @@ Learning time from u₀ to u_f (u_f between u₀ and s):  t = ∫_{u₀}^{u_f} d
 
 from __future__ import annotations
 
-import math
-
 import sympy as sp
-from scipy import optimize
 
 from theory.core.registry import theorem
 from theory.derivation import Derivation, Equal, Formula, Substitute
-from theory.learning_time import (
-    ARORA_2018,
-    SAXE_2014,
-    antiderivative,
-    check_depth,
-    check_interval,
-    learning_time_quadrature,
-)
-
-
-def end_to_end_rate(depth: int, u: float, s: float) -> float:
-    """du/dt = N |u|^{2 − 2/N} (s − u) for the balanced depth-N scalar chain (Arora et al. 2018; Saxe et al.
-    2014, Eq. 15 with τ = 1 and N = N_l − 1).  Loss ½(s − u)², time t = kη."""
-    check_depth(depth)
-    return depth * abs(u) ** (2.0 - 2.0 / depth) * (s - u)
-
-
-def learning_time(depth: int, s: float, u0: float, uf: float) -> float:
-    """Gradient-flow time t (t = kη: divide by η for steps) for u to go from u0 to uf in the balanced
-    depth-N chain with loss ½(s − u)².
-
-    Exact closed forms for N = 1…4 (`theory.learning_time.antiderivative`), numeric quadrature
-    (`theory.learning_time.learning_time_quadrature`) of
-    the general integral ∫ du / (N u^{2−2/N}(s − u)) for N ≥ 5.  uf must lie between u0 and s (the flow
-    moves u monotonically toward s); uf = s gives inf (reached only asymptotically).  For N ≥ 2 the chain
-    is balanced with w > 0, so s, u0, uf > 0 are required.  The residual chain started at zero branch
-    weights is the case u0 = 1 (see `residual_learning_time`).
-    """
-    check_depth(depth)
-    check_interval(depth, s, u0, uf)
-    if uf == u0:
-        return 0.0
-    if uf == s:
-        return math.inf
-    if depth <= 4:
-        return antiderivative(depth, s, uf) - antiderivative(depth, s, u0)
-    return learning_time_quadrature(depth, s, u0, uf)
-
-
-def residual_learning_time(depth: int, s: float, uf: float) -> float:
-    """Time for the residual chain w_i = 1 + a_i, a_i(0) = 0 (so u(0) = 1), to reach uf: it follows the same
-    ODE as the plain chain (Arora et al. 2018), so this is `learning_time(depth, s, 1, uf)`."""
-    return learning_time(depth, s, 1.0, uf)
-
-
-def two_layer_trajectory(s: float, u0: float, t: float) -> float:
-    """u(t) = s e^{2st}/(e^{2st} − 1 + s/u₀) for depth 2: Saxe et al. 2014, Eq. (12), with τ = 1 (t = kη)."""
-    grow = math.exp(2.0 * s * t)
-    return s * grow / (grow - 1.0 + s / u0)
-
-
-def chain_trajectory(depth: int, s: float, u0: float, t: float) -> float:
-    """u(t) of the balanced depth-N chain from u(0) = u0 (t = kη): the u with learning_time(depth, s, u0, u) = t,
-    found by bracketing root search (the time is monotone in u between u0 and s).  Residual chain: u0 = 1."""
-    check_depth(depth)
-    if t < 0:
-        raise ValueError("t must be nonnegative")
-    if t == 0 or u0 == s:
-        return u0
-    if depth == 2:
-        return two_layer_trajectory(s, u0, t)
-    if depth == 1:
-        return s - (s - u0) * math.exp(-t)
-
-    def gap(u: float) -> float:
-        return learning_time(depth, s, u0, u) - t
-
-    # u(t) lies strictly between u0 and s; shrink the far end toward s until it brackets the root
-    far = s - (s - u0) * 1e-3
-    for _ in range(60):
-        try:
-            if gap(far) > 0:
-                break
-        except (ZeroDivisionError, ValueError):
-            # far is within rounding of s (u^{1/N} rounds to s^{1/N}): u(t) equals s to double precision
-            return s
-        far = s - (s - far) * 1e-3
-        if far == s:
-            return s
-    return float(optimize.brentq(gap, u0, far, xtol=1e-15, rtol=8.9e-16))
-
+from theory.learning_time import ARORA_2018, SAXE_2014
 
 # --- theorems -------------------------------------------------------------------------------------------------
 s_ = sp.Symbol("s", positive=True)  # target strength s of the mode

@@ -6,8 +6,9 @@ steps with τ = 1/η, so their t/τ is our t.  The learning time from u₀ to u_
 
     t_N(u₀ → u_f) = ∫_{u₀}^{u_f} du / (N u^{2−2/N}(s − u)) = G_N(u_f) − G_N(u₀),
 
-with the antiderivatives G_N of `antiderivative` (logarithms written without absolute
-values in the theorems: d/du ln|x| = 1/x either way, so each derivative identity covers both sides of s).
+with the antiderivatives G₁…G₄ below (logarithms written without absolute values in the theorems:
+d/du ln|x| = 1/x either way, so each derivative identity covers both sides of s; `numerics.closed_forms`
+evaluates them with ln|x|).
 
 References:
   Saxe, McClelland & Ganguli, *Exact solutions to the nonlinear dynamics of learning in deep linear neural
@@ -19,109 +20,15 @@ References:
 
 from __future__ import annotations
 
-import math
-
 import sympy as sp
-from scipy import integrate
 
 from theory.core.registry import theorem
 from theory.derivation import Derivation, Equal, Formula, Inequality, Substitute
-
-QUAD_RELATIVE_TOLERANCE = 1e-12  # scipy.integrate.quad epsrel for the smooth remainder of the integral
 
 SAXE_2014 = ("Saxe, McClelland & Ganguli, Exact solutions to the nonlinear dynamics of learning in deep linear "
              "neural networks, ICLR 2014 (arXiv:1312.6120)")
 ARORA_2018 = ("Arora, Cohen & Hazan, On the Optimization of Deep Networks: Implicit Acceleration by "
               "Overparameterization, ICML 2018 (arXiv:1802.06509)")
-
-
-def antiderivative(depth: int, s: float, u: float) -> float:
-    """G_N(u) with dG_N/du = 1/(N u^{2−2/N}(s − u)), for N = 1…4 (u ≠ s; u > 0 for N ≥ 2).
-
-    N = 1: −ln|s − u|.
-    N = 2: (1/2s) ln(u/|s − u|)  — Saxe et al. 2014, Eq. (11), with τ = 1.
-    N = 3: with z = u^{1/3}, c = s^{1/3}:
-           −1/(c³z) + [ln(z² + cz + c²) − 2 ln|z − c| − 2√3 atan((2z + c)/(√3 c))]/(6c⁴).
-    N = 4: with z = u^{1/2}:  ½[−1/(sz) + ln((√s + z)/|√s − z|)/(2 s^{3/2})].
-    Each is proved by differentiation in `closed_forms` below.
-    """
-    if depth == 1:
-        return -math.log(abs(s - u))
-    if depth == 2:
-        return math.log(u / abs(s - u)) / (2.0 * s)
-    if depth == 3:
-        z, c = u ** (1.0 / 3.0), s ** (1.0 / 3.0)
-        logs = math.log(z * z + c * z + c * c) - 2.0 * math.log(abs(z - c))
-        angle = 2.0 * math.sqrt(3.0) * math.atan((2.0 * z + c) / (math.sqrt(3.0) * c))
-        return -1.0 / (c**3 * z) + (logs - angle) / (6.0 * c**4)
-    if depth == 4:
-        z, r = math.sqrt(u), math.sqrt(s)
-        return 0.5 * (-1.0 / (s * z) + math.log((r + z) / abs(r - z)) / (2.0 * s * r))
-    raise ValueError(f"closed-form antiderivative only for depth 1…4, got {depth}")
-
-
-def learning_time_quadrature(depth: int, s: float, u0: float, uf: float) -> float:
-    """The general integral t = ∫_{u0}^{uf} du / (N u^{2−2/N}(s − u)) for N ≥ 3, by quadrature.
-
-    Split exactly (p = 2/N − 1 < 0):  1/(N u^{2−2/N}(s − u)) = u^{p−1}/(Ns) + s^{p−1}/(N(s − u)) + h(u),
-    h(u) = (u^p − s^p)/(Ns(s − u)).  The first two integrate in closed form; h is bounded at u = s
-    (removable singularity) and integrably singular (like u^p) at 0, which the change of variable u = y^N
-    makes smooth before `scipy.integrate.quad`.
-    """
-    check_depth(depth)
-    if depth < 3:
-        raise ValueError("quadrature form is for depth ≥ 3 (depth 1, 2 have elementary closed forms)")
-    check_interval(depth, s, u0, uf)
-    if uf == s:
-        return math.inf
-    n = float(depth)
-    p = 2.0 / n - 1.0
-    power_part = (uf**p - u0**p) / (n * s * p)
-    log_part = s ** (p - 1.0) / n * math.log(abs(s - u0) / abs(s - uf))
-
-    log_s = math.log(s)
-
-    def h_y(y: float) -> float:
-        # u = y^N removes the u^p singularity at 0: h(u) du = h(y^N) N y^{N−1} dy = y(1 − (u/s)^{−p})/(s(s − u)) dy;
-        # with ℓ = ln(u/s) = N ln y − ln s this is y expm1(−pℓ)/(s² expm1(ℓ)), accurate at u → 0 and u → s
-        ell = n * math.log(y) - log_s
-        if ell == 0.0:
-            return -p * y / (s * s)
-        return y * math.expm1(-p * ell) / (s * s * math.expm1(ell))
-
-    smooth, _ = integrate.quad(h_y, u0 ** (1.0 / n), uf ** (1.0 / n), epsabs=0.0, epsrel=QUAD_RELATIVE_TOLERANCE,
-                               limit=200)
-    return power_part + log_part + smooth
-
-
-def small_init_time_leading(depth: int, s: float, u0: float) -> float:
-    """Leading term of learning_time(depth, s, u0, uf) as u0 → 0⁺ (uf fixed in (0, s)):
-
-    N = 1: ln(s/(s − uf)) stays finite (no divergence);  N = 2: ln(1/u0)/(2s) (logarithmic, Saxe et al. 2014
-    Eq. 11);  N ≥ 3: u0^{−(N−2)/N}/(s(N − 2)) (a power of 1/u0).  The difference to the exact time stays
-    bounded as u0 → 0 (`small_init_divergence` below).
-    """
-    check_depth(depth)
-    if depth == 1:
-        return 0.0
-    if depth == 2:
-        return math.log(1.0 / u0) / (2.0 * s)
-    return u0 ** (-(depth - 2.0) / depth) / (s * (depth - 2.0))
-
-
-def check_depth(depth: int) -> None:
-    if int(depth) != depth or depth < 1:
-        raise ValueError(f"depth must be a positive integer, got {depth}")
-
-
-def check_interval(depth: int, s: float, u0: float, uf: float) -> None:
-    if depth >= 2 and not (s > 0 and u0 > 0 and uf > 0):
-        raise ValueError("balanced chains of depth ≥ 2 need s, u0, uf > 0")
-    lo, hi = min(u0, s), max(u0, s)
-    if u0 == s and uf != s:
-        raise ValueError("u0 = s is a fixed point: no other uf is reached")
-    if not (lo <= uf <= hi):
-        raise ValueError(f"uf = {uf} is not between u0 = {u0} and s = {s}: the flow never reaches it")
 
 
 # --- theorems -------------------------------------------------------------------------------------------------
@@ -155,6 +62,9 @@ G4 = sp.S.Half * (-1 / (s * sp.sqrt(u)) + sp.log((sp.sqrt(s) + sp.sqrt(u)) / (sp
                   / (2 * s ** sp.Rational(3, 2)))
 T2 = sp.log(uf * (s - u0) / (u0 * (s - uf))) / (2 * s)  # Saxe et al. Eq. (11), τ = 1
 P_EXP = 2 / N - 1  # p = 2/N − 1
+POWER_PART = u**P_EXP / (N * s * P_EXP)  # antiderivative of the small-u power u^{p−1}/(Ns) (N ≠ 2)
+SMALL_INIT_LEAD = -POWER_PART.subs(u, u0)  # divergent part of t as u₀ → 0⁺, = u₀^{−(N−2)/N}/(s(N − 2)) (N ≥ 3)
+SMALL_INIT_LEAD_2 = sp.log(1 / u0) / (2 * s)  # N = 2: t ~ ln(1/u₀)/(2s) (Saxe et al. 2014, Eq. 11)
 
 
 def _time(antiderivative_expr: sp.Expr, var: sp.Symbol, start: sp.Symbol, end: sp.Symbol) -> sp.Expr:
@@ -186,7 +96,7 @@ def closed_forms() -> Derivation:
         Substitute(t4, sp.S.Zero, "t₄(u₀) = 0", subs={uf: u0}),
         Equal(integrand(N), u ** (P_EXP - 1) / (N * s) + u**P_EXP / (N * s * (s - u)),
               "any N: split off the small-u power (p = 2/N − 1)"),
-        Equal(sp.Derivative(u**p3 / (m3 * s * p3), u), u ** (p3 - 1) / (m3 * s),
+        Equal(sp.Derivative(POWER_PART.subs(N, m3), u), u ** (p3 - 1) / (m3 * s),
               "N = m + 3 ≥ 3 (p ≠ 0): the power integrates to u^p/(Nsp)"),
         Inequality(P_EXP + 1, sp.S.Zero, "p + 1 = 2/N > 0: u^p/(Ns(s − u)) is integrable at u = 0",
                    relation=">"),
@@ -206,7 +116,7 @@ def closed_forms() -> Derivation:
         ),
         steps=steps,
         references=(SAXE_2014, ARORA_2018),
-        conclusion="`theory.deep_linear.learning_time` evaluates these G_N (depth ≤ 4) or the split integral.",
+        conclusion="`numerics.closed_forms.learning_time` evaluates these G_N (depth ≤ 4) or the split integral.",
         proves=(
             *steps[:5],
             Formula(sp.Derivative(t3, zf), "=", steps[6].rhs),
@@ -227,13 +137,12 @@ def closed_forms() -> Derivation:
 def small_init_divergence() -> Derivation:
     # u₀ → 0: t ~ ln(1/u₀)/(2s) at N = 2, t ~ u₀^{−(N−2)/N}/(s(N − 2)) for N ≥ 3
     m3 = m + 3  # N = m + 3 ≥ 3
-    p3 = 2 / m3 - 1
-    lead = -(u0**p3) / (m3 * s * p3)  # the divergent part −u₀^p/(Nsp) of the split integral
+    lead = SMALL_INIT_LEAD.subs(N, m3)  # the divergent part −u₀^p/(Nsp) of the split integral
     lead_power = u0 ** (-(N - 2) / N) / (s * (N - 2))
     remainder2 = sp.log(uf * (s - u0) / (s - uf)) / (2 * s)  # t₂ − ln(1/u₀)/(2s), continuous at u₀ = 0
     deep_g = -1 / (s * u) + sp.log(u / (s - u)) / s**2
     steps = (
-        Equal(T2 - sp.log(1 / u0) / (2 * s), remainder2, "N = 2: t − ln(1/u₀)/(2s), with t from Saxe et al. Eq. (11)",
+        Equal(T2 - SMALL_INIT_LEAD_2, remainder2, "N = 2: t − ln(1/u₀)/(2s), with t from Saxe et al. Eq. (11)",
               SAXE_2014 + ", Eq. (11)"),
         Equal(sp.Limit(remainder2, u0, 0, "+"), sp.log(s * uf / (s - uf)) / (2 * s),
               "has a finite limit as u₀ → 0⁺: the divergence is logarithmic", SAXE_2014 + ", Eq. (11)"),

@@ -1,7 +1,7 @@
 r"""Gradient descent on one linear block fitting the identity: the exact iterate, stability, and why the
 residual form is only a change of variable (claims C11, C12).
 
-Conventions (CONTRIBUTING.md; the numeric side is `theory.dynamics`): input covariance Σ = XXᵀ/N ≻ 0, data
+Conventions (CONTRIBUTING.md; the float evaluators are in `numerics.closed_forms`): input covariance Σ = XXᵀ/N ≻ 0, data
 loss ½ tr((M − I)Σ(M − I)ᵀ) (mean over samples, with a ½) for the end-to-end map M; L2 decay (λ/2)‖θ‖²_F on
 the trainable weights (plain θ = W = M; residual θ = A, M = I + A); GD with step η counts steps k.
 
@@ -24,6 +24,7 @@ from dataclasses import replace
 
 import sympy as sp
 
+from theory import weight_decay
 from theory.core.registry import theorem
 from theory.derivation import Assumption, Derivation, Equal, Inequality, MatrixGradient, Step, Substitute
 
@@ -57,8 +58,13 @@ DECAY_PLAIN = sp.S.Half * lam * sp.Trace(W.T * W)  # (λ/2)‖W‖²_F
 DATA_RES = sp.S.Half * sp.Trace(A * Sigma * A.T)  # ½ tr(AΣAᵀ): M − I = A
 DECAY_RES = sp.S.Half * lam * sp.Trace(A.T * A)  # (λ/2)‖A‖²_F on the branch only
 
-r = 1 - eta * (sigma + lam)  # per-mode contraction factor
-w_star = sigma * y / (sigma + lam)  # per-mode plain fixed point (ridge shrinkage of y)
+# --- closed forms, exported as expressions (numerics/closed_forms.py lambdifies them; never retyped) ------------
+MODE_RATE = 1 - eta * (sigma + lam)  # r = 1 − η(σ + λ): per-step contraction of one eigen-mode (Goh 2017)
+RIDGE_FIXED_POINT = weight_decay.RIDGE_FIXED_POINT.subs(weight_decay.lam, lam)  # W* = Σ(Σ + λI)⁻¹ (ESL Eq. 3.44)
+STABILITY_LIMIT = 2 / (sigma + lam)  # at σ = σ_max: GD converges from every start iff 0 < η < 2/(σ_max + λ)
+
+r = MODE_RATE  # per-mode contraction factor
+w_star = y * weight_decay.RIDGE_SHRINKAGE.subs(weight_decay.lam, lam)  # per-mode plain fixed point σy/(σ + λ)
 
 
 def _every_step_stated(derivation: Derivation) -> Derivation:
@@ -97,7 +103,7 @@ def gd_iterate() -> Derivation:
                   "plain GD step minus W*: the last term vanishes exactly when W*(Σ + λI) = Σ"),
             Substitute(Sigma - W_star * (Sigma + lam * Id), sp.ZeroMatrix(n, n),
                        "W* = Σ(Σ + λI)⁻¹ (ridge) satisfies W*(Σ + λI) = Σ", ESL_2009 + ", §3.4.1, Eq. (3.44)",
-                       subs={W_star: Sigma * (Sigma + lam * Id).inverse()}),
+                       subs={W_star: RIDGE_FIXED_POINT}),
             Equal(A - eta * (A * Sigma + lam * A), A * (Id - eta * (Sigma + lam * Id)),
                   "residual GD step: A* = 0 and the same factor I − η(Σ + λI)"),
             Equal(sp.Derivative(mode_loss(w), w), (sigma + lam) * (w - w_star),
@@ -149,9 +155,9 @@ def stability() -> Derivation:
             Inequality((1 - 2 / (1 + q)) ** 2, sp.S.One, "ηh = 2/(1 + q) ∈ (0, 2): r² < 1", GOH_2017, relation="<"),
             Inequality((1 - (2 + q0)) ** 2, sp.S.One, "ηh = 2 + q ≥ 2: r² ≥ 1 (no convergence)", GOH_2017,
                        relation="≥"),
-            Inequality(2 / ((sigma + d + lam) * (1 + q)) * (sigma + lam), sp.S.Zero,
+            Inequality(STABILITY_LIMIT.subs(sigma, sigma + d) / (1 + q) * (sigma + lam), sp.S.Zero,
                        "η(σ_i + λ) > 0 for every mode", relation=">"),
-            Inequality(2 / ((sigma + d + lam) * (1 + q)) * (sigma + lam), sp.S(2),
+            Inequality(STABILITY_LIMIT.subs(sigma, sigma + d) / (1 + q) * (sigma + lam), sp.S(2),
                        "η(σ_i + λ) < 2 for σ_i = σ_max − d ≤ σ_max", relation="<"),
         ),
         references=(GOH_2017,),

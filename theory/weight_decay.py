@@ -17,8 +17,6 @@ References:
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from dataclasses import replace
 
 import sympy as sp
@@ -59,42 +57,20 @@ def _every_step_stated(derivation: Derivation) -> Derivation:
     return replace(derivation, proves=derivation.steps)
 
 
-def decay_factor(eta: float, lam: float, k: int) -> float:
-    """(1 − ηλ)^k: the factor by which k GD steps on (λ/2)‖W‖² alone scale W₀ (Goh 2017)."""
-    if k < 0:
-        raise ValueError(f"step count must be nonnegative, got {k}")
-    return float((1.0 - eta * lam) ** k)
+# --- closed forms, exported as expressions (numerics/closed_forms.py lambdifies them; never retyped) ------------
 
-
-def flow_decay_factor(lam: float, t: float) -> float:
-    """e^{−λt}: gradient flow on (λ/2)‖W‖² alone, at time t = kη."""
-    return math.exp(-lam * t)
-
-
-def plain_ridge_minimiser(sigma_eigs: Sequence[float], lam: float) -> tuple[float, ...]:
-    """Eigenvalues σ_i/(σ_i + λ) of W* = Σ(Σ + λI)⁻¹, the plain linear block's minimiser of
-    ½ tr((W − I)Σ(W − I)ᵀ) + (λ/2)‖W‖²_F; W* shares Σ's eigenvectors (ESL §3.4.1, Eq. 3.47)."""
-    if lam < 0 or any(s <= 0 for s in sigma_eigs):
-        raise ValueError("need λ ≥ 0 and Σ ≻ 0 (all eigenvalues positive)")
-    return tuple(s / (s + lam) for s in sigma_eigs)
-
-
-def plain_ridge_distance(sigma_eigs: Sequence[float], lam: float, norm: str = "fro") -> float:
-    """‖I − W*‖ = ‖λ(Σ + λI)⁻¹‖, Frobenius ("fro") or spectral ("spectral"); eigenvalues λ/(σ_i + λ)."""
-    gaps = [1.0 - m for m in plain_ridge_minimiser(sigma_eigs, lam)]
-    if norm == "fro":
-        return math.sqrt(sum(g * g for g in gaps))
-    if norm == "spectral":
-        return max(gaps, default=0.0)
-    raise ValueError(f"norm must be 'fro' or 'spectral', got {norm!r}")
+DECAY_FACTOR = (1 - eta * lam) ** k  # (1 − ηλ)^k: k GD steps on (λ/2)‖W‖² alone scale W₀ by it (Goh 2017)
+FLOW_DECAY_FACTOR = sp.exp(-lam * t)  # e^{−λt}: gradient flow on (λ/2)‖W‖² alone, at time t = kη
+RIDGE_SHRINKAGE = sigma / (sigma + lam)  # σ/(σ + λ): W* = Σ(Σ + λI)⁻¹ along an eigenvector of Σ (ESL Eq. 3.47)
+RIDGE_FIXED_POINT = Sigma * (Sigma + lam * Id).inverse()  # W* = Σ(Σ + λI)⁻¹, the plain block's minimiser (3.44)
 
 
 @theorem
 def decay_alone() -> Derivation:
     # ∇(λ/2)‖W‖² = λW; flow Ẇ = −λW ⇒ W(t) = e^{−λt}W₀; GD W_{k+1} = (1 − ηλ)W_k ⇒ W_k = (1 − ηλ)^k W₀
-    flow = sp.exp(-lam * t) * W0
-    gd_k = (1 - eta * lam) ** k * W0
-    gd_next = (1 - eta * lam) ** (k + 1) * W0
+    flow = FLOW_DECAY_FACTOR * W0
+    gd_k = DECAY_FACTOR * W0
+    gd_next = DECAY_FACTOR.subs(k, k + 1) * W0
     return _every_step_stated(Derivation(
         id="weight-decay.alone",
         title="Weight decay alone shrinks weights: e^{−λt}W₀ under flow, (1 − ηλ)^k W₀ under GD",
@@ -221,7 +197,7 @@ def _explicit_positive_hessian() -> tuple[Step, ...]:
 def plain_minimiser() -> Derivation:
     # plain M = W: J(W) = ½tr((W − I)Σ(W − I)ᵀ) + (λ/2)tr(WᵀW), ∇J = W(Σ + λI) − Σ ⇒ W* = Σ(Σ + λI)⁻¹
     data = sp.Rational(1, 2) * sp.Trace((W - Id) * Sigma * (W - Id).T)
-    w_star = Sigma * (Sigma + lam * Id).inverse()
+    w_star = RIDGE_FIXED_POINT
     d_j, lam_esl = sp.symbols("d_j lambda_ESL", positive=True)  # ESL's singular value and ridge λ (sum, no ½)
     return _every_step_stated(Derivation(
         id="weight-decay.plain-minimiser",
@@ -240,12 +216,12 @@ def plain_minimiser() -> Derivation:
             Substitute(w_star, (A - lam * Id) * A.inverse(), "with A := Σ + λI", subs={Sigma: A - lam * Id}),
             Equal(Id - (A - lam * Id) * A.inverse(), lam * A.inverse(), "I − W* = λ(Σ + λI)⁻¹"),
             Substitute(sp.Derivative(sp.Rational(1, 2) * sigma * (w - 1) ** 2 + lam / 2 * w**2, w), sp.S.Zero,
-                       "per eigen-mode σ of Σ: w* = σ/(σ + λ) is the critical point", subs={w: sigma / (sigma + lam)}),
-            Substitute(d_j**2 / (d_j**2 + lam_esl), sigma / (sigma + lam),
+                       "per eigen-mode σ of Σ: w* = σ/(σ + λ) is the critical point", subs={w: RIDGE_SHRINKAGE}),
+            Substitute(d_j**2 / (d_j**2 + lam_esl), RIDGE_SHRINKAGE,
                        "ESL's shrinkage d²/(d² + λ_ESL) with our mean-and-½ convention: d² = Nσ, λ_ESL = Nλ",
                        ESL_2009 + ", §3.4.1, Eq. (3.47)",
                        subs={d_j: sp.sqrt(N * sigma), lam_esl: N * lam}),
-            Equal(1 - sigma / (sigma + lam), lam / (sigma + lam), "per eigen-mode distance from the identity"),
+            Equal(1 - RIDGE_SHRINKAGE, lam / (sigma + lam), "per eigen-mode distance from the identity"),
             Inequality(lam / (sigma + lam), sp.S.Zero, "strictly positive for every λ > 0", relation=">"),
             *_explicit_positive_hessian(),
         ),

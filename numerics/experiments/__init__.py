@@ -1,49 +1,36 @@
-"""Named experiments, discovered from the modules of this package.
+"""Named experiments: the registry, as plain imports (mypy checks each module against the contract).
 
-Each module `numerics/experiments/<name>.py` (name with `_` for `-`) defines
-
-* ``NAME``: the experiment's command-line name, e.g. ``"linear-block"``;
-* ``DESCRIPTION``: one line;
-* ``Config``: a frozen dataclass whose fields are declared with `param(default, help)`;
-  it validates itself in ``__post_init__`` (ValueError with one clear line);
-* ``run(config, generator, progress=None) -> ExperimentResult``;
-* ``figures(result) -> dict[str, matplotlib.figure.Figure]``.
-
-`all_experiments()` maps names to modules.  Modules whose name starts with `_` are helpers.
+Each experiment is a module of this package that satisfies `contract.Experiment` (NAME, DESCRIPTION, Config,
+cost, run, figures); the shared pieces are `contract` (the protocol and the result types), `params` and
+`blocks` (configuration fields, constraints and shared blocks), `records` (typed run records and summaries),
+`grid` (the seeds × inits × settings batch), `tasks` (data and targets of the non-linear experiments) and
+`resources` (memory estimates).  A new experiment adds one import and one entry below.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from types import ModuleType
+from numerics.experiments import deep_linear, deep_stack, degradation, linear_block, nonlinear_block, weight_decay
+from numerics.experiments.contract import AnyResult, CheckStatus, CrossCheck, Experiment, ExperimentResult, Progress
+from numerics.experiments.params import parameters
 
-from numerics.experiments._common import ExperimentResult, describe
+__all__ = ["EXPERIMENTS", "AnyResult", "CheckStatus", "CrossCheck", "Experiment", "ExperimentResult", "Progress",
+           "get", "parameters"]
 
-__all__ = ["ExperimentResult", "all_experiments", "describe", "get"]
+_deep_linear: Experiment = deep_linear
+_deep_stack: Experiment = deep_stack
+_degradation: Experiment = degradation
+_linear_block: Experiment = linear_block
+_nonlinear_block: Experiment = nonlinear_block
+_weight_decay: Experiment = weight_decay
 
-_CACHE: dict[str, ModuleType] = {}
-
-
-def all_experiments() -> dict[str, ModuleType]:
-    """Every experiment module, by NAME, sorted (imported on first use)."""
-    if _CACHE:
-        return dict(_CACHE)
-    found: dict[str, ModuleType] = {}
-    for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        name = getattr(module, "NAME", None)
-        if isinstance(name, str):
-            found[name] = module
-    _CACHE.update(sorted(found.items()))
-    return dict(_CACHE)
+EXPERIMENTS: dict[str, Experiment] = {
+    e.NAME: e for e in (_deep_linear, _deep_stack, _degradation, _linear_block, _nonlinear_block, _weight_decay)
+}  # sorted by name
 
 
-def get(name: str) -> ModuleType:
-    """The experiment module called `name`; KeyError lists the known names."""
+def get(name: str) -> Experiment:
+    """The experiment called `name`; KeyError lists the known names."""
     try:
-        return all_experiments()[name]
+        return EXPERIMENTS[name]
     except KeyError:
-        raise KeyError(f"unknown experiment {name!r}; known: {', '.join(all_experiments())}") from None
+        raise KeyError(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}") from None

@@ -13,116 +13,94 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import torch
 
-from numerics.experiments._common import (
-    ExperimentResult,
-    Progress,
-    check_choices,
-    check_positive,
-    config_to_json,
-    group_summaries,
-    mark_best_lr,
-    param,
-    run_records,
-)
-from numerics.experiments._tasks import DENSE_TARGETS, make_task, run_grid
+from numerics.experiments.blocks import MAX_DEPTH, Budget, Replicates, Training
+from numerics.experiments.contract import Cost, Curves, ExperimentResult, Progress
+from numerics.experiments.grid import RunGrid
+from numerics.experiments.params import ConfigBase, at_least, nested, param
+from numerics.experiments.records import RankedSummary, group_summaries, mark_best_lr
+from numerics.experiments.tasks import Task, TaskRun, make_task, task_cost, task_runs, train_grid
 from numerics.models import ACTIVATIONS, VARIANTS, BlockSpec
-from numerics.train import DECAY_MODES, OPTIMIZERS, OptimizerSpec
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 NAME = "deep-stack"
 DESCRIPTION = "time to converge vs depth of stacked blocks (linear or two-layer), plain vs residual variants"
-INITS = ("zero", "gaussian", "xavier", "kaiming", "orthogonal", "identity")
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(ConfigBase):
     block: str = param("mlp", "linear: F = Wx; mlp: F = W₂σ(W₁x)", choices=("linear", "mlp"))
     activation: str = param("tanh", "σ of mlp branches", choices=ACTIVATIONS)
-    depths: tuple[int, ...] = param((1, 2, 4, 8, 16), "L: numbers of blocks")
+    depths: tuple[int, ...] = param((1, 2, 4, 8, 16), "L: numbers of blocks", interval=at_least(1, MAX_DEPTH))
     variants: tuple[str, ...] = param(("plain", "residual", "rezero"), "block variants", choices=VARIANTS)
-    target: str = param("near-identity", "the map to learn", choices=DENSE_TARGETS)
-    delta: float = param(0.5, "δ of the near-identity target x + δ tanh(Bx)")
-    width: int = param(4, "d: features")
-    hidden: int = param(8, "m: hidden width of mlp branches")
-    inits: tuple[str, ...] = param(("xavier",), "initialisations, batched together (variants override as their "
-                                   "papers say)", choices=INITS)
-    init_scale: float = param(1.0, "multiplier of the initialisation")
-    optimizer: str = param("adam", "optimiser", choices=OPTIMIZERS)
-    batch_size: int = param(16, "minibatch size (sgd only)")
-    weight_decay: float = param(0.0, "λ")
-    decay_mode: str = param("l2", "l2: (λ/2)‖θ‖² in the loss; decoupled: θ ← θ − ηλθ", choices=DECAY_MODES)
-    lrs: tuple[float, ...] = param((0.003, 0.01, 0.03), "learning-rate grid per (variant, depth)")
-    eps: float = param(1e-3, "ε: converged when the data loss < ε")
-    max_steps: int = param(400, "budget of steps per run")
-    samples: int = param(32, "N: training samples")
-    dtype: str = param("float64", "floating-point type of the runs", choices=("float32", "float64"))
-    seeds: int = param(4, "independent seeds (data, target and initialisation)")
-    seed: int = param(0, "base seed of the torch.Generator")
-
-    def __post_init__(self) -> None:
-        check_choices(self)
-        check_positive(self, ("depths", "width", "hidden", "init_scale", "lrs", "eps", "samples", "seeds",
-                              "batch_size"))
-        check_positive(self, ("delta", "weight_decay", "max_steps"), strict=False)
+    task: Task = nested(Task(target="near-identity", samples=32))
+    training: Training = nested(Training())
+    budget: Budget = nested(Budget(eps=1e-3, max_steps=400))  # criterion: the data loss
+    replicates: Replicates = nested(Replicates(seeds=4))
 
 
-def work_units(config: Config) -> int:
-    """Batches `run` performs (one progress unit each)."""
-    return len(config.variants) * len(config.depths)
+class Group(NamedTuple):
+    variant: str
+    init: str
+    depth: int
+    lr: float
 
 
-def run(config: Config, generator: torch.Generator, progress: Progress | None = None) -> ExperimentResult:
+Result = ExperimentResult[Config, TaskRun, RankedSummary[Group]]
+
+
+def _specs(config: Config) -> list[BlockSpec]:
+    return [BlockSpec(block=config.block, variant=variant, depth=L, width=config.task.width, hidden=config.task.hidden,
+                      activation=config.activation)
+            for variant in config.variants for L in config.depths]
+
+
+def _grid(config: Config) -> RunGrid[float]:
+    return RunGrid(config.replicates.seeds, config.task.inits, config.training.lrs)
+
+
+def cost(config: Config) -> Cost:
+    return task_cost(_specs(config), _grid(config).size, config.task.samples, config.training, config.budget,
+                     kept=2 * len(config.variants))
+
+
+def run(config: Config, generator: torch.Generator, progress: Progress | None = None) -> Result:
     t_start = time.perf_counter()
-    dtype = getattr(torch, config.dtype)
-    opt = OptimizerSpec(config.optimizer, batch_size=config.batch_size, decay_mode=config.decay_mode)
-    base = BlockSpec(block=config.block, width=config.width, hidden=config.hidden)
-    x, y = make_task(base, config.target, config.seeds, config.samples, config.delta, generator, dtype)
-    records: list[dict[str, Any]] = []
-    curves: dict[str, Any] = {}
-    for variant in config.variants:
-        for L in config.depths:
-            spec = BlockSpec(block=config.block, variant=variant, depth=L, width=config.width, hidden=config.hidden,
-                             activation=config.activation)
-            res, seed_of, init_of, lr = run_grid(spec, config.inits, config.init_scale, opt, config.lrs,
-                                                 config.weight_decay, x, y, config.max_steps, config.eps, generator)
-            records += run_records(
-                res,
-                {
-                    "experiment": NAME, "block": config.block, "activation": config.activation, "variant": variant,
-                    "depth": L, "width": config.width, "hidden": config.hidden,
-                    "target": config.target, "optimizer": config.optimizer, "weight_decay": config.weight_decay,
-                    "decay_mode": config.decay_mode,
-                    "criterion": "loss", "eps": config.eps, "max_steps": config.max_steps,
-                    "predicted_steps": None,
-                },
-                {"seed": seed_of, "init": init_of, "lr": lr},
-            )
-            if L == max(config.depths) or L == min(config.depths):
-                curves[f"{variant} L={L}"] = {"steps": res.recorded_steps, "loss": res.loss_curve, "lr": lr}
-            if progress is not None:
-                progress(1)
-    for i, rec in enumerate(records):
-        rec["run"] = i
-    summaries = group_summaries(records, ("variant", "init", "depth", "lr"), np.random.default_rng(config.seed))
-    mark_best_lr(summaries, ("variant", "init", "depth"))
-    return ExperimentResult(
-        name=NAME, config=config_to_json(config), records=records, summaries=summaries, checks=[], curves=curves,
-        seconds=time.perf_counter() - t_start, work_units=work_units(config),
-    )
+    dtype = getattr(torch, config.training.dtype)
+    grid = _grid(config)
+    base = BlockSpec(block=config.block, width=config.task.width, hidden=config.task.hidden)
+    x, y = make_task(base, config.task.target, grid.seeds, config.task.samples, config.task.delta, generator, dtype)
+    records: list[TaskRun] = []
+    curves: dict[str, Curves] = {}
+    for spec in _specs(config):
+        res = train_grid(spec, grid, config.task, config.training, config.budget, x, y, generator, progress)
+        records += task_runs(NAME, spec, config.task.target, config.training, config.budget, grid, res, len(records),
+                             lambda init: None)
+        if spec.depth in (max(config.depths), min(config.depths)):
+            curves[f"{spec.variant} L={spec.depth}"] = Curves(res.recorded_steps, res.loss_curve,
+                                                              tuple(f"{p.setting:g}" for p in grid.points()))
+    groups = group_summaries(records, lambda r: Group(r.variant, r.init, r.depth, r.lr),
+                                np.random.default_rng(config.replicates.seed))
+    summaries = mark_best_lr(groups, lambda g: (g.variant, g.init, g.depth), lambda g: g.lr)
+    return ExperimentResult(name=NAME, config=config, records=tuple(records), summaries=tuple(summaries),
+                            curves=curves, seconds=time.perf_counter() - t_start)
 
 
-def figures(result: ExperimentResult) -> dict[str, Any]:
+def figures(result: Result) -> dict[str, Figure]:
     from numerics.plots import loss_curves, time_vs_depth
 
     c = result.config
+    title = f"{c.block} blocks ({c.activation}), {c.task.target}, {c.training.optimizer}, best η"
     return {
         "deep-stack-time-vs-depth": time_vs_depth(
-            result.summaries, f"{c['block']} blocks ({c['activation']}), {c['target']}, {c['optimizer']}, best η"
-        ),
+            result.summaries, title, lambda g: g.depth,
+            (lambda g: f"{g.variant} / {g.init}") if len(c.task.inits) > 1 else (lambda g: g.variant)),
         "deep-stack-loss": loss_curves(result.curves, "deep stacks: loss curves (shallowest and deepest)",
-                                       label_key="lr"),
+                                       legend_title="lr"),
     }

@@ -1,4 +1,7 @@
-"""Degradation on real data: plain vs residual MLPs of increasing depth (C1, C2, C3, C13).
+"""Classifiers of the degradation experiment: plain vs residual MLPs of increasing depth on real data.
+
+The experiment itself (its Config, grid, summaries and figure) is `numerics.experiments.degradation`; the
+evidence it gives for claims C1, C2, C3 and C13 is `hfx.evidence.degradation`.
 
 He et al. 2016 ("Deep Residual Learning for Image Recognition", CVPR 2016,
 Fig. 1 and Fig. 6) report that on CIFAR-10 a 56-layer *plain* net has higher
@@ -32,31 +35,33 @@ import torch
 from torch import nn
 
 TRAIN_FRACTION = 0.7  # share of the 1,797 digits used for training; the rest is the test set
+TRAIN_SIZE = int(TRAIN_FRACTION * 1797)  # 1,257 training digits
+ARCHITECTURES = ("plain", "residual")
+NORMS = ("batch", "none")
 
 
 @dataclass(frozen=True)
-class DegradationConfig:
-    depths: tuple[int, ...] = (8, 20, 56)  # total weight layers per network (even; ≥ 4)
+class Recipe:
+    """How one network is built and trained (one run of the degradation grid)."""
+
     width: int = 64  # hidden width
-    epochs: int = 40  # passes over the training set
+    epochs: int = 30  # passes over the training set
     learning_rate: float = 0.05  # SGD step size
     momentum: float = 0.9  # SGD momentum (He et al. 2016, §4.2)
     weight_decay: float = 1e-4  # L2 weight decay (He et al. 2016, §4.2)
-    batch_size: int = 128  # minibatch size
+    batch_size: int = 128  # minibatch size (full batches only)
     norm: str = "batch"  # "batch" (BN after every trunk layer, as He et al.) or "none"
-    seeds: int = 3  # independent runs per (architecture, depth)
 
 
 @dataclass(frozen=True)
-class DegradationRun:
-    architecture: str  # "plain" or "residual"
-    depth: int  # total weight layers
-    seed: int  # the run's seed
+class Measurement:
+    """What one trained network measured."""
+
     train_error: float  # final training classification error
     test_error: float  # final test classification error
-    train_loss: float  # final mean cross-entropy on the training set
-    grad_norm_first: float  # ‖∂L/∂W‖_F of the first trunk layer at initialisation
-    grad_norm_last: float  # ‖∂L/∂W‖_F of the last trunk layer at initialisation
+    train_loss: float | None  # final mean cross-entropy on the training set (None: not finite, the run diverged)
+    grad_norm_first: float | None  # ‖∂L/∂W‖_F of the first trunk layer at initialisation (None: not finite)
+    grad_norm_last: float | None  # ‖∂L/∂W‖_F of the last trunk layer at initialisation (None: not finite)
     seconds: float  # wall-clock training time
 
 
@@ -68,7 +73,7 @@ def load_digits_split(generator: np.random.Generator) -> tuple[torch.Tensor, ...
     x = np.asarray(digits.data, dtype=np.float64)  # (1797, 64)
     y = np.asarray(digits.target, dtype=np.int64)  # (1797,)
     order = generator.permutation(len(x))
-    cut = int(TRAIN_FRACTION * len(x))
+    cut = int(TRAIN_FRACTION * len(x))  # TRAIN_SIZE for the 1,797 digits
     train, test = order[:cut], order[cut:]
     mean, std = x[train].mean(axis=0), x[train].std(axis=0) + 1e-6
     x = (x - mean) / std
@@ -135,19 +140,17 @@ def _error_and_loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[f
     return error, loss
 
 
-def train_one(
-    architecture: str, depth: int, config: DegradationConfig, seed: int, data: tuple[torch.Tensor, ...]
-) -> DegradationRun:
-    """Train one network from `seed` and measure it."""
+def train_one(architecture: str, depth: int, recipe: Recipe, seed: int, data: tuple[torch.Tensor, ...]) -> Measurement:
+    """Train one network from `seed` (its initialisation and batch order) and measure it."""
     import time
 
-    if architecture not in ("plain", "residual"):
+    if architecture not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {architecture!r}")
     if depth < 4 or depth % 2:
         raise ValueError(f"depth must be even and ≥ 4, got {depth}")
     x_train, y_train, x_test, y_test = data
     generator = torch.Generator().manual_seed(seed)
-    net = build_network(architecture, depth, config.width, config.norm, generator)
+    net = build_network(architecture, depth, recipe.width, recipe.norm, generator)
 
     net.train()
     loss = nn.functional.cross_entropy(net(x_train), y_train)
@@ -155,15 +158,15 @@ def train_one(
     grad_first, grad_last = grads[0].norm().item(), grads[-1].norm().item()
 
     optimiser = torch.optim.SGD(
-        net.parameters(), lr=config.learning_rate, momentum=config.momentum, weight_decay=config.weight_decay
+        net.parameters(), lr=recipe.learning_rate, momentum=recipe.momentum, weight_decay=recipe.weight_decay
     )
     start = time.perf_counter()
     n = len(x_train)
-    for _ in range(config.epochs):
+    for _ in range(recipe.epochs):
         net.train()
         order = torch.randperm(n, generator=generator)
-        for i in range(0, n - config.batch_size + 1, config.batch_size):  # full batches only (BN statistics)
-            batch = order[i : i + config.batch_size]
+        for i in range(0, n - recipe.batch_size + 1, recipe.batch_size):  # full batches only (BN statistics)
+            batch = order[i : i + recipe.batch_size]
             optimiser.zero_grad()
             nn.functional.cross_entropy(net(x_train[batch]), y_train[batch]).backward()
             optimiser.step()
@@ -171,7 +174,9 @@ def train_one(
     train_error, train_loss = _error_and_loss(net, x_train, y_train)
     test_error, _ = _error_and_loss(net, x_test, y_test)
     if not math.isfinite(train_loss):
-        train_error = test_error = 1.0
-    return DegradationRun(
-        architecture, depth, seed, train_error, test_error, train_loss, grad_first, grad_last, seconds
-    )
+        train_error = test_error = 1.0  # a diverged network classifies nothing
+    return Measurement(train_error, test_error, _finite(train_loss), _finite(grad_first), _finite(grad_last), seconds)
+
+
+def _finite(v: float) -> float | None:
+    return v if math.isfinite(v) else None

@@ -1,8 +1,7 @@
-"""Measured evidence from the convergence experiments (`hfx run`), for the claim audit.
+"""Evidence from the convergence experiments, for the claim audit: pure rules over their typed results.
 
-Each named experiment is run on its default configuration (`hfx run NAME`
-gives the same numbers) and turned into `Evidence` by fixed rules, stated in
-the finding, never typed in:
+Each named experiment is run on its default configuration (`hfx run NAME` gives the same numbers; the runner
+is `hfx.measure`) and turned into `Evidence` by fixed rules, stated in the finding, never typed in:
 
 - `linear-block` (C11, C12): its theory cross-checks (exact GD step counts, the
   stability limit) must have run and passed (a check that examined nothing is
@@ -30,117 +29,116 @@ reported as "not reached".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
-import torch
+from hfx.audit import Evidence, EvidenceKind, ExperimentStatus
+from numerics.experiments import AnyResult, CheckStatus
+from numerics.experiments import deep_linear as deep_linear_experiment
+from numerics.experiments import deep_stack as deep_stack_experiment
+from numerics.experiments import linear_block as linear_block_experiment
+from numerics.experiments import nonlinear_block as nonlinear_block_experiment
+from numerics.experiments import weight_decay as weight_decay_experiment
+from numerics.experiments.records import RankedSummary
+from theory.core.derivation import Bearing
 
-from hfx.audit import Evidence
-from hfx.progress import report
-from numerics.experiments import ExperimentResult, get
-
-AUDITED = ("linear-block", "weight-decay", "deep-linear", "nonlinear-block", "deep-stack")  # what verify runs
-
-
-def run_experiments(names: Sequence[str] = AUDITED, progress: bool = True) -> dict[str, ExperimentResult]:
-    """Each experiment on its default configuration, seeded as `hfx run` seeds it."""
-    results: dict[str, ExperimentResult] = {}
-    for i, name in enumerate(names, start=1):
-        module = get(name)
-        config = module.Config()
-        results[name] = module.run(config, torch.Generator().manual_seed(config.seed))
-        if progress:
-            report(i, len(names), "experiments")
-    return results
+K = TypeVar("K")
 
 
-def _best(summaries: Iterable[Mapping[str, Any]], **match: object) -> Mapping[str, Any] | None:
-    """The best-learning-rate summary among those matching every key."""
+def _best(summaries: Iterable[RankedSummary[K]], match: Callable[[K], bool]) -> RankedSummary[K] | None:
+    """The best-learning-rate summary among those whose group matches."""
     for s in summaries:
-        if s.get("best_lr") and all(s.get(k) == v for k, v in match.items()):
+        if s.best_lr and match(s.group):
             return s
     return None
 
 
-def _median(s: Mapping[str, Any] | None) -> float | None:
-    return None if s is None or s.get("steps_median") is None else float(s["steps_median"])
+def _median(s: RankedSummary[Any] | None) -> float | None:
+    return None if s is None else s.steps.steps_median
 
 
 def _fmt(steps: float | None) -> str:
     return "not reached" if steps is None else f"{steps:.0f}"
 
 
-def _evidence(name: str, claim: str, established: bool, bearing: str, finding: str, title: str) -> Evidence:
+def _evidence(name: str, claim: str, established: bool, bearing: Bearing, finding: str, title: str) -> Evidence:
     return Evidence(
-        kind="experiment", id=name, title=f"{title} ({claim})",
-        status="confirmed" if established else "not reproduced", bearing=bearing, finding=finding,
+        kind=EvidenceKind.EXPERIMENT, id=name, title=f"{title} ({claim})",
+        status=ExperimentStatus.CONFIRMED if established else ExperimentStatus.NOT_REPRODUCED, bearing=bearing,
+        finding=finding,
     )
 
 
-def _cross_checked(result: ExperimentResult) -> bool:
-    """Its theory cross-checks ran and passed (a check that examined nothing is no evidence)."""
-    return bool(result.checks) and result.passed
+def _cross_checked(result: AnyResult) -> bool:
+    """Its theory cross-checks ran, examined runs, and passed (a check that examined nothing is no evidence)."""
+    return bool(result.checks) and all(c.status is CheckStatus.PASSED for c in result.checks)
 
 
-def _checks_text(result: ExperimentResult) -> str:
-    parts = [f"{c['name']}: {'passed' if c['passed'] else 'FAILED'}" for c in result.checks]
+def _checks_text(result: AnyResult) -> str:
+    words = {CheckStatus.PASSED: "passed", CheckStatus.FAILED: "FAILED", CheckStatus.NO_EVIDENCE: "no evidence"}
+    parts = [f"{c.name}: {words[c.status]}" for c in result.checks]
     return "; theory cross-checks " + ", ".join(parts) if parts else ""
 
 
-def linear_block(result: ExperimentResult) -> dict[str, list[Evidence]]:
+def linear_block(result: linear_block_experiment.Result) -> dict[str, list[Evidence]]:
     finding = (
         "GD on one linear block follows the closed form run by run; plain and residual share the per-mode "
         "rate 1 − η(σ_i + λ), so only the starting distance differs" + _checks_text(result)
     )
     title = "GD on a linear block, plain vs residual"
-    return {c: [_evidence(result.name, c, _cross_checked(result), "qualifies", finding, title)] for c in ("C11", "C12")}
+    return {c: [_evidence(result.name, c, _cross_checked(result), Bearing.QUALIFIES, finding, title)]
+            for c in ("C11", "C12")}
 
 
-def weight_decay(result: ExperimentResult) -> dict[str, list[Evidence]]:
+def weight_decay(result: weight_decay_experiment.Result) -> dict[str, list[Evidence]]:
     finding = "weight norms under decay follow (1 − ηλ)^k" + _checks_text(result)
     established = _cross_checked(result)
-    return {"C10": [_evidence(result.name, "C10", established, "supports", finding, "weight-decay trajectories")]}
+    return {"C10": [_evidence(result.name, "C10", established, Bearing.SUPPORTS, finding, "weight-decay trajectories")]}
 
 
 def _compare(
-    result: ExperimentResult, key: str, values: Iterable[object], faster: str, slower: str
+    summaries: Sequence[RankedSummary[K]], values: Iterable[object], key: Callable[[K], object],
+    variant: Callable[[K], str], faster: str, slower: str,
 ) -> tuple[list[tuple[object, float | None, float | None]], bool]:
-    rows = []
-    for v in values:
-        rows.append((v, _median(_best(result.summaries, variant=faster, **{key: v})),
-                     _median(_best(result.summaries, variant=slower, **{key: v}))))
+    def where(v: object, name: str) -> Callable[[K], bool]:
+        return lambda g: key(g) == v and variant(g) == name
+
+    rows = [(v, _median(_best(summaries, where(v, faster))), _median(_best(summaries, where(v, slower))))
+            for v in values]
     wins = all(f is not None and (s is None or f < s) for _, f, s in rows)
     return rows, wins
 
 
-def deep_linear(result: ExperimentResult) -> dict[str, list[Evidence]]:
-    depths = sorted({s["depth"] for s in result.summaries})
-    rows, residual_wins = _compare(result, "depth", depths, "residual", "plain")
+def deep_linear(result: deep_linear_experiment.Result) -> dict[str, list[Evidence]]:
+    depths = sorted({s.group.depth for s in result.summaries})
+    rows, residual_wins = _compare(result.summaries, depths, lambda g: g.depth, lambda g: g.variant, "residual",
+                                   "plain")
     table = ", ".join(f"depth {d}: residual {_fmt(r)} vs plain {_fmt(p)}" for d, r, p in rows)
     finding = f"median GD steps at each variant's best learning rate: {table}" + _checks_text(result)
-    bearing = "supports" if residual_wins else "qualifies"
+    bearing = Bearing.SUPPORTS if residual_wins else Bearing.QUALIFIES
     established = _cross_checked(result) and bool(rows) and all(r is not None for _, r, _ in rows)
     title = "deep linear chains, residual from zero vs plain from a small init"
     return {c: [_evidence(result.name, c, established, bearing, finding, title)] for c in ("C11", "C12")}
 
 
-def nonlinear_block(result: ExperimentResult) -> dict[str, list[Evidence]]:
-    activations = sorted({s["activation"] for s in result.summaries})
-    rows, _ = _compare(result, "activation", activations, "residual", "plain")
+def nonlinear_block(result: nonlinear_block_experiment.Result) -> dict[str, list[Evidence]]:
+    activations = sorted({s.group.activation for s in result.summaries})
+    rows, _ = _compare(result.summaries, activations, lambda g: g.activation, lambda g: g.variant, "residual",
+                       "plain")
     never = [a for a, _, p in rows if p is None]
     ratios = [p / r for _, r, p in rows if p is not None and r]
     table = ", ".join(f"{a}: plain {_fmt(p)} vs residual {_fmt(r)} steps" for a, r, p in rows)
     residual_stuck = [str(a) for a, r, _ in rows if r is None]
     if not rows or residual_stuck:
         # the comparison needs residual blocks that do fit the identity: without them nothing is shown
-        bearing = "supports"
+        bearing = Bearing.SUPPORTS
         verdict = "no comparison: residual blocks did not converge" + (
             f" for {', '.join(residual_stuck)}" if residual_stuck else " (no runs)"
         )
     elif len(never) == len(rows):
-        bearing, verdict = "supports", "plain blocks never fit the identity within the budget"
+        bearing, verdict = Bearing.SUPPORTS, "plain blocks never fit the identity within the budget"
     else:
-        bearing = "qualifies"
+        bearing = Bearing.QUALIFIES
         spread = f"{min(ratios):.1f}–{max(ratios):.1f}× slower" if ratios else "slower"
         verdict = f"plain blocks do fit the identity, {spread} than residual ones"
         if never:
@@ -151,44 +149,27 @@ def nonlinear_block(result: ExperimentResult) -> dict[str, list[Evidence]]:
     return {"C5": [_evidence(result.name, "C5", established, bearing, finding, title)]}
 
 
-def deep_stack(result: ExperimentResult) -> dict[str, list[Evidence]]:
-    depths = sorted({s["depth"] for s in result.summaries})
-    variants = sorted({s["variant"] for s in result.summaries})
+def deep_stack(result: deep_stack_experiment.Result) -> dict[str, list[Evidence]]:
+    depths = sorted({s.group.depth for s in result.summaries})
+    variants = sorted({s.group.variant for s in result.summaries})
 
     def converged(variant: str, depth: int) -> bool:
-        return _median(_best(result.summaries, variant=variant, depth=depth)) is not None
+        return _median(_best(result.summaries, lambda g: g.variant == variant and g.depth == depth)) is not None
 
     reach = {v: [d for d in depths if converged(v, d)] for v in variants}
     table = "; ".join(f"{v}: converged at depths {reach[v] or 'none'}" for v in variants)
     residual_all = reach.get("residual") == depths
     zero_init_all = any(reach[v] == depths for v in variants if v not in ("plain", "residual"))
     if residual_all:
-        bearing = "supports"
+        bearing = Bearing.SUPPORTS
     else:
-        bearing = "qualifies"
+        bearing = Bearing.QUALIFIES
         table += (
             " — the plain residual stack alone does not train at every depth; "
             + ("a zero-initialised branch does" if zero_init_all else "nor does any variant")
         )
     established = result.passed and bool(depths) and (residual_all or zero_init_all)
-    finding = f"stacks of depth {depths[0]}–{depths[-1]} fitting a near-identity map (best-rate medians): {table}"
+    span = f"{depths[0]}–{depths[-1]}" if depths else "none"
+    finding = f"stacks of depth {span} fitting a near-identity map (best-rate medians): {table}"
     title = "deep stacks, plain vs residual vs zero-initialised residual"
     return {"C13": [_evidence(result.name, "C13", established, bearing, finding, title)]}
-
-
-RULES: dict[str, Callable[[ExperimentResult], dict[str, list[Evidence]]]] = {
-    "linear-block": linear_block,
-    "weight-decay": weight_decay,
-    "deep-linear": deep_linear,
-    "nonlinear-block": nonlinear_block,
-    "deep-stack": deep_stack,
-}
-
-
-def experiment_evidence(results: Mapping[str, ExperimentResult]) -> dict[str, list[Evidence]]:
-    """Evidence per claim from the experiments' results, by the rules of the module docstring."""
-    by_claim: dict[str, list[Evidence]] = {}
-    for name, result in results.items():
-        for claim, items in RULES[name](result).items():
-            by_claim.setdefault(claim, []).extend(items)
-    return by_claim

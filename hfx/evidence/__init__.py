@@ -1,0 +1,59 @@
+"""Evidence for the claim audit from the measured experiments: pure rules over typed results.
+
+`degradation` holds the rules for the degradation study (C1, C2, C3, C13), `convergence` those for the five
+convergence experiments (C5, C10–C13).  `Measurements` holds one typed result per audited experiment, so that
+every rule reads its experiment's own record and group types (a renamed field fails mypy); `hfx.measure` runs
+them, `experiment_evidence` applies the rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hfx.audit import Evidence
+from hfx.evidence import convergence
+from hfx.evidence.degradation import degradation_evidence
+from numerics.experiments import AnyResult
+from numerics.experiments import deep_linear as deep_linear_experiment
+from numerics.experiments import deep_stack as deep_stack_experiment
+from numerics.experiments import degradation as degradation_experiment
+from numerics.experiments import linear_block as linear_block_experiment
+from numerics.experiments import nonlinear_block as nonlinear_block_experiment
+from numerics.experiments import weight_decay as weight_decay_experiment
+
+AUDITED = ("degradation", "linear-block", "weight-decay", "deep-linear", "nonlinear-block", "deep-stack")
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """The results the audit reads, one per audited experiment (None: not measured)."""
+
+    degradation: degradation_experiment.Result | None = None
+    linear_block: linear_block_experiment.Result | None = None
+    weight_decay: weight_decay_experiment.Result | None = None
+    deep_linear: deep_linear_experiment.Result | None = None
+    nonlinear_block: nonlinear_block_experiment.Result | None = None
+    deep_stack: deep_stack_experiment.Result | None = None
+
+    def results(self) -> dict[str, AnyResult]:
+        """Every measured result by experiment name, in the order of `AUDITED`."""
+        found: list[AnyResult | None] = [self.degradation, self.linear_block, self.weight_decay, self.deep_linear,
+                                         self.nonlinear_block, self.deep_stack]
+        return {r.name: r for r in found if r is not None}
+
+
+def experiment_evidence(m: Measurements) -> dict[str, list[Evidence]]:
+    """Evidence per claim from every measured result, by the rules of `degradation` and `convergence`."""
+    parts = [
+        degradation_evidence(m.degradation) if m.degradation else {},
+        convergence.linear_block(m.linear_block) if m.linear_block else {},
+        convergence.weight_decay(m.weight_decay) if m.weight_decay else {},
+        convergence.deep_linear(m.deep_linear) if m.deep_linear else {},
+        convergence.nonlinear_block(m.nonlinear_block) if m.nonlinear_block else {},
+        convergence.deep_stack(m.deep_stack) if m.deep_stack else {},
+    ]
+    by_claim: dict[str, list[Evidence]] = {}
+    for part in parts:
+        for claim, items in part.items():
+            by_claim.setdefault(claim, []).extend(items)
+    return by_claim

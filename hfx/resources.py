@@ -1,0 +1,64 @@
+"""Memory before work: `hfx run` refuses what this machine cannot hold, and announces what is large."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hfx.errors import UsageError
+
+if TYPE_CHECKING:
+    from hfx.sweep import Point
+    from numerics.experiments import Experiment
+
+MEMORY_HEADROOM = 0.9  # refuse a run whose estimate exceeds this share of the available memory
+ANNOUNCE_BYTES = 10**9  # say on stderr how much memory a run will take from this estimate on
+
+
+def available_memory() -> int | None:
+    """Bytes this process may still allocate: MemAvailable, lowered by a cgroup limit; None if unknown."""
+    found: list[int] = []
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    found.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = Path("/sys/fs/cgroup/memory.current").read_text().strip()
+        if limit != "max":
+            found.append(int(limit) - int(used))
+    except (OSError, ValueError):
+        pass
+    if not found:
+        try:
+            found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (OSError, ValueError, AttributeError):
+            return None
+    return max(0, min(found))
+
+
+def check_resources(module: Experiment, points: list[Point], available: int | None) -> int:
+    """UsageError if a point's estimated memory does not fit; returns the total units of work."""
+    from numerics.experiments.resources import describe_bytes
+
+    units, peak = 0, 0
+    for point in points:
+        cost = module.cost(point.config)
+        units += cost.units
+        peak = max(peak, cost.memory_bytes)
+        if available is not None and cost.memory_bytes > MEMORY_HEADROOM * available:
+            where = f" ({point.folder})" if point.swept else ""
+            raise UsageError(
+                f"{module.NAME}{where}: needs about {describe_bytes(cost.memory_bytes)} of memory (estimated from "
+                f"its shapes) but {describe_bytes(available)} available, of which at most "
+                f"{MEMORY_HEADROOM:.0%} may be used; reduce widths, depths, seeds, grids or max_steps")
+    if peak >= ANNOUNCE_BYTES:
+        known = f"; {describe_bytes(available)} available" if available is not None else ""
+        print(f"hfx run: {module.NAME} needs about {describe_bytes(peak)} of memory (estimate){known}",
+              file=sys.stderr)
+    return units

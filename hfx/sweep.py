@@ -1,0 +1,109 @@
+"""`hfx run --set`: values parsed against an experiment's Config, and sweeps over scalar parameters.
+
+Every `--set KEY=VALUE` is parsed against the type of the flat parameter KEY (numerics.experiments.params).  A
+list parameter takes comma-separated values; a scalar parameter given several comma-separated values is a *sweep*
+(as Hydra's multirun): one configuration per value, the product over several swept parameters.  Every
+configuration is built, and so checked against the declared constraints, before anything runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import typing
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hfx.errors import UsageError
+
+if TYPE_CHECKING:
+    from numerics.experiments import Experiment
+    from numerics.experiments.params import ConfigBase, Parameter, Value
+
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def parse_value(key: str, text: str, tp: object) -> Value:
+    """Convert `text` to the scalar type `tp` (int, float, str, bool); UsageError otherwise."""
+    text = text.strip()
+    try:
+        if tp is bool:
+            if text.lower() in _TRUE | _FALSE:
+                return text.lower() in _TRUE
+            raise ValueError
+        if tp is int:
+            return int(text)
+        if tp is float:
+            value = float(text)
+            if not math.isfinite(value):
+                raise UsageError(f"--set {key}: {text!r} is not a finite number")
+            return value
+        if tp is str:
+            return text
+    except ValueError:
+        name = getattr(tp, "__name__", str(tp))
+        raise UsageError(f"--set {key}: {text!r} is not a valid {name}") from None
+    raise UsageError(f"--set {key}: unsupported type {tp!r}")
+
+
+def _items(key: str, text: str) -> list[str]:
+    items = [t.strip() for t in text.split(",")]
+    if not text.strip() or any(not t for t in items):
+        raise UsageError(f"--set {key}: expected a value or a comma-separated list, got {text!r}")
+    return items
+
+
+@dataclass(frozen=True)
+class Point:
+    """One run of a (possibly swept) command: its configuration and the swept values that made it."""
+
+    config: ConfigBase
+    swept: tuple[tuple[str, Value], ...]  # (name, value) of each swept parameter; empty without a sweep
+
+    @property
+    def folder(self) -> str:
+        return ",".join(f"{k}={_plain(v)}" for k, v in self.swept)
+
+
+def _plain(v: Value) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def build_configs(module: Experiment, overrides: list[str], seeds: int | None) -> list[Point]:
+    """The experiment's Config for every point of the sweep, overrides applied and checked; UsageError otherwise."""
+    from numerics.experiments.params import parameters, replace_flat
+
+    params: dict[str, Parameter] = {p.name: p for p in parameters(module.Config)}
+    fixed: dict[str, Value] = {}
+    swept: dict[str, list[Value]] = {}
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"--set expects KEY=VALUE, got {item!r}")
+        if key not in params:
+            raise UsageError(f"--set: unknown parameter {key!r} of {module.NAME}; known: {', '.join(params)}")
+        p = params[key]
+        values = [parse_value(key, t, p.item_type) for t in _items(key, text)]
+        fixed.pop(key, None)
+        swept.pop(key, None)
+        if p.is_list:
+            fixed[key] = tuple(typing.cast(list[Any], values))
+        elif len(values) == 1:
+            fixed[key] = values[0]
+        else:
+            swept[key] = values
+    if seeds is not None:
+        fixed["seeds"] = seeds
+    points = []
+    for combo in itertools.product(*swept.values()):
+        chosen = tuple(zip(swept, combo, strict=True))
+        try:
+            config = replace_flat(module.Config(), {**fixed, **dict(chosen)})
+        except ValueError as exc:
+            where = f" ({', '.join(f'{k}={_plain(v)}' for k, v in chosen)})" if chosen else ""
+            raise UsageError(f"{module.NAME}{where}: {exc}") from None
+        points.append(Point(config, chosen))
+    return points

@@ -1,0 +1,132 @@
+"""The experiment contract: what every named experiment module provides, and what its run returns.
+
+A module of `numerics/experiments/` is an experiment when it satisfies `Experiment` (mypy checks the registry in
+`numerics/experiments/__init__.py` against it):
+
+* ``NAME`` (the command-line name, e.g. ``"linear-block"``) and ``DESCRIPTION`` (one line);
+* ``Config``: a frozen dataclass deriving from `params.ConfigBase`, every field declared with `param(…)` (help
+  text, constraints) or as a shared block (`blocks`), one of them `Replicates`;
+* ``cost(config) -> Cost``: memory and work, estimated before anything is allocated;
+* ``run(config, generator, progress=None) -> ExperimentResult``: pure, apart from the progress callback;
+* ``figures(result) -> dict[str, Figure]``.
+
+Its result holds typed records (one per run), group summaries and the theory cross-checks (`CrossCheck`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from numerics.experiments.blocks import Replicates
+from numerics.experiments.params import ConfigBase
+
+if TYPE_CHECKING:
+    import torch
+    from matplotlib.figure import Figure
+
+C = TypeVar("C")  # the Config
+R = TypeVar("R")  # a run record
+S = TypeVar("S")  # a group summary
+
+Progress = Callable[[int], None]  # called with a number of newly completed units of work (see `Cost.units`)
+Detail = int | float | str | bool | None | Mapping[str, float | None]  # a check's descriptive numbers
+
+
+class CheckStatus(StrEnum):
+    """The verdict of one theory cross-check."""
+
+    PASSED = "passed"  # every run it could judge agrees with the theory
+    FAILED = "failed"  # some run disagrees
+    NO_EVIDENCE = "no evidence"  # it could judge no run (not a failure of the theory; not a confirmation)
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """One comparison of measured runs with theory's prediction."""
+
+    name: str  # e.g. "gd-steps-exact"
+    description: str  # one line: what is compared, with its tolerance
+    examined: int  # runs the check could judge
+    mismatches: int  # of those, runs that disagree with the theory
+    details: Mapping[str, Detail] = field(default_factory=dict)  # tolerance, counts, largest error, …
+    excluded: int = 0  # runs it cannot judge (decided at step 0, predicted beyond the budget, …)
+    excluded_reason: str = ""  # why they were left out
+
+    @property
+    def status(self) -> CheckStatus:
+        if self.examined == 0:
+            return CheckStatus.NO_EVIDENCE
+        return CheckStatus.PASSED if self.mismatches == 0 else CheckStatus.FAILED
+
+
+@dataclass(frozen=True)
+class Curves:
+    """Arrays for one panel of a figure: a quantity at the recorded steps, one column per run."""
+
+    steps: NDArray[np.int64]  # (T,) recorded step indices
+    values: NDArray[np.float64]  # (T, R') loss or norm per recorded step and run
+    labels: tuple[str, ...]  # (R',) legend label of each column (e.g. its learning rate)
+    predicted: tuple[NDArray[np.float64] | None, ...] = ()  # (R',) theory's curve per column, where known
+    floor: float | None = None  # a level below which the check does not compare (drawn as a line)
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What a configuration will need, estimated from its shapes before anything is allocated."""
+
+    memory_bytes: int  # peak resident memory of the largest batch plus what is kept across batches
+    units: int  # units of work reported to `Progress` (steps summed over batches, or runs)
+    unit: str = "step"  # what one unit is (for the progress bar)
+
+
+@dataclass(frozen=True)
+class ExperimentResult(Generic[C, R, S]):
+    """Everything an experiment measured, ready to be audited (hfx.evidence) or written (hfx.serialise)."""
+
+    name: str  # the experiment's NAME
+    config: C  # the configuration it ran
+    records: tuple[R, ...]  # one per run, in run order
+    summaries: tuple[S, ...]  # one per group of runs
+    checks: tuple[CrossCheck, ...] = ()  # theory cross-checks (empty where no closed form exists)
+    curves: Mapping[str, Curves] = field(default_factory=dict)  # panels for the figures
+    seconds: float = 0.0  # wall time of run()
+
+    @property
+    def passed(self) -> bool:
+        """No theory cross-check failed (a check without evidence is not a failure)."""
+        return all(c.status is not CheckStatus.FAILED for c in self.checks)
+
+
+def replicates(config: ConfigBase) -> Replicates:
+    """The `Replicates` block of an experiment's Config (every experiment has one; `hfx run --seeds` sets it)."""
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if isinstance(value, Replicates):
+            return value
+    raise TypeError(f"{type(config).__qualname__} has no Replicates block")
+
+
+AnyResult = ExperimentResult[Any, Any, Any]
+
+
+class Experiment(Protocol):
+    """A named experiment module (see the module docstring)."""
+
+    NAME: str
+    DESCRIPTION: str
+
+    @property
+    def Config(self) -> type[ConfigBase]: ...
+
+    def cost(self, config: Any) -> Cost: ...
+
+    def run(self, config: Any, generator: torch.Generator, progress: Progress | None = None) -> AnyResult: ...
+
+    def figures(self, result: Any) -> dict[str, Figure]: ...
