@@ -7,9 +7,15 @@ shared objects), nor on the hash seed (the server runs with ``PYTHONHASHSEED=0``
 
 from __future__ import annotations
 
-import sympy.core.random
+import os
 
-from theory.core.registry import all_derivations
+from hfx.pool import die_with_parent
+
+die_with_parent(os.getppid())  # first: the server (and so its workers) ends with hfx, even while it preloads
+
+import sympy.core.random  # noqa: E402
+
+from theory.core.registry import all_derivations  # noqa: E402
 
 sympy.core.random.seed(0)
 all_derivations()
