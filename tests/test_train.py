@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from numerics.models import BlockSpec, data_with_covariance, end_to_end, init_params, loss_per_run, spectrum_matrix
-from numerics.train import CENSORED, CONVERGED, DIVERGED, OptimizerSpec, opt_init, opt_step, train
+from numerics.train import CENSORED, CONVERGED, DIVERGED, GDState, OptimizerSpec, opt_init, opt_step, train
 
 ROUNDING = 1e-10  # float64 over tens of steps of small matrix products
 
@@ -90,8 +90,9 @@ def test_decoupled_and_l2_decay_coincide_for_gd_but_not_for_momentum() -> None:
     data_grad = {"W": torch.randn((2, 1, 3, 3), generator=g, dtype=torch.float64)}
     lr, lam = torch.tensor([0.1, 0.2], dtype=torch.float64), torch.tensor([0.3, 0.3], dtype=torch.float64)
     l2_grad = {"W": data_grad["W"] + 0.3 * params["W"]}
-    gd_l2, _ = opt_step(OptimizerSpec("gd"), params, l2_grad, {}, lr, lam)
-    gd_dec, _ = opt_step(OptimizerSpec("gd", decay_mode="decoupled"), params, data_grad, {}, lr, lam)
+    gd_l2, _ = opt_step(OptimizerSpec("gd"), params, l2_grad, GDState(), lr, lam)
+    gd_dec, _ = opt_step(OptimizerSpec("gd", decay_mode="decoupled"), params, data_grad, GDState(), lr,
+                         lam)
     torch.testing.assert_close(gd_l2["W"], gd_dec["W"], rtol=1e-14, atol=1e-14)
     mom = OptimizerSpec("momentum")
     s = opt_init(mom, params)
