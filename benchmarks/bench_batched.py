@@ -25,6 +25,7 @@ whether all final parameters agree to 1e-5.  Run on demand (never inside the tes
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import multiprocessing as mp
@@ -33,8 +34,10 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import numpy as np
@@ -95,20 +98,22 @@ class Block(nn.Module):
 class Competitors:
     """The competitors on one slice of the grid, set up once (untimed); `run(name)` trains and times one."""
 
-    def __init__(self, grid: Grid, lo: int = 0, hi: int | None = None) -> None:
-        self.grid = grid
+    def __init__(self, grid: Grid, lo: int = 0, hi: int | None = None, device: str = "cpu") -> None:
+        self.grid, self.device = grid, torch.device(device)
         self.spec, self.p0, self.x, self.y, self.lr = problem(grid, lo, hi)
+        self.x, self.y, self.lr = self.x.to(device), self.y.to(device), self.lr.to(device)
         R, L, d = self.x.shape[0], grid.depth, grid.width
         models = []
         for r in range(R):  # what the expert writes: R modules, stacked
-            model = nn.Sequential(*[Block(d) for _ in range(L)])
+            blocks = [Block(d) for _ in range(L)]
+            model = nn.Sequential(*blocks)
             with torch.no_grad():
-                for layer, block in enumerate(model):
+                for layer, block in enumerate(blocks):
                     block.W1.weight.copy_(self.p0["W1"][r, layer])
                     block.W2.weight.copy_(self.p0["W2"][r, layer])
             models.append(model)
         stacked, _ = stack_module_state(models)  # name ↦ (R, …)
-        self.stacked = {k: v.detach() for k, v in stacked.items()}
+        self.stacked = {k: v.detach().to(device) for k, v in stacked.items()}
         self.base = nn.Sequential(*[Block(d) for _ in range(L)]).to("meta")
 
         def loss(p: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -126,9 +131,14 @@ class Competitors:
         self.compiled = torch.compile(step, fullgraph=True)
         self.compile_seconds = math.nan
 
+    def sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+
     def warm_up(self) -> None:
         t = time.perf_counter()
         self.compiled({k: v.clone() for k, v in self.stacked.items()}, self.x, self.y, self.lr)
+        self.sync()
         self.compile_seconds = time.perf_counter() - t
 
     def run(self, name: str) -> Result:
@@ -136,7 +146,9 @@ class Competitors:
             t = time.perf_counter()
             res = train(self.spec, self.p0, self.x, self.y, OptimizerSpec("gd"), self.lr, torch.zeros_like(self.lr),
                         self.grid.steps, 0.0, torch.Generator(), stop_when_converged=False,
-                        record_every=self.grid.steps, engine="torch" if name == "hfx-torch" else "auto")
+                        record_every=self.grid.steps, engine="torch" if name == "hfx-torch" else "auto",
+                        device=self.device)
+            self.sync()
             return time.perf_counter() - t, {k: res.params[k] for k in ("W1", "W2")}, torch.from_numpy(res.final_loss)
         fn = self.compiled if name == "compiled-vmap" else self.step
         t = time.perf_counter()
@@ -145,21 +157,27 @@ class Competitors:
             p = fn(p, self.x, self.y, self.lr)
         with torch.no_grad():
             final = self.loss(p, self.x, self.y)
+        self.sync()
         seconds = time.perf_counter() - t
         L = self.grid.depth
-        W = {k: torch.stack([p[f"{layer}.{k}.weight"] for layer in range(L)], dim=1) for k in ("W1", "W2")}
-        return seconds, W, final
+        W = {k: torch.stack([p[f"{layer}.{k}.weight"] for layer in range(L)], dim=1).cpu() for k in ("W1", "W2")}
+        return seconds, W, final.cpu()
 
 
-def matmul_flops(n: int = 2048, repeats: int = 5) -> float:
+def matmul_flops(n: int = 2048, repeats: int = 5, device: str = "cpu") -> float:
     """Large-matmul FLOP/s (float32) at the current thread count: the best of `repeats` n×n products."""
     g = torch.Generator().manual_seed(0)
-    a, b = torch.randn((n, n), generator=g), torch.randn((n, n), generator=g)
+    a, b = torch.randn((n, n), generator=g).to(device), torch.randn((n, n), generator=g).to(device)
+    cuda = torch.device(device).type == "cuda"
     a @ b
     best = math.inf
     for _ in range(repeats):
+        if cuda:
+            torch.cuda.synchronize()
         t = time.perf_counter()
         a @ b
+        if cuda:
+            torch.cuda.synchronize()
         best = min(best, time.perf_counter() - t)
     return 2 * n**3 / best
 
@@ -179,46 +197,48 @@ def _merge(parts: list[Result]) -> Result:
             torch.cat([p[2] for p in parts]))
 
 
-def measure(grid: Grid, mode: str, names: list[str], rounds: int) -> dict[str, object]:
+def measure(grid: Grid, mode: str, names: list[str], rounds: int, device: str = "cpu") -> dict[str, object]:
     """Every competitor once per round, interleaved, in one mode: '1', 'default' or 'per-core'."""
     default = torch.get_num_threads()
-    procs: list[tuple[mp.Process, Connection]] = []
+    procs: list[tuple[BaseProcess, Connection]] = []
     if mode == "per-core":
         P = os.cpu_count() or 1
         ctx = mp.get_context("spawn")
         bounds = [grid.runs * i // P for i in range(P + 1)]
-        for lo, hi in zip(bounds, bounds[1:], strict=False):
+        for a, b in itertools.pairwise(bounds):
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_worker, args=(child, grid, lo, hi), daemon=True)
-            proc.start()
-            procs.append((proc, parent))
+            worker = ctx.Process(target=_worker, args=(child, grid, a, b), daemon=True)
+            worker.start()
+            procs.append((worker, parent))
         compile_s = max(c.recv() for _, c in procs)
 
-        def call(cmd: str) -> Result:
+        def across(cmd: str) -> Result:
             for _, c in procs:
                 c.send(cmd)
             return _merge([c.recv() for _, c in procs])
+
+        call: Callable[[str], Result] = across
 
         for _, c in procs:
             c.send("peak")
         peak = sum(c.recv() for _, c in procs)  # all cores at once
     else:
         torch.set_num_threads(1 if mode == "1" else default)
-        comp = Competitors(grid)
+        comp = Competitors(grid, device=device)
         comp.warm_up()
         compile_s = comp.compile_seconds
         call = comp.run
-        peak = matmul_flops()
-    tag = f"[width {grid.width}, {mode}{' thread' if mode == '1' else ''}]"
+        peak = matmul_flops(n=8192 if device == "cuda" else 2048, device=device)
+    tag = f"[width {grid.width}, {device}, {mode}{' thread' if mode == '1' else ''}]"
     print(f"{tag} large-matmul peak {peak / 1e9:.1f} GFLOP/s; compile of the vmap step {compile_s:.1f} s", flush=True)
     seconds: dict[str, list[float]] = {n: [] for n in names}
-    worst = 0.0
+    worst: float = 0.0
     for i in range(rounds):
         results = {n: call(n) for n in names}
         for n, (s, _, _) in results.items():
             seconds[n].append(s)
         ref = results[names[0]]
-        for n, (_, W, loss) in results.items():
+        for _, W, loss in results.values():
             worst = max(worst, *(float((W[k] - ref[1][k]).abs().max()) for k in W), float((loss - ref[2]).abs().max()))
         print(f"{tag} round {i + 1}: " + ", ".join(f"{n} {grid.runs / s:.1f} runs/s" for n, s in
                                                    ((n, seconds[n][-1]) for n in names)), flush=True)
@@ -227,15 +247,16 @@ def measure(grid: Grid, mode: str, names: list[str], rounds: int) -> dict[str, o
         proc.join(timeout=30)
     torch.set_num_threads(default)
     rate = {n: [grid.runs / s for s in seconds[n]] for n in names}
-    out: dict[str, object] = {"mode": mode, "width": grid.width, "peak_flops": peak, "compile_seconds": compile_s,
-                              "seconds": seconds, "max_difference": worst, "agree": worst <= AGREEMENT}
+    out: dict[str, object] = {"mode": mode, "device": device, "width": grid.width, "peak_flops": peak,
+                              "compile_seconds": compile_s, "seconds": seconds, "max_difference": worst,
+                              "agree": worst <= AGREEMENT}
     stats = {n: (min(r), statistics.median(r), max(r)) for n, r in rate.items()}
     out["runs_per_second"] = stats
     out["fraction_of_peak"] = {n: [grid.flops() / s / peak for s in seconds[n]] for n in names}
     for n in names:
-        lo, med, hi = stats[n]
+        r_lo, r_med, r_hi = stats[n]
         frac = statistics.median(out["fraction_of_peak"][n])  # type: ignore[index]
-        print(f"{tag} {n:14s} runs/s {lo:8.1f} / {med:8.1f} / {hi:8.1f} (min/median/max)   "
+        print(f"{tag} {n:14s} runs/s {r_lo:8.1f} / {r_med:8.1f} / {r_hi:8.1f} (min/median/max)   "
               f"{frac:6.1%} of the matmul peak (median)")
     ratios = {}
     for other in ("vmap", "compiled-vmap", "hfx-torch"):
@@ -260,27 +281,30 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--modes", nargs="+", choices=("1", "default", "per-core"), default=["1", "default", "per-core"])
     ap.add_argument("--torch-engine", action="store_true", help="also time hfx's torch engine (hfx-torch)")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="cuda: one process, --modes default")
     ap.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
     args = ap.parse_args()
     P = os.cpu_count() or 1
     if args.rounds < 3 or min(args.runs, args.steps, args.depth) < 1 or args.runs % (4 * P):
         ap.error(f"--rounds must be ≥ 3, --runs a multiple of 4·cores ({4 * P}), steps and depth ≥ 1")
+    if args.device == "cuda" and (args.modes != ["default"] or not torch.cuda.is_available()):
+        ap.error("--device cuda needs a CUDA device and --modes default")
     names = ["hfx", "vmap", "compiled-vmap"] + (["hfx-torch"] if args.torch_engine else [])
     grids = [Grid(args.runs, 16, args.depth, args.steps)]
     if args.wide_width:
         grids.append(Grid(args.wide_runs, args.wide_width, args.depth, args.wide_steps))
     load = os.getloadavg()
-    print(f"host {platform.node()}, {P} cores, torch {torch.__version__}, float32, cpu, PyTorch's default "
+    print(f"host {platform.node()}, {P} cores, torch {torch.__version__}, float32, {args.device}, PyTorch's default "
           f"{torch.get_num_threads()} threads; load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     for gr in grids:
         print(f"grid: {gr.runs} runs, residual tanh blocks, width {gr.width}, depth {gr.depth}, {gr.samples} samples, "
               f"{gr.steps} GD steps")
-    results = [measure(gr, mode, names, args.rounds) for gr in grids for mode in args.modes]
+    results = [measure(gr, mode, names, args.rounds, args.device) for gr in grids for mode in args.modes]
     load_after = os.getloadavg()
     print(f"load average after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
     if args.json:
         args.json.write_text(json.dumps({
-            "host": platform.node(), "cores": P, "torch": torch.__version__, "dtype": "float32", "device": "cpu",
+            "host": platform.node(), "cores": P, "torch": torch.__version__, "dtype": "float32", "device": args.device,
             "default_threads": torch.get_num_threads(), "load_before": load, "load_after": load_after,
             "grids": [asdict(g) for g in grids], "results": results,
         }, indent=2) + "\n")

@@ -126,3 +126,42 @@ def check_state(spec: OptimizerSpec, state: OptState) -> None:
     kind = {"gd": GDState, "sgd": GDState, "momentum": MomentumState, "adam": AdamState}[spec.name]
     if not isinstance(state, kind):
         raise TypeError(f"{spec.name} needs a {kind.__name__}, got {type(state).__name__}")
+
+
+def opt_update_(spec: OptimizerSpec, params: Params, grads: Params, state: OptState, lr: torch.Tensor,
+                lam: torch.Tensor, moving: torch.Tensor | None = None) -> OptState:
+    """`opt_step` in place: overwrites `params` and the state's buffers, uses `grads` as scratch.
+
+    The same update as `opt_step` (its pure twin; tests/test_train.py compares them), for a caller that owns
+    every tensor it passes (the training loop): no tensor is allocated, so a step costs no page faults however
+    large the stack.  Runs where `moving` (R,) is False keep their parameters exactly (their step is zeroed
+    before it is applied, whatever it holds, NaN included).  Returns the new state (its buffers are the old ones).
+    """
+    check_state(spec, state)
+    new_state: OptState = state
+    t = state.t + 1 if isinstance(state, AdamState) else 0
+    for k, p in params.items():
+        step = grads[k]  # becomes the step Δ, then θ ← θ − Δ
+        rate = per_run(lr.to(p.dtype), p)
+        if isinstance(state, MomentumState):
+            v = state.v[k].mul_(spec.momentum).add_(step)  # v ← βv + g
+            torch.mul(v, rate, out=step)  # Δ = ηv
+        elif isinstance(state, AdamState):
+            b1, b2 = spec.beta1, spec.beta2
+            m = state.m[k].mul_(b1).add_(step, alpha=1 - b1)  # m ← β₁m + (1−β₁)g
+            v = state.v[k].mul_(b2).addcmul_(step, step, value=1 - b2)  # v ← β₂v + (1−β₂)g²
+            torch.div(v, 1 - b2**t, out=step).sqrt_().add_(spec.adam_eps)  # √v̂ + ε
+            torch.div(m, step, out=step).mul_(rate / (1 - b1**t))  # Δ = η m̂/(√v̂ + ε)
+        else:
+            step.mul_(rate)  # Δ = ηg
+        if moving is not None:
+            step.masked_fill_(~per_run(moving, step), 0.0)
+        if spec.decay_mode == "decoupled":
+            decay = rate * per_run(lam.to(p.dtype), p)
+            if moving is not None:
+                decay = decay * per_run(moving, p)
+            p.addcmul_(decay, p, value=-1)  # θ ← θ − ηλθ (θ before the step: Δ does not depend on θ)
+        p.sub_(step)
+    if isinstance(state, AdamState):
+        new_state = AdamState(t=t, m=state.m, v=state.v)
+    return new_state

@@ -47,12 +47,13 @@ from numerics.optim import (
     OptState,
     opt_init,
     opt_step,
+    opt_update_,
     per_run,
 )
 
 __all__ = [
     "CENSORED", "CONVERGED", "DECAY_MODES", "DIVERGED", "ENGINES", "OPTIMIZERS", "AdamState", "GDState",
-    "MomentumState", "OptState", "OptimizerSpec", "TrainResult", "opt_init", "opt_step", "param_norm",
+    "MomentumState", "OptState", "OptimizerSpec", "TrainResult", "opt_init", "opt_step", "opt_update_", "param_norm",
     "param_sq_norm", "train",
 ]
 
@@ -100,10 +101,11 @@ def _gather(t: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
 
 
 def _loss_and_grads(spec: BlockSpec, params: Params, x: torch.Tensor, y: torch.Tensor, use_fused: bool,
-                    need_grad: bool, skip: torch.Tensor, segment: int | None) -> tuple[torch.Tensor, Params | None]:
-    """Data loss (R,) and, with `need_grad`, its gradient per run."""
+                    need_grad: bool, skip: torch.Tensor, segment: int | None, out: Params | None = None
+                    ) -> tuple[torch.Tensor, Params | None]:
+    """Data loss (R,) and, with `need_grad`, its gradient per run (the fused engine writes it into `out`)."""
     if use_fused:
-        return fused.loss_and_grads(spec, params, x, y, want_grads=need_grad, skip=skip, segment=segment)
+        return fused.loss_and_grads(spec, params, x, y, want_grads=need_grad, skip=skip, segment=segment, out=out)
     if not need_grad:
         with torch.no_grad():
             return loss_per_run(spec, params, x, y, segment), None
@@ -153,7 +155,10 @@ def train(
     if engine == "fused" and not use_fused:
         raise ValueError("the fused engine does not support this batch (dense CPU float32/float64 only)")
     R, N = lr.shape[0], x.shape[1]
-    params = {k: p.detach().to(dev) for k, p in params.items()}
+    # the loop owns its parameters, state and gradient buffers and updates them in place (`opt_update_`):
+    # a step allocates nothing of the size of the parameters
+    params = {k: p.detach().to(dev, copy=True).contiguous() for k, p in params.items()}
+    buffers = {k: torch.empty_like(p) for k, p in params.items()} if use_fused else None
     state: OptState = opt_init(opt, params)
     mon: MonitorState = monitor_init(R, dev)
     rule = StopRule(eps=eps, divergence_factor=divergence_factor, stop_when_converged=stop_when_converged)
@@ -168,13 +173,14 @@ def train(
     for k in range(max_steps + 1):
         need_grad = k < max_steps
         skip = ~mon.moving  # frozen runs: the fused engine does no work for them
-        loss_full, grads = _loss_and_grads(spec, params, x, y, use_fused, need_grad and full, skip, segment)
+        loss_full, grads = _loss_and_grads(spec, params, x, y, use_fused, need_grad and full, skip, segment, buffers)
         if need_grad and not full:
             idx = torch.randint(0, N, (R, opt.batch_size), generator=g).to(dev)  # (R, B), per-run minibatch
             _, grads = _loss_and_grads(spec, params, _gather(x, idx), _gather(y, idx), use_fused, True, skip,
-                                       segment)
+                                       segment, buffers)
         if grads is not None and opt.decay_mode == "l2" and decays:
-            grads = {n: torch.addcmul(gr, per_run(lam.to(gr.dtype), gr), params[n]) for n, gr in grads.items()}
+            for n, gr in grads.items():
+                gr.addcmul_(per_run(lam.to(gr.dtype), gr), params[n])  # + λθ, the gradient of (λ/2)‖θ‖²
         loss_k = loss_full.to(torch.float64)
         metric_k = loss_k if metric is None else metric(params).detach().to(torch.float64)
         moving_before = mon.moving
@@ -188,10 +194,8 @@ def train(
             break
         if not bool(mon.moving.any()) or grads is None:
             break
-        new, state = opt_step(opt, params, grads, state, lr, lam)
-        if not bool(mon.moving.all()):  # frozen (converged or diverged) runs keep their parameters
-            new = {n: torch.where(per_run(mon.moving, p), new[n], p) for n, p in params.items()}
-        params = new
+        # frozen (converged or diverged) runs keep their parameters
+        state = opt_update_(opt, params, grads, state, lr, lam, None if bool(mon.moving.all()) else mon.moving)
         if progress is not None:
             progress(k + 1)
     total = time.perf_counter() - t0

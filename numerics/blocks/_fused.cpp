@@ -73,6 +73,8 @@ static void gemm_cols(i64 rows, i64 K, const T* A, i64 sar, i64 sac, const T* B,
     constexpr int RT = NC >= 2 * W ? 4 : 8;
     i64 i = 0;
     for (; i + RT <= rows; i += RT) gemm_rows<T, NC, RT>(i, K, A, sar, sac, B, ldb, C, ldc, C0, ldc0);
+    for (; i + 4 <= rows; i += 4) gemm_rows<T, NC, 4>(i, K, A, sar, sac, B, ldb, C, ldc, C0, ldc0);
+    for (; i + 2 <= rows; i += 2) gemm_rows<T, NC, 2>(i, K, A, sar, sac, B, ldb, C, ldc, C0, ldc0);
     for (; i < rows; ++i) gemm_rows<T, NC, 1>(i, K, A, sar, sac, B, ldb, C, ldc, C0, ldc0);
 }
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import itertools
 import math
 import os
 import platform
@@ -148,11 +149,14 @@ def loss_and_grads(
     want_grads: bool = True,
     skip: torch.Tensor | None = None,
     segment: int | None = None,
+    out: Params | None = None,
 ) -> tuple[torch.Tensor, Params | None]:
     """L_r (R,) and, with `want_grads`, ∂L_r/∂θ_r in the layout of `params` ((R, L, out, in); α (R, L)).
 
     x, y: (R, N, d).  `skip` (R,) bool: runs not computed (loss NaN, gradients 0), e.g. frozen runs.
-    `segment`: layers per checkpoint segment (default `segment_length`).  Requires `supports(spec, x)`.
+    `segment`: layers per checkpoint segment (default `segment_length`).  `out`: contiguous tensors shaped
+    as `params` to write the gradients into (reused across steps: no allocation, no page faults).
+    Requires `supports(spec, x)`.
     """
     lib = _library()
     if lib is None or not supports(spec, x):
@@ -170,9 +174,16 @@ def loss_and_grads(
     shape = _Shape(R, spec.depth, N, spec.width, spec.hidden, int(spec.block == "mlp"), variant,
                    _ACT[spec.activation], min(S, spec.depth))
     loss = torch.empty(R, dtype=dtype)
-    grads = {k: torch.empty_like(w) for k, w in zip(names, weights, strict=True)} if want_grads else None
-    if grads is not None and alpha is not None:
-        grads["alpha"] = torch.empty_like(alpha)
+    grads: Params | None = None
+    if want_grads:
+        like = dict(zip(names, weights, strict=True)) | ({"alpha": alpha} if alpha is not None else {})
+        if out is None:
+            grads = {k: torch.empty_like(w) for k, w in like.items()}
+        else:
+            for k, w in like.items():
+                if out[k].shape != w.shape or out[k].dtype != w.dtype or not out[k].is_contiguous():
+                    raise ValueError(f"out[{k!r}] must be a contiguous {w.dtype} tensor of shape {tuple(w.shape)}")
+            grads = {k: out[k] for k in like}
     skip_u8 = skip.to(torch.uint8).contiguous() if skip is not None else None
 
     def ptr(t: torch.Tensor | None) -> int | None:
@@ -194,6 +205,6 @@ def loss_and_grads(
         call(0, R)
     else:
         bounds = [R * i // threads for i in range(threads + 1)]
-        for f in [_pool(threads).submit(call, a, b) for a, b in zip(bounds, bounds[1:], strict=False)]:
+        for f in [_pool(threads).submit(call, a, b) for a, b in itertools.pairwise(bounds)]:
             f.result()
     return loss, grads

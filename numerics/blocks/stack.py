@@ -73,7 +73,7 @@ def forward(spec: BlockSpec, params: Params, x: torch.Tensor, segment: int | Non
 
     def run(h: torch.Tensor, lo: int, hi: int, *w: torch.Tensor) -> torch.Tensor:
         n = len(per_layer)
-        for i, layer in enumerate(range(lo, hi)):
+        for i in range(hi - lo):
             h = block(spec, h, w[i * n:(i + 1) * n])
         return h
 
