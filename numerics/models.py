@@ -1,4 +1,8 @@
-"""The public import surface of the batched blocks (split by topic in `numerics/blocks/`)."""
+"""The public import surface of the batched blocks, split by topic in `numerics/blocks/`.
+
+Blocks, variants and their papers: `numerics/blocks/spec.py`; initialisations: `init.py`; the forward pass
+and loss (autograd, any device): `stack.py`; the fused CPU engine: `fused.py`; data and targets: `data.py`.
+"""
 
 from __future__ import annotations
 

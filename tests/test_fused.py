@@ -108,7 +108,7 @@ def test_checkpoint_segments_give_the_same_numbers(variant: str, segment: int) -
 def test_segment_length_bounds_the_activation_memory() -> None:
     spec = BlockSpec(block="mlp", variant="residual", depth=10_000, width=16, hidden=16)
     S = fused.segment_length(spec, 32, 8, budget=2**20)
-    assert S == 100  # ⌈√10 000⌉: all 10 000 layers (1 536 bytes·32·… each) do not fit in 1 MiB
+    assert S == 100  # ⌈√10 000⌉: 10 000 layers of 12 KiB of activations (32·16·3 float64) exceed 1 MiB
     assert fused.segment_length(BlockSpec(block="mlp", depth=8), 32, 8) == 8  # small stacks keep everything
 
 
@@ -175,3 +175,36 @@ def test_training_with_the_fused_engine_equals_the_torch_engine(opt_name: str, d
     assert 0 < int(kept.sum()) < 6  # the grid has stable rates and at least one that diverges
     for k in params:
         torch.testing.assert_close(a.params[k][kept], b.params[k][kept], rtol=1e-9, atol=1e-9)
+
+
+def test_torch_engine_with_checkpoint_segments_trains_the_same() -> None:
+    # the torch engine's activation checkpointing (segment < L) recomputes the same operations: same training
+    spec = BlockSpec(block="mlp", variant="residual", depth=5, width=3, hidden=4, activation="gelu")
+    params, x, _ = _problem(spec, 3, 8, 7, torch.float64)
+    y = x + 0.3 * torch.tanh(x)
+    lr, lam = torch.full((3,), 0.05, dtype=torch.float64), torch.zeros(3, dtype=torch.float64)
+    runs = [train(spec, params, x, y, OptimizerSpec("momentum"), lr, lam, 15, 0.0, torch.Generator(), engine="torch",
+                  device="cpu", segment=s) for s in (None, 2)]
+    for k in params:
+        torch.testing.assert_close(runs[0].params[k], runs[1].params[k], rtol=FLOAT64_ROUNDING, atol=FLOAT64_ROUNDING)
+    assert runs[0].params["W1"].device.type == "cpu"
+
+
+def test_mismatched_shapes_are_refused_before_the_native_code_sees_them() -> None:
+    spec = BlockSpec(block="mlp", variant="rezero", depth=3, width=4, hidden=5)
+    params, x, y = _problem(spec, 2, 6, 0, torch.float64)
+    bad = [
+        ({**params, "W1": params["W1"][:1]}, x, y),  # fewer runs in a weight
+        ({**params, "W2": params["W2"][:, :2]}, x, y),  # fewer layers
+        ({**params, "alpha": params["alpha"][:, :1]}, x, y),
+        (params, x[:1], y[:1]),  # fewer runs in the data
+        (params, x, y[:, :3]),  # y not shaped as x
+        (params, x[:, :0], y[:, :0]),  # no samples
+    ]
+    for p, xx, yy in bad:
+        with pytest.raises(ValueError):
+            fused.loss_and_grads(spec, p, xx, yy)
+    with pytest.raises(ValueError):
+        fused.loss_and_grads(spec, params, x, y, skip=torch.zeros(3, dtype=torch.bool))
+    with pytest.raises(ValueError):
+        fused.loss_and_grads(spec, params, x, y, segment=0)

@@ -9,7 +9,8 @@ memory traffic between them; here each run's forward and backward passes run fro
 with its activations in cache, every product a register-tiled loop (`_fused.cpp`).  Runs are split
 over `torch.get_num_threads()` threads (ctypes releases the GIL).  Activations are checkpointed
 (kept for one segment of S layers and recomputed from the segment's input) when keeping all of them
-would take more than `CHECKPOINT_BYTES` per thread, so memory stays linear in depth and small.
+would take more than `CHECKPOINT_BYTES` per thread, so memory stays linear in depth and small.  Each
+thread keeps its scratch memory (at most about that budget) for the next call.
 
 How: `_fused.cpp` is compiled once per machine with the system C++ compiler (`$CXX`, `c++` or `g++`)
 into a cache folder (`$HFX_CACHE_DIR`, else `$XDG_CACHE_HOME/hfx`, else `~/.cache/hfx`), keyed by a
@@ -167,6 +168,15 @@ def loss_and_grads(
     alpha = params["alpha"].detach().to(dtype).contiguous() if spec.scaled else None
     x, y = x.detach().contiguous(), y.detach().to(dtype).contiguous()
     R, N = x.shape[0], x.shape[1]
+    # the native code trusts these shapes: check every one before handing it pointers
+    expected = {k: (R, *shape) for k, shape in spec.weight_shapes().items()} | {"alpha": (R, spec.depth)}
+    for k, t in zip((*names, "alpha"), (*weights, alpha), strict=True):
+        if t is not None and tuple(t.shape) != expected[k]:
+            raise ValueError(f"{k} has shape {tuple(t.shape)}, expected {expected[k]} for {R} runs of {spec}")
+    if x.dim() != 3 or x.shape[2] != spec.width or N < 1 or tuple(y.shape) != tuple(x.shape):
+        raise ValueError(f"x and y must both be (R, N ≥ 1, {spec.width}), got {tuple(x.shape)} and {tuple(y.shape)}")
+    if skip is not None and tuple(skip.shape) != (R,):
+        raise ValueError(f"skip must be ({R},), got {tuple(skip.shape)}")
     S = segment if segment is not None else segment_length(spec, N, x.element_size())
     if not 1 <= S:
         raise ValueError(f"segment must be ≥ 1, got {S}")
