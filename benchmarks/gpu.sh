@@ -6,12 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-${OUT:-gpu-out}}
-mkdir -p "$out"
 py=${PYTHON:-.venv/bin/python}
 if ! "$py" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)'; then
   echo "gpu.sh: no CUDA device visible to torch" >&2
   exit 2
 fi
+mkdir -p "$out"
 "$py" -c 'import torch; print(torch.__version__, torch.cuda.get_device_name(0))' | tee "$out/device.txt"
 
 # 1. the same runs on the CPU and on the GPU agree (float64, the torch engine on both)
