@@ -280,3 +280,18 @@ def test_monitor_step_is_pure_and_decides_by_the_documented_rules() -> None:
     s3 = monitor_step(s2, 2, torch.full((4,), 7.0, dtype=torch.float64), torch.full((4,), 7.0, dtype=torch.float64),
                       2.0, rule)
     assert s3.last_loss[0] == 0.05 and s3.last_loss[1] == 25.0 and s3.last_loss[3] == 7.0  # frozen runs keep theirs
+
+
+@pytest.mark.parametrize("engine", ["auto", "torch"])
+def test_training_leaves_the_callers_tensors_alone(engine: str) -> None:
+    # the loop updates its own copies in place: the initial parameters and data a caller passes are not changed
+    g = torch.Generator().manual_seed(12)
+    spec = BlockSpec(block="mlp", variant="rezero", depth=2, width=3, hidden=4, activation="tanh")
+    p0 = init_params(spec, 2, "xavier", 1.0, g)
+    x = torch.randn((2, 6, 3), generator=g, dtype=torch.float64)
+    before = {k: v.clone() for k, v in p0.items()}
+    x_before = x.clone()
+    res = train(spec, p0, x, x, OptimizerSpec("adam", decay_mode="decoupled"), torch.full((2,), 0.1,
+                dtype=torch.float64), torch.full((2,), 0.1, dtype=torch.float64), 5, 0.0, g, engine=engine)
+    assert all(torch.equal(p0[k], before[k]) for k in p0) and torch.equal(x, x_before)
+    assert not torch.equal(res.params["W1"], p0["W1"])
