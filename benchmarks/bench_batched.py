@@ -18,7 +18,9 @@ per-round ratios hfx/vmap and hfx/compiled-vmap (min/median/max), achieved FLOP/
 analytically: 2·R·N·d·m·(6L − 1) per step, 2 products forward and 4 backward per block less the first
 block's input gradient) as a fraction of the large-matmul FLOP/s measured in the same mode and run (2048² float32
 products, measured at the start of every round; the best round counts); and
-whether all final parameters agree to 1e-5.  Run on demand (never inside the tests):
+whether the final parameters and losses agree to 1e-5 on every run that float32 itself follows to 1e-5
+(float32 vmap against a float64 run of the same grid; a run at the edge of stability amplifies rounding, and is
+listed instead).  Run on demand (never inside the tests):
 
     .venv/bin/python benchmarks/bench_batched.py [--rounds 3] [--modes 1 default per-core] [--json out.json]
 """
@@ -165,6 +167,24 @@ class Competitors:
         return seconds, W, final.cpu()
 
 
+def float64_reference(grid: Grid) -> Result:
+    """The same runs in float64 (untimed; the torch engine, whose products are vmap's), from the same float32
+    starting point: where float32 itself departs from it by more than AGREEMENT (a run at the edge of
+    stability amplifies rounding), no two float32 implementations can be asked to agree to AGREEMENT."""
+    spec, p0, x, y, lr = problem(grid)
+    t = time.perf_counter()
+    res = train(spec, {k: v.double() for k, v in p0.items()}, x.double(), y.double(), OptimizerSpec("gd"), lr.double(),
+                torch.zeros_like(lr, dtype=torch.float64), grid.steps, 0.0, torch.Generator(),
+                stop_when_converged=False, record_every=grid.steps, engine="torch")
+    return time.perf_counter() - t, {k: res.params[k] for k in ("W1", "W2")}, torch.from_numpy(res.final_loss)
+
+
+def per_run_difference(a: Result, b: Result) -> torch.Tensor:
+    """max |Δ| per run (R,) over the final parameters and the final loss."""
+    diffs = [(a[1][k].double() - b[1][k].double()).abs().flatten(1).amax(1) for k in ("W1", "W2")]
+    return torch.stack([*diffs, (a[2].double() - b[2].double()).abs()]).amax(0)
+
+
 def matmul_flops(n: int = 2048, repeats: int = 5, device: str = "cpu") -> float:
     """Large-matmul FLOP/s (float32) at the current thread count: the best of `repeats` n×n products."""
     g = torch.Generator().manual_seed(0)
@@ -198,7 +218,8 @@ def _merge(parts: list[Result]) -> Result:
             torch.cat([p[2] for p in parts]))
 
 
-def measure(grid: Grid, mode: str, names: list[str], rounds: int, device: str = "cpu") -> dict[str, object]:
+def measure(grid: Grid, mode: str, names: list[str], rounds: int, ref64: Result, device: str = "cpu"
+            ) -> dict[str, object]:
     """Every competitor once per round, interleaved, in one mode: '1', 'default' or 'per-core'."""
     default = torch.get_num_threads()
     procs: list[tuple[BaseProcess, Connection]] = []
@@ -237,15 +258,17 @@ def measure(grid: Grid, mode: str, names: list[str], rounds: int, device: str = 
     print(f"{tag} compile of the vmap step {compile_s:.1f} s", flush=True)
     seconds: dict[str, list[float]] = {n: [] for n in names}
     peaks: list[float] = []
-    worst: float = 0.0
+    diff = torch.zeros(grid.runs, dtype=torch.float64)  # max over rounds and competitors of |Δ| against hfx
+    float32_error = torch.zeros(grid.runs, dtype=torch.float64)  # vmap in float32 against float64
     for i in range(rounds):
         peaks.append(peak_now())  # measured every round, interleaved too: the machine is shared
         results = {n: call(n) for n in names}
         for n, (s, _, _) in results.items():
             seconds[n].append(s)
-        ref = results[names[0]]
-        for _, W, loss in results.values():
-            worst = max(worst, *(float((W[k] - ref[1][k]).abs().max()) for k in W), float((loss - ref[2]).abs().max()))
+        for n, res in results.items():
+            diff = torch.maximum(diff, per_run_difference(res, results[names[0]]))
+            if n == "vmap":
+                float32_error = torch.maximum(float32_error, per_run_difference(res, ref64))
         print(f"{tag} round {i + 1}: " + ", ".join(f"{n} {grid.runs / s:.1f} runs/s" for n, s in
                                                    ((n, seconds[n][-1]) for n in names)), flush=True)
     for proc, c in procs:
@@ -257,8 +280,7 @@ def measure(grid: Grid, mode: str, names: list[str], rounds: int, device: str = 
     torch.set_num_threads(default)
     rate = {n: [grid.runs / s for s in seconds[n]] for n in names}
     out: dict[str, object] = {"mode": mode, "device": device, "width": grid.width, "peak_flops": peak, "peaks": peaks,
-                              "compile_seconds": compile_s, "seconds": seconds, "max_difference": worst,
-                              "agree": worst <= AGREEMENT}
+                              "compile_seconds": compile_s, "seconds": seconds}
     stats = {n: (min(r), statistics.median(r), max(r)) for n, r in rate.items()}
     out["runs_per_second"] = stats
     out["fraction_of_peak"] = {n: [grid.flops() / s / peak for s in seconds[n]] for n in names}
@@ -274,8 +296,19 @@ def measure(grid: Grid, mode: str, names: list[str], rounds: int, device: str = 
             ratios[f"hfx/{other}"] = (min(r), statistics.median(r), max(r))
             print(f"{tag} hfx/{other:14s} {min(r):.2f} / {statistics.median(r):.2f} / {max(r):.2f} (min/median/max)")
     out["ratios"] = ratios
-    print(f"{tag} agreement: max |Δ| of final parameters and losses {worst:.2e} "
-          f"({'OK' if worst <= AGREEMENT else 'FAILED'}: tolerance {AGREEMENT:g})", flush=True)
+    fit = float32_error <= AGREEMENT  # runs that float32 follows to AGREEMENT
+    worst = float(diff[fit].max()) if bool(fit.any()) else math.nan
+    agree = bool(fit.any()) and worst <= AGREEMENT
+    print(f"{tag} agreement with hfx on the {int(fit.sum())} runs that float32 follows to {AGREEMENT:g} (vmap float32 "
+          f"vs float64): max |Δ| of final parameters and losses {worst:.2e} ({'OK' if agree else 'FAILED'})")
+    if not bool(fit.all()):
+        bad = (~fit).nonzero().flatten()
+        print(f"{tag} {len(bad)} run(s) excluded, where float32 itself departs from float64 (edge of stability): "
+              f"runs {bad.tolist()[:10]}, float32 error up to {float(float32_error.max()):.2e}, "
+              f"competitors differ there by up to {float(diff[bad].max()):.2e}")
+    out |= {"agree": agree, "max_difference": worst, "runs_compared": int(fit.sum()),
+            "excluded_runs": (~fit).nonzero().flatten().tolist(), "float32_error_max": float(float32_error.max()),
+            "excluded_difference_max": float(diff[~fit].max()) if not bool(fit.all()) else 0.0}
     return out
 
 
@@ -308,7 +341,11 @@ def main() -> int:
     for gr in grids:
         print(f"grid: {gr.runs} runs, residual tanh blocks, width {gr.width}, depth {gr.depth}, {gr.samples} samples, "
               f"{gr.steps} GD steps")
-    results = [measure(gr, mode, names, args.rounds, args.device) for gr in grids for mode in args.modes]
+    results = []
+    for gr in grids:
+        ref64 = float64_reference(gr)
+        print(f"[width {gr.width}] float64 reference (torch engine, untimed): {ref64[0]:.1f} s", flush=True)
+        results += [measure(gr, mode, names, args.rounds, ref64, args.device) for mode in args.modes]
     load_after = os.getloadavg()
     print(f"load average after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
     if args.json:
