@@ -6,7 +6,8 @@ rates).  Each depth runs in a fresh process, which reports its peak resident mem
 wall time of `--steps` training steps; the same process's resident memory before it builds anything is
 the baseline (Python and torch).  Wall and CPU time per step are both printed (the CPU time is the cost when
 the machine is shared); the target is judged on wall time.  The slopes are least-squares fits over the
-depths: seconds per step per layer and bytes per layer.  Targets (issue 12): 10,000 layers in under 1 GB and under 1 s per step.
+depths: seconds per step per layer and bytes per layer.  Targets (issue 12): 10,000 layers in under 1 GB
+and under 1 s per step.
 
     .venv/bin/python benchmarks/bench_depth.py [--depths 8 100 1000 3000 10000] [--engine auto|torch] [--json F]
 """
