@@ -1,186 +1,358 @@
-"""Batched engine vs the per-run PyTorch loop a researcher would write, on the same grid.
+"""hfx's batched engine against what a PyTorch expert writes instead: a torch.func ensemble, eager and compiled.
 
-Grid (the issue's): 1,024 runs of a residual stack of depth 8, width 16 (two-layer blocks
-x + W₂σ(W₁x), hidden width 16, no biases, σ = tanh by default, `--activation relu|gelu`),
-1,000 full-batch gradient-descent steps on ½·mean‖H(x) − y‖² toward a near-identity target
-y = x + δ tanh(Bx), 32 samples; 256 seeds × 4 learning rates.
+Grid (issue 12): R runs of a residual stack x ↦ x + W₂σ(W₁x) per block (no biases, σ = tanh), full-batch
+gradient descent on ½·mean‖H(x) − y‖² toward y = x + ½tanh(Bx), N = 32 samples, seeds × 4 learning rates;
+two configurations: width 16 (1,024 runs, depth 8, 1,000 steps) and width 64 (`--wide-*`).
 
-* batched: `numerics.train.train` on all 1,024 runs as one tensor program;
-* per-run: one `nn.Module`, one `torch.optim.SGD`, one Python loop per run.  It takes seconds per run,
-  so it is timed on a seeded random subset (≥ 16 runs) that starts from the *same* parameters and data
-  as the batched runs; the final parameters and losses of the subset must agree to 1e-5.
+Competitors, on the same parameters, data, rates and steps:
+* ``hfx``            `numerics.train.train` (its default engine: fused on the CPU; convergence bookkeeping on);
+* ``hfx-torch``      the same loop with `engine="torch"` (autograd through batched matmuls), `--torch-engine`;
+* ``vmap``           `torch.func`: one `nn.Module`, `stack_module_state` over the R runs,
+                     `vmap(grad(loss))` through `functional_call`, a plain SGD update θ ← θ − ηg;
+* ``compiled-vmap``  that step under `torch.compile` (compiled once before timing; the compile time is printed).
 
-Prints runs/s for each, their ratio, and the batched engine's achieved FLOP/s (counted analytically:
-2·R·N·d·m·(6L − 1) per step — 2 matmuls forward and 4 backward per block, less the first block's input
-gradient, which neither way computes) as a fraction of this machine's
-large-matmul FLOP/s measured in the same process.  Run on demand (never inside the tests):
+They run interleaved (every competitor once per round, `--rounds` ≥ 3 rounds) in three modes: 1 thread,
+PyTorch's default thread count, and one single-threaded process per core (each process trains R/P runs;
+the time is the wall time of the slowest).  Printed for each: runs/s (min/median/max over rounds), the
+per-round ratios hfx/vmap and hfx/compiled-vmap (min/median/max), achieved FLOP/s (matmuls counted
+analytically: 2·R·N·d·m·(6L − 1) per step, 2 products forward and 4 backward per block less the first
+block's input gradient) as a fraction of the large-matmul FLOP/s measured in the same mode and run (2048² float32
+products, measured at the start of every round; the best round counts); and
+whether the final parameters and losses agree to 1e-5 on every run that float32 itself follows to 1e-5
+(float32 vmap against a float64 run of the same grid; a run at the edge of stability amplifies rounding, and is
+listed instead).  Run on demand (never inside the tests):
 
-    .venv/bin/python benchmarks/bench_batched.py [--subset 16] [--threads 1 2] [--json out.json]
-
-Both ways are measured at each thread count given (default: 1 and PyTorch's default thread count, the one
-a researcher's loop runs with); every printed line and JSON record names its thread count.
+    .venv/bin/python benchmarks/bench_batched.py [--rounds 3] [--modes 1 default per-core] [--json out.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
+import multiprocessing as mp
+import os
 import platform
+import statistics
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
+from torch.func import functional_call, grad, stack_module_state, vmap
 
 from numerics.models import BlockSpec, init_params
 from numerics.train import OptimizerSpec, train
 
-AGREEMENT = 1e-5  # the issue's tolerance between the two implementations
+AGREEMENT = 1e-5  # the issue's tolerance between implementations (float32, final parameters)
+Result = tuple[float, dict[str, torch.Tensor], torch.Tensor]  # seconds, final W1/W2 (R, L, …), final loss (R,)
 
 
-ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "gelu": nn.functional.gelu}
+@dataclass(frozen=True)
+class Grid:
+    """One configuration of the benchmark."""
+
+    runs: int  # R (a multiple of lrs)
+    width: int  # d = m
+    depth: int  # L
+    steps: int  # GD steps
+    samples: int = 32  # N
+    lrs: int = 4  # learning rates per seed
+    seed: int = 0
+
+    def flops(self) -> float:
+        return 2.0 * self.runs * self.samples * self.width**2 * (6 * self.depth - 1) * self.steps
+
+
+def problem(grid: Grid, lo: int = 0, hi: int | None = None
+            ) -> tuple[BlockSpec, dict[str, torch.Tensor], torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Spec, initial parameters (R, L, …), x, y (R, N, d) and rates (R,) in float32, runs [lo, hi)."""
+    R, E, d, N = grid.runs, grid.lrs, grid.width, grid.samples
+    S = R // E
+    g = torch.Generator().manual_seed(grid.seed)
+    spec = BlockSpec(block="mlp", variant="residual", depth=grid.depth, width=d, hidden=d, activation="tanh")
+    seed_of = torch.arange(R) // E
+    p0 = {k: v[seed_of].float() for k, v in init_params(spec, S, "xavier", 0.5, g, torch.float64).items()}
+    x = torch.randn((S, N, d), generator=g, dtype=torch.float64)
+    B = torch.randn((S, d, d), generator=g, dtype=torch.float64) / math.sqrt(d)
+    y = x + 0.5 * torch.tanh(x @ B.transpose(-2, -1))
+    lr = torch.tensor(np.geomspace(0.01, 0.1, E), dtype=torch.float32).repeat(S)
+    sl = slice(lo, R if hi is None else hi)
+    return spec, {k: v[sl].contiguous() for k, v in p0.items()}, x[seed_of][sl].float(), y[seed_of][sl].float(), lr[sl]
 
 
 class Block(nn.Module):
-    def __init__(self, d: int, m: int, activation: str) -> None:
+    def __init__(self, d: int) -> None:
         super().__init__()
-        self.W1 = nn.Linear(d, m, bias=False)
-        self.W2 = nn.Linear(m, d, bias=False)
-        self.act = ACTIVATIONS[activation]
+        self.W1 = nn.Linear(d, d, bias=False)
+        self.W2 = nn.Linear(d, d, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.W2(self.act(self.W1(x)))
+        return x + self.W2(torch.tanh(self.W1(x)))
 
 
-def per_run(W1: torch.Tensor, W2: torch.Tensor, x: torch.Tensor, y: torch.Tensor, lr: float, steps: int,
-            activation: str) -> tuple[list[Block], float]:
-    """The straightforward loop: one model, one optimiser, one Python loop.  W1: (L, m, d), W2: (L, d, m)."""
-    L, m, d = W1.shape
-    blocks = [Block(d, m, activation).to(x.dtype) for _ in range(L)]
-    model = nn.Sequential(*blocks)
-    with torch.no_grad():
-        for layer, block in enumerate(blocks):
-            block.W1.weight.copy_(W1[layer])
-            block.W2.weight.copy_(W2[layer])
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = 0.5 * (model(x) - y).pow(2).sum(-1).mean()
-        loss.backward()
-        opt.step()
-    with torch.no_grad():
-        final = float(0.5 * (model(x) - y).pow(2).sum(-1).mean())
-    return blocks, final
+class Competitors:
+    """The competitors on one slice of the grid, set up once (untimed); `run(name)` trains and times one."""
+
+    def __init__(self, grid: Grid, lo: int = 0, hi: int | None = None, device: str = "cpu") -> None:
+        self.grid, self.device = grid, torch.device(device)
+        self.spec, self.p0, self.x, self.y, self.lr = problem(grid, lo, hi)
+        self.x, self.y, self.lr = self.x.to(device), self.y.to(device), self.lr.to(device)
+        R, L, d = self.x.shape[0], grid.depth, grid.width
+        models = []
+        for r in range(R):  # what the expert writes: R modules, stacked
+            blocks = [Block(d) for _ in range(L)]
+            model = nn.Sequential(*blocks)
+            with torch.no_grad():
+                for layer, block in enumerate(blocks):
+                    block.W1.weight.copy_(self.p0["W1"][r, layer])
+                    block.W2.weight.copy_(self.p0["W2"][r, layer])
+            models.append(model)
+        stacked, _ = stack_module_state(models)  # name ↦ (R, …)
+        self.stacked = {k: v.detach().to(device) for k, v in stacked.items()}
+        self.base = nn.Sequential(*[Block(d) for _ in range(L)]).to("meta")
+
+        def loss(p: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            return 0.5 * (functional_call(self.base, p, (x,)) - y).pow(2).sum(-1).mean()
+
+        grads = vmap(grad(loss))
+        self.loss = vmap(loss)
+
+        def step(p: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor,
+                 lr: torch.Tensor) -> dict[str, torch.Tensor]:
+            g = grads(p, x, y)
+            return {k: v - lr.view(-1, *([1] * (v.dim() - 1))) * g[k] for k, v in p.items()}
+
+        self.step = step
+        self.compiled = torch.compile(step, fullgraph=True)
+        self.compile_seconds = math.nan
+
+    def sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+
+    def warm_up(self) -> None:
+        t = time.perf_counter()
+        self.compiled({k: v.clone() for k, v in self.stacked.items()}, self.x, self.y, self.lr)
+        self.sync()
+        self.compile_seconds = time.perf_counter() - t
+
+    def run(self, name: str) -> Result:
+        if name.startswith("hfx"):
+            t = time.perf_counter()
+            res = train(self.spec, self.p0, self.x, self.y, OptimizerSpec("gd"), self.lr, torch.zeros_like(self.lr),
+                        self.grid.steps, 0.0, torch.Generator(), stop_when_converged=False,
+                        record_every=self.grid.steps, engine="torch" if name == "hfx-torch" else "auto",
+                        device=self.device)
+            self.sync()
+            return time.perf_counter() - t, {k: res.params[k] for k in ("W1", "W2")}, torch.from_numpy(res.final_loss)
+        fn = self.compiled if name == "compiled-vmap" else self.step
+        t = time.perf_counter()
+        p = dict(self.stacked)
+        for _ in range(self.grid.steps):
+            p = fn(p, self.x, self.y, self.lr)
+        with torch.no_grad():
+            final = self.loss(p, self.x, self.y)
+        self.sync()
+        seconds = time.perf_counter() - t
+        L = self.grid.depth
+        W = {k: torch.stack([p[f"{layer}.{k}.weight"] for layer in range(L)], dim=1).cpu() for k in ("W1", "W2")}
+        return seconds, W, final.cpu()
 
 
-def matmul_flops(dtype: torch.dtype, n: int = 2048, repeats: int = 5) -> float:
-    """This machine's large-matmul FLOP/s: the best of `repeats` n×n products (2n³ flops each)."""
+def float64_reference(grid: Grid) -> Result:
+    """The same runs in float64 (untimed; the torch engine, whose products are vmap's), from the same float32
+    starting point: where float32 itself departs from it by more than AGREEMENT (a run at the edge of
+    stability amplifies rounding), no two float32 implementations can be asked to agree to AGREEMENT."""
+    spec, p0, x, y, lr = problem(grid)
+    t = time.perf_counter()
+    res = train(spec, {k: v.double() for k, v in p0.items()}, x.double(), y.double(), OptimizerSpec("gd"), lr.double(),
+                torch.zeros_like(lr, dtype=torch.float64), grid.steps, 0.0, torch.Generator(),
+                stop_when_converged=False, record_every=grid.steps, engine="torch")
+    return time.perf_counter() - t, {k: res.params[k] for k in ("W1", "W2")}, torch.from_numpy(res.final_loss)
+
+
+def per_run_difference(a: Result, b: Result) -> torch.Tensor:
+    """max |Δ| per run (R,) over the final parameters and the final loss."""
+    diffs = [(a[1][k].double() - b[1][k].double()).abs().flatten(1).amax(1) for k in ("W1", "W2")]
+    return torch.stack([*diffs, (a[2].double() - b[2].double()).abs()]).amax(0)
+
+
+def matmul_flops(n: int = 2048, repeats: int = 5, device: str = "cpu") -> float:
+    """Large-matmul FLOP/s (float32) at the current thread count: the best of `repeats` n×n products."""
     g = torch.Generator().manual_seed(0)
-    a = torch.randn((n, n), generator=g, dtype=dtype)
-    b = torch.randn((n, n), generator=g, dtype=dtype)
-    a @ b  # warm-up
+    a, b = torch.randn((n, n), generator=g).to(device), torch.randn((n, n), generator=g).to(device)
+    cuda = torch.device(device).type == "cuda"
+    a @ b
     best = math.inf
     for _ in range(repeats):
+        if cuda:
+            torch.cuda.synchronize()
         t = time.perf_counter()
         a @ b
+        if cuda:
+            torch.cuda.synchronize()
         best = min(best, time.perf_counter() - t)
     return 2 * n**3 / best
 
 
-def measure(threads: int, spec: BlockSpec, p0: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor,
-            lr: torch.Tensor, steps: int, subset: np.ndarray, g: torch.Generator) -> dict[str, object]:
-    """Both ways at `threads` intra-op threads: the peak, the batched engine, the per-run loop on `subset`."""
-    torch.set_num_threads(threads)
-    dtype, R, L, N, d = x.dtype, x.shape[0], spec.depth, x.shape[1], spec.width
-    tag = f"[{threads} thread{'s' if threads > 1 else ''}]"
-    peak = matmul_flops(dtype)
-    print(f"{tag} large-matmul peak: {peak / 1e9:.1f} GFLOP/s (2048×2048, best of 5)")
+def _worker(conn: Connection, grid: Grid, lo: int, hi: int) -> None:
+    """One single-threaded process of the per-core mode: set up, then answer commands until 'stop'."""
+    torch.set_num_threads(1)
+    comp = Competitors(grid, lo, hi)
+    comp.warm_up()
+    conn.send(comp.compile_seconds)
+    while (cmd := conn.recv()) != "stop":
+        conn.send(matmul_flops() if cmd == "peak" else comp.run(cmd))
 
-    t0 = time.perf_counter()
-    res = train(spec, p0, x, y, OptimizerSpec("gd"), lr, torch.zeros(R, dtype=dtype), steps, 0.0, g,
-                stop_when_converged=False, record_every=steps)
-    t_batched = time.perf_counter() - t0
-    # matmuls: per block 2 forward and 4 backward products of 2·N·d·m flops per run, less the input gradient of the
-    # first block, which neither way computes; tanh, the loss and the updates are not counted
-    flops = 2 * R * N * d * spec.hidden * (6 * L - 1) * steps
-    batched_rate = R / t_batched
-    print(f"{tag} batched : {R} runs in {t_batched:.2f} s = {batched_rate:.1f} runs/s; "
-          f"{flops / t_batched / 1e9:.2f} GFLOP/s = {flops / t_batched / peak:.1%} of the matmul peak")
 
-    max_param, max_loss = 0.0, 0.0
-    t0 = time.perf_counter()
-    for r in subset:
-        blocks, final = per_run(p0["W1"][r], p0["W2"][r], x[r], y[r], float(lr[r]), steps, spec.activation)
-        for layer, block in enumerate(blocks):
-            for name in ("W1", "W2"):
-                diff = (getattr(block, name).weight.detach() - res.params[name][r, layer]).abs().max()
-                max_param = max(max_param, float(diff))
-        ref = float(res.final_loss[r])
-        max_loss = max(max_loss, abs(final - ref) / max(abs(ref), 1e-12))
-    t_loop = time.perf_counter() - t0
-    loop_rate = len(subset) / t_loop
-    print(f"{tag} per-run : {len(subset)} runs in {t_loop:.2f} s = {loop_rate:.2f} runs/s "
-          f"({t_loop / len(subset):.2f} s/run)")
-    ratio = batched_rate / loop_rate
-    agree = max_param <= AGREEMENT and max_loss <= AGREEMENT
-    print(f"{tag} ratio   : {ratio:.1f}× (goal ≥ 50)")
-    print(f"{tag} agreement on the subset: max |Δθ| = {max_param:.2e}, max relative |Δloss| = {max_loss:.2e} "
-          f"({'OK' if agree else 'FAILED'}: tolerance {AGREEMENT:g})")
-    return {
-        "threads": threads, "batched_seconds": t_batched, "batched_runs_per_second": batched_rate,
-        "per_run_seconds": t_loop, "per_run_runs_per_second": loop_rate, "ratio": ratio,
-        "batched_flops_per_second": flops / t_batched, "matmul_peak_flops_per_second": peak,
-        "fraction_of_peak": flops / t_batched / peak, "max_param_difference": max_param,
-        "max_relative_loss_difference": max_loss, "agree": agree,
-    }
+def _merge(parts: list[Result]) -> Result:
+    return (max(p[0] for p in parts), {k: torch.cat([p[1][k] for p in parts]) for k in ("W1", "W2")},
+            torch.cat([p[2] for p in parts]))
+
+
+def measure(grid: Grid, mode: str, names: list[str], rounds: int, ref64: Result, device: str = "cpu"
+            ) -> dict[str, object]:
+    """Every competitor once per round, interleaved, in one mode: '1', 'default' or 'per-core'."""
+    default = torch.get_num_threads()
+    procs: list[tuple[BaseProcess, Connection]] = []
+    if mode == "per-core":
+        P = os.cpu_count() or 1
+        ctx = mp.get_context("spawn")
+        bounds = [grid.runs * i // P for i in range(P + 1)]
+        for a, b in itertools.pairwise(bounds):
+            parent, child = ctx.Pipe()
+            worker = ctx.Process(target=_worker, args=(child, grid, a, b), daemon=True)
+            worker.start()
+            procs.append((worker, parent))
+        compile_s = max(c.recv() for _, c in procs)
+
+        def across(cmd: str) -> Result:
+            for _, c in procs:
+                c.send(cmd)
+            return _merge([c.recv() for _, c in procs])
+
+        call: Callable[[str], Result] = across
+
+        def peak_now() -> float:
+            for _, c in procs:
+                c.send("peak")
+            return sum(c.recv() for _, c in procs)  # all cores at once
+    else:
+        torch.set_num_threads(1 if mode == "1" else default)
+        comp = Competitors(grid, device=device)
+        comp.warm_up()
+        compile_s = comp.compile_seconds
+        call = comp.run
+
+        def peak_now() -> float:
+            return matmul_flops(n=8192 if device == "cuda" else 2048, device=device)
+    tag = f"[width {grid.width}, {device}, {mode}{' thread' if mode == '1' else ''}]"
+    print(f"{tag} compile of the vmap step {compile_s:.1f} s", flush=True)
+    seconds: dict[str, list[float]] = {n: [] for n in names}
+    peaks: list[float] = []
+    diff = torch.zeros(grid.runs, dtype=torch.float64)  # max over rounds and competitors of |Δ| against hfx
+    float32_error = torch.zeros(grid.runs, dtype=torch.float64)  # vmap in float32 against float64
+    for i in range(rounds):
+        peaks.append(peak_now())  # measured every round, interleaved too: the machine is shared
+        results = {n: call(n) for n in names}
+        for n, (s, _, _) in results.items():
+            seconds[n].append(s)
+        for n, res in results.items():
+            diff = torch.maximum(diff, per_run_difference(res, results[names[0]]))
+            if n == "vmap":
+                float32_error = torch.maximum(float32_error, per_run_difference(res, ref64))
+        print(f"{tag} round {i + 1}: " + ", ".join(f"{n} {grid.runs / s:.1f} runs/s" for n, s in
+                                                   ((n, seconds[n][-1]) for n in names)), flush=True)
+    for proc, c in procs:
+        c.send("stop")
+        proc.join(timeout=30)
+    peak = max(peaks)  # the machine's large-matmul FLOP/s: the best round (load only lowers it)
+    print(f"{tag} large-matmul peak {peak / 1e9:.1f} GFLOP/s (best of the rounds; each: "
+          + ", ".join(f"{p / 1e9:.1f}" for p in peaks) + ")")
+    torch.set_num_threads(default)
+    rate = {n: [grid.runs / s for s in seconds[n]] for n in names}
+    out: dict[str, object] = {"mode": mode, "device": device, "width": grid.width, "peak_flops": peak, "peaks": peaks,
+                              "compile_seconds": compile_s, "seconds": seconds}
+    stats = {n: (min(r), statistics.median(r), max(r)) for n, r in rate.items()}
+    out["runs_per_second"] = stats
+    out["fraction_of_peak"] = {n: [grid.flops() / s / peak for s in seconds[n]] for n in names}
+    for n in names:
+        r_lo, r_med, r_hi = stats[n]
+        frac = statistics.median(out["fraction_of_peak"][n])  # type: ignore[index]
+        print(f"{tag} {n:14s} runs/s {r_lo:8.1f} / {r_med:8.1f} / {r_hi:8.1f} (min/median/max)   "
+              f"{frac:6.1%} of the matmul peak (median)")
+    ratios = {}
+    for other in ("vmap", "compiled-vmap", "hfx-torch"):
+        if other in names and other != "hfx":
+            r = [a / b for a, b in zip(rate["hfx"], rate[other], strict=True)]  # paired by round
+            ratios[f"hfx/{other}"] = (min(r), statistics.median(r), max(r))
+            print(f"{tag} hfx/{other:14s} {min(r):.2f} / {statistics.median(r):.2f} / {max(r):.2f} (min/median/max)")
+    out["ratios"] = ratios
+    fit = float32_error <= AGREEMENT  # runs that float32 follows to AGREEMENT
+    worst = float(diff[fit].max()) if bool(fit.any()) else math.nan
+    agree = bool(fit.any()) and worst <= AGREEMENT
+    print(f"{tag} agreement with hfx on the {int(fit.sum())} runs that float32 follows to {AGREEMENT:g} (vmap float32 "
+          f"vs float64): max |Δ| of final parameters and losses {worst:.2e} ({'OK' if agree else 'FAILED'})")
+    if not bool(fit.all()):
+        bad = (~fit).nonzero().flatten()
+        print(f"{tag} {len(bad)} run(s) excluded, where float32 itself departs from float64 (edge of stability): "
+              f"runs {bad.tolist()[:10]}, float32 error up to {float(float32_error.max()):.2e}, "
+              f"competitors differ there by up to {float(diff[bad].max()):.2e}")
+    out |= {"agree": agree, "max_difference": worst, "runs_compared": int(fit.sum()),
+            "excluded_runs": (~fit).nonzero().flatten().tolist(), "float32_error_max": float(float32_error.max()),
+            "excluded_difference_max": float(diff[~fit].max()) if not bool(fit.all()) else 0.0}
+    return out
 
 
 def main() -> int:
-    default_threads = torch.get_num_threads()  # PyTorch's default: what a researcher's loop gets
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=1024)
-    ap.add_argument("--lrs", type=int, default=4, help="learning rates in the grid (runs = seeds × lrs)")
-    ap.add_argument("--width", type=int, default=16)
     ap.add_argument("--depth", type=int, default=8)
     ap.add_argument("--steps", type=int, default=1000)
-    ap.add_argument("--samples", type=int, default=32)
-    ap.add_argument("--subset", type=int, default=16, help="per-run loop on this many runs (≥ 16)")
-    ap.add_argument("--threads", type=int, nargs="+", default=sorted({1, default_threads}),
-                    help=f"intra-op thread counts, each measured both ways (default: 1 and PyTorch's default, "
-                         f"here {default_threads})")
-    ap.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    ap.add_argument("--activation", choices=tuple(ACTIVATIONS), default="tanh")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
+    ap.add_argument("--wide-width", type=int, default=64, help="width of the second configuration (0: skip it)")
+    ap.add_argument("--wide-runs", type=int, default=128)
+    ap.add_argument("--wide-steps", type=int, default=200)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--modes", nargs="+", choices=("1", "default", "per-core"), default=["1", "default", "per-core"])
+    ap.add_argument("--torch-engine", action="store_true", help="also time hfx's torch engine (hfx-torch)")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="cuda: one process, --modes default")
+    ap.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
     args = ap.parse_args()
-    if args.subset < 16 or args.runs % args.lrs or min(args.threads) < 1:
-        ap.error("--subset must be ≥ 16, --runs a multiple of --lrs and --threads ≥ 1")
-    dtype = getattr(torch, args.dtype)
-    R, E, d, L, N = args.runs, args.lrs, args.width, args.depth, args.samples
-    S = R // E
-    g = torch.Generator().manual_seed(args.seed)
-    spec = BlockSpec(block="mlp", variant="residual", depth=L, width=d, hidden=d, activation=args.activation)
-    seed_of = torch.arange(R) // E
-    p0 = {k: v[seed_of].to(dtype) for k, v in init_params(spec, S, "xavier", 0.5, g, torch.float64).items()}
-    x = torch.randn((S, N, d), generator=g, dtype=torch.float64)
-    B = torch.randn((S, d, d), generator=g, dtype=torch.float64) / math.sqrt(d)
-    y = x + 0.5 * torch.tanh(x @ B.transpose(-2, -1))
-    x, y = x[seed_of].to(dtype), y[seed_of].to(dtype)  # (R, N, d)
-    lr = torch.tensor(np.geomspace(0.01, 0.1, E), dtype=dtype).repeat(S)  # (R,)
-    subset = np.sort(np.random.default_rng(args.seed).choice(R, size=min(args.subset, R), replace=False))
-
-    print(f"host {platform.node()}, torch {torch.__version__}, {args.dtype}, cpu "
-          f"(PyTorch's default: {default_threads} threads); {R} runs: residual {args.activation} blocks, "
-          f"depth {L}, width {d}, {N} samples, {args.steps} GD steps; per-run loop on {len(subset)} of them")
-    results = [measure(t, spec, p0, x, y, lr, args.steps, subset, g) for t in args.threads]
+    P = os.cpu_count() or 1
+    if args.rounds < 3 or min(args.runs, args.steps, args.depth) < 1 or args.runs % (4 * P):
+        ap.error(f"--rounds must be ≥ 3, --runs a multiple of 4·cores ({4 * P}), steps and depth ≥ 1")
+    if args.device == "cuda" and (args.modes != ["default"] or not torch.cuda.is_available()):
+        ap.error("--device cuda needs a CUDA device and --modes default")
+    names = ["hfx", "vmap", "compiled-vmap"] + (["hfx-torch"] if args.torch_engine else [])
+    grids = [Grid(args.runs, 16, args.depth, args.steps)]
+    if args.wide_width:
+        grids.append(Grid(args.wide_runs, args.wide_width, args.depth, args.wide_steps))
+    load = os.getloadavg()
+    print(f"host {platform.node()}, {P} cores, torch {torch.__version__}, float32, {args.device}, PyTorch's default "
+          f"{torch.get_num_threads()} threads; load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    for gr in grids:
+        print(f"grid: {gr.runs} runs, residual tanh blocks, width {gr.width}, depth {gr.depth}, {gr.samples} samples, "
+              f"{gr.steps} GD steps")
+    results = []
+    for gr in grids:
+        ref64 = float64_reference(gr)
+        print(f"[width {gr.width}] float64 reference (torch engine, untimed): {ref64[0]:.1f} s", flush=True)
+        results += [measure(gr, mode, names, args.rounds, ref64, args.device) for mode in args.modes]
+    load_after = os.getloadavg()
+    print(f"load average after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
     if args.json:
         args.json.write_text(json.dumps({
-            "runs": R, "activation": args.activation, "width": d, "depth": L, "steps": args.steps, "samples": N,
-            "dtype": args.dtype, "device": "cpu", "default_threads": default_threads,
-            "subset": [int(s) for s in subset], "results": results,
+            "host": platform.node(), "cores": P, "torch": torch.__version__, "dtype": "float32", "device": args.device,
+            "default_threads": torch.get_num_threads(), "load_before": load, "load_after": load_after,
+            "grids": [asdict(g) for g in grids], "results": results,
         }, indent=2) + "\n")
     return 0 if all(r["agree"] for r in results) else 1
 

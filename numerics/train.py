@@ -1,27 +1,18 @@
 """Batched optimisation of R independent runs, with convergence and divergence detection.
 
-Optimisers are pure pairs (optax style): `opt_init(params) -> state` and
-`opt_step(params, grads, state, lr, hp) -> (params, state)`; no hidden state.
-They return new tensors (no in-place updates; gd's θ − ηg is one fused `addcmul`).
-`train` owns the layout: it keeps the parameters layer-major (`models.to_layers`)
-for the whole loop and hands the optimiser (R, L, …) views, whose elementwise
-results keep that layout, so no step re-lays the parameters out.
-The runs are independent, so the gradient of Σ_r L_r with respect to run r's
+One step, for every run at once: the loss L(θ_k) (the convergence quantity) and the gradient of the
+objective, the bookkeeping (`numerics.monitor`, a pure step), then the optimiser (`numerics.optim`,
+a pure pair).  The runs are independent, so the gradient of Σ_r L_r with respect to run r's
 parameters is ∇L_r: one backward pass gives every run's gradient.
 
-Weight decay, λ per run:
-* ``l2``: (λ/2)‖θ‖² is added to the loss (CONTRIBUTING.md), so the gradient gains λθ;
-* ``decoupled``: after the optimiser's update, θ ← θ − ηλθ (Loshchilov & Hutter,
-  *Decoupled Weight Decay Regularization*, ICLR 2019, Eq. (1) with their λ = ηλ here;
-  PyTorch's AdamW uses the same factor 1 − ηλ).  For plain (S)GD the two coincide.
+Engines (the `engine` argument): ``fused`` computes the loss and the gradients of a dense stack in one
+native call on the CPU (`numerics.blocks.fused`); ``torch`` uses autograd through plain batched tensor
+operations (`numerics.blocks.stack`) on any device; ``auto`` takes the fused engine where it applies.
+The two are independent implementations of the same mathematics, compared in tests/test_fused.py.
 
-Convergence (CONTRIBUTING.md): the run's *metric* at θ_k is strictly below ε; the
-step count is the smallest such k (k = 0 is the initialisation).  The metric is
-the training data loss L(θ_k) = (1/2N)Σ_j‖H(x_j) − y_j‖² without the decay term
-(``criterion="loss"``), or a caller-supplied distance such as ‖M_k − M*‖_F.
-A run is *diverged* at the first k where the loss is not finite or exceeds
-``divergence_factor·(L(θ_0) + 1)``; a run that neither converges nor diverges
-within ``max_steps`` updates is *censored*.
+Objective: the data loss L(θ) = (1/2N)Σ_j‖H(x_j) − y_j‖² (on a minibatch for sgd), plus (λ/2)‖θ‖² under
+``l2`` decay, whose gradient λθ the fused engine adds in closed form (see `numerics.optim` for
+decoupled decay).  Convergence, divergence and freezing: `numerics.monitor` and docs/experiments.md.
 """
 
 from __future__ import annotations
@@ -33,87 +24,45 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from numerics.models import BlockSpec, Layers, Params, from_layers, loss_per_run_layers, to_layers
+from numerics.blocks import fused
+from numerics.blocks.spec import BlockSpec, Params
+from numerics.blocks.stack import loss_per_run
+from numerics.monitor import (
+    CENSORED,
+    CONVERGED,
+    DIVERGED,
+    MonitorState,
+    StopRule,
+    monitor_init,
+    monitor_step,
+    statuses,
+)
+from numerics.optim import (
+    DECAY_MODES,
+    OPTIMIZERS,
+    AdamState,
+    GDState,
+    MomentumState,
+    OptimizerSpec,
+    OptState,
+    opt_init,
+    opt_step,
+    opt_update_,
+    per_run,
+)
 
-OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
-DECAY_MODES = ("l2", "decoupled")
-CONVERGED, CENSORED, DIVERGED = "converged", "censored", "diverged"
+__all__ = [
+    "CENSORED", "CONVERGED", "DECAY_MODES", "DIVERGED", "ENGINES", "OPTIMIZERS", "AdamState", "GDState",
+    "MomentumState", "OptState", "OptimizerSpec", "TrainResult", "opt_init", "opt_step", "opt_update_", "param_norm",
+    "param_sq_norm", "train",
+]
 
-OptState = dict[str, object]
-
-
-@dataclass(frozen=True)
-class OptimizerSpec:
-    """Hyper-parameters shared by every run of a batch (the learning rate and λ are per run)."""
-
-    name: str = "gd"  # one of OPTIMIZERS; gd = full batch, sgd = minibatches, momentum = heavy ball (full batch)
-    momentum: float = 0.9  # β of heavy-ball momentum: v ← βv + g, θ ← θ − ηv
-    beta1: float = 0.9  # Adam β₁ (Kingma & Ba, ICLR 2015, Algorithm 1)
-    beta2: float = 0.999  # Adam β₂
-    adam_eps: float = 1e-8  # Adam ε added to √v̂
-    decay_mode: str = "l2"  # one of DECAY_MODES
-    batch_size: int = 0  # minibatch size for sgd (0 = full batch); samples drawn with replacement per run
-
-    def __post_init__(self) -> None:
-        if self.name not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.name!r}")
-        if self.decay_mode not in DECAY_MODES:
-            raise ValueError(f"decay_mode must be one of {DECAY_MODES}, got {self.decay_mode!r}")
-        if self.batch_size < 0:
-            raise ValueError(f"batch_size must be ≥ 0, got {self.batch_size}")
-
-
-def _per_run(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """(R,) → (R, 1, …, 1) broadcastable against `like`."""
-    return v.view(-1, *([1] * (like.dim() - 1)))
-
-
-def opt_init(spec: OptimizerSpec, params: Params) -> OptState:
-    """Initial optimiser state: zero buffers and the step counter t = 0."""
-    if spec.name == "momentum":
-        return {"v": {k: torch.zeros_like(p) for k, p in params.items()}}
-    if spec.name == "adam":
-        return {
-            "t": 0,
-            "m": {k: torch.zeros_like(p) for k, p in params.items()},
-            "v": {k: torch.zeros_like(p) for k, p in params.items()},
-        }
-    return {}
-
-
-def opt_step(
-    spec: OptimizerSpec, params: Params, grads: Params, state: OptState, lr: torch.Tensor, lam: torch.Tensor
-) -> tuple[Params, OptState]:
-    """One update of every run; lr and λ are (R,).  `grads` already include λθ under l2 decay."""
-    new: Params = {}
-    if spec.name in ("gd", "sgd"):
-        for k, p in params.items():
-            new[k] = torch.addcmul(p, _per_run(lr, p), grads[k], value=-1)  # θ − η g, one fused kernel
-        new_state: OptState = {}
-    elif spec.name == "momentum":
-        vs = {k: spec.momentum * state["v"][k] + grads[k] for k in params}  # type: ignore[index]
-        for k, p in params.items():
-            new[k] = p - _per_run(lr, p) * vs[k]
-        new_state = {"v": vs}
-    else:
-        t = int(state["t"]) + 1  # type: ignore[call-overload]
-        b1, b2 = spec.beta1, spec.beta2
-        ms = {k: b1 * state["m"][k] + (1 - b1) * grads[k] for k in params}  # type: ignore[index]
-        vs = {k: b2 * state["v"][k] + (1 - b2) * grads[k] ** 2 for k in params}  # type: ignore[index]
-        for k, p in params.items():
-            m_hat = ms[k] / (1 - b1**t)
-            v_hat = vs[k] / (1 - b2**t)
-            new[k] = p - _per_run(lr, p) * m_hat / (v_hat.sqrt() + spec.adam_eps)
-        new_state = {"t": t, "m": ms, "v": vs}
-    if spec.decay_mode == "decoupled":
-        for k, p in params.items():
-            new[k] = new[k] - _per_run(lr * lam, p) * p  # θ ← θ − ηλθ, with θ before the step
-    return new, new_state
+ENGINES = ("auto", "fused", "torch")
 
 
 @dataclass
 class TrainResult:
-    """What happened to each of R runs (numpy arrays, run axis first)."""
+    """What happened to each of R runs (numpy arrays, run axis first; parameters on the CPU)."""
 
     status: np.ndarray  # (R,) str: converged / censored / diverged
     steps_to_converge: np.ndarray  # (R,) int64, −1 unless converged
@@ -125,9 +74,10 @@ class TrainResult:
     loss_curve: np.ndarray  # (T, R) data loss at recorded steps (NaN after a run diverged)
     metric_curve: np.ndarray  # (T, R) metric at recorded steps
     norm_curve: np.ndarray  # (T, R) ‖θ‖_F over all trainable parameters at recorded steps
-    params: Params  # final parameters (detached)
+    params: Params  # final parameters (detached, on the CPU)
     total_seconds: float  # wall time of the whole batch
     steps_run: int  # updates actually performed (the loop stops once every run is decided)
+    engine: str = "torch"  # the engine that ran: fused or torch
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -144,19 +94,25 @@ def param_norm(params: Params) -> torch.Tensor:
     return torch.sqrt(param_sq_norm(params))
 
 
-def _run_major(layers: Layers) -> Params:
-    """Views (R, L, …) of layer-major (L, R, …) tensors, for the per-run optimiser (no copy)."""
-    return {name: p.transpose(0, 1) for name, p in layers.items()}
+def _gather(t: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """Rows idx (R, B) of t (R, N, …) → (R, B, …)."""
+    R = t.shape[0]
+    return torch.gather(t, 1, idx.view(R, -1, *([1] * (t.dim() - 2))).expand(R, -1, *t.shape[2:]))
 
 
-def _layer_major(params: Params) -> Layers:
-    """Inverse of `_run_major`; no copy when the optimiser's elementwise results kept the layout."""
-    return {name: p.transpose(0, 1).contiguous() for name, p in params.items()}
-
-
-def _layers_sq_norm(layers: Layers) -> torch.Tensor:
-    """`param_sq_norm` of layer-major (L, R, …) parameters: (R,)."""
-    return sum(p.pow(2).sum([i for i in range(p.dim()) if i != 1]) for p in layers.values())  # type: ignore[return-value]
+def _loss_and_grads(spec: BlockSpec, params: Params, x: torch.Tensor, y: torch.Tensor, use_fused: bool,
+                    need_grad: bool, skip: torch.Tensor, segment: int | None, out: Params | None = None
+                    ) -> tuple[torch.Tensor, Params | None]:
+    """Data loss (R,) and, with `need_grad`, its gradient per run (the fused engine writes it into `out`)."""
+    if use_fused:
+        return fused.loss_and_grads(spec, params, x, y, want_grads=need_grad, skip=skip, segment=segment, out=out)
+    if not need_grad:
+        with torch.no_grad():
+            return loss_per_run(spec, params, x, y, segment), None
+    leaves = {k: p.detach().requires_grad_(True) for k, p in params.items()}
+    loss = loss_per_run(spec, leaves, x, y, segment)
+    grads = torch.autograd.grad(loss.sum(), list(leaves.values()))
+    return loss.detach(), dict(zip(leaves, grads, strict=True))
 
 
 def train(
@@ -175,116 +131,97 @@ def train(
     record_every: int = 1,
     stop_when_converged: bool = True,
     progress: Callable[[int], None] | None = None,
+    engine: str = "auto",
+    device: torch.device | str | None = None,
+    segment: int | None = None,
 ) -> TrainResult:
     """Run up to `max_steps` updates of R runs at once; x, y: (R, N, …).
 
     With `stop_when_converged` a converged run's parameters are frozen (it stops moving, as a
     researcher would stop it), and the loop ends as soon as every run has converged or diverged.
     `progress(k)` is called after each step (for a progress bar; it must not print to stdout).
+    `device`: where the runs train (default: x's device); `g` stays a CPU generator (minibatch indices
+    are drawn on the CPU and moved).  `engine`: one of ENGINES.  `segment`: layers per activation
+    checkpoint (default: the fused engine's choice, `fused.segment_length`; no checkpointing for torch).
     """
     if max_steps < 0 or eps < 0 or record_every < 1:
         raise ValueError("max_steps and eps must be ≥ 0 and record_every ≥ 1")
-    R = lr.shape[0]
-    N = x.shape[1]
-    # Layout for the whole loop: layer-major (L, R, …), dense weights as Wᵀ (`to_layers`).  The forward pass
-    # reads it without copying and the dense backward writes its gradients in it; the optimiser, which is
-    # elementwise and per run, sees (R, L, …) views (`_run_major`), and its results keep the layout.
-    layers = to_layers({k: p.detach() for k, p in params.items()})
-    state = opt_init(opt, _run_major(layers))
-    status = np.full(R, CENSORED, dtype=object)
-    steps_to = np.full(R, -1, dtype=np.int64)
-    div_step = np.full(R, -1, dtype=np.int64)
-    wall = np.full(R, np.nan)
-    active = torch.ones(R, dtype=torch.bool)  # neither converged nor diverged
-    moving = torch.ones(R, dtype=torch.bool)  # still updated
-    last_loss = torch.full((R,), float("nan"), dtype=torch.float64)
-    last_metric = torch.full((R,), float("nan"), dtype=torch.float64)
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    dev = torch.device(device) if device is not None else x.device
+    x, y = x.to(dev), y.to(dev)
+    lr, lam = lr.to(dev), lam.to(dev)
+    use_fused = engine != "torch" and fused.supports(spec, x)
+    if engine == "fused" and not use_fused:
+        raise ValueError("the fused engine does not support this batch (dense CPU float32/float64 only)")
+    R, N = lr.shape[0], x.shape[1]
+    # the loop owns its parameters, state and gradient buffers and updates them in place (`opt_update_`):
+    # a step allocates nothing of the size of the parameters
+    params = {k: p.detach().to(dev, copy=True).contiguous() for k, p in params.items()}
+    buffers = {k: torch.empty_like(p) for k, p in params.items()} if use_fused else None
+    state: OptState = opt_init(opt, params)
+    mon: MonitorState = monitor_init(R, dev)
+    rule = StopRule(eps=eps, divergence_factor=divergence_factor, stop_when_converged=stop_when_converged)
+    full = opt.name != "sgd" or opt.batch_size == 0 or opt.batch_size >= N
+    decays = bool((lam != 0).any())  # skip the (λ/2)‖θ‖² term entirely when no run decays
     rec_steps: list[int] = []
     rec_loss: list[torch.Tensor] = []
     rec_metric: list[torch.Tensor] = []
     rec_norm: list[torch.Tensor] = []
-    bound: torch.Tensor | None = None
-    decays = bool((lam != 0).any())  # skip the (λ/2)‖θ‖² term entirely when no run decays
     t0 = time.perf_counter()
     k = 0
     for k in range(max_steps + 1):
-        leaves = {name: p.detach().requires_grad_(True) for name, p in layers.items()}
-        full = opt.name != "sgd" or opt.batch_size == 0 or opt.batch_size >= N
-        loss_full = loss_per_run_layers(spec, leaves, x, y)  # (R,) data loss at θ_k, the convergence quantity
-        if full:
-            objective = loss_full
-        else:
-            idx = torch.randint(0, N, (R, opt.batch_size), generator=g)  # (R, B), per-run minibatch
-            xb = torch.gather(x, 1, idx.view(R, -1, *([1] * (x.dim() - 2))).expand(R, -1, *x.shape[2:]))
-            yb = torch.gather(y, 1, idx.view(R, -1, *([1] * (y.dim() - 2))).expand(R, -1, *y.shape[2:]))
-            objective = loss_per_run_layers(spec, leaves, xb, yb)
-        if opt.decay_mode == "l2" and decays:
-            objective = objective + 0.5 * lam.to(objective.dtype) * _layers_sq_norm(leaves)
         need_grad = k < max_steps
-        grads_t = torch.autograd.grad(objective.sum(), list(leaves.values())) if need_grad else None
-        layers = {name: p.detach() for name, p in leaves.items()}
-        loss_k = loss_full.detach().to(torch.float64)
-        if metric is None:
-            metric_k = loss_k
-        else:
-            metric_k = metric(from_layers(layers)).detach().to(torch.float64)
-        if bound is None:
-            bound = divergence_factor * (torch.nan_to_num(loss_k, nan=0.0, posinf=0.0) + 1.0)
-        now = time.perf_counter() - t0
-        blown = active & (~torch.isfinite(loss_k) | ~torch.isfinite(metric_k) | (loss_k > bound))
-        done = active & ~blown & (metric_k < eps)
-        if bool(blown.any()):
-            ids = blown.nonzero().flatten().numpy()
-            status[ids], div_step[ids] = DIVERGED, k
-        if bool(done.any()):
-            ids = done.nonzero().flatten().numpy()
-            status[ids], steps_to[ids], wall[ids] = CONVERGED, k, now
-        last_loss = torch.where(moving, loss_k, last_loss)  # frozen runs keep the value of their last step
-        last_metric = torch.where(moving, metric_k, last_metric)
-        active = active & ~blown & ~done
+        skip = ~mon.moving  # frozen runs: the fused engine does no work for them
+        loss_full, grads = _loss_and_grads(spec, params, x, y, use_fused, need_grad and full, skip, segment, buffers)
+        if need_grad and not full:
+            idx = torch.randint(0, N, (R, opt.batch_size), generator=g).to(dev)  # (R, B), per-run minibatch
+            _, grads = _loss_and_grads(spec, params, _gather(x, idx), _gather(y, idx), use_fused, True, skip,
+                                       segment, buffers)
+        if grads is not None and opt.decay_mode == "l2" and decays:
+            for n, gr in grads.items():
+                gr.addcmul_(per_run(lam.to(gr.dtype), gr), params[n])  # + λθ, the gradient of (λ/2)‖θ‖²
+        loss_k = loss_full.to(torch.float64)
+        metric_k = loss_k if metric is None else metric(params).detach().to(torch.float64)
+        moving_before = mon.moving
+        mon = monitor_step(mon, k, loss_k, metric_k, time.perf_counter() - t0, rule)
         if k % record_every == 0 or k == max_steps:
             rec_steps.append(k)
-            rec_loss.append(loss_k)
-            rec_metric.append(metric_k)
-            rec_norm.append(torch.sqrt(_layers_sq_norm(layers)).to(torch.float64))
-        moving = moving & ~blown & (~done if stop_when_converged else torch.ones_like(done))
-        if stop_when_converged and not bool(active.any()):
+            rec_loss.append(torch.where(moving_before, loss_k, torch.nan))
+            rec_metric.append(torch.where(moving_before, metric_k, torch.nan))
+            rec_norm.append(param_norm(params).to(torch.float64))
+        if stop_when_converged and not bool(mon.active.any()):
             break
-        if not bool(moving.any()):
+        if not bool(mon.moving.any()) or grads is None:
             break
-        if grads_t is None:
-            break
-        params = _run_major(layers)
-        grads = _run_major(dict(zip(layers, grads_t, strict=True)))
-        new, new_state = opt_step(opt, params, grads, state, lr, lam)
-        if not bool(moving.all()):  # frozen (converged or diverged) runs keep their parameters
-            new = {name: torch.where(_per_run(moving, p), new[name], p) for name, p in params.items()}
-        layers = _layer_major(new)
-        state = new_state
+        # frozen (converged or diverged) runs keep their parameters
+        state = opt_update_(opt, params, grads, state, lr, lam, None if bool(mon.moving.all()) else mon.moving)
         if progress is not None:
             progress(k + 1)
     total = time.perf_counter() - t0
-    loss_curve = torch.stack(rec_loss).numpy()
-    metric_curve = torch.stack(rec_metric).numpy()
+    loss_curve = torch.stack(rec_loss).cpu().numpy()
+    metric_curve = torch.stack(rec_metric).cpu().numpy()
+    steps_to = mon.steps_to_converge.cpu().numpy()
+    div_step = mon.diverged_step.cpu().numpy()
     # after divergence the curves carry NaN (no meaningful loss any more); after convergence too when the
     # run was stopped there (its frozen parameters would otherwise draw a flat line)
     ends = np.where(div_step >= 0, div_step, np.where(stop_when_converged & (steps_to >= 0), steps_to, -1))
-    for r in np.nonzero(ends >= 0)[0]:
-        after = np.asarray(rec_steps) > ends[r]
-        loss_curve[after, r] = np.nan
-        metric_curve[after, r] = np.nan
+    after = (np.asarray(rec_steps)[:, None] > ends[None, :]) & (ends[None, :] >= 0)
+    loss_curve[after] = np.nan
+    metric_curve[after] = np.nan
     return TrainResult(
-        status=status,
+        status=np.asarray(statuses(mon), dtype=object),
         steps_to_converge=steps_to,
         diverged_step=div_step,
-        wall_seconds=wall,
-        final_loss=last_loss.numpy(),
-        final_metric=last_metric.numpy(),
+        wall_seconds=mon.wall_seconds.cpu().numpy(),
+        final_loss=mon.last_loss.cpu().numpy(),
+        final_metric=mon.last_metric.cpu().numpy(),
         recorded_steps=np.asarray(rec_steps, dtype=np.int64),
         loss_curve=loss_curve,
         metric_curve=metric_curve,
-        norm_curve=torch.stack(rec_norm).numpy(),
-        params=from_layers(layers),
+        norm_curve=torch.stack(rec_norm).cpu().numpy(),
+        params={n: p.cpu() for n, p in params.items()},
         total_seconds=total,
         steps_run=k,
+        engine="fused" if use_fused else "torch",
     )

@@ -7,7 +7,20 @@ import pytest
 import torch
 
 from numerics.models import BlockSpec, data_with_covariance, end_to_end, init_params, loss_per_run, spectrum_matrix
-from numerics.train import CENSORED, CONVERGED, DIVERGED, OptimizerSpec, opt_init, opt_step, train
+from numerics.monitor import StopRule, monitor_init, monitor_step, statuses
+from numerics.train import (
+    CENSORED,
+    CONVERGED,
+    DIVERGED,
+    AdamState,
+    GDState,
+    MomentumState,
+    OptimizerSpec,
+    opt_init,
+    opt_step,
+    opt_update_,
+    train,
+)
 
 ROUNDING = 1e-10  # float64 over tens of steps of small matrix products
 
@@ -90,8 +103,9 @@ def test_decoupled_and_l2_decay_coincide_for_gd_but_not_for_momentum() -> None:
     data_grad = {"W": torch.randn((2, 1, 3, 3), generator=g, dtype=torch.float64)}
     lr, lam = torch.tensor([0.1, 0.2], dtype=torch.float64), torch.tensor([0.3, 0.3], dtype=torch.float64)
     l2_grad = {"W": data_grad["W"] + 0.3 * params["W"]}
-    gd_l2, _ = opt_step(OptimizerSpec("gd"), params, l2_grad, {}, lr, lam)
-    gd_dec, _ = opt_step(OptimizerSpec("gd", decay_mode="decoupled"), params, data_grad, {}, lr, lam)
+    gd_l2, _ = opt_step(OptimizerSpec("gd"), params, l2_grad, GDState(), lr, lam)
+    gd_dec, _ = opt_step(OptimizerSpec("gd", decay_mode="decoupled"), params, data_grad, GDState(), lr,
+                         lam)
     torch.testing.assert_close(gd_l2["W"], gd_dec["W"], rtol=1e-14, atol=1e-14)
     mom = OptimizerSpec("momentum")
     s = opt_init(mom, params)
@@ -202,3 +216,82 @@ def test_deep_stacks_train_as_torch_optim_run_by_run(block: str, variant: str, o
             o.step()
         for k, v in leaves.items():
             torch.testing.assert_close(res.params[k][r], v.detach(), rtol=ROUNDING, atol=ROUNDING)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("decay_mode", ["l2", "decoupled"])
+@pytest.mark.parametrize("opt_name", ["gd", "momentum", "adam"])
+def test_in_place_update_equals_the_pure_step(opt_name: str, decay_mode: str, seed: int) -> None:
+    # opt_update_ (the loop's fast path) against opt_step (its pure twin) over a few steps, with one run frozen
+    # from the start whose gradient is NaN: it must keep its parameters bit for bit
+    g = torch.Generator().manual_seed(seed)
+    spec = OptimizerSpec(opt_name, decay_mode=decay_mode)
+    params = {"W": torch.randn((3, 2, 4, 4), generator=g, dtype=torch.float64),
+              "alpha": torch.randn((3, 2), generator=g, dtype=torch.float64)}
+    lr = torch.tensor([0.1, 0.05, 0.2], dtype=torch.float64)
+    lam = torch.tensor([0.3, 0.0, 0.1], dtype=torch.float64)
+    moving = torch.tensor([True, False, True])
+    pure, pure_state = dict(params), opt_init(spec, params)
+    mine = {k: v.clone() for k, v in params.items()}
+    mine_state = opt_init(spec, mine)
+    for _ in range(4):
+        grads = {k: torch.randn(v.shape, generator=g, dtype=torch.float64) for k, v in params.items()}
+        grads["W"][1] = float("nan")
+        pure_new, pure_state = opt_step(spec, pure, grads, pure_state, lr, lam)
+        pure = {k: torch.where(moving.view(-1, *[1] * (v.dim() - 1)), pure_new[k], v) for k, v in pure.items()}
+        mine_state = opt_update_(spec, mine, {k: v.clone() for k, v in grads.items()}, mine_state, lr, lam, moving)
+    for k in params:
+        torch.testing.assert_close(mine[k], pure[k], rtol=1e-14, atol=1e-14)
+        assert torch.equal(mine[k][1], params[k][1])  # the frozen run did not move
+    assert type(mine_state) is type(pure_state)
+
+
+def test_optimiser_states_are_typed_and_checked() -> None:
+    params = {"W": torch.zeros((1, 1, 2, 2), dtype=torch.float64)}
+    assert isinstance(opt_init(OptimizerSpec("gd"), params), GDState)
+    assert isinstance(opt_init(OptimizerSpec("momentum"), params), MomentumState)
+    adam = opt_init(OptimizerSpec("adam"), params)
+    assert isinstance(adam, AdamState) and adam.t == 0
+    one = torch.ones(1, dtype=torch.float64)
+    _, after = opt_step(OptimizerSpec("adam"), params, params, adam, one, one)
+    assert isinstance(after, AdamState) and after.t == 1 and adam.t == 0  # pure: the old state is unchanged
+    with pytest.raises(TypeError, match="AdamState"):
+        opt_step(OptimizerSpec("adam"), params, params, GDState(), one, one)
+
+
+def test_monitor_step_is_pure_and_decides_by_the_documented_rules() -> None:
+    # runs: converges at k = 1, diverges (loss > factor·(L₀ + 1)) at k = 1, non-finite at k = 1, keeps going
+    rule = StopRule(eps=0.1, divergence_factor=10.0)
+    s0 = monitor_init(4)
+    loss0 = torch.tensor([1.0, 1.0, 1.0, 1.0], dtype=torch.float64)
+    s1 = monitor_step(s0, 0, loss0, loss0, 0.5, rule)
+    assert s0.active.all() and s0.bound.isnan().all()  # the argument is not changed
+    loss1 = torch.tensor([0.05, 25.0, float("nan"), 0.5], dtype=torch.float64)
+    s2 = monitor_step(s1, 1, loss1, loss1, 1.5, rule)
+    assert s2.steps_to_converge.tolist() == [1, -1, -1, -1]
+    assert s2.diverged_step.tolist() == [-1, 1, 1, -1]
+    assert s2.active.tolist() == [False, False, False, True]
+    assert s2.moving.tolist() == [False, False, False, True]
+    assert s2.wall_seconds[0] == 1.5 and s2.wall_seconds[1:].isnan().all()
+    assert statuses(s2) == [CONVERGED, DIVERGED, DIVERGED, CENSORED]
+    keep = monitor_step(s1, 1, loss1, loss1, 1.5, StopRule(eps=0.1, divergence_factor=10.0,
+                                                           stop_when_converged=False))
+    assert keep.moving.tolist() == [True, False, False, True]  # a converged run keeps moving when asked to
+    s3 = monitor_step(s2, 2, torch.full((4,), 7.0, dtype=torch.float64), torch.full((4,), 7.0, dtype=torch.float64),
+                      2.0, rule)
+    assert s3.last_loss[0] == 0.05 and s3.last_loss[1] == 25.0 and s3.last_loss[3] == 7.0  # frozen runs keep theirs
+
+
+@pytest.mark.parametrize("engine", ["auto", "torch"])
+def test_training_leaves_the_callers_tensors_alone(engine: str) -> None:
+    # the loop updates its own copies in place: the initial parameters and data a caller passes are not changed
+    g = torch.Generator().manual_seed(12)
+    spec = BlockSpec(block="mlp", variant="rezero", depth=2, width=3, hidden=4, activation="tanh")
+    p0 = init_params(spec, 2, "xavier", 1.0, g)
+    x = torch.randn((2, 6, 3), generator=g, dtype=torch.float64)
+    before = {k: v.clone() for k, v in p0.items()}
+    x_before = x.clone()
+    res = train(spec, p0, x, x, OptimizerSpec("adam", decay_mode="decoupled"), torch.full((2,), 0.1,
+                dtype=torch.float64), torch.full((2,), 0.1, dtype=torch.float64), 5, 0.0, g, engine=engine)
+    assert all(torch.equal(p0[k], before[k]) for k in p0) and torch.equal(x, x_before)
+    assert not torch.equal(res.params["W1"], p0["W1"])

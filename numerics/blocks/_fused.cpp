@@ -1,0 +1,299 @@
+// Fused loss and gradient of R independent dense residual stacks, one run at a time.
+//
+// The mathematics, the layout and the conventions are those of numerics/blocks/fused.py (which compiles
+// and loads this file); every quantity is checked there against autograd (tests/test_fused.py).
+//
+// Per run r (row-vector convention, h: N×d, weights as stored by the public layout (R, L, out, in)):
+//   mlp     z = h W₁ᵀ,  a = σ(z),  F = a W₂ᵀ          linear  F = h Wᵀ
+//   H = h + αF (scaled) | h + F (residual) | F (plain)
+//   loss = (1/2N) Σ_n ‖H_L − y‖²,  g_L = (H_L − y)/N
+// Backward, layer by layer with g = ∂loss/∂H:
+//   ∂α = Σ g⊙F;  g_F = αg or g;  ∂W₂ = g_Fᵀ a;  g_a = g_F W₂;  g_z = g_a⊙σ'(z);  ∂W₁ = g_zᵀ h;
+//   ∂h = g + g_z W₁ (shortcut) or g_z W₁                   (linear: ∂W = g_Fᵀ h, ∂h = g + g_F W)
+// Memory: a run's activations are kept for one segment of S layers and recomputed from the segment's
+// input in the backward pass (activation checkpointing; S = L keeps everything, no recomputation).
+// Every product is C = A·B (+ C₀) with B's rows contiguous, computed by `gemm` below with a register tile
+// of four rows and a compile-time number of columns, so that the compiler keeps the tile in registers.
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#ifndef HFX_NO_MVEC  // glibc's vector maths (libmvec): tanh, erf and exp vectorised in the loops below
+#pragma omp declare simd notinbranch
+extern "C" float tanhf(float);
+#pragma omp declare simd notinbranch
+extern "C" double tanh(double);
+#pragma omp declare simd notinbranch
+extern "C" float erff(float);
+#pragma omp declare simd notinbranch
+extern "C" double erf(double);
+#pragma omp declare simd notinbranch
+extern "C" float expf(float);
+#pragma omp declare simd notinbranch
+extern "C" double exp(double);
+#endif
+
+typedef int64_t i64;
+
+static inline float v_tanh(float z) { return tanhf(z); }
+static inline double v_tanh(double z) { return tanh(z); }
+static inline float v_erf(float z) { return erff(z); }
+static inline double v_erf(double z) { return erf(z); }
+static inline float v_exp(float z) { return expf(z); }
+static inline double v_exp(double z) { return exp(z); }
+
+enum { ACT_RELU = 0, ACT_TANH = 1, ACT_GELU = 2 };
+enum { PLAIN = 0, RESIDUAL = 1, SCALED = 2 };
+
+// C[i, c0:c0+NC] = A[i, :]·B[:, c0:c0+NC] (+ C0[i, c0:c0+NC]) for i < rows; A[i, k] = A[i·sar + k·sac].
+// RT rows at a time: RT·NC accumulators, enough independent FMA chains to hide the FMA latency.
+template <class T, int NC, int RT>
+static void gemm_rows(i64 i, i64 K, const T* A, i64 sar, i64 sac, const T* B, i64 ldb, T* C, i64 ldc,
+                      const T* C0, i64 ldc0) {
+    T acc[RT][NC];
+    for (int r = 0; r < RT; ++r)
+        for (int c = 0; c < NC; ++c) acc[r][c] = C0 ? C0[(i + r) * ldc0 + c] : T(0);
+    for (i64 k = 0; k < K; ++k) {
+        const T* b = B + k * ldb;
+        for (int r = 0; r < RT; ++r) {
+            const T a = A[(i + r) * sar + k * sac];
+#pragma omp simd
+            for (int c = 0; c < NC; ++c) acc[r][c] += a * b[c];
+        }
+    }
+    for (int r = 0; r < RT; ++r)
+        for (int c = 0; c < NC; ++c) C[(i + r) * ldc + c] = acc[r][c];
+}
+
+template <class T, int NC>
+static void gemm_cols(i64 rows, i64 K, const T* A, i64 sar, i64 sac, const T* B, i64 ldb, T* C, i64 ldc,
+                      const T* C0, i64 ldc0) {
+    constexpr int W = 64 / sizeof(T);
+    constexpr int RT = NC >= 2 * W ? 4 : 8;
+    i64 i = 0;
+    for (; i + RT <= rows; i += RT) gemm_rows<T, NC, RT>(i, K, A, sar, sac, B, ldb, C, ldc, C0, ldc0);
+    for (; i + 4 <= rows; i += 4) gemm_rows<T, NC, 4>(i, K, A, sar, sac, B, ldb, C, ldc, C0, ldc0);
+    for (; i + 2 <= rows; i += 2) gemm_rows<T, NC, 2>(i, K, A, sar, sac, B, ldb, C, ldc, C0, ldc0);
+    for (; i < rows; ++i) gemm_rows<T, NC, 1>(i, K, A, sar, sac, B, ldb, C, ldc, C0, ldc0);
+}
+
+// C (rows×cols, leading dimension cols) = A·B (+ C0); B: K×cols row-major; C0 may alias C.
+template <class T>
+static void gemm(i64 rows, i64 cols, i64 K, const T* A, i64 sar, i64 sac, const T* B, T* C, const T* C0) {
+    i64 c = 0;
+    constexpr int W = 64 / sizeof(T);  // one 512-bit register of T
+    for (; c + 2 * W <= cols; c += 2 * W)
+        gemm_cols<T, 2 * W>(rows, K, A, sar, sac, B + c, cols, C + c, cols, C0 ? C0 + c : nullptr, cols);
+    for (; c + W <= cols; c += W)
+        gemm_cols<T, W>(rows, K, A, sar, sac, B + c, cols, C + c, cols, C0 ? C0 + c : nullptr, cols);
+    for (; c + 4 <= cols; c += 4)
+        gemm_cols<T, 4>(rows, K, A, sar, sac, B + c, cols, C + c, cols, C0 ? C0 + c : nullptr, cols);
+    for (; c < cols; ++c)
+        gemm_cols<T, 1>(rows, K, A, sar, sac, B + c, cols, C + c, cols, C0 ? C0 + c : nullptr, cols);
+}
+
+template <class T>
+static void transpose(i64 rows, i64 cols, const T* X, T* Y) {  // Y (cols×rows) = Xᵀ
+    for (i64 i = 0; i < rows; ++i)
+        for (i64 j = 0; j < cols; ++j) Y[j * rows + i] = X[i * cols + j];
+}
+
+template <class T>
+static void activate(int act, i64 n, const T* z, T* a) {
+    if (act == ACT_TANH) {
+#pragma omp simd
+        for (i64 i = 0; i < n; ++i) a[i] = v_tanh(z[i]);
+    } else if (act == ACT_RELU) {
+#pragma omp simd
+        for (i64 i = 0; i < n; ++i) a[i] = (z[i] > T(0) || z[i] != z[i]) ? z[i] : T(0);  // NaN stays NaN
+    } else {
+        const T r2 = T(0.70710678118654752440);  // 1/√2: GELU(z) = z·Φ(z) = ½z(1 + erf(z/√2)), exact form
+#pragma omp simd
+        for (i64 i = 0; i < n; ++i) a[i] = T(0.5) * z[i] * (T(1) + v_erf(z[i] * r2));
+    }
+}
+
+template <class T>  // g ← g ⊙ σ'(z), with σ' written from the output a where it can (as autograd does)
+static void activate_backward(int act, i64 n, const T* z, const T* a, T* g) {
+    if (act == ACT_TANH) {
+#pragma omp simd
+        for (i64 i = 0; i < n; ++i) g[i] = g[i] * (T(1) - a[i] * a[i]);
+    } else if (act == ACT_RELU) {
+#pragma omp simd
+        for (i64 i = 0; i < n; ++i) g[i] = a[i] > T(0) ? g[i] : T(0);
+    } else {  // Φ(z) + z φ(z), φ(z) = e^{−z²/2}/√(2π)
+        const T r2 = T(0.70710678118654752440), beta = T(0.39894228040143267794);
+#pragma omp simd
+        for (i64 i = 0; i < n; ++i)
+            g[i] = g[i] * (T(0.5) * (T(1) + v_erf(z[i] * r2)) + z[i] * beta * v_exp(T(-0.5) * z[i] * z[i]));
+    }
+}
+
+struct Shape {
+    i64 R, L, N, d, m;  // runs, layers, samples, features, hidden width (mlp)
+    int mlp, variant, act;
+    i64 S;  // layers per checkpoint segment
+};
+
+template <class T>
+struct Slot {  // what one layer keeps for its backward pass
+    T *h, *z, *a, *F;
+};
+
+template <class T>
+struct Run {
+    const Shape& s;
+    const T *W1, *W2, *alpha;  // this run's (L, …) weights (W2 = W1 for linear), α (L) or null
+    std::vector<T>& ws;
+    i64 per_layer, nd, nm;
+    T *slots, *bounds, *W1t, *W2t, *g, *g2, *gF, *ga;
+
+    Run(const Shape& s_, const T* W1_, const T* W2_, const T* alpha_, std::vector<T>& ws_)
+        : s(s_), W1(W1_), W2(W2_), alpha(alpha_), ws(ws_) {
+        nd = s.N * s.d;
+        nm = s.N * s.m;
+        per_layer = nd + (s.mlp ? 2 * nm : 0) + (s.variant == SCALED ? nd : 0);
+        const i64 nseg = (s.L + s.S - 1) / s.S;
+        const i64 need = s.S * per_layer + (nseg + 1) * nd + 2 * s.d * s.m + s.d * s.d + 3 * nd + nm;
+        if ((i64)ws.size() < need) ws.resize(need);  // grows once per thread, then reused
+        T* p = ws.data();
+        slots = p; p += s.S * per_layer;
+        bounds = p; p += (nseg + 1) * nd;
+        W1t = p; p += s.mlp ? s.d * s.m : s.d * s.d;
+        W2t = p; p += s.mlp ? s.d * s.m : 0;
+        g = p; p += nd;
+        g2 = p; p += nd;
+        gF = p; p += nd;
+        ga = p;
+    }
+    Slot<T> slot(i64 i) const {
+        T* p = slots + i * per_layer;
+        Slot<T> sl{p, nullptr, nullptr, nullptr};
+        p += nd;
+        if (s.mlp) { sl.z = p; sl.a = p + nm; p += 2 * nm; }
+        if (s.variant == SCALED) sl.F = p;
+        return sl;
+    }
+    i64 wsize1() const { return s.mlp ? s.m * s.d : s.d * s.d; }
+    // layer l: input sl.h → out (N×d)
+    void forward_layer(i64 l, const Slot<T>& sl, T* out) {
+        const i64 N = s.N, d = s.d, m = s.m;
+        const T* inner = sl.h;
+        i64 inner_w = d;
+        const T* Wlast;
+        if (s.mlp) {
+            transpose(m, d, W1 + l * m * d, W1t);                  // W₁ᵀ: d×m
+            gemm(N, m, d, sl.h, d, (i64)1, W1t, sl.z, (const T*)nullptr);  // z = h W₁ᵀ
+            activate(s.act, nm, sl.z, sl.a);
+            transpose(d, m, W2 + l * d * m, W2t);                  // W₂ᵀ: m×d
+            inner = sl.a;
+            inner_w = m;
+            Wlast = W2t;
+        } else {
+            transpose(d, d, W1 + l * d * d, W1t);
+            Wlast = W1t;
+        }
+        if (s.variant == SCALED) {
+            gemm(N, d, inner_w, inner, inner_w, (i64)1, Wlast, sl.F, (const T*)nullptr);
+            const T al = alpha[l];
+            for (i64 i = 0; i < nd; ++i) out[i] = sl.h[i] + al * sl.F[i];
+        } else {
+            gemm(N, d, inner_w, inner, inner_w, (i64)1, Wlast, out, s.variant == RESIDUAL ? sl.h : nullptr);
+        }
+    }
+    // layers [l0, l1) from the segment's input bounds[seg]; the last output goes to `end`
+    void forward_segment(i64 seg, T* end) {
+        const i64 l0 = seg * s.S, l1 = l0 + s.S < s.L ? l0 + s.S : s.L;
+        std::memcpy(slot(0).h, bounds + seg * nd, nd * sizeof(T));
+        for (i64 l = l0; l < l1; ++l) {
+            T* out = l + 1 < l1 ? slot(l + 1 - l0).h : end;
+            forward_layer(l, slot(l - l0), out);
+        }
+    }
+    // returns the loss; with gW1 non-null also writes this run's gradients (gW2 = gW1 for linear)
+    double run(const T* x, const T* y, T* gW1, T* gW2, T* galpha) {
+        const i64 nseg = (s.L + s.S - 1) / s.S, N = s.N, d = s.d, m = s.m;
+        std::memcpy(bounds, x, nd * sizeof(T));
+        for (i64 seg = 0; seg < nseg; ++seg) forward_segment(seg, bounds + (seg + 1) * nd);
+        const T* H = bounds + nseg * nd;
+        double loss = 0;
+        for (i64 i = 0; i < nd; ++i) {
+            const T diff = H[i] - y[i];
+            loss += (double)diff * (double)diff;
+            g[i] = diff / T(N);  // ∂/∂H of (1/2N)Σ‖H − y‖²
+        }
+        loss *= 0.5 / (double)N;
+        if (!gW1) return loss;
+        T *gcur = g, *gnext = g2;
+        for (i64 seg = nseg - 1; seg >= 0; --seg) {
+            if (seg != nseg - 1) forward_segment(seg, bounds + (seg + 1) * nd);  // recompute its activations
+            const i64 l0 = seg * s.S, l1 = l0 + s.S < s.L ? l0 + s.S : s.L;
+            for (i64 l = l1 - 1; l >= l0; --l) {
+                const Slot<T> sl = slot(l - l0);
+                const T* gf = gcur;
+                if (s.variant == SCALED) {
+                    double acc = 0;
+                    for (i64 i = 0; i < nd; ++i) acc += (double)gcur[i] * (double)sl.F[i];
+                    galpha[l] = (T)acc;  // ∂α = Σ g⊙F
+                    const T al = alpha[l];
+                    for (i64 i = 0; i < nd; ++i) gF[i] = al * gcur[i];
+                    gf = gF;
+                }
+                const T* gin = gf;  // gradient at the input side of the last product: g_z (mlp) or g_F
+                const T* Wfirst = W1 + l * wsize1();
+                i64 gin_w = d;
+                if (s.mlp) {
+                    gemm(d, m, N, gf, (i64)1, d, sl.a, gW2 + l * d * m, (const T*)nullptr);  // ∂W₂ = g_Fᵀ a
+                    gemm(N, m, d, gf, d, (i64)1, W2 + l * d * m, ga, (const T*)nullptr);   // g_a = g_F W₂
+                    activate_backward(s.act, nm, sl.z, sl.a, ga);                          // g_z
+                    gin = ga;
+                    gin_w = m;
+                }
+                gemm(gin_w, d, N, gin, (i64)1, gin_w, sl.h, gW1 + l * wsize1(), (const T*)nullptr);  // ∂W₁ = g_zᵀ h
+                if (l == 0) break;
+                gemm(N, d, gin_w, gin, gin_w, (i64)1, Wfirst, gnext, s.variant == PLAIN ? nullptr : gcur);
+                T* t = gcur; gcur = gnext; gnext = t;
+            }
+        }
+        return loss;
+    }
+};
+
+template <class T>
+static int dense_loss_grad(const Shape* s, i64 r0, i64 r1, const T* x, const T* y, const T* W1, const T* W2,
+                           const T* alpha, const uint8_t* skip, T* loss, T* gW1, T* gW2, T* galpha) {
+    static thread_local std::vector<T> ws;
+    const i64 nd = s->N * s->d, w1 = s->mlp ? s->m * s->d : s->d * s->d, w2 = s->mlp ? s->d * s->m : 0;
+    for (i64 r = r0; r < r1; ++r) {
+        T* g1 = gW1 ? gW1 + r * s->L * w1 : nullptr;
+        T* g2 = gW1 && s->mlp ? gW2 + r * s->L * w2 : g1;
+        T* ga = gW1 && s->variant == SCALED ? galpha + r * s->L : nullptr;
+        if (skip && skip[r]) {  // a frozen run: no work, zero gradients, NaN loss
+            loss[r] = T(NAN);
+            if (g1) std::memset(g1, 0, s->L * w1 * sizeof(T));
+            if (g1 && s->mlp) std::memset(g2, 0, s->L * w2 * sizeof(T));
+            if (ga) std::memset(ga, 0, s->L * sizeof(T));
+            continue;
+        }
+        Run<T> run(*s, W1 + r * s->L * w1, s->mlp ? W2 + r * s->L * w2 : W1 + r * s->L * w1,
+                   s->variant == SCALED ? alpha + r * s->L : nullptr, ws);
+        loss[r] = (T)run.run(x + r * nd, y + r * nd, g1, g2, ga);
+    }
+    return 0;
+}
+
+extern "C" {
+// Runs [r0, r1) of a batch; gW1 = null: the loss only.  Arrays contiguous in the public layout.
+int hfx_dense_f32(const Shape* s, i64 r0, i64 r1, const float* x, const float* y, const float* W1,
+                  const float* W2, const float* alpha, const uint8_t* skip, float* loss, float* gW1, float* gW2,
+                  float* galpha) {
+    return dense_loss_grad<float>(s, r0, r1, x, y, W1, W2, alpha, skip, loss, gW1, gW2, galpha);
+}
+int hfx_dense_f64(const Shape* s, i64 r0, i64 r1, const double* x, const double* y, const double* W1,
+                  const double* W2, const double* alpha, const uint8_t* skip, double* loss, double* gW1,
+                  double* gW2, double* galpha) {
+    return dense_loss_grad<double>(s, r0, r1, x, y, W1, W2, alpha, skip, loss, gW1, gW2, galpha);
+}
+int hfx_abi_version(void) { return 1; }
+}

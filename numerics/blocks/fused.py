@@ -1,0 +1,220 @@
+"""The fused CPU engine: loss and gradients of R dense stacks in one native call per step.
+
+What it computes, per run r (the same quantities as `loss_per_run` and autograd, see `stack.py`):
+L_r = (1/2N) Σ_j ‖H(x_j) − y_j‖² and ∂L_r/∂θ_r for every weight of a linear or mlp stack, any variant
+(plain, residual, rezero, skipinit, fixup), σ ∈ {relu, tanh, gelu (exact, erf)}, float32 or float64.
+
+Why: the batched tensor program spends its time in tiny batched matmuls (16×16 per run) and in the
+memory traffic between them; here each run's forward and backward passes run from beginning to end
+with its activations in cache, every product a register-tiled loop (`_fused.cpp`).  Runs are split
+over `torch.get_num_threads()` threads (ctypes releases the GIL).  Activations are checkpointed
+(kept for one segment of S layers and recomputed from the segment's input) when keeping all of them
+would take more than `CHECKPOINT_BYTES` per thread, so memory stays linear in depth and small.  Each
+thread keeps its scratch memory (at most about that budget) for the next call.
+
+How: `_fused.cpp` is compiled once per machine with the system C++ compiler (`$CXX`, `c++` or `g++`)
+into a cache folder (`$HFX_CACHE_DIR`, else `$XDG_CACHE_HOME/hfx`, else `~/.cache/hfx`), keyed by a
+hash of the source, the compiler and the CPU, and loaded with ctypes.  Where no compiler is found,
+or on any other device than the CPU, `available()` is False and the training loop uses autograd
+(`stack.py`), its independent slow twin: the two are compared in tests/test_fused.py.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import itertools
+import math
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from pathlib import Path
+
+import torch
+
+from numerics.blocks.spec import BlockSpec, Params
+
+SOURCE = Path(__file__).with_name("_fused.cpp")
+CHECKPOINT_BYTES = 64 * 2**20  # per thread: keep every layer's activations up to this size, else checkpoint
+_FLAGS = ["-O3", "-march=native", "-mprefer-vector-width=512", "-std=c++17", "-fPIC", "-shared", "-fopenmp-simd"]
+_ACT = {"relu": 0, "tanh": 1, "gelu": 2}
+
+
+class _Shape(ctypes.Structure):
+    _fields_ = [("R", ctypes.c_int64), ("L", ctypes.c_int64), ("N", ctypes.c_int64), ("d", ctypes.c_int64),
+                ("m", ctypes.c_int64), ("mlp", ctypes.c_int), ("variant", ctypes.c_int), ("act", ctypes.c_int),
+                ("S", ctypes.c_int64)]
+
+
+def _cache_dir() -> Path:
+    if os.environ.get("HFX_CACHE_DIR"):
+        return Path(os.environ["HFX_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "hfx"
+
+
+def _cpu_key() -> str:
+    """The CPU's identity for -march=native: its model and feature flags (Linux), else the platform."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+        lines = [ln for ln in text.splitlines() if ln.startswith(("model name", "flags"))][:2]
+        return "\n".join(lines)
+    except OSError:
+        return platform.processor() + platform.machine()
+
+
+def _compile(compiler: str, out: Path) -> bool:
+    """Compile `_fused.cpp` to `out` (atomically); first with glibc's vector maths (libmvec), then without."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for extra in (["-lmvec"], ["-DHFX_NO_MVEC"]):
+        fd, tmp = tempfile.mkstemp(suffix=".so", dir=out.parent)
+        os.close(fd)
+        try:
+            done = subprocess.run([compiler, *_FLAGS, str(SOURCE), "-o", tmp, *extra], capture_output=True,
+                                  timeout=300, check=False)
+            if done.returncode == 0:
+                ctypes.CDLL(tmp)  # loads: every symbol resolved
+                os.replace(tmp, out)
+                return True
+        except (OSError, subprocess.SubprocessError):
+            pass
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return False
+
+
+@cache
+def _library() -> ctypes.CDLL | None:
+    """The compiled engine, compiled on first use; None where it cannot be built here."""
+    compiler = next((c for c in (os.environ.get("CXX"), "c++", "g++") if c and shutil.which(c)), None)
+    if compiler is None or platform.system() != "Linux":
+        return None
+    try:
+        version = subprocess.run([compiler, "--version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    key = hashlib.sha256("\0".join([SOURCE.read_text(), version, " ".join(_FLAGS), _cpu_key()]).encode())
+    path = _cache_dir() / f"fused-{key.hexdigest()[:20]}.so"
+    try:
+        if not path.exists() and not _compile(compiler, path):
+            return None
+        lib = ctypes.CDLL(str(path))
+    except OSError:
+        return None
+    p, i64 = ctypes.c_void_p, ctypes.c_int64
+    for name in ("hfx_dense_f32", "hfx_dense_f64"):
+        fn = getattr(lib, name)
+        fn.argtypes = [ctypes.POINTER(_Shape), i64, i64, p, p, p, p, p, p, p, p, p, p]
+        fn.restype = ctypes.c_int
+    return lib
+
+
+def available() -> bool:
+    """Whether the fused engine is built (or can be built) on this machine."""
+    return _library() is not None
+
+
+def supports(spec: BlockSpec, x: torch.Tensor) -> bool:
+    """Whether the fused engine computes this batch: dense blocks, CPU float32/float64 tensors, built engine."""
+    return (spec.block in ("linear", "mlp") and x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64)
+            and available())
+
+
+@cache
+def _pool(threads: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="hfx-fused")
+
+
+def segment_length(spec: BlockSpec, samples: int, itemsize: int, budget: int = CHECKPOINT_BYTES) -> int:
+    """S: layers whose activations a thread keeps at once: L if all fit in `budget`, else ⌈√L⌉.
+
+    Memory per thread is then S·b + ⌈L/S⌉·N·d·itemsize (b: bytes per layer), at most 2√L·b, and the
+    backward pass recomputes every segment but the last once (one extra forward pass).
+    """
+    per_layer = samples * spec.width * (1 + 2 * (spec.block == "mlp") * spec.hidden / spec.width + spec.scaled)
+    if spec.depth * per_layer * itemsize <= budget:
+        return spec.depth
+    return max(1, math.isqrt(spec.depth - 1) + 1)
+
+
+def loss_and_grads(
+    spec: BlockSpec,
+    params: Params,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    want_grads: bool = True,
+    skip: torch.Tensor | None = None,
+    segment: int | None = None,
+    out: Params | None = None,
+) -> tuple[torch.Tensor, Params | None]:
+    """L_r (R,) and, with `want_grads`, ∂L_r/∂θ_r in the layout of `params` ((R, L, out, in); α (R, L)).
+
+    x, y: (R, N, d).  `skip` (R,) bool: runs not computed (loss NaN, gradients 0), e.g. frozen runs.
+    `segment`: layers per checkpoint segment (default `segment_length`).  `out`: contiguous tensors shaped
+    as `params` to write the gradients into (reused across steps: no allocation, no page faults).
+    Requires `supports(spec, x)`.
+    """
+    lib = _library()
+    if lib is None or not supports(spec, x):
+        raise RuntimeError("the fused engine does not support this batch (see numerics.blocks.fused.supports)")
+    dtype = x.dtype
+    names = ("W1", "W2") if spec.block == "mlp" else ("W",)
+    weights = [params[k].detach().to(dtype).contiguous() for k in names]
+    alpha = params["alpha"].detach().to(dtype).contiguous() if spec.scaled else None
+    x, y = x.detach().contiguous(), y.detach().to(dtype).contiguous()
+    R, N = x.shape[0], x.shape[1]
+    # the native code trusts these shapes: check every one before handing it pointers
+    expected = {k: (R, *shape) for k, shape in spec.weight_shapes().items()} | {"alpha": (R, spec.depth)}
+    for k, t in zip((*names, "alpha"), (*weights, alpha), strict=True):
+        if t is not None and tuple(t.shape) != expected[k]:
+            raise ValueError(f"{k} has shape {tuple(t.shape)}, expected {expected[k]} for {R} runs of {spec}")
+    if x.dim() != 3 or x.shape[2] != spec.width or N < 1 or tuple(y.shape) != tuple(x.shape):
+        raise ValueError(f"x and y must both be (R, N ≥ 1, {spec.width}), got {tuple(x.shape)} and {tuple(y.shape)}")
+    if skip is not None and tuple(skip.shape) != (R,):
+        raise ValueError(f"skip must be ({R},), got {tuple(skip.shape)}")
+    S = segment if segment is not None else segment_length(spec, N, x.element_size())
+    if not 1 <= S:
+        raise ValueError(f"segment must be ≥ 1, got {S}")
+    variant = 2 if spec.scaled else (1 if spec.residual else 0)
+    shape = _Shape(R, spec.depth, N, spec.width, spec.hidden, int(spec.block == "mlp"), variant,
+                   _ACT[spec.activation], min(S, spec.depth))
+    loss = torch.empty(R, dtype=dtype)
+    grads: Params | None = None
+    if want_grads:
+        like = dict(zip(names, weights, strict=True)) | ({"alpha": alpha} if alpha is not None else {})
+        if out is None:
+            grads = {k: torch.empty_like(w) for k, w in like.items()}
+        else:
+            for k, w in like.items():
+                if out[k].shape != w.shape or out[k].dtype != w.dtype or not out[k].is_contiguous():
+                    raise ValueError(f"out[{k!r}] must be a contiguous {w.dtype} tensor of shape {tuple(w.shape)}")
+            grads = {k: out[k] for k in like}
+    skip_u8 = skip.to(torch.uint8).contiguous() if skip is not None else None
+
+    def ptr(t: torch.Tensor | None) -> int | None:
+        return t.data_ptr() if t is not None else None
+
+    fn = lib.hfx_dense_f64 if dtype == torch.float64 else lib.hfx_dense_f32
+    g1 = grads[names[0]] if grads is not None else None
+    g2 = grads[names[-1]] if grads is not None else None
+    ga = grads.get("alpha") if grads is not None else None
+    args = (ptr(x), ptr(y), ptr(weights[0]), ptr(weights[-1]), ptr(alpha), ptr(skip_u8), ptr(loss), ptr(g1),
+            ptr(g2), ptr(ga))
+
+    def call(r0: int, r1: int) -> None:
+        if fn(ctypes.byref(shape), r0, r1, *args) != 0:
+            raise RuntimeError("the fused engine failed")
+
+    threads = max(1, min(torch.get_num_threads(), R))
+    if threads == 1:
+        call(0, R)
+    else:
+        bounds = [R * i // threads for i in range(threads + 1)]
+        for f in [_pool(threads).submit(call, a, b) for a, b in itertools.pairwise(bounds)]:
+            f.result()
+    return loss, grads

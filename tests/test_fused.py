@@ -1,0 +1,210 @@
+"""The fused CPU engine against its independent slow twins: autograd run by run, and the torch engine."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from numerics.blocks import fused
+from numerics.models import ACTIVATIONS, VARIANTS, BlockSpec, init_params
+from numerics.train import OptimizerSpec, train
+
+pytestmark = [
+    pytest.mark.usefixtures("one_thread"),
+    pytest.mark.skipif(not fused.available(), reason="no C++ compiler: the fused engine cannot be built here"),
+]
+
+# float64: a few layers of products of small matrices, summed in a different order than autograd's
+FLOAT64_ROUNDING = 1e-12
+# float32: the same in single precision; relative to the size of the numbers (≤ ~10 here)
+FLOAT32_ROUNDING = 2e-5
+SEEDS = [0, 1, 2]
+
+
+def _act(name: str, z: torch.Tensor) -> torch.Tensor:
+    return {"relu": torch.relu, "tanh": torch.tanh, "gelu": F.gelu}[name](z)
+
+
+def _one_run(spec: BlockSpec, p: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """One run written plainly: p[name] is (L, …) for that run; x (N, d)."""
+    h = x
+    for layer in range(spec.depth):
+        if spec.block == "linear":
+            f = h @ p["W"][layer].T
+        else:
+            f = _act(spec.activation, h @ p["W1"][layer].T) @ p["W2"][layer].T
+        if spec.scaled:
+            f = p["alpha"][layer] * f
+        h = h + f if spec.residual else f
+    return h
+
+
+def _problem(spec: BlockSpec, R: int, N: int, seed: int, dtype: torch.dtype
+             ) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    params = init_params(spec, R, "xavier", 1.0, g, dtype)
+    if spec.scaled:  # α₀ = 0 would hide the branch
+        params["alpha"] = torch.randn(params["alpha"].shape, generator=g, dtype=dtype)
+    x = torch.randn((R, N, spec.width), generator=g, dtype=dtype)
+    y = torch.randn((R, N, spec.width), generator=g, dtype=dtype)
+    return params, x, y
+
+
+def _autograd_per_run(spec: BlockSpec, params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, r: int
+                      ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    leaves = {k: v[r].clone().requires_grad_(True) for k, v in params.items()}
+    loss = 0.5 * (_one_run(spec, leaves, x[r]) - y[r]).pow(2).sum(-1).mean()
+    grads = torch.autograd.grad(loss, list(leaves.values()))
+    return loss.detach(), dict(zip(leaves, grads, strict=True))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("block", ["linear", "mlp"])
+def test_fused_loss_and_gradients_equal_autograd_run_by_run(block: str, variant: str, activation: str,
+                                                            seed: int) -> None:
+    # widths chosen to cross every column tile of the kernel (2W, W, 4 and single columns)
+    spec = BlockSpec(block=block, variant=variant, depth=4, width=21, hidden=7, activation=activation)
+    params, x, y = _problem(spec, 3, 9, seed, torch.float64)
+    loss, grads = fused.loss_and_grads(spec, params, x, y)
+    assert grads is not None and set(grads) == set(params)
+    for r in range(3):
+        ref_loss, ref_grads = _autograd_per_run(spec, params, x, y, r)
+        torch.testing.assert_close(loss[r], ref_loss, rtol=FLOAT64_ROUNDING, atol=FLOAT64_ROUNDING)
+        for k, want in ref_grads.items():
+            torch.testing.assert_close(grads[k][r], want, rtol=FLOAT64_ROUNDING, atol=FLOAT64_ROUNDING)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize(("width", "hidden"), [(16, 16), (64, 64), (3, 5)])
+def test_fused_float32_equals_float64_autograd(width: int, hidden: int, seed: int) -> None:
+    spec = BlockSpec(block="mlp", variant="residual", depth=3, width=width, hidden=hidden, activation="tanh")
+    params, x, y = _problem(spec, 2, 32, seed, torch.float64)
+    loss, grads = fused.loss_and_grads(spec, {k: v.float() for k, v in params.items()}, x.float(), y.float())
+    assert loss.dtype == torch.float32 and grads is not None
+    for r in range(2):
+        ref_loss, ref_grads = _autograd_per_run(spec, params, x, y, r)
+        torch.testing.assert_close(loss[r].double(), ref_loss, rtol=FLOAT32_ROUNDING, atol=FLOAT32_ROUNDING)
+        for k, want in ref_grads.items():
+            torch.testing.assert_close(grads[k][r].double(), want, rtol=FLOAT32_ROUNDING, atol=FLOAT32_ROUNDING)
+
+
+@pytest.mark.parametrize("segment", [1, 2, 3, 5, 7, 100])
+@pytest.mark.parametrize("variant", ["plain", "rezero", "residual"])
+def test_checkpoint_segments_give_the_same_numbers(variant: str, segment: int) -> None:
+    # recomputing a segment's activations repeats the same operations in the same order: equal bit for bit
+    spec = BlockSpec(block="mlp", variant=variant, depth=7, width=5, hidden=6, activation="gelu")
+    params, x, y = _problem(spec, 3, 6, 4, torch.float64)
+    loss, grads = fused.loss_and_grads(spec, params, x, y, segment=spec.depth)
+    loss_s, grads_s = fused.loss_and_grads(spec, params, x, y, segment=segment)
+    assert grads is not None and grads_s is not None
+    assert torch.equal(loss, loss_s)
+    for k in grads:
+        assert torch.equal(grads[k], grads_s[k])
+
+
+def test_segment_length_bounds_the_activation_memory() -> None:
+    spec = BlockSpec(block="mlp", variant="residual", depth=10_000, width=16, hidden=16)
+    S = fused.segment_length(spec, 32, 8, budget=2**20)
+    assert S == 100  # ⌈√10 000⌉: 10 000 layers of 12 KiB of activations (32·16·3 float64) exceed 1 MiB
+    assert fused.segment_length(BlockSpec(block="mlp", depth=8), 32, 8) == 8  # small stacks keep everything
+
+
+def test_skipped_runs_cost_nothing_and_leave_the_others_alone() -> None:
+    spec = BlockSpec(block="mlp", variant="rezero", depth=3, width=4, hidden=5, activation="relu")
+    params, x, y = _problem(spec, 4, 6, 5, torch.float64)
+    skip = torch.tensor([False, True, False, True])
+    loss, grads = fused.loss_and_grads(spec, params, x, y)
+    loss_s, grads_s = fused.loss_and_grads(spec, params, x, y, skip=skip)
+    assert grads is not None and grads_s is not None
+    assert torch.isnan(loss_s[skip]).all() and torch.equal(loss_s[~skip], loss[~skip])
+    for k in grads:
+        assert torch.equal(grads_s[k][~skip], grads[k][~skip]) and not grads_s[k][skip].any()
+
+
+def test_threads_split_the_runs_without_changing_a_bit() -> None:
+    spec = BlockSpec(block="mlp", variant="residual", depth=3, width=8, hidden=8, activation="tanh")
+    params, x, y = _problem(spec, 7, 6, 6, torch.float32)
+    loss1, grads1 = fused.loss_and_grads(spec, params, x, y)
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        loss3, grads3 = fused.loss_and_grads(spec, params, x, y)
+    finally:
+        torch.set_num_threads(before)
+    assert grads1 is not None and grads3 is not None
+    assert torch.equal(loss1, loss3) and all(torch.equal(grads1[k], grads3[k]) for k in grads1)
+
+
+def test_only_dense_cpu_float_batches_are_fused() -> None:
+    dense = BlockSpec(block="mlp")
+    assert fused.supports(dense, torch.zeros((1, 2, 4)))
+    assert fused.supports(dense, torch.zeros((1, 2, 4), dtype=torch.float64))
+    assert not fused.supports(BlockSpec(block="conv"), torch.zeros((1, 2, 4, 6, 6)))
+    assert not fused.supports(dense, torch.zeros((1, 2, 4), dtype=torch.float16))
+    assert not fused.supports(dense, torch.zeros((1, 2, 4), device="meta"))
+    with pytest.raises(ValueError, match="fused"):
+        spec = BlockSpec(block="conv", image_size=3)
+        p = init_params(spec, 1, "zero", 1.0, torch.Generator())
+        x = torch.zeros((1, 2, 4, 3, 3), dtype=torch.float64)
+        train(spec, p, x, x, OptimizerSpec(), torch.ones(1), torch.zeros(1), 1, 0.0, torch.Generator(),
+              engine="fused")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize(("opt_name", "decay_mode", "batch"), [("gd", "l2", 0), ("adam", "decoupled", 0),
+                                                                ("momentum", "l2", 0), ("sgd", "l2", 4)])
+def test_training_with_the_fused_engine_equals_the_torch_engine(opt_name: str, decay_mode: str, batch: int,
+                                                                 seed: int) -> None:
+    # the whole loop (minibatches, decay, freezing, statuses) on the two engines from the same generator state
+    spec = BlockSpec(block="mlp", variant="rezero", depth=4, width=3, hidden=5, activation="tanh")
+    params, x, _ = _problem(spec, 6, 10, seed, torch.float64)
+    y = x + 0.3 * torch.tanh(x)
+    lr = torch.tensor([0.003, 0.01, 0.03, 0.1, 0.2, 1e3], dtype=torch.float64)  # the last one diverges
+    lam = torch.full((6,), 0.01, dtype=torch.float64)
+    opt = OptimizerSpec(opt_name, decay_mode=decay_mode, batch_size=batch)
+    out = {engine: train(spec, params, x, y, opt, lr, lam, 60, 2e-3, torch.Generator().manual_seed(seed),
+                         engine=engine) for engine in ("fused", "torch")}
+    a, b = out["fused"], out["torch"]
+    assert a.engine == "fused" and b.engine == "torch"
+    assert list(a.status) == list(b.status)
+    assert (a.steps_to_converge == b.steps_to_converge).all() and (a.diverged_step == b.diverged_step).all()
+    kept = torch.from_numpy(b.status != "diverged")  # a diverged run's last parameters amplify any rounding
+    assert 0 < int(kept.sum()) < 6  # the grid has stable rates and at least one that diverges
+    for k in params:
+        torch.testing.assert_close(a.params[k][kept], b.params[k][kept], rtol=1e-9, atol=1e-9)
+
+
+def test_torch_engine_with_checkpoint_segments_trains_the_same() -> None:
+    # the torch engine's activation checkpointing (segment < L) recomputes the same operations: same training
+    spec = BlockSpec(block="mlp", variant="residual", depth=5, width=3, hidden=4, activation="gelu")
+    params, x, _ = _problem(spec, 3, 8, 7, torch.float64)
+    y = x + 0.3 * torch.tanh(x)
+    lr, lam = torch.full((3,), 0.05, dtype=torch.float64), torch.zeros(3, dtype=torch.float64)
+    runs = [train(spec, params, x, y, OptimizerSpec("momentum"), lr, lam, 15, 0.0, torch.Generator(), engine="torch",
+                  device="cpu", segment=s) for s in (None, 2)]
+    for k in params:
+        torch.testing.assert_close(runs[0].params[k], runs[1].params[k], rtol=FLOAT64_ROUNDING, atol=FLOAT64_ROUNDING)
+    assert runs[0].params["W1"].device.type == "cpu"
+
+
+def test_mismatched_shapes_are_refused_before_the_native_code_sees_them() -> None:
+    spec = BlockSpec(block="mlp", variant="rezero", depth=3, width=4, hidden=5)
+    params, x, y = _problem(spec, 2, 6, 0, torch.float64)
+    bad = [
+        ({**params, "W1": params["W1"][:1]}, x, y),  # fewer runs in a weight
+        ({**params, "W2": params["W2"][:, :2]}, x, y),  # fewer layers
+        ({**params, "alpha": params["alpha"][:, :1]}, x, y),
+        (params, x[:1], y[:1]),  # fewer runs in the data
+        (params, x, y[:, :3]),  # y not shaped as x
+        (params, x[:, :0], y[:, :0]),  # no samples
+    ]
+    for p, xx, yy in bad:
+        with pytest.raises(ValueError):
+            fused.loss_and_grads(spec, p, xx, yy)
+    with pytest.raises(ValueError):
+        fused.loss_and_grads(spec, params, x, y, skip=torch.zeros(3, dtype=torch.bool))
+    with pytest.raises(ValueError):
+        fused.loss_and_grads(spec, params, x, y, segment=0)
