@@ -96,10 +96,17 @@ def theorem_evidence(records: Sequence[TheoremRecord]) -> dict[str, list[Evidenc
                     title=r.title,
                     status=r.status,
                     bearing=r.bearing.get(c, Bearing.SUPPORTS),
-                    finding=r.conclusion or r.statement,
+                    finding=_scoped(r.conclusion or r.statement, r.instance),
                 )
             )
     return by_claim
+
+
+def _scoped(finding: str, instance: str) -> str:
+    """A theorem shown only for an instance says so in the audit too."""
+    if not instance or f"shown for {instance}" in finding:
+        return finding
+    return f"{finding} (shown for {instance} only)"
 
 
 def decide(claim: Claim, evidence: Sequence[Evidence]) -> ClaimVerdict:

@@ -63,6 +63,13 @@ def theorem_json(record: TheoremRecord) -> dict[str, object]:
         "statement": record.statement,
         "conclusion": record.conclusion,
         "bearing": {c: b.value for c, b in record.bearing.items()},
+        "instance": record.instance,
+        "proves": [
+            {"formula": f.formula, "established": f.established, "steps": list(f.steps), "how": f.how}
+            for f in record.proves
+        ],
+        "remarks": list(record.remarks),
+        "refusal": record.refusal,
         "step_results": [
             {
                 "index": s.index,
@@ -74,6 +81,8 @@ def theorem_json(record: TheoremRecord) -> dict[str, object]:
                 "lhs": s.lhs,
                 "rhs": s.rhs,
                 "detail": s.detail,
+                "engines": list(s.engines),
+                "cross_checks": list(s.cross_checks),
             }
             for s in record.steps
         ],

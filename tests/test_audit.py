@@ -44,3 +44,14 @@ def test_every_claim_gets_a_verdict() -> None:
     verdicts = audit([record])
     assert [v.claim.id for v in verdicts] == [c.id for c in CLAIMS]
     assert {v.claim.id: v.verdict for v in verdicts}["C6"] is Verdict.PROVED
+
+
+def test_a_theorem_shown_for_an_instance_says_so_in_its_evidence() -> None:
+    from hfx.audit import theorem_evidence
+
+    record = TheoremRecord(
+        id="x", title="x (n = 2)", claims=("C6",), status=Status.PROVED, seconds=0.0, statement="s (n = 2)",
+        conclusion="holds (n = 2)", bearing={"C6": Bearing.SUPPORTS}, steps=(), instance="n = 2",
+    )
+    (evidence,) = theorem_evidence([record])["C6"]
+    assert evidence.finding.endswith("(shown for n = 2 only)")
