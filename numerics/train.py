@@ -86,7 +86,7 @@ Metric = Callable[[Params], torch.Tensor]  # params → (R,)
 
 def param_sq_norm(params: Params) -> torch.Tensor:
     """‖θ‖²_F over every trainable tensor of each run: (R,) (no square root: differentiable at θ = 0)."""
-    return sum(p.flatten(1).pow(2).sum(-1) for p in params.values())  # type: ignore[return-value]
+    return torch.stack([p.flatten(1).pow(2).sum(-1) for p in params.values()]).sum(0)
 
 
 def param_norm(params: Params) -> torch.Tensor:

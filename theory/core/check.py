@@ -373,15 +373,7 @@ class _At:
     __format__ = lambda self, spec: format(str(self), spec)  # noqa: E731
 
 
-def _pairs(a: sp.Basic, b: sp.Basic) -> list[tuple[sp.Basic, sp.Basic]] | None:
-    """Entry pairs of two values (scalars, or explicit matrices of one shape; 0 stands for a zero matrix)."""
-    if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
-        a_m = a if isinstance(a, sp.MatrixBase) else (sp.zeros(*b.shape) if a == 0 else None)  # type: ignore[union-attr]
-        b_m = b if isinstance(b, sp.MatrixBase) else (sp.zeros(*a.shape) if b == 0 else None)  # type: ignore[union-attr]
-        if a_m is None or b_m is None or a_m.shape != b_m.shape:
-            return None
-        return list(zip(a_m, b_m, strict=True))
-    return [(a, b)]
+_pairs = numbers.entry_pairs
 
 
 def _numeric(lhs: sp.Basic, rhs: sp.Basic, ctx: Context, factor: sp.Basic | None = None,

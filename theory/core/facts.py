@@ -89,18 +89,9 @@ def validate(
 def _mismatch(key: sp.Basic, value: sp.Basic, instance: sampling.Instance) -> str | None:
     k = sampling.substitute(key, instance.point)
     v = sampling.substitute(value, instance.point)
-    pairs = list(zip(k, v, strict=True)) if isinstance(k, sp.MatrixBase) and isinstance(v, sp.MatrixBase) else None
+    pairs = numbers.entry_pairs(k, v)
     if pairs is None:
-        if isinstance(k, sp.MatrixBase) or isinstance(v, sp.MatrixBase):
-            k_m = k if isinstance(k, sp.MatrixBase) else None
-            v_m = v if isinstance(v, sp.MatrixBase) else None
-            if (k_m is None and k != 0) or (v_m is None and v != 0):
-                return f"the fact {key} = {value} compares a matrix with a scalar"
-            k_m = k_m if k_m is not None else sp.zeros(*v_m.shape)  # type: ignore[union-attr]
-            v_m = v_m if v_m is not None else sp.zeros(*k_m.shape)
-            pairs = list(zip(k_m, v_m, strict=True))
-        else:
-            pairs = [(k, v)]
+        return f"the fact {key} = {value} compares values of different shapes"
     for a, b in pairs:
         if numbers.undefined(a) or numbers.undefined(b) or numbers.compare(a, b).verdict not in ("equal", "agree"):
             return (

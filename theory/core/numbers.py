@@ -50,6 +50,21 @@ class Comparison:
         return self.verdict in (Verdict.DIFFER, Verdict.DIFFER_UNCERTIFIED)
 
 
+def entry_pairs(a: sp.Basic, b: sp.Basic) -> list[tuple[sp.Basic, sp.Basic]] | None:
+    """The pairs of entries to compare: two scalars, or two explicit matrices of one shape (a scalar 0 stands
+    for a zero matrix); None when the shapes cannot match."""
+    a_matrix, b_matrix = isinstance(a, sp.MatrixBase), isinstance(b, sp.MatrixBase)
+    if not a_matrix and not b_matrix:
+        return [(a, b)]
+    if a_matrix and b_matrix:
+        return list(zip(a, b, strict=True)) if a.shape == b.shape else None
+    matrix, other = (a, b) if a_matrix else (b, a)
+    if other != 0:
+        return None
+    zero = sp.zeros(*matrix.shape)
+    return list(zip(a if a_matrix else zero, b if b_matrix else zero, strict=True))
+
+
 def undefined(value: sp.Basic) -> bool:
     """nan, zoo, or any undefined part (e.g. 1/0 inside a sum)."""
     if isinstance(value, sp.MatrixBase):
