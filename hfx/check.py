@@ -1,0 +1,117 @@
+"""`hfx check FILE.py [--pdf] [--out DIR] [--json]`: check the derivations of your own module.
+
+Imports FILE alone (`hfx.user_module`: nothing else of the user's runs), builds the derivations that its
+`@theorem` builders return, verifies each with the same ladder as `hfx verify` (`theory.derivation.verify`),
+prints the same table, and writes, through `hfx.output`,
+
+* ``DIR/theorems.json``  one record per derivation (`hfx.theorems.theorem_json`, as `hfx verify` writes it);
+* ``DIR/derivations/``   with ``--pdf``: the documents of `hfx derive` (`hfx.documents`) for these derivations;
+* ``DIR/manifest.json``  provenance, written last; it names FILE and its sha256.
+
+DIR defaults to ``hfx-check/<FILE's stem>``.  hfx's own derivations are not checked.  Exit codes: 0 every
+derivation proved or checked; 1 one failed (the failed steps are printed with their counterexamples); 2 bad
+input, which here includes the user's code (one line on stderr naming FILE and the builder, nothing
+written; ``HFX_DEBUG=1`` adds the traceback).  ``--json`` prints the records (as in theorems.json) on stdout
+and nothing else there; the table goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import stat
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hfx.errors import UsageError
+from hfx.paths import output_dir
+
+if TYPE_CHECKING:
+    from theory.derivation import Derivation, TheoremRecord
+
+DEFAULT_OUT = "hfx-check"  # DIR is DEFAULT_OUT/<stem of FILE> unless --out says otherwise
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE.py", help="a Python module whose @theorem builders return Derivations")
+    parser.add_argument("--pdf", action="store_true",
+                        help="also write the derivation documents (PDF, Typst, LaTeX, fragment) to DIR/derivations/")
+    parser.add_argument("--out", default=None, metavar="DIR", help=f"output folder (default: {DEFAULT_OUT}/<stem>)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout and nothing else")
+
+
+def source_file(value: str) -> Path:
+    """FILE as given, if it is a readable `.py` file; UsageError (one line) otherwise."""
+    if not value.strip() or "\0" in value:
+        raise UsageError(f"FILE {value!r}: not a file name")
+    path = Path(value)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise UsageError(f"{value}: no such file") from None
+    except OSError as exc:
+        raise UsageError(f"{value}: {exc.strerror or type(exc).__name__}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"{value}: not a file")
+    if path.suffix != ".py":
+        raise UsageError(f"{value}: not a Python module (expected a .py file)")
+    if not os.access(path, os.R_OK):
+        raise UsageError(f"{value}: permission denied")
+    return path
+
+
+def main(args: argparse.Namespace) -> int:
+    source = source_file(args.file)
+    out = output_dir(args.out if args.out is not None else str(Path(DEFAULT_OUT) / source.stem))
+    # SymPy, and the user's module, only now that the command line is known to be good
+    from hfx.console import print_json
+    from hfx.output import manifest, open_output, sha256_file, utc_now
+    from hfx.table import failure_details, theorem_table
+    from hfx.theorems import theorem_json
+    from hfx.user_module import load_derivations
+    from theory.derivation import Status, verify
+
+    started = utc_now()
+    derivations = load_derivations(source, shown=args.file)  # the user's code: UsageError for anything wrong
+    talk = sys.stderr if args.json else sys.stdout
+    for d in derivations:
+        if not d.proves:
+            print(f"hfx check: note: {d.id} states nothing formally (its `proves` is empty): its status covers "
+                  "its steps only", file=sys.stderr)
+    with open_output(out) as folder:
+        print(f"hfx check: checking {len(derivations)} derivation(s) from {args.file}", file=sys.stderr)
+        t0 = time.perf_counter()
+        results = [verify(d) for d in derivations]
+        records = [r.record() for r in results]
+        seconds = time.perf_counter() - t0
+        failed = [r for r in records if r.status is Status.FAILED]
+        print(theorem_table(records), file=talk)
+        if failed:
+            print("\nFailed steps:\n" + failure_details(failed), file=talk)
+        counts = {s: sum(1 for r in records if r.status is s) for s in Status}
+        print(f"\n{counts[Status.PROVED]} proved, {counts[Status.CHECKED]} checked, {counts[Status.FAILED]} failed "
+              f"in {seconds:.1f}s", file=talk)
+        documents = [theorem_json(r) for r in records]
+        folder.write_json("theorems.json", documents)
+        if args.pdf:
+            folder.record(_documents(derivations, records, folder.path("derivations")))
+        config = {"command": "check", "file": str(source.resolve()), "pdf": bool(args.pdf)}
+        extra = {"seconds": round(time.perf_counter() - t0, 3),
+                 "source": {"file": str(source.resolve()), "sha256": sha256_file(source)}}
+        folder.finish(manifest(config, started, extra=extra))
+    if args.json:
+        print_json(documents)
+    written = "theorems.json, derivations/, manifest.json" if args.pdf else "theorems.json, manifest.json"
+    print(f"wrote {written} under {out}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _documents(derivations: Sequence[Derivation], records: Sequence[TheoremRecord], folder: Path) -> list[Path]:
+    """The documents of `hfx derive`, for these derivations (`hfx.documents`' public functions)."""
+    from hfx.doc_model import view
+    from hfx.documents import write_documents
+
+    return write_documents([view(d, r) for d, r in zip(derivations, records, strict=True)], folder)
