@@ -18,6 +18,7 @@ and nothing else there; the table goes to stderr.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import stat
 import sys
@@ -75,7 +76,10 @@ def main(args: argparse.Namespace) -> int:
     from theory.derivation import Status, verify
 
     started = utc_now()
-    derivations = load_derivations(source, shown=args.file)  # the user's code: UsageError for anything wrong
+    # what the user's code prints goes to stderr under --json, so that stdout holds the JSON document only
+    users_stdout = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
+    with users_stdout:
+        derivations = load_derivations(source, shown=args.file)  # the user's code: UsageError for anything wrong
     talk = sys.stderr if args.json else sys.stdout
     for d in derivations:
         if not d.proves:
@@ -84,7 +88,8 @@ def main(args: argparse.Namespace) -> int:
     with open_output(out) as folder:
         print(f"hfx check: checking {len(derivations)} derivation(s) from {args.file}", file=sys.stderr)
         t0 = time.perf_counter()
-        results = [verify(d) for d in derivations]
+        with users_stdout:  # (their SymPy functions run during checking)
+            results = [verify(d) for d in derivations]
         records = [r.record() for r in results]
         seconds = time.perf_counter() - t0
         failed = [r for r in records if r.status is Status.FAILED]
@@ -98,7 +103,7 @@ def main(args: argparse.Namespace) -> int:
         folder.write_json("theorems.json", documents)
         if args.pdf:
             folder.record(_documents(derivations, records, folder.path("derivations")))
-        config = {"command": "check", "file": str(source.resolve()), "pdf": bool(args.pdf)}
+        config = {"command": "check", "file": args.file, "pdf": bool(args.pdf)}
         extra = {"seconds": round(time.perf_counter() - t0, 3),
                  "source": {"file": str(source.resolve()), "sha256": sha256_file(source)}}
         folder.finish(manifest(config, started, extra=extra))

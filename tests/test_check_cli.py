@@ -193,6 +193,15 @@ def test_json_prints_only_the_records_on_stdout(tmp_path: Path, capsys: pytest.C
     assert "PROVED" in err  # the table went to stderr
 
 
+def test_json_keeps_what_the_users_code_prints_off_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path, "chatty", "print('hello at import')\n@theorem\ndef ok():\n    print('building')\n"
+                                      "    return good()\n")
+    code, stdout, err = _check([str(path), "--json", "--out", str(tmp_path / "out")], capsys)
+    assert code == 0, err
+    assert [r["id"] for r in json.loads(stdout)] == ["user.good"]
+    assert "hello at import" in err and "building" in err
+
+
 def test_hfxs_own_derivations_are_not_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # importing hfx's own builders does not make them the user's
     body = "from theory.reformulation import identity_iff_zero_residual, residual_reformulation\n" \
