@@ -8,7 +8,9 @@ prints the same table, and writes, through `hfx.output`,
 * ``DIR/derivations/``   with ``--pdf``: the documents of `hfx derive` (`hfx.documents`) for these derivations;
 * ``DIR/manifest.json``  provenance, written last; it names FILE and its sha256.
 
-DIR defaults to ``hfx-check/<FILE's stem>``.  hfx's own derivations are not checked.  Exit codes: 0 every
+Everything the user's code can get wrong is found before anything is written: FILE is imported and
+built, the derivations verified and (with ``--pdf``) typeset into document views, and only then is DIR
+opened.  DIR defaults to ``hfx-check/<FILE's stem>``.  hfx's own derivations are not checked.  Exit codes: 0 every
 derivation proved or checked; 1 one failed (the failed steps are printed with their counterexamples); 2 bad
 input, which here includes the user's code (one line on stderr naming FILE and the builder, nothing
 written; ``HFX_DEBUG=1`` adds the traceback).  ``--json`` prints the records (as in theorems.json) on stdout
@@ -31,6 +33,7 @@ from hfx.errors import UsageError
 from hfx.paths import output_dir
 
 if TYPE_CHECKING:
+    from hfx.doc_model import DocView
     from theory.derivation import Derivation, TheoremRecord
 
 DEFAULT_OUT = "hfx-check"  # DIR is DEFAULT_OUT/<stem of FILE> unless --out says otherwise
@@ -76,36 +79,39 @@ def main(args: argparse.Namespace) -> int:
     from theory.derivation import Status, verify
 
     started = utc_now()
+    source_sha256 = sha256_file(source)  # what was checked: the file as it is now
     # what the user's code prints goes to stderr under --json, so that stdout holds the JSON document only
     users_stdout = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
     with users_stdout:
         derivations = load_derivations(source, shown=args.file)  # the user's code: UsageError for anything wrong
-    talk = sys.stderr if args.json else sys.stdout
     for d in derivations:
         if not d.proves:
             print(f"hfx check: note: {d.id} states nothing formally (its `proves` is empty): its status covers "
                   "its steps only", file=sys.stderr)
+    print(f"hfx check: checking {len(derivations)} derivation(s) from {args.file}", file=sys.stderr)
+    t0 = time.perf_counter()
+    with users_stdout:  # (their SymPy functions run during checking)
+        records = [verify(d).record() for d in derivations]
+    seconds = time.perf_counter() - t0
+    views = _views(derivations, records, args.file) if args.pdf else None  # before anything is written
+    failed = [r for r in records if r.status is Status.FAILED]
+    talk = sys.stderr if args.json else sys.stdout
+    print(theorem_table(records), file=talk)
+    if failed:
+        print("\nFailed steps:\n" + failure_details(failed), file=talk)
+    counts = {s: sum(1 for r in records if r.status is s) for s in Status}
+    print(f"\n{counts[Status.PROVED]} proved, {counts[Status.CHECKED]} checked, {counts[Status.FAILED]} failed "
+          f"in {seconds:.1f}s", file=talk)
+    documents = [theorem_json(r) for r in records]
     with open_output(out) as folder:
-        print(f"hfx check: checking {len(derivations)} derivation(s) from {args.file}", file=sys.stderr)
-        t0 = time.perf_counter()
-        with users_stdout:  # (their SymPy functions run during checking)
-            results = [verify(d) for d in derivations]
-        records = [r.record() for r in results]
-        seconds = time.perf_counter() - t0
-        failed = [r for r in records if r.status is Status.FAILED]
-        print(theorem_table(records), file=talk)
-        if failed:
-            print("\nFailed steps:\n" + failure_details(failed), file=talk)
-        counts = {s: sum(1 for r in records if r.status is s) for s in Status}
-        print(f"\n{counts[Status.PROVED]} proved, {counts[Status.CHECKED]} checked, {counts[Status.FAILED]} failed "
-              f"in {seconds:.1f}s", file=talk)
-        documents = [theorem_json(r) for r in records]
         folder.write_json("theorems.json", documents)
-        if args.pdf:
-            folder.record(_documents(derivations, records, folder.path("derivations")))
+        if views is not None:
+            from hfx.documents import write_documents
+
+            folder.record(write_documents(views, folder.path("derivations")))
         config = {"command": "check", "file": args.file, "pdf": bool(args.pdf)}
         extra = {"seconds": round(time.perf_counter() - t0, 3),
-                 "source": {"file": str(source.resolve()), "sha256": sha256_file(source)}}
+                 "source": {"file": str(source.resolve()), "sha256": source_sha256}}
         folder.finish(manifest(config, started, extra=extra))
     if args.json:
         print_json(documents)
@@ -114,9 +120,14 @@ def main(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _documents(derivations: Sequence[Derivation], records: Sequence[TheoremRecord], folder: Path) -> list[Path]:
-    """The documents of `hfx derive`, for these derivations (`hfx.documents`' public functions)."""
+def _views(derivations: Sequence[Derivation], records: Sequence[TheoremRecord], shown: str) -> list[DocView]:
+    """The document views (`hfx.doc_model.view`); a derivation that cannot be typeset is the user's input (exit 2)."""
     from hfx.doc_model import view
-    from hfx.documents import write_documents
 
-    return write_documents([view(d, r) for d, r in zip(derivations, records, strict=True)], folder)
+    views = []
+    for d, r in zip(derivations, records, strict=True):
+        try:
+            views.append(view(d, r))
+        except ValueError as exc:
+            raise UsageError(f"{shown}: derivation {d.id!r} cannot be typeset: {' '.join(str(exc).split())}") from None
+    return views

@@ -175,6 +175,21 @@ def test_the_example_is_proved_written_and_documented(tmp_path: Path, capsys: py
                                       if p.is_file() and p.name not in ("manifest.json", ".hfx.lock")}
 
 
+def test_a_derivation_the_documents_refuse_is_exit_2_with_nothing_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # e.g. a citation the bibliography does not know: the user's input, found before anything is written
+    from hfx import doc_model
+
+    def refuse(derivation: object, record: object) -> object:
+        raise ValueError("@nobody2099 not in references.bib")
+
+    monkeypatch.setattr(doc_model, "view", refuse)
+    code, out, err = _check([str(EXAMPLES / "residual_identity.py"), "--pdf", "--out", str(tmp_path / "out")], capsys)
+    assert code == 2 and "cannot be typeset: @nobody2099 not in references.bib" in err.strip().splitlines()[-1]
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_failed_step_exits_1_and_prints_its_counterexample(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
