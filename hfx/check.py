@@ -2,7 +2,9 @@
 
 Imports FILE alone (`hfx.user_module`: nothing else of the user's runs), builds the derivations that its
 `@theorem` builders return, verifies each with the same ladder as `hfx verify` (`theory.derivation.verify`),
-prints the same table, and writes, through `hfx.output`,
+in a fresh fork of the same verification server (`hfx.theorems`: ``PYTHONHASHSEED=0``; the worker imports
+FILE again and checks that it is unchanged), so that a derivation gets the status `hfx verify` would give
+it; prints the same table, and writes, through `hfx.output`,
 
 * ``DIR/theorems.json``  one record per derivation (`hfx.theorems.theorem_json`, as `hfx verify` writes it);
 * ``DIR/derivations/``   with ``--pdf``: the documents of `hfx derive` (`hfx.documents`) for these derivations;
@@ -45,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write the derivation documents (PDF, Typst, LaTeX, fragment) to DIR/derivations/")
     parser.add_argument("--out", default=None, metavar="DIR", help=f"output folder (default: {DEFAULT_OUT}/<stem>)")
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout and nothing else")
+    parser.add_argument("--jobs", type=int, default=0, metavar="N", help="worker processes (default: one per core)")
 
 
 def source_file(value: str) -> Path:
@@ -68,6 +71,8 @@ def source_file(value: str) -> Path:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.jobs < 0:
+        raise UsageError(f"--jobs must be ≥ 0, got {args.jobs}")
     source = source_file(args.file)
     out = output_dir(args.out if args.out is not None else str(Path(DEFAULT_OUT) / source.stem))
     # SymPy, and the user's module, only now that the command line is known to be good
@@ -76,7 +81,7 @@ def main(args: argparse.Namespace) -> int:
     from hfx.table import failure_details, theorem_table
     from hfx.theorems import theorem_json
     from hfx.user_module import load_derivations
-    from theory.derivation import Status, verify
+    from theory.derivation import Status
 
     started = utc_now()
     source_sha256 = sha256_file(source)  # what was checked: the file as it is now
@@ -90,8 +95,9 @@ def main(args: argparse.Namespace) -> int:
                   "its steps only", file=sys.stderr)
     print(f"hfx check: checking {len(derivations)} derivation(s) from {args.file}", file=sys.stderr)
     t0 = time.perf_counter()
-    with users_stdout:  # (their SymPy functions run during checking)
-        records = [verify(d).record() for d in derivations]
+    records = _verify(source, args.file, len(derivations), source_sha256, args.json, args.jobs)
+    if [r.id for r in records] != [d.id for d in derivations]:
+        raise UsageError(f"{args.file} gave other derivations when imported again; is its top level deterministic?")
     seconds = time.perf_counter() - t0
     views = _views(derivations, records, args.file) if args.pdf else None  # before anything is written
     failed = [r for r in records if r.status is Status.FAILED]
@@ -118,6 +124,19 @@ def main(args: argparse.Namespace) -> int:
     written = "theorems.json, derivations/, manifest.json" if args.pdf else "theorems.json, manifest.json"
     print(f"wrote {written} under {out}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _verify(source: Path, shown: str, count: int, sha256: str, quiet: bool, jobs: int) -> list[TheoremRecord]:
+    """Each derivation verified in a fresh fork of hfx's verification server, as `hfx verify` verifies its own."""
+    from hfx.pool import worker_pool
+    from hfx.theorems import _fork_server  # the fork server of `hfx verify` (PYTHONHASHSEED=0, theory preloaded)
+    from hfx.user_module import verify_one
+
+    workers = max(1, min(jobs or os.cpu_count() or 1, count))
+    path = str(source.resolve())
+    with worker_pool(workers, mp_context=_fork_server(), max_tasks_per_child=1) as pool:
+        futures = [pool.submit(verify_one, path, shown, i, sha256, quiet) for i in range(count)]
+        return [f.result() for f in futures]
 
 
 def _views(derivations: Sequence[Derivation], records: Sequence[TheoremRecord], shown: str) -> list[DocView]:

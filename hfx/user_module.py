@@ -1,7 +1,7 @@
 """A user's own theorem module, for `hfx check FILE.py`: imported alone, its `@theorem` builders built and checked.
 
-What runs of the user's code: the module FILE.py itself, imported once (its top level, then each builder),
-under a private module name, so that an ``if __name__ == "__main__":`` block does not run.  Nothing else of
+What runs of the user's code: the module FILE.py itself (its top level, then each builder), imported by the
+command and again in the worker that verifies each derivation (`verify_one`), under a private module name, so that an ``if __name__ == "__main__":`` block does not run.  Nothing else of
 theirs: FILE's folder is not put on `sys.path` (a module beside it is not importable from FILE unless it is
 installed), no other file is read, and no bytecode cache is written beside FILE.  The builders that FILE
 registers with `@theorem` (`theory.core.registry.theorem`) are collected apart from hfx's registry
@@ -29,7 +29,7 @@ from pathlib import Path
 from hfx.errors import UsageError
 from theory.core.builders import BuildError, build_all, ordered
 from theory.core.registry import collecting
-from theory.derivation import Derivation
+from theory.derivation import Derivation, TheoremRecord, verify
 
 MODULE_PREFIX = "hfx_check_"  # the private name FILE is imported under: hfx_check_<stem>[_<n>]
 
@@ -102,3 +102,20 @@ def load_derivations(path: Path, shown: str | None = None) -> list[Derivation]:
             raise UsageError(str(exc)) from None
     finally:
         sys.modules.pop(name, None)
+
+
+def verify_one(path: str, shown: str, index: int, sha256: str, quiet_stdout: bool) -> TheoremRecord:
+    """In a worker: import FILE afresh, build its derivations, verify the `index`-th; its record.
+
+    Run in a fresh fork of hfx's verification server (`hfx.theorems`), like every derivation `hfx verify`
+    checks, so that a status depends neither on the hash seed nor on what was verified before.  FILE must
+    still be the file the command was given (`sha256`), or this is a `UsageError`.
+    """
+    from hfx.output import sha256_file
+
+    if sha256_file(Path(path)) != sha256:
+        raise UsageError(f"{shown} changed while it was being checked; run hfx check again")
+    users_stdout = contextlib.redirect_stdout(sys.stderr) if quiet_stdout else contextlib.nullcontext()
+    with users_stdout:
+        derivation = load_derivations(Path(path), shown)[index]
+        return verify(derivation).record()

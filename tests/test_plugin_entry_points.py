@@ -12,14 +12,16 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
+import hfx.theorems
 from hfx import cli
 from theory import reformulation
 from theory.core import registry
+from theory.derivation import TheoremRecord, verify
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,11 +65,18 @@ def _install(site: Path, modules: dict[str, str]) -> str:
     return token
 
 
+def _in_process(ids: Sequence[str], jobs: int | None = None, progress: bool = True) -> list[TheoremRecord]:
+    return [verify(registry.derivation_by_id(i)).record() for i in ids]
+
+
 @pytest.fixture
 def small_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """hfx's own derivations replaced by theory.reformulation's two; caches cleared before and after."""
+    """hfx's own derivations replaced by theory.reformulation's two, verified in this process (the fork server
+    of `hfx verify` preloads the real registry: `test_a_plugins_theorems_reach_the_verification_workers`
+    covers that path); caches cleared before and after."""
     own = (reformulation.residual_reformulation(), reformulation.identity_iff_zero_residual())
     monkeypatch.setattr(registry, "_own", lambda: own)
+    monkeypatch.setattr(hfx.theorems, "verify_ids", _in_process)
     registry._plugins.cache_clear()
     yield
     registry._plugins.cache_clear()
@@ -137,7 +146,7 @@ def test_pytest_proofs_runs_a_plugins_theorems_and_reports_a_broken_one(tmp_path
         "from theory.core import registry\n"
         "from theory import reformulation\n"
         "registry._own = lambda: (reformulation.residual_reformulation(),)\n"
-        "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', 'proofs/test_plugins.py']))\n"
+        "sys.exit(pytest.main(['-q', '-n', '0', '-p', 'no:cacheprovider', 'proofs/test_plugins.py']))\n"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, env=env, capture_output=True, text=True,
@@ -147,3 +156,17 @@ def test_pytest_proofs_runs_a_plugins_theorems_and_reports_a_broken_one(tmp_path
     assert "FAILED proofs/test_plugins.py::test_every_installed_plugin_loads" in done.stdout
     assert "builder boom raised ValueError: bad" in done.stdout
     assert f"dummy-{token}.power-rule" in done.stdout.split("hfx verdicts")[-1]  # in the closing verdict table
+
+
+def test_a_plugins_theorems_reach_the_verification_workers(tmp_path: Path) -> None:
+    # a fresh `hfx derive ID`: the id is resolved in the command, the derivation verified in a fork of the
+    # verification server (which preloads the registry, plugins included) and typeset
+    site = tmp_path / "site"
+    site.mkdir()
+    token = _install(site, {"good": GOOD})
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    out = tmp_path / "docs"
+    done = subprocess.run([sys.executable, "-m", "hfx", "derive", f"dummy-{token}.power-rule", "--out", str(out)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (out / f"dummy-{token}.power-rule.pdf").read_bytes().startswith(b"%PDF")
