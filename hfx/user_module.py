@@ -1,18 +1,19 @@
 """A user's own theorem module, for `hfx check FILE.py`: imported alone, its `@theorem` builders built and checked.
 
 What runs of the user's code: the module FILE.py itself (its top level, then each builder), imported by the
-command and again in the worker that verifies each derivation (`verify_one`), under a private module name, so that an ``if __name__ == "__main__":`` block does not run.  Nothing else of
-theirs: FILE's folder is not put on `sys.path` (a module beside it is not importable from FILE unless it is
-installed), no other file is read, and no bytecode cache is written beside FILE.  The builders that FILE
-registers with `@theorem` (`theory.core.registry.theorem`) are collected apart from hfx's registry
-(`registry.collecting`), so they never join hfx's own derivations; builders FILE merely imports (hfx's own,
-say) are not FILE's and are not checked.
+command and again in the worker that verifies each derivation (`verify_one`), under a private module name, so
+that an ``if __name__ == "__main__":`` block does not run. Nothing else of theirs: FILE's folder is not put on
+`sys.path` (a module beside it is not importable from FILE unless it is installed), no other file is read, and
+no bytecode cache is written beside FILE. The builders that FILE registers with `@theorem`
+(`theory.core.registry.theorem`) are collected apart from hfx's registry (`registry.collecting`), so they
+never join hfx's own derivations; builders FILE merely imports (hfx's own, say) are not FILE's and are not
+checked.
 
 Every problem with the user's code is a `UsageError` of one line naming FILE (and the builder): a file that
 does not import (syntax error, missing module, an exception at its top level), no builders, and everything
-`theory.core.builders` refuses (a builder that raises, a result that is not a `Derivation`, a step that is
-not a `Step`, a hollow step, no steps, an id that cannot name a file, an id twice).  With ``HFX_DEBUG=1``
-the traceback is printed on stderr as well.
+`theory.core.builders` refuses (a builder that raises, a result that is not a `Derivation`, a step that is not
+a `Step`, a hollow step, no steps, an id that cannot name a file, an id twice). With ``HFX_DEBUG=1`` the
+traceback is printed on stderr as well.
 """
 
 from __future__ import annotations
