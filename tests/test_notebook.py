@@ -1,7 +1,7 @@
 """examples/quickstart.ipynb runs, and the outputs it is stored with are the outputs its code gives.
 
 No Jupyter kernel: the notebook's JSON is read and its code cells are executed in order in one fresh
-namespace, in a temporary folder holding a copy of the example module it checks, as IPython would run
+namespace, in a temporary folder (with copies of any files it reads beside it), as IPython would run
 them: a cell's printed text is its stream output, and a final expression's value is its result, displayed
 through `_repr_html_` / `_repr_latex_` / `repr`.  Stored and produced outputs must agree, durations
 (``0.12s``) and runs of spaces aside.
@@ -26,7 +26,7 @@ from typing import Any
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 NOTEBOOK = EXAMPLES / "quickstart.ipynb"
-BESIDE = ("residual_identity.py",)  # files the notebook reads from its own folder
+BESIDE: tuple[str, ...] = ()  # files the notebook reads from its own folder (none at present)
 DURATION = re.compile(r"\d+(\.\d+)?s\b")
 
 
@@ -120,7 +120,6 @@ def test_the_quickstart_notebook_runs_and_its_stored_outputs_are_what_it_prints(
     # what the walk-through says happens, happens
     everything = json.dumps(produced)
     assert "PROVED" in everything and "FAILED" in everything  # the two derivations' badges
-    assert "exit code: 0" in everything  # hfx check on the example module
     assert "theory cross-checks passed: True" in everything
     assert "C7   proved" in everything and "C11  qualified" in everything  # the audit
 
