@@ -3,8 +3,8 @@
 hfx's own builders, a plugin's and a user's (`hfx check FILE.py`) go through `build_all`, which calls each
 builder once and refuses, naming the builder:
 
-- a builder that raises (a hollow step, a step that is not a `Step`, SymPy's own errors, …), with the
-  line of the builder's file where it raised;
+- a builder that raises (a hollow step, refused when the step is built; a step that is not a `Step`;
+  SymPy's own errors, …), with the line of the builder's file where it raised;
 - a result that is not a `Derivation`, or whose fields do not have their types (text where text belongs,
   claims as a tuple of strings);
 - a derivation with no steps (it would show nothing);
@@ -78,8 +78,6 @@ def problem(derivation: object) -> str | None:
     for i, step in enumerate(derivation.steps, start=1):
         if not isinstance(step, Step):
             return f"derivation {derivation.id!r}: step {i} is a {type(step).__name__}, not a Step"
-        if step.hollow():
-            return f"derivation {derivation.id!r}: step {i} is hollow (both sides identical as built)"
         if not isinstance(step.reason, str) or not isinstance(step.citation, str):
             return f"derivation {derivation.id!r}: step {i}'s reason and citation must be text"
     return None
