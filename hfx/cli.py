@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
 from typing import NoReturn
 
-from hfx import __version__, derive, listing, run, verify
+from hfx import __version__, check, derive, listing, run, verify
 from hfx.console import make_streams_safe
 from hfx.errors import Terminated, UsageError
 
@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[ModuleType, str]] = {
     "list": (listing, "list theorems, experiments or claims"),
     "run": (run, "run a named convergence experiment and write its records, summary and figures"),
     "derive": (derive, "derivation documents: PDF, Typst and LaTeX sources, a LaTeX fragment"),
+    "check": (check, "check the @theorem derivations of your own module FILE.py (and write their records)"),
 }
 
 

@@ -19,9 +19,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _theorems(as_json: bool) -> int:
     from hfx.console import print_json
     from hfx.table import format_table
+    from hfx.theorems import warn_plugin_problems
     from theory.core.registry import all_derivations
 
     derivations = all_derivations()
+    warn_plugin_problems()
     if as_json:
         print_json([{"id": d.id, "title": d.title, "claims": list(d.claims), "steps": len(d.steps),
                      "statement": d.statement} for d in derivations])

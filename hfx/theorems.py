@@ -18,6 +18,7 @@ import multiprocessing
 import multiprocessing.context
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -28,12 +29,31 @@ from hfx.errors import UsageError
 from hfx.pool import worker_pool
 from hfx.progress import report
 from theory.core.derivation import TheoremRecord
-from theory.core.registry import all_derivations, derivation_by_id
+from theory.core.registry import all_derivations, derivation_by_id, plugin_problems, plugins
 from theory.derivation import verify
+
+_WARNED: set[str] = set()  # plugin problems already printed by this process
+
+
+def warn_plugin_problems() -> None:
+    """One line on stderr for each plugin (entry point of ``hfx.theorems``) that was left out, once per process."""
+    for line in plugin_problems():
+        if line not in _WARNED:
+            _WARNED.add(line)
+            print(f"hfx: warning: {line}", file=sys.stderr)
+
+
+def plugin_records() -> list[dict[str, object]]:
+    """The plugins, loaded or left out, for a manifest: entry point, module, distribution, ids, problem."""
+    return [{"name": p.name, "module": p.module, "distribution": p.distribution, "ids": list(p.ids),
+             "problem": p.problem} for p in plugins()]
 
 
 def known_ids() -> list[str]:
-    return [d.id for d in all_derivations()]
+    """Every registered derivation's id: hfx's own, then the plugins' (problems with plugins printed)."""
+    ids = [d.id for d in all_derivations()]
+    warn_plugin_problems()
+    return ids
 
 
 def resolve_ids(requested: Sequence[str]) -> list[str]:

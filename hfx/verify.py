@@ -84,7 +84,10 @@ def main(args: argparse.Namespace) -> int:
             "experiments": {name: serialise.config(r.config) for name, r in results.items()},
         }
         seeds = list(range(replicates(measured.degradation.config).seeds)) if measured.degradation else []
-        provenance = manifest(config, started, seeds=seeds, extra={"seconds": round(time.perf_counter() - t0, 3)})
+        extra: dict[str, object] = {"seconds": round(time.perf_counter() - t0, 3)}
+        if theorems.plugin_records():  # theorem modules of other packages (entry points of `hfx.theorems`)
+            extra["plugins"] = theorems.plugin_records()
+        provenance = manifest(config, started, seeds=seeds, extra=extra)
         versions, git = provenance["versions"], provenance["git"]
         assert isinstance(versions, dict) and isinstance(git, dict)
         header = f"hfx {versions['hfx']}, git {git['commit']} (dirty: {git['dirty']}), {provenance['finished_utc']}"

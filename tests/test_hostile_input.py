@@ -20,6 +20,7 @@ from hfx import derive, documents
 from hfx.cli import main
 from hfx.output import open_output
 
+EXAMPLE = str(Path(__file__).resolve().parents[1] / "examples" / "residual_identity.py")  # for `hfx check`
 LONG_NAME = "n" * 300  # one name over NAME_MAX (255 bytes on every Linux file system)
 LONG_PATH = "/".join(["d" * 200] * 21)  # 4,220 bytes: over PATH_MAX
 
@@ -81,6 +82,7 @@ COMMANDS = {
     "verify": ["verify"],
     "derive": ["derive"],
     "run": ["run", "linear-block", "--seeds", "1"],
+    "check": ["check", EXAMPLE],
 }
 
 
@@ -100,6 +102,9 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
     import numerics.experiments.linear_block as linear_block
 
     monkeypatch.setattr(linear_block, "run", work)
+    from hfx import user_module
+
+    monkeypatch.setattr(user_module, "load_derivations", work)  # `hfx check`: the user's code is the work
 
 
 @pytest.mark.parametrize("case", PATHS, ids=[c.replace(" ", "-") for c in PATHS])
@@ -214,6 +219,8 @@ CHEAP = [
     ["run", "linear-block", "--threads", "0"],
     ["run", "linear-block", "--seeds", "0"],
     ["run", "linear-block", "--out", os.devnull],
+    ["check", "no-such-file.py"],
+    ["check", EXAMPLE, "--out", "/proc/hfx-out"],
     ["frobnicate"],
 ]
 

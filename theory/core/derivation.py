@@ -246,6 +246,22 @@ class DerivationResult:
     supports: tuple[Support, ...] = ()  # how each formula of the formal statement follows from the steps
     refusal: str = ""  # why the assumptions cannot be used ("" if they can)
 
+    def __repr__(self) -> str:
+        count = len(self.steps)
+        return f"<DerivationResult {self.derivation.id}: {self.status.value}, {count} step{'' if count == 1 else 's'}>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the steps with status badges (`theory.core.display`)."""
+        from theory.core.display import html
+
+        return html(self)
+
+    def _repr_latex_(self) -> str:
+        """Jupyter (and nbconvert to LaTeX): the steps as one display, each with its status."""
+        from theory.core.display import latex
+
+        return latex(self)
+
     @property
     def statement_established(self) -> bool:
         """Whether every formula of the formal statement follows from the steps (vacuous without one)."""
@@ -261,7 +277,8 @@ class DerivationResult:
     def report(self) -> str:
         """Human-readable account of every step that is not proved, and of an unestablished statement."""
         d = self.derivation
-        lines = [f"{d.id} ({', '.join(d.claims)}): {self.status.value}"]
+        claims = f" ({', '.join(d.claims)})" if d.claims else ""
+        lines = [f"{d.id}{claims}: {self.status.value}"]
         if not self.steps:
             lines.append("  no steps: nothing was shown")
         if self.refusal:
