@@ -1,6 +1,6 @@
 """The claim audit: a verdict for every claim, derived from its evidence.
 
-Verdicts (shared/CLAIMS.md) are never typed in; they follow from the evidence
+Verdicts (docs/claims.md) are never typed in; they follow from the evidence
 by these rules, applied in order:
 
 1. **refuted** — a piece of evidence that *refutes* the claim is established

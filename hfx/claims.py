@@ -1,4 +1,4 @@
-"""The claims under audit (shared/CLAIMS.md), with their stable ids.
+"""The claims under audit (docs/claims.md), with their stable ids.
 
 The text is the English rendering of the note's words; verdicts are never
 stored here: they follow from the evidence (derivations and measurements).

@@ -1,6 +1,6 @@
 """The hfx command line: a thin layer over the library.
 
-Exit codes (DESIGN.md): 0 success; 1 a check failed; 2 bad input (one line on stderr, nothing written);
+Exit codes (docs/design.md): 0 success; 1 a check failed; 2 bad input (one line on stderr, nothing written);
 3 an internal or I/O error (one line on stderr; a bug or a full disk is never reported as a failed check);
 130 interrupted (Ctrl-C), 143 terminated (SIGTERM): one line, worker processes stopped, the output folder
 left with `complete: false` in its manifest.  Each subcommand is a module exposing `add_arguments(parser)`

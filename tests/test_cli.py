@@ -1,4 +1,4 @@
-"""The command-line contract (DESIGN.md): outputs, exit codes, bad input."""
+"""The command-line contract (docs/design.md): outputs, exit codes, bad input."""
 
 from __future__ import annotations
 

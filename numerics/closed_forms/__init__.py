@@ -3,7 +3,7 @@ r"""Float evaluators of the closed forms proved in `theory/`, and the numeric al
 Two topics: `linear` (one linear block, weight decay) and `chains` (deep linear chains); both re-exported here.
 
 Every formula here is the SymPy expression that `theory/` exports and proves, turned into a float function by
-`sympy.lambdify` — never typed again (STYLE.md: "export a closed form as an expression, prove it in place,
+`sympy.lambdify` — never typed again (docs/style.md, rule 5; "export a closed form as an expression, prove it in place,
 lambdify it in numerics").  What is written here by hand is numerics only: searches, quadrature, root finding,
 overflow handling and the choice of branch.
 

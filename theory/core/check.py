@@ -1,4 +1,4 @@
-"""Checking one step: the ladder of DESIGN.md, with every exact success cross-checked.
+"""Checking one step: the ladder of docs/design.md, with every exact success cross-checked.
 
 For a step, in order:
 

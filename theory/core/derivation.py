@@ -119,7 +119,7 @@ class Derivation:
 
     id: str  # stable id, e.g. "weight-decay.gd"
     title: str  # one line
-    claims: tuple[str, ...]  # claim ids from CLAIMS.md, e.g. ("C10",)
+    claims: tuple[str, ...]  # claim ids from docs/claims.md, e.g. ("C10",)
     statement: str  # the theorem in words, for the reader
     steps: tuple[Step, ...]
     assumptions: tuple[Assumption, ...] = ()

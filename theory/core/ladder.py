@@ -1,4 +1,4 @@
-"""The exact rungs of the checking ladder (DESIGN.md, "The checking ladder").
+"""The exact rungs of the checking ladder (docs/design.md, "The checking ladder").
 
 `prove_zero(d)` tries to show that a SymPy expression is identically zero
 using only exact methods, cheapest first:
