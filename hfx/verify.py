@@ -99,8 +99,13 @@ def main(args: argparse.Namespace) -> int:
             folder.write_json(f"experiments/{name}.json", serialise.summary_document(result))
         # a PDF, .typ, .tex and fragment per derivation
         folder.record(write_documents(views(records), folder.path("derivations")))
+        # the same report as one self-contained page, figures inline (written last: it embeds them)
+        from hfx.report_html import report_html
+
+        folder.write_text("REPORT.html", report_html(folder.path("REPORT.md").read_text(encoding="utf-8"), out))
         folder.finish(provenance)
-    print(f"wrote {out}/REPORT.md, claims.json, theorems.json, derivations/, tables/, manifest.json", file=sys.stderr)
+    written = "REPORT.md, REPORT.html, claims.json, theorems.json, derivations/, tables/, manifest.json"
+    print(f"wrote {out}/{written}", file=sys.stderr)
     return 1 if failed or broken else 0
 
 
