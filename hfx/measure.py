@@ -41,9 +41,9 @@ from numerics.experiments.params import ConfigBase, Value, replace_flat
 TIERS = ("quick", "default", "full")
 # the degradation study per tier (overrides of `hfx run degradation`'s defaults); full also runs CNN_FULL
 DEGRADATION: dict[str, dict[str, Value]] = {
-    "quick": {"depths": (20, 56), "width": 32, "lrs": (0.0316, 0.1), "widen": 1, "epochs": 20,
-              "plateau_window": 5, "plateau_tolerance": 0.02, "lr_drops": 0},
-    "default": {"depths": (8, 20, 56), "width": 32, "widen": 2, "epochs": 40, "plateau_window": 5,
+    "quick": {"depths": (20, 56), "width": 16, "lrs": (0.0316, 0.1), "widen": 0, "epochs": 12,
+              "plateau_window": 4, "plateau_tolerance": 0.02, "lr_drops": 0},
+    "default": {"depths": (20, 56), "width": 16, "widen": 1, "epochs": 30, "plateau_window": 5,
                 "plateau_tolerance": 0.02},
     "full": {"shortcuts": ("identity", "scale", "gate", "dropout"), "deep_depth": 1202},
 }

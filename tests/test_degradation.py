@@ -155,10 +155,10 @@ def _result(runs: list[D.DegradationRun], **config: object) -> D.Result:
 
 def _study(norm: str = "batch", plain56: Sequence[float] = (0.8, 0.82, 0.79),
            res56: Sequence[float | None] = (0.0,) * 3, ratio: float = 1.0, status56: str = "plateaued",
-           plain56_test: Sequence[float] | None = None,
+           plain56_test: Sequence[float] | None = None, status20: str = "plateaued",
            ) -> list[D.DegradationRun]:
-    return (_runs("plain", 20, norm, (0.01, 0.0, 0.02)) + _runs("plain", 56, norm, plain56, ratio=ratio,
-                                                                    status=status56, test=plain56_test)
+    return (_runs("plain", 20, norm, (0.01, 0.0, 0.02), status=status20)
+            + _runs("plain", 56, norm, plain56, ratio=ratio, status=status56, test=plain56_test)
             + _runs("residual", 20, norm, (0.0, 0.0, 0.01)) + _runs("residual", 56, norm, res56))
 
 
@@ -231,6 +231,23 @@ def test_runs_that_did_not_plateau_establish_nothing() -> None:
     ev = degradation_evidence(_result(_study(status56="max-epochs")))
     assert not ev["C1"][0].established and "plateau" in ev["C1"][0].finding
     assert not ev["C2"][0].established and not ev["C3"][0].established
+
+
+def test_a_shallow_net_still_improving_does_not_void_worse_but_voids_not_worse() -> None:
+    # plain-20 stopped by the budget: more epochs could only lower its error, so "plain-56 is worse" stands
+    arms = best_arms(_result(_study(status20="max-epochs")))
+    p20, p56 = find(arms, "plain", 20, "batch"), find(arms, "plain", 56, "batch")
+    assert p20 and p56 and not p20.plateaued
+    worse = compare(p20, p56, "train")
+    assert worse.outcome == "worse" and worse.fair and worse.established
+    # …but the same shallow arm cannot show that a deeper one is "not worse" (it might still pull ahead)
+    arms = best_arms(_result(_study(status20="max-epochs", plain56=(0.01, 0.0, 0.02))))
+    same = compare(find(arms, "plain", 20, "batch"), find(arms, "plain", 56, "batch"), "train")  # type: ignore[arg-type]
+    assert same.outcome == "not worse" and not same.fair and "plateau" in same.unfair
+    # and a deeper arm still improving never establishes "worse"
+    arms = best_arms(_result(_study(status56="max-epochs")))
+    late = compare(find(arms, "plain", 20, "batch"), find(arms, "plain", 56, "batch"), "train")  # type: ignore[arg-type]
+    assert late.outcome == "worse" and not late.established
 
 
 def test_a_residual_net_that_diverges_qualifies_c13() -> None:

@@ -188,6 +188,50 @@ def test_impossible_networks_are_refused(bad: dict[str, object]) -> None:
         NetSpec(**kwargs)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("model,depth", [("mlp", 20), ("cnn", 14)])
+def test_fixup_branches_start_at_zero_and_the_net_is_its_stem(model: str, depth: int) -> None:
+    """Fixup's rules 1–2 (Zhang et al. 2019): each branch's last layer is 0, so every block is relu(x + 0 + b) = x
+    for x ≥ 0, and a residual net (identity shortcuts; option A only pads zeros and subsamples) computes its stem
+    and classifier; the branches' first layers are the Kaiming draws scaled by P^(−1/2)."""
+    kaiming = NetSpec(model, "residual", depth, 3, "none", image_shape=(1, 8, 8))
+    fixup = NetSpec(model, "residual", depth, 3, "none", image_shape=(1, 8, 8), branch_init="fixup")
+    pk, _ = init_params(kaiming, _gens(2))
+    pf, bf = init_params(fixup, _gens(2))
+    trunk = [n for n in pf if n.endswith(".W") and n not in ("first.W", "out.W")]
+    pairs = (depth - 2) // 2
+    layers_f = [w for n in sorted(trunk) for w in (pf[n].unbind(0) if n.startswith("stack.") else [pf[n]])]
+    assert sum(bool(torch.all(w == 0)) for w in layers_f) == pairs  # one zero layer per branch
+    nonzero_f = [w for w in layers_f if not torch.all(w == 0)]
+    layers_k = [w for n in sorted(trunk) for w in (pk[n].unbind(0) if n.startswith("stack.") else [pk[n]])]
+    scaled = [wk * pairs ** -0.5 for wk in layers_k]
+    assert all(any(torch.equal(w, s) for s in scaled) for w in nonzero_f)
+    x = torch.randn((2, 5, 1, 8, 8), generator=_gens(1, 7)[0])
+    logits = forward(fixup, pf, bf, x, Context(training=False))
+    stem = torch.relu(forward_stem(fixup, pf, x))
+    if model == "mlp":
+        want = torch.einsum("rkw,rbw->rbk", pf["out.W"], stem) + pf["out.bias"].unsqueeze(1)
+    else:
+        want = torch.einsum("rkc,rbc->rbk", pf["out.W"], stem) + pf["out.bias"].unsqueeze(1)
+    torch.testing.assert_close(logits, want, rtol=1e-5, atol=1e-5)
+
+
+def forward_stem(spec: NetSpec, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """The first layer (with its bias) of each run, then (cnn) the option-A path to the last stage, pooled."""
+    R, B = x.shape[:2]
+    out = []
+    for r in range(R):
+        if spec.model == "mlp":
+            out.append(x[r].reshape(B, -1) @ params["first.W"][r].T + params["first.bias"][r])
+        else:
+            h = torch.relu(nn.functional.conv2d(x[r], params["first.W"][r], padding=1)
+                           + params["first.bias"][r].view(1, -1, 1, 1))
+            for _ in range(2):  # option A: subsample by 2, pad channels with zeros
+                h = h[:, :, ::2, ::2]
+                h = torch.cat([h, torch.zeros_like(h)], dim=1)
+            out.append(h.mean(dim=(2, 3)))
+    return torch.stack(out)
+
+
 def test_runs_of_a_batch_are_independent() -> None:
     spec = NetSpec("cnn", "residual", 8, 2, "batch", image_shape=(1, 8, 8))
     params, buffers = init_params(spec, _gens(2))

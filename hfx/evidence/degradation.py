@@ -4,7 +4,8 @@ The numbers come from `numerics.experiments.degradation` (each arm at its best r
 findings`) and `numerics.experiments.trainable_depth`.  Comparisons are 56 against 20 layers (the note's and
 He et al.'s), by `findings.compare`: *worse* (every seed of the deeper net above every seed of the shallower
 one by more than 2 points), *not worse*, or *inconclusive*; a comparison is *fair* only if both arms ran ≥ 3
-seeds at an interior best rate (not grid-limited) and every run plateaued.  Evidence that rests on an unfair or
+seeds and the arm(s) whose further training could overturn it (the deeper one for *worse*, both otherwise) sit
+at an interior best rate (not grid-limited) with every run plateaued.  Evidence that rests on an unfair or
 inconclusive comparison is never established.  Each normalisation arm (batch norm, none) gives its own evidence:
 
 - **C1** (a 56-layer plain net does worse than a 20-layer one, on training and test data): *supports* when the

@@ -10,9 +10,13 @@ whether the deeper arm is worse on training or test error, by a rule stated once
   (max(deep) − min(shallow) ≤ MARGIN);
 * **inconclusive** otherwise.
 
-A comparison is *fair* only when both arms ran at least `MIN_SEEDS` seeds, their best rates are interior
-(not grid-limited, `rates`), and every run of both ended on a plateau or diverged (none stopped by the epoch
-budget, `plateau`); a comparison that is not fair never establishes anything (`hfx.evidence.degradation`).
+A comparison is *fair* only when both arms ran at least `MIN_SEEDS` seeds, and every arm whose further
+improvement could overturn the outcome has an interior best rate (not grid-limited, `rates`) and runs that all
+ended on a plateau or diverged (none stopped by the epoch budget, `plateau`).  For *worse* that is the deeper arm
+only: a shallower arm stopped by the budget or at the edge of its grid could only reach a lower error, which
+widens the gap (He et al.'s own argument: the deeper net "has higher training error throughout the whole
+training procedure").  For *not worse* and *inconclusive* it is both arms.  A comparison that is not fair never
+establishes anything (`hfx.evidence.degradation`).
 
 `published_comparison(result)` is the accessor for the published-vs-measured table: one `PatternCheck` per
 pattern of He et al. 2016 (Fig. 1/6, Fig. 7, Table 6, the 1202-layer net) and He et al. 2016b (Table 1) that
@@ -139,6 +143,10 @@ def fairness(*arms: ArmResult) -> str:
     return "; ".join(reasons)
 
 
+def _seeds(a: ArmResult) -> str:
+    return f"{a.name}: {a.n} seed(s) < {MIN_SEEDS}" if a.n < MIN_SEEDS else ""
+
+
 def compare(shallow: ArmResult, deep: ArmResult, quantity: str) -> Comparison:
     lo, hi = _errors(shallow, quantity), _errors(deep, quantity)
     if min(hi) - max(lo) > MARGIN:
@@ -147,7 +155,10 @@ def compare(shallow: ArmResult, deep: ArmResult, quantity: str) -> Comparison:
         outcome = "not worse"
     else:
         outcome = "inconclusive"
-    unfair = fairness(shallow, deep)
+    if outcome == "worse":  # only the deeper arm's improvement could overturn it (module docstring)
+        unfair = "; ".join(x for x in (_seeds(shallow), fairness(deep)) if x)
+    else:
+        unfair = fairness(shallow, deep)
     return Comparison(shallow, deep, quantity, statistics.fmean(hi) - statistics.fmean(lo), outcome, not unfair,
                       unfair)
 
@@ -161,7 +172,9 @@ def setting(result: Result, norm: str) -> str:
     c = result.config
     data = "sklearn 8×8 digits" if c.data == "digits" else "CIFAR-10"
     model = "fully connected net" if c.model == "mlp" else "He et al.'s CIFAR ResNet"
-    return (f"{model} (width {c.net_width}) on {data}, {'batch norm' if norm == 'batch' else 'no normalisation'}, "
+    norm_words = ("batch norm" if norm == "batch"
+                  else f"no normalisation ({c.branch_init}-initialised residual branches)")
+    return (f"{model} (width {c.net_width}) on {data}, {norm_words}, "
             f"{c.replicates.seeds} seeds, best of a widened rate grid, trained to a plateau")
 
 

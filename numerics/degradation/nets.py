@@ -15,7 +15,13 @@ He et al. count them (He, Zhang, Ren, Sun, *Deep Residual Learning for Image Rec
 
 ``norm="none"`` drops every batch normalisation; the layers then have biases.  Initialisation: Kaiming (He et
 al., *Delving Deep into Rectifiers*, ICCV 2015, Eq. (10): N(0, 2/fan_in)) for every convolution and linear
-layer, biases 0, BN scale 1 and shift 0.
+layer, biases 0, BN scale 1 and shift 0.  Residual branches may instead start as Fixup prescribes
+(`branch_init="fixup"`; Zhang, Dauphin, Ma, *Fixup Initialization: Residual Learning Without Normalization*,
+ICLR 2019, §3, rules 1–2): the last layer of every branch at 0 and the other branch layer Kaiming-drawn and scaled
+by P^(−1/(2m−2)) = P^(−1/2) for P branches of m = 2 layers.  Fixup's scalar multipliers and extra biases (rule 3)
+and its zero classifier are not used (stated).  Without normalisation a Kaiming-initialised residual stack's
+response variance grows by about 2 per branch (Var(x + F(x)) = Var(x) + Var(F(x)), Var(F(x)) ≈ Var(x) for a
+Kaiming-scaled ReLU branch), so 2^P at the output: the reason every such run of depth ≥ 20 diverges.
 
 Shortcuts h of a residual pair (He, Zhang, Ren, Sun, *Identity Mappings in Deep Residual Networks*, ECCV 2016,
 §3.1 and Table 1):
@@ -51,6 +57,7 @@ SHORTCUT_SCALE = 0.5  # λ of the constant-scaling shortcut (He et al. 2016b, Ta
 SHORTCUT_DROP = 0.5  # p of the dropout shortcut (He et al. 2016b, Table 1)
 GATE_BIAS = 0.0  # b_g at initialisation (He et al. 2016b, Table 1 tries 0 and −6)
 BN_MOMENTUM, BN_EPS = 0.1, 1e-5
+BRANCH_INITS = ("kaiming", "fixup")
 
 Params = dict[str, torch.Tensor]
 
@@ -67,10 +74,11 @@ class NetSpec:
     shortcut: str = "identity"  # residual only (module docstring)
     image_shape: tuple[int, int, int] = (1, 8, 8)  # (C, H, W) of the inputs
     classes: int = 10
+    branch_init: str = "kaiming"  # residual only: kaiming or fixup (module docstring)
 
     def __post_init__(self) -> None:
         for name, allowed in (("model", MODELS), ("architecture", ARCHITECTURES), ("norm", NORMS),
-                              ("shortcut", SHORTCUTS)):
+                              ("shortcut", SHORTCUTS), ("branch_init", BRANCH_INITS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
         problem = depth_problem(self.model, self.depth)
@@ -78,8 +86,8 @@ class NetSpec:
             raise ValueError(problem)
         if self.width < 1 or self.classes < 2:
             raise ValueError(f"width must be ≥ 1 and classes ≥ 2, got {self.width}, {self.classes}")
-        if self.architecture == "plain" and self.shortcut != "identity":
-            raise ValueError("a plain network has no shortcut to vary")
+        if self.architecture == "plain" and (self.shortcut != "identity" or self.branch_init != "kaiming"):
+            raise ValueError("a plain network has no shortcut or residual branch to vary")
         if self.model == "cnn" and min(self.image_shape[1:]) < 4:
             raise ValueError(f"the cnn halves the image twice: images of side ≥ 4, got {self.image_shape}")
 
@@ -96,7 +104,8 @@ class NetSpec:
     @property
     def label(self) -> str:
         cut = "" if self.shortcut == "identity" else f", {self.shortcut} shortcut"
-        return f"{self.model} {self.architecture}-{self.depth}, norm={self.norm}{cut}"
+        init = "" if self.branch_init == "kaiming" else f", {self.branch_init} branches"
+        return f"{self.model} {self.architecture}-{self.depth}, norm={self.norm}{cut}{init}"
 
 
 def depth_problem(model: str, depth: int) -> str:
@@ -179,7 +188,23 @@ def init_params(spec: NetSpec, generators: list[torch.Generator]) -> tuple[Param
         for p, cw in enumerate(widths):  # one gate per residual pair, N(0, 1/fan_in)
             params[f"gate{p}.W"] = torch.stack([_kaiming((cw, cw), cw, g, gain=1.0) for g in generators])
             params[f"gate{p}.bias"] = torch.full((R, cw), GATE_BIAS)
+    if spec.architecture == "residual" and spec.branch_init == "fixup":
+        _fixup(spec, params)
     return params, buffers
+
+
+def _fixup(spec: NetSpec, params: Params) -> None:
+    """Fixup's rules 1–2 on the residual branches, in place (module docstring): of every pair of trunk layers,
+    the first scaled by P^(−1/2), the second (the branch's last layer) set to 0."""
+    trunk = trunk_weight_names(spec)
+    pairs = len(trunk) // 2
+    with torch.no_grad():
+        for t, (name, index) in enumerate(trunk):
+            w = params[name] if index is None else params[name][index]
+            if t % 2:
+                w.zero_()
+            else:
+                w.mul_(pairs ** -0.5)
 
 
 @dataclass

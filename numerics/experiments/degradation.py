@@ -7,7 +7,8 @@ that residual layers respond less than plain ones (Fig. 7), and the test error o
 shortcuts.  This experiment measures the same things (`numerics.degradation`): on the 8×8 digits that ship with
 scikit-learn (anywhere), or on CIFAR-10 from its python batches (`--set data=cifar10 --set data_dir=PATH`), with
 a fully connected net (`mlp`) or He et al.'s CIFAR architecture (`cnn`: 6n + 2 layers, 16/32/64 filters, batch
-norm, identity shortcuts), with and without batch normalisation (`norms`).
+norm, identity shortcuts), with and without batch normalisation (`norms`; without it, residual branches start as
+Fixup prescribes by default, `branch_init`, since Kaiming-initialised ones diverge: `numerics.degradation.nets`).
 
 A fair comparison (what a reviewer asks for):
 
@@ -43,7 +44,15 @@ from numerics.degradation import data as datasets
 from numerics.degradation import findings
 from numerics.degradation.findings import PatternCheck
 from numerics.degradation.fit import FitRun, Schedule, fit
-from numerics.degradation.nets import ARCHITECTURES, MODELS, NORMS, SHORTCUTS, NetSpec, depth_problem
+from numerics.degradation.nets import (
+    ARCHITECTURES,
+    BRANCH_INITS,
+    MODELS,
+    NORMS,
+    SHORTCUTS,
+    NetSpec,
+    depth_problem,
+)
 from numerics.degradation.plateau import PlateauRule
 from numerics.degradation.rates import GridDecision, RatePolicy, decide, score
 from numerics.degradation.summary import median_or_none, seed_interval
@@ -80,6 +89,9 @@ class Config(ConfigBase):
                        interval=at_least(0, MAX_WIDTH))
     norms: tuple[str, ...] = param(NORMS, "batch: BN after every layer (He et al.); none: no normalisation",
                                    choices=NORMS)
+    branch_init: str = param("fixup", "residual branches without normalisation: fixup (last layer 0, the other "
+                             "scaled by P^-1/2; Zhang et al. 2019) or kaiming (as with BN: diverges past a few "
+                             "blocks)", choices=BRANCH_INITS)
     shortcuts: tuple[str, ...] = param(("identity",), "shortcuts of residual nets at shortcut_depth (He et al. 2016b "
                                        "Table 1): identity, scale (×0.5), gate, dropout", choices=SHORTCUTS)
     shortcut_depth: int = param(56, "depth of the shortcut variants", interval=at_least(4, MAX_DEPTH))
@@ -234,7 +246,8 @@ def arms(config: Config) -> list[tuple[NetSpec, bool]]:
     w = config.net_width
 
     def spec(arch: str, depth: int, norm: str, shortcut: str = "identity") -> NetSpec:
-        return NetSpec(config.model, arch, depth, w, norm, shortcut, shape)
+        init = config.branch_init if arch == "residual" and norm == "none" else "kaiming"
+        return NetSpec(config.model, arch, depth, w, norm, shortcut, shape, branch_init=init)
 
     out = [(spec(a, d, n), False) for n in config.norms for d in config.depths for a in config.architectures]
     for n in config.norms:
