@@ -51,9 +51,9 @@ def section(tier: str, results: Sequence[degradation.Result], stacks: trainable_
         lines += [*degradation_table(result), ""]
         checks = degradation.published_comparison(result)
         if checks:
-            lines += ["| published | quantity | published value or pattern | measured | reproduced | why |",
-                      "|---|---|---|---|---|---|"]
-            lines += [f"| {p.source} | {p.quantity} | {p.published} | {p.measured} | "
+            lines += ["| published | quantity | published value or pattern | hfx setting | measured | reproduced "
+                      "| why |", "|---|---|---|---|---|---|---|"]
+            lines += [f"| {p.source} | {p.quantity} | {p.published} | {p.setting} | {p.measured} | "
                       f"{'n/a' if p.reproduced is None else 'yes' if p.reproduced else 'no'} | {p.why} |"
                       for p in checks]
             lines.append("")
