@@ -13,7 +13,10 @@ epochs from the start of the current learning rate (the start of training, or th
 
 A run that has plateaued with learning-rate drops left has its rate divided by 10 (He et al. 2016, §4.2, divide
 the rate by 10 when the error plateaus) and the count restarts; a run that plateaus with no drops left is done.
-A run that reaches the epoch budget first is reported as not plateaued.
+A run that reaches the epoch budget first is reported as not plateaued.  The rule is local: a net stuck near
+chance whose loss has not moved for K epochs has plateaued by it, and a later escape is not excluded (the reduced
+tiers of `hfx verify` use K = 4 or 5 and δ = 0.02; `hfx run degradation` and `--full` use K = 10, δ = 0.01 and
+up to 100 epochs; the settings are reported with every result).
 """
 
 from __future__ import annotations
