@@ -146,7 +146,8 @@ def fit(spec: NetSpec, data: Dataset, lrs: Sequence[float], seeds: Sequence[int]
     buffers = {k: v.to(dev) for k, v in buffers.items()}
     velocity = {k: torch.zeros_like(v) for k, v in params.items()}
     orders = [seed_generator(base_seed, 1, s) for s in seeds]
-    dropout = torch.Generator(device=dev).manual_seed(seed_generator(base_seed, 2, seeds[0]).initial_seed())
+    dropout = [torch.Generator(device=dev).manual_seed(seed_generator(base_seed, 2, s).initial_seed())
+               for s, _ in pairs]  # per run, from its seed: the same masks whatever else shares the batch
     shapes = run_shapes(params)
     x_train, y_train = data.x_train.to(dev), data.y_train.to(dev)
     x_test, y_test = data.x_test.to(dev), data.y_test.to(dev)
@@ -172,7 +173,7 @@ def fit(spec: NetSpec, data: Dataset, lrs: Sequence[float], seeds: Sequence[int]
         for i in range(0, N - B + 1, B):
             idx = order[:, i: i + B]  # (R, B)
             xb, yb = x_train[idx], y_train[idx]
-            logits = forward(spec, params, buffers, xb, Context(training=True, generator=dropout))
+            logits = forward(spec, params, buffers, xb, Context(training=True, generators=dropout))
             ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), yb.reshape(-1), reduction="none").view(R, B)
             losses = ce.mean(1)
             grads = dict(zip(params, torch.autograd.grad(losses.sum(), list(params.values())), strict=True))

@@ -236,9 +236,12 @@ def _layers(spec: NetSpec, params: Params, buffers: Params) -> list[_Layer]:
 class Context:
     """What one forward pass needs besides the parameters: mode, dropout stream, and what to record."""
 
-    def __init__(self, training: bool, generator: torch.Generator | None = None, responses: bool = False) -> None:
+    def __init__(self, training: bool, generators: list[torch.Generator] | None = None,
+                 responses: bool = False) -> None:
         self.training = training
-        self.generator = generator  # dropout masks (dropout shortcut, training only)
+        # dropout masks (dropout shortcut, training only): one stream per run, so that a run's masks do not
+        # depend on the other runs of its batch
+        self.generators = generators
         self.responses: list[torch.Tensor] | None = [] if responses else None  # per layer, (3, R) moments
 
 
@@ -282,8 +285,14 @@ def _shortcut(spec: NetSpec, params: Params, pair: int, x: torch.Tensor, ctx: Co
     if spec.shortcut == "dropout":
         if not ctx.training:
             return (1 - SHORTCUT_DROP) * x
-        keep = torch.rand(x.shape, generator=ctx.generator, device=x.device) >= SHORTCUT_DROP
-        return x * keep
+        if ctx.generators is None or len(ctx.generators) != R:
+            raise ValueError("a dropout shortcut in training needs one generator per run")
+        if spec.model == "mlp":  # (R, w, B)
+            u = torch.stack([torch.rand(x.shape[1:], generator=g, device=x.device) for g in ctx.generators])
+        else:  # (B, R·C, H, W)
+            per_run = (x.shape[0], x.shape[1] // R, *x.shape[2:])
+            u = torch.cat([torch.rand(per_run, generator=g, device=x.device) for g in ctx.generators], dim=1)
+        return x * (u >= SHORTCUT_DROP)
     W, b = params[f"gate{pair}.W"], params[f"gate{pair}.bias"]  # (R, c, c), (R, c)
     if spec.model == "mlp":
         g = torch.sigmoid(torch.bmm(W, x) + b.unsqueeze(-1))
