@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The engine on a CUDA device, in under 5 minutes: a check that the torch engine trains there as on the CPU,
 # then the batched benchmark's grid on the GPU (hfx's torch engine against the torch.func vmap ensemble),
-# then a hook for one CNN degradation run (added with the degradation experiment's --device option).
+# then one CNN degradation run (the degradation experiment's device=cuda).
 # Usage: bash benchmarks/gpu.sh [OUT_DIR]     (needs a CUDA build of torch; exits 2 without a CUDA device)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,8 +37,11 @@ PY
 timeout 200 "$py" benchmarks/bench_batched.py --device cuda --modes default --rounds 3 --steps 300 \
   --json "$out/bench_batched_cuda.json" | tee "$out/bench_batched_cuda.txt"
 
-# 3. hook: one CNN degradation run on the GPU (the degradation experiment owns this step)
-if [ -n "${HFX_GPU_DEGRADATION_CMD:-}" ]; then
-  timeout 60 bash -c "$HFX_GPU_DEGRADATION_CMD" | tee "$out/degradation_cuda.txt"
-fi
+# 3. one CNN degradation run on the GPU: He et al.'s CIFAR ResNet (6n + 2 layers, 16/32/64 filters, BN) on the
+#    digits, plain vs residual at 20 and 56 layers, 3 seeds, best of a widened rate grid (override with
+#    HFX_GPU_DEGRADATION_CMD; with the CIFAR-10 python batches add --set data=cifar10 --set data_dir=PATH)
+deg_cmd=${HFX_GPU_DEGRADATION_CMD:-"$py -m hfx run degradation --set model=cnn --set device=cuda --set depths=20,56 \
+  --set norms=batch --set epochs=30 --set plateau_window=5 --set plateau_tolerance=0.02 --set widen=1 --seeds 3 \
+  --out $out/degradation-cnn"}
+timeout 90 bash -c "$deg_cmd" 2>&1 | tee "$out/degradation_cuda.txt" || echo "gpu.sh: the degradation run stopped early"
 echo "gpu.sh: done; outputs in $out"

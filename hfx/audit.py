@@ -36,6 +36,7 @@ class ExperimentStatus(StrEnum):
 
     CONFIRMED = "confirmed"  # the rule's condition holds: established evidence
     NOT_REPRODUCED = "not reproduced"  # it does not (or there was nothing to compare): not established
+    NOT_MEASURED = "not measured"  # this run did not measure it (e.g. only `hfx verify --full` does): not established
 
 
 class Verdict(StrEnum):

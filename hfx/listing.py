@@ -50,6 +50,8 @@ def _experiments(as_json: bool) -> int:
                 entry["choices"] = list(p.choices)
             if p.interval is not None:
                 entry["range"] = str(p.interval)
+            if p.path_like:
+                entry["path"] = True  # a file or folder (free text)
             params.append(entry)
         rows.append({"name": e.NAME, "description": e.DESCRIPTION, "parameters": params})
     if as_json:
@@ -58,7 +60,8 @@ def _experiments(as_json: bool) -> int:
     for e in EXPERIMENTS.values():
         print(f"{e.NAME}: {e.DESCRIPTION}")
         print(format_table(["parameter", "type", "default", "allowed", "help"],
-                           [[p.name, type_name(p.type), _default(p.default), _allowed(p.choices, p.interval), p.help]
+                           [[p.name, type_name(p.type), _default(p.default),
+                             _allowed(p.choices, p.interval, p.path_like), p.help]
                             for p in parameters(e.Config)]))
         print()
     return 0
@@ -68,7 +71,9 @@ def _default(v: object) -> str:
     return ",".join(str(x) for x in v) if isinstance(v, tuple) else str(v)
 
 
-def _allowed(choices: tuple[str, ...] | None, interval: object) -> str:
+def _allowed(choices: tuple[str, ...] | None, interval: object, path_like: bool = False) -> str:
+    if path_like:
+        return "path"
     if choices is not None:
         return "|".join(choices)
     return "" if interval is None else str(interval)

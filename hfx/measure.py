@@ -1,17 +1,22 @@
 """The runner of the experiments: pools, progress and seeds, around pure experiment code.
 
 `run_experiment` runs one configuration as `hfx run` does: seeded from its base seed, on the caller's torch
-threads, the degradation study over a pool of processes (`hfx.pool.worker_pool`: workers ignore Ctrl-C and die
-with this process).  `run_audited` runs what `hfx verify` audits: each experiment on its defaults (so
-`hfx run NAME` gives the same numbers), on one torch thread each (the batched problems are small; the
-degradation study runs one process per core), reporting progress with the time left on stderr.  Pure rules
-turn the results into evidence (`hfx.evidence`).
+threads, the degradation study's jobs over a pool of processes (`hfx.pool.worker_pool`: workers ignore Ctrl-C
+and die with this process; one process in this one on a CUDA device).  `run_audited(tier)` runs what `hfx
+verify` audits, on one torch thread each, reporting progress with the time left on stderr: the convergence
+experiments on their defaults (so `hfx run NAME` gives the same numbers), and the degradation study and the
+trainable-depth stacks at the size of the tier (`TIERS`): `quick` and `default` are reduced grids that fit the
+time budget of `hfx verify` (a minute, three minutes on two cores, everything included); `full` is the study a
+reviewer asks for (every depth from 8 to 110 at width 64, shortcut variants, a 1,202-layer net, He et al.'s
+CIFAR ResNet on the digits, stacks of 10,000 layers).  Each result's configuration is recorded with it, and
+REPORT.md says which tier measured it.  Pure rules turn the results into evidence (`hfx.evidence`).
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 
 import torch
 
@@ -27,16 +32,34 @@ from numerics.experiments import (
     degradation,
     linear_block,
     nonlinear_block,
+    trainable_depth,
     weight_decay,
 )
 from numerics.experiments.contract import replicates
 from numerics.experiments.params import ConfigBase, Value, replace_flat
 
-QUICK_DEGRADATION: dict[str, Value] = {"depths": (20, 56), "epochs": 20, "seeds": 1}  # `hfx verify --quick`
+TIERS = ("quick", "default", "full")
+# the degradation study per tier (overrides of `hfx run degradation`'s defaults); full also runs CNN_FULL
+DEGRADATION: dict[str, dict[str, Value]] = {
+    "quick": {"depths": (20, 56), "width": 16, "lrs": (0.0316, 0.1), "widen": 0, "epochs": 12,
+              "plateau_window": 4, "plateau_tolerance": 0.02, "lr_drops": 0},
+    "default": {"depths": (20, 56), "width": 16, "widen": 1, "epochs": 30, "plateau_window": 5,
+                "plateau_tolerance": 0.02},
+    "full": {"shortcuts": ("identity", "scale", "gate", "dropout"), "deep_depth": 1202,
+             "deep_lrs": (0.001, 0.00316, 0.01)},  # a width-16 probe: residual-1202 trains at 0.01, diverges at 0.1
+}
+CNN_FULL: dict[str, Value] = {"model": "cnn", "depths": (8, 20, 56), "epochs": 60}
+TRAINABLE_DEPTH: dict[str, dict[str, Value]] = {
+    "quick": {"depths": (1, 10, 100), "rate_constants": (0.1, 0.3, 1.0)},
+    "default": {"depths": (1, 3, 10, 30, 100)},
+    "full": {},
+}
 
 
 def run_degradation(config: degradation.Config, progress: Progress | None = None) -> degradation.Result:
-    """The degradation study over a pool of processes, one per core."""
+    """The degradation study, its jobs over a pool of processes, one per core (in this process on CUDA)."""
+    if degradation.resolve_device(config.device) == "cuda":
+        return degradation.run_with(config, lambda fn, todo: map(fn, todo), progress)
     with worker_pool(degradation.workers(config), initializer=degradation.init_worker) as pool:
         return degradation.run_with(config, lambda fn, todo: pool.map(fn, todo), progress)
 
@@ -48,25 +71,30 @@ def run_experiment(module: Experiment, config: ConfigBase, progress: Progress | 
     return module.run(config, _generator(config), progress)
 
 
-def run_audited(quick: bool = False, progress: bool = True) -> Measurements:
-    """Every audited experiment on its default configuration (`--quick`: a smaller degradation grid)."""
+def tier_configs(tier: str) -> tuple[degradation.Config, degradation.Config | None, trainable_depth.Config]:
+    """The degradation study (MLP), its CNN counterpart (full only) and the trainable-depth stacks of a tier."""
+    if tier not in TIERS:
+        raise ValueError(f"unknown tier {tier!r}")
+    mlp = replace_flat(degradation.Config(), DEGRADATION[tier])
+    cnn = replace_flat(degradation.Config(), CNN_FULL) if tier == "full" else None
+    return mlp, cnn, replace_flat(trainable_depth.Config(), TRAINABLE_DEPTH[tier])
+
+
+def run_audited(tier: str = "default", progress: bool = True) -> Measurements:
+    """Every audited experiment: the convergence experiments on their defaults, the degradation study and the
+    trainable-depth stacks at the size of `tier` (module docstring)."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        config = degradation.Config()
-        if quick:
-            config = replace_flat(config, QUICK_DEGRADATION)
-        print("hfx verify: measuring degradation on the scikit-learn digits (plain vs residual MLPs)", file=sys.stderr)
-        total, started, done = len(degradation.jobs(config)), time.monotonic(), [0]
-
-        def ran(n: int) -> None:
-            done[0] += n
-            if progress:
-                report(done[0], total, "degradation runs", started)
-
-        deg = run_degradation(config, ran)
+        mlp, cnn, stacks = tier_configs(tier)
+        print(f"hfx verify: measuring degradation ({tier} settings: MLPs on the scikit-learn digits"
+              + (", and He et al.'s CIFAR ResNet" if cnn else "") + ")", file=sys.stderr)
+        deg = run_degradation(mlp, _bar(degradation.cost(mlp).units, "degradation runs", progress))
+        deg_cnn = run_degradation(cnn, _bar(degradation.cost(cnn).units, "CNN degradation runs", progress)) \
+            if cnn is not None else None
         names = AUDITED[1:]
-        print(f"hfx verify: running the experiments {', '.join(names)} (defaults of `hfx run`)", file=sys.stderr)
+        print(f"hfx verify: running the experiments {', '.join(names)} (defaults of `hfx run`; trainable-depth "
+              f"at {tier} settings)", file=sys.stderr)
         started = time.monotonic()
         lb = linear_block.run(linear_block.Config(), _generator(linear_block.Config()))
         _report(1, len(names), started, progress)
@@ -78,9 +106,22 @@ def run_audited(quick: bool = False, progress: bool = True) -> Measurements:
         _report(4, len(names), started, progress)
         ds = deep_stack.run(deep_stack.Config(), _generator(deep_stack.Config()))
         _report(5, len(names), started, progress)
+        td = trainable_depth.run(stacks, _generator(stacks))
+        _report(6, len(names), started, progress)
     finally:
         torch.set_num_threads(before)
-    return Measurements(deg, lb, wd, dl, nb, ds)
+    return Measurements(deg, lb, wd, dl, nb, ds, td, deg_cnn)
+
+
+def _bar(total: int, what: str, progress: bool) -> Callable[[int], None]:
+    started, done = time.monotonic(), [0]
+
+    def ran(n: int) -> None:
+        done[0] += n
+        if progress:
+            report(done[0], total, what, started)
+
+    return ran
 
 
 def _generator(config: ConfigBase) -> torch.Generator:

@@ -8,7 +8,7 @@ need and refuse what this machine cannot hold, validate the output folder, run, 
 * ``DIR/summary.json``  the experiment, its configuration, checks, summaries and records
                         (schema: docs/experiments.md);
 * ``DIR/manifest.json`` provenance (hfx.provenance), written last: every file with its sha256;
-* ``DIR/figures/<name>.pdf`` and ``.png``.
+* ``DIR/figures/<name>.pdf`` and ``.png`` (and ``.csv``, the rows drawn, where the experiment gives them).
 
 A scalar parameter given several comma-separated values (`--set width=16,64,256`) is a *sweep*, as Hydra's
 multirun: one run per value (the product over several swept parameters), each written to
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -55,13 +54,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=1, metavar="N",
                         help="torch intra-op threads (default 1: small batched problems run fastest on one)")
     parser.add_argument("--no-figures", action="store_true", help="skip the figures")
-
-
-def _figure_bytes(fig: Any, fmt: str) -> bytes:
-    buf = io.BytesIO()
-    metadata = {"CreationDate": None} if fmt == "pdf" else {"Software": None}  # same inputs → same bytes
-    fig.savefig(buf, format=fmt, dpi=150, metadata=metadata)
-    return buf.getvalue()
 
 
 def main(args: argparse.Namespace) -> int:
@@ -114,6 +106,7 @@ def _run_point(module: Experiment, point: Point, out: Path, bar: Callable[[int],
                args: argparse.Namespace) -> dict[str, Any]:
     """Run one configuration into its output folder; print its table unless --json; return its summary."""
     from hfx import serialise
+    from hfx.figures_out import write_figures
     from hfx.measure import run_experiment
     from hfx.output import manifest, open_output, utc_now
     from numerics.experiments.contract import replicates
@@ -122,12 +115,11 @@ def _run_point(module: Experiment, point: Point, out: Path, bar: Callable[[int],
     with open_output(out) as folder:
         result = run_experiment(module, point.config, bar)
         summary = serialise.summary_document(result)
-        figures = {} if args.no_figures else module.figures(result)
         folder.write_csv("runs.csv", [serialise.row(rec) for rec in result.records])
         folder.write_json("summary.json", summary)
-        for name, fig in figures.items():
-            for fmt in ("pdf", "png"):
-                folder.write_bytes(f"figures/{name}.{fmt}", _figure_bytes(fig, fmt))
+        if not args.no_figures:
+            data = getattr(module, "figure_data", None)
+            write_figures(folder, module.figures(result), data(result) if data is not None else None)
         config = summary["config"]
         assert isinstance(config, dict)
         folder.finish(manifest(

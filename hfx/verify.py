@@ -25,13 +25,19 @@ from hfx.paths import output_dir
 if TYPE_CHECKING:
     from hfx.audit import Evidence
     from hfx.evidence import Measurements
+    from hfx.output import OutputFolder
+    from numerics.experiments import AnyResult
 
 DEFAULT_OUT = "hfx-out"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"output folder (default: {DEFAULT_OUT})")
-    parser.add_argument("--quick", action="store_true", help="smaller experiment grids (for a fast look)")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="smaller experiment grids (for a fast look)")
+    size.add_argument("--full", action="store_true",
+                      help="the full degradation study, He et al.'s CIFAR ResNet, ≥ 1,000-layer nets and 10,000-layer "
+                           "stacks (hours on a laptop; minutes on a GPU)")
     parser.add_argument("--jobs", type=int, default=0, metavar="N", help="worker processes (default: one per core)")
     parser.add_argument(
         "--no-experiments", action="store_true", help="derivations only: skip the measurements (claims stay unsettled)"
@@ -65,7 +71,8 @@ def main(args: argparse.Namespace) -> int:
         from hfx.evidence import Measurements, experiment_evidence
         from numerics.experiments.contract import replicates
 
-        measured = Measurements() if args.no_experiments else _measure(args.quick)
+        tier = "quick" if args.quick else "full" if getattr(args, "full", False) else "default"
+        measured = Measurements() if args.no_experiments else _measure(tier)
         results = measured.results()
         evidence: dict[str, list[Evidence]] = experiment_evidence(measured)
         verdicts = audit(records, evidence)
@@ -81,6 +88,7 @@ def main(args: argparse.Namespace) -> int:
         config = {
             "command": "verify",
             "quick": bool(args.quick),
+            "tier": tier,
             "experiments": {name: serialise.config(r.config) for name, r in results.items()},
         }
         seeds = list(range(replicates(measured.degradation.config).seeds)) if measured.degradation else []
@@ -93,10 +101,20 @@ def main(args: argparse.Namespace) -> int:
         header = f"hfx {versions['hfx']}, git {git['commit']} (dirty: {git['dirty']}), {provenance['finished_utc']}"
         folder.write_json("theorems.json", [theorems.theorem_json(r) for r in records])
         folder.write_json("claims.json", [v.to_json() for v in verdicts])
-        folder.write_text("REPORT.md", report_markdown(verdicts, table, header))
+        pictures: list[str] = []
         for name, result in results.items():
             folder.write_csv(f"tables/{name}.csv", [serialise.row(rec) for rec in result.records])
             folder.write_json(f"experiments/{name}.json", serialise.summary_document(result))
+            if name in FIGURED:
+                pictures += _figures(folder, name, result)
+        report = report_markdown(verdicts, table, header)
+        if measured.degradation is not None:
+            from hfx.degradation_report import section
+
+            studies = [r for r in (measured.degradation, measured.degradation_cnn) if r is not None]
+            report += "\n" + section(tier, studies, measured.trainable_depth,
+                                     [p for p in pictures if p.endswith(".png")])
+        folder.write_text("REPORT.md", report)
         # a PDF, .typ, .tex and fragment per derivation
         folder.record(write_documents(views(records), folder.path("derivations")))
         # the same report as one self-contained page, figures inline (written last: it embeds them)
@@ -109,7 +127,21 @@ def main(args: argparse.Namespace) -> int:
     return 1 if failed or broken else 0
 
 
-def _measure(quick: bool) -> Measurements:
+def _measure(tier: str) -> Measurements:
     from hfx.measure import run_audited
 
-    return run_audited(quick)
+    return run_audited(tier)
+
+
+FIGURED = ("degradation", "degradation-cnn", "trainable-depth")  # results whose figures REPORT.md embeds
+
+
+def _figures(folder: OutputFolder, name: str, result: AnyResult) -> list[str]:
+    """The figures (PDF, PNG) and their data (CSV) of one audited result, under figures/<name>/."""
+    from hfx.figures_out import write_figures
+    from numerics.experiments import get
+
+    module = get(result.name)
+    data = getattr(module, "figure_data", None)
+    return write_figures(folder, module.figures(result), data(result) if data is not None else None,
+                         prefix=f"figures/{name}")

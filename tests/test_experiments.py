@@ -15,7 +15,8 @@ from numerics.experiments.contract import replicates
 from numerics.experiments.params import ConfigBase, Value, replace_flat
 from numerics.experiments.records import RunStatus
 
-NAMES = ("deep-linear", "deep-stack", "degradation", "linear-block", "nonlinear-block", "weight-decay")
+NAMES = ("deep-linear", "deep-stack", "degradation", "linear-block", "nonlinear-block", "trainable-depth",
+         "weight-decay")
 BATCHED = tuple(n for n in NAMES if n != "degradation")
 RECORD_FIELDS = {"run", "seed", "status", "steps_to_converge", "diverged_step", "wall_seconds", "max_steps", "eps",
                  "criterion", "predicted_steps"}
@@ -29,6 +30,7 @@ TINY: dict[str, dict[str, Value]] = {
     "deep-stack": {"depths": (1, 4), "variants": ("plain", "rezero"), "lrs": (0.03,), "seeds": 2, "max_steps": 40},
     "weight-decay": {"lrs": (0.2,), "weight_decays": (0.5,), "seeds": 2, "max_steps": 120},
     "degradation": {"depths": (4, 6), "width": 8, "epochs": 1, "seeds": 1},
+    "trainable-depth": {"depths": (1, 3), "rate_constants": (0.3,), "seeds": 2, "max_steps": 40, "width": 2},
 }
 
 
@@ -56,7 +58,7 @@ def test_every_parameter_has_a_type_a_default_help_and_a_unique_flat_name(name: 
     assert len({p.name for p in params}) == len(params)
     for p in params:
         assert p.item_type in (int, float, str, bool) and p.help
-        assert p.choices is not None or p.interval is not None or p.item_type is bool  # every value is constrained
+        assert p.choices is not None or p.interval is not None or p.item_type is bool or p.path_like  # constrained
     replicates(get(name).Config())  # every experiment has its seeds block
     json.dumps(serialise.config(get(name).Config()))
 
@@ -156,6 +158,9 @@ def test_same_seed_same_records() -> None:
         ("weight-decay", {"seeds": 0}),
         ("degradation", {"depths": (20, 57)}),
         ("degradation", {"momentum": 1.0}),
+        ("degradation", {"model": "cnn", "depths": (20, 22)}),
+        ("degradation", {"shortcuts": ("identity", "scale"), "shortcut_depth": 7}),
+        ("trainable-depth", {"rate_constants": (0.0,)}),
     ],
 )
 def test_bad_configurations_are_rejected(name: str, bad: dict[str, Value]) -> None:

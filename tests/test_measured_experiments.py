@@ -12,7 +12,7 @@ from hfx.audit import ExperimentStatus, Verdict
 from hfx.cli import main
 from hfx.evidence import Measurements
 from hfx.evidence.convergence import deep_linear, deep_stack, linear_block, nonlinear_block, weight_decay
-from numerics.classifiers import Measurement
+from numerics.degradation.fit import FitRun
 from numerics.experiments import CrossCheck, ExperimentResult
 from numerics.experiments import deep_linear as deep_linear_experiment
 from numerics.experiments import deep_stack as deep_stack_experiment
@@ -85,16 +85,25 @@ def test_only_zero_initialised_residual_stacks_training_qualifies_c13() -> None:
     assert not e.established
 
 
+def _fit(seed: int, lr: float, error: float) -> FitRun:
+    return FitRun(seed=seed, lr=lr, status="plateaued", epochs=5, plateau_epoch=5, drop_epochs=(), train_error=error,
+                  train_loss=error, test_error=error, test_loss=error, grad_norm_first=1.0, grad_norm_last=1.0,
+                  responses=(1.0, 1.0), curve_train_loss=(1.0,), curve_train_error=(0.5, error),
+                  curve_test_error=(0.5, error), seconds=0.0)
+
+
 def _degradation() -> degradation_experiment.Result:
+    # plain 56 far worse than plain 20 on every seed, residual nets fine; the middle rate is each arm's best
     runs = tuple(
-        degradation_experiment.DegradationRun(architecture=arch, depth=depth, seed=seed, lr=0.05,
-                                              measurement=Measurement(err, err, 0.0, 1.0, 1.0, 0.0))
-        for seed in range(2)
+        degradation_experiment.DegradationRun(model="mlp", architecture=arch, depth=depth, norm="batch",
+                                              shortcut="identity", width=8, data="digits", round=0, deep=False,
+                                              fit=_fit(seed, lr, err + (0.0 if lr == 0.03 else 0.2)))
+        for seed in range(3) for lr in (0.01, 0.03, 0.1)
         for arch, depth, err in (("plain", 20, 0.01), ("plain", 56, 0.6), ("residual", 20, 0.0), ("residual", 56, 0.0))
     )
-    config = degradation_experiment.Config()
+    config = degradation_experiment.Config(norms=("batch",), depths=(20, 56))
     return ExperimentResult(name="degradation", config=config, records=runs,
-                            summaries=degradation_experiment.summarize(runs))
+                            summaries=degradation_experiment.summarize(runs, config))
 
 
 def test_verify_audits_measurements_and_fails_on_a_broken_cross_check(
@@ -103,8 +112,8 @@ def test_verify_audits_measurements_and_fails_on_a_broken_cross_check(
     broken = ExperimentResult(name="weight-decay", config=weight_decay_experiment.Config(), records=(),
                               summaries=(), checks=(FAILED,))
     monkeypatch.setattr(theorems, "resolve_ids", lambda requested: ["reformulation.residual"])
-    monkeypatch.setattr(verify, "_measure", lambda quick: Measurements(degradation=_degradation(),
-                                                                        weight_decay=broken))
+    monkeypatch.setattr(verify, "_measure", lambda tier: Measurements(degradation=_degradation(),
+                                                                       weight_decay=broken))
     assert main(["verify", "--out", str(tmp_path)]) == 1  # a failed theory cross-check is a failed check
     claims = {c["id"]: c for c in json.loads((tmp_path / "claims.json").read_text())}
     assert claims["C1"]["verdict"] == Verdict.CONFIRMED
@@ -112,6 +121,12 @@ def test_verify_audits_measurements_and_fails_on_a_broken_cross_check(
     assert (tmp_path / "tables" / "degradation.csv").read_text().count("\n") == len(_degradation().records) + 1
     assert json.loads((tmp_path / "experiments" / "degradation.json").read_text())["experiment"] == "degradation"
     assert "weight-decay" in capsys.readouterr().out
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "## Degradation and trainable depth" in report and "`hfx verify` defaults" in report
+    for name in ("degradation-error-vs-depth", "degradation-curves", "degradation-responses"):
+        assert f"figures/degradation/{name}.png" in report  # embedded, and written with its data
+        for ext in ("pdf", "png", "csv"):
+            assert (tmp_path / "figures" / "degradation" / f"{name}.{ext}").stat().st_size > 100
 
 
 def test_a_cross_check_that_examined_nothing_is_no_evidence() -> None:

@@ -212,25 +212,29 @@ def test_two_swept_scalars_make_their_product(tmp_path: Path, capsys: pytest.Cap
 def test_degradation_is_a_named_experiment_with_its_figure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "degradation"
     code = main(["run", "degradation", "--set", "depths=4,6", "--set", "width=8", "--set", "epochs=1", "--seeds", "2",
-                 "--json", "--out", str(out)])
+                 "--set", "lrs=0.05", "--set", "widen=0", "--set", "norms=batch", "--json", "--out", str(out)])
     doc = json.loads(capsys.readouterr().out)
     assert code == 0 and doc["experiment"] == "degradation" and len(doc["records"]) == 2 * 2 * 2
     assert {r["architecture"] for r in doc["records"]} == {"plain", "residual"}
     for r in doc["records"]:
         assert 0 <= r["train_error"] <= 1 and 0 <= r["test_error"] <= 1
-    assert (out / "figures" / "degradation-error-vs-depth.png").stat().st_size > 1000
+    for name in ("degradation-error-vs-depth", "degradation-responses"):
+        assert (out / "figures" / f"{name}.png").stat().st_size > 1000
+        assert (out / "figures" / f"{name}.pdf").stat().st_size > 1000
+        assert (out / "figures" / f"{name}.csv").read_text().count("\n") > 1  # the data drawn, beside it
 
 
 def test_list_experiments_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list", "experiments", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     names = [r["name"] for r in rows]
-    assert names == ["deep-linear", "deep-stack", "degradation", "linear-block", "nonlinear-block", "weight-decay"]
+    assert names == ["deep-linear", "deep-stack", "degradation", "linear-block", "nonlinear-block", "trainable-depth",
+                     "weight-decay"]
     for row in rows:
         assert row["description"]
         for p in row["parameters"]:
             assert {"name", "type", "default", "help"} <= set(p)
-            assert "choices" in p or "range" in p or p["type"] == "bool"  # every value's constraint is listed
+            assert "choices" in p or "range" in p or "path" in p or p["type"] == "bool"  # every constraint listed
         assert "seeds" in {p["name"] for p in row["parameters"]}
 
 

@@ -12,16 +12,18 @@ from dataclasses import dataclass
 
 from hfx.audit import Evidence
 from hfx.evidence import convergence
-from hfx.evidence.degradation import degradation_evidence
+from hfx.evidence.degradation import degradation_evidence, trainable_depth_evidence
 from numerics.experiments import AnyResult
 from numerics.experiments import deep_linear as deep_linear_experiment
 from numerics.experiments import deep_stack as deep_stack_experiment
 from numerics.experiments import degradation as degradation_experiment
 from numerics.experiments import linear_block as linear_block_experiment
 from numerics.experiments import nonlinear_block as nonlinear_block_experiment
+from numerics.experiments import trainable_depth as trainable_depth_experiment
 from numerics.experiments import weight_decay as weight_decay_experiment
 
-AUDITED = ("degradation", "linear-block", "weight-decay", "deep-linear", "nonlinear-block", "deep-stack")
+AUDITED = ("degradation", "linear-block", "weight-decay", "deep-linear", "nonlinear-block", "deep-stack",
+           "trainable-depth")
 
 
 @dataclass(frozen=True)
@@ -34,23 +36,31 @@ class Measurements:
     deep_linear: deep_linear_experiment.Result | None = None
     nonlinear_block: nonlinear_block_experiment.Result | None = None
     deep_stack: deep_stack_experiment.Result | None = None
+    trainable_depth: trainable_depth_experiment.Result | None = None
+    degradation_cnn: degradation_experiment.Result | None = None  # He et al.'s CIFAR ResNet (hfx verify --full)
 
     def results(self) -> dict[str, AnyResult]:
-        """Every measured result by experiment name, in the order of `AUDITED`."""
-        found: list[AnyResult | None] = [self.degradation, self.linear_block, self.weight_decay, self.deep_linear,
-                                         self.nonlinear_block, self.deep_stack]
-        return {r.name: r for r in found if r is not None}
+        """Every measured result by the name of its tables (the experiment's, `degradation-cnn` for the CNN
+        study), in the order of `AUDITED`."""
+        found: list[tuple[str, AnyResult | None]] = [
+            ("degradation", self.degradation), ("degradation-cnn", self.degradation_cnn),
+            ("linear-block", self.linear_block), ("weight-decay", self.weight_decay),
+            ("deep-linear", self.deep_linear), ("nonlinear-block", self.nonlinear_block),
+            ("deep-stack", self.deep_stack), ("trainable-depth", self.trainable_depth)]
+        return {name: r for name, r in found if r is not None}
 
 
 def experiment_evidence(m: Measurements) -> dict[str, list[Evidence]]:
     """Evidence per claim from every measured result, by the rules of `degradation` and `convergence`."""
     parts = [
         degradation_evidence(m.degradation) if m.degradation else {},
+        degradation_evidence(m.degradation_cnn) if m.degradation_cnn else {},
         convergence.linear_block(m.linear_block) if m.linear_block else {},
         convergence.weight_decay(m.weight_decay) if m.weight_decay else {},
         convergence.deep_linear(m.deep_linear) if m.deep_linear else {},
         convergence.nonlinear_block(m.nonlinear_block) if m.nonlinear_block else {},
         convergence.deep_stack(m.deep_stack) if m.deep_stack else {},
+        trainable_depth_evidence(m.trainable_depth) if m.trainable_depth else {},
     ]
     by_claim: dict[str, list[Evidence]] = {}
     for part in parts:

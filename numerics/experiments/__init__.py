@@ -9,7 +9,15 @@ cost, run, figures); the shared pieces are `contract` (the protocol and the resu
 
 from __future__ import annotations
 
-from numerics.experiments import deep_linear, deep_stack, degradation, linear_block, nonlinear_block, weight_decay
+from numerics.experiments import (
+    deep_linear,
+    deep_stack,
+    degradation,
+    linear_block,
+    nonlinear_block,
+    trainable_depth,
+    weight_decay,
+)
 from numerics.experiments.contract import AnyResult, CheckStatus, CrossCheck, Experiment, ExperimentResult, Progress
 from numerics.experiments.params import parameters
 
@@ -21,10 +29,12 @@ _deep_stack: Experiment = deep_stack
 _degradation: Experiment = degradation
 _linear_block: Experiment = linear_block
 _nonlinear_block: Experiment = nonlinear_block
+_trainable_depth: Experiment = trainable_depth
 _weight_decay: Experiment = weight_decay
 
 EXPERIMENTS: dict[str, Experiment] = {
-    e.NAME: e for e in (_deep_linear, _deep_stack, _degradation, _linear_block, _nonlinear_block, _weight_decay)
+    e.NAME: e for e in (_deep_linear, _deep_stack, _degradation, _linear_block, _nonlinear_block, _trainable_depth,
+                        _weight_decay)
 }  # sorted by name
 
 

@@ -71,6 +71,7 @@ class FieldSpec:
     choices: tuple[str, ...] | None = None  # allowed values of a str field (of each element, for a list)
     interval: Interval | None = None  # allowed range of a number (of each element, for a list)
     nested: bool = False  # the field holds a block, a nested Config
+    path: bool = False  # a str field that names a file or folder (free text, checked by `check_path`)
 
 
 METADATA_KEY = "hfx"
@@ -81,9 +82,23 @@ def field_spec(f: dataclasses.Field[Any]) -> FieldSpec:
     return spec if isinstance(spec, FieldSpec) else FieldSpec()
 
 
-def param(default: T, help: str, *, choices: tuple[str, ...] | None = None, interval: Interval | None = None) -> T:
-    """A configuration field with its help text and constraints as metadata."""
-    return field(default=default, metadata={METADATA_KEY: FieldSpec(help, choices, interval)})
+def param(default: T, help: str, *, choices: tuple[str, ...] | None = None, interval: Interval | None = None,
+          path: bool = False) -> T:
+    """A configuration field with its help text and constraints as metadata (`path`: a str naming a file or
+    folder, whose only constraint is `check_path`; whether it exists is the experiment's `check`)."""
+    return field(default=default, metadata={METADATA_KEY: FieldSpec(help, choices, interval, path=path)})
+
+
+MAX_PATH = 4096  # characters of a path parameter (PATH_MAX on Linux)
+
+
+def check_path(name: str, value: str) -> str:
+    """A path parameter: at most `MAX_PATH` characters, no NUL or line break (ValueError otherwise)."""
+    if len(value) > MAX_PATH:
+        raise ValueError(f"{name} must be a path of at most {MAX_PATH} characters, got {len(value)}")
+    if any(c in value for c in "\x00\n\r"):
+        raise ValueError(f"{name} must be a path without NUL or line breaks, got {value!r}")
+    return value
 
 
 def nested(default: C) -> C:
@@ -136,7 +151,7 @@ def _checked_scalar(f: dataclasses.Field[Any], tp: object, value: object, elemen
         allowed = field_spec(f).choices
         if allowed is not None and value not in allowed:
             raise ValueError(f"{f.name}: {value!r} is not one of {', '.join(allowed)}")
-        return value
+        return check_path(name, value) if field_spec(f).path else value
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"{name} must be an integer, got {value!r}")
@@ -172,6 +187,7 @@ class Parameter:
     help: str
     choices: tuple[str, ...] | None
     interval: Interval | None
+    path_like: bool = False  # a str naming a file or folder (`param`)
 
     @property
     def is_list(self) -> bool:
@@ -204,7 +220,8 @@ def parameters(config_cls: type[ConfigBase], default: ConfigBase | None = None) 
             for p in parameters(type(value), value):
                 out.append(dataclasses.replace(p, path=(f.name, *p.path)))
             continue
-        out.append(Parameter(f.name, (f.name,), hints[f.name], value, spec.help, spec.choices, spec.interval))
+        out.append(Parameter(f.name, (f.name,), hints[f.name], value, spec.help, spec.choices, spec.interval,
+                             spec.path))
     names = [p.name for p in out]
     if len(set(names)) != len(names):
         raise TypeError(f"{config_cls.__qualname__}: parameter names repeat across blocks: {names}")
