@@ -257,6 +257,7 @@ class _Writer:
         self.lines: list[tuple[int, list[Piece]]] = [(0, [])]
         self.used = 0.0
         self.content = False  # the current line holds more than operators
+        self.heads = 0  # heads of brackets (σ(, ½, λ() on the current line
 
     def room(self) -> float:
         return self.width - INDENT[self.lines[-1][0]] - self.used
@@ -270,6 +271,7 @@ class _Writer:
         self.lines.append((indent, []))
         self.used = 0.0
         self.content = False
+        self.heads = 0
 
     def emit(self, node: Node, indent: int) -> None:
         w = whole(node)
@@ -283,7 +285,10 @@ class _Writer:
                 self.newline(indent)  # head and unbreakable body together on a fresh line
                 self.put(w)
                 return
+            if node.open.width + _lead(node.body) > self.room() and (self.content or self.heads):
+                self.newline(indent)  # the head and what must follow it do not fit: a fresh line
             self.put(node.open, operator=True)  # never a line with only the head (a₁, σ(, ½)
+            self.heads += node.open.width > 1.5  # a sign is not a head worth a line of its own
             self.emit(node.body, indent)
             self.put(node.close)
         else:
@@ -298,6 +303,15 @@ class _Writer:
                     self.newline(indent)
                 self.put(op, operator=True)
                 self.emit(item, indent)
+
+
+def _lead(node: Node) -> float:
+    """The width of what must start on the same line as `node`'s beginning (its first unbreakable piece)."""
+    if isinstance(node, Piece):
+        return node.width
+    if isinstance(node, Wrap):
+        return node.open.width + _lead(node.body)
+    return _lead(node.first)
 
 
 def layout(node: Node, width: float) -> list[Line]:
