@@ -110,6 +110,37 @@ def _step(step: DocStep) -> str:
     return f"\\hfxwide{args}{{{wide}}}{{{_why(step)}}}{{{step.status}}}\n"
 
 
+def _formal(view: DocView) -> list[str]:
+    """The formal statement: each formula (broken for the full width) and the steps it follows from."""
+    if not view.formal:
+        return []
+    out = [r"\textbf{Formal statement.} What the status covers: each formula follows from the steps named (a "
+           r"chain of consecutive steps, or one step), checked structurally.\par"]
+    for i, f in enumerate(view.formal, start=1):
+        lines = _NEWLINE.join(latex_lines(equation_options(f.equation, (DOC_WIDE_EM - 8,))[0]))
+        premise = ""
+        if f.premise is not None:
+            p = " ".join(latex_lines(equation_options(f.premise, (DOC_WIDE_EM,))[0], align=False))
+            premise = rf"{{\small with ${p} \implies$}}\par "
+        colour = "gray" if f.established else "hfxfailed"
+        out.append(rf"\par\noindent\begin{{minipage}}[t]{{\hfxnum}}\raggedleft({_roman(i)})\end{{minipage}}"
+                   rf"\hspace{{0.8em}}\begin{{minipage}}[t]{{\dimexpr\linewidth-\hfxnum-8em\relax}}{premise}"
+                   rf"$\displaystyle\begin{{aligned}}[t]{lines}\end{{aligned}}$\end{{minipage}}\hfill"
+                   rf"\begin{{minipage}}[t]{{6.4em}}\raggedright\small\color{{{colour}}}{_escape(f.how)}"
+                   rf"\end{{minipage}}\par\smallskip")
+    out.append(r"\medskip")
+    return out
+
+
+def _roman(n: int) -> str:
+    numerals = ((10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
+    out = ""
+    for value, letters in numerals:
+        while n >= value:
+            out, n = out + letters, n - value
+    return out
+
+
 def _definition(d: Definition) -> str:
     """The first of the layouts that fits the line (TeX measures); a large matrix entry by entry at the last."""
     layouts = [_NEWLINE.join(latex_lines(lines)) for lines in definition_options(d, (DOC_WIDE_EM, DOC_WIDE_EM * 0.8))]
@@ -146,6 +177,7 @@ def _notation(definitions: Sequence[Definition]) -> list[str]:
 def body(view: DocView, number: int | None = None) -> str:
     """One derivation as a LaTeX subsection (numbered in the contents)."""
     proved = sum(1 for s in view.steps if s.status == "proved")
+    shown = f" (shown for {view.instance.latex} only)" if view.instance else ""
     title = view.title.latex if number is None else f"{number}.\\ {view.title.latex}"
     toc = f"\\protect\\numberline{{{number}}}{view.title.latex}" if number is not None else view.title.latex
     lines = [
@@ -153,7 +185,8 @@ def body(view: DocView, number: int | None = None) -> str:
         f"\\addcontentsline{{toc}}{{subsection}}{{{toc}}}",
         f"{{\\footnotesize\\texttt{{{_escape(view.id)}}} \\quad claims {', '.join(view.claims)} \\quad "
         f"\\hfxstatus{{{view.status}}} \\quad {proved}/{len(view.steps)} steps proved}}\\par\\medskip",
-        f"\\textbf{{Statement.}} {view.statement.latex}\\par\\medskip",
+        f"\\textbf{{Statement{shown}.}} {view.statement.latex}\\par\\medskip",
+        *_formal(view),
     ]
     if view.assumptions:
         items = "; ".join(f"(A{i}) {n.latex}: {s.latex}" for i, (n, s) in enumerate(view.assumptions, start=1))
@@ -168,8 +201,14 @@ def body(view: DocView, number: int | None = None) -> str:
         r"\par\medskip"
     )
     lines.extend(_step(s) for s in view.steps)
+    if view.refusal:
+        lines.append(f"{{\\color{{hfxfailed}}\\textbf{{Refused.}} {_escape(view.refusal)}}}\\par\\medskip")
     if view.conclusion:
         lines.append(f"\\textbf{{Conclusion.}} {view.conclusion.latex}\\par\\medskip")
+    if view.remarks:
+        items = "".join(f"\\item {r.latex}\n" for r in view.remarks)
+        lines.append("\\textbf{Remarks} (not checked by any step, so not part of what is proved).\n"
+                     f"\\begin{{itemize}}\n{items}\\end{{itemize}}")
     if view.sources:
         cites = ", ".join(f"\\cite{{{k}}}" for k in view.sources)
         lines.append(f"\\textbf{{Sources.}} {cites}.\\par")

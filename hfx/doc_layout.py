@@ -18,15 +18,27 @@ from hfx.doc_model import Definition, DocView
 from theory.core.printing.prose_render import latex_text, typst_markup
 
 SUBTITLE = "$H(x) = F(x) + x$: the claims of a note on residual learning, checked step by step"
+# the words of README.md ("What the three statuses guarantee"), in the prose syntax
 GUARANTEES = {
-    "proved": "every step was shown by exact methods (structural equality, a targeted rewrite, simplification "
-              "under a time limit, or SymPy's equals), and every step about matrices was also evaluated on "
-              "explicit $2 \\times 2$ and $3 \\times 3$ instances.",
-    "checked": "at least one step held only numerically (at seeded random points, or on explicit matrices): "
-               "evidence, not a proof.",
-    "failed": "a step has a counterexample, or nothing could decide it; the step is shown with the method tried.",
+    "proved": "every step was certified by an exact engine: SymPy's exact rungs (structural identity, evaluation, "
+              "a targeted rewrite such as expansion or cancellation, simplification under a CPU-time limit, "
+              "SymPy's equals, or the sign from the symbols' declared assumptions) and, for polynomial and "
+              "rational real arithmetic, z3 as an independent second engine; no engine disagreed; the numeric "
+              "rung, which always runs as well, found no counterexample on the sides as built (exact rational "
+              "points including $0$, $±1$, $±2$ and the domain's boundaries; explicit matrices of independent "
+              "sizes up to $4 × 4$, rectangular too; differences decided exactly or with certified ball "
+              "arithmetic); every assumption the steps rely on is realised by the declared sampling; and the "
+              "formal statement follows from the steps, structurally (each formula is a step's or a chain of "
+              "consecutive steps'). A theorem shown only for an instance (e.g. $n = 2$) says so in its title, "
+              "statement and conclusion. What PROVED does not cover: the remarks (shown as such), and the "
+              "soundness of SymPy and z3 themselves (which is why both, and the numeric rung, must agree).",
+    "checked": "as PROVED, except that at least one step held only numerically: evidence, never a proof. The step "
+               "says why no exact engine certified it.",
+    "failed": "a step has a counterexample (printed with its point, certified by exact or ball arithmetic), could "
+              "not be decided, uses an assumption that cannot be realised, or the formal statement does not follow "
+              "from the steps.",
 }
-GUARANTEES_END = "A derivation is proved only if every one of its steps is."
+GUARANTEES_END = "A derivation is proved only if every one of its steps is, and its formal statement follows from them."
 HOW_TO_CITE = (
     "Cite a derivation by its id and the commit above (for example: hfx, derivation {example}, commit "
     "{commit}). In a LaTeX paper, input a derivation's fragment (the file ID.fragment.tex beside this one): "

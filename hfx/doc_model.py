@@ -12,6 +12,9 @@ crosses processes and feeds both writers (`hfx.doc_typst`, `hfx.doc_latex`).
   `MatrixGradient` ``∂/∂W (lhs) = rhs``.
 - Large objects are named once (`hfx.doc_names`) and listed as `definitions` (an explicit matrix entry by
   entry).
+- The formal statement (`Derivation.proves`) is shown formula by formula, each with the steps it follows
+  from (`DocFormula`); a theorem shown for an instance only says so (`instance`), and prose that no step
+  checks is kept apart as `remarks`, visibly not part of what is proved.
 - Citations are keys of ``references.bib``: a step's `citation` (``"@key, Eq. (1)"``), the derivation's
   `references` (``"@key"``) and citations in prose; `references` lists every key the document cites.
 """
@@ -26,9 +29,10 @@ import sympy as sp
 from hfx import doc_names
 from hfx.doc_math import OPERATORS, Builder, Node, Piece, Seq, Wrap, text_piece, whole
 from theory.core.bibliography import unknown_keys
+from theory.core.derivation import FormulaRecord
 from theory.core.printing.prose import Atom, Math, citation_keys, parse, walk_math
 from theory.core.printing.prose_render import latex_text, plain_text, typst_markup
-from theory.derivation import Derivation, Equivalent, MatrixGradient, Step, Substitute, TheoremRecord
+from theory.derivation import Derivation, Equivalent, Formula, MatrixGradient, Step, Substitute, TheoremRecord
 
 # topic (the id's first part) → heading of its group in the contents, in the order of the note's claims
 TOPICS = {
@@ -61,6 +65,16 @@ class DocStep:
 
 
 @dataclass(frozen=True)
+class DocFormula:
+    """One formula of the formal statement (`Derivation.proves`) and how the steps establish it."""
+
+    equation: Node  # lhs relation rhs, as `verify` compared it
+    premise: Node | None  # the substitution a `Substitute`'s formula holds at
+    how: str  # "step 3", "chain of steps 2–5", or why it does not follow (plain text)
+    established: bool
+
+
+@dataclass(frozen=True)
 class Definition:
     name: Piece
     value: Node
@@ -82,6 +96,10 @@ class DocView:
     conclusion: Prose | None
     sources: tuple[str, ...]  # the keys of `Derivation.references`
     keys: tuple[str, ...]  # every key cited anywhere in the document, in order of first citation
+    formal: tuple[DocFormula, ...] = ()  # the formal statement, formula by formula
+    instance: Prose | None = None  # e.g. "$n = 2$": the statement is shown for this instance only
+    remarks: tuple[Prose, ...] = ()  # prose that no step checks (not part of what is proved)
+    refusal: str = ""  # why the assumptions or the statement made the derivation fail (plain text)
 
     @property
     def topic_title(self) -> str:
@@ -157,6 +175,15 @@ def _equation(b: Builder, step: Step) -> Node:
     return b.relation(b.build(step.lhs), relation, b.build(step.rhs))
 
 
+def _formal(b: Builder, item: Formula | Step, record: FormulaRecord) -> DocFormula:
+    """A formula of the formal statement (a step stands for its own formula), as `verify` compared it."""
+    formula = item.formula() if isinstance(item, Step) else item
+    lhs = _equation_side(b, formula.lhs) if formula.relation == "⟺" else b.build(formula.lhs)
+    rhs = _equation_side(b, formula.rhs) if formula.relation == "⟺" else b.build(formula.rhs)
+    premise = _premise(b, dict(formula.at)) if formula.at else None
+    return DocFormula(b.relation(lhs, formula.relation, rhs), premise, record.how, record.established)
+
+
 def _sides(step: Step) -> list[sp.Basic]:
     out: list[sp.Basic] = []
     for side in (step.lhs, step.rhs):
@@ -219,11 +246,14 @@ def view(derivation: Derivation, record: TheoremRecord) -> DocView:
         ))
     title, statement = prose(derivation.title), prose(derivation.statement)
     conclusion = prose(derivation.conclusion) if derivation.conclusion.strip() else None
+    instance = prose(derivation.instance) if derivation.instance.strip() else None
+    remarks = tuple(prose(r) for r in derivation.remarks if r.strip())
+    formal = tuple(_formal(b, item, rec) for item, rec in zip(derivation.proves, record.proves, strict=False))
     assumptions = tuple((prose(a.name), prose(a.statement)) for a in derivation.assumptions)
     sources = _source_keys(derivation.references)
     cited = [*title.keys, *statement.keys, *(k for n, s in assumptions for k in (*n.keys, *s.keys)),
              *(k for s in steps for k in (*s.reason.keys, *(s.citation.keys if s.citation else ()))),
-             *(conclusion.keys if conclusion else ()), *sources]
+             *(conclusion.keys if conclusion else ()), *(k for r in remarks for k in r.keys), *sources]
     unknown = unknown_keys(cited)
     if unknown:
         raise ValueError(f"{derivation.id}: {', '.join(unknown)} not in references.bib")
@@ -232,4 +262,5 @@ def view(derivation: Derivation, record: TheoremRecord) -> DocView:
         id=derivation.id, title=title, claims=tuple(derivation.claims), status=record.status.value,
         topic=derivation.id.split(".")[0], statement=statement, assumptions=assumptions, definitions=definitions,
         steps=tuple(steps), conclusion=conclusion, sources=sources, keys=tuple(dict.fromkeys(cited)),
+        formal=formal, instance=instance, remarks=remarks, refusal=record.refusal,
     )

@@ -24,7 +24,7 @@ from hfx.doc_math import whole
 from hfx.doc_model import DocView, view
 from theory import reformulation
 from theory.core.printing.prose import Text, parse
-from theory.derivation import Derivation, Equal, Substitute, verify
+from theory.derivation import Derivation, Equal, Formula, Substitute, verify
 
 SUBSET = ["reformulation.residual", "reformulation.identity-iff-zero"]  # fast theorems
 SNAPSHOT_ID = "reformulation.identity-iff-zero"
@@ -97,7 +97,7 @@ def test_combined_pdf_title_page_contents_by_topic_and_claim(derived: tuple[int,
     assert f"hfx {prov.version}" in first
     if prov.commit:
         assert prov.commit[:12] in first and (prov.date or "") in first
-    for words in ("What the statuses guarantee", "PROVED", "CHECKED", "FAILED", "evidence, not a proof",
+    for words in ("What the statuses guarantee", "PROVED", "CHECKED", "FAILED", "evidence, never a proof",
                   "How to cite", "hfx:ID:K"):
         assert words in first, words
     contents = " ".join(unicodedata.normalize("NFKC", reader.pages[1].extract_text()).split())
@@ -159,6 +159,35 @@ def test_a_failed_step_is_shown_failed_and_the_document_compiles() -> None:
     assert 'status: "failed"' in source and "planted error" in source
     pdf, warnings = documents.typst_pdf(source)
     assert isinstance(pdf, bytes) and pdf.startswith(b"%PDF") and warnings == []
+
+
+def test_formal_statement_instance_and_remarks_are_shown_by_both_engines() -> None:
+    # what PROVED covers is shown: the formal statement formula by formula with the steps it follows from, the
+    # instance the theorem is shown for, and the remarks, set apart as not proved
+    x, y = sp.symbols("x y", real=True)
+    first = Equal(sp.Add(x, x, evaluate=False), 2 * x, "collect $x$")
+    split = sp.Add(x + y, x - y, evaluate=False)
+    second = Equal(2 * x, split, "add and subtract $y$")
+    d = Derivation(
+        id="formal.demo", title="Doubling, shown for $n = 2$", claims=("C7",),
+        statement="$x + x = 2x$ (shown for $n = 2$).", steps=(first, second),
+        conclusion="It holds for $n = 2$.", instance="$n = 2$",
+        proves=(Formula(sp.Add(x, x, evaluate=False), "=", split), first),
+        remarks=("That it holds for every $n$ is not a step.",),
+    )
+    doc = _view(d)
+    assert doc.status == "proved" and doc.instance is not None and doc.instance.plain == "n = 2"
+    assert [(f.how, f.established) for f in doc.formal] == [("chain of steps 1–2", True), ("step 1", True)]
+    assert [r.plain for r in doc.remarks] == ["That it holds for every n is not a step."]
+    pdf, warnings = documents.typst_pdf(doc_typst.single(doc))
+    assert isinstance(pdf, bytes) and warnings == []
+    text = _squeeze(" ".join(p.extract_text() for p in pypdf.PdfReader(BytesIO(pdf)).pages))
+    for words in ("Statement(shownforn=2only).", "Formalstatement.", "(ii)x+x=2x", "chainofsteps1–2", "step1",
+                  "Remarks(notcheckedbyanystep,sonotpartofwhatisproved).", "Thatitholdsforeverynisnotastep."):
+        assert words in text, words
+    tex = doc_latex.single(doc)
+    assert r"\textbf{Statement (shown for $n=2$ only).}" in tex and r"\textbf{Formal statement.}" in tex
+    assert "chain of steps 1--2" in tex and r"\item That it holds for every $n$ is not a step." in tex
 
 
 def test_substitution_premise_is_grouped_by_value() -> None:

@@ -208,8 +208,6 @@ def test_sides_that_differ_as_built_print_differently() -> None:
     assert collapsed == []
 
 
-@pytest.mark.xfail(strict=True, reason="steps that SymPy evaluated when they were built (issue 8, rebuilt unevaluated "
-                   "by the soundness work): remove this mark when none is left")
 def test_no_registered_step_prints_as_x_equals_x() -> None:
     assert _hollow_steps() == []
 

@@ -1,8 +1,8 @@
 """The prose syntax of derivations (`theory.core.printing.prose`): rendering, errors, and every registered prose.
 
-Every title, statement, conclusion, assumption and step reason of every registered derivation must parse (no
-raw markup, no maths outside ``$…$``, no unknown command), its citations must be keys of references.bib, and
-all of it must compile: with Typst (no warning), and, where TeX is installed, with pdflatex (no error, no
+Every title, statement, conclusion, instance, remark, assumption and step reason of every registered
+derivation must parse (no raw markup, no maths outside ``$…$``, no unknown command), its citations must be keys
+of references.bib, and all of it must compile: with Typst (no warning), and, where TeX is installed, with pdflatex (no error, no
 missing character).  The text of the Typst PDF must then hold no markup characters at all.
 """
 
@@ -29,7 +29,8 @@ HAS_TEX = documents.latex_command() is not None
 
 def prose_fields(d: Derivation) -> list[tuple[str, str]]:
     """(where, text) for every prose string of a derivation, citations included."""
-    fields = [("title", d.title), ("statement", d.statement), ("conclusion", d.conclusion)]
+    fields = [("title", d.title), ("statement", d.statement), ("conclusion", d.conclusion), ("instance", d.instance)]
+    fields += [(f"remark {i}", r) for i, r in enumerate(d.remarks, start=1)]
     fields += [(f"assumption {a.name!r}", t) for a in d.assumptions for t in (a.name, a.statement)]
     fields += [(f"step {i}", s.reason) for i, s in enumerate(d.steps, start=1)]
     fields += [(f"citation {i}", f"[{s.citation}]" if s.citation.startswith("@") else s.citation)

@@ -266,7 +266,7 @@ def _activation_theorem(act: Activation) -> Derivation:
                   f"$(W₂, b₂) = 0 ⇒ F ≡ 0$; {w1_verdict}; $F ≡ 0$ at points where $W₁$, $b₁$, $W₂$ are entrywise "
                   "nonzero, and at points with $b₂ ≠ 0$ when there is a bias $b₁$.",
         steps=steps,
-        references=(HE_2016, act.citation) if act.citation.startswith(GELU_2016) else (HE_2016,),
+        references=(HE_2016, GELU_2016) if act.citation.startswith(GELU_2016) else (HE_2016,),
         conclusion=VERDICT,
         bearing={"C8": "qualifies"},
         proves=steps,
