@@ -2,8 +2,8 @@
 
 Every title, statement, conclusion, instance, remark, assumption and step reason of every registered
 derivation must parse (no raw markup, no maths outside ``$…$``, no unknown command), its citations must be keys
-of references.bib, and all of it must compile: with Typst (no warning), and, where TeX is installed, with pdflatex (no error, no
-missing character).  The text of the Typst PDF must then hold no markup characters at all.
+of references.bib, and all of it must compile: with Typst (no warning), and, where TeX is installed, with
+pdflatex (no error, no missing character).  The text of the Typst PDF must then hold no markup characters at all.
 """
 
 from __future__ import annotations
