@@ -124,9 +124,9 @@ def _formal(view: DocView) -> list[str]:
             premise = rf"{{\small with ${p} \implies$}}\par "
         colour = "gray" if f.established else "hfxfailed"
         out.append(rf"\par\noindent\begin{{minipage}}[t]{{\hfxnum}}\raggedleft({_roman(i)})\end{{minipage}}"
-                   rf"\hspace{{0.8em}}\begin{{minipage}}[t]{{\dimexpr\linewidth-\hfxnum-8em\relax}}{premise}"
+                   rf"\hspace{{0.8em}}\begin{{minipage}}[t]{{\dimexpr\linewidth-\hfxnum-9.6em\relax}}{premise}"
                    rf"$\displaystyle\begin{{aligned}}[t]{lines}\end{{aligned}}$\end{{minipage}}\hfill"
-                   rf"\begin{{minipage}}[t]{{6.4em}}\raggedright\small\color{{{colour}}}{_escape(f.how)}"
+                   rf"\begin{{minipage}}[t]{{8em}}\raggedright\small\textcolor{{{colour}}}{{{_escape(f.how)}}}"
                    rf"\end{{minipage}}\par\smallskip")
     out.append(r"\medskip")
     return out
@@ -186,7 +186,6 @@ def body(view: DocView, number: int | None = None) -> str:
         f"{{\\footnotesize\\texttt{{{_escape(view.id)}}} \\quad claims {', '.join(view.claims)} \\quad "
         f"\\hfxstatus{{{view.status}}} \\quad {proved}/{len(view.steps)} steps proved}}\\par\\medskip",
         f"\\textbf{{Statement{shown}.}} {view.statement.latex}\\par\\medskip",
-        *_formal(view),
     ]
     if view.assumptions:
         items = "; ".join(f"(A{i}) {n.latex}: {s.latex}" for i, (n, s) in enumerate(view.assumptions, start=1))
@@ -195,6 +194,7 @@ def body(view: DocView, number: int | None = None) -> str:
         lines.append(r"\textbf{Notation.} Large objects are named once; the steps refer to them by name.\par")
         lines.extend(_notation(view.definitions))
         lines.append(r"\medskip")
+    lines.extend(_formal(view))
     lines.append(
         r"\textbf{Derivation.} Each step is checked by hfx: \hfxstatus{proved} exactly, "
         r"\hfxstatus{checked} numerically only (evidence, not proof), \hfxstatus{failed} refuted or undecided."

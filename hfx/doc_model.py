@@ -145,7 +145,8 @@ def _premise(b: Builder, subs: Mapping[sp.Basic, sp.Basic]) -> Node:
     line = whole(first)
     for op, n in rest:
         w = whole(n)
-        line = Piece(f"{line.typst}{op.typst} {w.typst}", f"{line.latex}{op.latex} {w.latex}",
+        # a word space after each comma in LaTeX too (maths mode sets only a thin one): W₂ = 0, b₂ = 0
+        line = Piece(f"{line.typst}{op.typst} {w.typst}", f"{line.latex}{op.latex}\\; {w.latex}",
                      line.width + op.width + w.width)
     return Seq(line, first, tuple(rest)) if rest else first
 

@@ -133,7 +133,5 @@ def _hollow(all_documents) -> list[str]:  # type: ignore[no-untyped-def]
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="steps that SymPy evaluated when they were built (issue 8): their two sides "
-                   "are identical as checked, and the documents show that faithfully; remove when none is left")
 def test_no_step_is_shown_as_x_equals_x(all_documents) -> None:  # type: ignore[no-untyped-def]
     assert _hollow(all_documents) == []
