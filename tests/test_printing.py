@@ -90,6 +90,7 @@ CASES = [
     (Expectation(Normal("X", 0, 1) ** 2), 'bb(E)[X^(2)]'),
     # relations
     (sp.Eq(x, 1), "x = 1"),
+    (sp.Symbol("w_star"), "w^(ast)"),  # the subscript star marks an optimum: w^*
     (sp.Ne(x, 0), "x != 0"),
     (sp.Le(x, y), "x <= y"),
     (sp.Gt(x, 0), "x > 0"),
@@ -122,9 +123,10 @@ def test_elementwise_activation_prints_as_function_application() -> None:
         (Expectation(Normal("X", 0, 1) ** 2), r"\mathbb{E}\left[X^{2}\right]"),
         (sp.Symbol("epsilon") + sp.Symbol("phi"), r"\varepsilon + \varphi"),
         (sp.Symbol("W1^(2)_11") ** 2, r"\left(W^{(2)}_{1,11}\right)^{2}"),
+        (sp.MatrixSymbol("W_star", n, n) * sp.MatrixSymbol("Sigma", n, n), r"W^{*} \Sigma"),
     ],
     ids=["subscript-list", "upright-subscript", "positive-first", "identity-I", "zero-matrix", "trace", "expectation",
-         "epsilon-phi-as-typst", "layer-index"],
+         "epsilon-phi-as-typst", "layer-index", "star-subscript-as-optimum"],
 )
 def test_latex_house_rules(expr: sp.Basic, expected: str) -> None:
     assert latex(expr) == expected
