@@ -34,7 +34,7 @@ def main() -> None:
     t0 = time.perf_counter()
     verify_ids(ids, jobs=args.jobs or None, progress=False)
     t1 = time.perf_counter()
-    records, views = verify_with_views(ids, jobs=args.jobs or None, progress=False)
+    records, views, _ = verify_with_views(ids, jobs=args.jobs or None, progress=False)
     t2 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.out) if args.out else Path(tmp)

@@ -61,8 +61,10 @@ def main(args: argparse.Namespace) -> int:
     started = utc_now()
     with open_output(out) as folder:
         t0 = time.perf_counter()
-        records, views = verify_with_views(ids, jobs=args.jobs or None)  # views built in the workers
+        records, views, untypeset = verify_with_views(ids, jobs=args.jobs or None)  # views built in the workers
         t1 = time.perf_counter()
+        if untypeset:  # a plugin's derivation outside the prose syntax: no document is written
+            raise UsageError(untypeset[0])
         paths = documents.write_documents(
             views, out, engine=args.engine, jobs=args.jobs or None, fragment_width=args.fragment_width,
             reasons=args.reasons,

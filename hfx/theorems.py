@@ -32,7 +32,8 @@ from hfx.doc_model import DocView, view
 from hfx.errors import UsageError
 from hfx.pool import worker_pool
 from hfx.progress import report
-from theory.core.derivation import TheoremRecord
+from theory.core.derivation import Derivation, TheoremRecord
+from theory.core.printing.prose import ProseError
 from theory.core.registry import all_derivations, derivation_by_id, plugin_problems, plugins
 from theory.derivation import verify
 
@@ -71,10 +72,20 @@ def resolve_ids(requested: Sequence[str]) -> list[str]:
     return list(requested)
 
 
-def _verify_one(derivation_id: str, with_view: bool = False) -> tuple[TheoremRecord, DocView | None]:
+def _verify_one(derivation_id: str, with_view: bool = False) -> tuple[TheoremRecord, DocView | str | None]:
+    """The record, and (`with_view`) the document view, or why the derivation cannot be typeset (one line)."""
     derivation = derivation_by_id(derivation_id)
     record = verify(derivation).record()
-    return record, (view(derivation, record) if with_view else None)
+    return record, (view_or_problem(derivation, record) if with_view else None)
+
+
+def view_or_problem(derivation: Derivation, record: TheoremRecord) -> DocView | str:
+    """The document view, or one line saying why `derivation` cannot be typeset (a plugin's prose outside the
+    syntax, a key not in references.bib)."""
+    try:
+        return view(derivation, record)
+    except (ProseError, ValueError) as err:
+        return f"derivation {derivation.id!r} cannot be typeset: {err}"
 
 
 def theorem_json(record: TheoremRecord) -> dict[str, object]:
@@ -159,18 +170,20 @@ def verify_ids(ids: Sequence[str], jobs: int | None = None, progress: bool = Tru
 
 def verify_with_views(
     ids: Sequence[str], jobs: int | None = None, progress: bool = True
-) -> tuple[list[TheoremRecord], list[DocView]]:
-    """Verify the derivations `ids`: their records and document views, in the order given."""
+) -> tuple[list[TheoremRecord], list[DocView], list[str]]:
+    """Verify the derivations `ids`: their records, their document views and, one line each, why a derivation
+    cannot be typeset (its view is then missing), in the order given."""
     results = _run(ids, jobs, progress, with_view=True)
-    return [r for r, _ in results], [v for _, v in results if v is not None]
+    views = [v for _, v in results if isinstance(v, DocView)]
+    return [r for r, _ in results], views, [v for _, v in results if isinstance(v, str)]
 
 
 def _run(
     ids: Sequence[str], jobs: int | None, progress: bool, with_view: bool
-) -> list[tuple[TheoremRecord, DocView | None]]:
+) -> list[tuple[TheoremRecord, DocView | str | None]]:
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(ids)))
     started = time.monotonic()
-    results: dict[str, tuple[TheoremRecord, DocView | None]] = {}
+    results: dict[str, tuple[TheoremRecord, DocView | str | None]] = {}
     # a fresh fork of the preloaded server per derivation; Ctrl-C: pending work cancelled, workers stopped
     with worker_pool(jobs, mp_context=_fork_server(), max_tasks_per_child=1) as pool:
         futures = {pool.submit(_verify_one, i, with_view): i for i in ids}

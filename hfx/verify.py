@@ -61,7 +61,9 @@ def main(args: argparse.Namespace) -> int:
     ids = theorems.resolve_ids([])
     with open_output(out) as folder:
         print(f"hfx verify: checking {len(ids)} derivations", file=sys.stderr)
-        records, views = theorems.verify_with_views(ids, jobs=args.jobs or None)  # views: built in the workers
+        records, views, untypeset = theorems.verify_with_views(ids, jobs=args.jobs or None)  # views: in the workers
+        for line in untypeset:  # a plugin's prose outside the syntax: its document is left out, its record kept
+            print(f"hfx verify: {line}; its document is not written", file=sys.stderr)
         seconds = time.perf_counter() - t0
         failed = [r for r in records if r.status is Status.FAILED]
         table = theorem_table(records)

@@ -39,7 +39,8 @@ def all_documents(tmp_path_factory: pytest.TempPathFactory) -> AllDocuments:
     from hfx import documents
     from hfx.theorems import resolve_ids, verify_with_views
 
-    records, views = verify_with_views(resolve_ids([]), progress=False)
+    records, views, untypeset = verify_with_views(resolve_ids([]), progress=False)
+    assert untypeset == []
     folder = tmp_path_factory.mktemp("all-documents")
     documents.write_documents(views, folder, engine="typst")
     return AllDocuments(records, views, folder)
