@@ -20,13 +20,13 @@ x, a, w = sp.symbols("x a w", real=True)
 def slope_everywhere() -> Derivation:
     H = x + a * sp.tanh(w * x)
     slope = 1 + a * w * (1 - sp.tanh(w * x) ** 2)
-    right = Equal(sp.Derivative(H, x), slope, "chain rule, with tanh′ = 1 − tanh²")
-    wrong = Equal(slope, 1 + a * w, "the mistake: drop tanh², as if every x were 0")
+    right = Equal(sp.Derivative(H, x), slope, r"chain rule, with $\tanh' = 1 − \tanh²$")
+    wrong = Equal(slope, 1 + a * w, r"the mistake: drop $\tanh²$, as if every $x$ were $0$")
     return Derivation(
         id="mine.slope-everywhere",
-        title="A wrong claim: the slope of a tanh residual block is 1 + a·w everywhere",
+        title="A wrong claim: the slope of a tanh residual block is $1 + aw$ everywhere",
         claims=(),
-        statement="For H(x) = x + a·tanh(w x): H′(x) = 1 + a·w for every real x (false).",
+        statement=r"For $H(x) = x + a\tanh(wx)$: $H'(x) = 1 + aw$ for every real $x$ (false).",
         steps=(right, wrong),
         conclusion="hfx refutes the second step with a counterexample.",
         proves=(Formula(sp.Derivative(H, x), "=", 1 + a * w),),

@@ -19,8 +19,7 @@ from __future__ import annotations
 import sympy as sp
 
 from theory.derivation import Derivation, Equal, Formula, theorem
-
-HE_2016 = "He, Zhang, Ren, Sun, Deep Residual Learning for Image Recognition, CVPR 2016 (arXiv:1512.03385)"
+from theory.references import HE_2016  # "@he2016deep": a key of hfx's references.bib
 
 x, a, w = sp.symbols("x a w", real=True)  # input, output weight and input weight of the branch
 n = sp.Symbol("n", integer=True, positive=True)  # width of the linear blocks
@@ -34,16 +33,16 @@ def jacobian_at_origin() -> Derivation:
     H = x + a * sp.tanh(w * x)
     slope = 1 + a * w * (1 - sp.tanh(w * x) ** 2)
     differentiate = Equal(sp.Subs(sp.Derivative(H, x), x, 0), sp.Subs(slope, x, 0),
-                          "chain rule, with tanh′ = 1 − tanh²", HE_2016 + ", Eq. (1)")
-    evaluate = Equal(sp.Subs(slope, x, 0), 1 + a * w, "tanh(0) = 0")
+                          r"chain rule, with $\tanh' = 1 − \tanh²$", HE_2016 + ", Eq. (1)")
+    evaluate = Equal(sp.Subs(slope, x, 0), 1 + a * w, r"$\tanh(0) = 0$")
     return Derivation(
         id="mine.jacobian-at-origin",
-        title="A tanh residual block's slope at the origin is 1 + a·w",
+        title="A tanh residual block's slope at the origin is $1 + aw$",
         claims=(),
-        statement="For H(x) = x + a·tanh(w x) with real a, w: H′(0) = 1 + a·w.",
+        statement=r"For $H(x) = x + a\tanh(wx)$ with real $a$, $w$: $H'(0) = 1 + aw$.",
         steps=(differentiate, evaluate),
         references=(HE_2016,),
-        conclusion="The shortcut contributes the 1: H is the identity to first order at 0 exactly when a·w = 0.",
+        conclusion="The shortcut contributes the $1$: $H$ is the identity to first order at $0$ exactly when $aw = 0$.",
         proves=(Formula(sp.Subs(sp.Derivative(H, x), x, 0), "=", 1 + a * w),),
     )
 
@@ -55,11 +54,11 @@ def two_blocks_compose() -> Derivation:
     expand = Equal(stack, Id + A + B + B * A, "expand the product of the two blocks' maps", HE_2016 + ", Eq. (1)")
     return Derivation(
         id="mine.two-blocks-compose",
-        title="Two linear residual blocks compose to I + A + B + BA",
+        title="Two linear residual blocks compose to $I + A + B + BA$",
         claims=(),
-        statement="For n×n residual branches A and B: (I + B)(I + A) = I + A + B + BA.",
+        statement="For $n × n$ residual branches $A$ and $B$: $(I + B)(I + A) = I + A + B + BA$.",
         steps=(expand,),
         references=(HE_2016,),
-        conclusion="Stacked residual blocks add their branches to first order; the stack is I when A = B = 0.",
+        conclusion="Stacked residual blocks add their branches to first order; the stack is $I$ when $A = B = 0$.",
         proves=(expand,),
     )

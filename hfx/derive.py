@@ -1,13 +1,18 @@
-"""`hfx derive [ID ...] [--engine typst|latex] [--out DIR]`: derivation documents.
+"""`hfx derive [ID ...] [--engine typst|latex] [--fragment-width text|column] [--reasons none|beside|under]
+[--out DIR]`: derivation documents.
 
 Verifies the derivations `ID ...` (all registered ones when none is given) and
 writes, for each, `<id>.pdf`, `<id>.typ`, `<id>.tex` and `<id>.fragment.tex`
-(equations and steps only, for a paper to ``\\input``), plus `derivations.pdf`
-(title page, contents, every derivation) with its sources; see
-`hfx.documents`.  Unknown ids, and ``--engine latex`` without latexmk or
-pdflatex on PATH, are bad input (exit 2, nothing written).  Exits 1 if a
-derivation failed (its document still shows where), else 0.  Writes
-`manifest.json` last (`hfx.output`: every file with its sha256).
+(the steps as numbered equations, for a paper to ``\\input``: broken for the
+text width of a one-column article, or with ``--fragment-width column`` for
+the column of a two-column one; ``--reasons`` puts each step's justification,
+with its ``\\cite`` keys, beside or under it), plus `derivations.pdf` (title
+page, contents by topic and claim, every derivation, references) with its
+sources, and `references.bib`; see `hfx.documents`.  Unknown ids, and
+``--engine latex`` without latexmk or pdflatex on PATH, are bad input (exit 2,
+nothing written).  Exits 1 if a derivation failed (its document still shows
+where), else 0.  Writes `manifest.json` last (`hfx.output`: every file with its
+sha256).
 """
 
 from __future__ import annotations
@@ -20,7 +25,10 @@ from hfx.errors import UsageError
 from hfx.paths import output_dir
 
 DEFAULT_OUT = "hfx-out/derivations"
-ENGINES = ("typst", "latex")  # = hfx.documents.ENGINES (a test checks), named here so that --help starts fast
+# named here so that --help starts fast; a test checks they are hfx.documents' and hfx.doc_latex's
+ENGINES = ("typst", "latex")  # = hfx.documents.ENGINES
+FRAGMENT_WIDTHS = ("text", "column")  # = tuple(hfx.documents.FRAGMENT_WIDTHS)
+REASONS = ("none", "beside", "under")  # = hfx.doc_latex.REASONS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +36,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", choices=ENGINES, default="typst", help="PDF engine (default: typst)")
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"output folder (default: {DEFAULT_OUT})")
     parser.add_argument("--jobs", type=int, default=0, metavar="N", help="worker processes (default: one per core)")
+    parser.add_argument(
+        "--fragment-width", choices=FRAGMENT_WIDTHS, default="text",
+        help="break the .fragment.tex lines for the text width of a one-column article (text, default) "
+             "or the column width of a two-column one (column)",
+    )
+    parser.add_argument(
+        "--reasons", choices=REASONS, default="none",
+        help="where a fragment puts each step's justification: beside or under the step, or none (a comment)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -36,7 +53,7 @@ def main(args: argparse.Namespace) -> int:
     out = output_dir(args.out)
     from hfx import documents
     from hfx.output import manifest, open_output, utc_now
-    from hfx.theorems import resolve_ids, verify_ids
+    from hfx.theorems import resolve_ids, verify_with_views
     from theory.derivation import Status
 
     documents.require_engine(args.engine)
@@ -44,12 +61,18 @@ def main(args: argparse.Namespace) -> int:
     started = utc_now()
     with open_output(out) as folder:
         t0 = time.perf_counter()
-        records = verify_ids(ids, jobs=args.jobs or None)
+        records, views, untypeset = verify_with_views(ids, jobs=args.jobs or None)  # views built in the workers
         t1 = time.perf_counter()
-        paths = documents.write_documents(documents.views(records), out, engine=args.engine, jobs=args.jobs or None)
+        if untypeset:  # a plugin's derivation outside the prose syntax: no document is written
+            raise UsageError(untypeset[0])
+        paths = documents.write_documents(
+            views, out, engine=args.engine, jobs=args.jobs or None, fragment_width=args.fragment_width,
+            reasons=args.reasons,
+        )
         folder.record(paths)
         t2 = time.perf_counter()
-        config = {"command": "derive", "ids": ids, "engine": args.engine}
+        config = {"command": "derive", "ids": ids, "engine": args.engine, "fragment_width": args.fragment_width,
+                  "reasons": args.reasons}
         folder.finish(manifest(config, started, extra={"seconds": round(t2 - t0, 3)}))
     failed = [r.id for r in records if r.status is Status.FAILED]
     print(

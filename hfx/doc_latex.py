@@ -1,142 +1,43 @@
-"""LaTeX sources of the derivation documents: a full document and an `\\input` fragment.
+r"""LaTeX sources of the derivation documents: a full document, and a fragment for a paper to ``\input``.
 
-The full document compiles with pdflatex from Debian's texlive-latex-base and
-texlive-latex-recommended (amsmath, amssymb, graphicx, xcolor, geometry); no
-Unicode engine is needed because `text` turns the Unicode of statements and
-justifications (Greek letters, ℝ, ⟺, W₂, Σᵀ, …) into LaTeX.  The PDF's dates
-and trailer id are suppressed (pdfTeX primitives), so the same input gives the
-same bytes.
+The full document compiles with pdflatex and bibtex from Debian's texlive-latex-base and
+texlive-latex-recommended (amsmath, amssymb, graphicx, xcolor, geometry).  Prose arrives as LaTeX from
+`theory.core.printing.prose_render` (maths in ``$…$``, citations as ``\cite``); equations are broken over
+lines by `hfx.doc_math`, and where the document can measure (its own preamble) TeX picks the first layout
+that fits.  Nothing is set below ``\footnotesize``.  The PDF's dates and trailer id are suppressed, so the
+same input gives the same bytes.
 
-The fragment holds the equations and steps only, as one `align*`, for a paper to
-`\\input`; it needs ``\\usepackage{amsmath,amssymb}``.
+A fragment (`fragment`) holds the steps as one numbered ``align`` (equation numbers continue across
+fragments in one paper; step k is ``\label{hfx:<id>:<k>}``), with large objects defined first.  It needs
+``\usepackage{amsmath,amssymb}`` and nothing else, and is broken for the width it is made for: the text
+width of a one-column article (`ONE_COLUMN_EM`) or the column width of a two-column one (`TWO_COLUMN_EM`).
+`reasons` puts each step's justification (with its ``\cite`` keys) beside or under it, or only in a comment.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 
-from hfx.doc_model import DocStep, DocView
-from theory.core.printing import LATEX_RELATIONS
-
-_GREEK = {
-    "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon", "ϵ": r"\epsilon",
-    "ζ": r"\zeta", "η": r"\eta", "θ": r"\theta", "ϑ": r"\vartheta", "ι": r"\iota", "κ": r"\kappa",
-    "λ": r"\lambda", "μ": r"\mu", "ν": r"\nu", "ξ": r"\xi", "π": r"\pi", "ρ": r"\rho", "σ": r"\sigma",
-    "ς": r"\varsigma", "τ": r"\tau", "υ": r"\upsilon", "φ": r"\varphi", "ϕ": r"\phi", "χ": r"\chi", "ψ": r"\psi",
-    "ω": r"\omega", "Γ": r"\Gamma", "Δ": r"\Delta", "Θ": r"\Theta", "Λ": r"\Lambda", "Ξ": r"\Xi", "Π": r"\Pi",
-    "Σ": r"\Sigma", "Υ": r"\Upsilon", "Φ": r"\Phi", "Ψ": r"\Psi", "Ω": r"\Omega", "∆": r"\Delta",
-}
-_SYMBOLS = {
-    "ℝ": r"\mathbb{R}", "ℕ": r"\mathbb{N}", "ℤ": r"\mathbb{Z}", "ℚ": r"\mathbb{Q}", "ℂ": r"\mathbb{C}",
-    "𝔼": r"\mathbb{E}", "𝟙": r"\mathbf{1}", "𝟎": r"\mathbf{0}", "ℓ": r"\ell", "𝒩": r"\mathcal{N}",
-    "𝒪": r"\mathcal{O}", "ℒ": r"\mathcal{L}", "−": "-", "×": r"\times", "·": r"\cdot", "⋅": r"\cdot",
-    "±": r"\pm", "∓": r"\mp", "≤": r"\leq", "≥": r"\geq", "≠": r"\neq", "≈": r"\approx", "≡": r"\equiv",
-    "∼": r"\sim", "≃": r"\simeq", "≅": r"\cong", "∝": r"\propto", "≪": r"\ll", "≫": r"\gg", "≺": r"\prec",
-    "≻": r"\succ", "⪯": r"\preceq", "⋠": r"\npreceq", "⪰": r"\succeq", "≼": r"\preccurlyeq", "≽": r"\succcurlyeq",
-    "→": r"\to", "←": r"\leftarrow", "↦": r"\mapsto", "⇒": r"\Rightarrow", "⇐": r"\Leftarrow",
-    "⇔": r"\Leftrightarrow", "⟺": r"\iff", "⟹": r"\implies", "⟸": r"\impliedby", "↔": r"\leftrightarrow",
-    "⟶": r"\longrightarrow", "↑": r"\uparrow", "↓": r"\downarrow", "∈": r"\in", "∉": r"\notin", "∋": r"\ni",
-    "⊂": r"\subset", "⊆": r"\subseteq", "⊃": r"\supset", "⊇": r"\supseteq", "∪": r"\cup", "∩": r"\cap",
-    "∖": r"\setminus", "∅": r"\emptyset", "∀": r"\forall", "∃": r"\exists", "¬": r"\neg", "∧": r"\wedge",
-    "∨": r"\vee", "∂": r"\partial", "∇": r"\nabla", "∑": r"\sum", "∏": r"\prod", "∫": r"\int", "√": r"\surd",
-    "∞": r"\infty", "∘": r"\circ", "⊗": r"\otimes", "⊙": r"\odot", "⊕": r"\oplus", "‖": r"\|", "∥": r"\|",
-    "∣": r"\mid", "⟨": r"\langle", "⟩": r"\rangle", "⌈": r"\lceil", "⌉": r"\rceil", "⌊": r"\lfloor",
-    "⌋": r"\rfloor", "⋯": r"\cdots", "′": r"\prime", "″": r"\prime\prime", "⊤": r"\top", "⊥": r"\perp",
-    "†": r"\dagger", "∎": r"\blacksquare", "≜": r"\triangleq", "∗": r"\ast", "½": r"\tfrac{1}{2}",
-    "¼": r"\tfrac{1}{4}", "¾": r"\tfrac{3}{4}", "°": r"^{\circ}", "<": "<", ">": ">", "|": "|",
-    "⁄": "/", "∶": ":",
-}
-_SUPERSCRIPTS = dict(
-    zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵀᵏʰᵈᵐˣʸᵗᵃᵇᶜᵉᵍʲˡᵒᵖʳˢᵘᵛʷᶻ", "0123456789+-=()niTkhdmxytabcegjloprsuvwz", strict=True)
+from hfx.doc_layout import (
+    Provenance,
+    TitleParts,
+    definition_entries,
+    definition_options,
+    equation_options,
+    group_by_topic,
+    one_line_width,
 )
-_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼᵣᵤᵥ", "0123456789+-=()aeoxhklmnpstijruv", strict=True))
-_ACCENTS = {"\u0302": r"\hat", "\u0303": r"\tilde", "\u0304": r"\bar", "\u0307": r"\dot", "\u0308": r"\ddot"}
-_TEXT_ESCAPES = {
-    "§": r"\S{}", "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "%": r"\%",
-    "_": r"\_", "^": r"\^{}", "~": r"\~{}", "…": r"\dots{}", "\u00a0": "~", "\u2009": r"\,", "\u202f": r"\,",
-}
-# Unicode that pdflatex's utf8 input encoding already knows in text (OT1/T1 fonts)
-_TEXT_OK = set("–—‘’“”«»äöüÄÖÜßéèêëàâîïôûçñÉÈ")
+from hfx.doc_math import latex_lines, whole, widest
+from hfx.doc_model import Definition, DocStep, DocView
 
-
-def unsupported(text: str) -> list[str]:
-    """The characters of `text` that `text()` can only show as a placeholder."""
-    return sorted({c for c in _accented(text) if isinstance(c, str) and ord(c) > 127 and _token(c) is None})
-
-
-def _accented(text: str) -> list[str | tuple[str, str]]:
-    """Characters, with a letter and its accent (ẇ, ŷ, or σ + U+0307) as one (accent, letter) pair."""
-    out: list[str | tuple[str, str]] = []
-    for c in unicodedata.normalize("NFC", text):
-        parts = unicodedata.normalize("NFD", c)
-        if c in _ACCENTS and out and isinstance(out[-1], str):
-            out[-1] = (_ACCENTS[c], out[-1])
-        elif len(parts) == 2 and parts[1] in _ACCENTS and c not in _TEXT_OK:
-            out.append((_ACCENTS[parts[1]], parts[0]))
-        else:
-            out.append(c)
-    return out
-
-
-def _token(c: str) -> tuple[str, str] | None:
-    if c in _GREEK:
-        return ("math", _GREEK[c])
-    if c in _SYMBOLS:
-        return ("math", _SYMBOLS[c])
-    if c in _SUPERSCRIPTS:
-        return ("sup", _SUPERSCRIPTS[c])
-    if c in _SUBSCRIPTS:
-        return ("sub", _SUBSCRIPTS[c])
-    if c in _TEXT_ESCAPES:
-        return ("text", _TEXT_ESCAPES[c])
-    if ord(c) < 128 or c in _TEXT_OK:
-        return ("text", c)
-    return None
-
-
-def text(s: str) -> str:
-    """Plain text with Unicode mathematics → LaTeX for pdflatex (math runs become ``$…$``)."""
-    out: list[str] = []
-    run: list[tuple[str, str]] = []  # consecutive math-ish tokens
-
-    def flush() -> None:
-        if not run:
-            return
-        parts: list[str] = []
-        i = 0
-        while i < len(run):
-            kind, value = run[i]
-            if kind in ("sub", "sup"):
-                j = i
-                while j < len(run) and run[j][0] == kind:
-                    j += 1
-                parts.append(("_{" if kind == "sub" else "^{") + "".join(v for _, v in run[i:j]) + "}")
-                i = j
-            else:
-                parts.append(value + " ")
-                i += 1
-        out.append("$" + "".join(parts).rstrip() + "$")
-        run.clear()
-
-    for c in _accented(s):
-        if isinstance(c, tuple):
-            accent, letter = c
-            inner = _token(letter)
-            run.append(("math", f"{accent}{{{inner[1] if inner else letter}}}"))
-            continue
-        token = _token(c)
-        if token is None:
-            flush()
-            out.append(rf"\texttt{{[U+{ord(c):04X}]}}")
-        elif token[0] == "text" and not (c in "<>|" and run):
-            flush()
-            out.append(token[1])
-        else:
-            run.append(token if token[0] != "text" else ("math", c))
-    flush()
-    return "".join(out).replace("$$", "$\\,$")
-
+ONE_COLUMN_EM = 30.0  # equation lines of a fragment for a one-column article (345 pt text width, 10 pt)
+TWO_COLUMN_EM = 18.0  # … for a two-column article (221 pt column on A4, 229.5 pt on letter paper)
+DOC_WIDE_EM = 38.0  # the full document: an equation under its step number (A4, 2.1 cm margins)
+DOC_NARROW_EM = 21.0  # … beside its justification
+REASONS = ("none", "beside", "under")
+_NEWLINE = r" \\ "
+BESIDE = 0.36  # share of the line a justification beside its step takes
+SHORT_DEFINITION_EM = 15.0  # a definition at most this wide is set inline, several to a line
 
 PREAMBLE = r"""%% Generated by hfx (hfx derive); edit the derivation in theory/, not this file.
 \documentclass[10pt,a4paper]{article}
@@ -145,88 +46,258 @@ PREAMBLE = r"""%% Generated by hfx (hfx derive); edit the derivation in theory/,
 \usepackage{amsmath,amssymb,graphicx,xcolor}
 \usepackage[margin=2.1cm]{geometry}
 \definecolor{hfxproved}{HTML}{1B6E35}\definecolor{hfxchecked}{HTML}{9A5B00}\definecolor{hfxfailed}{HTML}{B00020}
-\newcommand{\hfxstatus}[1]{\fbox{\scriptsize\bfseries\color{hfx#1}\MakeUppercase{#1}}}
+\newcommand{\hfxstatus}[1]{\fbox{\footnotesize\bfseries\color{hfx#1}\MakeUppercase{#1}}}
 \newsavebox{\hfxbox}
-% a display equation, shrunk to the line width when it is wider
-\newcommand{\hfxfit}[1]{\sbox{\hfxbox}{$\displaystyle #1$}%
-  \ifdim\wd\hfxbox>\linewidth\resizebox{\linewidth}{!}{\usebox{\hfxbox}}\else\usebox{\hfxbox}\fi}
-% (number) [premise, equation, justification] status
-\newcommand{\hfxstep}[5]{\par\noindent\begin{minipage}[t]{2.2em}(#1)\end{minipage}%
-  \begin{minipage}[t]{\dimexpr\linewidth-8em\relax}#2\hfxfit{#3}\par\smallskip{\footnotesize #4}\end{minipage}%
-  \hfill\begin{minipage}[t]{5.2em}\raggedleft\hfxstatus{#5}\end{minipage}\par\medskip}
+\newlength{\hfxnum}\setlength{\hfxnum}{2.4em}
+\newlength{\hfxbadge}\setlength{\hfxbadge}{6.4em}
+% the maths #1 if it fits the line, else #2 (which may be another \hfxfirst)
+\newcommand{\hfxfirst}[2]{\sbox{\hfxbox}{$\displaystyle #1$}%
+  \ifdim\wd\hfxbox>\linewidth #2\else\par\noindent\usebox{\hfxbox}\par\fi}
+\newcommand{\hfxfirstsmall}[2]{\sbox{\hfxbox}{\footnotesize$\displaystyle #1$}%
+  \ifdim\wd\hfxbox>\linewidth #2\else\par\noindent\usebox{\hfxbox}\par\fi}
+% a step: (number) [premise, equation] [justification] status, the equation beside its justification
+\newcommand{\hfxnarrow}[5]{\par\noindent
+  \begin{minipage}[t]{\hfxnum}\raggedleft(#1)\end{minipage}\hspace{0.8em}%
+  \begin{minipage}[t]{\dimexpr0.62\linewidth-\hfxnum-\hfxbadge\relax}#2$\displaystyle #3$\end{minipage}\hspace{0.8em}%
+  \begin{minipage}[t]{\dimexpr0.38\linewidth-1.6em\relax}\raggedright\small #4\end{minipage}\hfill
+  \begin{minipage}[t]{\hfxbadge}\raggedleft\hfxstatus{#5}\end{minipage}\par\medskip}
+% … the equation over the full width, its justification under it
+\newcommand{\hfxwide}[5]{\par\noindent
+  \begin{minipage}[t]{\hfxnum}\raggedleft(#1)\end{minipage}\hspace{0.8em}%
+  \begin{minipage}[t]{\dimexpr\linewidth-\hfxnum-\hfxbadge-1.6em\relax}#2%
+    $\displaystyle\begin{aligned}[t]#3\end{aligned}$\par\smallskip{\raggedright\small #4\par}\end{minipage}\hfill
+  \begin{minipage}[t]{\hfxbadge}\raggedleft\hfxstatus{#5}\end{minipage}\par\medskip}
+% one line beside the justification when it fits there, else the broken lines under it
+\newcommand{\hfxstep}[6]{\sbox{\hfxbox}{#2$\displaystyle #3$}%
+  \ifdim\wd\hfxbox>\dimexpr0.62\linewidth-\hfxnum-\hfxbadge\relax \hfxwide{#1}{#2}{#4}{#5}{#6}%
+  \else\hfxnarrow{#1}{#2}{#3}{#5}{#6}\fi}
 \setlength{\parindent}{0pt}
+\setlength{\emergencystretch}{3em}
 """
 
 
-def _relation(step: DocStep) -> str:
-    return LATEX_RELATIONS.get(step.relation, text(step.relation).strip("$"))
+def _premise(step: DocStep, width: float) -> str:
+    if step.premise is None:
+        return ""
+    lines = equation_options(step.premise, (width,))[0]
+    return f"{{\\small with ${' '.join(latex_lines(lines, align=False))} \\implies$}}\\par\\smallskip "
+
+
+def _why(step: DocStep, method: bool = True) -> str:
+    cite = f" {step.citation.latex}" if step.citation else ""
+    tail = f" {{\\color{{gray}}({_escape(step.method)})}}" if method else ""
+    return f"{step.reason.latex}{cite}.{tail}"
+
+
+_ESCAPES = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$", "{": r"\{",
+            "}": r"\}", "^": r"\^{}", "~": r"\~{}", "×": r"$\times$", "²": r"$^2$", "≤": r"$\leq$", "≥": r"$\geq$",
+            "–": "--", "—": "---", "…": r"\dots{}"}
+
+
+def _escape(text: str) -> str:
+    """Plain ASCII-ish text (an id, a method) for LaTeX; a character without a rendering becomes '?'."""
+    return "".join(_ESCAPES.get(c, c if ord(c) < 128 else "?") for c in text)
 
 
 def _step(step: DocStep) -> str:
-    premise = f"{{\\footnotesize with ${step.premise_latex} \\implies$}}\\par\\smallskip " if step.premise_latex else ""
-    cite = f" {text(step.cite)}" if step.cite else ""
-    why = f"{text(step.reason)}{cite}. {{\\color{{gray}}({text(step.method)})}}"
-    eq = f"{step.lhs.latex} {_relation(step)} {step.rhs.latex}"
-    return f"\\hfxstep{{{step.number}}}{{{premise}}}{{{eq}}}{{{why}}}{{{step.status}}}\n"
+    one_line = equation_options(step.equation, (1e9,))[0]
+    wide = _NEWLINE.join(latex_lines(equation_options(step.equation, (DOC_WIDE_EM,))[0]))
+    premise = _premise(step, DOC_WIDE_EM)
+    args = f"{{{step.number}}}{{{premise}}}"
+    if widest(one_line) <= DOC_NARROW_EM * 1.15:
+        eq = " ".join(latex_lines(one_line, align=False))
+        return f"\\hfxstep{args}{{{eq}}}{{{wide}}}{{{_why(step)}}}{{{step.status}}}\n"
+    return f"\\hfxwide{args}{{{wide}}}{{{_why(step)}}}{{{step.status}}}\n"
 
 
-def body(view: DocView, level: str = "section") -> str:
-    """One derivation as a LaTeX section."""
+def _formal(view: DocView) -> list[str]:
+    """The formal statement: each formula (broken for the full width) and the steps it follows from."""
+    if not view.formal:
+        return []
+    out = [r"\textbf{Formal statement.} What the status covers: each formula follows from the steps named (a "
+           r"chain of consecutive steps, or one step), checked structurally.\par"]
+    for i, f in enumerate(view.formal, start=1):
+        lines = _NEWLINE.join(latex_lines(equation_options(f.equation, (DOC_WIDE_EM - 8,))[0]))
+        premise = ""
+        if f.premise is not None:
+            p = " ".join(latex_lines(equation_options(f.premise, (DOC_WIDE_EM,))[0], align=False))
+            premise = rf"{{\small with ${p} \implies$}}\par "
+        colour = "gray" if f.established else "hfxfailed"
+        out.append(rf"\par\noindent\begin{{minipage}}[t]{{\hfxnum}}\raggedleft({_roman(i)})\end{{minipage}}"
+                   rf"\hspace{{0.8em}}\begin{{minipage}}[t]{{\dimexpr\linewidth-\hfxnum-9.6em\relax}}{premise}"
+                   rf"$\displaystyle\begin{{aligned}}[t]{lines}\end{{aligned}}$\end{{minipage}}\hfill"
+                   rf"\begin{{minipage}}[t]{{8em}}\raggedright\small\textcolor{{{colour}}}{{{_escape(f.how)}}}"
+                   rf"\end{{minipage}}\par\smallskip")
+    out.append(r"\medskip")
+    return out
+
+
+def _roman(n: int) -> str:
+    numerals = ((10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
+    out = ""
+    for value, letters in numerals:
+        while n >= value:
+            out, n = out + letters, n - value
+    return out
+
+
+def _definition(d: Definition) -> str:
+    """The first of the layouts that fits the line (TeX measures); a large matrix entry by entry at the last."""
+    layouts = [_NEWLINE.join(latex_lines(lines)) for lines in definition_options(d, (DOC_WIDE_EM, DOC_WIDE_EM * 0.8))]
+    if d.matrix:
+        entries = [_NEWLINE.join(latex_lines(lines)) for lines in definition_entries(d, DOC_WIDE_EM)]
+        last = "".join(f"\\[\\begin{{aligned}}{e}\\end{{aligned}}\\]" for e in entries)
+        last = f"{last}{{\\small (all other entries of ${d.name.latex}$ are 0)}}\\par"
+        last = f"\\hfxfirstsmall{{{d.name.latex} = {whole(d.value).latex}}}{{{last}}}"
+        layouts = layouts[:1]
+    else:
+        last = f"\\[\\begin{{aligned}}{layouts[-1]}\\end{{aligned}}\\]"
+    for option in reversed(list(dict.fromkeys(layouts))):
+        last = f"\\hfxfirst{{\\begin{{aligned}}{option}\\end{{aligned}}}}{{{last}}}"
+    return last + "\n"
+
+
+def _notation(definitions: Sequence[Definition]) -> list[str]:
+    """Short definitions flow in a paragraph, several to a line; the others are displayed."""
+    out: list[str] = []
+    run: list[str] = []
+    for d in definitions:
+        if one_line_width(d) <= SHORT_DEFINITION_EM:
+            run.append(f"${' '.join(latex_lines(definition_options(d, ())[0], align=False))}$")
+            continue
+        if run:
+            out.append("{\\raggedright " + ",\\quad ".join(run) + "\\par}")
+            run = []
+        out.append(_definition(d))
+    if run:
+        out.append("{\\raggedright " + ",\\quad ".join(run) + "\\par}")
+    return out
+
+
+def body(view: DocView, number: int | None = None) -> str:
+    """One derivation as a LaTeX subsection (numbered in the contents)."""
     proved = sum(1 for s in view.steps if s.status == "proved")
+    shown = f" (shown for {view.instance.latex} only)" if view.instance else ""
+    title = view.title.latex if number is None else f"{number}.\\ {view.title.latex}"
+    toc = f"\\protect\\numberline{{{number}}}{view.title.latex}" if number is not None else view.title.latex
     lines = [
-        f"\\{level}{{{text(view.title)}}}",
-        f"{{\\footnotesize\\texttt{{{text(view.id)}}} \\quad claims {text(', '.join(view.claims))} \\quad "
+        f"\\subsection*{{{title}}}\\label{{hfx:{view.id}}}",
+        f"\\addcontentsline{{toc}}{{subsection}}{{{toc}}}",
+        f"{{\\footnotesize\\texttt{{{_escape(view.id)}}} \\quad claims {', '.join(view.claims)} \\quad "
         f"\\hfxstatus{{{view.status}}} \\quad {proved}/{len(view.steps)} steps proved}}\\par\\medskip",
-        f"\\textbf{{Statement.}} {text(view.statement)}\\par\\medskip",
+        f"\\textbf{{Statement{shown}.}} {view.statement.latex}\\par\\medskip",
     ]
     if view.assumptions:
-        items = "; ".join(f"(A{i}) {text(n)}: {text(s)}" for i, (n, s) in enumerate(view.assumptions, start=1))
+        items = "; ".join(f"(A{i}) {n.latex}: {s.latex}" for i, (n, s) in enumerate(view.assumptions, start=1))
         lines.append(f"\\textbf{{Assumptions.}} {items}.\\par\\medskip")
+    if view.definitions:
+        lines.append(r"\textbf{Notation.} Large objects are named once; the steps refer to them by name.\par")
+        lines.extend(_notation(view.definitions))
+        lines.append(r"\medskip")
+    lines.extend(_formal(view))
     lines.append(
         r"\textbf{Derivation.} Each step is checked by hfx: \hfxstatus{proved} exactly, "
         r"\hfxstatus{checked} numerically only (evidence, not proof), \hfxstatus{failed} refuted or undecided."
         r"\par\medskip"
     )
     lines.extend(_step(s) for s in view.steps)
+    if view.refusal:
+        lines.append(f"{{\\color{{hfxfailed}}\\textbf{{Refused.}} {_escape(view.refusal)}}}\\par\\medskip")
     if view.conclusion:
-        lines.append(f"\\textbf{{Conclusion.}} {text(view.conclusion)}\\par\\medskip")
+        lines.append(f"\\textbf{{Conclusion.}} {view.conclusion.latex}\\par\\medskip")
+    if view.remarks:
+        items = "".join(f"\\item {r.latex}\n" for r in view.remarks)
+        lines.append("\\textbf{Remarks} (not checked by any step, so not part of what is proved).\n"
+                     f"\\begin{{itemize}}\n{items}\\end{{itemize}}")
     if view.sources:
-        lines.append(r"\textbf{Sources.}\par\smallskip{\small")
-        lines.extend(f"[{i}] {text(s)}\\par" for i, s in enumerate(view.sources, start=1))
-        lines.append("}")
+        cites = ", ".join(f"\\cite{{{k}}}" for k in view.sources)
+        lines.append(f"\\textbf{{Sources.}} {cites}.\\par")
     return "\n".join(lines) + "\n"
+
+
+BIBLIOGRAPHY = "\\bibliographystyle{unsrt}\n\\bibliography{references}\n"
 
 
 def single(view: DocView) -> str:
     """A standalone `.tex` document for one derivation."""
-    return f"{PREAMBLE}\\pagestyle{{plain}}\n\\begin{{document}}\n{body(view, 'section*')}\\end{{document}}\n"
+    return f"{PREAMBLE}\\pagestyle{{plain}}\n\\begin{{document}}\n{body(view)}\n{BIBLIOGRAPHY}\\end{{document}}\n"
 
 
-def combined(views: Sequence[DocView], version: str) -> str:
-    """One `.tex` document: title page, table of contents, every derivation from a new page."""
-    counts = {s: sum(1 for v in views if v.status == s) for s in ("proved", "checked", "failed")}
-    sections = "".join(f"\\clearpage\n{body(v)}" for v in views)
+def combined(views: Sequence[DocView], provenance: Provenance) -> str:
+    """One `.tex` document: title page, contents by topic, the index by claim, every derivation, references."""
+    parts = TitleParts(views, provenance)
+    sections = []
+    for topic, members in group_by_topic(views):
+        sections.append(f"\\section*{{{topic}}}\\addcontentsline{{toc}}{{section}}{{{topic}}}\n")
+        sections.extend(body(v, n) for n, v in members)
+    index = "\n".join(f"{claim} & {', '.join(str(n) for n in numbers)} \\\\" for claim, numbers in parts.claim_index)
     return (
-        f"{PREAMBLE}\\title{{Derivations\\\\[0.4em]\\large $H(x) = F(x) + x$: the claims of the note, "
-        f"checked step by step}}\n\\author{{generated by hfx {text(version)}}}\n\\date{{{len(views)} derivations: "
-        f"{counts['proved']} proved, {counts['checked']} checked, {counts['failed']} failed}}\n"
-        f"\\begin{{document}}\n\\maketitle\n\\thispagestyle{{empty}}\n\\tableofcontents\n{sections}\\end{{document}}\n"
+        f"{PREAMBLE}\\begin{{document}}\n\\begin{{titlepage}}\\centering\n\\vspace*{{3cm}}"
+        f"{{\\Huge Derivations\\par}}\\vspace{{1em}}{{\\large {parts.subtitle_latex}\\par}}\\vspace{{1.5em}}"
+        f"{parts.summary}\\par\\vspace{{0.5em}}{parts.provenance_line}\\par\\vspace{{2cm}}\n"
+        f"\\begin{{minipage}}{{0.85\\linewidth}}\\small\\textbf{{What the statuses guarantee.}} "
+        f"{parts.guarantees_latex}\\par\\medskip\\textbf{{How to cite.}} {parts.how_to_cite_latex}"
+        f"\\end{{minipage}}\n\\end{{titlepage}}\n\\tableofcontents\n"
+        f"\\subsection*{{Theorems by claim}}\n\\begin{{tabular}}{{@{{}}ll@{{}}}}\n{index}\n\\end{{tabular}}\n"
+        f"\\clearpage\n{''.join(sections)}\n{BIBLIOGRAPHY}\\end{{document}}\n"
     )
 
 
-def fragment(view: DocView) -> str:
-    """The equations and steps only, as one ``align*`` for a paper to ``\\input``."""
+def fragment(view: DocView, width: float = ONE_COLUMN_EM, reasons: str = "none",
+             provenance: Provenance | None = None) -> str:
+    """The steps (and the large objects they name) as one numbered ``align``, for a paper to ``\\input``."""
+    if reasons not in REASONS:
+        raise ValueError(f"reasons must be one of {REASONS}")
+    eq_width = width * (1 - BESIDE) - 3.0 if reasons == "beside" else width  # − the column gap and the tag
+    proved = sum(1 for s in view.steps if s.status == "proved")
     lines = [
-        f"% hfx derivation {view.id}: {view.title}",
-        "% generated by hfx; needs \\usepackage{amsmath,amssymb}; status per step in the comments",
-        "\\begin{align*}",
+        f"% hfx derivation {view.id}: {view.title.plain}",
+        f"% {provenance.line() if provenance else 'generated by hfx'}; status {view.status} "
+        f"({proved}/{len(view.steps)} steps proved); step k is labelled hfx:{view.id}:k",
+        "% needs \\usepackage{amsmath,amssymb}" + ("; cites keys of references.bib" if reasons != "none" else ""),
+        f"% lines broken for a width of {width:g} em of the body font; the display may break across pages",
     ]
+    if not view.steps:  # an empty align would still print a numbered line
+        return "\n".join([*lines, "% no steps: nothing to display"]) + "\n"
+    lines += [
+        "\\begingroup\\allowdisplaybreaks\\setlength{\\emergencystretch}{3em}",
+        "\\begin{align}",
+    ]
+    for d in view.definitions:
+        lines.extend(_fragment_definition(d, eq_width))
     for i, step in enumerate(view.steps):
-        comment = " ".join(f"({step.number}) {step.status} ({step.method}): {step.reason} {step.cite}".split())
-        lines.append(f"  % {comment}")
-        if step.premise_latex:
-            lines.append(f"  \\intertext{{with ${step.premise_latex}$:}}")
-        end = " \\\\" if i + 1 < len(view.steps) else ""
-        lines.append(f"  {step.lhs.latex} &{_relation(step)} {step.rhs.latex} \\tag*{{({step.number})}}{end}")
-    lines.append("\\end{align*}")
+        why = " ".join(f"({step.number}) {step.status} ({step.method}): {step.reason.plain}".split())
+        lines.append(f"  % {why}")
+        if step.premise is not None:
+            premise = " ".join(latex_lines(equation_options(step.premise, (1e9,))[0], align=False))
+            lines.append(f"  \\intertext{{with ${premise}$:}}")
+        eq = latex_lines(equation_options(step.equation, (eq_width,))[0])
+        if reasons == "beside":
+            eq[0] += f" && \\parbox[t]{{{BESIDE}\\linewidth}}{{\\raggedright\\footnotesize {_why(step, False)}}}"
+        for line in eq[:-1]:
+            lines.append(f"  {line} \\notag \\\\")
+        last = i + 1 == len(view.steps)
+        newline = "" if last else " \\\\"
+        lines.append(f"  {eq[-1]} \\label{{hfx:{view.id}:{step.number}}}{newline}")
+        if reasons == "under" and not last:
+            lines.append(f"  \\intertext{{\\footnotesize ({step.number}) {_why(step, False)}}}")
+    lines.append("\\end{align}")
+    lines.append("\\endgroup")
+    if reasons == "under" and view.steps:
+        lines.append(f"{{\\footnotesize ({view.steps[-1].number}) {_why(view.steps[-1], False)}\\par}}")
     return "\n".join(lines) + "\n"
+
+
+def _fragment_definition(d: Definition, width: float) -> list[str]:
+    """A definition as unnumbered lines of the fragment's align: whole, at footnote size, or entry by entry."""
+    lines = definition_options(d, (width,))
+    if widest(lines[0]) <= width or not d.matrix:
+        best = lines[0] if widest(lines[0]) <= width else lines[1]
+        return [f"  {line} \\notag \\\\" for line in latex_lines(best)]
+    if widest(lines[0]) * 0.8 <= width:
+        return [f"  &\\text{{\\footnotesize$\\displaystyle {d.name.latex} = {whole(d.value).latex}$}} \\notag \\\\"]
+    out: list[str] = []
+    for entry in definition_entries(d, width):
+        out.extend(f"  {line} \\notag \\\\" for line in latex_lines(entry))
+    out.append(f"  &\\text{{\\footnotesize (all other entries of ${d.name.latex}$ are 0)}} \\notag \\\\")
+    return out

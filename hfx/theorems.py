@@ -2,7 +2,10 @@
 
 Derivations are built inside the worker processes from their id (SymPy
 objects travel badly between processes); each worker returns the typed
-`TheoremRecord` (plain data); `theorem_json` serialises it for the files.
+`TheoremRecord` (plain data) and, when asked (`verify_with_views`), the
+derivation's document view (`hfx.doc_model.DocView`, plain data too), built
+while the `Derivation` is in hand; `theorem_json` serialises a record for the
+files.
 
 Reproducible: every derivation is verified in a fresh fork of one preloaded
 state (a fork server that has imported theory and built every derivation,
@@ -25,10 +28,12 @@ from collections.abc import Sequence
 from concurrent.futures import as_completed
 from multiprocessing import forkserver
 
+from hfx.doc_model import DocView, view
 from hfx.errors import UsageError
 from hfx.pool import worker_pool
 from hfx.progress import report
-from theory.core.derivation import TheoremRecord
+from theory.core.derivation import Derivation, TheoremRecord
+from theory.core.printing.prose import ProseError
 from theory.core.registry import all_derivations, derivation_by_id, plugin_problems, plugins
 from theory.derivation import verify
 
@@ -67,8 +72,20 @@ def resolve_ids(requested: Sequence[str]) -> list[str]:
     return list(requested)
 
 
-def _verify_one(derivation_id: str) -> TheoremRecord:
-    return verify(derivation_by_id(derivation_id)).record()
+def _verify_one(derivation_id: str, with_view: bool = False) -> tuple[TheoremRecord, DocView | str | None]:
+    """The record, and (`with_view`) the document view, or why the derivation cannot be typeset (one line)."""
+    derivation = derivation_by_id(derivation_id)
+    record = verify(derivation).record()
+    return record, (view_or_problem(derivation, record) if with_view else None)
+
+
+def view_or_problem(derivation: Derivation, record: TheoremRecord) -> DocView | str:
+    """The document view, or one line saying why `derivation` cannot be typeset (a plugin's prose outside the
+    syntax, a key not in references.bib)."""
+    try:
+        return view(derivation, record)
+    except (ProseError, ValueError) as err:
+        return f"derivation {derivation.id!r} cannot be typeset: {err}"
 
 
 def theorem_json(record: TheoremRecord) -> dict[str, object]:
@@ -148,16 +165,32 @@ def _fork_server() -> multiprocessing.context.BaseContext:
 
 def verify_ids(ids: Sequence[str], jobs: int | None = None, progress: bool = True) -> list[TheoremRecord]:
     """Verify the derivations `ids`, returning their records in the order given (module docstring)."""
+    return [record for record, _ in _run(ids, jobs, progress, with_view=False)]
+
+
+def verify_with_views(
+    ids: Sequence[str], jobs: int | None = None, progress: bool = True
+) -> tuple[list[TheoremRecord], list[DocView], list[str]]:
+    """Verify the derivations `ids`: their records, their document views and, one line each, why a derivation
+    cannot be typeset (its view is then missing), in the order given."""
+    results = _run(ids, jobs, progress, with_view=True)
+    views = [v for _, v in results if isinstance(v, DocView)]
+    return [r for r, _ in results], views, [v for _, v in results if isinstance(v, str)]
+
+
+def _run(
+    ids: Sequence[str], jobs: int | None, progress: bool, with_view: bool
+) -> list[tuple[TheoremRecord, DocView | str | None]]:
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(ids)))
     started = time.monotonic()
-    records: dict[str, TheoremRecord] = {}
+    results: dict[str, tuple[TheoremRecord, DocView | str | None]] = {}
     # a fresh fork of the preloaded server per derivation; Ctrl-C: pending work cancelled, workers stopped
     with worker_pool(jobs, mp_context=_fork_server(), max_tasks_per_child=1) as pool:
-        futures = {pool.submit(_verify_one, i): i for i in ids}
+        futures = {pool.submit(_verify_one, i, with_view): i for i in ids}
         for done, future in enumerate(as_completed(futures), start=1):
-            records[futures[future]] = future.result()
+            results[futures[future]] = future.result()
             _progress(progress, done, len(ids), futures[future], started)
-    return [records[i] for i in ids]
+    return [results[i] for i in ids]
 
 
 def _progress(enabled: bool, done: int, total: int, derivation_id: str, started: float) -> None:

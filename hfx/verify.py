@@ -51,7 +51,7 @@ def main(args: argparse.Namespace) -> int:
     # SymPy (and, for the measurements, torch) only now that the input is known to be good
     from hfx import theorems
     from hfx.audit import audit, report_markdown
-    from hfx.documents import views, write_documents
+    from hfx.documents import write_documents
     from hfx.output import manifest, open_output, utc_now
     from hfx.table import failure_details, format_table, theorem_table
     from theory.derivation import Status
@@ -61,7 +61,9 @@ def main(args: argparse.Namespace) -> int:
     ids = theorems.resolve_ids([])
     with open_output(out) as folder:
         print(f"hfx verify: checking {len(ids)} derivations", file=sys.stderr)
-        records = theorems.verify_ids(ids, jobs=args.jobs or None)
+        records, views, untypeset = theorems.verify_with_views(ids, jobs=args.jobs or None)  # views: in the workers
+        for line in untypeset:  # a plugin's prose outside the syntax: its document is left out, its record kept
+            print(f"hfx verify: {line}; its document is not written", file=sys.stderr)
         seconds = time.perf_counter() - t0
         failed = [r for r in records if r.status is Status.FAILED]
         table = theorem_table(records)
@@ -116,7 +118,7 @@ def main(args: argparse.Namespace) -> int:
                                      [p for p in pictures if p.endswith(".png")])
         folder.write_text("REPORT.md", report)
         # a PDF, .typ, .tex and fragment per derivation
-        folder.record(write_documents(views(records), folder.path("derivations")))
+        folder.record(write_documents(views, folder.path("derivations")))
         # the same report as one self-contained page, figures inline (written last: it embeds them)
         from hfx.report_html import report_html
 

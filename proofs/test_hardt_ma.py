@@ -13,7 +13,7 @@ def test_hardt_ma_eq_2_3_as_printed_is_false_and_the_corrected_bound_is_tight_at
     # σ_min(Σ)² with the exponent corrected fails at σ = 2 (9/2 < 9);
     # corrected: ‖∇f‖² = 4σ²e²Σ_iΠ_{j≠i}(1 + a_j)² ≥ 4ℓ(1 − τ)^{2(ℓ−1)}σ f for a_i ≥ −τ, ℓ = 2, 3; equality at a_i = −τ
     derivation = hardt_ma.gradient_lower_bound_small()
-    assert derivation.instance == "size 1, depths ℓ = 2 and 3"
+    assert derivation.instance == "size 1, depths $ℓ = 2$ and 3"
     result = prove(derivation)
     assert result.status is Status.PROVED, result.report()
 

@@ -25,7 +25,7 @@ def test_weight_decay_residual_minimiser_is_zero(prove) -> None:
     result = prove(weight_decay.residual_minimiser())
     assert result.status is Status.PROVED, result.report()
     assert result.derivation.proves and result.statement_established
-    assert result.derivation.instance == "n = 2"
+    assert result.derivation.instance == "$n = 2$"
 
 
 def test_weight_decay_pulls_plain_minimiser_away_from_identity(prove) -> None:
@@ -34,4 +34,4 @@ def test_weight_decay_pulls_plain_minimiser_away_from_identity(prove) -> None:
     result = prove(weight_decay.plain_minimiser())
     assert result.status is Status.PROVED, result.report()
     assert result.derivation.proves and result.statement_established
-    assert result.derivation.instance == "n = 2"
+    assert result.derivation.instance == "$n = 2$"

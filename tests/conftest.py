@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import torch
+
+if TYPE_CHECKING:
+    from hfx.doc_model import DocView
+    from theory.core.derivation import TheoremRecord
 
 
 @pytest.fixture(scope="module")
@@ -15,3 +22,25 @@ def one_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@dataclass(frozen=True)
+class AllDocuments:
+    """Every registered derivation verified once, its views, and its documents written with the Typst engine."""
+
+    records: list[TheoremRecord]
+    views: list[DocView]
+    folder: Path  # hfx derive's output: .pdf, .typ, .tex, .fragment.tex (one-column), references.bib
+
+
+@pytest.fixture(scope="session")
+def all_documents(tmp_path_factory: pytest.TempPathFactory) -> AllDocuments:
+    """Shared by the tests of the documents (verifying all 45 derivations takes a while)."""
+    from hfx import documents
+    from hfx.theorems import resolve_ids, verify_with_views
+
+    records, views, untypeset = verify_with_views(resolve_ids([]), progress=False)
+    assert untypeset == []
+    folder = tmp_path_factory.mktemp("all-documents")
+    documents.write_documents(views, folder, engine="typst")
+    return AllDocuments(records, views, folder)

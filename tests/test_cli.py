@@ -76,6 +76,7 @@ def test_list_theorems_json_lists_every_derivation_without_verifying_any(
     for module in (theory.derivation, theory.core.derivation):
         monkeypatch.setattr(module, "verify", no_verification)
     monkeypatch.setattr(hfx.theorems, "verify_ids", no_verification)
+    monkeypatch.setattr(hfx.theorems, "verify_with_views", no_verification)
     assert main(["list", "theorems", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     derivations = all_derivations()

@@ -99,6 +99,7 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("work started before the input was validated")
 
     monkeypatch.setattr(hfx.theorems, "verify_ids", work)
+    monkeypatch.setattr(hfx.theorems, "verify_with_views", work)
     import numerics.experiments.linear_block as linear_block
 
     monkeypatch.setattr(linear_block, "run", work)

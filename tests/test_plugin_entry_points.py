@@ -19,6 +19,7 @@ import pytest
 
 import hfx.theorems
 from hfx import cli
+from hfx.doc_model import DocView
 from theory import reformulation
 from theory.core import registry
 from theory.derivation import TheoremRecord, verify
@@ -33,7 +34,7 @@ x = sp.Symbol("x", real=True)
 @theorem
 def square_rule():
     step = Equal(sp.Derivative(x**2, x), 2 * x, "power rule")
-    return Derivation(id="{prefix}.power-rule", title="d/dx x² = 2x", claims=(), statement="d/dx x² = 2x",
+    return Derivation(id="{prefix}.power-rule", title="$d/dx\\\\, x² = 2x$", claims=(), statement="$d/dx\\\\, x² = 2x$",
                       steps=(step,), proves=(step,))
 """
 
@@ -69,6 +70,14 @@ def _in_process(ids: Sequence[str], jobs: int | None = None, progress: bool = Tr
     return [verify(registry.derivation_by_id(i)).record() for i in ids]
 
 
+def _in_process_with_views(
+    ids: Sequence[str], jobs: int | None = None, progress: bool = True
+) -> tuple[list[TheoremRecord], list[DocView], list[str]]:
+    records = _in_process(ids)
+    views = [hfx.theorems.view_or_problem(registry.derivation_by_id(r.id), r) for r in records]
+    return records, [v for v in views if isinstance(v, DocView)], [v for v in views if isinstance(v, str)]
+
+
 @pytest.fixture
 def small_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """hfx's own derivations replaced by theory.reformulation's two, verified in this process (the fork server
@@ -77,6 +86,7 @@ def small_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     own = (reformulation.residual_reformulation(), reformulation.identity_iff_zero_residual())
     monkeypatch.setattr(registry, "_own", lambda: own)
     monkeypatch.setattr(hfx.theorems, "verify_ids", _in_process)
+    monkeypatch.setattr(hfx.theorems, "verify_with_views", _in_process_with_views)
     registry._plugins.cache_clear()
     yield
     registry._plugins.cache_clear()
@@ -93,7 +103,7 @@ def test_a_plugins_theorems_join_the_registry_list_and_verify(
     assert ids == ["reformulation.residual", "reformulation.identity-iff-zero", f"dummy-{token}.power-rule"]
     (plugin,) = registry.plugins()
     assert plugin.distribution == f"hfx-dummy-{token} 0.1" and not plugin.problem
-    assert registry.derivation_by_id(f"dummy-{token}.power-rule").title == "d/dx x² = 2x"
+    assert registry.derivation_by_id(f"dummy-{token}.power-rule").title == "$d/dx\\, x² = 2x$"
 
     assert cli.main(["list", "theorems", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
@@ -108,6 +118,26 @@ def test_a_plugins_theorems_join_the_registry_list_and_verify(
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["plugins"][0]["ids"] == [f"dummy-{token}.power-rule"]
     assert (out / "derivations" / f"dummy-{token}.power-rule.pdf").is_file()
+
+
+def test_a_plugin_outside_the_prose_syntax_is_verified_but_not_typeset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], small_registry: None
+) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    raw = GOOD.replace("$d/dx\\\\, x² = 2x$", "d/dx x² = 2x")  # maths outside $…$: refused by the documents
+    assert raw != GOOD
+    token = _install(site, {"raw": raw})
+    monkeypatch.syspath_prepend(str(site))
+    out = tmp_path / "out"
+    assert cli.main(["verify", "--no-experiments", "--jobs", "1", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    (line,) = [x for x in err.splitlines() if "cannot be typeset" in x]
+    assert f"dummy-{token}.power-rule" in line and "its document is not written" in line
+    records = json.loads((out / "theorems.json").read_text(encoding="utf-8"))
+    assert records[-1]["id"] == f"dummy-{token}.power-rule" and records[-1]["status"] == "proved"
+    assert not (out / "derivations" / f"dummy-{token}.power-rule.pdf").exists()
+    assert (out / "derivations" / "reformulation.residual.pdf").is_file()
 
 
 def test_a_broken_plugin_is_one_line_and_the_others_still_count(

@@ -1,8 +1,10 @@
 """The SymPy → Typst printer against hand-written Typst, and the LaTeX house rules.
 
 Also: every side of every registered derivation prints to Typst that the
-embedded compiler accepts (so theorems added later are covered), and every
-character of their prose has a LaTeX rendering for pdflatex.
+embedded compiler accepts (so theorems added later are covered), unevaluated
+objects print unevaluated (the step shown is the step checked), two sides that
+differ as built print differently, and named subexpressions print as their
+name.  The prose of the derivations is tested in tests/test_prose.py.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import sympy as sp
 import typst as typst_compiler
 from sympy.stats import Expectation, Normal
 
-from hfx import doc_latex
 from theory.core.printing import TypstPrinter, latex, typst, typst_string
 from theory.core.registry import all_derivations
 
@@ -89,6 +90,7 @@ CASES = [
     (Expectation(Normal("X", 0, 1) ** 2), 'bb(E)[X^(2)]'),
     # relations
     (sp.Eq(x, 1), "x = 1"),
+    (sp.Symbol("w_star"), "w^(ast)"),  # the subscript star marks an optimum: w^*
     (sp.Ne(x, 0), "x != 0"),
     (sp.Le(x, y), "x <= y"),
     (sp.Gt(x, 0), "x > 0"),
@@ -119,8 +121,12 @@ def test_elementwise_activation_prints_as_function_application() -> None:
         (sp.ZeroMatrix(n, n), "0"),
         (sp.Trace(W.T * W) / 2, r"\frac{\operatorname{tr}\left(W^{T} W \right)}{2}"),
         (Expectation(Normal("X", 0, 1) ** 2), r"\mathbb{E}\left[X^{2}\right]"),
+        (sp.Symbol("epsilon") + sp.Symbol("phi"), r"\varepsilon + \varphi"),
+        (sp.Symbol("W1^(2)_11") ** 2, r"\left(W^{(2)}_{1,11}\right)^{2}"),
+        (sp.MatrixSymbol("W_star", n, n) * sp.MatrixSymbol("Sigma", n, n), r"W^{*} \Sigma"),
     ],
-    ids=["subscript-list", "upright-subscript", "positive-first", "identity-I", "zero-matrix", "trace", "expectation"],
+    ids=["subscript-list", "upright-subscript", "positive-first", "identity-I", "zero-matrix", "trace", "expectation",
+         "epsilon-phi-as-typst", "layer-index", "star-subscript-as-optimum"],
 )
 def test_latex_house_rules(expr: sp.Basic, expected: str) -> None:
     assert latex(expr) == expected
@@ -149,23 +155,63 @@ def test_every_registered_derivation_prints_to_valid_typst() -> None:
     assert [w.message for w in warnings] == []
 
 
-def test_every_registered_derivation_text_has_a_latex_rendering() -> None:
-    # pdflatex (not a Unicode engine) typesets the prose: each character needs a rendering in doc_latex
-    texts = [
-        field
-        for d in all_derivations()
-        for field in (d.title, d.statement, d.conclusion, *d.references, *(a.name for a in d.assumptions),
-                      *(a.statement for a in d.assumptions), *(s.reason for s in d.steps),
-                      *(s.citation for s in d.steps))
+@pytest.mark.parametrize(
+    ("expr", "evaluated"),
+    [
+        (sp.Derivative(x**3, x), 3 * x**2),
+        (sp.Subs(sp.Derivative(f(t), t), t, 0), None),
+        (sp.Integral(x, (x, 0, 1)), sp.Rational(1, 2)),
+        (sp.Sum(i, (i, 1, n)), n * (n + 1) / 2),
+        (sp.Limit(sp.sin(x) / x, x, 0), sp.S.One),
+        (sp.Add(x, x, evaluate=False), 2 * x),
+        (sp.UnevaluatedExpr(sp.sin(x) ** 2 + sp.cos(x) ** 2) * y, y),
+    ],
+    ids=["derivative", "subs", "integral", "sum", "limit", "unevaluated-add", "unevaluated-expr"],
+)
+def test_unevaluated_objects_print_as_built(expr: sp.Basic, evaluated: sp.Basic | None) -> None:
+    # the document shows what the checker was given, not what SymPy would evaluate it to
+    shown_t, shown_l = typst(expr), latex(expr)
+    if evaluated is not None:
+        assert shown_t != typst(evaluated) and shown_l != latex(evaluated)
+    head = {"Derivative": "dif", "Subs": "lr(", "Integral": "integral", "Sum": "sum", "Limit": "lim"}
+    name = type(expr).__name__
+    if name in head:
+        assert head[name] in shown_t
+    assert "UnevaluatedExpr" not in shown_t and '"' not in shown_t
+
+
+def test_named_subexpressions_print_as_their_name_without_brackets() -> None:
+    big = x + y + 1
+    expr = lam * big * sp.exp(big)
+    assert typst(expr, {big: "P"}) == "lambda P e^(P)"
+    assert latex(expr, {big: "P"}) == r"\lambda P e^{P}"
+    m = sp.Matrix([[x, y], [y, x]])
+    assert typst(sp.Determinant(sp.ImmutableMatrix(m)), {sp.ImmutableMatrix(m): "Q"}) == "det(Q)"
+    assert latex(sp.Determinant(sp.ImmutableMatrix(m)), {sp.ImmutableMatrix(m): "Q"}) == r"\det(Q)"
+
+
+def _frozen(expr: sp.Basic) -> sp.Basic:
+    return sp.ImmutableMatrix(expr) if isinstance(expr, sp.MatrixBase) else expr
+
+
+def _hollow_steps() -> list[str]:
+    return [f"{d.id} step {k}" for d in all_derivations() for k, s in enumerate(d.steps, start=1)
+            if not isinstance(s.lhs, tuple) and typst(s.lhs) == typst(s.rhs)]
+
+
+def test_sides_that_differ_as_built_print_differently() -> None:
+    # the printers never collapse two different sides into one picture (X = X): a step that prints as X = X
+    # was built with identical sides (SymPy evaluated it at construction)
+    collapsed = [
+        f"{d.id} step {k}" for d in all_derivations() for k, s in enumerate(d.steps, start=1)
+        if not isinstance(s.lhs, tuple) and sp.srepr(_frozen(s.lhs)) != sp.srepr(_frozen(s.rhs))
+        and (typst(s.lhs) == typst(s.rhs) or latex(s.lhs) == latex(s.rhs))
     ]
-    missing = sorted({c for text in texts for c in doc_latex.unsupported(text)})
-    assert missing == [], f"add LaTeX for {[f'{c} U+{ord(c):04X}' for c in missing]} to hfx/doc_latex.py"
+    assert collapsed == []
 
 
-def test_latex_text_turns_unicode_mathematics_into_math_mode() -> None:
-    assert doc_latex.text("W₂σ(W₁x) ⟺ Σ ≻ 0") == r"W$_{2}\sigma$(W$_{1}$x) $\iff$ $\Sigma$ $\succ$ 0"
-    assert doc_latex.text("50% of a_b & {c}") == r"50\% of a\_b \& \{c\}"
-    assert doc_latex.text("Σᵀ") == r"$\Sigma ^{T}$"
+def test_no_registered_step_prints_as_x_equals_x() -> None:
+    assert _hollow_steps() == []
 
 
 def test_every_registered_derivation_is_printed_without_the_fallback() -> None:
@@ -183,4 +229,4 @@ def test_every_registered_derivation_is_printed_without_the_fallback() -> None:
             for part in (s.lhs, s.rhs, *subs.keys(), *subs.values()):
                 for piece in part if isinstance(part, tuple) else (part,):
                     Recording().doprint(piece)
-    assert unknown == {}, f"add _print_ methods to theory/printing.py for {unknown}"
+    assert unknown == {}, f"add _print_ methods to theory/core/printing/typst_printer.py for {unknown}"

@@ -15,19 +15,13 @@ import sympy as sp
 from theory.blocks import assign, symbols_matrix
 from theory.core.registry import theorem
 from theory.derivation import Derivation, Equal, Substitute
-
-BN_2015 = (
-    "Ioffe, Szegedy, Batch Normalization: Accelerating Deep Network Training by Reducing Internal "
-    "Covariate Shift, ICML 2015 (arXiv:1502.03167)"
-)
-GOYAL_2017 = "Goyal et al., Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour, 2017 (arXiv:1706.02677)"
-DL_BOOK = "Goodfellow, Bengio, Courville, Deep Learning, MIT Press 2016"
-
+from theory.references import DL_BOOK, GOYAL_2017
+from theory.references import IOFFE_2015 as BN_2015
 
 # -- convolution: 2 input channels, 3×3 images, a 2×2 kernel, cross-correlation as in PyTorch ---
 C_IN, SIDE, K = 2, 3, 2  # input channels, image side, kernel side
 OUT = SIDE - K + 1  # output side ("valid" padding, stride 1)
-CONV_INSTANCE = "2 channels, 3×3 images, a 2×2 kernel"  # the sizes the convolution is shown for
+CONV_INSTANCE = "2 channels, $3 × 3$ images, a $2 × 2$ kernel"  # the sizes the convolution is shown for
 images = [symbols_matrix(f"x{c + 1}", SIDE, SIDE) for c in range(C_IN)]
 kernels = [symbols_matrix(f"k{c + 1}", K, K) for c in range(C_IN)]
 beta0 = sp.Symbol("beta_0", real=True)  # the convolution's bias
@@ -72,20 +66,20 @@ def convolution_zero_set() -> Derivation:
         Equal(y, linear,
               "the convolution is a linear operator (a Toeplitz matrix of kernel entries) plus the bias",
               DL_BOOK + ", §9.1, Eq. (9.6) (cross-correlation)"),
-        Substitute(y, beta0 * sp.ones(OUT * OUT, 1), "y(0) = β₀𝟙, so y ≡ 0 forces β₀ = 0", subs=zeros),
+        Substitute(y, beta0 * sp.ones(OUT * OUT, 1), "$y(0) = β₀𝟙$, so $y ≡ 0$ forces $β₀ = 0$", subs=zeros),
         *(Substitute(conv(images, kernels, 0), flipped[c], f"the impulse response in channel {c + 1} is that "
-                     "channel's kernel, flipped: y ≡ 0 forces it to vanish", subs=_impulse(c))
+                     "channel's kernel, flipped: $y ≡ 0$ forces it to vanish", subs=_impulse(c))
           for c in range(C_IN)),
-        Substitute(y, sp.zeros(OUT * OUT, 1), "sufficient: k = 0 and β₀ = 0 give y ≡ 0",
+        Substitute(y, sp.zeros(OUT * OUT, 1), "sufficient: $k = 0$ and $β₀ = 0$ give $y ≡ 0$",
                    subs={**assign(kernels[0], 0), **assign(kernels[1], 0), beta0: 0}),
     )
     return Derivation(
         id="blocks.convolution",
         title=f"A convolution ({CONV_INSTANCE}) vanishes for every input exactly when its kernel and bias are zero",
         claims=("C8",),
-        statement=f"For a convolution with {CONV_INSTANCE} (2 × 2 outputs; cross-correlation, stride 1, no "
-                  "padding) with kernel k and bias β₀: y = T(k)·vec(x) + β₀𝟙 with T the Toeplitz matrix of k, and "
-                  "y ≡ 0 ⟺ k = 0, β₀ = 0.",
+        statement=f"For a convolution with {CONV_INSTANCE} ($2 × 2$ outputs; cross-correlation, stride 1, no "
+                  "padding) with kernel $k$ and bias $β₀$: $y = T(k)\\,\\operatorname{vec}(x) + β₀𝟙$ with $T$ the "
+                  "Toeplitz matrix of $k$, and $y ≡ 0$ if and only if $k = 0$ and $β₀ = 0$.",
         steps=steps,
         references=(DL_BOOK,),
         conclusion=f"A convolution is a linear operator: like the linear block, it vanishes identically exactly "
@@ -95,7 +89,7 @@ def convolution_zero_set() -> Derivation:
         # sufficiency (step 5)
         proves=steps,
         instance=CONV_INSTANCE,
-        remarks=("Any size with at least one output pixel works the same way: y is linear in x plus β₀𝟙, and "
+        remarks=("Any size with at least one output pixel works the same way: $y$ is linear in $x$ plus $β₀𝟙$, and "
                  "impulses at suitable pixels read off every kernel entry (not a step here).",),
     )
 
@@ -107,7 +101,7 @@ gamma, beta = sp.symbols("gamma beta", real=True)  # BN's scale and shift
 z = sp.symbols("z1:4", real=True)  # the feature's pre-activations over the batch, z_j = wᵀx_j + b
 w_bn, b_bn = symbols_matrix("w", 1, 2), sp.Symbol("b", real=True)
 batch = [symbols_matrix(f"x{j}", 2, 1) for j in range(1, 4)]
-BN_INSTANCE = "N = 3"  # the batch size the batch-norm block is shown for
+BN_INSTANCE = "$N = 3$"  # the batch size the batch-norm block is shown for
 
 
 def batch_norm(zs: list[sp.Expr] | tuple[sp.Expr, ...]) -> tuple[sp.ImmutableMatrix, sp.Expr]:
@@ -123,32 +117,33 @@ def batch_norm_zero_set() -> Derivation:
     y, _ = batch_norm(zs)
     y_z, v_z = batch_norm(z)
     steps = (
-        Substitute(y, sp.zeros(3, 1), "sufficient: γ = 0, β = 0 give y ≡ 0 whatever w, b",
+        Substitute(y, sp.zeros(3, 1), "sufficient: $γ = 0$, $β = 0$ give $y ≡ 0$ whatever $w$, $b$",
                    BN_2015 + ", Algorithm 1", subs={gamma: 0, beta: 0}),
-        Substitute(y, beta * sp.ones(3, 1), "γ = 0 alone leaves the constant β", subs={gamma: 0}),
-        Substitute(y, beta * sp.ones(3, 1), "w = 0 makes the batch constant (v = 0): y ≡ β for every γ, so "
-                   "(w, β) = 0 is a zero-set point with γ ≠ 0", subs=assign(w_bn, 0)),
-        Equal(sum(y_z) / 3, beta, "the batch mean of y is β, so y ≡ 0 forces β = 0"),
+        Substitute(y, beta * sp.ones(3, 1), "$γ = 0$ alone leaves the constant $β$", subs={gamma: 0}),
+        Substitute(y, beta * sp.ones(3, 1), "$w = 0$ makes the batch constant ($v = 0$): $y ≡ β$ for every $γ$, "
+                   "so $(w, β) = 0$ is a zero-set point with $γ ≠ 0$", subs=assign(w_bn, 0)),
+        Equal(sum(y_z) / 3, beta, "the batch mean of $y$ is $β$, so $y ≡ 0$ forces $β = 0$"),
         Equal(sum((yj - beta) ** 2 for yj in y_z), gamma**2 * 3 * v_z / (v_z + eps),
-              "Σ(y_j − β)² = γ²·3v/(v + ε): with β = 0 and v > 0, y ≡ 0 forces γ = 0"),
+              "$\\sum_j (y_j − β)² = 3γ²v/(v + ε)$: with $β = 0$ and $v > 0$, $y ≡ 0$ forces $γ = 0$"),
     )
     return Derivation(
         id="blocks.batch-norm",
-        title=f"A block ending in batch normalisation ({BN_INSTANCE}) vanishes at γ = 0, β = 0, whatever the "
+        title=f"A block ending in batch normalisation ({BN_INSTANCE}) vanishes at $γ = 0$, $β = 0$, whatever the "
               "weights before it",
         claims=("C8",),
-        statement=f"For a batch of {BN_INSTANCE}, y_j = γ(z_j − μ)/√(v + ε) + β, z_j = wᵀx_j + b, ε > 0: (γ, β) = 0 ⇒ "
-                  "y ≡ 0 for every w, b; the batch mean of y is β and Σ_j (y_j − β)² = γ²·Nv/(v + ε), so y ≡ 0 "
-                  "forces β = 0, and γ = 0 unless the batch's pre-activations are all equal (v = 0, e.g. w = 0).",
+        statement=f"For a batch of {BN_INSTANCE}, $y_j = γ(z_j − μ)/\\sqrt{{v + ε}} + β$, $z_j = wᵀx_j + b$, $ε > 0$: "
+                  "$(γ, β) = 0 ⇒ y ≡ 0$ for every $w$, $b$; the batch mean of $y$ is $β$ and "
+                  "$\\sum_j (y_j − β)² = γ² N v/(v + ε)$, so $y ≡ 0$ forces $β = 0$, and $γ = 0$ unless the batch's "
+                  "pre-activations are all equal ($v = 0$, e.g. $w = 0$).",
         steps=steps,
         references=(BN_2015, GOYAL_2017),
-        conclusion=f"For a block ending in BN ({BN_INSTANCE}) the zero set is (γ, β) = 0 with every earlier weight "
-                   "free (the zero-γ initialisation of Goyal et al. 2017 sits on it), plus the degenerate points "
-                   "where the batch is constant (e.g. w = 0) and β = 0. Pushing the earlier weights to zero is not "
-                   "needed, and is not enough without β = 0.",
+        conclusion=f"For a block ending in batch normalisation ({BN_INSTANCE}) the zero set is $(γ, β) = 0$ with "
+                   "every earlier weight free (the zero-$γ$ initialisation of Goyal et al. [@goyal2017accurate] sits "
+                   "on it), plus the degenerate points where the batch is constant (e.g. $w = 0$) and $β = 0$. "
+                   "Pushing the earlier weights to zero is not needed, and is not enough without $β = 0$.",
         bearing={"C8": "qualifies"},
         proves=steps,
         instance=BN_INSTANCE,
-        remarks=("The same identities hold for every batch size N ≥ 2 (mean of y is β, Σ(y_j − β)² = γ²·Nv/(v + ε)); "
-                 "only N = 3 is a step here.",),
+        remarks=("The same identities hold for every batch size $N ≥ 2$ (the mean of $y$ is $β$, "
+                 "$\\sum_j (y_j − β)² = γ² N v/(v + ε)$); only $N = 3$ is a step here.",),
     )

@@ -30,7 +30,7 @@ import sympy as sp
 
 from theory.core.registry import theorem
 from theory.derivation import Derivation, Equal, Formula, Substitute
-from theory.learning_time import ARORA_2018, SAXE_2014
+from theory.references import ARORA_2018, SAXE_2014
 
 # --- theorems -------------------------------------------------------------------------------------------------
 s_ = sp.Symbol("s", positive=True)  # target strength s of the mode
@@ -66,46 +66,50 @@ def end_to_end_ode() -> Derivation:
     ode_in_w = N_ * w_ ** (2 * N_ - 2) * (s_ - w_**N_)
     steps = (
         Equal(sp.Subs(-sp.Derivative(sp.S.Half * (s_ - w_i * P) ** 2, w_i), (w_i, P), (w_, w_ ** (N_ - 1))), w_dot,
-              "ẇ_i = −∂L/∂w_i = (s − u)∏_{j≠i} w_j; balanced: all w_j = w", ARORA_2018),
+              "$ẇ_i = −∂L/∂w_i = (s − u)\\prod_{j≠i} w_j$; balanced: all $w_j = w$", ARORA_2018),
         Equal(-w_i * sp.Derivative(loss_pair, w_i) + w_j * sp.Derivative(loss_pair, w_j), sp.S.Zero,
-              "½ d/dt(w_i² − w_j²) = w_i ẇ_i − w_j ẇ_j = −w_i ∂L/∂w_i + w_j ∂L/∂w_j = 0 (u = w_i w_j R, N ≥ 2): "
-              "balance is conserved", ARORA_2018),
-        Equal(sp.Derivative(w_**N_, w_) * w_dot, ode_in_w, "chain rule u̇ = (du/dw) ẇ with u = w^N"),
-        Equal(ode_in_w, sp.Subs(RATE, u_, w_**N_), "w^{2N−2} = (w^N)^{2−2/N} for w > 0"),
+              "$½\\, d(w_i² − w_j²)/dt = w_i ẇ_i − w_j ẇ_j = −w_i ∂L/∂w_i + w_j ∂L/∂w_j = 0$ "
+              "($u = w_i w_j R$, $N ≥ 2$): balance is conserved", ARORA_2018),
+        Equal(sp.Derivative(w_**N_, w_) * w_dot, ode_in_w, "chain rule $u̇ = (du/dw)\\, ẇ$ with $u = w^N$"),
+        Equal(ode_in_w, sp.Subs(RATE, u_, w_**N_), "$w^{2N−2} = (w^N)^{2−2/N}$ for $w > 0$"),
         Equal(-N_ * sp.Abs(u_, evaluate=False) ** (2 - 2 / N_) * (u_ - s_), RATE,
-              "Arora et al.'s end-to-end form with L′(u) = u − s (our ½ loss), |u| = u", ARORA_2018),
-        Substitute(RATE, 2 * u_ * (s_ - u_), "N = 2: Saxe et al. Eq. (10) with τ = 1", SAXE_2014 + ", Eq. (10)",
+              "Arora et al.'s end-to-end form with $L'(u) = u − s$ (our loss has the factor $½$), $|u| = "
+              "u$", ARORA_2018),
+        Substitute(RATE, 2 * u_ * (s_ - u_), "$N = 2$: Saxe et al.'s Eq. (10) with $τ = 1$", SAXE_2014 + ", Eq. (10)",
                    subs={N_: 2}),
         Substitute((N_l - 1) * u_ ** (2 - 2 / (N_l - 1)) * (s_ - u_), RATE,
-                   "Saxe et al. Eq. (15) with τ = 1 and N_l = N + 1 layers of units (N ≥ 1 weights) is our ODE",
+                   "Saxe et al.'s Eq. (15) with $τ = 1$ and $N_l = N + 1$ layers of units ($N ≥ 1$ weights) is our "
+                   "equation",
                    SAXE_2014 + ", Eq. (15)", subs={N_l: N_ + 1}),
-        Equal(sp.Derivative(u_t, t_), 2 * u_t * (s_ - u_t), "Eq. (12) solves the N = 2 ODE", SAXE_2014 + ", Eq. (12)"),
-        Substitute(u_t, u0_, "with u(0) = u₀", SAXE_2014 + ", Eq. (12)", subs={t_: 0}),
+        Equal(sp.Derivative(u_t, t_), 2 * u_t * (s_ - u_t), "Eq. (12) solves the equation for $N = "
+                                                            "2$", SAXE_2014 + ", Eq. (12)"),
+        Substitute(u_t, u0_, "with $u(0) = u₀$", SAXE_2014 + ", Eq. (12)", subs={t_: 0}),
         Substitute(u_t, s_ * sp.exp(2 * s_ * t_saxe / tau) / (sp.exp(2 * s_ * t_saxe / tau) - 1 + s_ / u0_),
-                   "their t is in steps with τ = 1/η: our t = t_S/τ gives their Eq. (12) verbatim",
+                   "their time $t_S$ counts steps with $τ = 1/η$: our $t = t_S/τ$ gives their Eq. (12) verbatim",
                    SAXE_2014 + ", Eq. (12)", subs={t_: t_saxe / tau}),
     )
     return Derivation(
         id="deep-linear.end-to-end-ode",
-        title="Balanced deep linear chain: du/dt = N u^{2−2/N}(s − u) (Saxe et al. 2014; Arora et al. 2018)",
+        title="A balanced deep linear chain learns by $du/dt = N u^{2−2/N}(s − u)$",
         claims=("C11", "C12"),
         statement=(
-            "For the scalar chain u = w_N⋯w_1 with loss ½(s − u)² under gradient flow (t = kη): each weight moves "
-            "as ẇ_i = (s − u)∏_{j≠i} w_j; the differences w_i² − w_j² are conserved; on a balanced chain "
-            "ẇ = w^{N−1}(s − w^N) and u̇ = N u^{2−2/N}(s − u) for u = w^N > 0.  This is Arora et al.'s "
-            "ẇ = −N|w|^{2−2/N}L′(w), Saxe et al.'s Eq. (10) (N = 2) and Eq. (15) (N_l = N + 1, τ = 1), and "
-            "Saxe et al.'s Eq. (12) solves the N = 2 case (their t is our t·τ)."
+            "For the scalar chain $u = w_N ⋯ w_1$ with loss $½(s − u)²$ under gradient flow ($t = kη$): each weight "
+            "moves as $ẇ_i = (s − u)\\prod_{j≠i} w_j$; the differences $w_i² − w_j²$ are conserved; on a balanced "
+            "chain $ẇ = w^{N−1}(s − w^N)$ and $u̇ = N u^{2−2/N}(s − u)$ for $u = w^N > 0$. This is the end-to-end "
+            "equation $ẇ = −N|w|^{2−2/N}L'(w)$ of Arora et al. [@arora2018optimization], Saxe et al.'s Eq. (10) for "
+            "$N = 2$ and Eq. (15) for $N_l = N + 1$, $τ = 1$ [@saxe2014exact], and Saxe et al.'s Eq. (12) solves the "
+            "case $N = 2$ (their $t$ is our $tτ$)."
         ),
         steps=steps,
         references=(SAXE_2014, ARORA_2018),
-        conclusion="The end-to-end dynamics of a balanced chain depend on depth only through N u^{2−2/N}.",
+        conclusion="The end-to-end dynamics of a balanced chain depend on depth only through $N u^{2−2/N}$.",
         proves=(
             steps[0], steps[1],
             Formula(sp.Derivative(w_**N_, w_) * w_dot, "=", sp.Subs(RATE, u_, w_**N_)),
             *steps[4:],
         ),
         remarks=(
-            "A balanced start stays balanced: w_i² − w_j² is constant (its derivative vanishes), and the weights "
+            "A balanced start stays balanced: $w_i² − w_j²$ is constant (its derivative vanishes), and the weights "
             "are positive, so equal weights stay equal; the balanced chain is then the one-weight flow above.",
         ),
     )
@@ -117,36 +121,38 @@ def residual_chain_same_ode() -> Derivation:
     steps = (
         Equal(sp.Derivative(sp.S.Half * (s_ - (1 + a_i) * P) ** 2, a_i),
               sp.Subs(sp.Derivative(sp.S.Half * (s_ - wr_i * P) ** 2, wr_i), wr_i, 1 + a_i),
-              "∂w_i/∂a_i = 1: the branch gradient is the weight gradient at w_i = 1 + a_i", ARORA_2018),
-        Substitute((1 + a_) ** N_, sp.S.One, "a_i(0) = 0 ⇒ u(0) = 1 at every depth", subs={a_: 0}),
-        Substitute(wr_i**2 - wr_j**2, sp.S.Zero, "w_i(0) = 1 for all i: balanced, and it stays balanced",
+              "$∂w_i/∂a_i = 1$: the branch gradient is the weight gradient at $w_i = 1 + a_i$", ARORA_2018),
+        Substitute((1 + a_) ** N_, sp.S.One, "$a_i(0) = 0 ⇒ u(0) = 1$ at every depth", subs={a_: 0}),
+        Substitute(wr_i**2 - wr_j**2, sp.S.Zero, "$w_i(0) = 1$ for all $i$: balanced, and it stays balanced",
                    subs={wr_i: 1, wr_j: 1}),
         Substitute(saxe_two_layer_trajectory(), s_ * sp.exp(2 * s_ * t_) / (sp.exp(2 * s_ * t_) - 1 + s_),
-                   "N = 2: the residual chain's u(t) is Eq. (12) with u₀ = 1", SAXE_2014 + ", Eq. (12)",
+                   "$N = 2$: the residual chain's $u(t)$ is Eq. (12) with $u₀ = 1$", SAXE_2014 + ", Eq. (12)",
                    subs={u0_: 1}),
-        Substitute(RATE, N_ * (s_ - 1), "initial speed at u = 1: N(s − 1) = Nδ for s = 1 + δ (δ = s − 1 > −1)",
+        Substitute(RATE, N_ * (s_ - 1), "initial speed at $u = 1$: $N(s − 1) = Nδ$ for $s = 1 + δ$ ($δ = s − 1 > −1$)",
                    subs={u_: 1}),
     )
     return Derivation(
         id="deep-linear.residual-same-ode",
-        title="The residual chain from zero branch weights follows the plain chain's ODE from u(0) = 1",
+        title="The residual chain from zero branch weights follows the plain chain's equation from $u(0) = 1$",
         claims=("C12",),
         statement=(
-            "With w_i = 1 + a_i and the branches a_i trained: ∂L/∂a_i = ∂L/∂w_i at w_i = 1 + a_i, so each w_i obeys "
-            "the plain chain's flow; a_i(0) = 0 gives w_i(0) = 1 (balanced) and u(0) = 1, so u(t) follows "
-            "du/dt = N u^{2−2/N}(s − u) from u(0) = 1 (Arora et al. 2018).  For N = 2 this is Saxe et al.'s "
-            "Eq. (12) at u₀ = 1.  At the start du/dt = N(s − 1) = Nδ for s = 1 + δ: the initial speed grows "
-            "linearly with depth."
+            "With $w_i = 1 + a_i$ and the branches $a_i$ trained: $∂L/∂a_i = ∂L/∂w_i$ at $w_i = 1 + a_i$, so each "
+            "$w_i$ obeys the plain chain's flow; $a_i(0) = 0$ gives $w_i(0) = 1$ (balanced) and $u(0) = 1$, so $u(t)$ "
+            "follows $du/dt = N u^{2−2/N}(s − u)$ from $u(0) = 1$ [@arora2018optimization]. For $N = 2$ this is Saxe "
+            "et al.'s Eq. (12) at $u₀ = 1$ [@saxe2014exact]. At the start $du/dt = N(s − 1) = Nδ$ for $s = 1 + δ$: "
+            "the initial speed grows linearly with depth."
         ),
         steps=steps,
         references=(ARORA_2018, SAXE_2014),
         conclusion=(
-            "The residual chain is the plain chain started at u(0) = 1 instead of u(0) = w₀^N ≈ 0: near the "
-            "identity target it starts next to the answer with speed ∝ N, far from the saddle at u = 0."
+            "The residual chain is the plain chain started at $u(0) = 1$ instead of $u(0) = w₀^N ≈ 0$: near the "
+            "identity target it starts next to the answer with speed proportional to $N$, far from the saddle at "
+            "$u = 0$."
         ),
         proves=steps,
         remarks=(
-            "That u(t) is the plain chain's solution from u(0) = 1 uses uniqueness of solutions of the ODE (its right "
-            "side is smooth for u > 0) and the balance of `deep-linear.end-to-end-ode`; no step checks it.",
+            "That $u(t)$ is the plain chain's solution from $u(0) = 1$ uses uniqueness of solutions of the equation "
+            "(its right side is smooth for $u > 0$) and the balance shown in deep-linear.end-to-end-ode; no step "
+            "checks it.",
         ),
     )

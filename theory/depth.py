@@ -32,9 +32,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from theory.blocks import assign, symbols_matrix
 from theory.core.registry import theorem
 from theory.derivation import Derivation, Equal, Inequality, Substitute
-
-HE_2016 = "He, Zhang, Ren, Sun, Deep Residual Learning for Image Recognition, CVPR 2016 (arXiv:1512.03385)"
-HARDT_MA_2017 = "Hardt, Ma, Identity Matters in Deep Learning, ICLR 2017 (arXiv:1611.04231)"
+from theory.references import HARDT_MA_2017, HE_2016
 
 _t = sp.Symbol("t", real=True)
 phi = sp.Function("phi", real=True)  # the shallow network's activation, arbitrary
@@ -101,25 +99,25 @@ def residual_identity_layers() -> Derivation:
     steps = (
         Substitute(u + V2 * eaf + d2, u, "a residual block whose last layer is zero is the identity",
                    HE_2016 + ", Eq. (1)", subs={V2: sp.ZeroMatrix(n, h), d2: sp.ZeroMatrix(n, 1)}),
-        Substitute((I_n + Ag) * u, u, "a linear residual layer I + A is the identity at A = 0",
-                   HARDT_MA_2017 + ", §2: ŷ = (I + A_ℓ)⋯(I + A₁)x", subs={Ag: sp.ZeroMatrix(n, n)}),
+        Substitute((I_n + Ag) * u, u, "a linear residual layer $I + A$ is the identity at $A = 0$",
+                   HARDT_MA_2017 + ", §2: $ŷ = (I + A_ℓ) ⋯ (I + A₁)x$", subs={Ag: sp.ZeroMatrix(n, n)}),
         Substitute(residual(residual(ue, 0), 1), ue, "two stacked blocks with zero last layers: still the "
                    "identity (by induction, any number)", subs=LAST_ZERO),
         Substitute(deep(xs[0]), network(xs[0]), "function: the deeper network equals the shallow one for "
-                   "every x", subs=LAST_ZERO),
-        Substitute(loss(deep), loss(network), "loss: equal for every per-sample loss ℓ and data set, so "
-                   "min L_deep ≤ L_shallow(θ) for every θ", subs=LAST_ZERO),
-        Substitute(penalty, 0, "the whole block at zero adds no L2 penalty: regularised losses equal too",
+                   "every $x$", subs=LAST_ZERO),
+        Substitute(loss(deep), loss(network), "loss: equal for every per-sample loss $ℓ$ and data set, so "
+                   "$\\min L_{\\text{deep}} ≤ L_{\\text{shallow}}(θ)$ for every $θ$", subs=LAST_ZERO),
+        Substitute(penalty, 0, "the whole block at zero adds no L2 penalty: the regularised losses are equal too",
                    subs=ALL_ZERO),
     )
     return Derivation(
         id="depth.residual-identity-layers",
         title="Residual blocks with a zero last layer are identity layers: deeper residual nets are not worse",
         claims=("C4",),
-        statement="u + W₂σ(W₁u + b₁) + b₂ = u when (W₂, b₂) = 0, for every σ, W₁, b₁ and all widths; inserting "
-                  "such blocks (two blocks of width 2 and N = 2 samples, explicitly) leaves N(x) and the loss "
-                  "(1/N)Σ ℓ(N(x_j), y_j) unchanged for every ℓ, φ and data, and with the whole block zero the L2 "
-                  "penalty adds nothing.",
+        statement="$u + V₂σ(V₁u + d₁) + d₂ = u$ when $(V₂, d₂) = 0$, for every $σ$, $V₁$, $d₁$ and all widths; "
+                  "inserting such blocks (two blocks of width 2 and $N = 2$ samples, explicitly) into a network "
+                  "$N(x) = aᵀφ(Ax + c)$ leaves $N(x)$ and the loss $\\frac{1}{N}\\sum_j ℓ(N(x_j), y_j)$ unchanged for "
+                  "every $ℓ$, $φ$ and data, and with the whole block zero the L2 penalty adds nothing.",
         steps=steps,
         references=(HE_2016, HARDT_MA_2017),
         conclusion="C4 holds exactly for residual networks: the identity layers are the zero-weight point of "
@@ -128,7 +126,7 @@ def residual_identity_layers() -> Derivation:
         proves=steps,
         remarks=("For any number of blocks, any width and any data set, the deeper network and its loss equal the "
                  "shallow ones by composing step 1 (each block is the identity map); steps 3–6 carry this out for "
-                 "two blocks of width 2 and N = 2 samples.",),
+                 "two blocks of width 2 and $N = 2$ samples.",),
     )
 
 
@@ -142,32 +140,33 @@ def plain_linear_identity_layers() -> Derivation:
         return network(x, lambda v: Wp[1] * (Wp[0] * v))
 
     steps = (
-        Substitute(Wg * u, u, "the plain linear layer is the identity at W = I", subs={Wg: I_n}),
-        Substitute(Wg * U, Wg, "and only there: Wu = u on the columns of U = I gives W·I = W = I",
+        Substitute(Wg * u, u, "the plain linear layer is the identity at $W = I$", subs={Wg: I_n}),
+        Substitute(Wg * U, Wg, "and only there: $Wu = u$ on the columns of $U = I$ gives $WI = W = I$",
                    subs={U: I_n}),
-        Substitute(Wg * u, sp.ZeroMatrix(n, 1), "the origin W = 0 is the zero map, not the identity",
+        Substitute(Wg * u, sp.ZeroMatrix(n, 1), "the origin $W = 0$ is the zero map, not the identity",
                    subs={Wg: sp.ZeroMatrix(n, n)}),
-        Substitute(deep(xs[0]), network(xs[0]), "function: two W = I layers leave N(x) unchanged",
+        Substitute(deep(xs[0]), network(xs[0]), "function: two layers $W = I$ leave $N(x)$ unchanged",
                    subs=PLAIN_AT_I),
-        Substitute(loss(deep), loss(network), "loss: equal for every ℓ and data set", subs=PLAIN_AT_I),
+        Substitute(loss(deep), loss(network), "loss: equal for every $ℓ$ and data set", subs=PLAIN_AT_I),
         Substitute(lam / 2 * sp.Trace(Wg.T * Wg), lam * n / 2, "L2 penalty of one identity layer: "
-                   "(λ/2)‖I‖²_F = λn/2 > 0, so with decay the embedding costs more for every layer added",
+                   "$(λ/2)\\|I\\|²_F = λn/2 > 0$, so with decay the embedding costs more for every layer added",
                    subs={Wg: I_n}),
     )
     return Derivation(
         id="depth.plain-linear-identity-layers",
-        title="Plain linear identity layers sit at W = I, not at W = 0, and cost λn/2 each under L2",
+        title="Plain linear identity layers sit at $W = I$, not at $W = 0$, and cost $λn/2$ each under L2",
         claims=("C4",),
-        statement="Wu = u for all u ⟺ W = I; W = 0 is the zero map; inserting W = I layers (two of width 2, "
-                  "explicitly) leaves N(x) and the loss unchanged; each costs (λ/2)‖I‖²_F = λn/2 of L2 penalty.",
+        statement="$Wu = u$ for all $u$ if and only if $W = I$; $W = 0$ is the zero map; inserting layers $W = I$ "
+                  "(two of width 2, explicitly) leaves $N(x)$ and the loss unchanged; each costs "
+                  "$(λ/2)\\|I\\|²_F = λn/2$ of L2 penalty.",
         steps=steps,
         references=(HARDT_MA_2017,),
         conclusion="C4 holds for plain linear networks without decay, but the identity layers are the non-zero "
-                   "point W = I (the zero point is the zero map); with L2 decay each inserted identity layer adds "
-                   "λn/2 to the regularised loss, so there the embedding is strictly worse.",
+                   "point $W = I$ (the zero point is the zero map); with L2 decay each inserted identity layer adds "
+                   "$λn/2$ to the regularised loss, so there the embedding is strictly worse.",
         bearing={"C4": "qualifies"},
         proves=steps,
-        remarks=("For any number of W = I layers, any width and any data set, the deeper network and its loss "
+        remarks=("For any number of layers $W = I$, any width and any data set, the deeper network and its loss "
                  "equal the shallow ones by composing step 1; steps 4–5 carry this out for two layers of width 2.",),
     )
 
@@ -179,7 +178,7 @@ W_in, W_out = symbols_matrix("R", 4, 2), symbols_matrix("S", 2, 4)  # the insert
 g = sp.Function("g", real=True)  # g(t) = relu(t) − relu(−t), the pair's map on each coordinate
 
 
-RELU_INSTANCE = "n = 2"  # the width at which the plain ReLU constructions are shown
+RELU_INSTANCE = "$n = 2$"  # the width at which the plain ReLU constructions are shown
 
 
 @theorem
@@ -198,39 +197,40 @@ def plain_relu_identity_layers() -> Derivation:
     pair = assign(W_in, PAIR_IN) | assign(W_out, PAIR_OUT)
     steps = (
         Substitute(network(x, after_relu, relu), network(x, act=relu), "after a ReLU (nonnegative inputs) the "
-                   "layer at W = I, d = 0 is the identity: relu(relu(z)) = relu(z)",
+                   "layer at $W = I$, $d = 0$ is the identity: $\\relu(\\relu(z)) = \\relu(z)$",
                    subs=assign(Wr, sp.eye(2)) | assign(dr, 0)),
-        Inequality(relu(s_any), q_neg, "on ℝⁿ no single ReLU layer is the identity: whatever its weights, "
-                   "an output coordinate relu(s) ≥ 0 exceeds a negative input coordinate q", relation=">"),
+        Inequality(relu(s_any), q_neg, "on $ℝⁿ$ no single ReLU layer is the identity: whatever its weights, "
+                   "an output coordinate $\\relu(s) ≥ 0$ exceeds a negative input coordinate $q$", relation=">"),
         Substitute(W_out * sp.Matrix(W_in * ue).applyfunc(relu), ue.applyfunc(lambda v: relu(v) - relu(-v)),
-                   "the pair [I, −I] relu([I; −I] u) acts coordinatewise as g(t) = relu(t) − relu(−t)",
+                   "the pair $[I, −I] \\relu([I; −I]\\, u)$ acts coordinatewise as $g(t) = \\relu(t) − \\relu(−t)$",
                    subs=pair),
-        Equal(relu(t) - relu(-t), t, "g(t) = relu(t) − relu(−t) = t for every real t (t > 0, t < 0 and t = 0)"),
-        Substitute(through_g(x), network(x), "function: N(g(x)) = N(x) for every x ∈ ℝ² (g = id)",
+        Equal(relu(t) - relu(-t), t, "$g(t) = \\relu(t) − \\relu(−t) = t$ for every real $t$ ($t > 0$, $t < 0$ and $t "
+                                     "= 0$)"),
+        Substitute(through_g(x), network(x), "function: $N(g(x)) = N(x)$ for every $x ∈ ℝ²$ ($g = \\mathrm{id}$)",
                    subs={g(e): e for e in x}),
-        Substitute(loss(through_g), loss(network), "loss: equal for every ℓ and data set",
+        Substitute(loss(through_g), loss(network), "loss: equal for every $ℓ$ and data set",
                    subs={g(e): e for xj in xs for e in xj}),
-        Substitute(pair_penalty, 4 * lam, "L2 penalty of the pair for n = 2: (λ/2)(‖[I; −I]‖² + ‖[I, −I]‖²) = "
-                   "(λ/2)(4 + 4) = 4λ", subs=pair),
+        Substitute(pair_penalty, 4 * lam, "L2 penalty of the pair for $n = 2$: "
+                   "$(λ/2)(\\|[I; −I]\\|²_F + \\|[I, −I]\\|²_F) = (λ/2)(4 + 4) = 4λ$", subs=pair),
     )
     return Derivation(
         id="depth.plain-relu-identity-layers",
-        title=f"Plain ReLU identity layers ({RELU_INSTANCE}): W = I only on nonnegative inputs; the 2n-wide pair "
-              "on all of ℝⁿ",
+        title=f"Plain ReLU identity layers ({RELU_INSTANCE}): $W = I$ only on nonnegative inputs; a pair of width "
+              "$2n$ on all of $ℝⁿ$",
         claims=("C4",),
-        statement=f"For width {RELU_INSTANCE}: in a ReLU network relu(W relu(z) + d) = relu(z) at W = I, d = 0; no "
-                  "single ReLU layer is the identity on ℝⁿ (its output is ≥ 0, for every n); "
-                  "[I, −I] relu([I; −I] x) = x for all x ∈ ℝⁿ, so inserting this pair before the first layer "
-                  "leaves N(x) and the loss unchanged, at an L2 cost of 4λ.",
+        statement=f"For width {RELU_INSTANCE}: in a ReLU network $\\relu(W \\relu(z) + d) = \\relu(z)$ at $W = I$, "
+                  "$d = 0$; no single ReLU layer is the identity on $ℝⁿ$ (its output is nonnegative, for every $n$); "
+                  "$[I, −I] \\relu([I; −I]\\, x) = x$ for all $x ∈ ℝⁿ$, so inserting this pair before the first "
+                  "layer of $N(x) = aᵀφ(Ax + c)$ leaves $N(x)$ and the loss unchanged, at an L2 cost of $4λ$.",
         steps=steps,
         references=(HE_2016,),
-        conclusion="C4 holds for plain ReLU networks only at specific non-zero points: W = I where the inputs are "
-                   "already nonnegative, or the 2n-wide pair [I, −I] relu([I; −I]·) on all of ℝⁿ (shown for "
-                   f"{RELU_INSTANCE}); these are far from the origin and carry an L2 cost, unlike the residual "
-                   "identity at zero weights.",
+        conclusion="C4 holds for plain ReLU networks only at specific non-zero points: $W = I$ where the inputs are "
+                   "already nonnegative, or the pair of width $2n$, $[I, −I] \\relu([I; −I]\\,\\cdot)$, on all of "
+                   f"$ℝⁿ$ (shown for {RELU_INSTANCE}); these are far from the origin and carry an L2 cost, unlike "
+                   "the residual identity at zero weights.",
         bearing={"C4": "qualifies"},
         proves=steps,
         instance=RELU_INSTANCE,
-        remarks=("At width n the pair acts coordinatewise in the same way, and its L2 penalty is "
-                 "(λ/2)(2n + 2n) = 2λn (not a step here).",),
+        remarks=("At width $n$ the pair acts coordinatewise in the same way, and its L2 penalty is "
+                 "$(λ/2)(2n + 2n) = 2λn$ (not a step here).",),
     )

@@ -29,8 +29,7 @@ import sympy as sp
 
 from theory.core.registry import theorem
 from theory.derivation import Derivation, Equal, Formula, Inequality, Substitute
-
-GOH_2017 = "Goh, Why Momentum Really Works, Distill 2017 (doi:10.23915/distill.00006)"
+from theory.references import GOH_2017
 
 c, eps, p = sp.symbols("c epsilon p", positive=True)  # c = ‖E_0 q‖² of one mode, ε, and q = r² = 1/(1 + p)
 v_ = sp.Symbol("v", nonnegative=True)  # q = r² = 1/(1 + v) ∈ (0, 1]: a contracting or stuck mode
@@ -56,45 +55,48 @@ def exact_step_count() -> Derivation:
     q_mono = 1 / (1 + v_)
     steps = (
         Equal(sp.Subs(c * q_mode**kappa, kappa, x), eps**2,
-              "at k = x the mode's error energy is exactly ε²: at an integer x, Goh's ⌈x⌉ = x leaves the error at "
-              "ε², not below it"),
-        Equal(gap, (kappa - x) * sp.log(1 + p), "ln ε² − ln(c q^k) is linear in k with slope ln(1/q) = ln(1 + p)"),
-        Equal(sp.Subs(gap, kappa, x + theta), theta * sp.log(1 + p), "at k = x + θ, θ > 0"),
-        Inequality(theta * sp.log(1 + p), sp.S.Zero, "> 0: c q^k < ε² (strictly below) for every k > x",
+              "at $k = x$ the mode's error energy is exactly $ε²$: at an integer $x$, Goh's $\\lceil x \\rceil = x$ "
+              "leaves the error at $ε²$, not below it"),
+        Equal(gap, (kappa - x) * sp.log(1 + p), "$\\ln ε² − \\ln(c q^k)$ is linear in $k$ with slope $\\ln(1/q) = "
+                                                "\\ln(1 + p)$"),
+        Equal(sp.Subs(gap, kappa, x + theta), theta * sp.log(1 + p), "at $k = x + θ$, $θ > 0$"),
+        Inequality(theta * sp.log(1 + p), sp.S.Zero, "$> 0$: $c q^k < ε²$ (strictly below) for every $k > x$",
                    relation=">"),
-        Equal(sp.Subs(gap, kappa, x - theta0), -theta0 * sp.log(1 + p), "at k = x − θ, θ ≥ 0"),
-        Inequality(-theta0 * sp.log(1 + p), sp.S.Zero, "≤ 0: c q^k ≥ ε² (not yet converged) for every k ≤ x",
+        Equal(sp.Subs(gap, kappa, x - theta0), -theta0 * sp.log(1 + p), "at $k = x − θ$, $θ ≥ 0$"),
+        Inequality(-theta0 * sp.log(1 + p), sp.S.Zero, "$≤ 0$: $c q^k ≥ ε²$ (not yet converged) for every $k ≤ x$",
                    relation="≤"),
         Equal(sp.log(eps / sp.sqrt(c)) / sp.log(sp.sqrt(q_mode)), x,
-              "Goh's ratio ln(ε/‖e_0‖)/ln|r| (‖e_0‖ = √c, |r| = √q) is the same x", GOH_2017),
+              "Goh's ratio $\\ln(ε/\\|e_0\\|)/\\ln|r|$ (with $\\|e_0\\| = \\sqrt{c}$, $|r| = \\sqrt{q}$) is "
+              "the same $x$", GOH_2017),
         Equal(c * q_mono**k_int - c * q_mono ** (k_int + 1), c * q_mono**k_int * (1 - q_mono),
-              "one term of f(k) − f(k + 1), for a mode with 0 < q = 1/(1 + v) ≤ 1"),
+              "one term of $f(k) − f(k + 1)$, for a mode with $0 < q = 1/(1 + v) ≤ 1$"),
         Inequality(c * q_mono**k_int * (1 - q_mono), sp.S.Zero,
-                   "≥ 0: each contracting or stuck term does not grow", relation="≥"),
+                   "$≥ 0$: each contracting or stuck term does not grow", relation="≥"),
         Equal(MODE_ENERGY - 2 * MODE_ENERGY.subs(k_int, k_int + 1) + MODE_ENERGY.subs(k_int, k_int + 2),
               MODE_ENERGY * (1 - q_any) ** 2, "second difference of one geometric term"),
-        Inequality(c * q_any**k_int * (1 - q_any) ** 2, sp.S.Zero, "≥ 0 for every q ≥ 0: f is convex in k",
+        Inequality(c * q_any**k_int * (1 - q_any) ** 2, sp.S.Zero, "$≥ 0$ for every $q ≥ 0$: $f$ is convex in $k$",
                    relation="≥"),
-        Substitute(r_mode**2, sp.S.One, "a mode with η(σ + λ) = 2 has r = −1: its energy never decays",
+        Substitute(r_mode**2, sp.S.One, "a mode with $η(σ + λ) = 2$ has $r = −1$: its energy never decays",
                    subs={r_mode: -1}),
     )
     return Derivation(
         id="dynamics.exact-step-count",
-        title="Exact number of GD steps to bring ‖W_k − W*‖_F below ε, per mode and for the sum of modes",
+        title="Exact number of gradient-descent steps to bring $\\|W_k − W^*\\|_F$ below $ε$, per mode and for "
+              "the sum of modes",
         claims=("C11", "C12"),
         statement=(
-            "One mode with error energy c = ‖E_0 q‖² ≥ ε² and q = r² = 1/(1 + p) ∈ (0, 1): c q^x = ε² at "
-            "x = ln(ε²/c)/ln q, ln ε² − ln(c q^k) = (k − x) ln(1 + p), so c q^k < ε² for every k > x and "
-            "c q^k ≥ ε² for every k ≤ x; x is Goh's ratio ln(ε/‖e_0‖)/ln|r|.  Per term of f(k) = Σ_i c_i q_i^k: "
-            "c q^k − c q^{k+1} = c q^k (1 − q) ≥ 0 when 0 < q ≤ 1, and the second difference "
-            "c q^k (1 − q)² ≥ 0 for any q ≥ 0."
+            "One mode with error energy $c = \\|E_0 q\\|² ≥ ε²$ and $q = r² = 1/(1 + p) ∈ (0, 1)$: $c q^x = ε²$ at "
+            "$x = \\ln(ε²/c)/\\ln q$, $\\ln ε² − \\ln(c q^k) = (k − x) \\ln(1 + p)$, so $c q^k < ε²$ for every "
+            "$k > x$ and $c q^k ≥ ε²$ for every $k ≤ x$; $x$ is Goh's ratio $\\ln(ε/\\|e_0\\|)/\\ln|r|$ "
+            "[@goh2017momentum]. Per term of $f(k) = \\sum_i c_i q_i^k$: $c q^k − c q^{k+1} = c q^k (1 − q) ≥ 0$ "
+            "when $0 < q ≤ 1$, and the second difference $c q^k (1 − q)² ≥ 0$ for any $q ≥ 0$."
         ),
         steps=steps,
         references=(GOH_2017,),
         conclusion=(
-            "`numerics.closed_forms.linear_gd_steps` computes the exact least k (not a bound): monotone bisection "
-            "when every mode contracts, the convex turn when one diverges, None when the stuck/divergent energy "
-            "stays ≥ ε²."
+            "The least number of steps is exact, not a bound: bisection finds it when every mode contracts, the "
+            "convex turn when one diverges, and there is none when the energy of a stuck or divergent mode stays "
+            "at least $ε²$."
         ),
         proves=(
             steps[0],
@@ -107,9 +109,11 @@ def exact_step_count() -> Derivation:
             steps[11],
         ),
         remarks=(
-            "The least integer k > x is ⌊x⌋ + 1 (the definition of ⌊·⌋); it differs from Goh's ⌈x⌉ exactly when x "
-            "is an integer, where the error is exactly ε² (the first formula).  No step checks ⌊·⌋ or ⌈·⌉.",
-            "Summing the per-term formulas over the modes gives f(k) − f(k + 1) ≥ 0 when every q_i ≤ 1 (a mode with "
-            "q = 0 contributes nothing after k = 0) and a nonnegative second difference of f for any q_i ≥ 0.",
+            "The least integer $k > x$ is $\\lfloor x \\rfloor + 1$ (the definition of the floor); it differs from "
+            "Goh's $\\lceil x \\rceil$ exactly when $x$ is an integer, where the error is exactly $ε²$ (the first "
+            "formula). No step checks the floor or the ceiling.",
+            "Summing the per-term formulas over the modes gives $f(k) − f(k + 1) ≥ 0$ when every $q_i ≤ 1$ (a mode "
+            "with $q = 0$ contributes nothing after $k = 0$) and a nonnegative second difference of $f$ for any "
+            "$q_i ≥ 0$.",
         ),
     )

@@ -26,12 +26,7 @@ import sympy as sp
 
 from theory.core.registry import theorem
 from theory.derivation import Assumption, Derivation, Equal, Formula, Inequality, MatrixGradient, Step, Substitute
-
-HE_2016 = "He, Zhang, Ren, Sun, Deep Residual Learning for Image Recognition, CVPR 2016 (arXiv:1512.03385)"
-SAXE_2014 = ("Saxe, McClelland, Ganguli, Exact solutions to the nonlinear dynamics of learning in deep linear "
-             "neural networks, ICLR 2014 (arXiv:1312.6120)")
-HARDT_MA_2017 = "Hardt & Ma, Identity Matters in Deep Learning, ICLR 2017 (arXiv:1611.04231)"
-GOLUB_VAN_LOAN = "Golub & Van Loan, Matrix Computations, 4th ed., Johns Hopkins 2013, §4.2 (Cholesky)"
+from theory.references import GOLUB_VAN_LOAN, HARDT_MA_2017, HE_2016, SAXE_2014
 
 n = sp.Symbol("n", integer=True, positive=True)  # width of the block
 Sigma = sp.MatrixSymbol("Sigma", n, n)  # input covariance Σ
@@ -45,7 +40,7 @@ mu = sp.Symbol("mu", real=True)  # eigenvalue variable of characteristic polynom
 r1, r3 = sp.symbols("r_1 r_3", positive=True)  # Cholesky diagonal of the explicit 2×2 Σ
 r2 = sp.Symbol("r_2", real=True)  # Cholesky off-diagonal
 
-SPD = Assumption("Σ ≻ 0", "Σ is symmetric positive definite, Σ = RRᵀ with R invertible (Cholesky)",
+SPD = Assumption("$Σ ≻ 0$", "$Σ$ is symmetric positive definite, $Σ = RRᵀ$ with $R$ invertible (Cholesky)",
                  facts={Sigma: R * R.T}, matrix_kinds={Sigma: "spd"})
 R2 = sp.Matrix([[r1, 0], [r2, r3]])  # explicit Cholesky factor, n = 2
 S2 = R2 * R2.T  # the general 2×2 SPD Σ
@@ -84,9 +79,11 @@ def _p_sigma(m: sp.Expr) -> sp.Expr:
 
 def _sigma2_positive() -> tuple[Step, ...]:
     return (
-        Equal(sp.Determinant(sp.ImmutableMatrix(S2)), r1**2 * r3**2, "det Σ for Σ = RRᵀ", GOLUB_VAN_LOAN),
-        Inequality(r1**2 * r3**2, sp.S.Zero, "det Σ > 0", relation=">"),
-        Inequality(S2.trace(), sp.S.Zero, "tr Σ > 0: with det Σ > 0, both eigenvalues of Σ are > 0", relation=">"),
+        Equal(sp.Determinant(sp.ImmutableMatrix(S2)), r1**2 * r3**2, "$\\det Σ$ for $Σ = RRᵀ$",
+              GOLUB_VAN_LOAN + ", §4.2"),
+        Inequality(r1**2 * r3**2, sp.S.Zero, "$\\det Σ > 0$", relation=">"),
+        Inequality(S2.trace(), sp.S.Zero, "$\\tr Σ > 0$: with $\\det Σ > 0$, both eigenvalues of $Σ$ are positive",
+                   relation=">"),
     )
 
 
@@ -94,15 +91,19 @@ def _one_layer_hessian(m_of_w: sp.Matrix, ws: tuple[sp.Symbol, ...]) -> tuple[St
     """n = 2: the Hessian of ½tr((M − I)Σ(M − I)ᵀ) in w is I ⊗ Σ; its spectrum is Σ's, twice; ≻ 0."""
     hess = sp.kronecker_product(I2, S2)
     return (
-        Equal(hessian(_loss2(m_of_w), ws), hess, "n = 2, w = vec(W) row-major: the Hessian is I ⊗ Σ (constant)"),
-        Equal(charpoly(hess), _p_sigma(mu) ** 2, "eigenvalues of I ⊗ Σ: those of Σ, each twice"),
+        Equal(hessian(_loss2(m_of_w), ws), hess, "$n = 2$, $w = \\operatorname{vec}(W)$ row by row: the Hessian is "
+              "$I ⊗ Σ$ (constant)"),
+        Equal(charpoly(hess), _p_sigma(mu) ** 2, "the eigenvalues of $I ⊗ Σ$ are those of $Σ$, each twice"),
         *_sigma2_positive(),
     )
 
 
 HESSIAN_REMARK = ("A quadratic loss whose Hessian is positive definite is strictly convex, so a critical point is its "
-                  "unique global minimiser; and a symmetric 2×2 matrix with positive determinant and trace has both "
-                  "eigenvalues positive: these deductions are not steps.")
+                  "unique global minimiser; and a symmetric $2 × 2$ matrix with positive determinant and trace has "
+                  "both eigenvalues positive: these deductions are not steps.")
+HESSIAN_AT_2 = "Hessian at $n = 2$"  # where the one-layer Hessians are shown
+SIGNS_AT_2 = "signs and spectrum at $n = 2$"  # where the plain two-layer saddle's signs and spectrum are shown
+NONNEG_AT_2 = "$L ≥ 0$ shown at $n = 2$"  # where the residual two-layer loss is shown nonnegative
 
 
 @theorem
@@ -111,26 +112,27 @@ def residual_one_layer() -> Derivation:
     lr = sp.Rational(1, 2) * sp.Trace(W * Sigma * W.T)
     ws, wm = _weights2("w")
     steps = (
-        Substitute(loss(M), lr, "end-to-end map M = I + W", HE_2016 + ", Eq. (1)", subs={M: Id + W}),
-        MatrixGradient(lr, W * Sigma, "term by term, Σᵀ = Σ", wrt=W),
-        Substitute(W * Sigma, Zero, "∇L(0) = 0: a critical point", subs={W: Zero}),
-        Substitute(lr, sp.S.Zero, "L(0) = 0; with ∇L(0) = 0 and the Hessian ≻ 0 below, the global minimum",
+        Substitute(loss(M), lr, "end-to-end map $M = I + W$", HE_2016 + ", Eq. (1)", subs={M: Id + W}),
+        MatrixGradient(lr, W * Sigma, "term by term, $Σᵀ = Σ$", wrt=W),
+        Substitute(W * Sigma, Zero, "$∇L(0) = 0$: a critical point", subs={W: Zero}),
+        Substitute(lr, sp.S.Zero, "$L(0) = 0$; with $∇L(0) = 0$ and the Hessian $≻ 0$ below, the global minimum",
                    subs={W: Zero}),
         *_one_layer_hessian(I2 + wm, ws),
     )
     return Derivation(
         id="landscape.residual-one-layer",
-        title="One linear residual layer: zero weights are the strict global minimum (Hessian at n = 2)",
+        title=f"One linear residual layer: zero weights are the strict global minimum ({HESSIAN_AT_2})",
         claims=("C9",),
-        statement="For H = x + Wx and every n: L(W) = ½tr(WΣWᵀ), ∇L = WΣ, so L(0) = 0 and ∇L(0) = 0.  Hessian at "
-                  "n = 2, for every SPD Σ: I ⊗ Σ, with the eigenvalues of Σ, each twice, all > 0.",
+        statement="For $H = x + Wx$ and every $n$: $L(W) = ½\\tr(WΣWᵀ)$, $∇L = WΣ$, so $L(0) = 0$ and $∇L(0) = 0$. "
+                  f"{HESSIAN_AT_2}, for every symmetric positive definite $Σ$: $I ⊗ Σ$, with the eigenvalues of $Σ$, "
+                  "each twice, all positive.",
         steps=steps,
         assumptions=(SPD,),
         references=(HE_2016, GOLUB_VAN_LOAN),
-        conclusion="C9 holds for one linear residual layer: W = 0 is the unique, strictly convex global minimum "
-                   "(gradient and L(0) for every n; Hessian at n = 2).",
+        conclusion="C9 holds for one linear residual layer: $W = 0$ is the unique, strictly convex global minimum "
+                   f"(gradient and $L(0)$ for every $n$; {HESSIAN_AT_2}).",
         proves=(*steps[:6], Formula(steps[6].lhs, ">", 0), steps[8]),
-        instance="Hessian at n = 2",
+        instance=HESSIAN_AT_2,
         remarks=(HESSIAN_REMARK,),
     )
 
@@ -141,37 +143,39 @@ def plain_one_layer() -> Derivation:
     grad = (W - Id) * Sigma
     ws, wm = _weights2("w")
     steps = (
-        MatrixGradient(loss(W), grad, "term by term, Σᵀ = Σ", wrt=W),
-        Substitute(grad, -Sigma, "∇L(0) = −Σ", subs={W: Zero}),
-        Inequality(S2[0, 0], sp.S.Zero, "n = 2: the (1,1) entry of Σ is r₁² > 0, so ∇L(0) ≠ 0", relation=">"),
+        MatrixGradient(loss(W), grad, "term by term, $Σᵀ = Σ$", wrt=W),
+        Substitute(grad, -Sigma, "$∇L(0) = −Σ$", subs={W: Zero}),
+        Inequality(S2[0, 0], sp.S.Zero, "$n = 2$: the $(1, 1)$ entry of $Σ$ is $r₁² > 0$, so $∇L(0) ≠ 0$",
+                   relation=">"),
         Equal(sp.MatMul(grad, Sigma.inverse(), evaluate=False), W - Id,
-              "Σ invertible: ∇L Σ⁻¹ = W − I, so ∇L = 0 ⟺ W = I"),
-        Substitute(loss(W), sp.Rational(1, 2) * sp.Trace(Sigma), "L(0) = ½tr Σ", subs={W: Zero}),
-        Substitute(loss(W), sp.S.Zero, "L(I) = 0: the global minimum", subs={W: Id}),
+              "$Σ$ invertible: $∇L\\, Σ^{−1} = W − I$, so $∇L = 0 ⟺ W = I$"),
+        Substitute(loss(W), sp.Rational(1, 2) * sp.Trace(Sigma), "$L(0) = ½\\tr Σ$", subs={W: Zero}),
+        Substitute(loss(W), sp.S.Zero, "$L(I) = 0$: the global minimum", subs={W: Id}),
         Substitute(loss(W), sp.Rational(1, 2) * sp.Trace(V1 * Sigma * V1.T),
-                   "L(I + V) = ½tr(VΣVᵀ), the residual layer's loss at V: the plain loss is the residual loss "
-                   "translated by I", subs={W: Id + V1}),
+                   "$L(I + V) = ½\\tr(VΣVᵀ)$, the residual layer's loss at $V$: the plain loss is the residual loss "
+                   "translated by $I$", subs={W: Id + V1}),
         *_one_layer_hessian(wm, ws),
     )
     return Derivation(
         id="landscape.plain-one-layer",
-        title="One plain linear layer: zero weights are not even critical; the loss is convex with minimum at W = I "
-              "(Hessian at n = 2)",
+        title="One plain linear layer: zero weights are not even critical; the loss is convex with minimum at "
+              f"$W = I$ ({HESSIAN_AT_2})",
         claims=("C9", "C11"),
-        statement="For H = Wx and every n: ∇L = (W − I)Σ, so ∇L(0) = −Σ and L(0) = ½tr Σ; ∇L = 0 only at W = I "
-                  "(Σ invertible), where L = 0; L(I + V) = ½tr(VΣVᵀ) is the residual layer's loss.  Hessian at "
-                  "n = 2, for every SPD Σ: the residual block's, I ⊗ Σ ≻ 0; "
-                  "there also ∇L(0) ≠ 0 (its (1,1) entry is −r₁²).",
+        statement="For $H = Wx$ and every $n$: $∇L = (W − I)Σ$, so $∇L(0) = −Σ$ and $L(0) = ½\\tr Σ$; $∇L = 0$ only "
+                  "at $W = I$ ($Σ$ invertible), where $L = 0$; $L(I + V) = ½\\tr(VΣVᵀ)$ is the residual layer's "
+                  f"loss. {HESSIAN_AT_2}, for every symmetric positive definite $Σ$: the residual block's, "
+                  "$I ⊗ Σ ≻ 0$; there also $∇L(0) ≠ 0$ (its $(1, 1)$ entry is $−r₁²$).",
         steps=steps,
         assumptions=(SPD,),
         references=(HE_2016, GOLUB_VAN_LOAN),
-        conclusion="For one linear layer C11 fails: the plain loss is the residual loss translated by I (same "
-                   "Hessian, same conditioning; Hessian at n = 2), so fitting H = x is no harder; and C9's 'zero "
-                   "weights' is not a fixed point of the plain layer at all.",
+        conclusion="For one linear layer C11 fails: the plain loss is the residual loss translated by $I$ (same "
+                   f"Hessian, same conditioning; {HESSIAN_AT_2}), so fitting $H = x$ is no harder; and the zero "
+                   "weights of C9 are not a fixed point of the plain layer at all.",
         bearing={"C11": "qualifies"},
         proves=(*steps[:9], Formula(steps[9].lhs, ">", 0), steps[11]),
-        instance="Hessian at n = 2",
-        remarks=(HESSIAN_REMARK, "−Σ ≠ 0 for every SPD Σ and every n; the step checks it at n = 2."),
+        instance=HESSIAN_AT_2,
+        remarks=(HESSIAN_REMARK, "$−Σ ≠ 0$ for every symmetric positive definite $Σ$ and every $n$; the step checks "
+                 "it at $n = 2$."),
     )
 
 
@@ -190,45 +194,47 @@ def plain_two_layer() -> Derivation:
     v = sp.ImmutableMatrix([1, 0, 0, 1, 1, 0, 0, 1])  # (vec I, vec I)
     quadratic_form = sp.Trace(sp.MatMul(v.T, hess0, v))  # vᵀHv, a 1×1 matrix: its trace
     steps = (
-        Substitute(lp, sp.Rational(1, 2) * sp.Trace(Sigma), "L(0) = ½tr Σ, the loss of H ≡ 0", subs=both_zero),
-        Substitute(lp, along, "L along W₁ = τV₁, W₂ = τV₂", subs={W1: tau * V1, W2: tau * V2}),
+        Substitute(lp, sp.Rational(1, 2) * sp.Trace(Sigma), "$L(0) = ½\\tr Σ$, the loss of $H ≡ 0$", subs=both_zero),
+        Substitute(lp, along, "$L$ along $W₁ = τV₁$, $W₂ = τV₂$", subs={W1: tau * V1, W2: tau * V2}),
         Substitute(sp.Derivative(along, tau), sp.S.Zero,
-                   "every directional derivative at 0 vanishes: ∇L(0) = 0, a critical point", subs={tau: 0}),
+                   "every directional derivative at $0$ vanishes: $∇L(0) = 0$, a critical point", subs={tau: 0}),
         Substitute(sp.Derivative(along, tau, 2), -2 * sp.Trace(V2 * V1 * Sigma),
-                   "the Hessian's quadratic form at 0", subs={tau: 0}),
-        Substitute(-2 * sp.Trace(V2 * V1 * Sigma), -2 * sp.Trace(Sigma), "direction V₁ = V₂ = I",
+                   "the Hessian's quadratic form at $0$", subs={tau: 0}),
+        Substitute(-2 * sp.Trace(V2 * V1 * Sigma), -2 * sp.Trace(Sigma), "direction $V₁ = V₂ = I$",
                    subs={V1: Id, V2: Id}),
         Substitute(hessian(_loss2(bm * am), params), hess0,
-                   "n = 2, (vec W₁, vec W₂): Hessian at 0 is [[0, K], [Kᵀ, 0]], K_(jk),(il) = −δ_jl Σ_ki",
+                   "$n = 2$, parameters $(\\operatorname{vec} W₁, \\operatorname{vec} W₂)$: the Hessian at $0$ is "
+                   "$[[0, K], [Kᵀ, 0]]$ with $K_{(jk),(il)} = −δ_{jl} Σ_{ki}$",
                    subs=dict.fromkeys(params, 0)),
-        Equal(charpoly(hess0), (_p_sigma(mu) * _p_sigma(-mu)) ** 2, "eigenvalues ±σ₁, ±σ₂ of Σ, each twice"),
-        Equal(quadratic_form, -2 * S2.trace(), "vᵀHv = −2tr Σ for v = (vec I, vec I)"),
-        Inequality(-2 * S2.trace(), sp.S.Zero, "negative curvature: λ_min(H) ≤ vᵀHv/vᵀv < 0", relation="<"),
-        Inequality(sp.Rational(1, 2) * S2.trace(), sp.S.Zero, "L(0) = ½tr Σ > 0: not a minimum", relation=">"),
+        Equal(charpoly(hess0), (_p_sigma(mu) * _p_sigma(-mu)) ** 2, "eigenvalues $±σ₁$, $±σ₂$ of $Σ$, each twice"),
+        Equal(quadratic_form, -2 * S2.trace(), "$vᵀHv = −2\\tr Σ$ for $v = (\\operatorname{vec} I, \\operatorname{vec} "
+                                               "I)$"),
+        Inequality(-2 * S2.trace(), sp.S.Zero, "negative curvature: $λ_{\\min}(H) ≤ vᵀHv/vᵀv < 0$", relation="<"),
+        Inequality(sp.Rational(1, 2) * S2.trace(), sp.S.Zero, "$L(0) = ½\\tr Σ > 0$: not a minimum", relation=">"),
     )
     return Derivation(
         id="landscape.plain-two-layer",
-        title="Two plain linear layers: zero weights are a strict saddle with loss ½tr Σ > 0 (signs and spectrum "
-              "at n = 2)",
+        title=f"Two plain linear layers: zero weights are a strict saddle with loss $½\\tr Σ > 0$ ({SIGNS_AT_2})",
         claims=("C9", "C11"),
-        statement="For H = W₂W₁x and every n: L(τV₁, τV₂) = ½tr Σ − τ²tr(V₂V₁Σ) + ½τ⁴tr(V₂V₁ΣV₁ᵀV₂ᵀ), so at 0 the "
-                  "loss is ½tr Σ, every directional derivative vanishes (∇L(0) = 0) and the curvature along "
-                  "(V₁, V₂) is −2tr(V₂V₁Σ), −2tr Σ for V₁ = V₂ = I; signs and spectrum at n = 2, for every SPD Σ: "
-                  "−2tr Σ < 0 < ½tr Σ, and the Hessian's eigenvalues are ±σ_i(Σ), each twice.",
+        statement="For $H = W₂W₁x$ and every $n$: $L(τV₁, τV₂) = ½\\tr Σ − τ²\\tr(V₂V₁Σ) + ½τ⁴\\tr(V₂V₁ΣV₁ᵀV₂ᵀ)$, "
+                  "so at $0$ the loss is $½\\tr Σ$, every directional derivative vanishes ($∇L(0) = 0$) and the "
+                  "curvature along $(V₁, V₂)$ is $−2\\tr(V₂V₁Σ)$, $−2\\tr Σ$ for $V₁ = V₂ = I$; "
+                  f"{SIGNS_AT_2}, for every symmetric positive definite $Σ$: $−2\\tr Σ < 0 < ½\\tr Σ$, and the "
+                  "Hessian's eigenvalues are $±σ_i(Σ)$, each twice.",
         steps=steps,
         assumptions=(SPD,),
         references=(SAXE_2014, HARDT_MA_2017, GOLUB_VAN_LOAN),
-        conclusion="For two plain layers zero weights are a critical point but a strict saddle (loss ½tr Σ > 0, "
-                   "Hessian eigenvalues ±σ_i; signs and spectrum at n = 2; Saxe et al. 2014, Hardt & Ma 2017): not "
-                   "stable and not a solution, whereas the residual parameterisation makes 0 a global minimum. This "
-                   "supports the residual/plain contrast of C9; for C11 the obstacle at 0 is a saddle to escape, not "
-                   "the complexity of the solution (every W₂W₁ = I is optimal).",
+        conclusion="For two plain layers zero weights are a critical point but a strict saddle (loss "
+                   f"$½\\tr Σ > 0$, Hessian eigenvalues $±σ_i$; {SIGNS_AT_2}) [@saxe2014exact; @hardt2017identity]: "
+                   "not stable and not a solution, whereas the residual parameterisation makes $0$ a global minimum. "
+                   "This supports the residual–plain contrast of C9; for C11 the obstacle at $0$ is a saddle to "
+                   "escape, not the complexity of the solution (every $W₂W₁ = I$ is optimal).",
         proves=(*steps[:7], Formula(quadratic_form, "<", 0), steps[9]),
-        instance="signs and spectrum at n = 2",
+        instance=SIGNS_AT_2,
         remarks=(
-            "tr Σ > 0 for every SPD Σ, and the spectrum ±σ_i(Σ) (each n times) holds for every n; both are checked "
-            "here at n = 2 only.",
-            "A negative Rayleigh quotient vᵀHv/vᵀv means a negative eigenvalue, hence a strict saddle: not a step.",
+            "$\\tr Σ > 0$ for every symmetric positive definite $Σ$, and the spectrum $±σ_i(Σ)$ (each $n$ times) "
+            "holds for every $n$; both are checked here at $n = 2$ only.",
+            "A negative Rayleigh quotient $vᵀHv/vᵀv$ means a negative eigenvalue, hence a strict saddle: not a step.",
         ),
     )
 
@@ -242,37 +248,38 @@ def residual_two_layer() -> Derivation:
     _, pm = _weights2("p")  # P = W₂W₁ at n = 2
     squares = sp.Rational(1, 2) * sp.Add(*(e**2 for e in pm * R2))
     steps = (
-        Substitute(loss(M), lr, "end-to-end map M = I + W₂W₁", HE_2016 + ", Eq. (1)", subs={M: Id + W2 * W1}),
-        Substitute(lr, sp.S.Zero, "L(0) = 0", subs=both_zero),
-        Substitute(lr, sp.S.Zero, "L = 0 on the whole set W₂ = 0 (any W₁): 0 is not an isolated minimum",
+        Substitute(loss(M), lr, "end-to-end map $M = I + W₂W₁$", HE_2016 + ", Eq. (1)", subs={M: Id + W2 * W1}),
+        Substitute(lr, sp.S.Zero, "$L(0) = 0$", subs=both_zero),
+        Substitute(lr, sp.S.Zero, "$L = 0$ on the whole set $W₂ = 0$ (any $W₁$): $0$ is not an isolated minimum",
                    subs={W2: Zero}),
-        Substitute(lr, quartic, "L is homogeneous of degree 4 in (W₁, W₂)", subs={W1: tau * V1, W2: tau * V2}),
-        Substitute(sp.Derivative(quartic, tau), sp.S.Zero, "every directional derivative at 0 vanishes: ∇L(0) = 0",
+        Substitute(lr, quartic, "$L$ is homogeneous of degree 4 in $(W₁, W₂)$", subs={W1: tau * V1, W2: tau * V2}),
+        Substitute(sp.Derivative(quartic, tau), sp.S.Zero, "every directional derivative at $0$ vanishes: $∇L(0) = 0$",
                    subs={tau: 0}),
-        Substitute(sp.Derivative(quartic, tau, 2), sp.S.Zero, "zero curvature at 0 in every direction",
+        Substitute(sp.Derivative(quartic, tau, 2), sp.S.Zero, "zero curvature at $0$ in every direction",
                    subs={tau: 0}),
-        Equal(_loss2(I2 + pm), squares, "n = 2: L depends on the weights through P = W₂W₁ only, L = ½‖PR‖²_F"),
-        Inequality(squares, sp.S.Zero, "a sum of squares: L ≥ 0 = L(0), a global minimum (n = 2)", relation="≥"),
+        Equal(_loss2(I2 + pm), squares, "$n = 2$: $L$ depends on the weights through $P = W₂W₁$ only, "
+              "$L = ½\\|PR\\|²_F$"),
+        Inequality(squares, sp.S.Zero, "a sum of squares: $L ≥ 0 = L(0)$, a global minimum ($n = 2$)", relation="≥"),
     )
     return Derivation(
         id="landscape.residual-two-layer",
         title="Two linear layers in a residual branch: zero weights are a global minimum, with zero Hessian "
-              "(L ≥ 0 shown at n = 2)",
+              f"({NONNEG_AT_2})",
         claims=("C9",),
-        statement="For H = x + W₂W₁x and every n: L = ½tr(W₂W₁ΣW₁ᵀW₂ᵀ), L(0) = 0, L = 0 wherever W₂ = 0, and "
-                  "L(τV₁, τV₂) = τ⁴L(V₁, V₂), so the gradient and the Hessian's quadratic form at 0 vanish.  "
-                  "L ≥ 0 shown at n = 2, for every SPD Σ (L = ½‖W₂W₁R‖²_F).",
+        statement="For $H = x + W₂W₁x$ and every $n$: $L = ½\\tr(W₂W₁ΣW₁ᵀW₂ᵀ)$, $L(0) = 0$, $L = 0$ wherever "
+                  "$W₂ = 0$, and $L(τV₁, τV₂) = τ⁴L(V₁, V₂)$, so the gradient and the Hessian's quadratic form at $0$ "
+                  f"vanish. {NONNEG_AT_2}, for every symmetric positive definite $Σ$ ($L = ½\\|W₂W₁R\\|²_F$).",
         steps=steps,
         assumptions=(SPD,),
         references=(HE_2016, HARDT_MA_2017),
-        conclusion="C9 holds in the sense of a global minimum (L ≥ 0 shown at n = 2), qualified: the Hessian at 0 "
-                   "vanishes (the loss is quartic there, with no restoring quadratic term) and 0 is not an isolated "
-                   "minimum (every W₂ = 0 is one), so zero weights are a flat, degenerate minimum rather than a "
+        conclusion=f"C9 holds in the sense of a global minimum ({NONNEG_AT_2}), qualified: the Hessian at $0$ "
+                   "vanishes (the loss is quartic there, with no restoring quadratic term) and $0$ is not an isolated "
+                   "minimum (every $W₂ = 0$ is one), so zero weights are a flat, degenerate minimum rather than a "
                    "strict one.",
         bearing={"C9": "qualifies"},
         proves=(*steps[:6], Formula(steps[6].lhs, "≥", 0)),
-        instance="L ≥ 0 shown at n = 2",
-        remarks=("L = ½‖W₂W₁R‖²_F ≥ 0 holds for every n; it is checked here at n = 2 only.",
+        instance=NONNEG_AT_2,
+        remarks=("$L = ½\\|W₂W₁R\\|²_F ≥ 0$ holds for every $n$; it is checked here at $n = 2$ only.",
                  "A symmetric bilinear form whose quadratic form vanishes is zero (polarisation), so the zero "
-                 "curvature in every direction is a zero Hessian for every n: not a step."),
+                 "curvature in every direction is a zero Hessian for every $n$: not a step."),
     )

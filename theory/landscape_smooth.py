@@ -12,15 +12,18 @@ import sympy as sp
 
 from theory.core.registry import theorem
 from theory.derivation import Assumption, Derivation, Equal, Inequality, Step, Substitute
-from theory.landscape import HE_2016, SAXE_2014, charpoly, hessian, mu
+from theory.landscape import charpoly, hessian, mu
+from theory.references import HE_2016, SAXE_2014
 
 a = sp.Symbol("a", positive=True)  # input magnitude, x = ±a
 w1, w2 = sp.symbols("w_1 w_2", real=True)  # scalar weights of the smooth two-layer block
 sigma = sp.Function("sigma", real=True)  # the activation σ
 xi = sp.Symbol("xi", real=True)  # σ's argument
+SMOOTH_INSTANCE = "$n = 1$, $x = ±a$"  # the size and data the smooth blocks are shown for
 DSIGMA0 = sp.Subs(sp.Derivative(sigma(xi), xi), xi, 0)  # σ′(0)
 
-SMOOTH = Assumption("σ(0) = 0", "σ is smooth and real with σ(0) = 0 (tanh is one); x = ±a, each with probability ½",
+SMOOTH = Assumption("$σ(0) = 0$", "$σ$ is smooth and real with $σ(0) = 0$ ($\\tanh$ is one); $x = ±a$, each with "
+                    "probability $½$",
                     facts={sigma(0): 0})
 
 
@@ -33,9 +36,9 @@ def _smooth_loss(residual: bool) -> sp.Expr:
 def _smooth_first_order(f: sp.Expr, value: sp.Expr) -> tuple[Step, ...]:
     at0 = {w1: 0, w2: 0}
     return (
-        Substitute(f, value, "loss at w = 0 (σ(0) = 0)", subs=at0),
+        Substitute(f, value, "loss at $w = 0$ ($σ(0) = 0$)", subs=at0),
         Substitute(sp.Matrix([sp.Derivative(f, w1), sp.Derivative(f, w2)]), sp.zeros(2, 1),
-                   "gradient at 0: E x = 0, σ(0) = 0", subs=at0),
+                   "gradient at $0$: $𝔼x = 0$, $σ(0) = 0$", subs=at0),
     )
 
 
@@ -46,29 +49,31 @@ def plain_two_layer_smooth() -> Derivation:
     hess0 = sp.Matrix([[0, -a**2 * DSIGMA0], [-a**2 * DSIGMA0, 0]])
     steps = (
         *_smooth_first_order(f, a**2 / 2),
-        Substitute(hessian(f, (w1, w2)), hess0, "Hessian at 0: only E x² σ′(0) survives", subs={w1: 0, w2: 0}),
-        Equal(charpoly(hess0), (mu - a**2 * DSIGMA0) * (mu + a**2 * DSIGMA0), "eigenvalues ±a²σ′(0)"),
-        Substitute(-(a**2) * DSIGMA0, -(a**2), "σ = tanh: tanh′(0) = 1", subs={sigma: sp.Lambda(xi, sp.tanh(xi))}),
+        Substitute(hessian(f, (w1, w2)), hess0, "Hessian at $0$: only $𝔼x²\\,σ'(0)$ survives", subs={w1: 0, w2: 0}),
+        Equal(charpoly(hess0), (mu - a**2 * DSIGMA0) * (mu + a**2 * DSIGMA0), "eigenvalues $±a²σ'(0)$"),
+        Substitute(-(a**2) * DSIGMA0, -(a**2), "$σ = \\tanh$: $\\tanh'(0) = "
+                                               "1$", subs={sigma: sp.Lambda(xi, sp.tanh(xi))}),
         Inequality(-(a**2), sp.S.Zero, "a negative Hessian eigenvalue: a strict saddle", relation="<"),
-        Inequality(a**2 / 2, sp.S.Zero, "L(0) > 0: not a minimum", relation=">"),
+        Inequality(a**2 / 2, sp.S.Zero, "$L(0) > 0$: not a minimum", relation=">"),
     )
     return Derivation(
         id="landscape.plain-two-layer-smooth",
-        title="A plain smooth two-layer block w₂σ(w₁x): zero weights are a strict saddle when σ′(0) ≠ 0 "
-              "(n = 1, x = ±a)",
+        title="A plain smooth two-layer block $w₂σ(w₁x)$: zero weights are a strict saddle when $σ'(0) ≠ 0$ "
+              f"({SMOOTH_INSTANCE})",
         claims=("C9", "C11"),
-        statement="n = 1, x = ±a, σ(0) = 0: L(0) = ½a² > 0, ∇L(0) = 0, Hessian [[0, −a²σ′(0)], [−a²σ′(0), 0]] "
-                  "with eigenvalues ±a²σ′(0); for tanh (σ′(0) = 1) they are ±a², one negative.",
+        statement=f"{SMOOTH_INSTANCE}, $σ(0) = 0$: $L(0) = ½a² > 0$, $∇L(0) = 0$, and the Hessian "
+                  "$[[0, −a²σ'(0)], [−a²σ'(0), 0]]$ has the eigenvalues $±a²σ'(0)$; for $\\tanh$ ($σ'(0) = 1$) they "
+                  "are $±a²$, one negative.",
         steps=steps,
         assumptions=(SMOOTH,),
         references=(HE_2016, SAXE_2014),
-        conclusion="With a smooth σ (σ(0) = 0, σ′(0) ≠ 0) zero weights of a plain block are a strict saddle, not "
-                   "a solution (n = 1, x = ±a).",
+        conclusion="With a smooth $σ$ ($σ(0) = 0$, $σ'(0) ≠ 0$) zero weights of a plain block are a strict saddle, "
+                   f"not a solution ({SMOOTH_INSTANCE}).",
         proves=steps,
-        instance="n = 1, x = ±a",
-        remarks=("If σ′(0) = 0 the Hessian at 0 vanishes and the saddle is degenerate (not a step).",
-                 "The eigenvalues ±a²σ′(0) have opposite signs whenever σ′(0) ≠ 0; the step that one is negative is "
-                 "checked for tanh."),
+        instance=SMOOTH_INSTANCE,
+        remarks=("If $σ'(0) = 0$ the Hessian at $0$ vanishes and the saddle is degenerate (not a step).",
+                 "The eigenvalues $±a²σ'(0)$ have opposite signs whenever $σ'(0) ≠ 0$; the step that one is negative "
+                 "is checked for $\\tanh$."),
     )
 
 
@@ -78,24 +83,24 @@ def residual_two_layer_smooth() -> Derivation:
     f = _smooth_loss(residual=True)
     steps = (
         *_smooth_first_order(f, sp.S.Zero),
-        Substitute(hessian(f, (w1, w2)), sp.zeros(2), "Hessian at 0 (σ(0) = 0)", subs={w1: 0, w2: 0}),
-        Inequality(f, sp.S.Zero, "a sum of squares of reals: L ≥ 0 = L(0)", relation="≥"),
-        Substitute(f, sp.S.Zero, "L = 0 on the whole line w₂ = 0 (any w₁): 0 is not an isolated minimum",
+        Substitute(hessian(f, (w1, w2)), sp.zeros(2), "Hessian at $0$ ($σ(0) = 0$)", subs={w1: 0, w2: 0}),
+        Inequality(f, sp.S.Zero, "a sum of squares of reals: $L ≥ 0 = L(0)$", relation="≥"),
+        Substitute(f, sp.S.Zero, "$L = 0$ on the whole line $w₂ = 0$ (any $w₁$): $0$ is not an isolated minimum",
                    subs={w2: 0}),
     )
     return Derivation(
         id="landscape.residual-two-layer-smooth",
         title="A smooth two-layer residual branch: zero weights are a global minimum with zero Hessian "
-              "(n = 1, x = ±a)",
+              f"({SMOOTH_INSTANCE})",
         claims=("C9",),
-        statement="n = 1, x = ±a, σ(0) = 0: L = ½E(w₂σ(w₁x))² ≥ 0 = L(0), ∇L(0) = 0, Hessian at 0 = 0, and L = 0 "
-                  "on the line w₂ = 0.",
+        statement=f"{SMOOTH_INSTANCE}, $σ(0) = 0$: $L = ½𝔼(w₂σ(w₁x))² ≥ 0 = L(0)$, $∇L(0) = 0$, the Hessian at "
+                  "$0$ is $0$, and $L = 0$ on the line $w₂ = 0$.",
         steps=steps,
         assumptions=(SMOOTH,),
         references=(HE_2016,),
-        conclusion="C9 holds as a global minimum for any smooth real σ with σ(0) = 0 (n = 1, x = ±a), qualified as "
-                   "for the linear branch: zero Hessian, and not isolated (every w₂ = 0 is a minimum).",
+        conclusion=f"C9 holds as a global minimum for any smooth real $σ$ with $σ(0) = 0$ ({SMOOTH_INSTANCE}), "
+                   "qualified as for the linear branch: zero Hessian, and not isolated (every $w₂ = 0$ is a minimum).",
         bearing={"C9": "qualifies"},
         proves=steps,
-        instance="n = 1, x = ±a",
+        instance=SMOOTH_INSTANCE,
     )

@@ -27,10 +27,7 @@ import sympy as sp
 from theory import weight_decay
 from theory.core.registry import theorem
 from theory.derivation import Assumption, Derivation, Equal, Inequality, MatrixGradient, Step, Substitute
-
-GOH_2017 = "Goh, Why Momentum Really Works, Distill 2017 (doi:10.23915/distill.00006)"
-ESL_2009 = "Hastie, Tibshirani & Friedman, The Elements of Statistical Learning, 2nd ed., Springer 2009"
-HE_2016 = "He, Zhang, Ren, Sun, Deep Residual Learning for Image Recognition, CVPR 2016 (arXiv:1512.03385)"
+from theory.references import ESL_2009, GOH_2017, HE_2016
 
 n = sp.Symbol("n", integer=True, positive=True)  # width of the block
 W = sp.MatrixSymbol("W", n, n)  # plain block's weight (= its end-to-end map M)
@@ -50,7 +47,7 @@ q0 = sp.Symbol("q", nonnegative=True)  # parameter of η(σ + λ) ≥ 2: η(σ +
 h = sp.Symbol("h", positive=True)  # Hessian eigenvalue σ + λ of one mode
 d = sp.Symbol("d", nonnegative=True)  # σ_max − σ_i ≥ 0
 
-SPD = Assumption("Σ ≻ 0", "the input covariance is symmetric positive definite",
+SPD = Assumption("$Σ ≻ 0$", "the input covariance is symmetric positive definite",
                  facts={Sigma.T: Sigma}, matrix_kinds={Sigma: "spd"})
 
 DATA_PLAIN = sp.S.Half * sp.Trace((W - Id) * Sigma * (W - Id).T)  # ½ tr((W − I)Σ(W − I)ᵀ)
@@ -84,47 +81,51 @@ def gd_iterate() -> Derivation:
     a_k = r**k * a0
     return _every_step_stated(Derivation(
         id="linear-block.gd-iterate",
-        title="Exact k-th GD iterate of plain and residual linear blocks on the identity task, per eigen-mode",
+        title="The exact $k$-th gradient-descent iterate of plain and residual linear blocks on the identity task, "
+              "per eigen-mode",
         claims=("C11", "C12"),
         statement=(
-            "GD with step η on ½tr((M − I)Σ(M − I)ᵀ) + (λ/2)‖θ‖²_F: plain (θ = W = M) has gradient (W − I)Σ + λW "
-            "and error recursion W_{k+1} − W* = (W_k − W*)(I − η(Σ + λI)) with W*(Σ + λI) = Σ, i.e. "
-            "W* = Σ(Σ + λI)⁻¹; residual (θ = A, M = I + A) has gradient AΣ + λA and A_{k+1} = A_k(I − η(Σ + λI)). "
-            "Per eigen-mode σ (target y ∈ {0, 1}): w_k = w* + r^k(w_0 − w*), w* = σy/(σ + λ), and a_k = r^k a_0, "
-            "with the same r = 1 − η(σ + λ).  With Σ = QΛQᵀ, ‖E_k‖²_F = Σ_i r_i^{2k}‖E_0 q_i‖² (shown for n = 3)."
+            "Gradient descent with step $η$ on $½\\tr((M − I)Σ(M − I)ᵀ) + (λ/2)\\|θ\\|²_F$: the plain block "
+            "($θ = W = M$) has gradient $(W − I)Σ + λW$ and error recursion "
+            "$W_{k+1} − W^* = (W_k − W^*)(I − η(Σ + λI))$ with $W^*(Σ + λI) = Σ$, i.e. $W^* = Σ(Σ + λI)^{−1}$; the "
+            "residual block ($θ = A$, $M = I + A$) has gradient $AΣ + λA$ and $A_{k+1} = A_k(I − η(Σ + λI))$. Per "
+            "eigen-mode $σ$ (target $y ∈ \\{0, 1\\}$): $w_k = w^* + r^k(w_0 − w^*)$, $w^* = σy/(σ + λ)$, and "
+            "$a_k = r^k a_0$, with the same $r = 1 − η(σ + λ)$. With $Σ = QΛQᵀ$, "
+            "$\\|E_k\\|²_F = \\sum_i r_i^{2k}\\|E_0 q_i\\|²$ (shown for $n = 3$)."
         ),
         steps=(
             MatrixGradient(DATA_PLAIN + DECAY_PLAIN, (W - Id) * Sigma + lam * W,
-                           "plain: term by term, Σᵀ = Σ", wrt=W),
+                           "plain: term by term, $Σᵀ = Σ$", wrt=W),
             MatrixGradient(DATA_RES + DECAY_RES, A * Sigma + lam * A,
-                           "residual: term by term, Σᵀ = Σ; the shortcut is not trained", wrt=A),
+                           "residual: term by term, $Σᵀ = Σ$; the shortcut is not trained", wrt=A),
             Equal(W - eta * ((W - Id) * Sigma + lam * W) - W_star,
                   (W - W_star) * (Id - eta * (Sigma + lam * Id)) + eta * (Sigma - W_star * (Sigma + lam * Id)),
-                  "plain GD step minus W*: the last term vanishes exactly when W*(Σ + λI) = Σ"),
+                  "plain step minus $W^*$: the last term vanishes exactly when $W^*(Σ + λI) = Σ$"),
             Substitute(Sigma - W_star * (Sigma + lam * Id), sp.ZeroMatrix(n, n),
-                       "W* = Σ(Σ + λI)⁻¹ (ridge) satisfies W*(Σ + λI) = Σ", ESL_2009 + ", §3.4.1, Eq. (3.44)",
+                       "$W^* = Σ(Σ + λI)^{−1}$ (ridge) satisfies $W^*(Σ + λI) = Σ$", ESL_2009 + ", §3.4.1, Eq. (3.44)",
                        subs={W_star: RIDGE_FIXED_POINT}),
             Equal(A - eta * (A * Sigma + lam * A), A * (Id - eta * (Sigma + lam * Id)),
-                  "residual GD step: A* = 0 and the same factor I − η(Σ + λI)"),
+                  "residual step: $A^* = 0$ and the same factor $I − η(Σ + λI)$"),
             Equal(sp.Derivative(mode_loss(w), w), (sigma + lam) * (w - w_star),
-                  "per mode: the gradient is (σ + λ)(w − w*), Hessian σ + λ", GOH_2017),
+                  "per mode: the gradient is $(σ + λ)(w − w^*)$, the Hessian $σ + λ$", GOH_2017),
             Equal(w_k.subs(k, k + 1), w_k - eta * sp.Subs(sp.Derivative(mode_loss(w), w), w, w_k),
-                  "w_k = w* + r^k(w_0 − w*) satisfies the plain GD recursion", GOH_2017),
-            Substitute(w_k, w0, "and starts at w_0", subs={k: 0}),
+                  "$w_k = w^* + r^k(w_0 − w^*)$ satisfies the plain recursion", GOH_2017),
+            Substitute(w_k, w0, "and starts at $w_0$", subs={k: 0}),
             Equal(a_k.subs(k, k + 1), a_k - eta * (sigma * a_k + lam * a_k),
-                  "a_k = r^k a_0 satisfies the residual GD recursion (mode loss ½σa² + (λ/2)a²)", GOH_2017),
-            Substitute(a_k, a0, "and starts at a_0", subs={k: 0}),
+                  "$a_k = r^k a_0$ satisfies the residual recursion (mode loss $½σa² + (λ/2)a²$)", GOH_2017),
+            Substitute(a_k, a0, "and starts at $a_0$", subs={k: 0}),
             _frobenius_per_mode(),
         ),
         assumptions=(SPD,),
         references=(GOH_2017, ESL_2009, HE_2016),
         conclusion=(
-            "Both blocks contract every eigen-mode of the error by exactly r_i = 1 − η(σ_i + λ) per step; they "
-            "differ only in the fixed point (Σ(Σ + λI)⁻¹ vs I) and, from the usual zero init, in the start."
+            "Both blocks contract every eigen-mode of the error by exactly $r_i = 1 − η(σ_i + λ)$ per step; they "
+            "differ only in the fixed point ($Σ(Σ + λI)^{−1}$ against $I$) and, from the usual zero "
+            "initialisation, in the start."
         ),
         remarks=(
-            "For general n, ‖E_0 Q D^k‖²_F = Σ_i r_i^{2k}‖E_0 q_i‖² (the columns of E_0 Q scale independently) is the "
-            "same computation column by column; only n = 3 is a checked step.",
+            "For general $n$, $\\|E_0 Q D^k\\|²_F = \\sum_i r_i^{2k}\\|E_0 q_i\\|²$ (the columns of $E_0 Q$ scale "
+            "independently) is the same computation column by column; only $n = 3$ is a checked step.",
         ),
     ))
 
@@ -136,7 +137,8 @@ def _frobenius_per_mode() -> Step:
     Dk = sp.diag(*(ri**k for ri in rs))
     lhs = (e * Dk * (e * Dk).T).trace()
     rhs = sum(rs[i] ** (2 * k) * sum(e[j, i] ** 2 for j in range(3)) for i in range(3))
-    return Equal(lhs, rhs, "n = 3: ‖E_0 Q D^k‖²_F = Σ_i r_i^{2k} c_i, c_i = ‖E_0 q_i‖² (columns decouple)")
+    return Equal(lhs, rhs, "$n = 3$: $\\|E_0 Q D^k\\|²_F = \\sum_i r_i^{2k} c_i$ with $c_i = \\|E_0 q_i\\|²$ "
+                 "(the columns decouple)")
 
 
 @theorem
@@ -144,21 +146,24 @@ def stability() -> Derivation:
     # |r| < 1  ⟺  0 < η(σ + λ) < 2; every mode converges iff η < 2/(σ_max + λ)
     return _every_step_stated(Derivation(
         id="linear-block.stability",
-        title="GD on a linear block converges iff 0 < η < 2/(σ_max + λ), for plain and residual alike",
+        title="Gradient descent on a linear block converges if and only if $0 < η < 2/(σ_{\\max} + λ)$, for plain "
+              "and residual alike",
         claims=("C11", "C12"),
         statement=(
-            "With h = σ + λ > 0 the mode factor is r = 1 − ηh: η h ∈ (0, 2) gives r² < 1; ηh ≥ 2 gives r² ≥ 1 "
-            "(at ηh = 2, r = −1: a stuck, oscillating mode).  If η = 2/((σ_max + λ)(1 + q)), q > 0, every mode "
-            "σ_i = σ_max − d (d ≥ 0) has 0 < η(σ_i + λ) < 2; so the condition is 0 < η < 2/(σ_max + λ)."
+            "With $h = σ + λ > 0$ the mode factor is $r = 1 − ηh$: $ηh ∈ (0, 2)$ gives $r² < 1$; $ηh ≥ 2$ gives "
+            "$r² ≥ 1$ (at $ηh = 2$, $r = −1$: a stuck, oscillating mode). If $η = 2/((σ_{\\max} + λ)(1 + q))$, "
+            "$q > 0$, every mode $σ_i = σ_{\\max} − d$ ($d ≥ 0$) has $0 < η(σ_i + λ) < 2$; so the condition is "
+            "$0 < η < 2/(σ_{\\max} + λ)$."
         ),
         steps=(
-            Inequality((1 - 2 / (1 + q)) ** 2, sp.S.One, "ηh = 2/(1 + q) ∈ (0, 2): r² < 1", GOH_2017, relation="<"),
-            Inequality((1 - (2 + q0)) ** 2, sp.S.One, "ηh = 2 + q ≥ 2: r² ≥ 1 (no convergence)", GOH_2017,
+            Inequality((1 - 2 / (1 + q)) ** 2, sp.S.One, "$ηh = 2/(1 + q) ∈ (0, 2)$: $r² < 1$", GOH_2017,
+                       relation="<"),
+            Inequality((1 - (2 + q0)) ** 2, sp.S.One, "$ηh = 2 + q ≥ 2$: $r² ≥ 1$ (no convergence)", GOH_2017,
                        relation="≥"),
             Inequality(STABILITY_LIMIT.subs(sigma, sigma + d) / (1 + q) * (sigma + lam), sp.S.Zero,
-                       "η(σ_i + λ) > 0 for every mode", relation=">"),
+                       "$η(σ_i + λ) > 0$ for every mode", relation=">"),
             Inequality(STABILITY_LIMIT.subs(sigma, sigma + d) / (1 + q) * (sigma + lam), sp.S(2),
-                       "η(σ_i + λ) < 2 for σ_i = σ_max − d ≤ σ_max", relation="<"),
+                       "$η(σ_i + λ) < 2$ for $σ_i = σ_{\\max} − d ≤ σ_{\\max}$", relation="<"),
         ),
         references=(GOH_2017,),
         conclusion="Same condition for both parameterisations: the residual form does not widen the stable range.",
@@ -177,37 +182,38 @@ def residual_is_change_of_variable() -> Derivation:
               "decay target differ",
         claims=("C11", "C12"),
         statement=(
-            "With M = I + A the residual loss is ½tr((M − I)Σ(M − I)ᵀ) + (λ/2)‖M − I‖²_F: the plain problem in M "
-            "with the decay centred at I instead of 0.  Since ∂M/∂A is the identity, GD on A is GD on M; for λ = 0 "
-            "the two losses and GD maps in M coincide, so from the same M_0 the trajectories are identical.  For "
-            "λ ≥ 0 the error M_k − M* contracts by I − η(Σ + λI) in both.  From the usual init (W_0 = 0 ⇒ M_0 = 0; "
-            "A_0 = 0 ⇒ M_0 = I) the plain mode starts at error −w*, the residual at error 0 (done at k = 0)."
+            "With $M = I + A$ the residual loss is $½\\tr((M − I)Σ(M − I)ᵀ) + (λ/2)\\|M − I\\|²_F$: the plain problem "
+            "in $M$ with the decay centred at $I$ instead of $0$. Since $∂M/∂A$ is the identity, gradient descent on "
+            "$A$ is gradient descent on $M$; for $λ = 0$ the two losses and the two maps in $M$ coincide, so from the "
+            "same $M_0$ the trajectories are identical. For $λ ≥ 0$ the error $M_k − M^*$ contracts by "
+            "$I − η(Σ + λI)$ in both. From the usual initialisation ($W_0 = 0 ⇒ M_0 = 0$; $A_0 = 0 ⇒ M_0 = I$) the "
+            "plain mode starts at error $−w^*$, the residual one at error $0$ (done at $k = 0$)."
         ),
         steps=(
             Substitute(DATA_RES + DECAY_RES, L_res_M, "residual loss in the end-to-end map", HE_2016 + ", Eq. (1)",
                        subs={A: M - Id}),
-            Substitute(L_plain_M - L_res_M, sp.S.Zero, "λ = 0: the two losses in M are the same function",
+            Substitute(L_plain_M - L_res_M, sp.S.Zero, "$λ = 0$: the two losses in $M$ are the same function",
                        subs={lam: 0}),
             Substitute(Id + A - eta * (A * Sigma), M - eta * ((M - Id) * Sigma),
-                       "λ = 0: one residual GD step, read in M, is the plain GD step", subs={A: M - Id}),
+                       "$λ = 0$: one residual step, read in $M$, is the plain step", subs={A: M - Id}),
             Equal(M - eta * ((M - Id) * Sigma + lam * (M - Id)) - Id, (M - Id) * (Id - eta * (Sigma + lam * Id)),
-                  "residual in M: the error M − I contracts by I − η(Σ + λI), the plain factor", GOH_2017),
-            Substitute(w_k - w_star, -(r**k) * w_star, "plain mode from W_0 = 0: error r^k(0 − w*) ≠ 0",
+                  "residual in $M$: the error $M − I$ contracts by $I − η(Σ + λI)$, the plain factor", GOH_2017),
+            Substitute(w_k - w_star, -(r**k) * w_star, "plain mode from $W_0 = 0$: error $r^k(0 − w^*) ≠ 0$",
                        subs={w0: 0}),
-            Substitute(r**k * a0, sp.S.Zero, "residual mode from A_0 = 0: error 0 at every k", subs={a0: 0}),
+            Substitute(r**k * a0, sp.S.Zero, "residual mode from $A_0 = 0$: error $0$ at every $k$", subs={a0: 0}),
             Equal(1 - sigma / (sigma + lam), lam / (sigma + lam),
-                  "diagonal mode: decay pulls the plain fixed point λ/(σ + λ) away from the identity", ESL_2009),
+                  "diagonal mode: decay pulls the plain fixed point by $λ/(σ + λ)$ away from the identity", ESL_2009),
         ),
         assumptions=(SPD,),
         references=(HE_2016, GOH_2017, ESL_2009),
         conclusion=(
-            "C11/C12 qualified: for one linear layer the residual form is not easier to optimise (same rates, same "
-            "stability range). Its advantage is where it starts (A = 0 is M = I, already the target) and where "
-            "weight decay pulls (toward I, so the minimiser is exactly I instead of Σ(Σ + λI)⁻¹)."
+            "C11 and C12 qualified: for one linear layer the residual form is not easier to optimise (same rates, "
+            "same stability range). Its advantage is where it starts ($A = 0$ is $M = I$, already the target) and "
+            "where weight decay pulls (toward $I$, so the minimiser is exactly $I$ instead of $Σ(Σ + λI)^{−1}$)."
         ),
         bearing={"C11": "qualifies", "C12": "qualifies"},
         remarks=(
-            "From the same M_0 the λ = 0 trajectories coincide by induction on k (the one-step maps agree); the "
-            "induction is not a checked step.",
+            "From the same $M_0$ the trajectories with $λ = 0$ coincide by induction on $k$ (the one-step maps "
+            "agree); the induction is not a checked step.",
         ),
     ))

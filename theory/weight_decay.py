@@ -23,10 +23,7 @@ import sympy as sp
 
 from theory.core.registry import theorem
 from theory.derivation import Assumption, Derivation, Equal, Formula, Inequality, MatrixGradient, Step, Substitute
-
-LOSHCHILOV_2019 = "Loshchilov & Hutter, Decoupled Weight Decay Regularization, ICLR 2019 (arXiv:1711.05101)"
-ESL_2009 = "Hastie, Tibshirani & Friedman, The Elements of Statistical Learning, 2nd ed., Springer 2009"
-GOH_2017 = "Goh, Why Momentum Really Works, Distill 2017 (doi:10.23915/distill.00006)"
+from theory.references import ESL_2009, GOH_2017, LOSHCHILOV_2019
 
 n = sp.Symbol("n", integer=True, positive=True)  # width of the block
 W = sp.MatrixSymbol("W", n, n)  # trainable weight (plain: the whole map; residual: the branch)
@@ -47,7 +44,7 @@ u = sp.Symbol("u", real=True)  # u = ηλ, the per-step contraction is 1 − u
 q_pos = sp.Symbol("q", positive=True)  # parameter of the interval (0, 2): u = 2/(1 + q)
 q_nonneg = sp.Symbol("q", nonnegative=True)  # parameter of a half-line: u = −q or u = 2 + q
 
-SPD = Assumption("Σ ≻ 0", "the input covariance is symmetric positive definite",
+SPD = Assumption("$Σ ≻ 0$", "the input covariance is symmetric positive definite",
                  facts={Sigma.T: Sigma}, matrix_kinds={Sigma: "spd"})
 DECAY = sp.Rational(1, 2) * lam * sp.Trace(W.T * W)  # (λ/2)‖W‖²_F
 
@@ -73,26 +70,28 @@ def decay_alone() -> Derivation:
     gd_next = DECAY_FACTOR.subs(k, k + 1) * W0
     return _every_step_stated(Derivation(
         id="weight-decay.alone",
-        title="Weight decay alone shrinks weights: e^{−λt}W₀ under flow, (1 − ηλ)^k W₀ under GD",
+        title="Weight decay alone shrinks weights: $e^{−λt}W₀$ under gradient flow, $(1 − ηλ)^k W₀$ under gradient "
+              "descent",
         claims=("C10",),
-        statement="For the loss (λ/2)‖W‖²_F alone, gradient flow gives W(t) = e^{−λt}W₀ and gradient "
-                  "descent with step η gives W_k = (1 − ηλ)^k W₀; with t = kη, (1 − ηλ)^{t/η} → e^{−λt} "
-                  "as η → 0. GD with L2 is decoupled decay with λ_d = ηλ.",
+        statement="For the loss $(λ/2)\\|W\\|²_F$ alone, gradient flow gives $W(t) = e^{−λt}W₀$ and gradient descent "
+                  "with step $η$ gives $W_k = (1 − ηλ)^k W₀$; with $t = kη$, $(1 − ηλ)^{t/η} → e^{−λt}$ as $η → 0$. "
+                  "Gradient descent with L2 is decoupled decay with $λ_d = ηλ$ [@loshchilov2019decoupled].",
         steps=(
-            MatrixGradient(DECAY, lam * W, "d tr(WᵀW)/dW = 2W", wrt=W),
-            Equal(sp.Derivative(flow, t), -lam * flow, "W(t) = e^{−λt}W₀ solves dW/dt = −∇ = −λW"),
-            Substitute(flow, W0, "W(0) = W₀: the initial value", subs={t: 0}),
-            Equal(gd_next, gd_k - eta * lam * gd_k, "W_k = (1 − ηλ)^k W₀ solves W_{k+1} = W_k − ηλW_k",
+            MatrixGradient(DECAY, lam * W, "$d\\tr(WᵀW)/dW = 2W$", wrt=W),
+            Equal(sp.Derivative(flow, t), -lam * flow, "$W(t) = e^{−λt}W₀$ solves $dW/dt = −∇ = −λW$"),
+            Substitute(flow, W0, "$W(0) = W₀$: the initial value", subs={t: 0}),
+            Equal(gd_next, gd_k - eta * lam * gd_k, "$W_k = (1 − ηλ)^k W₀$ solves $W_{k+1} = W_k − ηλW_k$",
                   GOH_2017),
-            Substitute(gd_k, W0, "W_0 = W₀ at k = 0", subs={k: 0}),
+            Substitute(gd_k, W0, "$W_k = W₀$ at $k = 0$", subs={k: 0}),
             Equal(sp.Limit((1 - eta * lam) ** (t / eta), eta, 0, "+"), sp.exp(-lam * t),
-                  "GD at k = t/η steps tends to the flow as η → 0 (t = kη)"),
+                  "gradient descent after $k = t/η$ steps tends to the flow as $η → 0$ ($t = kη$)"),
             Substitute(theta - alpha * (grad_f + lam * theta), (1 - lam_d) * theta - alpha * grad_f,
-                       "an SGD step on f + (λ/2)θ² is the decoupled step with λ_d = αλ",
+                       "a step of stochastic gradient descent on $f + (λ/2)θ²$ is the decoupled step "
+                       "with $λ_d = αλ$",
                        LOSHCHILOV_2019 + ", Eq. (1)", subs={lam: lam_d / alpha}),
         ),
         references=(LOSHCHILOV_2019, GOH_2017),
-        conclusion="C10 holds exactly for the penalty alone: every weight decays geometrically toward 0.",
+        conclusion="C10 holds exactly for the penalty alone: every weight decays geometrically toward $0$.",
     ))
 
 
@@ -111,26 +110,29 @@ def decay_convergence() -> Derivation:
     )
     return Derivation(
         id="weight-decay.gd-convergence",
-        title="GD on weight decay alone converges iff 0 < ηλ < 2",
+        title="Gradient descent on weight decay alone converges if and only if $0 < ηλ < 2$",
         claims=("C10",),
-        statement="For real u = ηλ, |1 − u|² − 1 = u(u − 2) is negative on (0, 2) and nonnegative on (−∞, 0] "
-                  "and [2, ∞): |1 − u| < 1 ⟺ 0 < u < 2; hence (1 − ηλ)^k W₀ → 0 for every W₀ iff 0 < ηλ < 2.",
+        statement="For real $u = ηλ$, $|1 − u|² − 1 = u(u − 2)$ is negative on $(0, 2)$ and nonnegative on "
+                  "$(−∞, 0]$ and $[2, ∞)$: $|1 − u| < 1 ⟺ 0 < u < 2$; hence $(1 − ηλ)^k W₀ → 0$ for every $W₀$ if and "
+                  "only if $0 < ηλ < 2$.",
         steps=(
-            Equal(gap_u, u * (u - 2), "|1 − u|² − 1 factors (u real)", GOH_2017),
-            Equal(sp.Subs(gap_u, u, 2 / (1 + q_pos)), gap(2 / (1 + q_pos)), "u ∈ (0, 2) is u = 2/(1 + q), q > 0"),
-            Inequality(gap(2 / (1 + q_pos)), sp.S.Zero, "< 0: |1 − u| < 1", relation="<"),
-            Equal(sp.Subs(gap_u, u, -q_nonneg), gap(-q_nonneg), "u ≤ 0 is u = −q, q ≥ 0"),
-            Inequality(gap(-q_nonneg), sp.S.Zero, "≥ 0: |1 − u| ≥ 1", relation="≥"),
-            Equal(sp.Subs(gap_u, u, 2 + q_nonneg), gap(2 + q_nonneg), "u ≥ 2 is u = 2 + q, q ≥ 0"),
-            Inequality(gap(2 + q_nonneg), sp.S.Zero, "≥ 0: |1 − u| ≥ 1", relation="≥"),
+            Equal(gap_u, u * (u - 2), "$|1 − u|² − 1$ factors ($u$ real)", GOH_2017),
+            Equal(sp.Subs(gap_u, u, 2 / (1 + q_pos)), gap(2 / (1 + q_pos)), "$u ∈ (0, 2)$ is $u = 2/(1 + q)$, $q > 0$"),
+            Inequality(gap(2 / (1 + q_pos)), sp.S.Zero, "$< 0$: $|1 − u| < 1$", relation="<"),
+            Equal(sp.Subs(gap_u, u, -q_nonneg), gap(-q_nonneg), "$u ≤ 0$ is $u = −q$, $q ≥ 0$"),
+            Inequality(gap(-q_nonneg), sp.S.Zero, "$≥ 0$: $|1 − u| ≥ 1$", relation="≥"),
+            Equal(sp.Subs(gap_u, u, 2 + q_nonneg), gap(2 + q_nonneg), "$u ≥ 2$ is $u = 2 + q$, $q ≥ 0$"),
+            Inequality(gap(2 + q_nonneg), sp.S.Zero, "$≥ 0$: $|1 − u| ≥ 1$", relation="≥"),
         ),
         references=(GOH_2017,),
-        conclusion="Decay alone converges to 0 exactly when 0 < ηλ < 2; at ηλ = 2 it oscillates, beyond it diverges.",
+        conclusion="Decay alone converges to $0$ exactly when $0 < ηλ < 2$; at $ηλ = 2$ it oscillates, beyond it "
+                   "diverges.",
         proves=(
             Formula(gap_u, "=", u * (u - 2)),
             *(Formula(sp.Subs(gap_u, u, value), relation, sp.S.Zero) for value, relation in regions),
         ),
-        remarks=("A geometric sequence r^k W₀ tends to 0 for every W₀ iff |r| < 1 (not a checked step).",),
+        remarks=("A geometric sequence $r^k W₀$ tends to $0$ for every $W₀$ if and only if $|r| < 1$ (not a checked "
+                 "step).",),
     )
 
 
@@ -143,33 +145,34 @@ def residual_minimiser() -> Derivation:
     along = sp.Rational(1, 2) * sp.Trace((tt * V) * Sigma * (tt * V).T) + lam / 2 * sp.Trace((tt * V).T * (tt * V))
     return _every_step_stated(Derivation(
         id="weight-decay.residual-minimiser",
-        title="With the identity-target loss, the residual block's regularised minimiser is W = 0 (unique: n = 2)",
+        title="With the identity-target loss, the residual block's regularised minimiser is $W = 0$ (unique: $n = 2$)",
         claims=("C10",),
-        statement="For every n, J(W) = ½ tr(WΣWᵀ) + (λ/2)‖W‖²_F has ∇J = W(Σ + λI), zero at W = 0 where J = 0, "
-                  "and its curvature along any V is tr(VΣVᵀ) + λ‖V‖²_F, the quadratic form of the Hessian "
-                  "I ⊗ Σ + λI.  For n = 2 and every SPD Σ (Σ = RRᵀ, Cholesky) the Hessian is ⪰ λI ≻ 0, checked "
-                  "entrywise: J is strictly convex and W = 0, i.e. H = id, is the unique minimiser.",
+        statement="For every $n$, $J(W) = ½ \\tr(WΣWᵀ) + (λ/2)\\|W\\|²_F$ has $∇J = W(Σ + λI)$, zero at $W = 0$ where "
+                  "$J = 0$, and its curvature along any $V$ is $\\tr(VΣVᵀ) + λ\\|V\\|²_F$, the quadratic form of the "
+                  "Hessian $I ⊗ Σ + λI$. For $n = 2$ and every symmetric positive definite $Σ$ ($Σ = RRᵀ$, Cholesky) "
+                  "the Hessian is $⪰ λI ≻ 0$, checked entrywise: $J$ is strictly convex and $W = 0$, i.e. "
+                  "$H = \\mathrm{id}$, is the unique minimiser.",
         steps=(
             Substitute(sp.Rational(1, 2) * sp.Trace((M - Id) * Sigma * (M - Id).T), data,
-                       "end-to-end M = I + W in ½tr((M − I)Σ(M − I)ᵀ)", subs={M: Id + W}),
-            MatrixGradient(data + DECAY, W * Sigma + lam * W, "term by term, Σᵀ = Σ", wrt=W),
-            Substitute(W * Sigma + lam * W, sp.ZeroMatrix(n, n), "the gradient vanishes at W = 0",
+                       "end-to-end $M = I + W$ in $½\\tr((M − I)Σ(M − I)ᵀ)$", subs={M: Id + W}),
+            MatrixGradient(data + DECAY, W * Sigma + lam * W, "term by term, $Σᵀ = Σ$", wrt=W),
+            Substitute(W * Sigma + lam * W, sp.ZeroMatrix(n, n), "the gradient vanishes at $W = 0$",
                        subs={W: sp.ZeroMatrix(n, n)}),
-            Substitute(data + DECAY, sp.S.Zero, "J(0) = 0", subs={W: sp.ZeroMatrix(n, n)}),
+            Substitute(data + DECAY, sp.S.Zero, "$J(0) = 0$", subs={W: sp.ZeroMatrix(n, n)}),
             Equal(sp.Derivative(along, tt, 2),
                   sp.Trace(V * Sigma * V.T) + lam * sp.Trace(V.T * V),
-                  "second derivative along any direction V: the quadratic form of I ⊗ Σ + λI"),
+                  "second derivative along any direction $V$: the quadratic form of $I ⊗ Σ + λI$"),
             *_explicit_positive_hessian(),
         ),
         assumptions=(SPD,),
         references=(ESL_2009,),
-        conclusion="With the penalty on the branch, decay and data loss agree: W = 0 (H = id) is a critical point "
-                   "with J = 0 for every n, and the unique minimiser for every λ > 0 (shown for n = 2). C10 holds "
-                   "for the residual block.",
-        instance="n = 2",
+        conclusion="With the penalty on the branch, decay and data loss agree: $W = 0$ ($H = \\mathrm{id}$) is a "
+                   "critical point with $J = 0$ for every $n$, and the unique minimiser for every $λ > 0$ (shown for "
+                   "$n = 2$). C10 holds for the residual block.",
+        instance="$n = 2$",
         remarks=(
-            "For n > 2, tr(VΣVᵀ) = ‖VR‖²_F ≥ 0 (Σ = RRᵀ) makes the curvature ≥ λ‖V‖²_F as well, so W = 0 is the "
-            "unique minimiser for every n; that inequality is not a checked step.",
+            "For $n > 2$, $\\tr(VΣVᵀ) = \\|VR\\|²_F ≥ 0$ ($Σ = RRᵀ$) makes the curvature $≥ λ\\|V\\|²_F$ as well, so "
+            "$W = 0$ is the unique minimiser for every $n$; that inequality is not a checked step.",
         ),
     ))
 
@@ -187,9 +190,11 @@ def _explicit_positive_hessian() -> tuple[Step, ...]:
     wv = sp.Matrix(ws)
     squares = sum(e**2 for e in Wm * R)
     return (
-        Equal(hess, claimed, "n = 2, row-major w = vec(W): Hessian = I ⊗ Σ + λI, Σ = RRᵀ (Cholesky)"),
-        Equal((wv.T * claimed * wv)[0, 0] - lam * (wv.T * wv)[0, 0], squares, "wᵀ(I ⊗ Σ)w = ‖WR‖²_F"),
-        Inequality(squares, sp.S.Zero, "a sum of squares: Hessian ⪰ λI ≻ 0, J strictly convex", relation="≥"),
+        Equal(hess, claimed, "$n = 2$, $w = \\operatorname{vec}(W)$ row by row: the Hessian is $I ⊗ Σ + λI$ with "
+              "$Σ = RRᵀ$ (Cholesky)"),
+        Equal((wv.T * claimed * wv)[0, 0] - lam * (wv.T * wv)[0, 0], squares, "$wᵀ(I ⊗ Σ)w = \\|WR\\|²_F$"),
+        Inequality(squares, sp.S.Zero, "a sum of squares: the Hessian is $⪰ λI ≻ 0$, $J$ strictly "
+                                       "convex", relation="≥"),
     )
 
 
@@ -201,39 +206,44 @@ def plain_minimiser() -> Derivation:
     d_j, lam_esl = sp.symbols("d_j lambda_ESL", positive=True)  # ESL's singular value and ridge λ (sum, no ½)
     return _every_step_stated(Derivation(
         id="weight-decay.plain-minimiser",
-        title="The plain linear block's regularised minimiser Σ(Σ + λI)⁻¹ is pulled away from I (minimiser: n = 2)",
+        title="The plain linear block's regularised minimiser $Σ(Σ + λI)^{−1}$ is pulled away from $I$ (minimiser: "
+              "$n = 2$)",
         claims=("C10",),
-        statement="For every n, J(W) = ½ tr((W − I)Σ(W − I)ᵀ) + (λ/2)‖W‖²_F has ∇J = W(Σ + λI) − Σ, zero at "
-                  "W* = Σ(Σ + λI)⁻¹, and I − W* = λ(Σ + λI)⁻¹ ≠ 0: per eigen-mode σ/(σ + λ) < 1, gap "
-                  "λ/(σ + λ) > 0.  For n = 2 the Hessian I ⊗ Σ + λI ⪰ λI (the residual case's) is checked "
-                  "entrywise, so W* is the unique minimiser.",
+        statement="For every $n$, $J(W) = ½ \\tr((W − I)Σ(W − I)ᵀ) + (λ/2)\\|W\\|²_F$ has $∇J = W(Σ + λI) − Σ$, zero "
+                  "at $W^* = Σ(Σ + λI)^{−1}$, and $I − W^* = λ(Σ + λI)^{−1} ≠ 0$: per eigen-mode $σ/(σ + λ) < 1$, a "
+                  "gap "
+                  "of $λ/(σ + λ) > 0$ [@hastie2009elements, §3.4.1]. For $n = 2$ the Hessian $I ⊗ Σ + λI ⪰ λI$ (the "
+                  "residual case's) is checked entrywise, so $W^*$ is the unique minimiser.",
         steps=(
-            MatrixGradient(data + DECAY, (W - Id) * Sigma + lam * W, "term by term, Σᵀ = Σ", wrt=W),
-            Equal((W - Id) * Sigma + lam * W, W * (Sigma + lam * Id) - Sigma, "collect W"),
+            MatrixGradient(data + DECAY, (W - Id) * Sigma + lam * W, "term by term, $Σᵀ = Σ$", wrt=W),
+            Equal((W - Id) * Sigma + lam * W, W * (Sigma + lam * Id) - Sigma, "collect $W$"),
             Substitute(W * (Sigma + lam * Id) - Sigma, sp.ZeroMatrix(n, n),
-                       "W* = Σ(Σ + λI)⁻¹ is a critical point", ESL_2009 + ", §3.4.1, Eq. (3.44)",
+                       "$W^* = Σ(Σ + λI)^{−1}$ is a critical point", ESL_2009 + ", §3.4.1, Eq. (3.44)",
                        subs={W: w_star}),
-            Substitute(w_star, (A - lam * Id) * A.inverse(), "with A := Σ + λI", subs={Sigma: A - lam * Id}),
-            Equal(Id - (A - lam * Id) * A.inverse(), lam * A.inverse(), "I − W* = λ(Σ + λI)⁻¹"),
+            Substitute(w_star, (A - lam * Id) * A.inverse(), "with $A := Σ + λI$", subs={Sigma: A - lam * Id}),
+            Equal(Id - (A - lam * Id) * A.inverse(), lam * A.inverse(), "$I − W^* = λ(Σ + λI)^{−1}$"),
             Substitute(sp.Derivative(sp.Rational(1, 2) * sigma * (w - 1) ** 2 + lam / 2 * w**2, w), sp.S.Zero,
-                       "per eigen-mode σ of Σ: w* = σ/(σ + λ) is the critical point", subs={w: RIDGE_SHRINKAGE}),
+                       "per eigen-mode $σ$ of $Σ$: $w^* = σ/(σ + λ)$ is the critical point", subs={w: RIDGE_SHRINKAGE}),
             Substitute(d_j**2 / (d_j**2 + lam_esl), RIDGE_SHRINKAGE,
-                       "ESL's shrinkage d²/(d² + λ_ESL) with our mean-and-½ convention: d² = Nσ, λ_ESL = Nλ",
+                       "the shrinkage $d²/(d² + λ_{\\mathrm{ESL}})$ of Hastie et al. in our convention (mean, factor "
+                       "$½$): $d² = Nσ$, $λ_{\\mathrm{ESL}} = Nλ$",
                        ESL_2009 + ", §3.4.1, Eq. (3.47)",
                        subs={d_j: sp.sqrt(N * sigma), lam_esl: N * lam}),
-            Equal(1 - RIDGE_SHRINKAGE, lam / (sigma + lam), "per eigen-mode distance from the identity"),
-            Inequality(lam / (sigma + lam), sp.S.Zero, "strictly positive for every λ > 0", relation=">"),
+            Equal(1 - RIDGE_SHRINKAGE, lam / (sigma + lam), "distance from the identity per eigen-mode"),
+            Inequality(lam / (sigma + lam), sp.S.Zero, "strictly positive for every $λ > 0$", relation=">"),
             *_explicit_positive_hessian(),
         ),
-        assumptions=(SPD, Assumption("A = Σ + λI", "A is invertible since Σ ≻ 0 and λ > 0")),
+        assumptions=(SPD, Assumption("$A = Σ + λI$", "$A$ is invertible since $Σ ≻ 0$ and $λ > 0$")),
         references=(ESL_2009, LOSHCHILOV_2019),
-        conclusion="For the plain block, weight decay pulls the critical point away from the identity, by λ/(σ + λ) "
-                   "along each eigen-direction of Σ, for every n (that it is the minimiser is shown for n = 2): "
-                   "C10 ('decay pushes toward zero') helps the residual parameterisation and biases the plain one.",
-        instance="n = 2",
+        conclusion="For the plain block, weight decay pulls the critical point away from the identity, by "
+                   "$λ/(σ + λ)$ along each eigen-direction of $Σ$, for every $n$ (that it is the minimiser is shown "
+                   "for $n = 2$): C10 (decay pushes toward zero) helps the residual parameterisation and biases the "
+                   "plain one.",
+        instance="$n = 2$",
         remarks=(
-            "For n > 2 the Hessian I ⊗ Σ + λI is ⪰ λI as well (tr(VΣVᵀ) ≥ 0 for Σ ≻ 0), so W* is the unique "
-            "minimiser for every n; that inequality is not a checked step.",
-            "W* is the only critical point for every n (Σ + λI is invertible); no step checks the invertibility.",
+            "For $n > 2$ the Hessian $I ⊗ Σ + λI$ is $⪰ λI$ as well ($\\tr(VΣVᵀ) ≥ 0$ for $Σ ≻ 0$), so $W^*$ is the "
+            "unique minimiser for every $n$; that inequality is not a checked step.",
+            "$W^*$ is the only critical point for every $n$ ($Σ + λI$ is invertible); no step checks the "
+            "invertibility.",
         ),
     ))

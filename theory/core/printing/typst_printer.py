@@ -1,99 +1,78 @@
-"""SymPy → Typst math, and SymPy → LaTeX (sympy.latex with a few house rules).
+"""SymPy → Typst math markup.
 
 `typst(expr)` returns Typst *math markup* (the text between ``$ … $``) for what
 the derivations use: numbers and fractions, sums and products, powers and roots,
 matrices (symbols, products, sums, transposes, inverses, traces, explicit
 matrices), Greek letters, sub- and superscripts, piecewise functions, limits,
-integrals, derivatives, absolute values and norms, exp/log/sqrt, applied
-functions (ReLU as max(0, ·), erf, Heaviside, …) and relations.
+integrals, derivatives, substitutions and unevaluated expressions (printed as
+built, never evaluated), absolute values and norms, exp/log/sqrt, applied
+functions (ReLU as max(0, ·), erf, Heaviside, …) and relations, with the house
+rules of `theory.core.printing.conventions`.
 
-`latex(expr)` is `sympy.latex` with the same house rules, so both engines show
-the same mathematics:
-
-- a name ``x1_11`` is x with subscript "1,11" (SymPy's default joins them with a
-  space); a multi-letter subscript is upright (``lambda_ESL`` → λ_ESL);
-- the identity matrix is I and the zero matrix 0 (SymPy: 𝕀 and 𝟘);
-- a sum that would start with a minus sign starts with its first positive term
-  (1 − ηλ rather than −ηλ + 1);
-- an elementwise application σ∘(z) is written σ(z), as papers do.
-
-Anything the Typst printer does not know is printed as an upright string of its
-`sstr` form: the document stays valid and the gap is visible.  Printing is
-pure: no I/O, no global state.
+`names` maps subexpressions to the markup of a name that stands for them (a
+document defines large objects once and refers to them by name).  Anything the
+printer does not know is printed as an upright string of its `sstr` form: the
+document stays valid and the gap is visible (a test keeps the registered
+derivations free of it).  Printing is pure: no I/O, no global state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import ClassVar
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
+from sympy.core.sorting import default_sort_key
 from sympy.printing.conventions import split_super_sub
-from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.printer import Printer
 
-GREEK = (
-    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau "
-    "upsilon phi chi psi omega"
-).split()
-_GREEK_NAMES = set(GREEK) | {g.capitalize() for g in GREEK} | {"ell", "hbar", "nabla", "partial"}
+from theory.core.printing.conventions import (
+    GREEK_NAMES,
+    elementwise_function_name,
+    is_negative,
+    positive_first,
+    star_to_super,
+    typst_string,
+)
+
 # Typst's built-in operator names (upright, operator spacing); others go through op("…")
 _TYPST_OPS = set(
     "arccos arcsin arctan arg cos cosh cot coth csc csch ctg deg det dim exp gcd lcm hom id im inf ker lg lim "
     "liminf limsup ln log max min mod Pr sec sech sin sinc sinh sup tan tanh tg tr".split()
 )
 _MODIFIERS = {"hat": "hat", "bar": "overline", "tilde": "tilde", "dot": "dot", "ddot": "dot.double", "vec": "arrow"}
-# relations as written in a Derivation's steps → Typst math
-TYPST_RELATIONS = {"=": "=", "⟺": "<==>", "⇒": "==>", "<": "<", "≤": "<=", ">": ">", "≥": ">=", "≠": "!="}
-LATEX_RELATIONS = {
-    "=": "=", "⟺": r"\iff", "⇒": r"\implies", "<": "<", "≤": r"\leq", ">": ">", "≥": r"\geq", "≠": r"\neq",
-}
-
-
-def typst_string(text: str) -> str:
-    """A Typst string literal (valid in code and in math, where it prints upright)."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "")
-    return f'"{escaped}"'
-
-
-def _positive_first(terms: list[sp.Basic]) -> list[sp.Basic]:
-    """Move the first term without a leading minus to the front (1 − ηλ, not −ηλ + 1)."""
-    if terms and _is_negative(terms[0]):
-        for i, term in enumerate(terms):
-            if not _is_negative(term):
-                return [term, *terms[:i], *terms[i + 1 :]]
-    return terms
-
-
-def _is_negative(expr: sp.Basic) -> bool:
-    if isinstance(expr, sp.MatMul):
-        coeff = expr.as_coeff_mmul()[0]
-        return bool(getattr(coeff, "is_number", False) and coeff.is_extended_negative)
-    return bool(expr.could_extract_minus_sign()) if isinstance(expr, sp.Expr) else False
-
-
-def _elementwise_function_name(fn: sp.Lambda) -> sp.Basic | None:
-    """For ``Lambda(t, f(t))`` the function f; None for any other lambda."""
-    (var,) = fn.variables if len(fn.variables) == 1 else (None,)
-    body = fn.expr
-    if var is not None and isinstance(body, sp.Function) and body.args == (var,):
-        return body.func
-    return None
 
 
 class TypstPrinter(Printer):
     """SymPy expression → Typst math markup (see the module docstring)."""
 
     printmethod = "_typst"
-    _default_settings: ClassVar[dict[str, object]] = {"order": None}
+    _default_settings: ClassVar[dict[str, object]] = {"order": None, "names": {}}
+
+    def _print(self, expr: Any, **kwargs: Any) -> str:
+        names: Mapping[object, str] = self._settings["names"]
+        if names:
+            key = sp.ImmutableMatrix(expr) if isinstance(expr, sp.MatrixBase) else expr
+            if isinstance(key, sp.Basic) and key in names:
+                return names[key]
+        return str(super()._print(expr, **kwargs))
 
     # -- helpers ---------------------------------------------------------------------------------
     def emptyPrinter(self, expr: object) -> str:
         return typst_string(sp.sstr(expr) if isinstance(expr, sp.Basic) else str(expr))
 
+    def _named(self, expr: object) -> bool:
+        names: Mapping[object, str] = self._settings["names"]
+        if not names:
+            return False
+        key = sp.ImmutableMatrix(expr) if isinstance(expr, sp.MatrixBase) else expr
+        return isinstance(key, sp.Basic) and key in names
+
     def parenthesize(self, expr: sp.Basic, level: int, strict: bool = False) -> str:
+        if self._named(expr):  # a named object prints as one symbol: never in brackets
+            return self._print(expr)
         prec = precedence(expr)
         if prec < level or (strict and prec == level):
             return f"({self._print(expr)})"
@@ -105,6 +84,7 @@ class TypstPrinter(Printer):
     def _name(self, name: str) -> str:
         """A SymPy name (``W_1``, ``x1_11``, ``lambda_ESL``, ``sigma``) as Typst math."""
         base, supers, subs = split_super_sub(name)
+        supers, subs = star_to_super(list(supers), list(subs))
         out = self._base_name(base)
         if subs:
             out += f"_({','.join(self._index(s) for s in subs)})"
@@ -116,22 +96,26 @@ class TypstPrinter(Printer):
         for suffix, accent in _MODIFIERS.items():
             if len(base) > len(suffix) and base.endswith(suffix):
                 return f"{accent}({self._base_name(base[: -len(suffix)])})"
-        if base in _GREEK_NAMES:
+        if base in GREEK_NAMES:
             return base
         if len(base) == 1 and base.isalpha():
             return base
         return typst_string(base)
 
     def _index(self, text: str) -> str:
-        if text.isdigit() or (len(text) == 1 and text.isalpha()) or text in _GREEK_NAMES:
+        if text.isdigit() or (len(text) == 1 and text.isalpha()) or text in GREEK_NAMES:
             return text
+        if text == "*":  # W^* (an optimum)
+            return "ast"
+        if len(text) > 2 and text[0] == "(" and text[-1] == ")" and text[1:-1].isalnum():  # a layer index (2)
+            return f"({self._index(text[1:-1])})"
         return typst_string(text)
 
     def _function_name(self, name: str) -> str:
         if name in _TYPST_OPS:
             return name
         base, supers, subs = split_super_sub(name)
-        if len(base) > 1 and base not in _GREEK_NAMES and not supers and not subs:
+        if len(base) > 1 and base not in GREEK_NAMES and not supers and not subs:
             return f"op({typst_string(name)})"
         return self._name(name)
 
@@ -194,16 +178,16 @@ class TypstPrinter(Printer):
 
     # -- arithmetic ------------------------------------------------------------------------------
     def _print_Add(self, expr: sp.Add) -> str:
-        terms = _positive_first(list(self._as_ordered_terms(expr, order=self._settings["order"])))
+        terms = positive_first(list(self._as_ordered_terms(expr, order=self._settings["order"])))
         return self._signed_sum(terms)
 
     def _print_MatAdd(self, expr: sp.MatAdd) -> str:
-        return self._signed_sum(_positive_first(list(expr.args)))
+        return self._signed_sum(positive_first(list(expr.args)))
 
     def _signed_sum(self, terms: Sequence[sp.Basic]) -> str:
         out = ""
         for i, term in enumerate(terms):
-            if _is_negative(term):
+            if is_negative(term):
                 body = self.parenthesize(-term, PRECEDENCE["Add"], strict=True)
                 out += f"-{body}" if i == 0 else f" - {body}"
             else:
@@ -247,13 +231,18 @@ class TypstPrinter(Printer):
         return f"{self._power_base(base)}^({self._print(exp)})"
 
     def _power_base(self, base: sp.Basic) -> str:
-        needs = (
+        needs = not self._named(base) and (
             precedence(base) <= PRECEDENCE["Pow"]
             or isinstance(base, (sp.Function, sp.Transpose, sp.Inverse, sp.MatPow))
             or (isinstance(base, sp.Rational) and not base.is_Integer)
             or (base.is_Number and base.is_negative)
         )
-        return f"({self._print(base)})" if needs else self._print(base)
+        if needs:
+            return f"({self._print(base)})"
+        out = self._print(base)
+        if isinstance(base, (sp.Symbol, sp.MatrixSymbol)) and split_super_sub(base.name)[1]:
+            return f"({out})"  # a name with a superscript already (W⁽¹⁾): bracket it, as sympy.latex does
+        return out
 
     def _print_exp(self, expr: sp.Basic) -> str:
         return f"e^({self._print(expr.args[0])})"
@@ -265,10 +254,10 @@ class TypstPrinter(Printer):
         return f"abs({self._print(expr.args[0])})"
 
     def _print_Max(self, expr: sp.Basic) -> str:
-        return f"max({self._join(expr.args)})"
+        return f"max({self._join(sorted(expr.args, key=default_sort_key))})"  # as sympy.latex orders them
 
     def _print_Min(self, expr: sp.Basic) -> str:
-        return f"min({self._join(expr.args)})"
+        return f"min({self._join(sorted(expr.args, key=default_sort_key))})"
 
     def _print_floor(self, expr: sp.Basic) -> str:
         return f"floor({self._print(expr.args[0])})"
@@ -314,6 +303,9 @@ class TypstPrinter(Printer):
     def _print_Subs(self, expr: sp.Subs) -> str:
         at = ", ".join(f"{self._print(v)} = {self._print(p)}" for v, p in zip(expr.variables, expr.point, strict=True))
         return f"lr({self._print(expr.expr)} |)_({at})"
+
+    def _print_UnevaluatedExpr(self, expr: sp.Basic) -> str:
+        return self._print(expr.args[0])
 
     def _print_Lambda(self, expr: sp.Lambda) -> str:
         variables = expr.variables
@@ -417,7 +409,7 @@ class TypstPrinter(Printer):
         out = []
         for arg in args:
             text = self._print(arg)
-            if isinstance(arg, (sp.MatAdd, sp.Add)):
+            if isinstance(arg, (sp.MatAdd, sp.Add)) and not self._named(arg):
                 text = f"({text})"
             out.append(text)
         return sign + " ".join(out)
@@ -430,7 +422,7 @@ class TypstPrinter(Printer):
 
     def _matrix_operand(self, arg: sp.Basic) -> str:
         atomic = isinstance(arg, (sp.MatrixSymbol, sp.Identity, sp.ZeroMatrix, sp.Symbol)) or arg.is_Atom
-        return self._print(arg) if atomic else f"({self._print(arg)})"
+        return self._print(arg) if atomic or self._named(arg) else f"({self._print(arg)})"
 
     def _print_Transpose(self, expr: sp.Transpose) -> str:
         return f"{self._matrix_operand(expr.arg)}^T"
@@ -451,7 +443,7 @@ class TypstPrinter(Printer):
         return f"{self._matrix_operand(expr.parent)}_({self._print(expr.i)} {self._print(expr.j)})"
 
     def _print_ElementwiseApplyFunction(self, expr: sp.Basic) -> str:
-        fn = _elementwise_function_name(expr.function)
+        fn = elementwise_function_name(expr.function)
         head = self._function_name(fn.__name__) if fn is not None else self._print(expr.function)
         return f"{head}({self._print(expr.expr)})"
 
@@ -476,60 +468,6 @@ class TypstPrinter(Printer):
         return self._print(expr.label)
 
 
-class HouseLatexPrinter(LatexPrinter):
-    """`sympy.latex` with the house rules of the module docstring."""
-
-    def _deal_with_super_sub(self, string: str, style: str = "plain") -> str:
-        name, supers, subs = self._split_super_sub(string)
-        if style == "bold":
-            name = f"\\mathbf{{{name}}}"
-        upright = [s if s.isdigit() or len(s) == 1 or s.startswith("\\") else f"\\mathrm{{{s}}}" for s in subs]
-        if supers:
-            name += "^{" + ",".join(supers) + "}"
-        if upright:
-            name += "_{" + ",".join(upright) + "}"
-        return name
-
-    def _as_ordered_terms(self, expr: sp.Basic, order: str | None = None) -> list[sp.Basic]:
-        return _positive_first(list(super()._as_ordered_terms(expr, order=order)))
-
-    def _print_MatAdd(self, expr: sp.MatAdd) -> str:
-        terms = _positive_first(list(expr.args))
-        out = ""
-        for i, term in enumerate(terms):
-            if _is_negative(term):
-                body = self._print(-term)
-                if isinstance(-term, (sp.MatAdd, sp.Add)):
-                    body = f"\\left({body}\\right)"
-                out += f"- {body}" if i == 0 else f" - {body}"
-            else:
-                out += self._print(term) if i == 0 else f" + {self._print(term)}"
-        return out
-
-    def _print_Identity(self, expr: sp.Basic) -> str:
-        return "I"
-
-    def _print_ZeroMatrix(self, expr: sp.Basic) -> str:
-        return "0"
-
-    def _print_Expectation(self, expr: sp.Basic) -> str:
-        return rf"\mathbb{{E}}\left[{self._print(expr.args[0])}\right]"
-
-    def _hprint_Function(self, func: str) -> str:
-        return r"\ell" if func == "ell" else super()._hprint_Function(func)
-
-    def _print_ElementwiseApplyFunction(self, expr: sp.Basic) -> str:
-        fn = _elementwise_function_name(expr.function)
-        if fn is None:
-            return super()._print_ElementwiseApplyFunction(expr)
-        return f"{self._hprint_Function(fn.__name__)}\\left({self._print(expr.expr)}\\right)"
-
-
-def typst(expr: sp.Basic) -> str:
-    """Typst math markup for `expr` (without the surrounding ``$``)."""
-    return TypstPrinter().doprint(expr)
-
-
-def latex(expr: sp.Basic) -> str:
-    """LaTeX math for `expr`: `sympy.latex` with the house rules of the module docstring."""
-    return HouseLatexPrinter().doprint(expr)
+def typst(expr: sp.Basic, names: Mapping[sp.Basic, str] | None = None) -> str:
+    """Typst math markup for `expr` (without the surrounding ``$``); `names`: subexpressions printed as a name."""
+    return TypstPrinter({"names": dict(names or {})}).doprint(expr)
