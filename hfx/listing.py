@@ -20,6 +20,7 @@ def _theorems(as_json: bool) -> int:
     from hfx.console import print_json
     from hfx.table import format_table
     from hfx.theorems import warn_plugin_problems
+    from theory.core.printing.prose_unicode import readable
     from theory.core.registry import all_derivations
 
     derivations = all_derivations()
@@ -29,7 +30,7 @@ def _theorems(as_json: bool) -> int:
                      "statement": d.statement} for d in derivations])
     else:
         print(format_table(["theorem", "claims", "steps", "title"],
-                           [[d.id, ",".join(d.claims), len(d.steps), d.title] for d in derivations]))
+                           [[d.id, ",".join(d.claims), len(d.steps), readable(d.title)] for d in derivations]))
     return 0
 
 

@@ -32,12 +32,13 @@ def theorem_table(records: Sequence[TheoremRecord]) -> str:
 def failure_details(records: Sequence[TheoremRecord]) -> str:
     """For every step that is not proved: which, both sides, the method, the detail."""
     from theory.core.derivation import Status
+    from theory.core.printing.prose_unicode import readable
 
     lines = []
     for r in records:
         for s in r.steps:
             if s.status is not Status.PROVED:
-                lines.append(f"{r.id} step {s.index} {s.status} ({s.method}): {s.reason}")
+                lines.append(f"{r.id} step {s.index} {s.status} ({s.method}): {readable(s.reason)}")
                 lines.append(f"    lhs: {s.lhs}")
                 lines.append(f"    {s.relation} rhs: {s.rhs}")
                 if s.detail:

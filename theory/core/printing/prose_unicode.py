@@ -129,3 +129,13 @@ def _node(n: Node) -> str:
         return n.text
     assert isinstance(n, Delimited)
     return (_atom(n.left) if n.left else "") + _seq(n.items) + (_atom(n.right) if n.right else "")
+
+
+def readable(text: str) -> str:
+    """`unicode_text`, or `text` unchanged when it is not in the prose syntax (a plugin's free text)."""
+    from theory.core.printing.prose_math import ProseError
+
+    try:
+        return unicode_text(text)
+    except ProseError:
+        return text
