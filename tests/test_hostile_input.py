@@ -102,7 +102,7 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(hfx.theorems, "verify_with_views", work)
     import numerics.experiments.linear_block as linear_block
 
-    monkeypatch.setattr(linear_block, "run", work)
+    monkeypatch.setattr(linear_block, "run_chunk", work)
     from hfx import user_module
 
     monkeypatch.setattr(user_module, "load_derivations", work)  # `hfx check`: the user's code is the work

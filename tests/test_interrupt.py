@@ -154,5 +154,6 @@ def test_ctrl_c_during_a_training_run_exits_130(start: Callable[..., subprocess.
     time.sleep(1.0)
     os.killpg(proc.pid, signal.SIGINT)
     code, lines = _finish(proc)
-    assert code == 130 and lines[-1].endswith("incomplete (its manifest.json says complete: false)")
+    assert code == 130 and "incomplete (its manifest.json says complete: false)" in lines[-1]
+    assert lines[-1].endswith("--resume --out " + str(out) + " computes only what is missing")
     _incomplete(out)
