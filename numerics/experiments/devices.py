@@ -1,5 +1,8 @@
 """Where a chunk trains: its tensors are built on the CPU (from CPU generators, so that every device starts
-from the same numbers) and moved to the chosen device for training.
+from the same numbers) and moved to the chosen device for training (`numerics.train.train(device=…)`: the
+fused engine on the CPU, the autograd engine elsewhere).  The generators are CPU generators on every device,
+and say so: a CUDA generator would draw other numbers, and the draws of a run must not depend on where it
+trains.
 
 `device` is a resolved name, ``"cpu"`` or ``"cuda"`` (`hfx.devices` turns ``auto`` into one of them, and refuses
 ``cuda`` where there is none).
@@ -27,11 +30,9 @@ def torch_device(device: str) -> torch.device:
 def train_on(device: str, spec: BlockSpec, params: Params, x: torch.Tensor, y: torch.Tensor, opt: OptimizerSpec,
              lr: torch.Tensor, lam: torch.Tensor, max_steps: int, eps: float, g: torch.Generator,
              **options: Any) -> TrainResult:
-    """`numerics.train.train` on `device` (`g`, the minibatch stream, stays a CPU generator).
+    """`numerics.train.train` on `device` (`g`, the minibatch stream, stays a CPU generator; the parameters and
+    data, drawn on the CPU, are moved by the engine).
 
     A `metric` in `options` receives the parameters on `device`: the tensors it closes over must be there too.
     """
-    dev = torch_device(device)
-    if dev.type != "cpu":
-        raise ValueError(f"the training engine (numerics.train) runs on the CPU only, not on {device}")
-    return train(spec, params, x, y, opt, lr, lam, max_steps, eps, g, **options)
+    return train(spec, params, x, y, opt, lr, lam, max_steps, eps, g, device=torch_device(device), **options)
