@@ -60,17 +60,30 @@ def _read_json(path: Path) -> object:
     return None
 
 
+COMMANDS = ("run", "verify", "derive", "check")  # the commands that write an output folder
+
+
 def check_folder(out: Path, experiment: str) -> dict[str, object] | None:
-    """UsageError if the manifest in `out` is that of another command or another experiment; the manifest."""
+    """UsageError if the manifest in `out` is that of another command or another experiment; the manifest.
+
+    A finished manifest names its command and experiment in its `config`; the progress manifest of an interrupted
+    command has only the command line it was started with (an unknown word there decides nothing: the store's
+    own header is checked next).
+    """
     manifest = _read_json(out / "manifest.json")
     if not isinstance(manifest, dict):
         return None
-    words = str(manifest.get("command", "")).split()
-    if len(words) < 2 or words[1] != "run":
-        raise UsageError(f"--resume: {out} holds the output of {' '.join(words[:2]) or 'another command'!r}, "
-                         f"not of hfx run {experiment}")
-    if manifest.get("experiment") not in (None, experiment):
-        raise UsageError(f"--resume: {out} holds a run of {manifest.get('experiment')!r}, not {experiment!r}")
+    config = manifest.get("config")
+    if isinstance(config, dict):
+        command, found = config.get("command"), config.get("experiment")
+    else:
+        words = str(manifest.get("command", "")).split()
+        command = words[1] if len(words) > 1 and words[1] in COMMANDS else None
+        found = words[2] if command == "run" and len(words) > 2 else None
+    if command not in (None, "run"):
+        raise UsageError(f"--resume: {out} holds the output of 'hfx {command}', not of hfx run {experiment}")
+    if found not in (None, experiment):
+        raise UsageError(f"--resume: {out} holds a run of {found!r}, not {experiment!r}")
     return manifest
 
 
