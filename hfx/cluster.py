@@ -8,7 +8,8 @@ only then, so the versions of hfx, Python, torch, NumPy, SciPy and scikit-learn 
 ours, and a difference is refused (exit 2) before any work.  Dask is imported only when one of these options is
 given; `validate` (standard library only) checks them before anything heavy is imported.
 
-The workers of a `LocalCluster` die with this process, however it ends (`hfx.pool.die_with_parent`).
+The workers of a `LocalCluster` ignore Ctrl-C (the terminal sends it to the whole process group: hfx cancels the
+pending chunks and exits 130) and die with this process, however it ends (`hfx.pool.die_with_parent`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import contextlib
 import logging
 import os
 import re
+import signal
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +87,21 @@ def _quiet() -> None:
 
 
 @contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while the LocalCluster starts its processes (nannies and workers, spawned: an ignored signal
+    stays ignored across exec, and neither Python nor asyncio installs a handler over it).  A Ctrl-C reaches the
+    whole process group; the workers must not print a KeyboardInterrupt each, nor stop before hfx cancels them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
 def connect(workers: int | None, scheduler: str | None) -> Iterator[Client]:
     """A Dask client: of a new LocalCluster of `workers` processes, or of the scheduler at `scheduler`."""
     try:
@@ -93,9 +111,10 @@ def connect(workers: int | None, scheduler: str | None) -> Iterator[Client]:
     _quiet()
     cluster: Any = None
     if workers is not None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
-                               silence_logs=logging.CRITICAL)  # loopback only, any free port, no dashboard
+        with _sigint_ignored():  # the worker processes inherit it: Ctrl-C is hfx's to handle, not theirs
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
+                                   silence_logs=logging.CRITICAL)  # loopback only, any free port, no dashboard
         client = Client(cluster)
         client.run(_die_with_parent)
     else:
