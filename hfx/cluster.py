@@ -42,6 +42,10 @@ def validate(workers: int | None, scheduler: str | None) -> None:
         raise UsageError("--workers starts a cluster on this machine and --scheduler uses another one: give one")
     if workers is not None and not 1 <= workers <= MAX_WORKERS:
         raise UsageError(f"--workers must be in [1, {MAX_WORKERS}], got {workers}")
+    if workers is not None:
+        from hfx.resources import available_memory, check_worker_processes
+
+        check_worker_processes(workers, available_memory())
     if scheduler is not None:
         match = _ADDRESS.match(scheduler.strip())
         if not match or not 1 <= int(match.group(3)) <= 65535:

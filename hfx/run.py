@@ -93,7 +93,8 @@ def main(args: argparse.Namespace) -> int:
     points = build_configs(module, args.overrides, args.seeds)
     concurrent = args.workers or (os.cpu_count() or 1 if module.LOCAL_POOL and args.scheduler is None else 1)
     units = resources.check_resources(module, points, resources.available_memory(), concurrent=concurrent,
-                                      local=args.scheduler is None)
+                                      local=args.scheduler is None,
+                                      process_bytes=resources.WORKER_PROCESS_BYTES if args.workers else 0)
     out = output_dir(args.out if args.out is not None else str(Path(DEFAULT_OUT) / module.NAME))
     folders = [output_dir(str(out / p.folder)) if p.swept else out for p in points]
     sweep = any(p.swept for p in points)
