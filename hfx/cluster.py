@@ -19,6 +19,8 @@ import logging
 import os
 import re
 import signal
+import socket
+import struct
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -32,6 +34,8 @@ MAX_WORKERS = 1024  # worker processes of a LocalCluster
 CONNECT_TIMEOUT_S = 10  # to reach a scheduler
 WORKER_WAIT_S = 120  # for a scheduler's first worker (batch-queued workers may still be starting)
 CLOSE_TIMEOUT_S = 5  # to close a LocalCluster
+MAX_HANDSHAKE_FRAMES = 64  # a scheduler's handshake is one small message (1 frame, ~60 bytes here)
+MAX_HANDSHAKE_BYTES = 2**20
 _ADDRESS = re.compile(r"^(?:(tcp|tls|ws|wss|ucx)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):([0-9]{1,5})$")
 _COMPARED = ("hfx", "torch", "numpy", "scipy", "scikit-learn")  # besides Python itself
 
@@ -90,6 +94,43 @@ def _quiet() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+def _probe(scheduler: str) -> None:
+    """UsageError unless something that speaks Dask answers at a tcp:// `scheduler`.
+
+    distributed's `Client` waits without limit for the handshake of a server that accepts the connection but does
+    not speak Dask (an HTTP server, say: both sides wait for the other).  A Dask scheduler writes its handshake as
+    soon as it accepts: one message in Dask's TCP framing, an 8-byte length of what follows and an 8-byte number
+    of frames (native byte order, `distributed.comm.tcp`).  Other schemes (tls, ws, ucx) are left to Dask.
+    """
+    match = _ADDRESS.match(scheduler.strip())
+    assert match is not None  # validated
+    if (match.group(1) or "tcp") != "tcp":
+        return
+    host, port = match.group(2).strip("[]"), int(match.group(3))
+    head = b""
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S) as sock:
+            sock.settimeout(CONNECT_TIMEOUT_S)
+            while len(head) < 16:
+                data = sock.recv(16 - len(head))
+                if not data:
+                    break
+                head += data
+    except TimeoutError:
+        if not head:
+            raise UsageError(f"--scheduler {scheduler}: not a Dask scheduler (nothing answered within "
+                             f"{CONNECT_TIMEOUT_S} s)") from None
+    except OSError as exc:
+        raise UsageError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there "
+                         f"({exc.strerror or type(exc).__name__})") from None
+    if len(head) == 16:
+        length, frames = struct.unpack("=QQ", head)
+        if 1 <= frames <= MAX_HANDSHAKE_FRAMES and 8 * (frames + 1) <= length <= MAX_HANDSHAKE_BYTES:
+            return
+    raise UsageError(f"--scheduler {scheduler}: not a Dask scheduler (what answered there does not speak Dask's "
+                     "protocol)")
+
+
 @contextlib.contextmanager
 def _sigint_ignored() -> Iterator[None]:
     """SIGINT ignored while the LocalCluster starts its processes (nannies and workers, spawned: an ignored signal
@@ -123,6 +164,7 @@ def connect(workers: int | None, scheduler: str | None) -> Iterator[Client]:
         client.run(_die_with_parent)
     else:
         assert scheduler is not None
+        _probe(scheduler)
         try:
             client = Client(scheduler.strip(), timeout=CONNECT_TIMEOUT_S)
         except (OSError, TimeoutError) as exc:

@@ -3,11 +3,14 @@ refuse bad input with one line (exit 2) before any work; Dask is imported only w
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +147,61 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "cannot reach a Dask scheduler there" in err, err
     assert not out.exists()
+
+
+def test_hfx_run_on_a_scheduler_writes_what_a_local_run_writes(client: Any, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    sets = ["--seeds", "3", "--set", "chunk_seeds=1", "--set", "max_steps=200", "--no-figures"]
+    address = client.scheduler.address  # the fixture's LocalCluster, reached as a remote scheduler is
+    assert main(["run", "linear-block", *sets, "--scheduler", address, "--out", str(tmp_path / "remote")]) in (0, 1)
+    assert main(["run", "linear-block", *sets, "--out", str(tmp_path / "local")]) in (0, 1)
+    assert folder_view(tmp_path / "remote") == folder_view(tmp_path / "local")
+    assert manifest(tmp_path / "remote")["scheduler"] == address
+    capsys.readouterr()
+
+
+def _serve(reply: bytes) -> tuple[str, Callable[[], None]]:
+    """A TCP server on a free loopback port that accepts, sends `reply`, and keeps the connection open."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = server.accept()
+                conn.sendall(reply)
+                held.append(conn)
+
+    threading.Thread(target=accept, daemon=True).start()
+
+    def close() -> None:
+        server.close()
+        for conn in held:
+            conn.close()
+
+    return f"tcp://127.0.0.1:{server.getsockname()[1]}", close
+
+
+@pytest.mark.parametrize(("reply", "message"), [
+    (b"", "nothing answered within 1 s"),  # e.g. an HTTP server: it waits for a request, Dask for a handshake
+    (b"SSH-2.0-OpenSSH_9.6\r\n", "does not speak Dask's protocol"),
+    (b"HTTP/1.1 400 Bad Request\r\n\r\n", "does not speak Dask's protocol"),
+])
+def test_a_server_that_is_not_a_dask_scheduler_is_exit_2_not_a_hang(
+    reply: bytes, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], no_work: None,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hfx import cluster
+
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1)  # distributed's Client alone would wait forever
+    address, close = _serve(reply)
+    try:
+        assert main(["run", "linear-block", "--scheduler", address, "--out", str(tmp_path / "out")]) == 2
+    finally:
+        close()
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "not a Dask scheduler" in err and message in err, err
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
