@@ -107,6 +107,10 @@ def main(args: argparse.Namespace) -> int:
     from hfx.output import open_output
 
     local_device = None if args.scheduler is not None and args.device != "cpu" else devices.resolve(args.device)
+    from hfx.store import check_store_path
+
+    for folder in folders:  # a store that cannot be written is the user's input: before anything is written
+        check_store_path(folder)
     if args.resume:  # refused before anything is written, and before a cluster is started
         _check_resume(module, points, folders, out, sweep, local_device)
     torch.set_num_threads(args.threads)

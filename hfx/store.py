@@ -60,6 +60,25 @@ def _read_json(path: Path) -> object:
     return None
 
 
+def check_store_path(out: Path) -> None:
+    """UsageError if `out`'s store could not be written: ``chunks`` there that is not a folder of its own (a file,
+    a symbolic link), or a chunk's name taken by something that is not a file.  Read-only."""
+    store = out / STORE
+    if not os.path.lexists(store):
+        return
+    if store.is_symlink() or not store.is_dir():
+        raise UsageError(f"{store} is not a folder (hfx keeps its chunk store there): move it away or choose another "
+                         "--out")
+    try:
+        odd = [p for p in store.glob("[0-9]*.json") if p.is_symlink() or not p.is_file()]
+    except OSError as exc:
+        raise UsageError(f"{store}: {exc.strerror or exc}") from None
+    if odd or (os.path.lexists(store / HEADER) and not (store / HEADER).is_file()):
+        name = odd[0] if odd else store / HEADER
+        raise UsageError(f"{name} is not a plain file (hfx writes its chunks there): move it away or choose "
+                         "another --out")
+
+
 COMMANDS = ("run", "verify", "derive", "check")  # the commands that write an output folder
 
 

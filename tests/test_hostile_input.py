@@ -259,3 +259,42 @@ def test_more_worker_processes_than_memory_holds_is_exit_2_before_any_start(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "20 worker processes need about 7.3 GB" in err, err
     assert "use at most --workers 9" in err and not out.exists()
+
+
+def _store_is_a_file(out: Path) -> None:
+    (out / "chunks").write_text("keep me")
+
+
+def _store_is_a_link(out: Path) -> None:
+    (out / "elsewhere").mkdir()
+    (out / "chunks").symlink_to(out / "elsewhere")
+
+
+def _chunk_is_a_folder(out: Path) -> None:
+    (out / "chunks" / "000001.json").mkdir(parents=True)
+
+
+def _header_is_a_folder(out: Path) -> None:
+    (out / "chunks" / "store.json").mkdir(parents=True)
+
+
+STORES = {"chunks is a file": (_store_is_a_file, "is not a folder"),
+          "chunks is a link": (_store_is_a_link, "is not a folder"),
+          "a chunk is a folder": (_chunk_is_a_folder, "000001.json is not a plain file"),
+          "the header is a folder": (_header_is_a_folder, "store.json is not a plain file")}
+
+
+@pytest.mark.parametrize("case", STORES, ids=[c.replace(" ", "-") for c in STORES])
+@pytest.mark.parametrize("resume", [[], ["--resume"]], ids=["fresh", "resume"])
+def test_a_chunk_store_that_cannot_be_written_is_exit_2_before_any_work(
+    case: str, resume: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], no_work: None
+) -> None:
+    make, message = STORES[case]
+    out = tmp_path / "out"
+    out.mkdir()
+    make(out)
+    before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    assert main(["run", "linear-block", *resume, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err, err
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before  # nothing written
