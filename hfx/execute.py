@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import as_completed
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from hfx.pool import worker_pool
 from numerics.experiments.chunks import with_seconds
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from distributed import Client
 
     from hfx.store import ChunkStore
-    from numerics.experiments import AnyChunkResult, AnyResult, Chunk, Experiment, Progress
+    from numerics.experiments import AnyChunkResult, AnyResult, Chunk, ChunkedExperiment, Progress
 
 
 @dataclass(frozen=True)
@@ -49,12 +49,12 @@ class Backend:
 class Job:
     """One experiment to run: its configuration and, where finished chunks are kept, its store."""
 
-    experiment: Experiment
+    experiment: ChunkedExperiment
     config: Any
     store: ChunkStore | None = None
 
 
-def is_chunked(module: object) -> bool:
+def is_chunked(module: object) -> TypeGuard[ChunkedExperiment]:
     """Whether an experiment follows the chunked contract (`numerics.experiments.chunks`); the others (the
     degradation study, trainable-depth: rounds that depend on their results) run whole, in this process."""
     return callable(getattr(module, "run_chunk", None)) and callable(getattr(module, "chunks", None))
@@ -68,7 +68,9 @@ def chunk_task(name: str, config: Any, chunk: Chunk, device: str, threads: int) 
 
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
-    return get(name).run_chunk(config, chunk, device)
+    module = get(name)
+    assert is_chunked(module), name
+    return module.run_chunk(config, chunk, device)
 
 
 def execute(job: Job, backend: Backend, progress: Progress | None = None) -> AnyResult:

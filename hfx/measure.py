@@ -33,6 +33,7 @@ from numerics.experiments import (
     AnyResult,
     Experiment,
     Progress,
+    Study,
     deep_linear,
     deep_stack,
     degradation,
@@ -78,7 +79,7 @@ def run_experiment(module: Experiment, config: ConfigBase, progress: Progress | 
         return execute(Job(module, config), backend or Backend(), progress)
     if isinstance(config, degradation.Config):
         return run_degradation(config, progress)
-    return module.run(config, _generator(config), progress)  # type: ignore[attr-defined]
+    return cast("Study", module).run(config, _generator(config), progress)
 
 
 def tier_configs(tier: str) -> tuple[degradation.Config, degradation.Config | None, trainable_depth.Config]:
@@ -118,12 +119,12 @@ def run_audited(tier: str = "default", progress: bool = True, backend: Backend |
                 report(min(steps[0], units), units, "experiment steps", started)
 
         lb, wd, dl, nb, ds = execute_all(jobs, backend or Backend(), stepped)
-        td = trainable_depth.run(stacks, _generator(stacks))
+        td = execute(Job(trainable_depth, stacks), backend or Backend(), None)
     finally:
         torch.set_num_threads(before)
     return Measurements(deg, cast(linear_block.Result, lb), cast(weight_decay.Result, wd),
                         cast(deep_linear.Result, dl), cast(nonlinear_block.Result, nb), cast(deep_stack.Result, ds),
-                        td, deg_cnn)
+                        cast(trainable_depth.Result, td), deg_cnn)
 
 
 def _bar(total: int, what: str, progress: bool) -> Callable[[int], None]:

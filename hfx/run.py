@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from hfx.execute import Backend
     from hfx.output import OutputFolder
     from hfx.store import StoreKey
-    from numerics.experiments import AnyResult, Experiment
+    from numerics.experiments import AnyResult, ChunkedExperiment, Experiment
 
 DEFAULT_OUT = "hfx-out/experiments"
 MAX_THREADS = 1024
@@ -72,8 +72,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run the chunks on the Dask cluster at ADDRESS (tcp://HOST:PORT; docs/cluster.md)")
     parser.add_argument("--resume", action="store_true",
                         help="keep the finished chunks of an interrupted run into --out and compute only the rest")
-    parser.add_argument("--device", default="cpu", choices=DEVICE_CHOICES,
-                        help="where the runs train: cpu (default), cuda, or auto (CUDA when present, else the CPU)")
+    parser.add_argument("--device", default=None, choices=DEVICE_CHOICES,
+                        help="where the runs train: cpu (default; degradation: its own device parameter, auto), "
+                        "cuda, or auto (CUDA when present, else the CPU)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -91,6 +92,10 @@ def main(args: argparse.Namespace) -> int:
     except KeyError as exc:
         raise UsageError(str(exc.args[0])) from None
     points = build_configs(module, args.overrides, args.seeds)
+    from hfx.execute import is_chunked
+
+    if not is_chunked(module):
+        return _run_study(module, points, args)
     concurrent = args.workers or (os.cpu_count() or 1 if module.LOCAL_POOL and args.scheduler is None else 1)
     units = resources.check_resources(module, points, resources.available_memory(), concurrent=concurrent,
                                       local=args.scheduler is None,
@@ -102,10 +107,10 @@ def main(args: argparse.Namespace) -> int:
     import torch
 
     from hfx import devices
-    from hfx.console import print_json
     from hfx.execute import Backend
     from hfx.output import open_output
 
+    args.device = args.device or "cpu"
     local_device = None if args.scheduler is not None and args.device != "cpu" else devices.resolve(args.device)
     from hfx.store import check_store_path
 
@@ -131,14 +136,57 @@ def main(args: argparse.Namespace) -> int:
             documents.append(_run_point(module, point, folder, bar, args, backend))
         if top is not None:
             _finish_sweep(top, module.NAME, points, documents, args, backend)
+    return _report(module.NAME, points, documents, out, args)
+
+
+def _report(name: str, points: list[Point], documents: list[dict[str, Any]], out: Path,
+            args: argparse.Namespace) -> int:
+    sweep = any(p.swept for p in points)
     if args.json:
+        from hfx.console import print_json
+
         print_json(documents[0] if not sweep else {
-            "experiment": module.NAME,
+            "experiment": name,
             "sweep": [{"overrides": _overrides(p), "folder": p.folder, "summary": d}
                       for p, d in zip(points, documents, strict=True)]})
     else:
         print(f"wrote {', '.join(p.folder or '.' for p in points)} under {out}", file=sys.stderr)
     return 0 if all(d["passed"] for d in documents) else 1
+
+
+def _run_study(module: Experiment, points: list[Point], args: argparse.Namespace) -> int:
+    """An experiment that runs whole (`numerics.experiments.contract.Study`: the degradation study), as before the
+    chunks: no cluster, no chunk store; `--device` sets its own device parameter."""
+    if args.workers is not None or args.scheduler is not None or args.resume:
+        raise UsageError(f"{module.NAME} runs whole (its rounds of learning rates depend on their results): "
+                         "--workers, --scheduler and --resume apply to the batched experiments")
+    units = resources.check_resources(module, points, resources.available_memory())
+    out = output_dir(args.out if args.out is not None else str(Path(DEFAULT_OUT) / module.NAME))
+    folders = [output_dir(str(out / p.folder)) if p.swept else out for p in points]
+    import dataclasses
+
+    import torch
+
+    from hfx import devices
+    from hfx.execute import Backend
+    from hfx.output import open_output
+    from numerics.experiments.params import replace_flat
+
+    if args.device is not None:  # checked like every experiment's, then given to the study's own parameter
+        device = devices.resolve(args.device)
+        points = [dataclasses.replace(p, config=replace_flat(p.config, {"device": device}))
+                  if hasattr(p.config, "device") else p for p in points]
+    torch.set_num_threads(args.threads)
+    documents: list[dict[str, Any]] = []
+    backend = Backend(device=str(getattr(points[0].config, "device", "cpu")), threads=args.threads)
+    with contextlib.ExitStack() as stack:
+        bar = stack.enter_context(_Bar(module.NAME, units, module.cost(points[0].config).unit))
+        top = stack.enter_context(open_output(out)) if any(p.swept for p in points) else None
+        for point, folder in zip(points, folders, strict=True):
+            documents.append(_run_point(module, point, folder, bar, args, backend))
+        if top is not None:
+            _finish_sweep(top, module.NAME, points, documents, args, backend)
+    return _report(module.NAME, points, documents, out, args)
 
 
 def run_config(module: Experiment, config: Any) -> dict[str, Any]:
@@ -148,14 +196,14 @@ def run_config(module: Experiment, config: Any) -> dict[str, Any]:
     return {"command": "run", "experiment": module.NAME, **serialise.config(config)}
 
 
-def _store_key(module: Experiment, config: Any, device: str) -> StoreKey:
+def _store_key(module: ChunkedExperiment, config: Any, device: str) -> StoreKey:
     from hfx.provenance import config_hash
     from hfx.store import StoreKey
 
     return StoreKey(module.NAME, config_hash(run_config(module, config)), device, len(module.chunks(config)))
 
 
-def _check_resume(module: Experiment, points: list[Point], folders: list[Path], out: Path, sweep: bool,
+def _check_resume(module: ChunkedExperiment, points: list[Point], folders: list[Path], out: Path, sweep: bool,
                   device: str | None) -> None:
     """UsageError if a folder holds a run that this one cannot resume (hfx.store); read-only."""
     from hfx.store import check_folder, check_resume
@@ -189,7 +237,7 @@ def _run_point(module: Experiment, point: Point, out: Path, bar: Callable[[int],
                args: argparse.Namespace, backend: Backend) -> dict[str, Any]:
     """Run one configuration into its output folder; print its table unless --json; return its summary."""
     from hfx import serialise
-    from hfx.execute import Job, execute
+    from hfx.execute import Job, execute, is_chunked
     from hfx.figures_out import write_figures
     from hfx.output import manifest, open_output, utc_now
     from hfx.store import ChunkStore
@@ -197,9 +245,16 @@ def _run_point(module: Experiment, point: Point, out: Path, bar: Callable[[int],
 
     started = utc_now()
     with open_output(out, hint=f"hfx run {module.NAME} --resume --out {out} computes only what is missing") as folder:
-        store = ChunkStore(folder, _store_key(module, point.config, backend.device), resume=args.resume)
-        result = execute(Job(module, point.config, store), backend, bar)
-        folder.record(store.files())
+        if is_chunked(module):
+            store: ChunkStore | None = ChunkStore(folder, _store_key(module, point.config, backend.device),
+                                                  resume=args.resume)
+            result = execute(Job(module, point.config, store), backend, bar)
+            folder.record(store.files() if store is not None else [])
+            chunked = {"chunks": len(module.chunks(point.config)), "resumed_chunks": store.resumed if store else 0}
+        else:
+            from hfx.measure import run_experiment
+
+            result, chunked = run_experiment(module, point.config, bar), {}
         summary = serialise.summary_document(result)
         folder.write_csv("runs.csv", [serialise.row(rec) for rec in result.records])
         folder.write_json("summary.json", summary)
@@ -214,7 +269,7 @@ def _run_point(module: Experiment, point: Point, out: Path, bar: Callable[[int],
             seeds=list(range(replicates(point.config).seeds)),
             extra={"experiment": module.NAME, "base_seed": replicates(point.config).seed,
                    "seconds": round(result.seconds, 3), **_execution(args, backend),
-                   "chunks": len(module.chunks(point.config)), "resumed_chunks": store.resumed,
+                   **chunked,
                    **({"sweep": _overrides(point)} if point.swept else {})},
         ))
     if not args.json:

@@ -29,9 +29,9 @@ from hfx.paths import output_dir
 if TYPE_CHECKING:
     from hfx.audit import Evidence
     from hfx.evidence import Measurements
+    from hfx.execute import Backend
     from hfx.output import OutputFolder
     from numerics.experiments import AnyResult
-    from hfx.execute import Backend
 
 DEFAULT_OUT = "hfx-out"
 

@@ -38,15 +38,24 @@ TINY: dict[str, dict[str, Value]] = {  # every experiment in about a second, sev
     "deep-stack": {"depths": (1, 3), "variants": ("plain", "rezero"), "lrs": (0.03,), "seeds": 2, "max_steps": 30,
                    "chunk_seeds": 1},
     "weight-decay": {"lrs": (0.2,), "weight_decays": (0.5,), "seeds": 3, "max_steps": 60, "chunk_seeds": 2},
-    "degradation": {"depths": (4, 6), "width": 8, "epochs": 1, "seeds": 2},
+    "trainable-depth": {"depths": (1, 10), "variants": ("plain", "rezero"), "rate_constants": (0.3, 1.0),
+                        "seeds": 3, "max_steps": 50, "chunk_seeds": 2},
 }
+CHUNKED = sorted(TINY)  # every experiment but the degradation study, which runs whole (contract.Study)
+
+
+def test_every_experiment_but_the_whole_studies_is_chunked() -> None:
+    from hfx.execute import is_chunked
+
+    assert sorted(n for n, e in EXPERIMENTS.items() if is_chunked(e)) == CHUNKED
+    assert [n for n, e in EXPERIMENTS.items() if not is_chunked(e)] == ["degradation"]
 
 
 def _config(name: str, **extra: Value) -> ConfigBase:
     return replace_flat(get(name).Config(), {**TINY[name], **extra})
 
 
-@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
+@pytest.mark.parametrize("name", CHUNKED)
 def test_every_run_is_in_exactly_one_chunk_in_run_order(name: str) -> None:
     module, config = get(name), _config(name)
     chunks = module.chunks(config)
@@ -68,7 +77,7 @@ def test_seed_blocks_split_in_order() -> None:
     assert seed_blocks(2, 32) == [range(0, 2)]
 
 
-@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
+@pytest.mark.parametrize("name", CHUNKED)
 def test_merging_does_not_depend_on_the_order_chunks_finish_in(name: str) -> None:
     module, config = get(name), _config(name)
     parts = [module.run_chunk(config, chunk) for chunk in module.chunks(config)]
@@ -158,7 +167,7 @@ def test_merged_curves_put_columns_side_by_side_and_pad_with_nan() -> None:
 # ---- the store's format: lossless ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["linear-block", "weight-decay", "degradation"])
+@pytest.mark.parametrize("name", ["linear-block", "weight-decay", "trainable-depth"])
 def test_chunk_results_read_back_bit_for_bit(name: str) -> None:
     module, config = get(name), _config(name)
     for chunk in module.chunks(config)[:2]:

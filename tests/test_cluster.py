@@ -30,7 +30,8 @@ SMALL: dict[str, dict[str, Value]] = {  # several chunks each, a few seconds in 
     "deep-stack": {"depths": (1, 3), "variants": ("plain", "rezero"), "lrs": (0.03,), "seeds": 3, "max_steps": 60,
                    "chunk_seeds": 2, "optimizer": "sgd", "batch_size": 8},
     "linear-block": {"seeds": 4, "lr_factors": (0.3, 1.2), "max_steps": 300, "chunk_seeds": 1},
-    "degradation": {"depths": (4, 6), "width": 8, "epochs": 1, "seeds": 2},
+    "trainable-depth": {"depths": (1, 10), "variants": ("plain", "rezero"), "rate_constants": (0.3, 1.0),
+                        "seeds": 3, "max_steps": 50, "chunk_seeds": 2},
 }
 
 
@@ -110,6 +111,8 @@ BAD = [
     (["run", "linear-block", "--scheduler", ""], "is not a scheduler address"),
     (["run", "linear-block", "--device", "gpu"], "--device: invalid choice: 'gpu'"),
     (["verify", "--workers", "0"], "--workers must be in [1, 1024]"),
+    (["run", "degradation", "--workers", "2"], "degradation runs whole"),
+    (["run", "degradation", "--resume"], "--workers, --scheduler and --resume apply to the batched experiments"),
     (["verify", "--scheduler", "tcp://nowhere"], "is not a scheduler address"),
     (["verify", "--device", "tpu"], "--device: invalid choice"),
 ]

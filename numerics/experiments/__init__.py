@@ -27,24 +27,26 @@ from numerics.experiments.contract import (
     AnyResult,
     CheckStatus,
     Chunk,
+    ChunkedExperiment,
     ChunkResult,
     CrossCheck,
     Experiment,
     ExperimentResult,
     Progress,
+    Study,
 )
 from numerics.experiments.params import parameters
 
-__all__ = ["EXPERIMENTS", "AnyChunkResult", "AnyResult", "CheckStatus", "Chunk", "ChunkResult", "CrossCheck",
-           "Experiment", "ExperimentResult", "Progress", "get", "parameters", "run"]
+__all__ = ["EXPERIMENTS", "AnyChunkResult", "AnyResult", "CheckStatus", "Chunk", "ChunkResult", "ChunkedExperiment",
+           "CrossCheck", "Experiment", "ExperimentResult", "Progress", "Study", "get", "parameters", "run"]
 
-_deep_linear: Experiment = deep_linear
-_deep_stack: Experiment = deep_stack
-_degradation: Experiment = degradation
-_linear_block: Experiment = linear_block
-_nonlinear_block: Experiment = nonlinear_block
-_trainable_depth: Experiment = trainable_depth
-_weight_decay: Experiment = weight_decay
+_deep_linear: ChunkedExperiment = deep_linear
+_deep_stack: ChunkedExperiment = deep_stack
+_degradation: Study = degradation
+_linear_block: ChunkedExperiment = linear_block
+_nonlinear_block: ChunkedExperiment = nonlinear_block
+_trainable_depth: ChunkedExperiment = trainable_depth
+_weight_decay: ChunkedExperiment = weight_decay
 
 EXPERIMENTS: dict[str, Experiment] = {
     e.NAME: e for e in (_deep_linear, _deep_stack, _degradation, _linear_block, _nonlinear_block, _trainable_depth,

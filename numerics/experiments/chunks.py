@@ -40,7 +40,7 @@ import dataclasses
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 import torch
@@ -49,7 +49,7 @@ from numerics.experiments.contract import Chunk, ChunkResult, Curves, Progress
 
 if TYPE_CHECKING:
     from numerics.experiments.blocks import Replicates
-    from numerics.experiments.contract import AnyResult, Experiment
+    from numerics.experiments.contract import AnyResult, ChunkedExperiment, Experiment, Study
 
 R = TypeVar("R")
 
@@ -166,10 +166,17 @@ def merged(planned: Sequence[Chunk], parts: Iterable[ChunkResult[R]]) -> tuple[l
 
 def run_local(experiment: Experiment, config: Any, progress: Progress | None = None,
               device: str = "cpu") -> AnyResult:
-    """Every chunk of `config`, one after the other in this process, merged (a run without a cluster)."""
+    """Every chunk of `config`, one after the other in this process, merged (a run without a cluster); a `Study`
+    runs whole, from a generator seeded with its base seed."""
     t_start = time.perf_counter()
-    parts = [experiment.run_chunk(config, chunk, device, progress) for chunk in experiment.chunks(config)]
-    result = experiment.merge(config, parts)
+    if not callable(getattr(experiment, "run_chunk", None)):
+        from numerics.experiments.contract import replicates
+
+        study = cast("Study", experiment)
+        return study.run(config, torch.Generator().manual_seed(replicates(config).seed), progress)
+    chunked = cast("ChunkedExperiment", experiment)
+    parts = [chunked.run_chunk(config, chunk, device, progress) for chunk in chunked.chunks(config)]
+    result = chunked.merge(config, parts)
     return dataclasses.replace(result, seconds=time.perf_counter() - t_start)
 
 

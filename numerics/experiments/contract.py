@@ -35,6 +35,7 @@ from numerics.experiments.blocks import Replicates
 from numerics.experiments.params import ConfigBase
 
 if TYPE_CHECKING:
+    import torch
     from matplotlib.figure import Figure
 
 C = TypeVar("C")  # the Config
@@ -156,16 +157,23 @@ AnyChunkResult = ChunkResult[Any]
 
 
 class Experiment(Protocol):
-    """A named experiment module (see the module docstring)."""
+    """A named experiment module (see the module docstring): what every experiment has."""
 
     NAME: str
     DESCRIPTION: str
-    LOCAL_POOL: bool
 
     @property
     def Config(self) -> type[ConfigBase]: ...
 
     def cost(self, config: Any) -> Cost: ...
+
+    def figures(self, result: Any) -> dict[str, Figure]: ...
+
+
+class ChunkedExperiment(Experiment, Protocol):
+    """An experiment whose grid splits into chunks (`numerics.experiments.chunks`): every batched experiment."""
+
+    LOCAL_POOL: bool
 
     def chunks(self, config: Any) -> tuple[Chunk, ...]: ...
 
@@ -174,4 +182,9 @@ class Experiment(Protocol):
 
     def merge(self, config: Any, parts: Sequence[AnyChunkResult]) -> AnyResult: ...
 
-    def figures(self, result: Any) -> dict[str, Figure]: ...
+
+class Study(Experiment, Protocol):
+    """An experiment that runs whole (the degradation study: rounds of rates decided by the previous rounds'
+    results), seeded from `generator` or from its own configuration."""
+
+    def run(self, config: Any, generator: torch.Generator, progress: Progress | None = None) -> AnyResult: ...
