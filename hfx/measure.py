@@ -10,6 +10,10 @@ time budget of `hfx verify` (a minute, three minutes on two cores, everything in
 reviewer asks for (every depth from 8 to 110 at width 64, shortcut variants, a 1,202-layer net, He et al.'s
 CIFAR ResNet on the digits, stacks of 10,000 layers).  Each result's configuration is recorded with it, and
 REPORT.md says which tier measured it.  Pure rules turn the results into evidence (`hfx.evidence`).
+
+The batched experiments run chunk by chunk (`hfx.execute`): in this process, or on the Dask cluster of `hfx
+verify --workers N` / `--scheduler ADDRESS` (a `Backend`).  The degradation study and the trainable-depth stacks
+are whole studies (their rounds depend on their results: `is_chunked` is false): they run here as before.
 """
 
 from __future__ import annotations
@@ -17,16 +21,19 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from typing import cast
 
 import torch
 
 from hfx.evidence import AUDITED, Measurements
+from hfx.execute import Backend, Job, execute, execute_all, is_chunked
 from hfx.pool import worker_pool
 from hfx.progress import report
 from numerics.experiments import (
     AnyResult,
     Experiment,
     Progress,
+    Study,
     deep_linear,
     deep_stack,
     degradation,
@@ -64,11 +71,15 @@ def run_degradation(config: degradation.Config, progress: Progress | None = None
         return degradation.run_with(config, lambda fn, todo: pool.map(fn, todo), progress)
 
 
-def run_experiment(module: Experiment, config: ConfigBase, progress: Progress | None = None) -> AnyResult:
-    """One configuration of an experiment, seeded from its base seed."""
+def run_experiment(module: Experiment, config: ConfigBase, progress: Progress | None = None,
+                   backend: Backend | None = None) -> AnyResult:
+    """One configuration of an experiment, as `hfx run` computes it: a batched experiment chunk by chunk
+    (`hfx.execute`, on `backend`), a whole study seeded from its base seed."""
+    if is_chunked(module):
+        return execute(Job(module, config), backend or Backend(), progress)
     if isinstance(config, degradation.Config):
         return run_degradation(config, progress)
-    return module.run(config, _generator(config), progress)
+    return cast("Study", module).run(config, _generator(config), progress)
 
 
 def tier_configs(tier: str) -> tuple[degradation.Config, degradation.Config | None, trainable_depth.Config]:
@@ -80,7 +91,7 @@ def tier_configs(tier: str) -> tuple[degradation.Config, degradation.Config | No
     return mlp, cnn, replace_flat(trainable_depth.Config(), TRAINABLE_DEPTH[tier])
 
 
-def run_audited(tier: str = "default", progress: bool = True) -> Measurements:
+def run_audited(tier: str = "default", progress: bool = True, backend: Backend | None = None) -> Measurements:
     """Every audited experiment: the convergence experiments on their defaults, the degradation study and the
     trainable-depth stacks at the size of `tier` (module docstring)."""
     before = torch.get_num_threads()
@@ -95,22 +106,25 @@ def run_audited(tier: str = "default", progress: bool = True) -> Measurements:
         names = AUDITED[1:]
         print(f"hfx verify: running the experiments {', '.join(names)} (defaults of `hfx run`; trainable-depth "
               f"at {tier} settings)", file=sys.stderr)
-        started = time.monotonic()
-        lb = linear_block.run(linear_block.Config(), _generator(linear_block.Config()))
-        _report(1, len(names), started, progress)
-        wd = weight_decay.run(weight_decay.Config(), _generator(weight_decay.Config()))
-        _report(2, len(names), started, progress)
-        dl = deep_linear.run(deep_linear.Config(), _generator(deep_linear.Config()))
-        _report(3, len(names), started, progress)
-        nb = nonlinear_block.run(nonlinear_block.Config(), _generator(nonlinear_block.Config()))
-        _report(4, len(names), started, progress)
-        ds = deep_stack.run(deep_stack.Config(), _generator(deep_stack.Config()))
-        _report(5, len(names), started, progress)
-        td = trainable_depth.run(stacks, _generator(stacks))
-        _report(6, len(names), started, progress)
+        convergence = [linear_block, weight_decay, deep_linear, nonlinear_block, deep_stack]
+        jobs = [Job(m, m.Config()) for m in convergence]
+        units = sum(m.cost(m.Config()).units for m in convergence)
+        started, steps, shown = time.monotonic(), [0], [0.0]
+
+        def stepped(n: int) -> None:  # called after every optimisation step: redrawn at most twice a second
+            steps[0] += n
+            now = time.monotonic()
+            if progress and (steps[0] >= units or now - shown[0] >= 0.5):
+                shown[0] = now
+                report(min(steps[0], units), units, "experiment steps", started)
+
+        lb, wd, dl, nb, ds = execute_all(jobs, backend or Backend(), stepped)
+        td = execute(Job(trainable_depth, stacks), backend or Backend(), None)
     finally:
         torch.set_num_threads(before)
-    return Measurements(deg, lb, wd, dl, nb, ds, td, deg_cnn)
+    return Measurements(deg, cast(linear_block.Result, lb), cast(weight_decay.Result, wd),
+                        cast(deep_linear.Result, dl), cast(nonlinear_block.Result, nb), cast(deep_stack.Result, ds),
+                        cast(trainable_depth.Result, td), deg_cnn)
 
 
 def _bar(total: int, what: str, progress: bool) -> Callable[[int], None]:
@@ -126,8 +140,3 @@ def _bar(total: int, what: str, progress: bool) -> Callable[[int], None]:
 
 def _generator(config: ConfigBase) -> torch.Generator:
     return torch.Generator().manual_seed(replicates(config).seed)
-
-
-def _report(done: int, total: int, started: float, progress: bool) -> None:
-    if progress:
-        report(done, total, "experiments", started)

@@ -246,10 +246,11 @@ class OutputFolder:
 
 
 @contextlib.contextmanager
-def open_output(root: Path) -> Iterator[OutputFolder]:
+def open_output(root: Path, hint: str = "") -> Iterator[OutputFolder]:
     """Take `root` for one command (module docstring); the caller ends with `folder.finish(record)`.
 
-    If the block raises (Ctrl-C, an error), the folder keeps its `complete: false` manifest.
+    If the block raises (Ctrl-C, an error), the folder keeps its `complete: false` manifest, and the exception
+    gets a note saying so (with `hint`, e.g. how to resume).
     """
     folder = OutputFolder(root)
     try:
@@ -262,7 +263,7 @@ def open_output(root: Path) -> Iterator[OutputFolder]:
         if not folder.finished:
             raise RuntimeError(f"output folder {root} was never finished")
     except BaseException as exc:
-        exc.add_note(f"{root} is incomplete (its manifest.json says complete: false)")
+        exc.add_note(f"{root} is incomplete (its manifest.json says complete: false)" + (f"; {hint}" if hint else ""))
         raise
     finally:
         folder._close()

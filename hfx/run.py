@@ -1,4 +1,5 @@
-"""`hfx run EXPERIMENT [--set KEY=VALUE ...] [--seeds N] [--out DIR] [--json]`.
+"""`hfx run EXPERIMENT [--set KEY=VALUE ...] [--seeds N] [--out DIR] [--json] [--workers N | --scheduler ADDRESS]
+[--resume] [--device cpu|cuda|auto]`.
 
 A thin layer over `numerics.experiments`: parse every `--set` against the experiment's Config (by its flat
 parameter names), check every value against the field's declared constraints, estimate the memory the run will
@@ -14,6 +15,13 @@ A scalar parameter given several comma-separated values (`--set width=16,64,256`
 multirun: one run per value (the product over several swept parameters), each written to
 ``DIR/<key>=<value>[,…]/``, with ``DIR/sweep.json`` listing them.
 
+The grid runs chunk by chunk (`numerics.experiments.chunks`; `hfx.execute`): in this process by default (the
+degradation study over one process per core), on a Dask `LocalCluster` of N processes with `--workers N`, or on
+an existing Dask cluster with `--scheduler ADDRESS` (`hfx.cluster`) — the same records, summaries and checks in
+every case.  Every finished chunk is persisted at once in ``DIR/chunks/`` (`hfx.store`); `--resume` after an
+interruption (Ctrl-C, SIGKILL, a power cut, a lost worker) computes only the missing chunks.  `--device` chooses
+where the runs train (`hfx.devices`).
+
 Exit codes: 0 no theory cross-check failed; 1 one failed; 2 bad input (one line on stderr naming the parameter
 and its allowed range, nothing written); a run that would not fit in memory is bad input too (the line gives the
 estimate and the available memory).  `--json` prints exactly one JSON document (the summary; for a sweep, the
@@ -24,19 +32,23 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hfx import resources
+from hfx import cluster, resources
+from hfx.devices import CHOICES as DEVICE_CHOICES
 from hfx.errors import UsageError
 from hfx.paths import output_dir
 from hfx.sweep import Point, build_configs
 
 if TYPE_CHECKING:
+    from hfx.execute import Backend
     from hfx.output import OutputFolder
-    from numerics.experiments import AnyResult, Experiment
+    from hfx.store import StoreKey
+    from numerics.experiments import AnyResult, ChunkedExperiment, Experiment
 
 DEFAULT_OUT = "hfx-out/experiments"
 MAX_THREADS = 1024
@@ -54,6 +66,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=1, metavar="N",
                         help="torch intra-op threads (default 1: small batched problems run fastest on one)")
     parser.add_argument("--no-figures", action="store_true", help="skip the figures")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="run the chunks on a Dask LocalCluster of N worker processes (one thread each)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="run the chunks on the Dask cluster at ADDRESS (tcp://HOST:PORT; docs/cluster.md)")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the finished chunks of an interrupted run into --out and compute only the rest")
+    parser.add_argument("--device", default=None, choices=DEVICE_CHOICES,
+                        help="where the runs train: cpu (default; degradation: its own device parameter, auto), "
+                        "cuda, or auto (CUDA when present, else the CPU)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -61,6 +82,7 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(f"--threads must be in [1, {MAX_THREADS}], got {args.threads}")
     if args.seeds is not None and args.seeds < 1:
         raise UsageError(f"--seeds must be ≥ 1, got {args.seeds}")
+    cluster.validate(args.workers, args.scheduler)
     if args.out is not None:  # checked before torch is imported: bad input costs no start-up time
         output_dir(args.out)
     from numerics import experiments
@@ -70,27 +92,61 @@ def main(args: argparse.Namespace) -> int:
     except KeyError as exc:
         raise UsageError(str(exc.args[0])) from None
     points = build_configs(module, args.overrides, args.seeds)
-    units = resources.check_resources(module, points, resources.available_memory())
+    from hfx.execute import is_chunked
+
+    if not is_chunked(module):
+        return _run_study(module, points, args)
+    concurrent = args.workers or (os.cpu_count() or 1 if module.LOCAL_POOL and args.scheduler is None else 1)
+    units = resources.check_resources(module, points, resources.available_memory(), concurrent=concurrent,
+                                      local=args.scheduler is None,
+                                      process_bytes=resources.WORKER_PROCESS_BYTES if args.workers else 0)
     out = output_dir(args.out if args.out is not None else str(Path(DEFAULT_OUT) / module.NAME))
     folders = [output_dir(str(out / p.folder)) if p.swept else out for p in points]
+    sweep = any(p.swept for p in points)
 
     import torch
 
-    from hfx.console import print_json
+    from hfx import devices
+    from hfx.execute import Backend
     from hfx.output import open_output
 
+    args.device = args.device or "cpu"
+    local_device = None if args.scheduler is not None and args.device != "cpu" else devices.resolve(args.device)
+    from hfx.store import check_store_path
+
+    for folder in folders:  # a store that cannot be written is the user's input: before anything is written
+        check_store_path(folder)
+    if args.resume:  # refused before anything is written, and before a cluster is started
+        _check_resume(module, points, folders, out, sweep, local_device)
     torch.set_num_threads(args.threads)
-    sweep = any(p.swept for p in points)
     documents: list[dict[str, Any]] = []
-    with contextlib.ExitStack() as stack, _Bar(module.NAME, units, module.cost(points[0].config).unit) as bar:
+    with contextlib.ExitStack() as stack:
+        client = None
+        if args.workers is not None or args.scheduler is not None:
+            client = stack.enter_context(cluster.connect(args.workers, args.scheduler))
+        device = local_device if local_device is not None else devices.resolve(args.device, client)
+        if args.resume and local_device is None:
+            _check_resume(module, points, folders, out, sweep, device)
+        if client is not None and args.scheduler is not None:
+            resources.check_worker_memory(module, points, cluster.worker_memory(client))
+        backend = Backend(device=device, threads=args.threads, client=client)
+        bar = stack.enter_context(_Bar(module.NAME, units, module.cost(points[0].config).unit))
         top = stack.enter_context(open_output(out)) if sweep else None  # a sweep's index folder, locked first
         for point, folder in zip(points, folders, strict=True):
-            documents.append(_run_point(module, point, folder, bar, args))
+            documents.append(_run_point(module, point, folder, bar, args, backend))
         if top is not None:
-            _finish_sweep(top, module.NAME, points, documents, args)
+            _finish_sweep(top, module.NAME, points, documents, args, backend)
+    return _report(module.NAME, points, documents, out, args)
+
+
+def _report(name: str, points: list[Point], documents: list[dict[str, Any]], out: Path,
+            args: argparse.Namespace) -> int:
+    sweep = any(p.swept for p in points)
     if args.json:
+        from hfx.console import print_json
+
         print_json(documents[0] if not sweep else {
-            "experiment": module.NAME,
+            "experiment": name,
             "sweep": [{"overrides": _overrides(p), "folder": p.folder, "summary": d}
                       for p, d in zip(points, documents, strict=True)]})
     else:
@@ -98,22 +154,107 @@ def main(args: argparse.Namespace) -> int:
     return 0 if all(d["passed"] for d in documents) else 1
 
 
+def _run_study(module: Experiment, points: list[Point], args: argparse.Namespace) -> int:
+    """An experiment that runs whole (`numerics.experiments.contract.Study`: the degradation study), as before the
+    chunks: no cluster, no chunk store; `--device` sets its own device parameter."""
+    if args.workers is not None or args.scheduler is not None or args.resume:
+        raise UsageError(f"{module.NAME} runs whole (its rounds of learning rates depend on their results): "
+                         "--workers, --scheduler and --resume apply to the batched experiments")
+    units = resources.check_resources(module, points, resources.available_memory())
+    out = output_dir(args.out if args.out is not None else str(Path(DEFAULT_OUT) / module.NAME))
+    folders = [output_dir(str(out / p.folder)) if p.swept else out for p in points]
+    import dataclasses
+
+    import torch
+
+    from hfx import devices
+    from hfx.execute import Backend
+    from hfx.output import open_output
+    from numerics.experiments.params import replace_flat
+
+    if args.device is not None:  # checked like every experiment's, then given to the study's own parameter
+        device = devices.resolve(args.device)
+        points = [dataclasses.replace(p, config=replace_flat(p.config, {"device": device}))
+                  if hasattr(p.config, "device") else p for p in points]
+    torch.set_num_threads(args.threads)
+    documents: list[dict[str, Any]] = []
+    backend = Backend(device=str(getattr(points[0].config, "device", "cpu")), threads=args.threads)
+    with contextlib.ExitStack() as stack:
+        bar = stack.enter_context(_Bar(module.NAME, units, module.cost(points[0].config).unit))
+        top = stack.enter_context(open_output(out)) if any(p.swept for p in points) else None
+        for point, folder in zip(points, folders, strict=True):
+            documents.append(_run_point(module, point, folder, bar, args, backend))
+        if top is not None:
+            _finish_sweep(top, module.NAME, points, documents, args, backend)
+    return _report(module.NAME, points, documents, out, args)
+
+
+def run_config(module: Experiment, config: Any) -> dict[str, Any]:
+    """The configuration a run's manifest records (its config_hash is the store's key)."""
+    from hfx import serialise
+
+    return {"command": "run", "experiment": module.NAME, **serialise.config(config)}
+
+
+def _store_key(module: ChunkedExperiment, config: Any, device: str) -> StoreKey:
+    from hfx.provenance import config_hash
+    from hfx.store import StoreKey
+
+    return StoreKey(module.NAME, config_hash(run_config(module, config)), device, len(module.chunks(config)))
+
+
+def _check_resume(module: ChunkedExperiment, points: list[Point], folders: list[Path], out: Path, sweep: bool,
+                  device: str | None) -> None:
+    """UsageError if a folder holds a run that this one cannot resume (hfx.store); read-only."""
+    from hfx.store import check_folder, check_resume
+
+    if sweep:
+        check_folder(out, module.NAME)
+    for point, folder in zip(points, folders, strict=True):
+        key = _store_key(module, point.config, device or "cpu")
+        check_resume(folder, key if device is not None else _any_device(key, folder))
+
+
+def _any_device(key: StoreKey, folder: Path) -> StoreKey:
+    """The key with the store's own device (before a remote cluster's device is known: checked again later)."""
+    import dataclasses
+    import json
+
+    from hfx.store import HEADER, STORE
+
+    try:
+        found = json.loads((folder / STORE / HEADER).read_text(encoding="utf-8")).get("device", key.device)
+    except (OSError, ValueError, AttributeError):
+        return key
+    return dataclasses.replace(key, device=str(found))
+
+
 def _overrides(point: Point) -> dict[str, object]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in point.swept}
 
 
 def _run_point(module: Experiment, point: Point, out: Path, bar: Callable[[int], None],
-               args: argparse.Namespace) -> dict[str, Any]:
+               args: argparse.Namespace, backend: Backend) -> dict[str, Any]:
     """Run one configuration into its output folder; print its table unless --json; return its summary."""
     from hfx import serialise
+    from hfx.execute import Job, execute, is_chunked
     from hfx.figures_out import write_figures
-    from hfx.measure import run_experiment
     from hfx.output import manifest, open_output, utc_now
+    from hfx.store import ChunkStore
     from numerics.experiments.contract import replicates
 
     started = utc_now()
-    with open_output(out) as folder:
-        result = run_experiment(module, point.config, bar)
+    with open_output(out, hint=f"hfx run {module.NAME} --resume --out {out} computes only what is missing") as folder:
+        if is_chunked(module):
+            store: ChunkStore | None = ChunkStore(folder, _store_key(module, point.config, backend.device),
+                                                  resume=args.resume)
+            result = execute(Job(module, point.config, store), backend, bar)
+            folder.record(store.files() if store is not None else [])
+            chunked = {"chunks": len(module.chunks(point.config)), "resumed_chunks": store.resumed if store else 0}
+        else:
+            from hfx.measure import run_experiment
+
+            result, chunked = run_experiment(module, point.config, bar), {}
         summary = serialise.summary_document(result)
         folder.write_csv("runs.csv", [serialise.row(rec) for rec in result.records])
         folder.write_json("summary.json", summary)
@@ -127,7 +268,8 @@ def _run_point(module: Experiment, point: Point, out: Path, bar: Callable[[int],
             started,
             seeds=list(range(replicates(point.config).seeds)),
             extra={"experiment": module.NAME, "base_seed": replicates(point.config).seed,
-                   "seconds": round(result.seconds, 3), "threads": args.threads,
+                   "seconds": round(result.seconds, 3), **_execution(args, backend),
+                   **chunked,
                    **({"sweep": _overrides(point)} if point.swept else {})},
         ))
     if not args.json:
@@ -137,8 +279,14 @@ def _run_point(module: Experiment, point: Point, out: Path, bar: Callable[[int],
     return summary
 
 
+def _execution(args: argparse.Namespace, backend: Backend) -> dict[str, Any]:
+    """Where the run ran (not part of the configuration: it does not change the results)."""
+    where = {"workers": args.workers} if args.workers else {"scheduler": args.scheduler} if args.scheduler else {}
+    return {"threads": args.threads, "device": backend.device, **where}
+
+
 def _finish_sweep(top: OutputFolder, name: str, points: list[Point], documents: list[dict[str, Any]],
-                  args: argparse.Namespace) -> None:
+                  args: argparse.Namespace, backend: Backend) -> None:
     from hfx.output import manifest, utc_now
 
     index = {"experiment": name,
@@ -146,7 +294,7 @@ def _finish_sweep(top: OutputFolder, name: str, points: list[Point], documents: 
                         for p, d in zip(points, documents, strict=True)]}
     top.write_json("sweep.json", index)
     top.finish(manifest({"command": "run", "experiment": name, "sweep": index["points"]}, utc_now(),
-                        extra={"experiment": name, "threads": args.threads}))
+                        extra={"experiment": name, **_execution(args, backend)}))
 
 
 class _Bar:

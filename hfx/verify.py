@@ -15,16 +15,21 @@ last, lists every file with its sha256.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from hfx import cluster
+from hfx.devices import CHOICES as DEVICE_CHOICES
 from hfx.errors import UsageError
 from hfx.paths import output_dir
 
 if TYPE_CHECKING:
     from hfx.audit import Evidence
     from hfx.evidence import Measurements
+    from hfx.execute import Backend
     from hfx.output import OutputFolder
     from numerics.experiments import AnyResult
 
@@ -42,11 +47,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-experiments", action="store_true", help="derivations only: skip the measurements (claims stay unsettled)"
     )
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="run the measurements on a Dask LocalCluster of N worker processes")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="run the measurements on the Dask cluster at ADDRESS (tcp://HOST:PORT; docs/cluster.md)")
+    parser.add_argument("--device", default="cpu", choices=DEVICE_CHOICES,
+                        help="where the measurements train: cpu (default), cuda, or auto (CUDA when present)")
 
 
 def main(args: argparse.Namespace) -> int:
     if args.jobs < 0:
         raise UsageError(f"--jobs must be ≥ 0, got {args.jobs}")
+    cluster.validate(args.workers, args.scheduler)
     out = output_dir(args.out)
     # SymPy (and, for the measurements, torch) only now that the input is known to be good
     from hfx import theorems
@@ -59,7 +71,7 @@ def main(args: argparse.Namespace) -> int:
     started = utc_now()
     t0 = time.perf_counter()
     ids = theorems.resolve_ids([])
-    with open_output(out) as folder:
+    with _backend(args) as backend, open_output(out) as folder:
         print(f"hfx verify: checking {len(ids)} derivations", file=sys.stderr)
         records, views, untypeset = theorems.verify_with_views(ids, jobs=args.jobs or None)  # views: in the workers
         for line in untypeset:  # a plugin's prose outside the syntax: its document is left out, its record kept
@@ -74,7 +86,7 @@ def main(args: argparse.Namespace) -> int:
         from numerics.experiments.contract import replicates
 
         tier = "quick" if args.quick else "full" if getattr(args, "full", False) else "default"
-        measured = Measurements() if args.no_experiments else _measure(tier)
+        measured = Measurements() if backend is None else _measure(tier, backend)
         results = measured.results()
         evidence: dict[str, list[Evidence]] = experiment_evidence(measured)
         verdicts = audit(records, evidence)
@@ -94,7 +106,12 @@ def main(args: argparse.Namespace) -> int:
             "experiments": {name: serialise.config(r.config) for name, r in results.items()},
         }
         seeds = list(range(replicates(measured.degradation.config).seeds)) if measured.degradation else []
-        extra: dict[str, object] = {"seconds": round(time.perf_counter() - t0, 3)}
+        extra: dict[str, object] = {"seconds": round(time.perf_counter() - t0, 3),
+                                    "device": backend.device if backend else None}
+        if args.workers:
+            extra["workers"] = args.workers
+        elif args.scheduler:
+            extra["scheduler"] = args.scheduler
         if theorems.plugin_records():  # theorem modules of other packages (entry points of `hfx.theorems`)
             extra["plugins"] = theorems.plugin_records()
         provenance = manifest(config, started, seeds=seeds, extra=extra)
@@ -129,12 +146,6 @@ def main(args: argparse.Namespace) -> int:
     return 1 if failed or broken else 0
 
 
-def _measure(tier: str) -> Measurements:
-    from hfx.measure import run_audited
-
-    return run_audited(tier)
-
-
 FIGURED = ("degradation", "degradation-cnn", "trainable-depth")  # results whose figures REPORT.md embeds
 
 
@@ -147,3 +158,26 @@ def _figures(folder: OutputFolder, name: str, result: AnyResult) -> list[str]:
     data = getattr(module, "figure_data", None)
     return write_figures(folder, module.figures(result), data(result) if data is not None else None,
                          prefix=f"figures/{name}")
+
+
+@contextlib.contextmanager
+def _backend(args: argparse.Namespace) -> Iterator[Backend | None]:
+    """Where the measurements run (None with --no-experiments): the device resolved, and the Dask cluster of
+    --workers / --scheduler connected, before any work (bad input is exit 2 at once)."""
+    if args.no_experiments:
+        yield None
+        return
+    from hfx import devices
+    from hfx.execute import Backend
+
+    with contextlib.ExitStack() as stack:
+        client = None
+        if args.workers is not None or args.scheduler is not None:
+            client = stack.enter_context(cluster.connect(args.workers, args.scheduler))
+        yield Backend(device=devices.resolve(args.device, client), client=client)
+
+
+def _measure(tier: str, backend: Backend) -> Measurements:
+    from hfx.measure import run_audited
+
+    return run_audited(tier, backend=backend)

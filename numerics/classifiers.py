@@ -140,17 +140,19 @@ def _error_and_loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[f
     return error, loss
 
 
-def train_one(architecture: str, depth: int, recipe: Recipe, seed: int, data: tuple[torch.Tensor, ...]) -> Measurement:
-    """Train one network from `seed` (its initialisation and batch order) and measure it."""
+def train_one(architecture: str, depth: int, recipe: Recipe, seed: int, data: tuple[torch.Tensor, ...],
+              device: str = "cpu") -> Measurement:
+    """Train one network from `seed` (its initialisation and batch order) and measure it, on `device` (the
+    network is initialised and the batch order drawn on the CPU, so every device starts from the same numbers)."""
     import time
 
     if architecture not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {architecture!r}")
     if depth < 4 or depth % 2:
         raise ValueError(f"depth must be even and ≥ 4, got {depth}")
-    x_train, y_train, x_test, y_test = data
+    x_train, y_train, x_test, y_test = (t.to(device) for t in data)
     generator = torch.Generator().manual_seed(seed)
-    net = build_network(architecture, depth, recipe.width, recipe.norm, generator)
+    net = build_network(architecture, depth, recipe.width, recipe.norm, generator).to(device)
 
     net.train()
     loss = nn.functional.cross_entropy(net(x_train), y_train)
@@ -164,7 +166,7 @@ def train_one(architecture: str, depth: int, recipe: Recipe, seed: int, data: tu
     n = len(x_train)
     for _ in range(recipe.epochs):
         net.train()
-        order = torch.randperm(n, generator=generator)
+        order = torch.randperm(n, generator=generator).to(device)
         for i in range(0, n - recipe.batch_size + 1, recipe.batch_size):  # full batches only (BN statistics)
             batch = order[i : i + recipe.batch_size]
             optimiser.zero_grad()

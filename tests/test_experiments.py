@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from hfx import serialise
-from numerics.experiments import EXPERIMENTS, AnyResult, CheckStatus, get, parameters
+from numerics.experiments import EXPERIMENTS, AnyResult, CheckStatus, get, parameters, run
 from numerics.experiments.contract import replicates
 from numerics.experiments.params import ConfigBase, Value, replace_flat
 from numerics.experiments.records import RunStatus
@@ -42,8 +42,8 @@ def _config(name: str, **extra: Value) -> ConfigBase:
 
 
 def _run(name: str, seed: int = 0, **extra: Value) -> AnyResult:
-    config = _config(name, **extra)
-    return get(name).run(config, torch.Generator().manual_seed(seed))
+    config = _config(name, seed=seed, **extra)  # the base seed of every random stream
+    return run(get(name), config)
 
 
 def test_registry_finds_every_named_experiment() -> None:
@@ -229,14 +229,14 @@ def test_memory_estimate_is_not_below_the_measured_working_set(name: str, values
 
     script = (
         "import json, resource, sys, torch\n"
-        "from numerics.experiments import get\n"
+        "from numerics.experiments import get, run\n"
         "from numerics.experiments.params import replace_flat\n"
         "name, values = sys.argv[1], json.loads(sys.argv[2])\n"
         "values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}\n"
         "torch.set_num_threads(1)\n"
         "e = get(name); c = replace_flat(e.Config(), values)\n"
         "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "e.run(c, torch.Generator().manual_seed(0))\n"
+        "run(e, c)\n"
         "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024, e.cost(c).memory_bytes)\n"
     )
     env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}

@@ -102,7 +102,7 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(hfx.theorems, "verify_with_views", work)
     import numerics.experiments.linear_block as linear_block
 
-    monkeypatch.setattr(linear_block, "run", work)
+    monkeypatch.setattr(linear_block, "run_chunk", work)
     from hfx import user_module
 
     monkeypatch.setattr(user_module, "load_derivations", work)  # `hfx check`: the user's code is the work
@@ -223,6 +223,11 @@ CHEAP = [
     ["check", "no-such-file.py"],
     ["check", EXAMPLE, "--out", "/proc/hfx-out"],
     ["frobnicate"],
+    ["run", "linear-block", "--workers", "0"],
+    ["run", "linear-block", "--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"],
+    ["run", "linear-block", "--scheduler", "not an address"],
+    ["run", "linear-block", "--device", "gpu"],
+    ["verify", "--workers", "100000"],
 ]
 
 
@@ -230,7 +235,8 @@ CHEAP = [
 def test_bad_input_and_help_import_neither_torch_nor_sympy(argv: list[str], tmp_path: Path) -> None:
     probe = (
         "import sys\nfrom hfx.cli import main\ntry:\n    code = main(sys.argv[1:])\nexcept SystemExit as e:\n"
-        "    code = e.code\nheavy = sorted(m for m in ('torch', 'sympy', 'numpy', 'matplotlib') if m in sys.modules)\n"
+        "    code = e.code\nheavy = sorted(m for m in ('torch', 'sympy', 'numpy', 'matplotlib', 'dask', 'distributed')"
+        " if m in sys.modules)\n"
         "print(code, heavy, file=sys.stderr)\n"
     )
     done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, cwd=tmp_path,
@@ -238,3 +244,57 @@ def test_bad_input_and_help_import_neither_torch_nor_sympy(argv: list[str], tmp_
     code, heavy = done.stderr.strip().splitlines()[-1].split(" ", 1)
     assert code in ("0", "2") and heavy == "[]", done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [["run", "linear-block"], ["verify"]])
+def test_more_worker_processes_than_memory_holds_is_exit_2_before_any_start(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    no_work: None
+) -> None:
+    import hfx.resources
+
+    monkeypatch.setattr(hfx.resources, "available_memory", lambda: 4 * 10**9)  # a 4 GB machine
+    out = tmp_path / "out"
+    assert main([*command, "--workers", "20", "--out", str(out)]) == 2  # 20 × ~367 MB > 90 % of 4 GB
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "20 worker processes need about 7.3 GB" in err, err
+    assert "use at most --workers 9" in err and not out.exists()
+
+
+def _store_is_a_file(out: Path) -> None:
+    (out / "chunks").write_text("keep me")
+
+
+def _store_is_a_link(out: Path) -> None:
+    (out / "elsewhere").mkdir()
+    (out / "chunks").symlink_to(out / "elsewhere")
+
+
+def _chunk_is_a_folder(out: Path) -> None:
+    (out / "chunks" / "000001.json").mkdir(parents=True)
+
+
+def _header_is_a_folder(out: Path) -> None:
+    (out / "chunks" / "store.json").mkdir(parents=True)
+
+
+STORES = {"chunks is a file": (_store_is_a_file, "is not a folder"),
+          "chunks is a link": (_store_is_a_link, "is not a folder"),
+          "a chunk is a folder": (_chunk_is_a_folder, "000001.json is not a plain file"),
+          "the header is a folder": (_header_is_a_folder, "store.json is not a plain file")}
+
+
+@pytest.mark.parametrize("case", STORES, ids=[c.replace(" ", "-") for c in STORES])
+@pytest.mark.parametrize("resume", [[], ["--resume"]], ids=["fresh", "resume"])
+def test_a_chunk_store_that_cannot_be_written_is_exit_2_before_any_work(
+    case: str, resume: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], no_work: None
+) -> None:
+    make, message = STORES[case]
+    out = tmp_path / "out"
+    out.mkdir()
+    make(out)
+    before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    assert main(["run", "linear-block", *resume, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err, err
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before  # nothing written

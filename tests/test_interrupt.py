@@ -154,5 +154,43 @@ def test_ctrl_c_during_a_training_run_exits_130(start: Callable[..., subprocess.
     time.sleep(1.0)
     os.killpg(proc.pid, signal.SIGINT)
     code, lines = _finish(proc)
-    assert code == 130 and lines[-1].endswith("incomplete (its manifest.json says complete: false)")
+    assert code == 130 and "incomplete (its manifest.json says complete: false)" in lines[-1]
+    assert lines[-1].endswith("--resume --out " + str(out) + " computes only what is missing")
     _incomplete(out)
+
+
+CLUSTER_RUN = ("run", "deep-stack", "--set", "depths=1,3", "--set", "max_steps=400", "--set", "chunk_seeds=1",
+               "--seeds", "6", "--no-figures", "--workers", "2")
+
+
+def _chunks_stored(out: Path) -> int:
+    return len(list((out / "chunks").glob("[0-9]*.json"))) if (out / "chunks").is_dir() else 0
+
+
+def test_ctrl_c_on_a_local_cluster_exits_130_with_one_line_and_no_worker_left(
+    start: Callable[..., subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    proc = start(*CLUSTER_RUN, "--out", str(out))
+    _wait_for(lambda: _chunks_stored(out) >= 1 or proc.poll() is not None, START_S, "a finished chunk")
+    assert proc.poll() is None
+    workers = _children(proc.pid)
+    os.killpg(proc.pid, signal.SIGINT)  # the terminal's Ctrl-C: every process of the group gets it
+    code, lines = _finish(proc)
+    assert code == 130 and lines[-1].startswith("hfx: interrupted") and "--resume" in lines[-1]
+    assert not any("Traceback" in line or "KeyboardInterrupt" in line for line in lines), lines
+    _wait_for(lambda: not any(_alive(w) for w in workers), HANG_S, "the Dask workers to end")
+    _incomplete(out)
+
+
+def test_dask_workers_die_with_a_killed_parent(start: Callable[..., subprocess.Popen[str]], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = start(*CLUSTER_RUN, "--out", str(out))
+    _wait_for(lambda: _chunks_stored(out) >= 1 or proc.poll() is not None, START_S, "a finished chunk")
+    assert proc.poll() is None
+    workers = _children(proc.pid)
+    assert len(workers) >= 2
+    os.kill(proc.pid, signal.SIGKILL)  # the main process only: nothing of it runs again
+    proc.wait(timeout=HANG_S)
+    _wait_for(lambda: not any(_alive(w) for w in workers), HANG_S, "the orphaned Dask workers to end")
+    assert json.loads((out / "manifest.json").read_text())["complete"] is False

@@ -112,8 +112,8 @@ def test_verify_audits_measurements_and_fails_on_a_broken_cross_check(
     broken = ExperimentResult(name="weight-decay", config=weight_decay_experiment.Config(), records=(),
                               summaries=(), checks=(FAILED,))
     monkeypatch.setattr(theorems, "resolve_ids", lambda requested: ["reformulation.residual"])
-    monkeypatch.setattr(verify, "_measure", lambda tier: Measurements(degradation=_degradation(),
-                                                                       weight_decay=broken))
+    monkeypatch.setattr(verify, "_measure", lambda tier, backend: Measurements(degradation=_degradation(),
+                                                                                weight_decay=broken))
     assert main(["verify", "--out", str(tmp_path)]) == 1  # a failed theory cross-check is a failed check
     claims = {c["id"]: c for c in json.loads((tmp_path / "claims.json").read_text())}
     assert claims["C1"]["verdict"] == Verdict.CONFIRMED

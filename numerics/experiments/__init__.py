@@ -1,10 +1,13 @@
 """Named experiments: the registry, as plain imports (mypy checks each module against the contract).
 
 Each experiment is a module of this package that satisfies `contract.Experiment` (NAME, DESCRIPTION, Config,
-cost, run, figures); the shared pieces are `contract` (the protocol and the result types), `params` and
-`blocks` (configuration fields, constraints and shared blocks), `records` (typed run records and summaries),
-`grid` (the seeds × inits × settings batch), `tasks` (data and targets of the non-linear experiments) and
-`resources` (memory estimates).  A new experiment adds one import and one entry below.
+cost, chunks, run_chunk, merge, figures); `run(experiment, config)` runs every chunk in this process and merges
+them (`chunks.run_local`; `hfx` also runs them on a pool or a Dask cluster).  The shared pieces are `chunks`
+(the chunked execution contract and the derived random streams), `contract` (the protocol and the result types),
+`params` and `blocks` (configuration fields, constraints and shared blocks), `records` (typed run records and
+summaries), `grid` (the seeds × inits × settings batch), `tasks` (data and targets of the non-linear experiments),
+`devices` (where a chunk trains) and `resources` (memory estimates).  A new experiment adds one import and one
+entry below.
 """
 
 from __future__ import annotations
@@ -18,19 +21,32 @@ from numerics.experiments import (
     trainable_depth,
     weight_decay,
 )
-from numerics.experiments.contract import AnyResult, CheckStatus, CrossCheck, Experiment, ExperimentResult, Progress
+from numerics.experiments.chunks import run_local as run
+from numerics.experiments.contract import (
+    AnyChunkResult,
+    AnyResult,
+    CheckStatus,
+    Chunk,
+    ChunkedExperiment,
+    ChunkResult,
+    CrossCheck,
+    Experiment,
+    ExperimentResult,
+    Progress,
+    Study,
+)
 from numerics.experiments.params import parameters
 
-__all__ = ["EXPERIMENTS", "AnyResult", "CheckStatus", "CrossCheck", "Experiment", "ExperimentResult", "Progress",
-           "get", "parameters"]
+__all__ = ["EXPERIMENTS", "AnyChunkResult", "AnyResult", "CheckStatus", "Chunk", "ChunkResult", "ChunkedExperiment",
+           "CrossCheck", "Experiment", "ExperimentResult", "Progress", "Study", "get", "parameters", "run"]
 
-_deep_linear: Experiment = deep_linear
-_deep_stack: Experiment = deep_stack
-_degradation: Experiment = degradation
-_linear_block: Experiment = linear_block
-_nonlinear_block: Experiment = nonlinear_block
-_trainable_depth: Experiment = trainable_depth
-_weight_decay: Experiment = weight_decay
+_deep_linear: ChunkedExperiment = deep_linear
+_deep_stack: ChunkedExperiment = deep_stack
+_degradation: Study = degradation
+_linear_block: ChunkedExperiment = linear_block
+_nonlinear_block: ChunkedExperiment = nonlinear_block
+_trainable_depth: ChunkedExperiment = trainable_depth
+_weight_decay: ChunkedExperiment = weight_decay
 
 EXPERIMENTS: dict[str, Experiment] = {
     e.NAME: e for e in (_deep_linear, _deep_stack, _degradation, _linear_block, _nonlinear_block, _trainable_depth,

@@ -28,16 +28,22 @@ MAX_RATE = 1e3  # learning rates (far beyond any stable rate of these losses; th
 MAX_DECAY = 1e3  # weight decay λ
 MAX_SCALE = 1e3  # initialisation multipliers, spectra, target scales
 MAX_EPS = 1e6  # ε of the convergence criterion
+CHUNK_SEEDS = 32  # default seeds per chunk: the default grids are one chunk per architecture, as one batch before
 SEED_RANGE = Interval(0, 2**63 - 1)  # what torch.Generator.manual_seed and numpy's default_rng accept
 DTYPES = ("float32", "float64")
 
 
 @dataclass(frozen=True)
 class Replicates(ConfigBase):
-    """Independent repetitions: seed i of `seeds` draws its own data and initialisation from the base `seed`."""
+    """Independent repetitions: replicate i of `seeds` draws its own data and initialisation from streams derived
+    from the base `seed` and i (`numerics.experiments.chunks`); the runs of `chunk_seeds` consecutive replicates
+    of one architecture are one chunk (a task of a cluster, and what `hfx run --resume` keeps)."""
 
     seeds: int = param(3, "independent seeds (data and initialisation)", interval=at_least(1, MAX_SEEDS))
-    seed: int = param(0, "base seed of the torch.Generator", interval=SEED_RANGE)
+    seed: int = param(0, "base seed of every random stream", interval=SEED_RANGE)
+    chunk_seeds: int = param(CHUNK_SEEDS, "seeds per chunk: each architecture's seeds run in blocks of this many "
+                             "(one batch, one task of --workers/--scheduler, the unit that --resume keeps)",
+                             interval=at_least(1, MAX_SEEDS))
 
 
 @dataclass(frozen=True)

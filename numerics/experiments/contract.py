@@ -6,17 +6,24 @@ A module of `numerics/experiments/` is an experiment when it satisfies `Experime
 * ``NAME`` (the command-line name, e.g. ``"linear-block"``) and ``DESCRIPTION`` (one line);
 * ``Config``: a frozen dataclass deriving from `params.ConfigBase`, every field declared with `param(…)` (help
   text, constraints) or as a shared block (`blocks`), one of them `Replicates`;
-* ``cost(config) -> Cost``: memory and work, estimated before anything is allocated;
-* ``run(config, generator, progress=None) -> ExperimentResult``: pure, apart from the progress callback;
+* ``cost(config) -> Cost``: memory (of one chunk) and work, estimated before anything is allocated;
+* the chunked execution contract (`numerics.experiments.chunks`):
+  ``chunks(config) -> tuple[Chunk, ...]`` (the grid split into independent tasks, in merge order),
+  ``run_chunk(config, chunk, device="cpu", progress=None) -> ChunkResult`` (pure: the chunk's typed records,
+  from its arguments alone) and ``merge(config, parts) -> ExperimentResult`` (summaries and checks computed
+  on the merged records, in chunk order); ``LOCAL_POOL``: whether a local run spreads the chunks over one
+  process per core (True) or runs them in this process (False: batched tensor programs);
 * ``figures(result) -> dict[str, Figure]``.
 
+`numerics.experiments.run(experiment, config)` runs every chunk in this process and merges them; `hfx` runs
+them over a process pool or a Dask cluster, and keeps finished chunks on disk (`hfx run --resume`).
 Its result holds typed records (one per run), group summaries and the theory cross-checks (`CrossCheck`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -87,6 +94,38 @@ class Cost:
 
 
 @dataclass(frozen=True)
+class Chunk:
+    """One task of an experiment: one part (an architecture: one batch) × a block of consecutive replicates.
+
+    Made by the experiment's ``chunks(config)`` (`chunks.plan`), a function of the configuration alone.
+    """
+
+    index: int  # position in the experiment's chunk list: the merge order, and the key of its training stream
+    part: int  # which part of the experiment (index into its own list of architectures / batches)
+    key: tuple[int, ...]  # the part's coordinates in the experiment's full grid (its random streams' key)
+    label: str  # the part in words, e.g. "residual L=4" (messages, the store)
+    first_seed: int  # replicates first_seed … stop_seed − 1
+    stop_seed: int
+    first_run: int  # the run index of its first record
+    runs: int  # records it returns
+    units: int  # units of work it accounts for (see `Cost.units`)
+
+    @property
+    def seeds(self) -> range:
+        return range(self.first_seed, self.stop_seed)
+
+
+@dataclass(frozen=True)
+class ChunkResult(Generic[R]):
+    """What one chunk measured: its records (run order) and its columns of the figures' panels."""
+
+    chunk: Chunk
+    records: tuple[R, ...]
+    curves: Mapping[str, Curves] = field(default_factory=dict)  # panel name → this chunk's columns
+    seconds: float = 0.0  # wall time of run_chunk
+
+
+@dataclass(frozen=True)
 class ExperimentResult(Generic[C, R, S]):
     """Everything an experiment measured, ready to be audited (hfx.evidence) or written (hfx.serialise)."""
 
@@ -96,7 +135,7 @@ class ExperimentResult(Generic[C, R, S]):
     summaries: tuple[S, ...]  # one per group of runs
     checks: tuple[CrossCheck, ...] = ()  # theory cross-checks (empty where no closed form exists)
     curves: Mapping[str, Curves] = field(default_factory=dict)  # panels for the figures
-    seconds: float = 0.0  # wall time of run()
+    seconds: float = 0.0  # wall time of the whole run (every chunk, and the merge)
 
     @property
     def passed(self) -> bool:
@@ -114,10 +153,11 @@ def replicates(config: ConfigBase) -> Replicates:
 
 
 AnyResult = ExperimentResult[Any, Any, Any]
+AnyChunkResult = ChunkResult[Any]
 
 
 class Experiment(Protocol):
-    """A named experiment module (see the module docstring)."""
+    """A named experiment module (see the module docstring): what every experiment has."""
 
     NAME: str
     DESCRIPTION: str
@@ -127,6 +167,24 @@ class Experiment(Protocol):
 
     def cost(self, config: Any) -> Cost: ...
 
-    def run(self, config: Any, generator: torch.Generator, progress: Progress | None = None) -> AnyResult: ...
-
     def figures(self, result: Any) -> dict[str, Figure]: ...
+
+
+class ChunkedExperiment(Experiment, Protocol):
+    """An experiment whose grid splits into chunks (`numerics.experiments.chunks`): every batched experiment."""
+
+    LOCAL_POOL: bool
+
+    def chunks(self, config: Any) -> tuple[Chunk, ...]: ...
+
+    def run_chunk(self, config: Any, chunk: Chunk, device: str = "cpu",
+                  progress: Progress | None = None) -> AnyChunkResult: ...
+
+    def merge(self, config: Any, parts: Sequence[AnyChunkResult]) -> AnyResult: ...
+
+
+class Study(Experiment, Protocol):
+    """An experiment that runs whole (the degradation study: rounds of rates decided by the previous rounds'
+    results), seeded from `generator` or from its own configuration."""
+
+    def run(self, config: Any, generator: torch.Generator, progress: Progress | None = None) -> AnyResult: ...

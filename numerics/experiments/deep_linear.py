@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -36,7 +37,17 @@ import torch
 
 from numerics import closed_forms
 from numerics.experiments.blocks import MAX_DEPTH, MAX_RATE, MAX_SAMPLES, MAX_SCALE, MAX_WIDTH, Budget, Replicates
-from numerics.experiments.contract import Cost, CrossCheck, Curves, ExperimentResult, Progress
+from numerics.experiments.chunks import (
+    Part,
+    chunk_generator,
+    chunk_result,
+    init_generator,
+    merged,
+    plan,
+    replicate_generator,
+)
+from numerics.experiments.contract import Chunk, ChunkResult, Cost, CrossCheck, Curves, ExperimentResult, Progress
+from numerics.experiments.devices import train_on
 from numerics.experiments.grid import RunGrid, StepProgress
 from numerics.experiments.params import ConfigBase, at_least, nested, param, positive
 from numerics.experiments.records import (
@@ -51,7 +62,7 @@ from numerics.experiments.records import (
 )
 from numerics.experiments.resources import batch_bytes, curve_bytes
 from numerics.models import BlockSpec, balanced_linear, data_with_covariance
-from numerics.train import OptimizerSpec, train
+from numerics.train import OptimizerSpec
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -60,13 +71,14 @@ NAME = "deep-linear"
 DESCRIPTION = "GD on deep linear stacks (balanced plain vs zero-init residual) vs the gradient-flow learning time"
 FLOW_TOLERANCE = 0.02  # |k* − t/η| / (t/η): forward Euler's O(η) error must be below 2% at small η
 PREDICTION_SOURCE = "numerics.closed_forms.learning_time"
+VARIANTS = ("plain", "residual")
+LOCAL_POOL = False  # one batched tensor program per chunk: a local run trains the chunks in this process
 
 
 @dataclass(frozen=True)
 class Config(ConfigBase):
     depths: tuple[int, ...] = param((1, 2, 4, 8), "L: depths of the stack", interval=at_least(1, MAX_DEPTH))
-    variants: tuple[str, ...] = param(("plain", "residual"), "plain (balanced init) or residual (A_l = 0)",
-                                      choices=("plain", "residual"))
+    variants: tuple[str, ...] = param(VARIANTS, "plain (balanced init) or residual (A_l = 0)", choices=VARIANTS)
     width: int = param(3, "d: width of every layer", interval=at_least(1, MAX_WIDTH))
     target_scale: float = param(2.0, "s: the target map is Φ = sI", interval=positive(MAX_SCALE))
     plain_u0: float = param(0.05, "u₀ of the plain balanced init (product c^L = u₀, c = u₀^{1/L})",
@@ -124,13 +136,22 @@ class Group(NamedTuple):
 Result = ExperimentResult[Config, DeepLinearRun, PredictedSummary[Group]]
 
 
+def _architectures(config: Config) -> list[tuple[str, int]]:
+    return [(variant, L) for variant in config.variants for L in config.depths]
+
+
+def chunks(config: Config) -> tuple[Chunk, ...]:
+    return plan([Part(f"{v} L={L}", (VARIANTS.index(v), L), len(config.lrs), config.budget.max_steps)
+                 for v, L in _architectures(config)], config.replicates)
+
+
 def cost(config: Config) -> Cost:
-    runs = config.replicates.seeds * len(config.lrs)
+    todo = chunks(config)
+    runs = max(c.runs for c in todo)
     steps = config.budget.max_steps
-    batches = len(config.variants) * len(config.depths)
     peak = max(batch_bytes(BlockSpec(block="linear", depth=L, width=config.width), runs, config.samples, steps)
                for L in config.depths)
-    return Cost(peak + batches * curve_bytes(runs, steps), units=batches * steps)
+    return Cost(peak + sum(curve_bytes(c.runs, steps) for c in todo), units=sum(c.units for c in todo))
 
 
 def predicted_time(depth: int, s: float, u0: float, uf: float, gap: float) -> float:
@@ -143,58 +164,64 @@ def predicted_time(depth: int, s: float, u0: float, uf: float, gap: float) -> fl
         return math.inf  # u_f rounds to s, or an extreme s: no finite prediction
 
 
-def run(config: Config, generator: torch.Generator, progress: Progress | None = None) -> Result:
+def run_chunk(config: Config, chunk: Chunk, device: str = "cpu",
+              progress: Progress | None = None) -> ChunkResult[DeepLinearRun]:
+    """One (variant, depth) × the chunk's seeds × learning rates as one batch; each replicate's data (and, for the
+    plain stack, its orthogonal factors) from its own streams."""
     t_start = time.perf_counter()
     dtype = torch.float64
-    d, S, s, budget = config.width, config.replicates.seeds, config.target_scale, config.budget
-    X = torch.stack([data_with_covariance(torch.eye(d, dtype=dtype), config.samples, generator)
-                     for _ in range(S)])  # (S, N, d), XᵀX/N = I
+    d, s, budget, base = config.width, config.target_scale, config.budget, config.replicates.seed
+    variant, L = _architectures(config)[chunk.part]
+    plain = variant == "plain"
+    X = torch.stack([data_with_covariance(torch.eye(d, dtype=dtype), config.samples, replicate_generator(base, r))
+                     for r in chunk.seeds])  # (S, N, d), XᵀX/N = I
     gap = math.sqrt(2 * budget.eps / d)
+    grid = RunGrid(len(chunk.seeds), ("balanced" if plain else "zero-branch",), config.lrs,
+                   first_seed=chunk.first_seed)
+    spec = BlockSpec(block="linear", variant=variant, depth=L, width=d)
+    u0 = config.plain_u0 if plain else 1.0
+    if plain:
+        W = torch.cat([balanced_linear(1, L, d, u0 ** (1.0 / L), init_generator(base, chunk, r), dtype)
+                       for r in chunk.seeds])  # (S, L, d, d)
+    else:
+        W = torch.zeros((grid.seeds, L, d, d), dtype=dtype)  # A_l = 0: the residual chain starts at u₀ = 1
+    lrs = grid.per_setting(config.lrs, dtype)  # (R,)
+    x = grid.per_seed(X)  # (R, N, d)
+    steps = StepProgress(progress, budget.max_steps)
+    res = train_on(device, spec, {"W": grid.per_seed(W)}, x, s * x, OptimizerSpec("gd"), lrs,
+                   torch.zeros(grid.size, dtype=dtype), budget.max_steps, budget.eps, chunk_generator(base, chunk),
+                   progress=steps)
+    steps.finish()
+    uf = s - math.copysign(gap, s - u0)
+    t_pred = predicted_time(L, s, u0, uf, gap)
     records: list[DeepLinearRun] = []
-    curves: dict[str, Curves] = {}
-    for variant in config.variants:
-        plain = variant == "plain"
-        grid = RunGrid(S, ("balanced" if plain else "zero-branch",), config.lrs)
-        for L in config.depths:
-            spec = BlockSpec(block="linear", variant=variant, depth=L, width=d)
-            u0 = config.plain_u0 if plain else 1.0
-            if plain:
-                W = balanced_linear(S, L, d, u0 ** (1.0 / L), generator, dtype)  # (S, L, d, d)
-            else:
-                W = torch.zeros((S, L, d, d), dtype=dtype)  # A_l = 0: the residual chain starts at u₀ = 1
-            lrs = grid.per_setting(config.lrs, dtype)  # (R,)
-            x = grid.per_seed(X)  # (R, N, d)
-            steps = StepProgress(progress, budget.max_steps)
-            res = train(spec, {"W": grid.per_seed(W)}, x, s * x, OptimizerSpec("gd"), lrs,
-                        torch.zeros(grid.size, dtype=dtype), budget.max_steps, budget.eps, generator, progress=steps)
-            steps.finish()
-            uf = s - math.copysign(gap, s - u0)
-            t_pred = predicted_time(L, s, u0, uf, gap)
-            for point, outcome in zip(grid.points(), outcomes(res), strict=True):
-                lr, k = point.setting, outcome.steps_to_converge
-                pred = t_pred / lr if math.isfinite(t_pred) else None
-                records.append(DeepLinearRun(
-                    variant=variant, depth=L, width=d, init=point.init, u0=u0, target_scale=s, eps=budget.eps,
-                    max_steps=budget.max_steps, u_final=uf, predicted_time=finite_or_none(t_pred), seed=point.seed,
-                    lr=lr, predicted_steps=pred, measured_time=None if k is None else k * lr,
-                    relative_error=(k - pred) / pred if k is not None and pred else None,
-                    dimensionless_step=lr * L * max(s, u0) ** (2 - 2 / L), outcome=outcome, run=len(records),
-                ))
-            curves[f"{variant} L={L}"] = Curves(res.recorded_steps, res.loss_curve,
-                                                tuple(f"{p.setting:g}" for p in grid.points()))
+    for j, (point, outcome) in enumerate(zip(grid.points(), outcomes(res), strict=True)):
+        lr, k = point.setting, outcome.steps_to_converge
+        pred = t_pred / lr if math.isfinite(t_pred) else None
+        records.append(DeepLinearRun(
+            variant=variant, depth=L, width=d, init=point.init, u0=u0, target_scale=s, eps=budget.eps,
+            max_steps=budget.max_steps, u_final=uf, predicted_time=finite_or_none(t_pred), seed=point.seed,
+            lr=lr, predicted_steps=pred, measured_time=None if k is None else k * lr,
+            relative_error=(k - pred) / pred if k is not None and pred else None,
+            dimensionless_step=lr * L * max(s, u0) ** (2 - 2 / L), outcome=outcome, run=chunk.first_run + j,
+        ))
+    panel = Curves(res.recorded_steps, res.loss_curve, tuple(f"{p.setting:g}" for p in grid.points()))
+    return chunk_result(chunk, records, {f"{variant} L={L}": panel}, t_start)
+
+
+def merge(config: Config, parts: Sequence[ChunkResult[DeepLinearRun]]) -> Result:
+    records, curves = merged(chunks(config), parts)
     groups = group_summaries(records, lambda r: Group(r.variant, r.depth, r.lr),
                              np.random.default_rng(config.replicates.seed))
     ranked = mark_best_lr(groups, lambda g: (g.variant, g.depth), lambda g: g.lr)
     predictions = {Group(r.variant, r.depth, r.lr): Prediction(r.predicted_steps, r.predicted_time) for r in records}
     summaries = tuple(PredictedSummary(row.group, row.steps, row.best_lr, row.best_lr_at_grid_edge,
                                        predictions[row.group]) for row in ranked)  # the prediction beside the median
-    return ExperimentResult(
-        name=NAME, config=config, records=tuple(records), summaries=summaries,
-        checks=(_flow_check(records, config),), curves=curves, seconds=time.perf_counter() - t_start,
-    )
+    return ExperimentResult(name=NAME, config=config, records=tuple(records), summaries=summaries,
+                            checks=(_flow_check(records, config),), curves=curves)
 
 
-def _flow_check(records: list[DeepLinearRun], config: Config) -> CrossCheck:
+def _flow_check(records: Sequence[DeepLinearRun], config: Config) -> CrossCheck:
     small = [r for r in records if r.dimensionless_step <= config.check_max_step]
     judged = [r for r in small
               if r.predicted_steps is not None and r.predicted_steps > 0 and r.outcome.steps_to_converge != 0

@@ -12,6 +12,7 @@ record carries a prediction (deep-linear holds the linear, closed-form case).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -19,11 +20,12 @@ import numpy as np
 import torch
 
 from numerics.experiments.blocks import MAX_DEPTH, Budget, Replicates, Training
-from numerics.experiments.contract import Cost, Curves, ExperimentResult, Progress
+from numerics.experiments.chunks import Part, chunk_result, merged, plan
+from numerics.experiments.contract import Chunk, ChunkResult, Cost, Curves, ExperimentResult, Progress
 from numerics.experiments.grid import RunGrid
 from numerics.experiments.params import ConfigBase, at_least, nested, param
 from numerics.experiments.records import RankedSummary, group_summaries, mark_best_lr
-from numerics.experiments.tasks import Task, TaskRun, make_task, task_cost, task_runs, train_grid
+from numerics.experiments.tasks import Task, TaskRun, task_cost, task_data, task_runs, train_grid
 from numerics.models import ACTIVATIONS, VARIANTS, BlockSpec
 
 if TYPE_CHECKING:
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
 NAME = "deep-stack"
 DESCRIPTION = "time to converge vs depth of stacked blocks (linear or two-layer), plain vs residual variants"
+LOCAL_POOL = False  # one batched tensor program per chunk: a local run trains the chunks in this process
 
 
 @dataclass(frozen=True)
@@ -61,35 +64,53 @@ def _specs(config: Config) -> list[BlockSpec]:
             for variant in config.variants for L in config.depths]
 
 
-def _grid(config: Config) -> RunGrid[float]:
-    return RunGrid(config.replicates.seeds, config.task.inits, config.training.lrs)
+def _parts(config: Config) -> list[Part]:
+    per_seed = len(config.task.inits) * len(config.training.lrs)
+    return [Part(f"{spec.variant} L={spec.depth}", (VARIANTS.index(spec.variant), spec.depth), per_seed,
+                 config.budget.max_steps) for spec in _specs(config)]
+
+
+def chunks(config: Config) -> tuple[Chunk, ...]:
+    return plan(_parts(config), config.replicates)
+
+
+def _plotted(config: Config, spec: BlockSpec) -> bool:
+    return spec.depth in (max(config.depths), min(config.depths))  # the figure's panels: shallowest and deepest
 
 
 def cost(config: Config) -> Cost:
-    return task_cost(_specs(config), _grid(config).size, config.task.samples, config.training, config.budget,
-                     kept=2 * len(config.variants))
+    todo, specs = chunks(config), _specs(config)
+    kept = sum(c.runs for c in todo if _plotted(config, specs[c.part]))
+    return task_cost(specs, todo, config.task.samples, config.training, config.budget, kept=kept)
 
 
-def run(config: Config, generator: torch.Generator, progress: Progress | None = None) -> Result:
+def run_chunk(config: Config, chunk: Chunk, device: str = "cpu",
+              progress: Progress | None = None) -> ChunkResult[TaskRun]:
+    """One architecture (variant, depth) × the chunk's seeds × inits × learning rates, as one batch."""
     t_start = time.perf_counter()
     dtype = getattr(torch, config.training.dtype)
-    grid = _grid(config)
+    spec = _specs(config)[chunk.part]
+    grid = RunGrid(len(chunk.seeds), config.task.inits, config.training.lrs, first_seed=chunk.first_seed)
     base = BlockSpec(block=config.block, width=config.task.width, hidden=config.task.hidden)
-    x, y = make_task(base, config.task.target, grid.seeds, config.task.samples, config.task.delta, generator, dtype)
-    records: list[TaskRun] = []
-    curves: dict[str, Curves] = {}
-    for spec in _specs(config):
-        res = train_grid(spec, grid, config.task, config.training, config.budget, x, y, generator, progress)
-        records += task_runs(NAME, spec, config.task.target, config.training, config.budget, grid, res, len(records),
-                             lambda init: None)
-        if spec.depth in (max(config.depths), min(config.depths)):
-            curves[f"{spec.variant} L={spec.depth}"] = Curves(res.recorded_steps, res.loss_curve,
-                                                              tuple(f"{p.setting:g}" for p in grid.points()))
+    x, y = task_data(base, config.task, chunk.seeds, config.replicates.seed, dtype)
+    res = train_grid(spec, grid, config.task, config.training, config.budget, x, y, chunk, config.replicates.seed,
+                     device, progress)
+    records = task_runs(NAME, spec, config.task.target, config.training, config.budget, grid, res, chunk.first_run,
+                        lambda init: None)
+    curves = {}
+    if _plotted(config, spec):
+        curves[f"{spec.variant} L={spec.depth}"] = Curves(res.recorded_steps, res.loss_curve,
+                                                          tuple(f"{p.setting:g}" for p in grid.points()))
+    return chunk_result(chunk, records, curves, t_start)
+
+
+def merge(config: Config, parts: Sequence[ChunkResult[TaskRun]]) -> Result:
+    records, curves = merged(chunks(config), parts)
     groups = group_summaries(records, lambda r: Group(r.variant, r.init, r.depth, r.lr),
-                                np.random.default_rng(config.replicates.seed))
+                             np.random.default_rng(config.replicates.seed))
     summaries = mark_best_lr(groups, lambda g: (g.variant, g.init, g.depth), lambda g: g.lr)
     return ExperimentResult(name=NAME, config=config, records=tuple(records), summaries=tuple(summaries),
-                            curves=curves, seconds=time.perf_counter() - t_start)
+                            curves=curves)
 
 
 def figures(result: Result) -> dict[str, Figure]:

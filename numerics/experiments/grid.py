@@ -1,10 +1,12 @@
 """The runs of one batch, declared once: seeds × initialisations × settings, as a value with index columns.
 
-Every batched experiment trains, for one architecture, all its seeds × initialisations × settings (learning
-rates, or (η, λ) pairs) as one tensor program.  `RunGrid` names that product; run r is
-(seed, init, setting) = `numpy.unravel_index(r, (S, I, E))` (row-major: the setting varies fastest), so every
-setting starts from the same parameters for a given seed and initialisation.  The columns index per-seed and
-per-init tensors into per-run ones; nothing else in the experiments computes run indices.
+Every batched experiment trains, for one architecture and one block of seeds (a chunk,
+`numerics.experiments.chunks`), those seeds × initialisations × settings (learning rates, or (η, λ) pairs) as
+one tensor program.  `RunGrid` names that product; run r is (seed, init, setting) =
+`numpy.unravel_index(r, (S, I, E))` (row-major: the setting varies fastest), so every setting starts from the
+same parameters for a given seed and initialisation.  The columns index per-seed and per-init tensors into
+per-run ones (seed columns are positions in the block: 0 … S − 1; `points` gives the replicate numbers,
+`first_seed` + position); nothing else in the experiments computes run indices.
 """
 
 from __future__ import annotations
@@ -43,9 +45,10 @@ class GridColumns(NamedTuple):
 class RunGrid(Generic[T]):
     """seeds × inits × settings, one batch of R = S·I·E runs."""
 
-    seeds: int
+    seeds: int  # S: replicates first_seed … first_seed + S − 1
     inits: tuple[str, ...]
     settings: tuple[T, ...]
+    first_seed: int = 0  # the replicate number of the block's first seed
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -61,7 +64,7 @@ class RunGrid(Generic[T]):
 
     def points(self) -> list[GridPoint[T]]:
         c = self.columns()
-        return [GridPoint(int(s), self.inits[int(i)], self.settings[int(e)])
+        return [GridPoint(self.first_seed + int(s), self.inits[int(i)], self.settings[int(e)])
                 for s, i, e in zip(c.seed, c.init, c.setting, strict=True)]
 
     def per_seed(self, t: torch.Tensor) -> torch.Tensor:
@@ -72,9 +75,15 @@ class RunGrid(Generic[T]):
         """(R,): each run's value of a per-setting number (e.g. its learning rate)."""
         return torch.tensor(list(values), dtype=dtype)[torch.from_numpy(self.columns().setting)]
 
-    def initial_params(self, spec: BlockSpec, init_scale: float, g: torch.Generator, dtype: torch.dtype) -> Params:
-        """Parameters per run: one draw per (seed, init) from `g`, inits in order, shared by the settings."""
-        per_init = [init_params(spec, self.seeds, init, init_scale, g, dtype) for init in self.inits]  # (S, …) each
+    def initial_params(self, spec: BlockSpec, init_scale: float, generators: Sequence[torch.Generator],
+                       dtype: torch.dtype) -> Params:
+        """Parameters per run: one draw per (seed, init), from that seed's generator (one per seed of the block,
+        `chunks.init_generator`), inits in order, shared by the settings."""
+        if len(generators) != self.seeds:
+            raise ValueError(f"need one generator per seed ({self.seeds}), got {len(generators)}")
+        per_seed = [[init_params(spec, 1, init, init_scale, g, dtype) for init in self.inits] for g in generators]
+        per_init = [{k: torch.cat([s[i][k] for s in per_seed]) for k in per_seed[0][i]}
+                    for i in range(len(self.inits))]  # (S, …) each
         c = self.columns()
         seed, init = torch.from_numpy(c.seed), torch.from_numpy(c.init)
         return {k: torch.stack([p[k] for p in per_init], dim=1)[seed, init] for k in per_init[0]}  # (R, …)

@@ -22,6 +22,7 @@ stability.  Such runs are excluded, and counted as such.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -30,13 +31,23 @@ import torch
 
 from numerics import closed_forms
 from numerics.experiments.blocks import MAX_DECAY, MAX_RATE, MAX_SAMPLES, MAX_SCALE, MAX_WIDTH, Budget, Replicates
-from numerics.experiments.contract import Cost, CrossCheck, Curves, ExperimentResult, Progress
+from numerics.experiments.chunks import (
+    Part,
+    chunk_generator,
+    chunk_result,
+    init_generator,
+    merged,
+    plan,
+    replicate_generator,
+)
+from numerics.experiments.contract import Chunk, ChunkResult, Cost, CrossCheck, Curves, ExperimentResult, Progress
+from numerics.experiments.devices import torch_device, train_on
 from numerics.experiments.grid import RunGrid, StepProgress
 from numerics.experiments.params import ConfigBase, at_least, nested, param, positive
 from numerics.experiments.records import Outcome, RankedSummary, RunStatus, group_summaries, mark_best_lr, outcomes
 from numerics.experiments.resources import batch_bytes, curve_bytes
 from numerics.models import BlockSpec, data_with_covariance, end_to_end, spectrum_matrix
-from numerics.train import OptimizerSpec, train
+from numerics.train import OptimizerSpec
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -45,13 +56,15 @@ NAME = "linear-block"
 DESCRIPTION = "GD on one linear block toward the identity, plain vs residual; exact step counts and the stability limit"
 STEP_SLACK = 1  # the smallest k with ‖e_k‖ < ε can move by one step when ‖e_k‖ lands within rounding of ε
 PREDICTION_SOURCE = "numerics.closed_forms.linear_gd_steps"
+LOCAL_POOL = False  # one batched tensor program per chunk: a local run trains the chunks in this process
 INITS = ("zero", "gaussian", "xavier", "kaiming", "orthogonal", "identity")
+VARIANTS = ("plain", "residual")
 
 
 @dataclass(frozen=True)
 class Config(ConfigBase):
     width: int = param(4, "d: the block maps R^d → R^d", interval=at_least(1, MAX_WIDTH))
-    variants: tuple[str, ...] = param(("plain", "residual"), "block variants", choices=("plain", "residual"))
+    variants: tuple[str, ...] = param(VARIANTS, "block variants", choices=VARIANTS)
     inits: tuple[str, ...] = param(("xavier",), "initialisations of W (plain) or A (residual), batched together",
                                    choices=INITS)
     init_scale: float = param(1.0, "multiplier of the initialisation", interval=positive(MAX_SCALE))
@@ -93,6 +106,7 @@ class LinearBlockRun:
     lr_factor: float  # η as a multiple of the stability limit
     lr: float  # η
     predicted_steps: int | None  # the closed form's step count; None: never, or beyond the budget
+    closed_form_steps: int | None  # the closed form's step count whatever the budget; None: never converges
     predicted_stable: bool  # η < 2/(σ_max + λ)
     outcome: Outcome
     run: int
@@ -111,71 +125,90 @@ def _spec(config: Config, variant: str) -> BlockSpec:
     return BlockSpec(block="linear", variant=variant, depth=1, width=config.width)
 
 
+def _parts(config: Config) -> list[Part]:
+    """One part per variant: seeds × inits × rates, one batch per seed block."""
+    return [Part(variant, (VARIANTS.index(variant),), len(config.inits) * len(config.lr_factors),
+                 config.budget.max_steps) for variant in config.variants]
+
+
+def chunks(config: Config) -> tuple[Chunk, ...]:
+    return plan(_parts(config), config.replicates)
+
+
 def cost(config: Config) -> Cost:
-    """One batch of seeds × inits × rates per variant; the distance criterion keeps M* (d × d) per run."""
-    runs = config.replicates.seeds * len(config.inits) * len(config.lr_factors)
+    """One chunk's batch per variant; the distance criterion keeps M* (d × d) per run; the kept curves."""
+    todo = chunks(config)
+    runs = max(c.runs for c in todo)
     steps = config.budget.max_steps
     peak = max(batch_bytes(_spec(config, v), runs, config.samples, steps, extra_per_run=3 * config.width**2)
                for v in config.variants)
-    return Cost(peak + len(config.variants) * curve_bytes(runs, steps), units=len(config.variants) * steps)
+    return Cost(peak + sum(curve_bytes(c.runs, steps) for c in todo), units=sum(c.units for c in todo))
 
 
-def run(config: Config, generator: torch.Generator, progress: Progress | None = None) -> Result:
-    """Seeds × initialisations × learning rates as one batch per variant; records carry predicted_steps."""
+def run_chunk(config: Config, chunk: Chunk, device: str = "cpu",
+              progress: Progress | None = None) -> ChunkResult[LinearBlockRun]:
+    """One variant's seeds of the chunk × initialisations × learning rates as one batch; records carry
+    predicted_steps.  Each replicate draws Σ's eigenvectors and its data from its own stream, the same for both
+    variants (`chunks.replicate_generator`)."""
     t_start = time.perf_counter()
     dtype = torch.float64
-    d, lam, budget = config.width, config.weight_decay, config.budget
+    d, lam, budget, base = config.width, config.weight_decay, config.budget, config.replicates.seed
+    variant = config.variants[chunk.part]
     eigs = torch.linspace(config.sigma_min, config.sigma_max, d, dtype=dtype)
     limit = closed_forms.stability_limit(eigs.numpy(), lam)  # 2/(σ_max + λ)
-    grid = RunGrid(config.replicates.seeds, config.inits, config.lr_factors)
-    Sigmas = [spectrum_matrix(eigs, generator) for _ in range(grid.seeds)]  # one Σ per seed (random eigenvectors)
-    X = torch.stack([data_with_covariance(Sig, config.samples, generator) for Sig in Sigmas])  # (S, N, d)
+    grid = RunGrid(len(chunk.seeds), config.inits, config.lr_factors, first_seed=chunk.first_seed)
+    data_gens = [replicate_generator(base, s) for s in chunk.seeds]
+    Sigmas = [spectrum_matrix(eigs, g) for g in data_gens]  # one Σ per seed (random eigenvectors)
+    X = torch.stack([data_with_covariance(Sig, config.samples, g)
+                     for Sig, g in zip(Sigmas, data_gens, strict=True)])  # (S, N, d)
+    spec, residual = _spec(config, variant), variant == "residual"
+    p0 = grid.initial_params(spec, config.init_scale, [init_generator(base, chunk, s) for s in chunk.seeds],
+                             dtype)  # (R, …)
+    lrs = grid.per_setting([f * limit for f in config.lr_factors], dtype)  # (R,)
+    x = grid.per_seed(X)  # (R, N, d)
+    Mstar = grid.per_seed(torch.stack(
+        [torch.from_numpy(closed_forms.fixed_point(Sig.numpy(), lam, residual)) for Sig in Sigmas]))  # (R, d, d)
+    Mstar_on = Mstar.to(torch_device(device))
+
+    def distance(p: dict[str, torch.Tensor]) -> torch.Tensor:
+        return torch.linalg.matrix_norm(end_to_end(spec, p) - Mstar_on)  # (R,) Frobenius
+
+    steps = StepProgress(progress, budget.max_steps)
+    res = train_on(device, spec, p0, x, x.clone(), OptimizerSpec("gd"), lrs, torch.full((grid.size,), lam, dtype=dtype),
+                   budget.max_steps, budget.eps, chunk_generator(base, chunk), metric=distance, progress=steps)
+    steps.finish()
+    M0 = end_to_end(spec, p0).numpy()
     records: list[LinearBlockRun] = []
-    raw: list[int | None] = []  # the closed form's step count per record, before the budget is applied
-    curves: dict[str, Curves] = {}
-    for variant in config.variants:
-        spec, residual = _spec(config, variant), variant == "residual"
-        p0 = grid.initial_params(spec, config.init_scale, generator, dtype)  # (R, …)
-        lrs = grid.per_setting([f * limit for f in config.lr_factors], dtype)  # (R,)
-        x = grid.per_seed(X)  # (R, N, d)
-        Mstar = grid.per_seed(torch.stack(
-            [torch.from_numpy(closed_forms.fixed_point(Sig.numpy(), lam, residual)) for Sig in Sigmas]))  # (R, d, d)
+    for r, (point, outcome) in enumerate(zip(grid.points(), outcomes(res), strict=True)):
+        lr = float(lrs[r])
+        p = closed_forms.linear_gd_steps(M0[r], Sigmas[point.seed - chunk.first_seed].numpy(), lr, lam, budget.eps,
+                                         residual)
+        records.append(LinearBlockRun(
+            variant=variant, width=d, weight_decay=lam, eps=budget.eps, max_steps=budget.max_steps,
+            stability_limit=limit, seed=point.seed, init=point.init, lr_factor=point.setting, lr=lr,
+            predicted_steps=None if p is None or p > budget.max_steps else p, closed_form_steps=p,
+            predicted_stable=lr < limit, outcome=outcome, run=chunk.first_run + r,
+        ))
+    panel = Curves(res.recorded_steps, res.loss_curve, tuple(f"{f:g}×" for _, _, f in grid.points()))
+    return chunk_result(chunk, records, {variant: panel}, t_start)
 
-        def distance(p: dict[str, torch.Tensor], spec: BlockSpec = spec, Mstar: torch.Tensor = Mstar) -> torch.Tensor:
-            return torch.linalg.matrix_norm(end_to_end(spec, p) - Mstar)  # (R,) Frobenius
 
-        steps = StepProgress(progress, budget.max_steps)
-        res = train(spec, p0, x, x.clone(), OptimizerSpec("gd"), lrs, torch.full((grid.size,), lam, dtype=dtype),
-                    budget.max_steps, budget.eps, generator, metric=distance, progress=steps)
-        steps.finish()
-        M0 = end_to_end(spec, p0).numpy()
-        for r, (point, outcome) in enumerate(zip(grid.points(), outcomes(res), strict=True)):
-            lr = float(lrs[r])
-            p = closed_forms.linear_gd_steps(M0[r], Sigmas[point.seed].numpy(), lr, lam, budget.eps, residual)
-            raw.append(p)
-            records.append(LinearBlockRun(
-                variant=variant, width=d, weight_decay=lam, eps=budget.eps, max_steps=budget.max_steps,
-                stability_limit=limit, seed=point.seed, init=point.init, lr_factor=point.setting, lr=lr,
-                predicted_steps=None if p is None or p > budget.max_steps else p, predicted_stable=lr < limit,
-                outcome=outcome, run=len(records),
-            ))
-        curves[variant] = Curves(res.recorded_steps, res.loss_curve, tuple(f"{f:g}×" for _, _, f in grid.points()))
+def merge(config: Config, parts: Sequence[ChunkResult[LinearBlockRun]]) -> Result:
+    """The chunks' records in run order; summaries and both checks on all of them."""
+    records, curves = merged(chunks(config), parts)
     groups = group_summaries(records, lambda r: Group(r.variant, r.init, r.lr_factor),
-                                np.random.default_rng(config.replicates.seed))
+                             np.random.default_rng(config.replicates.seed))
     summaries = mark_best_lr(groups, lambda g: (g.variant, g.init), lambda g: g.lr_factor)
-    return ExperimentResult(
-        name=NAME, config=config, records=tuple(records), summaries=tuple(summaries),
-        checks=(_steps_check(records, raw), _stability_check(records, raw)), curves=curves,
-        seconds=time.perf_counter() - t_start,
-    )
+    return ExperimentResult(name=NAME, config=config, records=tuple(records), summaries=tuple(summaries),
+                            checks=(_steps_check(records), _stability_check(records)), curves=curves)
 
 
-def _steps_check(records: list[LinearBlockRun], raw: list[int | None]) -> CrossCheck:
+def _steps_check(records: Sequence[LinearBlockRun]) -> CrossCheck:
     """Measured step counts against the closed form, on the runs it can judge."""
     excluded, counted, never, misses = 0, 0, 0, 0
     worst = 0
-    for rec, p in zip(records, raw, strict=True):
-        k, budget = rec.outcome.steps_to_converge, rec.max_steps
+    for rec in records:
+        p, k, budget = rec.closed_form_steps, rec.outcome.steps_to_converge, rec.max_steps
         if (p == 0 and k == 0) or (p is not None and p > budget - STEP_SLACK):
             excluded += 1  # decided at initialisation, or predicted at (or beyond) the end of the budget
         elif p is None:  # never converges: it must not
@@ -195,11 +228,11 @@ def _steps_check(records: list[LinearBlockRun], raw: list[int | None]) -> CrossC
     )
 
 
-def _stability_check(records: list[LinearBlockRun], raw: list[int | None]) -> CrossCheck:
+def _stability_check(records: Sequence[LinearBlockRun]) -> CrossCheck:
     """η < 2/(σ_max + λ) ⇔ the run does not diverge, on the runs that can show it."""
     excluded, examined, misses = 0, 0, 0
-    for rec, p in zip(records, raw, strict=True):
-        status = rec.outcome.status
+    for rec in records:
+        p, status = rec.closed_form_steps, rec.outcome.status
         decided_at_start = rec.outcome.steps_to_converge == 0
         stops_first = not rec.predicted_stable and p is not None  # converges (and is stopped) before it blows up
         too_slow = not rec.predicted_stable and status is RunStatus.CENSORED  # blows up after the budget

@@ -15,6 +15,7 @@ for the other configurations; they carry no prediction.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -22,7 +23,8 @@ import numpy as np
 import torch
 
 from numerics.experiments.blocks import Budget, Replicates, Training
-from numerics.experiments.contract import Cost, CrossCheck, Curves, ExperimentResult, Progress
+from numerics.experiments.chunks import Part, chunk_result, merged, plan
+from numerics.experiments.contract import Chunk, ChunkResult, Cost, CrossCheck, Curves, ExperimentResult, Progress
 from numerics.experiments.grid import RunGrid
 from numerics.experiments.params import ConfigBase, at_least, nested, param
 from numerics.experiments.records import RankedSummary, RunStatus, group_summaries, mark_best_lr
@@ -30,8 +32,8 @@ from numerics.experiments.tasks import (
     CONV_TARGETS,
     Task,
     TaskRun,
-    make_task,
     task_cost,
+    task_data,
     task_runs,
     train_grid,
 )
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
 
 NAME = "nonlinear-block"
 DESCRIPTION = "one two-layer or conv block (plain, residual, ReZero, SkipInit, Fixup) learning the identity"
+LOCAL_POOL = False  # one batched tensor program per chunk: a local run trains the chunks in this process
 MAX_IMAGE = 256  # side of the c×s×s images of conv blocks
 
 
@@ -82,44 +85,55 @@ def _specs(config: Config) -> list[BlockSpec]:
             for act in config.activations for variant in config.variants]
 
 
-def _grid(config: Config) -> RunGrid[float]:
-    return RunGrid(config.replicates.seeds, config.task.inits, config.training.lrs)
+def _parts(config: Config) -> list[Part]:
+    per_seed = len(config.task.inits) * len(config.training.lrs)
+    return [Part(f"{spec.activation} {spec.variant}",
+                 (ACTIVATIONS.index(spec.activation), VARIANTS.index(spec.variant)), per_seed, config.budget.max_steps)
+            for spec in _specs(config)]
+
+
+def chunks(config: Config) -> tuple[Chunk, ...]:
+    return plan(_parts(config), config.replicates)
 
 
 def cost(config: Config) -> Cost:
-    specs = _specs(config)
-    return task_cost(specs, _grid(config).size, config.task.samples, config.training, config.budget, kept=len(specs))
+    todo = chunks(config)
+    return task_cost(_specs(config), todo, config.task.samples, config.training, config.budget,
+                     kept=sum(c.runs for c in todo))
 
 
-def run(config: Config, generator: torch.Generator, progress: Progress | None = None) -> Result:
+def run_chunk(config: Config, chunk: Chunk, device: str = "cpu",
+              progress: Progress | None = None) -> ChunkResult[TaskRun]:
+    """One architecture (activation, variant) × the chunk's seeds × inits × learning rates, as one batch."""
     t_start = time.perf_counter()
     dtype = getattr(torch, config.training.dtype)
-    grid = _grid(config)
-    records: list[TaskRun] = []
-    curves: dict[str, Curves] = {}
     task = config.task
+    spec = _specs(config)[chunk.part]
+    grid = RunGrid(len(chunk.seeds), task.inits, config.training.lrs, first_seed=chunk.first_seed)
     base = BlockSpec(block=config.block, width=task.width, hidden=task.hidden, image_size=config.image_size)
-    x, y = make_task(base, config.task.target, grid.seeds, config.task.samples, config.task.delta, generator, dtype)
-    for spec in _specs(config):
-        res = train_grid(spec, grid, config.task, config.training, config.budget, x, y, generator, progress)
+    x, y = task_data(base, task, chunk.seeds, config.replicates.seed, dtype)
+    res = train_grid(spec, grid, task, config.training, config.budget, x, y, chunk, config.replicates.seed, device,
+                     progress)
 
-        def predicted(init: str, variant: str = spec.variant) -> int | None:
-            return 0 if config.task.target == "identity" and branch_zero_at_init(variant, init) else None
+    def predicted(init: str) -> int | None:
+        return 0 if task.target == "identity" and branch_zero_at_init(spec.variant, init) else None
 
-        records += task_runs(NAME, spec, config.task.target, config.training, config.budget, grid, res, len(records),
-                             predicted)
-        curves[f"{spec.activation} {spec.variant}"] = Curves(res.recorded_steps, res.loss_curve,
-                                                             tuple(f"{p.setting:g}" for p in grid.points()))
+    records = task_runs(NAME, spec, task.target, config.training, config.budget, grid, res, chunk.first_run,
+                        predicted)
+    panel = Curves(res.recorded_steps, res.loss_curve, tuple(f"{p.setting:g}" for p in grid.points()))
+    return chunk_result(chunk, records, {f"{spec.activation} {spec.variant}": panel}, t_start)
+
+
+def merge(config: Config, parts: Sequence[ChunkResult[TaskRun]]) -> Result:
+    records, curves = merged(chunks(config), parts)
     groups = group_summaries(records, lambda r: Group(r.activation, r.variant, r.init, r.lr),
-                                np.random.default_rng(config.replicates.seed))
+                             np.random.default_rng(config.replicates.seed))
     summaries = mark_best_lr(groups, lambda g: (g.activation, g.variant, g.init), lambda g: g.lr)
-    return ExperimentResult(
-        name=NAME, config=config, records=tuple(records), summaries=tuple(summaries), checks=_checks(records),
-        curves=curves, seconds=time.perf_counter() - t_start,
-    )
+    return ExperimentResult(name=NAME, config=config, records=tuple(records), summaries=tuple(summaries),
+                            checks=_checks(records), curves=curves)
 
 
-def _checks(records: list[TaskRun]) -> tuple[CrossCheck, ...]:
+def _checks(records: Sequence[TaskRun]) -> tuple[CrossCheck, ...]:
     pred = [r for r in records if r.predicted_steps is not None]
     if not pred:
         return ()  # no closed form applies to this configuration: nothing to check

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 
 from numerics.experiments.blocks import MAX_SAMPLES, MAX_SCALE, MAX_WIDTH, Budget, Training
-from numerics.experiments.contract import Cost, Progress
+from numerics.experiments.chunks import chunk_generator, init_generator, replicate_generator
+from numerics.experiments.contract import Chunk, Cost, Progress
+from numerics.experiments.devices import train_on
 from numerics.experiments.grid import RunGrid, StepProgress
 from numerics.experiments.params import ConfigBase, at_least, param, positive
 from numerics.experiments.records import Outcome, outcomes
 from numerics.experiments.resources import batch_bytes, curve_bytes
 from numerics.models import BlockSpec, apply_target, linear_target
-from numerics.train import OptimizerSpec, TrainResult, train
+from numerics.train import OptimizerSpec, TrainResult
 
 DENSE_TARGETS = ("identity", "near-identity", "linear-pd", "linear-indefinite")
 CONV_TARGETS = ("identity", "near-identity")
@@ -68,6 +70,15 @@ def make_task(
     return x, apply_target(target, x)
 
 
+def task_data(spec: BlockSpec, task: Task, seeds: range, base_seed: int,
+              dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """`make_task` for the replicates `seeds`, each from its own stream (`chunks.replicate_generator`): the same
+    data for every architecture and whatever the chunk.  (S, N, …) each."""
+    per_seed = [make_task(spec, task.target, 1, task.samples, task.delta, replicate_generator(base_seed, s), dtype)
+                for s in seeds]
+    return torch.cat([x for x, _ in per_seed]), torch.cat([y for _, y in per_seed])
+
+
 def train_grid(
     spec: BlockSpec,
     grid: RunGrid[float],
@@ -76,21 +87,25 @@ def train_grid(
     budget: Budget,
     x: torch.Tensor,
     y: torch.Tensor,
-    g: torch.Generator,
+    chunk: Chunk,
+    base_seed: int,
+    device: str = "cpu",
     progress: Progress | None = None,
 ) -> TrainResult:
-    """One architecture's seeds × initialisations × learning rates (`grid.settings`) as one batch.
+    """One architecture's seeds × initialisations × learning rates (`grid.settings`) as one batch: one chunk.
 
-    x, y: (S, N, …) per seed.  Every rate starts from the same parameters for a given seed and initialisation.
+    x, y: (S, N, …) per seed.  Every rate starts from the same parameters for a given seed and initialisation
+    (drawn from the replicate's stream of this part, `chunks.init_generator`).
     """
-    p0 = grid.initial_params(spec, task.init_scale, g, x.dtype)  # (R, …)
+    gens = [init_generator(base_seed, chunk, s) for s in chunk.seeds]
+    p0 = grid.initial_params(spec, task.init_scale, gens, x.dtype)  # (R, …)
     R = grid.size
     lr = grid.per_setting(grid.settings, x.dtype)  # (R,)
     lam = torch.full((R,), training.weight_decay, dtype=x.dtype)
     opt = OptimizerSpec(training.optimizer, batch_size=training.batch_size, decay_mode=training.decay_mode)
     steps = StepProgress(progress, budget.max_steps)
-    res = train(spec, p0, grid.per_seed(x), grid.per_seed(y), opt, lr, lam, budget.max_steps, budget.eps, g,
-                progress=steps)
+    res = train_on(device, spec, p0, grid.per_seed(x), grid.per_seed(y), opt, lr, lam, budget.max_steps, budget.eps,
+                   chunk_generator(base_seed, chunk), progress=steps)
     steps.finish()
     return res
 
@@ -136,9 +151,10 @@ def task_runs(
     ]
 
 
-def task_cost(specs: list[BlockSpec], runs: int, samples: int, training: Training, budget: Budget,
+def task_cost(specs: list[BlockSpec], chunks: Sequence[Chunk], samples: int, training: Training, budget: Budget,
               kept: int) -> Cost:
-    """Memory of the largest batch plus `kept` loss curves, and Σ max_steps over the batches."""
+    """Memory of the largest chunk's batch plus `kept` runs' loss curves, and Σ max_steps over the chunks."""
+    runs = max(c.runs for c in chunks)
     peak = max(batch_bytes(spec, runs, samples, budget.max_steps, training.dtype, training.optimizer)
                for spec in specs)
-    return Cost(peak + kept * curve_bytes(runs, budget.max_steps), units=len(specs) * budget.max_steps)
+    return Cost(peak + curve_bytes(kept, budget.max_steps), units=sum(c.units for c in chunks))

@@ -23,6 +23,7 @@ the depths at which it trains and the first depth at which it stops.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -30,11 +31,12 @@ import numpy as np
 import torch
 
 from numerics.experiments.blocks import MAX_DEPTH, MAX_SCALE, Budget, Replicates, Training
-from numerics.experiments.contract import Cost, ExperimentResult, Progress
+from numerics.experiments.chunks import Part, chunk_result, merged, plan
+from numerics.experiments.contract import Chunk, ChunkResult, Cost, ExperimentResult, Progress
 from numerics.experiments.grid import RunGrid
 from numerics.experiments.params import ConfigBase, at_least, nested, param, positive
 from numerics.experiments.records import RankedSummary, group_summaries, mark_best_lr
-from numerics.experiments.tasks import Task, TaskRun, make_task, task_cost, task_runs, train_grid
+from numerics.experiments.tasks import Task, TaskRun, task_cost, task_data, task_runs, train_grid
 from numerics.models import ACTIVATIONS, BlockSpec
 
 if TYPE_CHECKING:
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 NAME = "trainable-depth"
 DESCRIPTION = "the depth at which plain, residual, ReZero and Fixup stacks stop training (up to 10,000 layers; C13)"
 VARIANTS = ("plain", "residual", "rezero", "fixup")
+LOCAL_POOL = False  # one batched tensor program per chunk: a local run trains the chunks in this process
 
 
 @dataclass(frozen=True)
@@ -87,29 +90,44 @@ def _specs(config: Config) -> list[BlockSpec]:
     return [_spec(config, v, L) for L in config.depths for v in config.variants]
 
 
+def _parts(config: Config) -> list[Part]:
+    """One part per (depth, variant), depths outer: seeds × the grid of c, one batch per seed block."""
+    return [Part(f"{spec.variant} L={spec.depth}", (VARIANTS.index(spec.variant), spec.depth),
+                 len(config.rate_constants), config.budget.max_steps) for spec in _specs(config)]
+
+
+def chunks(config: Config) -> tuple[Chunk, ...]:
+    return plan(_parts(config), config.replicates)
+
+
 def cost(config: Config) -> Cost:
-    grid = RunGrid(config.replicates.seeds, ("xavier",), config.rate_constants)
-    return task_cost(_specs(config), grid.size, config.samples, config.training(), config.budget, kept=0)
+    return task_cost(_specs(config), chunks(config), config.samples, config.training(), config.budget, kept=0)
 
 
-def run(config: Config, generator: torch.Generator, progress: Progress | None = None) -> Result:
+def run_chunk(config: Config, chunk: Chunk, device: str = "cpu",
+              progress: Progress | None = None) -> ChunkResult[TaskRun]:
+    """One (variant, depth) × the chunk's seeds × rates η = c/L, as one batch."""
     t_start = time.perf_counter()
     task = config.task()
-    grid = RunGrid(config.replicates.seeds, task.inits, config.rate_constants)
+    spec = _specs(config)[chunk.part]
+    grid = RunGrid(len(chunk.seeds), task.inits, tuple(c / spec.depth for c in config.rate_constants),
+                   first_seed=chunk.first_seed)
     base = BlockSpec(block=config.block, width=config.width, hidden=config.hidden)
-    x, y = make_task(base, task.target, grid.seeds, task.samples, task.delta, generator, torch.float64)
-    records: list[TaskRun] = []
-    for spec in _specs(config):
-        depth_grid = RunGrid(grid.seeds, grid.inits, tuple(c / spec.depth for c in config.rate_constants))
-        training = replace(config.training(), lrs=depth_grid.settings)
-        res = train_grid(spec, depth_grid, task, training, config.budget, x, y, generator, progress)
-        records += task_runs(NAME, spec, task.target, training, config.budget, depth_grid, res, len(records),
-                             lambda init: None)
+    x, y = task_data(base, task, chunk.seeds, config.replicates.seed, torch.float64)
+    training = replace(config.training(), lrs=grid.settings)
+    res = train_grid(spec, grid, task, training, config.budget, x, y, chunk, config.replicates.seed, device,
+                     progress)
+    records = task_runs(NAME, spec, task.target, training, config.budget, grid, res, chunk.first_run,
+                        lambda init: None)
+    return chunk_result(chunk, records, {}, t_start)
+
+
+def merge(config: Config, parts: Sequence[ChunkResult[TaskRun]]) -> Result:
+    records, _ = merged(chunks(config), parts)
     groups = group_summaries(records, lambda r: Group(r.variant, r.depth, round(r.lr * r.depth, 12)),
                              np.random.default_rng(config.replicates.seed))
     summaries = mark_best_lr(groups, lambda g: (g.variant, g.depth), lambda g: g.rate_constant)
-    return ExperimentResult(name=NAME, config=config, records=tuple(records), summaries=tuple(summaries),
-                            seconds=time.perf_counter() - t_start)
+    return ExperimentResult(name=NAME, config=config, records=tuple(records), summaries=tuple(summaries))
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ one to 1e-6 relative at every step up to the budget (or the divergence; float64)
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -34,13 +35,23 @@ from numpy.typing import NDArray
 
 from numerics import closed_forms
 from numerics.experiments.blocks import MAX_DECAY, MAX_RATE, MAX_SAMPLES, MAX_SCALE, MAX_WIDTH, Budget, Replicates
-from numerics.experiments.contract import Cost, CrossCheck, Curves, ExperimentResult, Progress
+from numerics.experiments.chunks import (
+    Part,
+    chunk_generator,
+    chunk_result,
+    init_generator,
+    merged,
+    plan,
+    replicate_generator,
+)
+from numerics.experiments.contract import Chunk, ChunkResult, Cost, CrossCheck, Curves, ExperimentResult, Progress
+from numerics.experiments.devices import torch_device, train_on
 from numerics.experiments.grid import RunGrid, StepProgress
 from numerics.experiments.params import ConfigBase, at_least, nested, param, positive
 from numerics.experiments.records import GroupSummary, Outcome, finite_or_none, group_summaries, outcomes
 from numerics.experiments.resources import batch_bytes, curve_bytes
 from numerics.models import BlockSpec, data_with_covariance, init_params
-from numerics.train import DECAY_MODES, OPTIMIZERS, OptimizerSpec, TrainResult, train
+from numerics.train import DECAY_MODES, OPTIMIZERS, OptimizerSpec, TrainResult
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -48,6 +59,7 @@ if TYPE_CHECKING:
 NAME = "weight-decay"
 DESCRIPTION = "weight norm vs step under L2 and decoupled weight decay, against (1 − ηλ)^k and the GD closed form"
 PARTS = ("decay-only", "residual", "plain")
+LOCAL_POOL = False  # batched tensor programs: a local run trains the chunks in this process
 RELATIVE_TOLERANCE = 1e-6  # float64 rounding accumulates ~1e-16 per step; 1e-6 is the issue's requirement
 # Compare only where the predicted ‖θ_k‖ ≥ FLOOR·‖θ₀‖: below it the residual block's data gradient sits at
 # float64's cancellation floor ((x + Ax) − x keeps only ~1e-16·‖x‖ of Ax): the data term is lost to
@@ -151,54 +163,70 @@ def _settings(config: Config) -> tuple[tuple[float, float], ...]:
     return tuple((lr, lam) for lr in config.lrs for lam in config.weight_decays)  # (η, λ), λ fastest
 
 
+def chunks(config: Config) -> tuple[Chunk, ...]:
+    """One part per setting (`parts`), its decay modes trained as one batch each from the same parameters."""
+    units = len(config.decay_modes) * config.budget.max_steps
+    per_seed = len(_settings(config)) * len(config.decay_modes)
+    return plan([Part(part, (PARTS.index(part),), per_seed, units) for part in config.parts], config.replicates)
+
+
 def cost(config: Config) -> Cost:
-    runs = config.replicates.seeds * len(_settings(config))
+    todo = chunks(config)
+    runs = max(c.runs for c in todo)
     steps = config.budget.max_steps
-    batches = len(config.parts) * len(config.decay_modes)
     peak = len(config.decay_modes) * batch_bytes(_spec("plain", config.width), runs, config.samples, steps,
                                                  optimizer=config.optimizer, extra_per_run=config.width**2)
-    return Cost(peak + batches * curve_bytes(runs, steps), units=batches * steps)
+    kept = sum(c.runs for c in todo if 0 in c.seeds)  # the figure's seed-0 panels
+    return Cost(peak + curve_bytes(kept, steps), units=sum(c.units for c in todo))
 
 
-def run(config: Config, generator: torch.Generator, progress: Progress | None = None) -> Result:
+def run_chunk(config: Config, chunk: Chunk, device: str = "cpu",
+              progress: Progress | None = None) -> ChunkResult[WeightDecayRun]:
+    """One part × the chunk's seeds × (η, λ) settings, one batch per decay mode from the same parameters."""
     t_start = time.perf_counter()
     dtype = torch.float64
-    d, S, budget = config.width, config.replicates.seeds, config.budget
-    grid = RunGrid(S, ("xavier",), _settings(config))  # one batch per (part, decay mode)
+    d, budget, base = config.width, config.budget, config.replicates.seed
+    part = config.parts[chunk.part]
+    grid = RunGrid(len(chunk.seeds), ("xavier",), _settings(config), first_seed=chunk.first_seed)
     lr = grid.per_setting([eta for eta, _ in grid.settings], dtype)  # (R,)
     lam = grid.per_setting([w for _, w in grid.settings], dtype)  # (R,)
-    X = torch.stack([data_with_covariance(config.sigma_sq * torch.eye(d, dtype=dtype), config.samples, generator)
-                     for _ in range(S)])  # (S, N, d)
+    X = torch.stack([data_with_covariance(config.sigma_sq * torch.eye(d, dtype=dtype), config.samples,
+                                          replicate_generator(base, s)) for s in chunk.seeds])  # (S, N, d)
+    spec = _spec(part, d)
+    W = {k: torch.cat([init_params(spec, 1, "xavier", config.init_scale, init_generator(base, chunk, s),
+                                   dtype)[k] for s in chunk.seeds]) for k in ("W",)}  # one draw per seed, every mode
+    p0 = {k: grid.per_seed(v) for k, v in W.items()}  # (R, …)
+    x = torch.zeros_like(grid.per_seed(X)) if part == "decay-only" else grid.per_seed(X)  # (R, N, d)
+    target = _target(part, config.sigma_sq, lam, d).to(torch_device(device))  # (R, d, d): θ* of every run
+
+    def distance(p: dict[str, torch.Tensor]) -> torch.Tensor:
+        return torch.linalg.matrix_norm(p["W"][:, 0] - target)
+
+    results: dict[str, TrainResult] = {}
+    for mode in config.decay_modes:  # one batch per decay mode (the mode is a property of the optimiser)
+        opt = OptimizerSpec(config.optimizer, decay_mode=mode, batch_size=max(1, config.samples // 4))
+        steps = StepProgress(progress, budget.max_steps)
+        results[mode] = train_on(device, spec, p0, x, x.clone(), opt, lr, lam, budget.max_steps, budget.eps,
+                                 chunk_generator(base, chunk), metric=distance, stop_when_converged=False,
+                                 progress=steps)
+        steps.finish()
+    W0 = p0["W"][:, 0].numpy()  # (R, d, d)
     records: list[WeightDecayRun] = []
     curves: dict[str, Curves] = {}
-    for part in config.parts:
-        spec = _spec(part, d)
-        W = init_params(spec, S, "xavier", config.init_scale, generator, dtype)  # one draw per seed, every mode
-        p0 = {k: grid.per_seed(v) for k, v in W.items()}  # (R, …)
-        x = torch.zeros_like(grid.per_seed(X)) if part == "decay-only" else grid.per_seed(X)  # (R, N, d)
-        target = _target(part, config.sigma_sq, lam, d)  # (R, d, d): θ* of every run
+    for mode, res in results.items():
+        new, panel = _measured(config, part, mode, res, grid, W0, chunk.first_run + len(records))
+        records += new
+        if panel is not None:
+            curves[f"{part} / {mode}"] = panel
+    return chunk_result(chunk, records, curves, t_start)
 
-        def distance(p: dict[str, torch.Tensor], target: torch.Tensor = target) -> torch.Tensor:
-            return torch.linalg.matrix_norm(p["W"][:, 0] - target)
 
-        results: dict[str, TrainResult] = {}
-        for mode in config.decay_modes:  # one batch per decay mode (the mode is a property of the optimiser)
-            opt = OptimizerSpec(config.optimizer, decay_mode=mode, batch_size=max(1, config.samples // 4))
-            steps = StepProgress(progress, budget.max_steps)
-            results[mode] = train(spec, p0, x, x.clone(), opt, lr, lam, budget.max_steps, budget.eps, generator,
-                                  metric=distance, stop_when_converged=False, progress=steps)
-            steps.finish()
-        W0 = p0["W"][:, 0].numpy()  # (R, d, d)
-        for mode, res in results.items():
-            new, curves[f"{part} / {mode}"] = _measured(config, part, mode, res, grid, W0, len(records))
-            records += new
+def merge(config: Config, parts: Sequence[ChunkResult[WeightDecayRun]]) -> Result:
+    records, curves = merged(chunks(config), parts)
     summaries = group_summaries(records, lambda r: Group(r.part, r.decay_mode, r.lr, r.weight_decay),
                                 np.random.default_rng(config.replicates.seed))
-    return ExperimentResult(
-        name=NAME, config=config, records=tuple(records), summaries=tuple(summaries),
-        checks=(_trajectory_check(records), _steps_check(records)), curves=curves,
-        seconds=time.perf_counter() - t_start,
-    )
+    return ExperimentResult(name=NAME, config=config, records=tuple(records), summaries=tuple(summaries),
+                            checks=(_trajectory_check(records), _steps_check(records)), curves=curves)
 
 
 def _target(part: str, sigma_sq: float, lam: torch.Tensor, d: int) -> torch.Tensor:
@@ -211,8 +239,9 @@ def _target(part: str, sigma_sq: float, lam: torch.Tensor, d: int) -> torch.Tens
 
 
 def _measured(config: Config, part: str, mode: str, res: TrainResult, grid: RunGrid[tuple[float, float]],
-              W0: NDArray[np.float64], first_run: int) -> tuple[list[WeightDecayRun], Curves]:
-    """The records of one batch (measured norms against the closed form) and the panel of its seed-0 runs."""
+              W0: NDArray[np.float64], first_run: int) -> tuple[list[WeightDecayRun], Curves | None]:
+    """The records of one batch (measured norms against the closed form) and the panel of its seed-0 runs (None
+    when the batch has no seed 0)."""
     steps = res.recorded_steps
     records: list[WeightDecayRun] = []
     predicted: list[NDArray[np.float64] | None] = []
@@ -241,14 +270,16 @@ def _measured(config: Config, part: str, mode: str, res: TrainResult, grid: RunG
             outcome=outcome, run=first_run + j,
         ))
     first = [j for j, point in enumerate(grid.points()) if point.seed == 0]  # seed 0 for the figure
-    floor = FLOOR * float(np.linalg.norm(W0[first[0]])) if first and part == "residual" else None
+    if not first:
+        return records, None
+    floor = FLOOR * float(np.linalg.norm(W0[first[0]])) if part == "residual" else None
     panel = Curves(steps, res.norm_curve[:, first], tuple(f"η={records[j].lr:g}, λ={records[j].weight_decay:g}"
                                                           for j in first),
                    predicted=tuple(predicted[j] for j in first), floor=floor)
     return records, panel
 
 
-def _trajectory_check(records: list[WeightDecayRun]) -> CrossCheck:
+def _trajectory_check(records: Sequence[WeightDecayRun]) -> CrossCheck:
     judged = [r for r in records if r.norm_relative_error is not None and (r.steps_compared or 0) > 1]
     worst: dict[str, float] = {}
     for r in judged:
@@ -270,7 +301,7 @@ def _trajectory_check(records: list[WeightDecayRun]) -> CrossCheck:
     )
 
 
-def _steps_check(records: list[WeightDecayRun]) -> CrossCheck:
+def _steps_check(records: Sequence[WeightDecayRun]) -> CrossCheck:
     judged, excluded, misses = 0, 0, 0
     for r in records:
         p, k = r.predicted_steps, r.outcome.steps_to_converge
