@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import math
 import time
+import typing
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -39,6 +41,7 @@ from numerics.experiments.blocks import MAX_DEPTH, MAX_RATE, MAX_SAMPLES, MAX_SC
 from numerics.experiments.contract import Cost, CrossCheck, Curves, ExperimentResult, Progress
 from numerics.experiments.grid import RunGrid, StepProgress
 from numerics.experiments.params import ConfigBase, at_least, nested, param, positive
+from numerics.experiments.rate_search import RateSearch, SearchedGrid, mark_best_lr, widen
 from numerics.experiments.records import (
     Outcome,
     PredictedSummary,
@@ -46,12 +49,12 @@ from numerics.experiments.records import (
     RunStatus,
     finite_or_none,
     group_summaries,
-    mark_best_lr,
     outcomes,
 )
 from numerics.experiments.resources import batch_bytes, curve_bytes
+from numerics.experiments.tasks import merged_curves
 from numerics.models import BlockSpec, balanced_linear, data_with_covariance
-from numerics.train import OptimizerSpec, train
+from numerics.train import OptimizerSpec, TrainResult, train
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -72,6 +75,7 @@ class Config(ConfigBase):
     plain_u0: float = param(0.05, "u₀ of the plain balanced init (product c^L = u₀, c = u₀^{1/L})",
                             interval=positive(MAX_SCALE))
     lrs: tuple[float, ...] = param((0.001, 0.002, 0.005, 0.01), "learning rates η (GD)", interval=positive(MAX_RATE))
+    rate_search: RateSearch = nested(RateSearch())
     check_max_step: float = param(0.05, "the 2% flow check applies where η·L·max(s, u₀)^{2−2/L} ≤ this",
                                   interval=positive(MAX_SCALE))
     budget: Budget = nested(Budget(eps=1e-3, max_steps=20000))  # criterion: the data loss (d/2)(s − u)²
@@ -130,7 +134,8 @@ def cost(config: Config) -> Cost:
     batches = len(config.variants) * len(config.depths)
     peak = max(batch_bytes(BlockSpec(block="linear", depth=L, width=config.width), runs, config.samples, steps)
                for L in config.depths)
-    return Cost(peak + batches * curve_bytes(runs, steps), units=batches * steps)
+    widened = 1 + config.rate_search.lr_max_widenings  # worst case: every widening batch runs the full budget
+    return Cost(peak + batches * curve_bytes(widened * runs, steps), units=batches * widened * steps)
 
 
 def predicted_time(depth: int, s: float, u0: float, uf: float, gap: float) -> float:
@@ -143,6 +148,56 @@ def predicted_time(depth: int, s: float, u0: float, uf: float, gap: float) -> fl
         return math.inf  # u_f rounds to s, or an extreme s: no finite prediction
 
 
+def _architecture(r: DeepLinearRun) -> tuple[str, int]:
+    return (r.variant, r.depth)
+
+
+def _lr(r: DeepLinearRun) -> float:
+    return r.lr
+
+
+def _label(architecture: Hashable) -> str:
+    variant, depth = typing.cast(tuple[str, int], architecture)
+    return f"{variant} L={depth}"
+
+
+class _Chain:
+    """One (variant, depth): trains its chain at any rates from the same start, numbering runs on from
+    `first_run` (`rate_search.widen` calls `train_rates` once per batch of rates)."""
+
+    def __init__(self, config: Config, spec: BlockSpec, W: torch.Tensor, X: torch.Tensor, u0: float, uf: float,
+                 t_pred: float, first_run: int, generator: torch.Generator, progress: Progress | None) -> None:
+        self.config, self.spec, self.W, self.X = config, spec, W, X  # W: (S, L, d, d), X: (S, N, d)
+        self.u0, self.uf, self.t_pred = u0, uf, t_pred
+        self.next_run, self.generator, self.progress = first_run, generator, progress
+        self.batches: list[tuple[RunGrid[float], TrainResult]] = []
+
+    def train_rates(self, rates: tuple[float, ...], max_steps: int) -> list[DeepLinearRun]:
+        c, spec, eps, s = self.config, self.spec, self.config.budget.eps, self.config.target_scale
+        dtype = self.W.dtype
+        grid = RunGrid(self.W.shape[0], ("balanced" if spec.variant == "plain" else "zero-branch",), rates)
+        x = grid.per_seed(self.X)  # (R, N, d)
+        steps = StepProgress(self.progress, max_steps)
+        res = train(spec, {"W": grid.per_seed(self.W)}, x, s * x, OptimizerSpec("gd"), grid.per_setting(rates, dtype),
+                    torch.zeros(grid.size, dtype=dtype), max_steps, eps, self.generator, progress=steps)
+        steps.finish()
+        self.batches.append((grid, res))
+        out = []
+        for point, outcome in zip(grid.points(), outcomes(res), strict=True):
+            lr, k = point.setting, outcome.steps_to_converge
+            pred = self.t_pred / lr if math.isfinite(self.t_pred) else None
+            out.append(DeepLinearRun(
+                variant=spec.variant, depth=spec.depth, width=c.width, init=point.init, u0=self.u0, target_scale=s,
+                eps=eps, max_steps=max_steps, u_final=self.uf, predicted_time=finite_or_none(self.t_pred),
+                seed=point.seed, lr=lr, predicted_steps=pred, measured_time=None if k is None else k * lr,
+                relative_error=(k - pred) / pred if k is not None and pred else None,
+                dimensionless_step=lr * spec.depth * max(s, self.u0) ** (2 - 2 / spec.depth), outcome=outcome,
+                run=self.next_run,
+            ))
+            self.next_run += 1
+        return out
+
+
 def run(config: Config, generator: torch.Generator, progress: Progress | None = None) -> Result:
     t_start = time.perf_counter()
     dtype = torch.float64
@@ -152,45 +207,33 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
     gap = math.sqrt(2 * budget.eps / d)
     records: list[DeepLinearRun] = []
     curves: dict[str, Curves] = {}
+    grids: list[SearchedGrid] = []
     for variant in config.variants:
         plain = variant == "plain"
-        grid = RunGrid(S, ("balanced" if plain else "zero-branch",), config.lrs)
         for L in config.depths:
-            spec = BlockSpec(block="linear", variant=variant, depth=L, width=d)
             u0 = config.plain_u0 if plain else 1.0
             if plain:
                 W = balanced_linear(S, L, d, u0 ** (1.0 / L), generator, dtype)  # (S, L, d, d)
             else:
                 W = torch.zeros((S, L, d, d), dtype=dtype)  # A_l = 0: the residual chain starts at u₀ = 1
-            lrs = grid.per_setting(config.lrs, dtype)  # (R,)
-            x = grid.per_seed(X)  # (R, N, d)
-            steps = StepProgress(progress, budget.max_steps)
-            res = train(spec, {"W": grid.per_seed(W)}, x, s * x, OptimizerSpec("gd"), lrs,
-                        torch.zeros(grid.size, dtype=dtype), budget.max_steps, budget.eps, generator, progress=steps)
-            steps.finish()
             uf = s - math.copysign(gap, s - u0)
-            t_pred = predicted_time(L, s, u0, uf, gap)
-            for point, outcome in zip(grid.points(), outcomes(res), strict=True):
-                lr, k = point.setting, outcome.steps_to_converge
-                pred = t_pred / lr if math.isfinite(t_pred) else None
-                records.append(DeepLinearRun(
-                    variant=variant, depth=L, width=d, init=point.init, u0=u0, target_scale=s, eps=budget.eps,
-                    max_steps=budget.max_steps, u_final=uf, predicted_time=finite_or_none(t_pred), seed=point.seed,
-                    lr=lr, predicted_steps=pred, measured_time=None if k is None else k * lr,
-                    relative_error=(k - pred) / pred if k is not None and pred else None,
-                    dimensionless_step=lr * L * max(s, u0) ** (2 - 2 / L), outcome=outcome, run=len(records),
-                ))
-            curves[f"{variant} L={L}"] = Curves(res.recorded_steps, res.loss_curve,
-                                                tuple(f"{p.setting:g}" for p in grid.points()))
+            chain = _Chain(config, BlockSpec(block="linear", variant=variant, depth=L, width=d), W, X, u0, uf,
+                           predicted_time(L, s, u0, uf, gap), len(records), generator, progress)
+            new, searched = widen(chain.train_rates, config.lrs, budget.max_steps, _architecture, _lr,
+                                  config.rate_search, _label)
+            records += new
+            grids += searched
+            curves[f"{variant} L={L}"] = merged_curves(chain.batches)
     groups = group_summaries(records, lambda r: Group(r.variant, r.depth, r.lr),
                              np.random.default_rng(config.replicates.seed))
     ranked = mark_best_lr(groups, lambda g: (g.variant, g.depth), lambda g: g.lr)
     predictions = {Group(r.variant, r.depth, r.lr): Prediction(r.predicted_steps, r.predicted_time) for r in records}
-    summaries = tuple(PredictedSummary(row.group, row.steps, row.best_lr, row.best_lr_at_grid_edge,
+    summaries = tuple(PredictedSummary(row.group, row.steps, row.best_lr, row.best_lr_at_grid_edge, row.grid_limited,
                                        predictions[row.group]) for row in ranked)  # the prediction beside the median
     return ExperimentResult(
         name=NAME, config=config, records=tuple(records), summaries=summaries,
         checks=(_flow_check(records, config),), curves=curves, seconds=time.perf_counter() - t_start,
+        grids=tuple(grids),
     )
 
 

@@ -4,8 +4,9 @@ A stack of L blocks (linear, or two-layer W₂σ(W₁x)) with plain H = F, resid
 (He et al., CVPR 2016, Eq. (1)), ReZero/SkipInit (α₀ = 0) or Fixup initialisation (numerics/models.py),
 learns a target (default: the near-identity map x + δ tanh(Bx), which a zero-branch residual stack does
 *not* fit at initialisation).  Loss ½·mean‖H(x) − y‖²; converged when it is < ε.  Every (variant, depth)
-runs over a learning-rate grid and the comparison uses each one's best rate (smallest Kaplan–Meier
-median steps; `best_lr` in the summaries).  No closed form is known for these nonlinear stacks, so no
+runs over a learning-rate grid, widened until its best rate is interior (`rate_search`), and the comparison
+uses each one's best rate (smallest Kaplan–Meier median steps; `best_lr` in the summaries; `grid_limited` where
+the widened grid still has it at an edge).  No closed form is known for these nonlinear stacks, so no
 record carries a prediction (deep-linear holds the linear, closed-form case).
 """
 
@@ -22,8 +23,9 @@ from numerics.experiments.blocks import MAX_DEPTH, Budget, Replicates, Training
 from numerics.experiments.contract import Cost, Curves, ExperimentResult, Progress
 from numerics.experiments.grid import RunGrid
 from numerics.experiments.params import ConfigBase, at_least, nested, param
-from numerics.experiments.records import RankedSummary, group_summaries, mark_best_lr
-from numerics.experiments.tasks import Task, TaskRun, make_task, task_cost, task_runs, train_grid
+from numerics.experiments.rate_search import RateSearch, SearchedGrid, mark_best_lr
+from numerics.experiments.records import RankedSummary, group_summaries
+from numerics.experiments.tasks import Task, TaskRun, make_task, task_cost, train_searched
 from numerics.models import ACTIVATIONS, VARIANTS, BlockSpec
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ class Config(ConfigBase):
     variants: tuple[str, ...] = param(("plain", "residual", "rezero"), "block variants", choices=VARIANTS)
     task: Task = nested(Task(target="near-identity", samples=32))
     training: Training = nested(Training())
+    rate_search: RateSearch = nested(RateSearch())
     budget: Budget = nested(Budget(eps=1e-3, max_steps=400))  # criterion: the data loss
     replicates: Replicates = nested(Replicates(seeds=4))
 
@@ -67,7 +70,7 @@ def _grid(config: Config) -> RunGrid[float]:
 
 def cost(config: Config) -> Cost:
     return task_cost(_specs(config), _grid(config).size, config.task.samples, config.training, config.budget,
-                     kept=2 * len(config.variants))
+                     kept=2 * len(config.variants), widenings=config.rate_search.lr_max_widenings)
 
 
 def run(config: Config, generator: torch.Generator, progress: Progress | None = None) -> Result:
@@ -78,18 +81,21 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
     x, y = make_task(base, config.task.target, grid.seeds, config.task.samples, config.task.delta, generator, dtype)
     records: list[TaskRun] = []
     curves: dict[str, Curves] = {}
+    grids: list[SearchedGrid] = []
     for spec in _specs(config):
-        res = train_grid(spec, grid, config.task, config.training, config.budget, x, y, generator, progress)
-        records += task_runs(NAME, spec, config.task.target, config.training, config.budget, grid, res, len(records),
-                             lambda init: None)
+        label = f"{spec.variant} L={spec.depth}"
+        new, panel, searched = train_searched(
+            NAME, spec, grid, config.task, config.training, config.budget, config.rate_search, x, y, generator,
+            len(records), lambda init: None, label, progress)
+        records += new
+        grids += searched
         if spec.depth in (max(config.depths), min(config.depths)):
-            curves[f"{spec.variant} L={spec.depth}"] = Curves(res.recorded_steps, res.loss_curve,
-                                                              tuple(f"{p.setting:g}" for p in grid.points()))
+            curves[label] = panel
     groups = group_summaries(records, lambda r: Group(r.variant, r.init, r.depth, r.lr),
                                 np.random.default_rng(config.replicates.seed))
     summaries = mark_best_lr(groups, lambda g: (g.variant, g.init, g.depth), lambda g: g.lr)
     return ExperimentResult(name=NAME, config=config, records=tuple(records), summaries=tuple(summaries),
-                            curves=curves, seconds=time.perf_counter() - t_start)
+                            curves=curves, seconds=time.perf_counter() - t_start, grids=tuple(grids))
 
 
 def figures(result: Result) -> dict[str, Figure]:

@@ -74,10 +74,19 @@ class RunGrid(Generic[T]):
 
     def initial_params(self, spec: BlockSpec, init_scale: float, g: torch.Generator, dtype: torch.dtype) -> Params:
         """Parameters per run: one draw per (seed, init) from `g`, inits in order, shared by the settings."""
+        return self.expand(self.draw(spec, init_scale, g, dtype))
+
+    def draw(self, spec: BlockSpec, init_scale: float, g: torch.Generator, dtype: torch.dtype) -> Params:
+        """One draw per (seed, init) from `g`, inits in order: (S, I, …) per tensor.  Keep it to train further
+        settings (a widened learning-rate grid) from the same starting points (`expand`)."""
         per_init = [init_params(spec, self.seeds, init, init_scale, g, dtype) for init in self.inits]  # (S, …) each
+        return {k: torch.stack([p[k] for p in per_init], dim=1) for k in per_init[0]}
+
+    def expand(self, drawn: Params) -> Params:
+        """(S, I, …) per (seed, init) → (R, …) per run of this grid (every setting from the same start)."""
         c = self.columns()
         seed, init = torch.from_numpy(c.seed), torch.from_numpy(c.init)
-        return {k: torch.stack([p[k] for p in per_init], dim=1)[seed, init] for k in per_init[0]}  # (R, …)
+        return {k: v[seed, init] for k, v in drawn.items()}  # (R, …)
 
 
 class StepProgress:

@@ -33,7 +33,8 @@ from numerics.experiments.blocks import MAX_DECAY, MAX_RATE, MAX_SAMPLES, MAX_SC
 from numerics.experiments.contract import Cost, CrossCheck, Curves, ExperimentResult, Progress
 from numerics.experiments.grid import RunGrid, StepProgress
 from numerics.experiments.params import ConfigBase, at_least, nested, param, positive
-from numerics.experiments.records import Outcome, RankedSummary, RunStatus, group_summaries, mark_best_lr, outcomes
+from numerics.experiments.rate_search import mark_best_lr
+from numerics.experiments.records import Outcome, RankedSummary, RunStatus, group_summaries, outcomes
 from numerics.experiments.resources import batch_bytes, curve_bytes
 from numerics.models import BlockSpec, data_with_covariance, end_to_end, spectrum_matrix
 from numerics.train import OptimizerSpec, train

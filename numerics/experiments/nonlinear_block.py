@@ -3,8 +3,9 @@
 H = W₂σ(W₁x) (plain) or x + W₂σ(W₁x) (residual; He et al., CVPR 2016, Eq. (1)), plus ReZero,
 SkipInit and Fixup (see numerics/models.py for the citations), σ ∈ {ReLU, tanh, GELU}; or the
 convolutional analogue K₂⋆σ(K₁⋆x) on c×s×s images.  Loss: ½·mean‖H(x) − y‖² (+ (λ/2)‖θ‖² under L2).
-Converged: the data loss < ε.  Each architecture is run over a learning-rate grid; its best rate
-(smallest Kaplan–Meier median steps) is flagged in the summaries (`best_lr`).
+Converged: the data loss < ε.  Each architecture is run over a learning-rate grid, widened until its best
+rate (smallest Kaplan–Meier median steps) is interior (`rate_search`); the best rate is flagged in the
+summaries (`best_lr`), and one still at an edge of the widened grid is `grid_limited`.
 
 Prediction (exact, no fitting): when the target is the identity and the branch output is identically
 0 at initialisation (ReZero/SkipInit α₀ = 0, Fixup's zero last layer, or a zero-initialised residual
@@ -25,15 +26,15 @@ from numerics.experiments.blocks import Budget, Replicates, Training
 from numerics.experiments.contract import Cost, CrossCheck, Curves, ExperimentResult, Progress
 from numerics.experiments.grid import RunGrid
 from numerics.experiments.params import ConfigBase, at_least, nested, param
-from numerics.experiments.records import RankedSummary, RunStatus, group_summaries, mark_best_lr
+from numerics.experiments.rate_search import RateSearch, SearchedGrid, mark_best_lr
+from numerics.experiments.records import RankedSummary, RunStatus, group_summaries
 from numerics.experiments.tasks import (
     CONV_TARGETS,
     Task,
     TaskRun,
     make_task,
     task_cost,
-    task_runs,
-    train_grid,
+    train_searched,
 )
 from numerics.models import ACTIVATIONS, VARIANTS, BlockSpec
 
@@ -53,6 +54,7 @@ class Config(ConfigBase):
     task: Task = nested(Task())
     image_size: int = param(4, "s: images are c×s×s (conv)", interval=at_least(1, MAX_IMAGE))
     training: Training = nested(Training())
+    rate_search: RateSearch = nested(RateSearch())
     budget: Budget = nested(Budget(eps=1e-3, max_steps=1000))  # criterion: the data loss
     replicates: Replicates = nested(Replicates(seeds=4))
 
@@ -88,7 +90,8 @@ def _grid(config: Config) -> RunGrid[float]:
 
 def cost(config: Config) -> Cost:
     specs = _specs(config)
-    return task_cost(specs, _grid(config).size, config.task.samples, config.training, config.budget, kept=len(specs))
+    return task_cost(specs, _grid(config).size, config.task.samples, config.training, config.budget, kept=len(specs),
+                     widenings=config.rate_search.lr_max_widenings)
 
 
 def run(config: Config, generator: torch.Generator, progress: Progress | None = None) -> Result:
@@ -100,22 +103,24 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
     task = config.task
     base = BlockSpec(block=config.block, width=task.width, hidden=task.hidden, image_size=config.image_size)
     x, y = make_task(base, config.task.target, grid.seeds, config.task.samples, config.task.delta, generator, dtype)
+    grids: list[SearchedGrid] = []
     for spec in _specs(config):
-        res = train_grid(spec, grid, config.task, config.training, config.budget, x, y, generator, progress)
 
         def predicted(init: str, variant: str = spec.variant) -> int | None:
             return 0 if config.task.target == "identity" and branch_zero_at_init(variant, init) else None
 
-        records += task_runs(NAME, spec, config.task.target, config.training, config.budget, grid, res, len(records),
-                             predicted)
-        curves[f"{spec.activation} {spec.variant}"] = Curves(res.recorded_steps, res.loss_curve,
-                                                             tuple(f"{p.setting:g}" for p in grid.points()))
+        label = f"{spec.activation} {spec.variant}"
+        new, curves[label], searched = train_searched(
+            NAME, spec, grid, config.task, config.training, config.budget, config.rate_search, x, y, generator,
+            len(records), predicted, label, progress)
+        records += new
+        grids += searched
     groups = group_summaries(records, lambda r: Group(r.activation, r.variant, r.init, r.lr),
                                 np.random.default_rng(config.replicates.seed))
     summaries = mark_best_lr(groups, lambda g: (g.activation, g.variant, g.init), lambda g: g.lr)
     return ExperimentResult(
         name=NAME, config=config, records=tuple(records), summaries=tuple(summaries), checks=_checks(records),
-        curves=curves, seconds=time.perf_counter() - t_start,
+        curves=curves, seconds=time.perf_counter() - t_start, grids=tuple(grids),
     )
 
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from numerics.experiments.blocks import MAX_SAMPLES, MAX_SCALE, MAX_WIDTH, Budget, Training
-from numerics.experiments.contract import Cost, Progress
+from numerics.experiments.contract import Cost, Curves, Progress
 from numerics.experiments.grid import RunGrid, StepProgress
 from numerics.experiments.params import ConfigBase, at_least, param, positive
+from numerics.experiments.rate_search import RateSearch, SearchedGrid, widen
 from numerics.experiments.records import Outcome, outcomes
 from numerics.experiments.resources import batch_bytes, curve_bytes
-from numerics.models import BlockSpec, apply_target, linear_target
+from numerics.models import BlockSpec, Params, apply_target, linear_target
 from numerics.train import OptimizerSpec, TrainResult, train
 
 DENSE_TARGETS = ("identity", "near-identity", "linear-pd", "linear-indefinite")
@@ -78,12 +81,14 @@ def train_grid(
     y: torch.Tensor,
     g: torch.Generator,
     progress: Progress | None = None,
+    drawn: Params | None = None,
 ) -> TrainResult:
     """One architecture's seeds × initialisations × learning rates (`grid.settings`) as one batch.
 
     x, y: (S, N, …) per seed.  Every rate starts from the same parameters for a given seed and initialisation.
+    `drawn`: the (S, I, …) starting points of `grid.draw` (drawn here from `g` when not given).
     """
-    p0 = grid.initial_params(spec, task.init_scale, g, x.dtype)  # (R, …)
+    p0 = grid.expand(drawn) if drawn is not None else grid.initial_params(spec, task.init_scale, g, x.dtype)
     R = grid.size
     lr = grid.per_setting(grid.settings, x.dtype)  # (R,)
     lam = torch.full((R,), training.weight_decay, dtype=x.dtype)
@@ -136,9 +141,47 @@ def task_runs(
     ]
 
 
+def train_searched(
+    name: str, spec: BlockSpec, grid: RunGrid[float], task: Task, training: Training, budget: Budget,
+    search: RateSearch, x: torch.Tensor, y: torch.Tensor, g: torch.Generator, first_run: int,
+    predicted: Callable[[str], int | None], label: str, progress: Progress | None = None,
+) -> tuple[list[TaskRun], Curves, tuple[SearchedGrid, ...]]:
+    """`train_grid` over `grid.settings`, then widened per initialisation until its best rate is interior
+    (`rate_search.widen`: every added rate starts from the same (seed, init) draw).  Returns the records, the
+    loss curves of every rate (one column per run) and what the search did per initialisation."""
+    drawn = grid.draw(spec, task.init_scale, g, x.dtype)  # (S, I, …), shared by every rate
+    batches: list[tuple[RunGrid[float], TrainResult]] = []
+
+    def train_rates(rates: tuple[float, ...], steps: int) -> list[TaskRun]:
+        sub, own = RunGrid(grid.seeds, grid.inits, rates), dataclasses.replace(budget, max_steps=steps)
+        res = train_grid(spec, sub, task, training, own, x, y, g, progress, drawn)
+        batches.append((sub, res))
+        done = first_run + sum(b.size for b, _ in batches[:-1])
+        return task_runs(name, spec, task.target, training, own, sub, res, done, predicted)
+
+    records, grids = widen(train_rates, grid.settings, budget.max_steps, lambda r: r.init, lambda r: r.lr, search,
+                           lambda init: f"{label} {init}")
+    return records, merged_curves(batches), grids
+
+
+def merged_curves(batches: list[tuple[RunGrid[float], TrainResult]]) -> Curves:
+    """The loss curves of several batches side by side (NaN where a batch stopped earlier), labelled by rate."""
+    longest = max(batches, key=lambda b: len(b[1].recorded_steps))[1].recorded_steps
+    columns, labels = [], []
+    for sub, res in batches:
+        pad = np.full((len(longest), res.loss_curve.shape[1]), np.nan)
+        pad[: len(res.recorded_steps)] = res.loss_curve
+        columns.append(pad)
+        labels += [f"{p.setting:g}" for p in sub.points()]
+    return Curves(longest, np.concatenate(columns, axis=1), tuple(labels))
+
+
 def task_cost(specs: list[BlockSpec], runs: int, samples: int, training: Training, budget: Budget,
-              kept: int) -> Cost:
-    """Memory of the largest batch plus `kept` loss curves, and Σ max_steps over the batches."""
+              kept: int, widenings: int = 0) -> Cost:
+    """Memory of the largest batch plus `kept` loss curves, and Σ max_steps over the batches; with up to
+    `widenings` more batches per spec (`rate_search`: never larger than the first), the worst case of both."""
     peak = max(batch_bytes(spec, runs, samples, budget.max_steps, training.dtype, training.optimizer)
                for spec in specs)
-    return Cost(peak + kept * curve_bytes(runs, budget.max_steps), units=len(specs) * budget.max_steps)
+    batches = 1 + widenings
+    return Cost(peak + kept * curve_bytes(batches * runs, budget.max_steps),
+                units=len(specs) * batches * budget.max_steps)
