@@ -230,3 +230,19 @@ def error_vs_depth(panels: Mapping[str, Mapping[str, Band]], title: str) -> Figu
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def branch_norms(curves: Mapping[str, Curves], eps: float) -> Figure:  # placeholder, replaced below
+    return loss_curves({k: v for k, v in curves.items() if k.endswith("loss")}, "branch", "λ")
+
+
+def branch_rate(curves: Mapping[str, Curves]) -> Figure:  # placeholder, replaced below
+    return loss_curves(curves, "branch rate", "seed")
+
+
+def identity_init(curves: Mapping[str, Curves]) -> Figure:  # placeholder, replaced below
+    return loss_curves(curves, "identity init", "seed")
+
+
+def hardt_ma_ratios(records: object) -> Figure:  # placeholder, replaced below
+    return Figure()

@@ -15,9 +15,10 @@ from numerics.experiments.contract import replicates
 from numerics.experiments.params import ConfigBase, Value, replace_flat
 from numerics.experiments.records import RunStatus
 
-NAMES = ("deep-linear", "deep-stack", "degradation", "linear-block", "nonlinear-block", "trainable-depth",
-         "weight-decay")
-BATCHED = tuple(n for n in NAMES if n != "degradation")
+NAMES = ("branch-norms", "branch-rate", "deep-linear", "deep-stack", "degradation", "hardt-ma-bound", "identity-init",
+         "linear-block", "nonlinear-block", "trainable-depth", "weight-decay")
+MEASURED = ("branch-norms", "branch-rate", "hardt-ma-bound", "identity-init")  # trajectories and samples
+BATCHED = tuple(n for n in NAMES if n != "degradation" and n not in MEASURED)  # Outcome records
 RECORD_FIELDS = {"run", "seed", "status", "steps_to_converge", "diverged_step", "wall_seconds", "max_steps", "eps",
                  "criterion", "predicted_steps"}
 
@@ -31,6 +32,10 @@ TINY: dict[str, dict[str, Value]] = {
     "weight-decay": {"lrs": (0.2,), "weight_decays": (0.5,), "seeds": 2, "max_steps": 120},
     "degradation": {"depths": (4, 6), "width": 8, "epochs": 1, "seeds": 1},
     "trainable-depth": {"depths": (1, 3), "rate_constants": (0.3,), "seeds": 2, "max_steps": 40, "width": 2},
+    "branch-norms": {"activations": ("tanh",), "max_steps": 300, "record_every": 50, "seeds": 2},
+    "branch-rate": {"depths": (1, 2), "max_steps": 400, "seeds": 1},
+    "hardt-ma-bound": {"depths": (3,), "taus": (0.5,), "seeds": 40},
+    "identity-init": {"depths": (1, 2), "max_steps": 400, "plateau_steps": 100, "seeds": 2},
 }
 
 
@@ -48,7 +53,7 @@ def _run(name: str, seed: int = 0, **extra: Value) -> AnyResult:
 
 def test_registry_finds_every_named_experiment() -> None:
     assert tuple(EXPERIMENTS) == NAMES
-    with pytest.raises(KeyError, match="known: deep-linear"):
+    with pytest.raises(KeyError, match="known: branch-norms"):
         get("no-such-experiment")
 
 
@@ -168,8 +173,16 @@ def test_bad_configurations_are_rejected(name: str, bad: dict[str, Value]) -> No
         replace_flat(get(name).Config(), bad)
 
 
+@pytest.mark.parametrize("name", MEASURED)
+def test_measured_experiments_give_json_records_and_passing_checks(name: str) -> None:
+    result = _run(name, seed=4)
+    assert result.records and result.summaries and result.checks
+    json.dumps(serialise.summary_document(result), allow_nan=False)
+    assert all(c.status is CheckStatus.PASSED for c in result.checks), result.checks
+
+
 def test_figures_are_built_for_every_experiment() -> None:
-    for name in ("linear-block", "weight-decay", "deep-linear"):
+    for name in ("linear-block", "weight-decay", "deep-linear", *MEASURED):
         figs = get(name).figures(_run(name))
         assert figs and all(f.axes for f in figs.values())
 

@@ -10,9 +10,13 @@ cost, run, figures); the shared pieces are `contract` (the protocol and the resu
 from __future__ import annotations
 
 from numerics.experiments import (
+    branch_norms,
+    branch_rate,
     deep_linear,
     deep_stack,
     degradation,
+    hardt_ma,
+    identity_init,
     linear_block,
     nonlinear_block,
     trainable_depth,
@@ -24,17 +28,21 @@ from numerics.experiments.params import parameters
 __all__ = ["EXPERIMENTS", "AnyResult", "CheckStatus", "CrossCheck", "Experiment", "ExperimentResult", "Progress",
            "get", "parameters"]
 
+_branch_norms: Experiment = branch_norms
+_branch_rate: Experiment = branch_rate
 _deep_linear: Experiment = deep_linear
 _deep_stack: Experiment = deep_stack
 _degradation: Experiment = degradation
+_hardt_ma: Experiment = hardt_ma
+_identity_init: Experiment = identity_init
 _linear_block: Experiment = linear_block
 _nonlinear_block: Experiment = nonlinear_block
 _trainable_depth: Experiment = trainable_depth
 _weight_decay: Experiment = weight_decay
 
 EXPERIMENTS: dict[str, Experiment] = {
-    e.NAME: e for e in (_deep_linear, _deep_stack, _degradation, _linear_block, _nonlinear_block, _trainable_depth,
-                        _weight_decay)
+    e.NAME: e for e in (_branch_norms, _branch_rate, _deep_linear, _deep_stack, _degradation, _hardt_ma,
+                        _identity_init, _linear_block, _nonlinear_block, _trainable_depth, _weight_decay)
 }  # sorted by name
 
 
