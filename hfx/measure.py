@@ -27,9 +27,13 @@ from numerics.experiments import (
     AnyResult,
     Experiment,
     Progress,
+    branch_norms,
+    branch_rate,
     deep_linear,
     deep_stack,
     degradation,
+    hardt_ma,
+    identity_init,
     linear_block,
     nonlinear_block,
     trainable_depth,
@@ -108,9 +112,20 @@ def run_audited(tier: str = "default", progress: bool = True) -> Measurements:
         _report(5, len(names), started, progress)
         td = trainable_depth.run(stacks, _generator(stacks))
         _report(6, len(names), started, progress)
+        # what GD does near the identity (C8, C9, C12), on their defaults
+        bn = branch_norms.run(branch_norms.Config(), _generator(branch_norms.Config()))
+        _report(7, len(names), started, progress)
+        br = branch_rate.run(branch_rate.Config(), _generator(branch_rate.Config()))
+        _report(8, len(names), started, progress)
+        ii = identity_init.run(identity_init.Config(), _generator(identity_init.Config()))
+        _report(9, len(names), started, progress)
+        hm = hardt_ma.run(hardt_ma.Config(), _generator(hardt_ma.Config()))
+        _report(10, len(names), started, progress)
     finally:
         torch.set_num_threads(before)
-    return Measurements(deg, lb, wd, dl, nb, ds, td, deg_cnn)
+    return Measurements(degradation=deg, linear_block=lb, weight_decay=wd, deep_linear=dl, nonlinear_block=nb,
+                        deep_stack=ds, trainable_depth=td, degradation_cnn=deg_cnn, branch_norms=bn, branch_rate=br,
+                        identity_init=ii, hardt_ma=hm)
 
 
 def _bar(total: int, what: str, progress: bool) -> Callable[[int], None]:
