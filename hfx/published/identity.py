@@ -1,0 +1,219 @@
+"""Rows of the published-vs-measured table about identity maps: Hardt & Ma 2017, Bartlett et al. 2018, Kawaguchi
+2016, He et al. 2016 and 2016b, ReZero / Fixup / SkipInit, Goyal et al. 2017.
+
+Rows that rest on a theorem say its status (PROVED means every step exact; the table never calls a numeric check
+a proof).  Rows of the degradation study (He et al.'s Fig. 1/6, Fig. 7, Table 6; He et al. 2016b Table 1; the
+10,000-layer depths of Fixup and ReZero) are *pending* here, with group "degradation": the study's own accessor
+supplies them (`hfx.published.pattern_row`), measured at its settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from hfx.published import TIER_WORDS, Agreement, Row, proved_text, theorem_status
+from numerics.experiments import CheckStatus
+from theory.core.derivation import Status, TheoremRecord
+
+if TYPE_CHECKING:
+    from hfx.evidence import Measurements
+
+HARDT_MA = "Hardt & Ma, ICLR 2017"
+HE = "He, Zhang, Ren & Sun, CVPR 2016"
+HE_B = "He, Zhang, Ren & Sun, ECCV 2016"
+THEOREM = TIER_WORDS["theorem"]
+PENDING = "pending: the degradation study (`hfx verify`, and `--full` for the largest nets) supplies this row"
+
+
+def _agrees(ok: bool) -> Agreement:
+    return Agreement.AGREES if ok else Agreement.DISAGREES
+
+
+def _proved(records: Sequence[TheoremRecord], theorem_id: str) -> bool:
+    return theorem_status(records, theorem_id) is Status.PROVED
+
+
+def hardt_ma_rows(m: Measurements, records: Sequence[TheoremRecord], tier: str) -> list[Row]:
+    theorem = "hardt-ma.gradient-lower-bound-small"
+    bound = m.hardt_ma
+    check = bound.checks[0] if bound is not None and bound.checks else None
+    numbers = ""
+    held = False
+    if check is not None and bound is not None:
+        d = check.details
+        c = bound.config
+        numbers = (f"; float64 check at n = {c.width}, ℓ = {', '.join(map(str, c.depths))}, τ = "
+                   f"{', '.join(f'{t:g}' for t in c.taus)}: ‖∇f‖²/corrected bound ≥ {d.get('min_corrected_ratio'):.4f} "
+                   f"on all {check.examined} samples; the printed form fails on {d.get('printed_form_violations')} "
+                   f"(smallest ratio {d.get('min_printed_ratio'):.2g})")
+        held = check.status is CheckStatus.PASSED
+    ok = _proved(records, theorem) and held
+    return [
+        Row(HARDT_MA, "Eq. (2.3)", "gradient lower bound near the identity, max‖A_i‖ ≤ τ < 1",
+            "printed: ‖∇f(A)‖²_F ≥ 4ℓ(1 − τ)^{ℓ−1}σ_min(Σ)²(f(A) − C_opt) (f without ½; ours is f/2)",
+            "printed form false (counterexample σ = 1, ℓ = 2, τ = ½, a_i = −½: ‖∇f‖² = 9/8 < 9/4); corrected form "
+            f"4ℓ(1 − τ)^{{2(ℓ−1)}}σ_min(Σ)(f − C_opt) proved, tight at A_i = −τI ({proved_text(records, theorem)})"
+            + numbers,
+            Agreement.CORRECTED if ok else Agreement.DISAGREES,
+            "printed form false; corrected form proved (its proof squares 2(1 − τ)^{ℓ−1} to 4(1 − τ)^{ℓ−1} and "
+            "uses ‖E‖² ≥ f − C_opt, which needs Σ ⪯ I)", f"{theorem}, hardt-ma-bound",
+            f"{THEOREM}; check {TIER_WORDS[tier]}"),
+        Row(HARDT_MA, "Thm 2.2", "critical points in the ball max‖A_i‖ ≤ τ < 1",
+            "every critical point there is a global minimum",
+            "follows from the corrected Eq. (2.3) (∇f = 0 forces f = C_opt); "
+            + ("the corrected bound held on every random instance" if held else "no numeric check in this run"),
+            _agrees(ok), "the theorem survives the correction of Eq. (2.3): only the constant changes",
+            f"{theorem}, hardt-ma-bound", f"{THEOREM}; check {TIER_WORDS[tier]}"),
+        Row(HARDT_MA, "§2 (standard parameterisation)", "A_i = 0 in the plain chain ŷ = A_ℓ⋯A_1x",
+            "\"setting A_i = 0 will always lead to a bad critical point\"",
+            f"∇f(0) = 0 with f(0) = tr Σ > 0 = f(I, …, I); a strict saddle at ℓ = 2 "
+            f"({proved_text(records, 'hardt-ma.plain-origin-not-minimum')})",
+            _agrees(_proved(records, "hardt-ma.plain-origin-not-minimum")),
+            "the plain chain's origin is a critical point that is not a minimum", "hardt-ma.plain-origin-not-minimum",
+            THEOREM),
+        Row("Kawaguchi, NeurIPS 2016", "main result (as quoted in REFERENCES.md)",
+            "saddles of deep linear nets (three or more layers)",
+            "saddle points whose Hessian has no negative eigenvalue exist for depth > 3 layers (≥ 3 weight matrices)",
+            "at ℓ = 3 (size 1) the Hessian at 0 is the zero matrix while f(t, t, t) − f(0) = σt³(t³ − 2) < 0 at t = 1 "
+            f"({proved_text(records, 'hardt-ma.plain-origin-not-minimum')})",
+            _agrees(_proved(records, "hardt-ma.plain-origin-not-minimum")),
+            "an instance of such a saddle, exactly", "hardt-ma.plain-origin-not-minimum", THEOREM),
+    ]
+
+
+def bartlett_row(m: Measurements, records: Sequence[TheoremRecord], tier: str) -> Row:
+    r = m.identity_init
+    theorem = "identity-init.negative-mode-floor"
+    if r is None:
+        return Row("Bartlett, Helmbold & Long, ICML 2018", "abstract (negative result)",
+                   "symmetric target with a negative eigenvalue",
+                   "never learnt from the identity initialisation", "not measured in this run", Agreement.PENDING,
+                   "identity-init did not run", theorem, TIER_WORDS[tier])
+    judged = [x for x in r.records if x.floor_applies]
+    floor = judged[0].predicted_floor if judged else None
+    escaped = [x for x in judged if x.escape_step is not None]
+    stuck = sorted({x.depth for x in judged if x.escape_step is None})
+    shortest = min((x.plateau_steps or 0 for x in judged), default=0)
+    learnt_pd = [x for x in r.records if x.predicted_floor == 0 and x.outcome.steps_to_converge is not None]
+    measured = (f"loss floor ½λ² = {floor:.4g} (λ = −{r.config.eig_low:g}): every depth-≥ 2 run sits on it (within 1%) "
+                f"for ≥ {shortest} GD steps; depth {', '.join(map(str, stuck)) or '—'} never leaves it in "
+                f"{r.config.budget.max_steps} steps" if floor is not None else "no run with a floor")
+    if escaped:
+        depths = ", ".join(str(d) for d in sorted({x.depth for x in escaped}))
+        measured += (f"; depth {depths} escapes below it after "
+                     f"{min(x.escape_step or 0 for x in escaped)} steps (float64 rounding breaks the exact symmetry)")
+    measured += f"; positive-definite targets learnt ({len(learnt_pd)} runs); depth 1 learns both"
+    ok = all(c.status is CheckStatus.PASSED for c in r.checks) and _proved(records, theorem)
+    return Row("Bartlett, Helmbold & Long, ICML 2018", "abstract (negative result)",
+               "symmetric target with a negative eigenvalue, residual linear net from the identity",
+               "never learnt (the product along that eigen-direction cannot cross 0); loss ≥ ½Σ_{λ<0}λ²",
+               measured, Agreement.PARTLY if escaped else _agrees(ok),
+               ("the floor is reproduced as a long plateau; 'never' holds in exact arithmetic only: the floor is a "
+                "saddle, and rounding lets depth-2 nets escape it") if escaped else
+               "the loss stays on the predicted floor for the whole budget", f"{theorem}, identity-init",
+               TIER_WORDS[tier])
+
+
+def he_rows(m: Measurements, records: Sequence[TheoremRecord], tier: str) -> list[Row]:
+    rows: list[Row] = []
+    bn = m.branch_norms
+    if bn is not None:
+        free = [s for s in bn.summaries if s.group.weight_decay == 0]
+        w1 = [s.w1_ratio_median for s in free if s.w1_ratio_median is not None]
+        w2 = [s.w2_ratio_median for s in free if s.w2_ratio_median is not None]
+        zero = bool(w1 and w2) and max(w1 + w2) < 0.1
+        rows.append(Row(HE, "§3.1", "how solvers reach an identity mapping with a residual block",
+                        "\"the solvers may simply drive the weights of the multiple nonlinear layers toward zero\"",
+                        f"GD (no decay) fits F ≈ 0 with ‖W₁‖, ‖W₂‖ at {100 * min(w1 + w2):.0f}–"
+                        f"{100 * max(w1 + w2):.0f}% "
+                        "of their initial norms; with L2 decay both go to zero at the rate 1 − ηλ"
+                        if w1 and w2 else "no fitted runs",
+                        Agreement.AGREES if zero else Agreement.PARTLY,
+                        "zero weights are one solution, not the one plain GD finds: it stops elsewhere in the zero "
+                        "set (W₂ = 0 alone suffices, `blocks.two-layer`); only weight decay drives all weights to zero"
+                        if not zero else "GD drives the weights to zero", "branch-norms, blocks.two-layer",
+                        TIER_WORDS[tier]))
+    rows += [
+        Row(HE_B, "Eq. (4)–(5)", "gradient through identity shortcuts",
+            "∂E/∂x_l = ∂E/∂x_L(1 + ∂/∂x_l Σ F): the gradient does not vanish however small the weights",
+            "the identity term of the residual Jacobian, proved "
+            f"({proved_text(records, 'jacobian.residual-expansion')})",
+            _agrees(_proved(records, "jacobian.residual-expansion")), "exact", "jacobian.residual-expansion",
+            THEOREM),
+        Row(HE_B, "§3.1", "scaled shortcut h(x) = λx", "the direct term is multiplied by ∏λ_i: it explodes "
+            "or vanishes exponentially with depth unless λ = 1",
+            f"only λ = 1 keeps the direct path's gain at 1 ({proved_text(records, 'jacobian.scaled-shortcut')})",
+            _agrees(_proved(records, "jacobian.scaled-shortcut")), "exact", "jacobian.scaled-shortcut", THEOREM),
+        Row(HE, "Fig. 1, Fig. 6", "training error vs depth, plain vs residual (CIFAR-10)",
+            "deeper plain nets (56 vs 20 layers) have higher training error; residual nets do not", PENDING,
+            Agreement.PENDING, "measured by the degradation study", "degradation", TIER_WORDS[tier],
+            group="degradation"),
+        Row(HE, "Fig. 7", "layer responses (std of each block's output)", "smaller in ResNets than in plain nets, and "
+            "smaller the deeper the ResNet", PENDING, Agreement.PENDING, "measured by the degradation study",
+            "degradation", TIER_WORDS[tier], group="degradation"),
+        Row(HE, "Table 6", "CIFAR-10 test error vs depth, ResNets", "20: 8.75%, 32: 7.51%, 44: 7.17%, 56: 6.97%, "
+            "110: 6.43%, 1202: 7.93%", PENDING, Agreement.PENDING, "needs CIFAR-10 on disk (`--full`)",
+            "degradation", "--full", group="degradation"),
+        Row(HE, "Table 2", "ImageNet top-1 error, plain vs ResNet 18/34", "plain-18 27.94, plain-34 28.54; "
+            "ResNet-18 27.88, ResNet-34 25.03 (%)", "not run: ImageNet (1.28M images, days of GPU time) is out of "
+            "reach of hfx's machines", Agreement.NOT_TESTABLE, "hfx cannot run ImageNet training", "—", "—"),
+        Row(HE_B, "Table 1", "shortcut variants at ResNet-110 (CIFAR-10)", "identity 6.61%; ×0.5 shortcut fails "
+            "(> 20%); 1×1 conv shortcut 12.22%", PENDING, Agreement.PENDING, "measured by the degradation study "
+            "(`--full`)", "degradation", "--full", group="degradation"),
+        Row("Zhang, Dauphin & Ma (Fixup), ICLR 2019; Bachlechner et al. (ReZero), 2020", "abstract",
+            "trainable depth without normalisation", "10,000-layer residual nets train (Fixup: CIFAR; ReZero: fully "
+            "connected)", PENDING, Agreement.PENDING, "the ≥ 1,000- and 10,000-layer stacks run under `--full`",
+            "trainable-depth", "--full", group="degradation"),
+    ]
+    return rows
+
+
+def zero_branch_rows(m: Measurements, records: Sequence[TheoremRecord], tier: str) -> list[Row]:
+    rows: list[Row] = []
+    ds = m.deep_stack
+    if ds is not None:
+        depths = sorted({s.group.depth for s in ds.summaries})
+
+        def best(variant: str, depth: int) -> float | None:
+            row = next((s for s in ds.summaries if s.best_lr and s.group.variant == variant and s.group.depth == depth),
+                       None)
+            return None if row is None else row.steps.steps_median
+
+        table = "; ".join(f"L = {d}: ReZero {_steps(best('rezero', d))} vs residual {_steps(best('residual', d))}"
+                          for d in depths)
+        faster = all((r := best("rezero", d)) is not None and ((q := best("residual", d)) is None or r <= q)
+                     for d in depths)
+        limited = any(s.best_lr and s.grid_limited for s in ds.summaries)
+        rows.append(Row("Bachlechner et al. (ReZero), 2020", "abstract", "convergence of deep fully connected "
+                        "residual stacks, α₀ = 0 vs a standard residual branch", "much faster convergence; deep "
+                        "stacks train", f"median steps to ε at each one's best (widened) learning rate: {table}",
+                        Agreement.PARTLY if limited else _agrees(faster),
+                        "ReZero converges at every depth measured and no slower than the standard residual stack"
+                        if faster else "the standard residual stack is faster somewhere",
+                        "deep-stack", TIER_WORDS[tier]))
+    nb = m.nonlinear_block
+    if nb is not None:
+        check = next((c for c in nb.checks if c.name == "zero-branch-starts-at-identity"), None)
+        rows.append(Row("Fixup (Zhang et al., ICLR 2019); SkipInit (De & Smith, NeurIPS 2020); Goyal et al. 2017",
+                        "init rules", "a residual block whose branch is 0 at initialisation",
+                        "the block is the identity at initialisation (Fixup: last layer 0; SkipInit/ReZero: α = 0; "
+                        "Goyal: γ = 0 of the last BN)",
+                        f"{check.examined if check else 0} runs fit the identity at step 0 "
+                        f"({check.mismatches if check else '—'} mismatches); the BN block's zero set contains "
+                        "γ = β = 0 "
+                        f"({proved_text(records, 'blocks.batch-norm')})",
+                        _agrees(check is not None and check.status is CheckStatus.PASSED
+                                and _proved(records, "blocks.batch-norm")),
+                        "exact at step 0, as the construction says", "nonlinear-block, blocks.batch-norm",
+                        TIER_WORDS[tier]))
+    return rows
+
+
+def _steps(v: float | None) -> str:
+    return "not reached" if v is None else f"{v:.0f}"
+
+
+def identity_rows(measured: Measurements, theorems: Sequence[TheoremRecord], tier: str) -> list[Row]:
+    return [*hardt_ma_rows(measured, theorems, tier), bartlett_row(measured, theorems, tier),
+            *he_rows(measured, theorems, tier), *zero_branch_rows(measured, theorems, tier)]
