@@ -78,8 +78,8 @@ class Evidence:
 
     @property
     def sentence(self) -> str:
-        """`why`, or its title where it has none."""
-        return self.why or self.title
+        """`why`, else the first sentence of its finding (a finding, not a file name), else its title."""
+        return self.why or first_sentence(self.finding) or self.title
 
 
 @dataclass(frozen=True)

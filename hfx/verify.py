@@ -23,10 +23,13 @@ from hfx.errors import UsageError
 from hfx.paths import output_dir
 
 if TYPE_CHECKING:
-    from hfx.audit import Evidence
+    from collections.abc import Sequence
+
+    from hfx.audit import ClaimVerdict, Evidence
     from hfx.evidence import Measurements
     from hfx.output import OutputFolder
     from numerics.experiments import AnyResult
+    from theory.core.derivation import TheoremRecord
 
 DEFAULT_OUT = "hfx-out"
 
@@ -116,9 +119,12 @@ def main(args: argparse.Namespace) -> int:
             studies = [r for r in (measured.degradation, measured.degradation_cnn) if r is not None]
             report += "\n" + section(tier, studies, measured.trainable_depth,
                                      [p for p in pictures if p.endswith(".png")])
-        folder.write_text("REPORT.md", report)
         # a PDF, .typ, .tex and fragment per derivation
-        folder.record(write_documents(views, folder.path("derivations")))
+        documents = write_documents(views, folder.path("derivations"))
+        folder.record(documents)
+        derivations = sorted(p.relative_to(folder.root).as_posix() for p in documents if p.suffix == ".pdf")
+        appendix = _tables_and_figures(folder, verdicts, records, measured, tier, derivations)
+        folder.write_text("REPORT.md", report + "\n" + appendix)
         # the same report as one self-contained page, figures inline (written last: it embeds them)
         from hfx.report_html import report_html
 
@@ -127,6 +133,30 @@ def main(args: argparse.Namespace) -> int:
     written = "REPORT.md, REPORT.html, claims.json, theorems.json, derivations/, tables/, manifest.json"
     print(f"wrote {out}/{written}", file=sys.stderr)
     return 1 if failed or broken else 0
+
+
+def _tables_and_figures(folder: OutputFolder, verdicts: Sequence[ClaimVerdict], records: Sequence[TheoremRecord],
+                        measured: Measurements, tier: str, derivations: Sequence[str]) -> str:
+    """The summary tables (`hfx.tables`: CSV and booktabs .tex) and the figures (`hfx.figures`: PDF, PNG and their
+    data as CSV); returns REPORT.md's sections that show and link them."""
+    from hfx.figures import experiment_figures, figure_data, render
+    from hfx.published import published_rows
+    from hfx.tables import booktabs, median_table, published_table, report_sections, verdict_table
+
+    results = measured.results()
+    settings = {"quick": "--quick", "full": "--full"}.get(tier, tier)
+    summary = [verdict_table(verdicts), median_table(results),
+               published_table(published_rows(measured, records, tier))]
+    # (the median table and figures of the degradation study and trainable-depth are its own: `_figures`)
+    for t in summary:
+        folder.write_csv(f"tables/{t.name}.csv", t.csv_rows())
+        folder.write_text(f"tables/{t.name}.tex", booktabs(t))
+    figures = experiment_figures({name: r for name, r in results.items() if name not in FIGURED})  # `_figures`
+    for name, fig in figures.items():
+        for fmt in ("pdf", "png"):
+            folder.write_bytes(f"figures/{name}.{fmt}", render(fig, fmt))
+        folder.write_csv(f"figures/{name}.csv", figure_data(fig))
+    return report_sections(summary, list(figures), derivations, settings)
 
 
 def _measure(tier: str) -> Measurements:

@@ -186,7 +186,7 @@ def norm_vs_step(curves: Mapping[str, Curves], title: str) -> Figure:
             ax.set_yscale("log")
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("step k", fontsize=8)
-        ax.set_ylabel("‖θ_k‖_F", fontsize=8)
+        ax.set_ylabel(r"$\|\theta_k\|_F$", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6)
@@ -230,19 +230,3 @@ def error_vs_depth(panels: Mapping[str, Mapping[str, Band]], title: str) -> Figu
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
-
-
-def branch_norms(curves: Mapping[str, Curves], eps: float) -> Figure:  # placeholder, replaced below
-    return loss_curves({k: v for k, v in curves.items() if k.endswith("loss")}, "branch", "λ")
-
-
-def branch_rate(curves: Mapping[str, Curves]) -> Figure:  # placeholder, replaced below
-    return loss_curves(curves, "branch rate", "seed")
-
-
-def identity_init(curves: Mapping[str, Curves]) -> Figure:  # placeholder, replaced below
-    return loss_curves(curves, "identity init", "seed")
-
-
-def hardt_ma_ratios(records: object) -> Figure:  # placeholder, replaced below
-    return Figure()

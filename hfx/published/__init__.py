@@ -9,13 +9,14 @@ why (or why not), the evidence it rests on, and the settings it was measured at 
 
 Agreement words (`Agreement`): *agrees* (the numbers or the pattern match, within the stated tolerance),
 *agrees (corrected)* (a printed formula is false and its correction holds), *partly* (the pattern holds only in
-part, said why), *disagrees*, *pending* (the measurement belongs to a study not yet in this run), *not testable*
+part, said why), *disagrees*, *not measured* (the measurement it needs was not in this run: the row says so,
+nothing is filled in), *not testable*
 (hfx cannot run it: the data or scale is out of reach).
 
 The rows are built by `linear_rows` (Saxe et al., Arora et al., Goh, ridge, Loshchilov & Hutter: the linear
 closed forms) and `identity_rows` (Hardt & Ma, Bartlett et al., Kawaguchi, He et al., ReZero/Fixup/SkipInit,
 Goyal et al.).  Rows of the degradation study come from its own accessor (`Pattern`: science-degradation's
-`numerics.degradation.findings.PatternCheck` satisfies it) and replace the pending ones.
+`numerics.degradation.findings.PatternCheck` satisfies it) and replace the rows of group "degradation".
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class Agreement(StrEnum):
     CORRECTED = "agrees (corrected)"
     PARTLY = "partly"
     DISAGREES = "disagrees"
-    PENDING = "pending"
+    NOT_MEASURED = "not measured"
     NOT_TESTABLE = "not testable"
 
 
@@ -56,7 +57,7 @@ class Row:
     why: str  # one sentence: why it agrees, or why not
     evidence: str  # the theorem or experiment ids it rests on
     settings: str  # `--quick`, default, `--full`, or exact (theorem)
-    group: str = ""  # a key for replacing pending rows (e.g. "degradation")
+    group: str = ""  # a key for replacing rows with another study's (e.g. "degradation")
 
 
 class Pattern(Protocol):
@@ -82,6 +83,12 @@ class Pattern(Protocol):
 
     @property
     def why(self) -> str: ...
+
+
+def absent(source: str, where: str, quantity: str, published: str, evidence: str, tier: str) -> Row:
+    """The row of a published result whose measurement was not in this run: it says so, nothing filled in."""
+    return Row(source, where, quantity, published, "not measured in this run", Agreement.NOT_MEASURED,
+               f"{evidence} did not run", evidence, TIER_WORDS.get(tier, tier))
 
 
 def pattern_row(p: Pattern, tier: str, evidence: str = "degradation") -> Row:
@@ -113,7 +120,7 @@ def table(rows: Sequence[Row]) -> tuple[list[str], list[list[str]]]:
 def published_rows(measured: Measurements, theorems: Sequence[TheoremRecord], tier: str,
                    patterns: Sequence[Pattern] = ()) -> list[Row]:
     """Every row: the linear closed forms, the identity-initialisation results, and the degradation study's
-    patterns (`patterns`, which replace its pending rows when given)."""
+    patterns (`patterns`, which replace the rows of group "degradation" when given)."""
     from hfx.published.identity import identity_rows
     from hfx.published.linear import linear_rows
 

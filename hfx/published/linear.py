@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hfx.published import TIER_WORDS, Agreement, Row
+from hfx.published import TIER_WORDS, Agreement, Row, absent
 from numerics import closed_forms
 from numerics.experiments import CheckStatus, CrossCheck
 from theory.core.derivation import TheoremRecord
@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from numerics.experiments import deep_linear, linear_block, weight_decay
 
 SAXE = "Saxe, McClelland & Ganguli, ICLR 2014"
+ARORA = "Arora, Cohen & Hazan, ICML 2018"
+GOH = "Goh, Distill 2017"
+ESL = "Hastie, Tibshirani & Friedman, ESL 2009"
 TOLERANCE = 0.02  # forward Euler's O(η) error of GD against gradient flow, at the small steps the check judges
 
 
@@ -71,7 +74,7 @@ def saxe_rows(result: deep_linear.Result, tier: str) -> list[Row]:
                 Agreement.AGREES if _within(two, result) else Agreement.DISAGREES,
                 "GD is forward Euler for the flow: at η·N·max(s, u₀)^{2−2/N} ≤ "
                 f"{c.check_max_step:g} the step count is t/η to within {TOLERANCE:.0%}", "deep-linear",
-                TIER_WORDS[tier])]
+                TIER_WORDS.get(tier, tier))]
     plain2 = two[0]
     curve = result.curves.get("plain L=2")
     if plain2 is not None and curve is not None:
@@ -87,7 +90,7 @@ def saxe_rows(result: deep_linear.Result, tier: str) -> list[Row]:
                         f"{int(ok.sum())} steps",
                         Agreement.AGREES if sup <= TOLERANCE else Agreement.DISAGREES,
                         "the measured loss curve follows the closed-form trajectory step by step, within Euler's "
-                        "O(η) error", "deep-linear", TIER_WORDS[tier]))
+                        "O(η) error", "deep-linear", TIER_WORDS.get(tier, tier)))
     deep = [_small(result, L, v) for L in sorted({r.depth for r in result.records}) if L >= 3
             for v in ("plain", "residual")]
     if any(r is not None for r in deep):
@@ -96,7 +99,7 @@ def saxe_rows(result: deep_linear.Result, tier: str) -> list[Row]:
                         "; ".join(f"N = {r.depth} {_time(r)}" for r in deep if r is not None),
                         Agreement.AGREES if _within(deep, result) else Agreement.DISAGREES,
                         "per-layer GD on N weights takes the ODE's time, at every depth measured", "deep-linear",
-                        TIER_WORDS[tier]))
+                        TIER_WORDS.get(tier, tier)))
     plain = sorted((r for r in (_small(result, L, "plain") for L in sorted({r.depth for r in result.records}))
                     if r is not None and r.measured_time is not None), key=lambda r: r.depth)
     if plain:
@@ -113,7 +116,7 @@ def saxe_rows(result: deep_linear.Result, tier: str) -> list[Row]:
                         Agreement.AGREES if approaching else Agreement.PARTLY,
                         "from two layers on, N·t grows toward the infinite-depth limit, as the closed form says"
                         if approaching else "the measured N·t does not approach the limit monotonically",
-                        "deep-linear", TIER_WORDS[tier]))
+                        "deep-linear", TIER_WORDS.get(tier, tier)))
     return rows
 
 
@@ -121,7 +124,7 @@ def arora_row(result: deep_linear.Result, tier: str) -> Row:
     flow = _check(result.checks, "deep-linear-flow-time")
     err = _number(flow.details.get("max_relative_error")) if flow else None
     ok = flow is not None and flow.status is CheckStatus.PASSED
-    return Row("Arora, Cohen & Hazan, ICML 2018", "Eq. (6), Thm 1; §4 (residual chain)",
+    return Row(ARORA, "Eq. (6), Thm 1; §4 (residual chain)",
                "end-to-end dynamics of a balanced chain vs its per-layer GD",
                "ẇ = −N|w|^{2−2/N}L′(w) (L′(u) = u − s for our ½ loss); the residual chain 1 + a_i from a_i = 0 "
                "follows it from u(0) = 1",
@@ -130,7 +133,7 @@ def arora_row(result: deep_linear.Result, tier: str) -> Row:
                f"{'—' if err is None else f'{err:.2%}'} on {flow.examined if flow else 0} runs",
                Agreement.AGREES if ok else Agreement.DISAGREES,
                "the end-to-end ODE predicts the per-layer dynamics' time at small η, for both parameterisations",
-               "deep-linear", TIER_WORDS[tier])
+               "deep-linear", TIER_WORDS.get(tier, tier))
 
 
 def goh_rows(result: linear_block.Result, tier: str) -> list[Row]:
@@ -143,22 +146,22 @@ def goh_rows(result: linear_block.Result, tier: str) -> list[Row]:
         if (rs := [r for r in judged if r.variant == v and r.lr_factor == f]))
     worst = _number(steps.details.get("max_abs_step_difference")) if steps else None
     return [
-        Row("Goh, Distill 2017", "GD on a quadratic", "GD steps to ε on one linear block",
+        Row(GOH, "GD on a quadratic", "GD steps to ε on one linear block",
             "k* = ⌈ln(ε/‖e₀‖)/ln r⌉ per mode, r = |1 − η(σ_i + λ)| (exact least k over modes: "
             "`dynamics.exact-step-count`)",
             f"{sample}; largest |k − k*| = {'—' if worst is None else f'{worst:.0f}'} over "
             f"{steps.examined if steps else 0} runs",
             Agreement.AGREES if steps is not None and steps.status is CheckStatus.PASSED else Agreement.DISAGREES,
             "every step count equals the closed form (±1 step allowed for the ceiling)", "linear-block",
-            TIER_WORDS[tier]),
-        Row("Goh, Distill 2017", "stability condition", "largest stable learning rate",
+            TIER_WORDS.get(tier, tier)),
+        Row(GOH, "stability condition", "largest stable learning rate",
             "GD converges iff 0 < η(σ_i + λ) < 2 for every mode: η < 2/(σ_max + λ)",
             f"{stable.details.get('diverged') if stable else '—'} of {stable.details.get('runs') if stable else '—'} "
             f"runs diverged, exactly those with η above the limit ({stable.mismatches if stable else '—'} "
             "misclassified)",
             Agreement.AGREES if stable is not None and stable.status is CheckStatus.PASSED else Agreement.DISAGREES,
             "plain and residual blocks diverge beyond the same η, as the shared per-mode rate implies",
-            "linear-block", TIER_WORDS[tier]),
+            "linear-block", TIER_WORDS.get(tier, tier)),
     ]
 
 
@@ -175,7 +178,7 @@ def decay_rows(result: weight_decay.Result, tier: str) -> list[Row]:
     distance = max((r.outcome.final_metric or 0.0 for r in plain), default=math.nan)
     ok = trajectory is not None and trajectory.status is CheckStatus.PASSED
     return [
-        Row("Hastie, Tibshirani & Friedman, ESL 2009", "Eq. (3.44), (3.47)", "minimiser of a plain linear block "
+        Row(ESL, "Eq. (3.44), (3.47)", "minimiser of a plain linear block "
             "fitting the identity under L2", "W* = Σ(Σ + λI)⁻¹, shrinking each eigen-direction by σ_i/(σ_i + λ); "
             "residual (penalty on A = W − I): A* = 0",
             f"Σ = {c.sigma_sq:g}·I: " + ", ".join(f"λ = {lam:g}: W* = {w:.4f}·I" for lam, w in
@@ -184,7 +187,7 @@ def decay_rows(result: weight_decay.Result, tier: str) -> list[Row]:
             f"residual ‖A_K‖ ≤ {max((r.final_norm or 0.0 for r in residual), default=math.nan):.1e}",
             Agreement.AGREES if ok and distance < c.budget.eps else Agreement.DISAGREES,
             "GD converges to the ridge point, biased away from I by λ/(σ + λ), while the residual block's "
-            "minimiser is exactly A = 0", "weight-decay", TIER_WORDS[tier]),
+            "minimiser is exactly A = 0", "weight-decay", TIER_WORDS.get(tier, tier)),
         Row("Loshchilov & Hutter, ICLR 2019", "Eq. (1)", "weights under decay alone (no data gradient)",
             "θ_{t+1} = (1 − λ)θ_t − α∇f_t; with ∇f = 0, θ_k = (1 − ηλ)^kθ₀ (their λ = our ηλ; L2 and decoupled "
             "coincide for (S)GD)",
@@ -192,17 +195,31 @@ def decay_rows(result: weight_decay.Result, tier: str) -> list[Row]:
             "in both decay modes",
             Agreement.AGREES if ok else Agreement.DISAGREES,
             "the measured norms follow the closed form to rounding error, and the two decay modes agree for GD",
-            "weight-decay", TIER_WORDS[tier]),
+            "weight-decay", TIER_WORDS.get(tier, tier)),
     ]
 
 
 def linear_rows(measured: Measurements, theorems: Sequence[TheoremRecord], tier: str) -> list[Row]:
+    """The rows of the linear closed forms; one saying "not measured in this run" per result whose experiment
+    did not run."""
     rows: list[Row] = []
     if measured.deep_linear is not None:
         rows += saxe_rows(measured.deep_linear, tier)
         rows.append(arora_row(measured.deep_linear, tier))
+    else:
+        rows += [absent(SAXE, f"Eq. ({eq})", what, "learning time / trajectory of deep linear nets", "deep-linear",
+                        tier) for eq, what in (("11", "two-layer learning time"), ("12", "two-layer trajectory"),
+                                               ("15", "deep learning time"), ("17", "depth-scaled time as N → ∞"))]
+        rows.append(absent(ARORA, "Eq. (6), Thm 1", "end-to-end dynamics vs per-layer GD", "ẇ = −N|w|^{2−2/N}L′(w)",
+                           "deep-linear", tier))
     if measured.linear_block is not None:
         rows += goh_rows(measured.linear_block, tier)
+    else:
+        rows.append(absent(GOH, "GD on a quadratic", "GD steps to ε; stability limit",
+                           "k* = ⌈ln(ε/‖e₀‖)/ln r⌉; η < 2/(σ_max + λ)", "linear-block", tier))
     if measured.weight_decay is not None:
         rows += decay_rows(measured.weight_decay, tier)
+    else:
+        rows.append(absent(ESL, "Eq. (3.44), (3.47)", "ridge minimiser of a plain block fitting I",
+                           "W* = Σ(Σ + λI)⁻¹", "weight-decay", tier))
     return rows

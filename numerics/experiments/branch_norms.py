@@ -197,6 +197,6 @@ def _summaries(records: list[BranchNormRun]) -> tuple[NormSummary, ...]:
 
 
 def figures(result: Result) -> dict[str, Figure]:
-    from numerics.plots import branch_norms
+    from numerics.plots_dynamics import branch_norms
 
     return {"branch-norms": branch_norms(result.curves, result.config.eps)}

@@ -237,6 +237,6 @@ def _summaries(records: list[BranchRateRun]) -> tuple[RateSummary, ...]:
 
 
 def figures(result: Result) -> dict[str, Figure]:
-    from numerics.plots import branch_rate
+    from numerics.plots_dynamics import branch_rate
 
     return {"branch-rate": branch_rate(result.curves)}

@@ -182,9 +182,11 @@ def _checks(records: list[BoundSample]) -> tuple[CrossCheck, ...]:
 
 
 def figures(result: Result) -> dict[str, Figure]:
-    from numerics.plots import hardt_ma_ratios
+    from numerics.plots_dynamics import hardt_ma_ratios
 
-    return {"hardt-ma-bound": hardt_ma_ratios(result.records)}
+    sigma, corrected, printed = ratios(result.records)
+    depth = np.array([r.depth for r in result.records])
+    return {"hardt-ma-bound": hardt_ma_ratios(sigma, corrected, printed, depth)}
 
 
 def ratios(records: tuple[BoundSample, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

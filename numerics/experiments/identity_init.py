@@ -201,6 +201,6 @@ def _checks(records: list[IdentityInitRun], config: Config) -> tuple[CrossCheck,
 
 
 def figures(result: Result) -> dict[str, Figure]:
-    from numerics.plots import identity_init
+    from numerics.plots_dynamics import identity_init
 
     return {"identity-init": identity_init(result.curves)}

@@ -225,4 +225,4 @@ def figures(result: Result) -> dict[str, Figure]:
     from numerics.plots import loss_curves
 
     return {"linear-block-loss": loss_curves(result.curves, "GD on a linear block (lr as × stability limit)",
-                                             legend_title="lr_factor")}
+                                             legend_title=r"$\eta\,/\,\eta_{\max}$")}

@@ -33,7 +33,8 @@ from numerics.experiments.blocks import MAX_DEPTH, MAX_SCALE, Budget, Replicates
 from numerics.experiments.contract import Cost, ExperimentResult, Progress
 from numerics.experiments.grid import RunGrid
 from numerics.experiments.params import ConfigBase, at_least, nested, param, positive
-from numerics.experiments.records import RankedSummary, group_summaries, mark_best_lr
+from numerics.experiments.rate_search import mark_best_lr
+from numerics.experiments.records import RankedSummary, group_summaries
 from numerics.experiments.tasks import Task, TaskRun, make_task, task_cost, task_runs, train_grid
 from numerics.models import ACTIVATIONS, BlockSpec
 
