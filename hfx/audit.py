@@ -20,7 +20,8 @@ found.
 
 Each verdict's reason is one sentence, the finding that decided it, carried by the evidence (`Evidence.why`):
 of the deciding evidence (the established refuting, qualifying or supporting pieces, by the rule that applied)
-the most specific theorem (fewest claims, then registry order) and the first measurement each contribute their
+the most specific theorem (fewest claims, then registry order) and the most specific measurement (fewest claims,
+then the order of `hfx.evidence`) each contribute their
 `why`.  A theorem's `why` is the first sentence of its conclusion (`theorem_why`).
 
 A failed derivation is reported under its claim and makes `hfx verify` exit 1.
@@ -145,9 +146,10 @@ def _scoped(finding: str, instance: str) -> str:
 
 
 def because(deciding: Sequence[Evidence]) -> str:
-    """One sentence from the deciding evidence: the most specific theorem's `why`, then the first measurement's."""
+    """One sentence from the deciding evidence: the most specific theorem's `why`, then the most specific
+    measurement's (fewest claims; the first of equals)."""
     theorems = sorted((e for e in deciding if e.kind is EvidenceKind.THEOREM), key=lambda e: e.claims)
-    measured = [e for e in deciding if e.kind is EvidenceKind.EXPERIMENT]
+    measured = sorted((e for e in deciding if e.kind is EvidenceKind.EXPERIMENT), key=lambda e: e.claims)
     parts = [e.sentence.rstrip(". ") for e in (theorems[:1] + measured[:1])]
     return _sentence("; measured: ".join(parts) if len(parts) == 2 else (parts[0] if parts else ""))
 

@@ -103,13 +103,29 @@ def figure_data(fig: Figure) -> list[dict[str, object]]:
     return rows
 
 
-def experiment_figures(results: Mapping[str, AnyResult]) -> dict[str, Figure]:
-    """Every experiment's figures by name, built in `STYLE` and sized by `publish`."""
+FigureFiles = tuple[str, bytes, bytes, list[dict[str, object]]]  # name, PDF, PNG, the data drawn
+
+
+def experiment_files(item: tuple[str, AnyResult]) -> list[FigureFiles]:
+    """One experiment's figures, built in `STYLE`, sized by `publish`, rendered, with their data."""
     from numerics.experiments import get
 
-    out: dict[str, Figure] = {}
+    name, result = item
+    out: list[FigureFiles] = []
     with style():
-        for name, result in results.items():
-            for fig_name, fig in get(name).figures(result).items():
-                out[fig_name] = publish(fig)
+        for fig_name, fig in get(name).figures(result).items():
+            publish(fig)
+            out.append((fig_name, render(fig, "pdf"), render(fig, "png"), figure_data(fig)))
     return out
+
+
+def all_figure_files(results: Mapping[str, AnyResult], jobs: int) -> list[FigureFiles]:
+    """Every experiment's figure files, in the order of `results`; over `jobs` worker processes when > 1
+    (rendering a figure is a second or so of CPU, mostly font subsetting and rasterising)."""
+    items = list(results.items())
+    if jobs <= 1 or len(items) <= 1:
+        return [f for item in items for f in experiment_files(item)]
+    from hfx.pool import worker_pool
+
+    with worker_pool(min(jobs, len(items))) as pool:
+        return [f for part in pool.map(experiment_files, items) for f in part]

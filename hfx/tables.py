@@ -104,7 +104,10 @@ def _group(key: object) -> str:
 
 
 def median_table(results: Mapping[str, AnyResult]) -> SummaryTable:
-    """Per experiment and group: n, converged, median steps to ε with its interval, quartiles, budget."""
+    """Per experiment and group: n, converged, median steps to ε with its interval, quartiles, budget.
+
+    Where an experiment ranks learning rates, only each architecture's best rate (every rate's summary is in
+    `experiments/<name>.json`)."""
     from numerics.experiments.records import StepsSummary
 
     rows: list[tuple[str, ...]] = []
@@ -114,6 +117,8 @@ def median_table(results: Mapping[str, AnyResult]) -> SummaryTable:
             if not isinstance(s, StepsSummary):
                 continue
             best = getattr(summary, "best_lr", None)
+            if best is False:  # a ranked group at another rate than its best: in experiments/<name>.json
+                continue
             limited = getattr(summary, "grid_limited", None)
             mark = "" if not best else " (best rate, grid-limited)" if limited else " (best rate)"
             beyond = f"> {s.max_steps}"
@@ -123,8 +128,9 @@ def median_table(results: Mapping[str, AnyResult]) -> SummaryTable:
                          f"[{_number(lo, '—')}, {_number(hi, '∞')}]" if s.n else "—",
                          f"{_number(s.steps_q25, beyond)}–{_number(s.steps_q75, beyond)}", str(s.max_steps)))
     return SummaryTable(
-        "medians", "Steps to ε per experiment and group: Kaplan–Meier median over n runs with its 95% percentile "
-        "bootstrap interval (censored runs count at their budget)",
+        "medians", "Steps to ε per experiment and group (at each architecture's best learning rate where rates are "
+        "ranked): Kaplan–Meier median over n runs with its 95% percentile bootstrap interval (censored runs count "
+        "at their budget)",
         ("experiment", "group", "n", "converged", "median steps", "95% interval", "quartiles", "budget"),
         tuple(rows), (1.2, 3.6, 0.4, 0.7, 0.9, 1.2, 1.2, 0.7))
 

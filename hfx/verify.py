@@ -15,6 +15,7 @@ last, lists every file with its sha256.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from typing import TYPE_CHECKING
@@ -123,7 +124,8 @@ def main(args: argparse.Namespace) -> int:
         documents = write_documents(views, folder.path("derivations"))
         folder.record(documents)
         derivations = sorted(p.relative_to(folder.root).as_posix() for p in documents if p.suffix == ".pdf")
-        appendix = _tables_and_figures(folder, verdicts, records, measured, tier, derivations)
+        appendix = _tables_and_figures(folder, verdicts, records, measured, tier, derivations,
+                                       args.jobs or os.cpu_count() or 1)
         folder.write_text("REPORT.md", report + "\n" + appendix)
         # the same report as one self-contained page, figures inline (written last: it embeds them)
         from hfx.report_html import report_html
@@ -136,13 +138,14 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _tables_and_figures(folder: OutputFolder, verdicts: Sequence[ClaimVerdict], records: Sequence[TheoremRecord],
-                        measured: Measurements, tier: str, derivations: Sequence[str]) -> str:
+                        measured: Measurements, tier: str, derivations: Sequence[str], jobs: int) -> str:
     """The summary tables (`hfx.tables`: CSV and booktabs .tex) and the figures (`hfx.figures`: PDF, PNG and their
     data as CSV); returns REPORT.md's sections that show and link them."""
-    from hfx.figures import experiment_figures, figure_data, render
+    from hfx.figures import all_figure_files
     from hfx.published import published_rows
     from hfx.tables import booktabs, median_table, published_table, report_sections, verdict_table
 
+    started = time.perf_counter()
     results = measured.results()
     settings = {"quick": "--quick", "full": "--full"}.get(tier, tier)
     summary = [verdict_table(verdicts), median_table(results),
@@ -151,11 +154,14 @@ def _tables_and_figures(folder: OutputFolder, verdicts: Sequence[ClaimVerdict], 
     for t in summary:
         folder.write_csv(f"tables/{t.name}.csv", t.csv_rows())
         folder.write_text(f"tables/{t.name}.tex", booktabs(t))
-    figures = experiment_figures({name: r for name, r in results.items() if name not in FIGURED})  # `_figures`
-    for name, fig in figures.items():
-        for fmt in ("pdf", "png"):
-            folder.write_bytes(f"figures/{name}.{fmt}", render(fig, fmt))
-        folder.write_csv(f"figures/{name}.csv", figure_data(fig))
+    files = all_figure_files({name: r for name, r in results.items() if name not in FIGURED}, jobs)  # `_figures`
+    figures = [name for name, *_ in files]
+    for name, pdf, png, data in files:
+        folder.write_bytes(f"figures/{name}.pdf", pdf)
+        folder.write_bytes(f"figures/{name}.png", png)
+        folder.write_csv(f"figures/{name}.csv", data)
+    print(f"hfx verify: {len(summary)} summary tables and {len(figures)} figures in "
+          f"{time.perf_counter() - started:.1f}s", file=sys.stderr)
     return report_sections(summary, list(figures), derivations, settings)
 
 

@@ -106,3 +106,31 @@ def test_every_verdict_reason_is_a_sentence() -> None:
     for v in audit([record]):
         assert v.reason and v.reason[0].isupper() and v.reason.endswith(".")
     assert {v.claim.id: v.reason for v in audit([record])}["C6"] == "C6 is a definition; it holds exactly."
+
+
+def test_the_reason_quotes_the_most_specific_measurement() -> None:
+    broad = ev("confirmed", "qualifies", kind="experiment", id_="linear-block", why="one layer: same rates", claims=3)
+    narrow = ev("confirmed", "qualifies", kind="experiment", id_="deep-linear", why="deep chains: residual faster",
+                claims=1)
+    verdict = decide(CLAIM, [broad, narrow])
+    assert verdict.reason == "Deep chains: residual faster."
+
+
+def test_experiment_evidence_counts_the_claims_each_experiment_bears_on() -> None:
+    import torch
+
+    from hfx.evidence import Measurements, experiment_evidence
+    from numerics.experiments import hardt_ma
+    from numerics.experiments.params import replace_flat
+
+    config = replace_flat(hardt_ma.Config(), {"seeds": 2})
+    evidence = experiment_evidence(Measurements(hardt_ma=hardt_ma.run(config, torch.Generator().manual_seed(1))))
+    claims = {claim for claim, items in evidence.items() if any(e.id == "hardt-ma-bound" for e in items)}
+    assert claims and all(e.claims == len(claims) for items in evidence.values() for e in items)
+
+
+def test_evidence_without_a_why_speaks_its_finding_not_its_title() -> None:
+    e = Evidence(kind=EvidenceKind.EXPERIMENT, id="degradation", title="plain vs residual MLPs (C1)",
+                 status=STATUSES["confirmed"], bearing=Bearing.SUPPORTS,
+                 finding="Plain 56 trains to 84% error against 1.3% at 20 layers. Second sentence.")
+    assert e.sentence == "Plain 56 trains to 84% error against 1.3% at 20 layers."

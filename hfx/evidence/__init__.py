@@ -9,7 +9,8 @@ them, `experiment_evidence` applies the rules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 
 from hfx.audit import Evidence
 from hfx.evidence import convergence, dynamics
@@ -81,4 +82,6 @@ def experiment_evidence(m: Measurements) -> dict[str, list[Evidence]]:
     for part in parts:
         for claim, items in part.items():
             by_claim.setdefault(claim, []).extend(items)
-    return by_claim
+    # how many claims each experiment bears on: a verdict's reason quotes the most specific one (`hfx.audit.because`)
+    reach = Counter(e.id for items in by_claim.values() for e in {e.id: e for e in items}.values())
+    return {claim: [replace(e, claims=reach[e.id]) for e in items] for claim, items in by_claim.items()}
