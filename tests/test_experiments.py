@@ -187,6 +187,31 @@ def test_figures_are_built_for_every_experiment() -> None:
         assert figs and all(f.axes for f in figs.values())
 
 
+@pytest.mark.parametrize("name", [n for n in NAMES if n in TINY or n in MEASURED])
+def test_every_figure_verify_writes_is_publication_grade(name: str) -> None:
+    """Type 42 serif fonts (no Type 3), a column or text width, text ≥ 7 pt, mathtext (no literal _), no empty
+    panel, and its data beside it (`hfx.figures`)."""
+    import re
+
+    from matplotlib.text import Text
+
+    from hfx.figures import COLUMN, MIN_POINTS, TEXT, figure_data, publish, render, style
+
+    result = _run(name)
+    with style():
+        figs = {k: publish(f) for k, f in get(name).figures(result).items()}
+    for fig_name, fig in figs.items():
+        assert float(fig.get_size_inches()[0]) in (COLUMN, TEXT), fig_name
+        texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+        assert all(float(t.get_fontsize()) >= MIN_POINTS for t in texts), fig_name
+        literal = [t.get_text() for t in texts if "_" in re.sub(r"\$[^$]*\$", "", t.get_text())]
+        assert not literal, (fig_name, literal)
+        assert all(ax.has_data() for ax in fig.axes if ax.get_visible()), f"{fig_name}: an empty panel"
+        pdf = render(fig, "pdf")
+        assert b"/Type3" not in pdf and b"/CIDFontType2" in pdf and b"Serif" in pdf, fig_name
+        assert figure_data(fig), fig_name
+
+
 # ---- the shared pieces: grid, constraints, progress, memory estimate ----------------------------------------
 
 
