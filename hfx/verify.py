@@ -5,7 +5,10 @@ every claim, derived from its evidence by `hfx.audit`), `DIR/theorems.json`
 (one record per derivation, every step with its status, method and time) and
 `DIR/manifest.json` (provenance), and the measurements behind the claims that
 need them (`DIR/tables/<experiment>.csv`, `DIR/experiments/<experiment>.json`;
-run by `hfx.measure`, audited by the rules of `hfx.evidence`); prints the theorem and
+run by `hfx.measure`, audited by the rules of `hfx.evidence`), the summary tables
+(`DIR/tables/{verdicts,medians,published-vs-measured}.csv|tex`: `hfx.tables`,
+`hfx.published`) and the figures (`DIR/figures/<name>.pdf|png|csv`: `hfx.figures`),
+all linked from REPORT.md; prints the theorem and
 claim tables; exits 1 if a derivation or an experiment's theory cross-check failed.
 Everything is written through `hfx.output`: the folder is locked while the
 command runs, its manifest says `complete: false` until the final one, written

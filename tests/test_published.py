@@ -164,3 +164,25 @@ def test_figures_are_publication_grade() -> None:
     text = io.StringIO()
     csv.DictWriter(text, ["panel", "series", "kind", "x", "y"]).writerows(data)
     assert text.getvalue()
+
+
+def test_the_degradation_studys_patterns_replace_only_the_rows_they_measure() -> None:
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Found:
+        source: str = "He et al. 2016, Fig. 7"
+        quantity: str = "layer responses"
+        published: str = "smaller in ResNets"
+        measured: str = "residual 0.12 vs plain 0.40 (median std)"
+        setting: str = "MLP, digits, 3 seeds"
+        reproduced: bool | None = True
+        why: str = "residual responses are smaller at every depth"
+
+    before = published_rows(Measurements(), [], "default", patterns=())
+    after = published_rows(Measurements(), [], "default", patterns=[Found()])
+    fig7 = [r for r in after if "Fig. 7" in r.where]
+    assert len(fig7) == 1 and fig7[0].agreement is Agreement.AGREES
+    assert "0.12" in fig7[0].measured and "3 seeds" in fig7[0].measured
+    assert len(after) == len(before)  # Fig. 7's pending row replaced, every other row kept
+    assert any("Table 6" in r.where and r.agreement is Agreement.NOT_MEASURED for r in after)

@@ -21,6 +21,7 @@ Goyal et al.).  Rows of the degradation study come from its own accessor (`Patte
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -117,14 +118,37 @@ def table(rows: Sequence[Row]) -> tuple[list[str], list[list[str]]]:
     return headers, cells
 
 
+def degradation_patterns(result: object) -> tuple[Pattern, ...]:
+    """The degradation study's own published comparisons (`numerics.degradation.findings.published_comparison`)
+    when this hfx has that accessor; () otherwise (its rows then come from `hfx.evidence.degradation`)."""
+    import importlib
+
+    try:
+        findings = importlib.import_module("numerics.degradation.findings")
+    except ImportError:
+        return ()
+    accessor = getattr(findings, "published_comparison", None)
+    return tuple(accessor(result)) if callable(accessor) and result is not None else ()
+
+
+def _covers(pattern: Pattern, row: Row) -> bool:
+    """Whether a pattern measures a row's published result: its source names the row's first figure or table."""
+    key = row.where.split(",")[0].strip()
+    return bool(key) and re.search(rf"\b{re.escape(key)}\b", pattern.source) is not None
+
+
 def published_rows(measured: Measurements, theorems: Sequence[TheoremRecord], tier: str,
-                   patterns: Sequence[Pattern] = ()) -> list[Row]:
+                   patterns: Sequence[Pattern] | None = None) -> list[Row]:
     """Every row: the linear closed forms, the identity-initialisation results, and the degradation study's
-    patterns (`patterns`, which replace the rows of group "degradation" when given)."""
+    patterns (`patterns`; by default its accessor's, `degradation_patterns`), each replacing the row of group
+    "degradation" whose figure or table it measures; rows no pattern measures stay, saying so."""
     from hfx.published.identity import identity_rows
     from hfx.published.linear import linear_rows
 
     rows = linear_rows(measured, theorems, tier) + identity_rows(measured, theorems, tier)
+    if patterns is None:
+        patterns = degradation_patterns(measured.degradation)
     if patterns:
-        rows = [r for r in rows if r.group != "degradation"] + [pattern_row(p, tier) for p in patterns]
+        rows = [r for r in rows if r.group != "degradation" or not any(_covers(p, r) for p in patterns)]
+        rows += [pattern_row(p, tier) for p in patterns]
     return rows
