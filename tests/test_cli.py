@@ -170,7 +170,7 @@ def test_verify_writes_the_summary_tables_and_links_everything_it_rests_on(verif
         assert (out / "tables" / f"{name}.csv").is_file()
         assert "\\toprule" in (out / "tables" / f"{name}.tex").read_text()
     report = (out / "REPORT.md").read_text()
-    links = re.findall(r"\]\(([^)\s]+)\)", report)
+    links = re.findall(r"\]\(([\w./-]+\.(?:csv|tex|pdf|png|json|md))\)", report)  # links to files
     assert "tables/published-vs-measured.csv" in links and "tables/verdicts.tex" in links
     assert any(link.startswith("derivations/") and link.endswith(".pdf") for link in links)
     assert all((out / link).is_file() for link in links), [link for link in links if not (out / link).is_file()]
