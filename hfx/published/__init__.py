@@ -1,7 +1,7 @@
 """Published results beside hfx's numbers: `tables/published-vs-measured` (Markdown, CSV, booktabs).
 
-One `Row` per published result of ../shared/REFERENCES.md that hfx can test (and one, saying so, for each it
-cannot): the source, its equation/table/figure, the quantity, the published value or pattern (with the
+One `Row` per published result the note cites that hfx can test (and one, saying so, for each it cannot): the
+source, its equation/table/figure, the quantity, the published value or pattern (with the
 conversion to hfx's conventions where one is needed), hfx's measured or derived value, whether they agree and
 why (or why not), the evidence it rests on, and the settings it was measured at (`--quick`, default,
 `--full`).  Pure: rows from typed results (`hfx.evidence.Measurements`) and theorem records; writing is
