@@ -1,18 +1,20 @@
 """The figures `hfx verify` writes: publication-grade PDF and PNG, each with the data it draws as CSV beside it.
 
-Every experiment's `figures(result)` is built and saved inside `STYLE` (`matplotlib.rc_context`): fonts embedded
-as TrueType (Type 42: `pdf.fonttype = 42`; venues reject Type 3), a serif font (DejaVu Serif, shipped with
-matplotlib, and its mathtext set), text at least `MIN_POINTS` at print size.  `publish` then sets the print size:
-a column (`COLUMN` = 3.25 in) for a single panel, the text width (`TEXT` = 6.75 in) otherwise, the height scaled
-with the width (capped at `MAX_HEIGHT`), raises any smaller text to `MIN_POINTS`, and lays the figure out again so
-that nothing is clipped.  `figure_data` reads back what was drawn (every line's and scatter's points, every bar),
-so the CSV beside a figure holds exactly the numbers in it.
+Every experiment's `figures(result)` is built and saved inside `STYLE` (`matplotlib.rc_context`): fonts embedded as
+TrueType (Type 42: `pdf.fonttype = 42`; venues reject Type 3), a serif font (DejaVu Serif, shipped with matplotlib,
+and its mathtext set), text at least `MIN_POINTS` at print size. `publish` then sets the print size: a column
+(`COLUMN` = 3.25 in) for a single panel, the text width (`TEXT` = 6.75 in) otherwise, the height scaled with the
+width (capped at `MAX_HEIGHT`), raises any smaller text to `MIN_POINTS`, drops the minor ticks of log axes spanning
+`MINOR_DECADES` or more, and lays the figure out (tight) when it is drawn, so that nothing is clipped. `figure_data`
+reads back what was drawn (every line's and scatter's points, every bar), so the CSV beside a figure holds exactly
+the numbers in it.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -28,6 +30,7 @@ COLUMN = 3.25  # inches: one column of a two-column paper
 TEXT = 6.75  # inches: the text width
 MAX_HEIGHT = 8.5
 MIN_POINTS = 7.0
+MINOR_DECADES = 3.0  # a log axis spanning this many decades or more has labelled major ticks enough: no minor ones
 STYLE: dict[str, Any] = {
     "pdf.fonttype": 42, "ps.fonttype": 42,
     "font.family": "serif", "font.serif": ["DejaVu Serif"], "mathtext.fontset": "dejavuserif",
@@ -47,6 +50,7 @@ def style() -> Iterator[None]:
 def publish(fig: Figure) -> Figure:
     """Print size (column or text width), text ≥ `MIN_POINTS`, laid out again (the module docstring)."""
     from matplotlib.text import Text
+    from matplotlib.ticker import NullLocator
 
     panels = [ax for ax in fig.axes if ax.get_visible()]
     columns = len({round(ax.get_position().x0, 3) for ax in panels})
@@ -57,8 +61,37 @@ def publish(fig: Figure) -> Figure:
         size = text.get_fontsize()
         if isinstance(size, (int, float)) and size < MIN_POINTS:
             text.set_fontsize(MIN_POINTS)
-    fig.tight_layout()
+    for ax in panels:
+        for text in (ax.title, ax.xaxis.label):
+            _wrap(text, 0.8 * width / max(1, columns))  # the panel, less its tick labels
+    for text in _suptitles(fig):
+        _wrap(text, width)
+    for ax in panels:
+        for axis, limits in ((ax.yaxis, ax.get_ylim()), (ax.xaxis, ax.get_xlim())):
+            if axis.get_scale() == "log" and _decades(limits) >= MINOR_DECADES:
+                axis.set_minor_locator(NullLocator())  # unreadable at print size, and slow to lay out
+    if fig.get_layout_engine() is None:
+        fig.set_layout_engine("tight")  # laid out when drawn, at the print size
     return fig
+
+
+def _suptitles(fig: Figure) -> list[Any]:
+    return [t for t in (getattr(fig, "_suptitle", None), getattr(fig, "_supxlabel", None)) if t is not None]
+
+
+def _wrap(text: Any, room: float) -> None:
+    """Break a long title or label (no mathtext) at spaces so that it fits `room` inches in print."""
+    words = text.get_text()
+    if not words or "$" in words:
+        return
+    per_line = max(12, int(room * 72 / (0.6 * float(text.get_fontsize()))))  # ~0.6 em a character
+    if len(words) > per_line:
+        text.set_text(textwrap.fill(words, per_line))
+
+
+def _decades(limits: tuple[float, float]) -> float:
+    low, high = sorted(limits)
+    return math.log10(high / low) if low > 0 and math.isfinite(high / low) else 0.0
 
 
 def render(fig: Figure, fmt: str) -> bytes:

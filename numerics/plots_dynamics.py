@@ -58,7 +58,7 @@ def _panels(curves: Mapping[str, Curves], ylabel: str, floor_label: str, ncols: 
         ax.set_xlabel(r"GD step $k$")
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel)
-    fig.tight_layout()
+    fig.set_layout_engine("tight")  # laid out when drawn (once per format), not here
     return fig
 
 
@@ -69,7 +69,7 @@ def branch_norms(curves: Mapping[str, Curves], eps: float) -> Figure:
                for k, v in norms.items()}
     fig = _panels(renamed, "norm / initial norm", "", ncols=2)
     fig.suptitle(rf"Residual branch weights along GD ($\varepsilon = {eps:g}$)")
-    fig.tight_layout()
+    fig.set_layout_engine("tight")  # laid out when drawn (once per format), not here
     return fig
 
 
@@ -87,18 +87,17 @@ def identity_init(curves: Mapping[str, Curves]) -> Figure:
 
 def hardt_ma_ratios(sigma_min: np.ndarray, corrected: np.ndarray, printed: np.ndarray, depth: np.ndarray) -> Figure:
     """‖∇f‖² over each form of Hardt & Ma's Eq. (2.3) bound against σ_min(Σ): a ratio below 1 violates it."""
-    fig = Figure(figsize=(3.25, 2.4))
+    fig = Figure(figsize=(3.25, 3.0), layout="constrained")
     ax: Axes = fig.subplots()
     colors = matplotlib.colormaps["tab10"]
     for i, d in enumerate(sorted({int(x) for x in depth})):
         at = depth == d
         ax.scatter(sigma_min[at], corrected[at], s=8, color=colors(i), marker="o", label=rf"corrected, $\ell = {d}$")
         ax.scatter(sigma_min[at], printed[at], s=10, color=colors(i), marker="x", label=rf"printed, $\ell = {d}$")
-    ax.axhline(1.0, color="black", lw=0.7, ls="--", label="bound holds above")
+    ax.axhline(1.0, color="black", lw=0.7, ls="--", label="ratio 1 (the bound)")
     ax.set_yscale("log")
     ax.set_xlabel(r"$\sigma_{\min}(\Sigma)$")
     ax.set_ylabel(r"$\|\nabla f\|_F^2\,/\,$bound")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, frameon=False, ncols=2)
-    fig.tight_layout()
+    fig.legend(fontsize=7, frameon=False, ncols=2, loc="outside lower center")
     return fig
