@@ -186,3 +186,23 @@ def test_the_degradation_studys_patterns_replace_only_the_rows_they_measure() ->
     assert "0.12" in fig7[0].measured and "3 seeds" in fig7[0].measured
     assert len(after) == len(before)  # Fig. 7's pending row replaced, every other row kept
     assert any("Table 6" in r.where and r.agreement is Agreement.NOT_MEASURED for r in after)
+
+
+def test_a_row_that_disagrees_never_gives_the_reason_for_agreeing() -> None:
+    import dataclasses
+
+    import torch
+
+    from hfx.published.linear import goh_rows
+    from numerics.experiments import CheckStatus, linear_block
+    from numerics.experiments.params import replace_flat
+
+    result = linear_block.run(replace_flat(linear_block.Config(), {"seeds": 1, "lr_factors": (0.3, 1.2)}),
+                              torch.Generator().manual_seed(2))
+    good = goh_rows(result, "default")
+    assert all(r.agreement is Agreement.AGREES for r in good)
+    broken = dataclasses.replace(result, checks=tuple(
+        dataclasses.replace(c, mismatches=c.examined or 1) for c in result.checks))
+    assert all(c.status is CheckStatus.FAILED for c in broken.checks if c.examined)
+    for ok, bad in zip(good, goh_rows(broken, "default"), strict=True):
+        assert bad.agreement is Agreement.DISAGREES and bad.why != ok.why

@@ -86,6 +86,11 @@ class Pattern(Protocol):
     def why(self) -> str: ...
 
 
+def said(held: bool, why: str, why_not: str) -> str:
+    """A row's reason: why it agrees when it does, why not when it does not (never the first when it failed)."""
+    return why if held else why_not
+
+
 def absent(source: str, where: str, quantity: str, published: str, evidence: str, tier: str) -> Row:
     """The row of a published result whose measurement was not in this run: it says so, nothing filled in."""
     return Row(source, where, quantity, published, "not measured in this run", Agreement.NOT_MEASURED,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from hfx.published import TIER_WORDS, Agreement, Row, absent, proved_text, theorem_status
+from hfx.published import TIER_WORDS, Agreement, Row, absent, proved_text, said, theorem_status
 from numerics.experiments import CheckStatus
 from theory.core.derivation import Status, TheoremRecord
 
@@ -37,6 +37,12 @@ def _by_theorem(records: Sequence[TheoremRecord], theorem_id: str) -> Agreement:
     """A row resting on one theorem: agrees if PROVED, not measured if it was not verified in this run."""
     status = theorem_status(records, theorem_id)
     return Agreement.NOT_MEASURED if status is None else _agrees(status is Status.PROVED)
+
+
+def _theorem_why(records: Sequence[TheoremRecord], theorem_id: str) -> str:
+    status = theorem_status(records, theorem_id)
+    return ("proved exactly" if status is Status.PROVED else "not verified in this run" if status is None
+            else f"the derivation is {status.value}, not proved")
 
 
 def _proved(records: Sequence[TheoremRecord], theorem_id: str) -> bool:
@@ -100,22 +106,27 @@ def hardt_ma_rows(m: Measurements, records: Sequence[TheoremRecord], tier: str) 
             + ("the corrected bound held on every random instance" if held else
                "no numeric check in this run" if held is None else "the corrected bound failed a random instance"),
             agreement if agreement is not Agreement.CORRECTED else Agreement.AGREES,
-            "the theorem survives the correction of Eq. (2.3): only the constant changes",
+            said(ok, "the theorem survives the correction of Eq. (2.3): only the constant changes",
+                 "the corrected Eq. (2.3) was not established in this run"),
             f"{theorem}, hardt-ma-bound", f"{THEOREM}; check {checked}"),
         Row(HARDT_MA, "§2 (standard parameterisation)", "A_i = 0 in the plain chain ŷ = A_ℓ⋯A_1x",
             "\"setting A_i = 0 will always lead to a bad critical point\"",
             f"∇f(0) = 0 with f(0) = tr Σ > 0 = f(I, …, I); a strict saddle at ℓ = 2 "
             f"({proved_text(records, 'hardt-ma.plain-origin-not-minimum')})",
             _by_theorem(records, "hardt-ma.plain-origin-not-minimum"),
-            "the plain chain's origin is a critical point that is not a minimum", "hardt-ma.plain-origin-not-minimum",
+            said(_proved(records, "hardt-ma.plain-origin-not-minimum"), "the plain chain's origin is a critical point "
+                 "that is not a minimum", _theorem_why(records, "hardt-ma.plain-origin-not-minimum")),
+            "hardt-ma.plain-origin-not-minimum",
             THEOREM),
-        Row("Kawaguchi, NeurIPS 2016", "main result (as quoted in REFERENCES.md)",
+        Row("Kawaguchi, NeurIPS 2016", "main result",
             "saddles of deep linear nets (three or more layers)",
             "saddle points whose Hessian has no negative eigenvalue exist for depth > 3 layers (≥ 3 weight matrices)",
             "at ℓ = 3 (size 1) the Hessian at 0 is the zero matrix while f(t, t, t) − f(0) = σt³(t³ − 2) < 0 at t = 1 "
             f"({proved_text(records, 'hardt-ma.plain-origin-not-minimum')})",
             _by_theorem(records, "hardt-ma.plain-origin-not-minimum"),
-            "an instance of such a saddle, exactly", "hardt-ma.plain-origin-not-minimum", THEOREM),
+            said(_proved(records, "hardt-ma.plain-origin-not-minimum"), "an instance of such a saddle, exactly",
+                 _theorem_why(records, "hardt-ma.plain-origin-not-minimum")),
+            "hardt-ma.plain-origin-not-minimum", THEOREM),
     ]
 
 
@@ -140,7 +151,10 @@ def bartlett_row(m: Measurements, records: Sequence[TheoremRecord], tier: str) -
         depths = ", ".join(str(d) for d in sorted({x.depth for x in escaped}))
         measured += (f"; depth {depths} escapes below it after "
                      f"{min(x.escape_step or 0 for x in escaped)} steps (float64 rounding breaks the exact symmetry)")
-    measured += f"; positive-definite targets learnt ({len(learnt_pd)} runs); depth 1 learns both"
+    shallow = [x for x in r.records if x.depth == 1]
+    shallow_learnt = sum(x.outcome.steps_to_converge is not None for x in shallow)
+    measured += (f"; positive-definite targets learnt ({len(learnt_pd)} runs); depth 1 learns "
+                 f"{shallow_learnt} of its {len(shallow)} runs, both targets")
     ok = all(c.status is CheckStatus.PASSED for c in r.checks) and _proved(records, theorem)
     return Row("Bartlett, Helmbold & Long, ICML 2018", "abstract (negative result)",
                "symmetric target with a negative eigenvalue, residual linear net from the identity",
@@ -148,7 +162,9 @@ def bartlett_row(m: Measurements, records: Sequence[TheoremRecord], tier: str) -
                measured, Agreement.PARTLY if escaped else _agrees(ok),
                ("the floor is reproduced as a long plateau; 'never' holds in exact arithmetic only: the floor is a "
                 "saddle, and rounding lets depth-2 nets escape it") if escaped else
-               "the loss stays on the predicted floor for the whole budget", f"{theorem}, identity-init",
+               said(ok, "the loss stays on the predicted floor for the whole budget",
+                    "a check of the floor failed, or the floor theorem was not proved in this run"),
+               f"{theorem}, identity-init",
                TIER_WORDS.get(tier, tier))
 
 
@@ -157,6 +173,11 @@ def he_rows(m: Measurements, records: Sequence[TheoremRecord], tier: str) -> lis
     bn = m.branch_norms
     if bn is not None:
         free = [s for s in bn.summaries if s.group.weight_decay == 0]
+        decay = next((c for c in bn.checks if c.name == "decay-after-fit"), None)
+        decayed = [x.decay_factor for x in bn.records if x.predicted_decay_factor is not None and x.decay_factor]
+        with_decay = (f"with L2 decay both shrink by a measured factor {min(decayed):.4f}–{max(decayed):.4f} per step "
+                      f"(closed form 1 − ηλ; check {decay.status.value})" if decayed and decay is not None
+                      else "no run with decay")
         w1 = [s.w1_ratio_median for s in free if s.w1_ratio_median is not None]
         w2 = [s.w2_ratio_median for s in free if s.w2_ratio_median is not None]
         zero = bool(w1 and w2) and max(w1 + w2) < 0.1
@@ -164,7 +185,7 @@ def he_rows(m: Measurements, records: Sequence[TheoremRecord], tier: str) -> lis
                         "\"the solvers may simply drive the weights of the multiple nonlinear layers toward zero\"",
                         f"GD (no decay) fits F ≈ 0 with ‖W₁‖, ‖W₂‖ at {100 * min(w1 + w2):.0f}–"
                         f"{100 * max(w1 + w2):.0f}% "
-                        "of their initial norms; with L2 decay both go to zero at the rate 1 − ηλ"
+                        f"of their initial norms; {with_decay}"
                         if w1 and w2 else "no fitted runs",
                         Agreement.AGREES if zero else Agreement.PARTLY,
                         "zero weights are one solution, not the one plain GD finds: it stops elsewhere in the zero "
@@ -179,12 +200,14 @@ def he_rows(m: Measurements, records: Sequence[TheoremRecord], tier: str) -> lis
             "∂E/∂x_l = ∂E/∂x_L(1 + ∂/∂x_l Σ F): the gradient does not vanish however small the weights",
             "the identity term of the residual Jacobian, proved "
             f"({proved_text(records, 'jacobian.residual-expansion')})",
-            _by_theorem(records, "jacobian.residual-expansion"), "exact", "jacobian.residual-expansion",
+            _by_theorem(records, "jacobian.residual-expansion"), _theorem_why(records, "jacobian.residual-expansion"),
+            "jacobian.residual-expansion",
             THEOREM),
         Row(HE_B, "§3.1", "scaled shortcut h(x) = λx", "the direct term is multiplied by ∏λ_i: it explodes "
             "or vanishes exponentially with depth unless λ = 1",
             f"only λ = 1 keeps the direct path's gain at 1 ({proved_text(records, 'jacobian.scaled-shortcut')})",
-            _by_theorem(records, "jacobian.scaled-shortcut"), "exact", "jacobian.scaled-shortcut", THEOREM),
+            _by_theorem(records, "jacobian.scaled-shortcut"), _theorem_why(records, "jacobian.scaled-shortcut"),
+            "jacobian.scaled-shortcut", THEOREM),
         degradation_row(m, tier),
         Row(HE, "Fig. 7", "layer responses (std of each block's output)", "smaller in ResNets than in plain nets, and "
             "smaller the deeper the ResNet", NOT_MEASURED + " (the degradation study records no layer responses "
@@ -284,7 +307,10 @@ def zero_branch_rows(m: Measurements, records: Sequence[TheoremRecord], tier: st
                         f"({proved_text(records, 'blocks.batch-norm')})",
                         _agrees(check is not None and check.status is CheckStatus.PASSED
                                 and _proved(records, "blocks.batch-norm")),
-                        "exact at step 0, as the construction says", "nonlinear-block, blocks.batch-norm",
+                        said(check is not None and check.status is CheckStatus.PASSED
+                             and _proved(records, "blocks.batch-norm"), "exact at step 0, as the construction says",
+                             "some zero-branch run did not start at the identity, or the BN zero set was not proved"),
+                        "nonlinear-block, blocks.batch-norm",
                         TIER_WORDS.get(tier, tier)))
     else:
         rows.append(absent(ZERO_INIT, "init rules", "a residual block whose branch is 0 at initialisation",

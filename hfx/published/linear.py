@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hfx.published import TIER_WORDS, Agreement, Row, absent
+from hfx.published import TIER_WORDS, Agreement, Row, absent, said
 from numerics import closed_forms
 from numerics.experiments import CheckStatus, CrossCheck
 from theory.core.derivation import TheoremRecord
@@ -72,8 +72,10 @@ def saxe_rows(result: deep_linear.Result, tier: str) -> list[Row]:
                 "; ".join(_time(r) for r in two if r is not None) + f" (s = {s:g}, u_f = s ∓ √(2ε/d), ε = "
                 f"{c.budget.eps:g}, d = {d})",
                 Agreement.AGREES if _within(two, result) else Agreement.DISAGREES,
-                "GD is forward Euler for the flow: at η·N·max(s, u₀)^{2−2/N} ≤ "
-                f"{c.check_max_step:g} the step count is t/η to within {TOLERANCE:.0%}", "deep-linear",
+                said(_within(two, result), "GD is forward Euler for the flow: at η·N·max(s, u₀)^{2−2/N} ≤ "
+                     f"{c.check_max_step:g} the step count is t/η to within {TOLERANCE:.0%}",
+                     f"a step count differs from t/η by more than {TOLERANCE:.0%}, or the step was too large to "
+                     "judge"), "deep-linear",
                 TIER_WORDS.get(tier, tier))]
     plain2 = two[0]
     curve = result.curves.get("plain L=2")
@@ -89,8 +91,10 @@ def saxe_rows(result: deep_linear.Result, tier: str) -> list[Row]:
                         f"plain, u₀ = {plain2.u0:g}, η = {plain2.lr:g}: sup_k |L_k − L(kη)|/L(0) = {sup:.2%} over "
                         f"{int(ok.sum())} steps",
                         Agreement.AGREES if sup <= TOLERANCE else Agreement.DISAGREES,
-                        "the measured loss curve follows the closed-form trajectory step by step, within Euler's "
-                        "O(η) error", "deep-linear", TIER_WORDS.get(tier, tier)))
+                        said(sup <= TOLERANCE, "the measured loss curve follows the closed-form trajectory step by "
+                             "step, within Euler's O(η) error",
+                             f"the measured loss departs from the closed-form trajectory by {sup:.1%} of L(0)"),
+                        "deep-linear", TIER_WORDS.get(tier, tier)))
     deep = [_small(result, L, v) for L in sorted({r.depth for r in result.records}) if L >= 3
             for v in ("plain", "residual")]
     if any(r is not None for r in deep):
@@ -98,7 +102,9 @@ def saxe_rows(result: deep_linear.Result, tier: str) -> list[Row]:
                         "τ du/dt = (N_l − 1)u^{2−2/(N_l−1)}(s − u), integrated from u₀ to u_f (τ = 1/η)",
                         "; ".join(f"N = {r.depth} {_time(r)}" for r in deep if r is not None),
                         Agreement.AGREES if _within(deep, result) else Agreement.DISAGREES,
-                        "per-layer GD on N weights takes the ODE's time, at every depth measured", "deep-linear",
+                        said(_within(deep, result), "per-layer GD on N weights takes the ODE's time, at every depth "
+                             "measured", f"at some depth per-layer GD's step count differs from the ODE's time by "
+                             f"more than {TOLERANCE:.0%}"), "deep-linear",
                         TIER_WORDS.get(tier, tier)))
     plain = sorted((r for r in (_small(result, L, "plain") for L in sorted({r.depth for r in result.records}))
                     if r is not None and r.measured_time is not None), key=lambda r: r.depth)
@@ -132,7 +138,9 @@ def arora_row(result: deep_linear.Result, tier: str) -> Row:
                f"{', '.join(map(str, result.config.depths))}) takes the end-to-end ODE's time within "
                f"{'—' if err is None else f'{err:.2%}'} on {flow.examined if flow else 0} runs",
                Agreement.AGREES if ok else Agreement.DISAGREES,
-               "the end-to-end ODE predicts the per-layer dynamics' time at small η, for both parameterisations",
+               said(ok, "the end-to-end ODE predicts the per-layer dynamics' time at small η, for both "
+                    "parameterisations", "per-layer GD's time departs from the end-to-end ODE's beyond the check's "
+                    "tolerance"),
                "deep-linear", TIER_WORDS.get(tier, tier))
 
 
@@ -145,22 +153,26 @@ def goh_rows(result: linear_block.Result, tier: str) -> list[Row]:
         for v in ("plain", "residual") for f in sorted({r.lr_factor for r in judged})[:2]
         if (rs := [r for r in judged if r.variant == v and r.lr_factor == f]))
     worst = _number(steps.details.get("max_abs_step_difference")) if steps else None
+    exact = steps is not None and steps.status is CheckStatus.PASSED
+    limit = stable is not None and stable.status is CheckStatus.PASSED
     return [
         Row(GOH, "GD on a quadratic", "GD steps to ε on one linear block",
             "k* = ⌈ln(ε/‖e₀‖)/ln r⌉ per mode, r = |1 − η(σ_i + λ)| (exact least k over modes: "
             "`dynamics.exact-step-count`)",
             f"{sample}; largest |k − k*| = {'—' if worst is None else f'{worst:.0f}'} over "
             f"{steps.examined if steps else 0} runs",
-            Agreement.AGREES if steps is not None and steps.status is CheckStatus.PASSED else Agreement.DISAGREES,
-            "every step count equals the closed form (±1 step allowed for the ceiling)", "linear-block",
+            Agreement.AGREES if exact else Agreement.DISAGREES,
+            said(exact, "every step count equals the closed form (±1 step allowed for the ceiling)",
+                 "some step count differs from the closed form"), "linear-block",
             TIER_WORDS.get(tier, tier)),
         Row(GOH, "stability condition", "largest stable learning rate",
             "GD converges iff 0 < η(σ_i + λ) < 2 for every mode: η < 2/(σ_max + λ)",
             f"{stable.details.get('diverged') if stable else '—'} of {stable.details.get('runs') if stable else '—'} "
             f"runs diverged, exactly those with η above the limit ({stable.mismatches if stable else '—'} "
             "misclassified)",
-            Agreement.AGREES if stable is not None and stable.status is CheckStatus.PASSED else Agreement.DISAGREES,
-            "plain and residual blocks diverge beyond the same η, as the shared per-mode rate implies",
+            Agreement.AGREES if limit else Agreement.DISAGREES,
+            said(limit, "plain and residual blocks diverge beyond the same η, as the shared per-mode rate implies",
+                 "some run diverged, or converged, on the wrong side of the limit"),
             "linear-block", TIER_WORDS.get(tier, tier)),
     ]
 
@@ -186,15 +198,17 @@ def decay_rows(result: weight_decay.Result, tier: str) -> list[Row]:
             + f"; GD's plain W_K is within {distance:.1e} of W* (Frobenius, after {c.budget.max_steps} steps); "
             f"residual ‖A_K‖ ≤ {max((r.final_norm or 0.0 for r in residual), default=math.nan):.1e}",
             Agreement.AGREES if ok and distance < c.budget.eps else Agreement.DISAGREES,
-            "GD converges to the ridge point, biased away from I by λ/(σ + λ), while the residual block's "
-            "minimiser is exactly A = 0", "weight-decay", TIER_WORDS.get(tier, tier)),
+            said(ok and distance < c.budget.eps, "GD converges to the ridge point, biased away from I by λ/(σ + λ), "
+                 "while the residual block's minimiser is exactly A = 0", "GD did not reach the ridge point within "
+                 "ε, or a trajectory departs from its closed form"), "weight-decay", TIER_WORDS.get(tier, tier)),
         Row("Loshchilov & Hutter, ICLR 2019", "Eq. (1)", "weights under decay alone (no data gradient)",
             "θ_{t+1} = (1 − λ)θ_t − α∇f_t; with ∇f = 0, θ_k = (1 − ηλ)^kθ₀ (their λ = our ηλ; L2 and decoupled "
             "coincide for (S)GD)",
             f"‖θ_k‖ equals (1 − ηλ)^k‖θ₀‖ to {'—' if alone is None else f'{alone:.1e}'} relative at every step, "
             "in both decay modes",
             Agreement.AGREES if ok else Agreement.DISAGREES,
-            "the measured norms follow the closed form to rounding error, and the two decay modes agree for GD",
+            said(ok, "the measured norms follow the closed form to rounding error, and the two decay modes agree for "
+                 "GD", "the measured norms depart from the closed form"),
             "weight-decay", TIER_WORDS.get(tier, tier)),
     ]
 
