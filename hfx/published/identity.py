@@ -175,7 +175,7 @@ def he_rows(m: Measurements, records: Sequence[TheoremRecord], tier: str) -> lis
         free = [s for s in bn.summaries if s.group.weight_decay == 0]
         decay = next((c for c in bn.checks if c.name == "decay-after-fit"), None)
         decayed = [x.decay_factor for x in bn.records if x.predicted_decay_factor is not None and x.decay_factor]
-        with_decay = (f"with L2 decay both shrink by a measured factor {min(decayed):.4f}–{max(decayed):.4f} per step "
+        with_decay = (f"with L2 decay both shrink by a measured factor {min(decayed):.6f}–{max(decayed):.6f} per step "
                       f"(closed form 1 − ηλ; check {decay.status.value})" if decayed and decay is not None
                       else "no run with decay")
         w1 = [s.w1_ratio_median for s in free if s.w1_ratio_median is not None]
