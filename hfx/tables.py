@@ -62,7 +62,7 @@ def latex_escape(text: str) -> str:
 def booktabs(table: SummaryTable) -> str:
     """A booktabs `longtable` fragment (the module docstring says what it needs)."""
     total = sum(table.widths)
-    spec = "".join(f">{{\\raggedright\\arraybackslash}}p{{{w / total:.3f}\\linewidth-2\\tabcolsep}}"
+    spec = "".join(f">{{\\raggedright\\arraybackslash}}p{{\\dimexpr {w / total:.3f}\\linewidth-2\\tabcolsep\\relax}}"
                    for w in table.widths)
     head = " & ".join(f"\\textbf{{{latex_escape(h)}}}" for h in table.headers) + r" \\"
     body = [" & ".join(latex_escape(c) for c in row) + r" \\" for row in table.rows]

@@ -206,3 +206,20 @@ def test_a_row_that_disagrees_never_gives_the_reason_for_agreeing() -> None:
     assert all(c.status is CheckStatus.FAILED for c in broken.checks if c.examined)
     for ok, bad in zip(good, goh_rows(broken, "default"), strict=True):
         assert bad.agreement is Agreement.DISAGREES and bad.why != ok.why
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="no pdflatex here")
+def test_the_booktabs_longtable_compiles_across_pages_without_overfull_boxes(tmp_path: Path) -> None:
+    reason = "a long reason with 50% & $x_1$ and #2 {braces} ~tilde^caret back\\slash " * 3
+    table = SummaryTable("x", "Caption 50% & more", ("claim", "why"),
+                         tuple((f"C{i}", reason) for i in range(40)), (1, 5))
+    (tmp_path / "frag.tex").write_text(booktabs(table))
+    (tmp_path / "t.tex").write_text("\\documentclass{article}\\usepackage{booktabs,longtable,array}"
+                                    "\\usepackage[margin=0.875in]{geometry}\\begin{document}\\input{frag}"
+                                    "\\end{document}\n")
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=240)
+    log = (tmp_path / "t.log").read_text(errors="replace")
+    assert run.returncode == 0, log[-2000:]
+    assert "Overfull" not in log
+    assert re.search(r"Output written on t\.pdf \(([2-9]|\d\d+) pages", log)  # the table breaks across pages
