@@ -145,6 +145,8 @@ def experiment_files(item: tuple[str, AnyResult]) -> list[FigureFiles]:
 
     name, result = item
     out: list[FigureFiles] = []
+    if not result.records:  # nothing was measured: nothing to draw (an empty panel is no figure)
+        return out
     with style():
         for fig_name, fig in get(name).figures(result).items():
             publish(fig)
