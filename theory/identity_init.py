@@ -64,6 +64,25 @@ NEGATIVE_MODE_FLOOR = lam**2 / 2  # ½λ²: the loss a mode with λ < 0 keeps fo
 def branch_decays_algebraically() -> Derivation:
     # ẇ = −u²/w = −w^{2N−1} ⇒ u̇ = −N u^{3−2/N}; solved by (u₀^{−p} + Npt)^{−1/p} for N ≥ 2, u₀e^{−t} for N = 1
     U = BRANCH_TRAJECTORY
+    steps = (
+        Substitute(-sp.Derivative(sp.S.Half * (w_i * P) ** 2, w_i), -w ** (2 * N - 1),
+                   "−∂(½u²)/∂w_i = −u ∏_{j≠i} w_j; balanced: every w_j = w, u = w^N",
+                   ARORA_2018, subs={w_i: w, P: w ** (N - 1)}),
+        Equal(N * w ** (N - 1) * (-w ** (2 * N - 1)), -N * (w**N) ** (3 - 2 / N),
+              "chain rule u̇ = N w^{N−1}ẇ = −N w^{3N−2} = −N u^{3−2/N}", ARORA_2018),
+        Equal(sp.Derivative(BRANCH_TRAJECTORY_1, t), -BRANCH_TRAJECTORY_1, "N = 1: u₀e^{−t} solves u̇ = −u"),
+        Substitute((a + b * t) ** (-q), U, "N = m + 2 ≥ 2: write u = (u₀^{−p} + Npt)^{−1/p} as (a + bt)^{−q}, "
+                   "a = u₀^{−p}, b = Np, q = 1/p", subs={a: u0 ** (-P_EXP), b: N2 * P_EXP, q: 1 / P_EXP}),
+        Equal(sp.Derivative((a + b * t) ** (-q), t), -q * b * (a + b * t) ** (-q - 1), "its time derivative"),
+        Substitute(q * b, N2, "qb = N", subs={q: 1 / P_EXP, b: N2 * P_EXP}),
+        Substitute(q + 1, (3 - 2 / N2) / P_EXP, "q + 1 = q(3 − 2/N): so u̇ = −qb(a + bt)^{−q−1} = "
+                   "−N u^{3−2/N}, the flow above", subs={q: 1 / P_EXP}),
+        Substitute(U, u0, "with u(0) = u₀", subs={t: 0}),
+        Equal(tp**q * (a + b * tp) ** (-q), (a / tp + b) ** (-q), "for t > 0, t^q u = (a/t + b)^{−q}"),
+        Substitute((a * r + b) ** (-q), b ** (-q), "continuous in r = 1/t at r = 0: as t → ∞, u ~ (bt)^{−q} = "
+                   "(Npt)^{−1/p}", subs={r: 0}),
+        Equal(2 / (2 - 2 / N), BRANCH_LOSS_EXPONENT, "so ½u² ~ t^{−2/p} = t^{−N/(N−1)}"),
+    )
     return Derivation(
         id="identity-init.branch-decay",
         title="A balanced linear residual branch reaches F = 0 algebraically, t^{−N/(N−1)}, from two layers on",
@@ -74,25 +93,7 @@ def branch_decays_algebraically() -> Derivation:
             "u = u₀e^{−t}; for N ≥ 2, u(t) = (u₀^{−p} + Npt)^{−1/p} with p = 2 − 2/N, so the loss ½u² decays as "
             "t^{−N/(N−1)} (t^{−2} for a two-layer branch): the degenerate minimum is reached at an algebraic rate."
         ),
-        steps=(
-            Substitute(-sp.Derivative(sp.S.Half * (w_i * P) ** 2, w_i), -w ** (2 * N - 1),
-                       "−∂(½u²)/∂w_i = −u ∏_{j≠i} w_j; balanced: every w_j = w, u = w^N",
-                       ARORA_2018, subs={w_i: w, P: w ** (N - 1)}),
-            Equal(N * w ** (N - 1) * (-w ** (2 * N - 1)), -N * (w**N) ** (3 - 2 / N),
-                  "chain rule u̇ = N w^{N−1}ẇ = −N w^{3N−2} = −N u^{3−2/N}", ARORA_2018),
-            Equal(sp.Derivative(BRANCH_TRAJECTORY_1, t), -BRANCH_TRAJECTORY_1, "N = 1: u₀e^{−t} solves u̇ = −u"),
-            Substitute((a + b * t) ** (-q), U, "N = m + 2 ≥ 2: write u = (u₀^{−p} + Npt)^{−1/p} as (a + bt)^{−q}, "
-                       "a = u₀^{−p}, b = Np, q = 1/p", subs={a: u0 ** (-P_EXP), b: N2 * P_EXP, q: 1 / P_EXP}),
-            Equal(sp.Derivative((a + b * t) ** (-q), t), -q * b * (a + b * t) ** (-q - 1), "its time derivative"),
-            Substitute(q * b, N2, "qb = N", subs={q: 1 / P_EXP, b: N2 * P_EXP}),
-            Substitute(q + 1, (3 - 2 / N2) / P_EXP, "q + 1 = q(3 − 2/N): so u̇ = −qb(a + bt)^{−q−1} = "
-                       "−N u^{3−2/N}, the flow above", subs={q: 1 / P_EXP}),
-            Substitute(U, u0, "with u(0) = u₀", subs={t: 0}),
-            Equal(tp**q * (a + b * tp) ** (-q), (a / tp + b) ** (-q), "for t > 0, t^q u = (a/t + b)^{−q}"),
-            Substitute((a * r + b) ** (-q), b ** (-q), "continuous in r = 1/t at r = 0: as t → ∞, u ~ (bt)^{−q} = "
-                       "(Npt)^{−1/p}", subs={r: 0}),
-            Equal(2 / (2 - 2 / N), BRANCH_LOSS_EXPONENT, "so ½u² ~ t^{−2/p} = t^{−N/(N−1)}"),
-        ),
+        steps=steps,
         references=(ARORA_2018,),
         conclusion=(
             "From a small balanced init the zero-weight minimum of a branch of two or more layers is approached only "
@@ -100,6 +101,7 @@ def branch_decays_algebraically() -> Derivation:
             "C9's 'easily reached' holds for one linear layer only."
         ),
         bearing={"C9": "qualifies"},
+        proves=steps,  # every step is part of the statement
     )
 
 
@@ -108,6 +110,15 @@ def negative_mode_never_learnt() -> Derivation:
     # ½(λ − u)² − ½λ² = u(u/2 − λ) ≥ 0 for u ≥ 0 > λ; ẇ = L w^{L−1}(λ − w^L) = 0 at w = 0 for L ≥ 2
     L_ = m + 2
     flow = L_ * v ** (L_ - 1) * (lam - v**L_)
+    steps = (
+        Equal(sp.S.Half * (lam - u) ** 2 - NEGATIVE_MODE_FLOOR, u * (u / 2 - lam),
+              "the excess over ½λ² factors", BARTLETT_2018),
+        Inequality(u * (u / 2 - lam), sp.S.Zero, "u ≥ 0 and u/2 − λ > 0: the loss is at least ½λ²",
+                   BARTLETT_2018, relation="≥"),
+        Substitute(flow, sp.S.Zero, "L = m + 2 ≥ 2: the flow vanishes at w = 0, so w cannot cross it",
+                   BARTLETT_2018, subs={v: 0}),
+        Substitute(lam - v, lam, "L = 1: the flow λ − w is λ ≠ 0 at w = 0 (the mode is learnt)", subs={v: 0}),
+    )
     return Derivation(
         id="identity-init.negative-mode-floor",
         title="From the identity, a residual chain of two or more layers never learns a negative eigenvalue",
@@ -118,15 +129,7 @@ def negative_mode_never_learnt() -> Derivation:
             "u = w^L ≥ 0; then ½(λ − u)² ≥ ½λ², with equality only as u → 0⁺: the loss never falls below ½λ² "
             "(Bartlett et al. 2018).  For L = 1 the flow at w = 0 is λ ≠ 0 and the mode is learnt."
         ),
-        steps=(
-            Equal(sp.S.Half * (lam - u) ** 2 - NEGATIVE_MODE_FLOOR, u * (u / 2 - lam),
-                  "the excess over ½λ² factors", BARTLETT_2018),
-            Inequality(u * (u / 2 - lam), sp.S.Zero, "u ≥ 0 and u/2 − λ > 0: the loss is at least ½λ²",
-                       BARTLETT_2018, relation="≥"),
-            Substitute(flow, sp.S.Zero, "L = m + 2 ≥ 2: the flow vanishes at w = 0, so w cannot cross it",
-                       BARTLETT_2018, subs={v: 0}),
-            Substitute(lam - v, lam, "L = 1: the flow λ − w is λ ≠ 0 at w = 0 (the mode is learnt)", subs={v: 0}),
-        ),
+        steps=steps,
         references=(BARTLETT_2018,),
         conclusion=(
             "A residual net from the identity does not learn every map near it: a symmetric target with a negative "
@@ -134,4 +137,5 @@ def negative_mode_never_learnt() -> Derivation:
             "balanced (exact) dynamics; the floor is a saddle, which rounding errors can leave after a plateau."
         ),
         bearing={"C12": "qualifies"},
+        proves=steps,  # every step is part of the statement
     )
