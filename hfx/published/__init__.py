@@ -152,7 +152,7 @@ def published_rows(measured: Measurements, theorems: Sequence[TheoremRecord], ti
 
     rows = linear_rows(measured, theorems, tier) + identity_rows(measured, theorems, tier)
     if patterns is None:
-        patterns = degradation_patterns(measured.degradation)
+        patterns = degradation_patterns(measured.degradation) + degradation_patterns(measured.degradation_cnn)
     if patterns:
         rows = [r for r in rows if r.group != "degradation" or not any(_covers(p, r) for p in patterns)]
         rows += [pattern_row(p, tier) for p in patterns]
