@@ -226,7 +226,7 @@ def he_rows(m: Measurements, records: Sequence[TheoremRecord], tier: str) -> lis
         Row("Zhang, Dauphin & Ma (Fixup), ICLR 2019; Bachlechner et al. (ReZero), 2020", "abstract",
             "trainable depth without normalisation", "10,000-layer residual nets train (Fixup: CIFAR; ReZero: fully "
             "connected)", NOT_MEASURED + f" (deepest stack measured: {_deepest(m)})", Agreement.NOT_MEASURED,
-            "no stack of 1,000 or more layers was trained in this run", "degradation, deep-stack",
+            "no stack of 1,000 or more layers was trained in this run", "degradation, deep-stack, trainable-depth",
             TIER_WORDS.get(tier, tier), group="degradation"),
     ]
     return rows
@@ -235,6 +235,7 @@ def he_rows(m: Measurements, records: Sequence[TheoremRecord], tier: str) -> lis
 def _deepest(m: Measurements) -> str:
     depths = [(r.depth, "degradation MLP") for r in m.degradation.records] if m.degradation else []
     depths += [(s.group.depth, "deep-stack") for s in m.deep_stack.summaries] if m.deep_stack else []
+    depths += [(r.depth, "trainable-depth") for r in m.trainable_depth.records] if m.trainable_depth else []
     if not depths:
         return "none"
     depth, where = max(depths)
