@@ -34,9 +34,13 @@ from numerics.experiments import (
     Experiment,
     Progress,
     Study,
+    branch_norms,
+    branch_rate,
     deep_linear,
     deep_stack,
     degradation,
+    hardt_ma,
+    identity_init,
     linear_block,
     nonlinear_block,
     trainable_depth,
@@ -120,11 +124,19 @@ def run_audited(tier: str = "default", progress: bool = True, backend: Backend |
 
         lb, wd, dl, nb, ds = execute_all(jobs, backend or Backend(), stepped)
         td = execute(Job(trainable_depth, stacks), backend or Backend(), None)
+        # what GD does near the identity (C8, C9, C12), on their defaults: studies, run here in order
+        bn = run_experiment(branch_norms, branch_norms.Config())
+        br = run_experiment(branch_rate, branch_rate.Config())
+        ii = run_experiment(identity_init, identity_init.Config())
+        hm = run_experiment(hardt_ma, hardt_ma.Config())
     finally:
         torch.set_num_threads(before)
-    return Measurements(deg, cast(linear_block.Result, lb), cast(weight_decay.Result, wd),
-                        cast(deep_linear.Result, dl), cast(nonlinear_block.Result, nb), cast(deep_stack.Result, ds),
-                        cast(trainable_depth.Result, td), deg_cnn)
+    return Measurements(degradation=deg, linear_block=cast(linear_block.Result, lb),
+                        weight_decay=cast(weight_decay.Result, wd), deep_linear=cast(deep_linear.Result, dl),
+                        nonlinear_block=cast(nonlinear_block.Result, nb), deep_stack=cast(deep_stack.Result, ds),
+                        trainable_depth=cast(trainable_depth.Result, td), degradation_cnn=deg_cnn,
+                        branch_norms=cast(branch_norms.Result, bn), branch_rate=cast(branch_rate.Result, br),
+                        identity_init=cast(identity_init.Result, ii), hardt_ma=cast(hardt_ma.Result, hm))
 
 
 def _bar(total: int, what: str, progress: bool) -> Callable[[int], None]:

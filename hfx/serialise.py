@@ -82,5 +82,6 @@ def summary_document(result: AnyResult) -> dict[str, JSON]:
         "passed": result.passed,
         "checks": [check(c) for c in result.checks],
         "summaries": [row(s) for s in result.summaries],
+        "lr_grids": [row(g) for g in result.grids],
         "records": [row(r) for r in result.records],
     }

@@ -5,7 +5,10 @@ every claim, derived from its evidence by `hfx.audit`), `DIR/theorems.json`
 (one record per derivation, every step with its status, method and time) and
 `DIR/manifest.json` (provenance), and the measurements behind the claims that
 need them (`DIR/tables/<experiment>.csv`, `DIR/experiments/<experiment>.json`;
-run by `hfx.measure`, audited by the rules of `hfx.evidence`); prints the theorem and
+run by `hfx.measure`, audited by the rules of `hfx.evidence`), the summary tables
+(`DIR/tables/{verdicts,medians,published-vs-measured}.csv|tex`: `hfx.tables`,
+`hfx.published`) and the figures (`DIR/figures/<name>.pdf|png|csv`: `hfx.figures`),
+all linked from REPORT.md; prints the theorem and
 claim tables; exits 1 if a derivation or an experiment's theory cross-check failed.
 Everything is written through `hfx.output`: the folder is locked while the
 command runs, its manifest says `complete: false` until the final one, written
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -27,11 +31,14 @@ from hfx.errors import UsageError
 from hfx.paths import output_dir
 
 if TYPE_CHECKING:
-    from hfx.audit import Evidence
+    from collections.abc import Sequence
+
+    from hfx.audit import ClaimVerdict, Evidence
     from hfx.evidence import Measurements
     from hfx.execute import Backend
     from hfx.output import OutputFolder
     from numerics.experiments import AnyResult
+    from theory.core.derivation import TheoremRecord
 
 DEFAULT_OUT = "hfx-out"
 
@@ -133,9 +140,13 @@ def main(args: argparse.Namespace) -> int:
             studies = [r for r in (measured.degradation, measured.degradation_cnn) if r is not None]
             report += "\n" + section(tier, studies, measured.trainable_depth,
                                      [p for p in pictures if p.endswith(".png")])
-        folder.write_text("REPORT.md", report)
         # a PDF, .typ, .tex and fragment per derivation
-        folder.record(write_documents(views, folder.path("derivations")))
+        documents = write_documents(views, folder.path("derivations"))
+        folder.record(documents)
+        derivations = sorted(p.relative_to(folder.root).as_posix() for p in documents if p.suffix == ".pdf")
+        appendix = _tables_and_figures(folder, verdicts, records, measured, tier, derivations,
+                                       args.jobs or os.cpu_count() or 1)
+        folder.write_text("REPORT.md", report + "\n" + appendix)
         # the same report as one self-contained page, figures inline (written last: it embeds them)
         from hfx.report_html import report_html
 
@@ -144,6 +155,34 @@ def main(args: argparse.Namespace) -> int:
     written = "REPORT.md, REPORT.html, claims.json, theorems.json, derivations/, tables/, manifest.json"
     print(f"wrote {out}/{written}", file=sys.stderr)
     return 1 if failed or broken else 0
+
+
+def _tables_and_figures(folder: OutputFolder, verdicts: Sequence[ClaimVerdict], records: Sequence[TheoremRecord],
+                        measured: Measurements, tier: str, derivations: Sequence[str], jobs: int) -> str:
+    """The summary tables (`hfx.tables`: CSV and booktabs .tex) and the figures (`hfx.figures`: PDF, PNG and their
+    data as CSV); returns REPORT.md's sections that show and link them."""
+    from hfx.figures import all_figure_files
+    from hfx.published import published_rows
+    from hfx.tables import booktabs, median_table, published_table, report_sections, verdict_table
+
+    started = time.perf_counter()
+    results = measured.results()
+    settings = {"quick": "--quick", "full": "--full"}.get(tier, tier)
+    summary = [verdict_table(verdicts), median_table(results),
+               published_table(published_rows(measured, records, tier))]
+    # (the median table and figures of the degradation study and trainable-depth are its own: `_figures`)
+    for t in summary:
+        folder.write_csv(f"tables/{t.name}.csv", t.csv_rows())
+        folder.write_text(f"tables/{t.name}.tex", booktabs(t))
+    files = all_figure_files({name: r for name, r in results.items() if name not in FIGURED}, jobs)  # `_figures`
+    figures = [name for name, *_ in files]
+    for name, pdf, png, data in files:
+        folder.write_bytes(f"figures/{name}.pdf", pdf)
+        folder.write_bytes(f"figures/{name}.png", png)
+        folder.write_csv(f"figures/{name}.csv", data)
+    print(f"hfx verify: {len(summary)} summary tables and {len(figures)} figures in "
+          f"{time.perf_counter() - started:.1f}s", file=sys.stderr)
+    return report_sections(summary, list(figures), derivations, settings)
 
 
 FIGURED = ("degradation", "degradation-cnn", "trainable-depth")  # results whose figures REPORT.md embeds

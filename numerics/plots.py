@@ -32,42 +32,57 @@ def _finite(values: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(values), values, np.nan)
 
 
+def _numeric_first(label: str) -> tuple[int, float, str]:
+    """Sort key: labels that are numbers in numeric order, then the others as they are."""
+    try:
+        return (0, float(label), "")
+    except ValueError:
+        return (1, 0.0, label)
+
+
 def loss_curves(curves: Mapping[str, Curves], title: str, legend_title: str) -> Figure:
     """One panel per architecture: data loss vs step on a log scale, one line per run, coloured by its label.
 
-    A run's line ends where it converged (it was stopped there) or diverged.
+    Sized for the text width (6.75 in, up to five panels a row, shared y axis, one legend beside the panels).
+    A run's line ends where it converged (it was stopped there) or diverged; a panel whose loss is exactly 0 from
+    step 0 (the block is the identity at initialisation) says so.
     """
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
+
     names = list(curves)
-    ncols = min(len(names), 5)
-    nrows = -(-len(names) // ncols)
-    fig = Figure(figsize=(3.3 * ncols, 2.7 * nrows + 0.4))
+    nrows = -(-len(names) // 5)
+    ncols = -(-len(names) // nrows)  # balanced rows of at most five
+    fig = Figure(figsize=(6.75, 1.35 * nrows + 0.6), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
     for ax in axes.flat[len(names):]:
         ax.set_visible(False)
+    labels: list[str] = []
+    for c in curves.values():
+        labels += [v for v in dict.fromkeys(c.labels) if v not in labels]
+    labels.sort(key=_numeric_first)
+    cmap = _cmap(len(labels))
     for ax, name in zip(axes.flat, names, strict=False):
         c = curves[name]
         loss = _finite(np.asarray(c.values))
-        values = list(dict.fromkeys(c.labels))
-        cmap = _cmap(len(values))
         for r in range(loss.shape[1]):
-            ax.plot(c.steps, np.where(loss[:, r] > 0, loss[:, r], np.nan), color=cmap(values.index(c.labels[r])),
+            ax.plot(c.steps, np.where(loss[:, r] > 0, loss[:, r], np.nan), color=cmap(labels.index(c.labels[r])),
                     lw=0.8, alpha=0.6)
-        for i, v in enumerate(values):
-            ax.plot([], [], color=cmap(i), label=v)
         if not np.any(loss > 0):
-            ax.text(0.5, 0.5, "loss exactly 0 from step 0\n(H(x) = x at initialisation)", ha="center",
-                    va="center", transform=ax.transAxes, fontsize=8)
+            ax.text(0.5, 0.5, "loss 0\nfrom step 0\n(identity\nat init)", ha="center", va="center",
+                    transform=ax.transAxes, fontsize=7)
             ax.set_xlim(-0.5, 10)
         ax.set_yscale("log")
-        ax.set_xlabel("step k", fontsize=8)
-        ax.set_title(name, fontsize=9)
+        ax.xaxis.set_major_locator(MaxNLocator(3))
+        ax.set_title(name, fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
-    for row in axes:
-        row[0].set_ylabel("data loss ½·mean‖H(x) − y‖²", fontsize=8)
-    axes.flat[len(names) - 1].legend(title=legend_title, fontsize=7, title_fontsize=7, loc="best")
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    handles = [Line2D([], [], color=cmap(i), lw=1.2) for i in range(len(labels))]
+    fig.legend(handles, labels, title=legend_title, fontsize=7, title_fontsize=7, loc="outside right center",
+               frameon=False)
+    fig.supxlabel(r"GD step $k$", fontsize=8)
+    fig.supylabel(r"data loss $\frac{1}{2}\,\mathrm{mean}\,\|H(x) - y\|^2$", fontsize=8)
+    fig.suptitle(title, fontsize=9)
     return fig
 
 
@@ -121,7 +136,7 @@ def time_vs_depth(
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
-    fig.tight_layout()
+    fig.set_layout_engine("tight")  # laid out when drawn (once per format), not here
     return fig
 
 
@@ -156,42 +171,54 @@ def best_lr_bars(
     ax.set_xlabel("steps to converge (median, 95% CI); 0 steps drawn at 0.8; hatched: median > budget", fontsize=7)
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3, axis="x", which="both")
-    fig.tight_layout()
+    fig.set_layout_engine("tight")  # laid out when drawn (once per format), not here
     return fig
 
 
 def norm_vs_step(curves: Mapping[str, Curves], title: str) -> Figure:
-    """‖θ_k‖_F vs step (log scale): measured (thick, translucent) and the closed form (thin, dashed, black)."""
+    """‖θ_k‖_F vs step (log scale where it spans a decade): measured (thick, translucent) and the closed form (thin,
+    dashed, black, on top), one legend beside the panels; sized for the text width (6.75 in)."""
+    from matplotlib.lines import Line2D
+
     names = list(curves)
     ncols = min(len(names), 3)
     nrows = -(-len(names) // ncols)
-    fig = Figure(figsize=(3.8 * ncols, 2.9 * nrows + 0.4))
+    fig = Figure(figsize=(6.75, 1.6 * nrows + 0.6), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax in axes.flat[len(names):]:
         ax.set_visible(False)
     colors = matplotlib.colormaps["tab10"]
+    labels: list[str] = []
+    floor = False
     for ax, name in zip(axes.flat, names, strict=False):
         c = curves[name]
         norm = _finite(np.asarray(c.values))
         for j, label in enumerate(c.labels):
-            ax.plot(c.steps, norm[:, j], color=colors(j), lw=3, alpha=0.45, label=label)
+            if label not in labels:
+                labels.append(label)
+            ax.plot(c.steps, norm[:, j], color=colors(labels.index(label) % 10), lw=3, alpha=0.45, label=label)
             pred = c.predicted[j] if j < len(c.predicted) else None
             if pred is not None:
-                ax.plot(c.steps, _finite(pred), color="black", lw=0.8, ls="--")
-        ax.plot([], [], color="black", lw=0.8, ls="--", label="closed form")
+                ax.plot(c.steps, _finite(pred), color="black", lw=0.8, ls="--", label="closed form")
         if c.floor:
             ax.axhline(c.floor, color="grey", lw=0.8, ls=":", label="check stops below")
+            floor = True
         finite = norm[np.isfinite(norm) & (norm > 0)]
         if finite.size and finite.max() / finite.min() > 10:
             ax.set_yscale("log")
-        ax.set_title(name, fontsize=9)
-        ax.set_xlabel("step k", fontsize=8)
-        ax.set_ylabel("‖θ_k‖_F", fontsize=8)
+        ax.set_title(name, fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=6)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    handles = [Line2D([], [], color=colors(i % 10), lw=3, alpha=0.45) for i in range(len(labels))]
+    handles.append(Line2D([], [], color="black", lw=0.8, ls="--"))
+    names_ = [*labels, "closed form"]
+    if floor:
+        handles.append(Line2D([], [], color="grey", lw=0.8, ls=":"))
+        names_.append("check stops below")
+    fig.legend(handles, names_, fontsize=7, loc="outside right center", frameon=False)
+    fig.supxlabel(r"GD step $k$", fontsize=8)
+    fig.supylabel(r"$\|\theta_k\|_F$", fontsize=8)
+    fig.suptitle(title, fontsize=9)
     return fig
 
 
@@ -228,5 +255,5 @@ def error_vs_depth(panels: Mapping[str, Mapping[str, Band]], title: str) -> Figu
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
+    fig.set_layout_engine("tight")  # laid out when drawn (once per format), not here
     return fig

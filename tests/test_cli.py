@@ -159,3 +159,23 @@ def test_an_internal_error_is_one_line_and_exit_3_not_a_failed_check(
     assert main(["verify", "--out", str(tmp_path / "out")]) == 3
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "planted bug" in err and "Traceback" not in err
+
+
+def test_verify_writes_the_summary_tables_and_links_everything_it_rests_on(verified: tuple[int, Path]) -> None:
+    import csv
+    import re
+
+    _, out = verified
+    for name in ("verdicts", "medians", "published-vs-measured"):
+        assert (out / "tables" / f"{name}.csv").is_file()
+        assert "\\toprule" in (out / "tables" / f"{name}.tex").read_text()
+    report = (out / "REPORT.md").read_text()
+    links = re.findall(r"\]\(([\w./-]+\.(?:csv|tex|pdf|png|json|md))\)", report)  # links to files
+    assert "tables/published-vs-measured.csv" in links and "tables/verdicts.tex" in links
+    assert any(link.startswith("derivations/") and link.endswith(".pdf") for link in links)
+    assert all((out / link).is_file() for link in links), [link for link in links if not (out / link).is_file()]
+    with (out / "tables" / "published-vs-measured.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert rows and all(r["agreement"] for r in rows)
+    measured = [r for r in rows if not r["settings"].startswith("exact")]  # no experiments ran
+    assert measured and all(r["agreement"] in ("not measured", "not testable") for r in measured)

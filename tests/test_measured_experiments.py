@@ -34,8 +34,8 @@ def steps(median: float | None) -> StepsSummary:
                         seconds_median_ci=(None, None), ci_level=0.95, max_steps=1000)
 
 
-def best(group: object, median: float | None) -> RankedSummary[object]:
-    return RankedSummary(group, steps(median), best_lr=True, best_lr_at_grid_edge=False)
+def best(group: object, median: float | None, limited: bool = False) -> RankedSummary[object]:
+    return RankedSummary(group, steps(median), best_lr=True, best_lr_at_grid_edge=limited, grid_limited=limited)
 
 
 def result(name: str, config: object, summaries: list[RankedSummary[object]],
@@ -60,7 +60,22 @@ def test_plain_blocks_that_converge_slowly_qualify_c5_with_the_ratio() -> None:
     G = nonlinear_block_experiment.Group
     summaries = [best(G("relu", "plain", "xavier", 0.01), 200), best(G("relu", "residual", "xavier", 0.01), 50)]
     (e,) = nonlinear_block(result("nonlinear-block", None, summaries))["C5"]
-    assert e.bearing is Bearing.QUALIFIES and "4.0–4.0× slower" in e.finding
+    assert e.bearing is Bearing.QUALIFIES and e.established and "4.0× (relu) slower" in e.why
+    assert "200" in e.finding and "50" in e.finding  # the numbers, not only a verdict
+
+
+@pytest.mark.parametrize("which", ["plain", "residual"])
+def test_a_grid_limited_best_rate_never_establishes_c5(which: str) -> None:
+    G = nonlinear_block_experiment.Group
+    summaries = [best(G("relu", "plain", "xavier", 0.01), 200, limited=which == "plain"),
+                 best(G("relu", "residual", "xavier", 0.01), 50, limited=which == "residual")]
+    (e,) = nonlinear_block(result("nonlinear-block", None, summaries))["C5"]
+    assert e.grid_limited and not e.established and "edge of its grid" in e.why
+    from hfx.audit import decide
+    from hfx.claims import CLAIMS
+
+    verdict = decide(next(c for c in CLAIMS if c.id == "C5"), [e])
+    assert verdict.verdict is Verdict.UNSETTLED and "grid-limited" in verdict.reason
 
 
 def test_residual_faster_at_every_depth_supports_c12() -> None:
@@ -70,6 +85,9 @@ def test_residual_faster_at_every_depth_supports_c12() -> None:
     assert deep_linear(result("deep-linear", None, summaries))["C12"][0].bearing is Bearing.SUPPORTS
     summaries[0] = best(G("residual", 1, 0.01), 100)  # now slower at depth 1
     assert deep_linear(result("deep-linear", None, summaries))["C12"][0].bearing is Bearing.QUALIFIES
+    summaries[0] = best(G("residual", 1, 0.01), 10, limited=True)  # faster, but at the edge of its grid
+    (e,) = deep_linear(result("deep-linear", None, summaries))["C12"]
+    assert e.grid_limited and not e.established
 
 
 def test_only_zero_initialised_residual_stacks_training_qualifies_c13() -> None:
@@ -79,7 +97,10 @@ def test_only_zero_initialised_residual_stacks_training_qualifies_c13() -> None:
     summaries += [best(G("residual", "xavier", d, 0.01), 5 if d == 1 else None) for d in depths]
     summaries += [best(G("rezero", "xavier", d, 0.01), 5) for d in depths]
     (e,) = deep_stack(result("deep-stack", None, summaries))["C13"]
-    assert e.bearing is Bearing.QUALIFIES and e.established and "zero-initialised branch does" in e.finding
+    assert e.bearing is Bearing.QUALIFIES and e.established and "zero-initialised branches (rezero)" in e.why
+    assert "stop converging at depth 8" in e.why
+    limited = [best(s.group, s.steps.steps_median, limited=s.group.variant == "rezero") for s in summaries]
+    assert not deep_stack(result("deep-stack", None, limited))["C13"][0].established
     summaries = [s for s in summaries if s.group.variant != "rezero"]
     (e,) = deep_stack(result("deep-stack", None, summaries))["C13"]
     assert not e.established

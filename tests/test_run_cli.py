@@ -228,8 +228,8 @@ def test_list_experiments_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list", "experiments", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     names = [r["name"] for r in rows]
-    assert names == ["deep-linear", "deep-stack", "degradation", "linear-block", "nonlinear-block", "trainable-depth",
-                     "weight-decay"]
+    assert names == ["branch-norms", "branch-rate", "deep-linear", "deep-stack", "degradation", "hardt-ma-bound",
+                     "identity-init", "linear-block", "nonlinear-block", "trainable-depth", "weight-decay"]
     for row in rows:
         assert row["description"]
         for p in row["parameters"]:

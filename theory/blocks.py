@@ -105,12 +105,12 @@ def _block(act: Callable[[sp.Expr], sp.Expr], biases: str = "both") -> sp.Immuta
 
 INSTANCE = "$n = h = m = 2$"  # the explicit sizes of the entrywise steps
 VERDICT = (
-    "C8 is imprecise. Driving all weights to zero is sufficient but more than needed: $W₂ = 0$ and $b₂ = 0$ "
+    "Driving all weights to zero is sufficient but more than needed: $W₂ = 0$ and $b₂ = 0$ "
     "alone give $F ≡ 0$ for every $σ$, every $W₁$, $b₁$ and all sizes. Nothing is individually necessary for the "
     f"two-layer block (shown for {INSTANCE}): its zero set contains points where $W₁$, $b₁$ and $W₂$ are all "
     "entrywise nonzero and, with a bias $b₁$, points with $b₂ ≠ 0$, so it is far larger than the origin. Pushing "
     "$W₁$ alone to zero is neither necessary nor, for the sigmoid ($σ(0) = ½$) or whenever there are biases, "
-    "sufficient."
+    "sufficient. C8 is imprecise."
 )
 WIDTH_REMARK = (
     "The zero-set points with $W₁$, $b₁$, $W₂$ entrywise nonzero subtract two identical hidden units, so they "
@@ -118,6 +118,21 @@ WIDTH_REMARK = (
     "parameter can be necessary: e.g. a sigmoid block without biases has $W₂σ(W₁x) ≡ 0$ only at $W₂ = 0$, since "
     "$σ > 0$."
 )
+
+
+def _activation_finding(act: Activation) -> str:
+    """This activation's own finding, in one sentence (the audit quotes a theorem's first sentence)."""
+    s0 = act.fn(0)
+    if act is IDENTITY:
+        tail = "without biases $F ≡ 0$ exactly when $W₂W₁ = 0$, a cone of rank-deficient pairs"
+    elif act is RELU:
+        tail = "$W₁ = 0$ suffices only without biases, and dead units ($W₁, b₁ < 0$) silence $F$ on $x ≥ 0$ only"
+    elif s0 != 0:
+        tail = f"$W₁ = 0$ never suffices (${act.math}(0) = {s0}$), and $b₂ ≠ 0$ is possible even without $b₁$"
+    else:
+        tail = "$W₁ = 0$ suffices only without biases"
+    return (f"For the {act.name} block, $W₂ = 0$ and $b₂ = 0$ give $F ≡ 0$ whatever $W₁$, $b₁$, and $F ≡ 0$ also "
+            f"with every entry of $W₁$, $b₁$, $W₂$ nonzero; {tail}.")
 
 
 @theorem
@@ -267,7 +282,7 @@ def _activation_theorem(act: Activation) -> Derivation:
                   "nonzero, and at points with $b₂ ≠ 0$ when there is a bias $b₁$.",
         steps=steps,
         references=(HE_2016, GELU_2016) if act.citation.startswith(GELU_2016) else (HE_2016,),
-        conclusion=VERDICT,
+        conclusion=_activation_finding(act) + " " + VERDICT,
         bearing={"C8": "qualifies"},
         proves=steps,
         instance=INSTANCE,

@@ -1,6 +1,7 @@
 r"""Float evaluators of the closed forms proved in `theory/`, and the numeric algorithms built on them.
 
-Two topics: `linear` (one linear block, weight decay) and `chains` (deep linear chains); both re-exported here.
+Three topics: `linear` (one linear block, weight decay), `chains` (deep linear chains) and `identity` (a residual
+branch's decay to F = 0, negative modes from the identity, Hardt & Ma's Eq. (2.3)); all re-exported here.
 
 Every formula here is the SymPy expression that `theory/` exports and proves, turned into a float function by
 `sympy.lambdify` — never typed again (docs/style.md, rule 5; "export a closed form as an expression, prove it in place,
@@ -32,12 +33,20 @@ from numerics.closed_forms.chains import (
     chain_trajectory,
     check_depth,
     check_interval,
+    deep_limit_time,
     end_to_end_rate,
     learning_time,
     learning_time_quadrature,
     residual_learning_time,
     small_init_time_leading,
     two_layer_trajectory,
+)
+from numerics.closed_forms.identity import (
+    branch_loss_exponent,
+    branch_time,
+    branch_trajectory,
+    hardt_ma_bound,
+    negative_mode_floor,
 )
 from numerics.closed_forms.linear import (
     decay_factor,
@@ -57,9 +66,35 @@ from numerics.closed_forms.linear import (
 )
 
 __all__ = [
-    "QUAD_RELATIVE_TOLERANCE", "antiderivative", "chain_trajectory", "check_depth", "check_interval", "decay_factor",
-    "decay_factors", "end_to_end_rate", "first_true", "fixed_point", "flow_decay_factor", "learning_time",
-    "learning_time_quadrature", "linear_gd_error_sq", "linear_gd_iterate", "linear_gd_steps", "mode_rate_powers",
-    "mode_rates", "residual_learning_time", "ridge_distance", "ridge_shrinkage", "single_mode_steps",
-    "small_init_time_leading", "stability_limit", "two_layer_trajectory",
+    "QUAD_RELATIVE_TOLERANCE",
+    "antiderivative",
+    "branch_loss_exponent",
+    "branch_time",
+    "branch_trajectory",
+    "chain_trajectory",
+    "check_depth",
+    "check_interval",
+    "decay_factor",
+    "decay_factors",
+    "deep_limit_time",
+    "end_to_end_rate",
+    "first_true",
+    "fixed_point",
+    "flow_decay_factor",
+    "hardt_ma_bound",
+    "learning_time",
+    "learning_time_quadrature",
+    "linear_gd_error_sq",
+    "linear_gd_iterate",
+    "linear_gd_steps",
+    "mode_rate_powers",
+    "mode_rates",
+    "negative_mode_floor",
+    "residual_learning_time",
+    "ridge_distance",
+    "ridge_shrinkage",
+    "single_mode_steps",
+    "small_init_time_leading",
+    "stability_limit",
+    "two_layer_trajectory",
 ]

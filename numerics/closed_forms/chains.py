@@ -11,7 +11,9 @@ either side of s.
 
 from __future__ import annotations
 
+import functools
 import math
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -123,6 +125,24 @@ def learning_time_quadrature(depth: int, s: float, u0: float, uf: float) -> floa
     smooth, _ = integrate.quad(h_y, u0 ** (1.0 / n), uf ** (1.0 / n), epsabs=0.0, epsrel=QUAD_RELATIVE_TOLERANCE,
                                limit=200)
     return power_part + log_part + smooth
+
+
+@functools.cache
+def _deep_density() -> Callable[[float, float], float]:
+    """lim_{N→∞} N/(N u^{2−2/N}(s − u)) = 1/(u²(s − u)): the limit of N times the learning-time density
+    (`learning-time.small-init-divergence`), taken by SymPy from theory's `integrand`, not typed."""
+    limit = sp.limit(lt.N * lt.integrand(lt.N), lt.N, sp.oo)
+    return typing.cast(Callable[[float, float], float], sp.lambdify((lt.u, lt.s), limit, "math"))
+
+
+def deep_limit_time(s: float, u0: float, uf: float) -> float:
+    """lim_{N→∞} N·t_N(u₀ → u_f) = ∫_{u₀}^{u_f} du/(u²(s − u)) (cf. Saxe et al. 2014, Eq. (17)): the depth-scaled
+    learning time of a balanced chain in the limit of infinite depth, by quadrature (0 < u₀, u_f < s)."""
+    if not (0 < u0 < s and 0 < uf < s):
+        raise ValueError("need 0 < u0, uf < s")
+    density = _deep_density()
+    value, _ = integrate.quad(density, u0, uf, args=(s,), epsabs=0.0, epsrel=QUAD_RELATIVE_TOLERANCE, limit=200)
+    return float(value)
 
 
 def small_init_time_leading(depth: int, s: float, u0: float) -> float:

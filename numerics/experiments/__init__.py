@@ -13,9 +13,13 @@ entry below.
 from __future__ import annotations
 
 from numerics.experiments import (
+    branch_norms,
+    branch_rate,
     deep_linear,
     deep_stack,
     degradation,
+    hardt_ma,
+    identity_init,
     linear_block,
     nonlinear_block,
     trainable_depth,
@@ -40,17 +44,21 @@ from numerics.experiments.params import parameters
 __all__ = ["EXPERIMENTS", "AnyChunkResult", "AnyResult", "CheckStatus", "Chunk", "ChunkResult", "ChunkedExperiment",
            "CrossCheck", "Experiment", "ExperimentResult", "Progress", "Study", "get", "parameters", "run"]
 
+_branch_norms: Study = branch_norms
+_branch_rate: Study = branch_rate
 _deep_linear: ChunkedExperiment = deep_linear
 _deep_stack: ChunkedExperiment = deep_stack
 _degradation: Study = degradation
+_hardt_ma: Study = hardt_ma
+_identity_init: Study = identity_init
 _linear_block: ChunkedExperiment = linear_block
 _nonlinear_block: ChunkedExperiment = nonlinear_block
 _trainable_depth: ChunkedExperiment = trainable_depth
 _weight_decay: ChunkedExperiment = weight_decay
 
 EXPERIMENTS: dict[str, Experiment] = {
-    e.NAME: e for e in (_deep_linear, _deep_stack, _degradation, _linear_block, _nonlinear_block, _trainable_depth,
-                        _weight_decay)
+    e.NAME: e for e in (_branch_norms, _branch_rate, _deep_linear, _deep_stack, _degradation, _hardt_ma,
+                        _identity_init, _linear_block, _nonlinear_block, _trainable_depth, _weight_decay)
 }  # sorted by name
 
 

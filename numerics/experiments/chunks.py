@@ -112,7 +112,8 @@ def chunk_generator(base_seed: int, chunk: Chunk) -> torch.Generator:
 
 def ordered(planned: Sequence[Chunk], parts: Iterable[ChunkResult[R]]) -> list[ChunkResult[R]]:
     """The parts in planned order; ValueError unless each planned chunk is there exactly once, as planned, with
-    its planned number of records (no record lost, none doubled)."""
+    at least its planned number of records (no record lost; a learning-rate search may add runs beyond the
+    planned grid, `tasks.train_searched`)."""
     found: dict[int, ChunkResult[R]] = {}
     for part in parts:
         i = part.chunk.index
@@ -120,9 +121,9 @@ def ordered(planned: Sequence[Chunk], parts: Iterable[ChunkResult[R]]) -> list[C
             raise ValueError(f"chunk {i} ({part.chunk.label}) given twice")
         if not 0 <= i < len(planned) or part.chunk != planned[i]:
             raise ValueError(f"chunk {i} ({part.chunk.label}) is not a chunk of this configuration")
-        if len(part.records) != part.chunk.runs:
+        if len(part.records) < part.chunk.runs:
             raise ValueError(f"chunk {i} ({part.chunk.label}) holds {len(part.records)} records, "
-                             f"expected {part.chunk.runs}")
+                             f"expected at least {part.chunk.runs}")
         found[i] = part
     missing = [c.index for c in planned if c.index not in found]
     if missing:

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     import torch
     from matplotlib.figure import Figure
 
+    from numerics.experiments.rate_search import SearchedGrid
+
 C = TypeVar("C")  # the Config
 R = TypeVar("R")  # a run record
 S = TypeVar("S")  # a group summary
@@ -136,6 +138,7 @@ class ExperimentResult(Generic[C, R, S]):
     checks: tuple[CrossCheck, ...] = ()  # theory cross-checks (empty where no closed form exists)
     curves: Mapping[str, Curves] = field(default_factory=dict)  # panels for the figures
     seconds: float = 0.0  # wall time of the whole run (every chunk, and the merge)
+    grids: tuple[SearchedGrid, ...] = ()  # per architecture: its learning-rate grid before and after widening
 
     @property
     def passed(self) -> bool:

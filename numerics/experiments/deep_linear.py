@@ -26,9 +26,11 @@ prediction (with its 2%) lies beyond the budget; the measured error of every run
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
-from collections.abc import Sequence
+import typing
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -46,10 +48,11 @@ from numerics.experiments.chunks import (
     plan,
     replicate_generator,
 )
-from numerics.experiments.contract import Chunk, ChunkResult, Cost, CrossCheck, Curves, ExperimentResult, Progress
+from numerics.experiments.contract import Chunk, ChunkResult, Cost, CrossCheck, ExperimentResult, Progress
 from numerics.experiments.devices import train_on
 from numerics.experiments.grid import RunGrid, StepProgress
 from numerics.experiments.params import ConfigBase, at_least, nested, param, positive
+from numerics.experiments.rate_search import RateSearch, mark_best_lr, searched_grids, widen
 from numerics.experiments.records import (
     Outcome,
     PredictedSummary,
@@ -57,12 +60,12 @@ from numerics.experiments.records import (
     RunStatus,
     finite_or_none,
     group_summaries,
-    mark_best_lr,
     outcomes,
 )
 from numerics.experiments.resources import batch_bytes, curve_bytes
+from numerics.experiments.tasks import merged_curves
 from numerics.models import BlockSpec, balanced_linear, data_with_covariance
-from numerics.train import OptimizerSpec
+from numerics.train import OptimizerSpec, TrainResult
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -84,6 +87,7 @@ class Config(ConfigBase):
     plain_u0: float = param(0.05, "u₀ of the plain balanced init (product c^L = u₀, c = u₀^{1/L})",
                             interval=positive(MAX_SCALE))
     lrs: tuple[float, ...] = param((0.001, 0.002, 0.005, 0.01), "learning rates η (GD)", interval=positive(MAX_RATE))
+    rate_search: RateSearch = nested(RateSearch())
     check_max_step: float = param(0.05, "the 2% flow check applies where η·L·max(s, u₀)^{2−2/L} ≤ this",
                                   interval=positive(MAX_SCALE))
     budget: Budget = nested(Budget(eps=1e-3, max_steps=20000))  # criterion: the data loss (d/2)(s − u)²
@@ -151,7 +155,9 @@ def cost(config: Config) -> Cost:
     steps = config.budget.max_steps
     peak = max(batch_bytes(BlockSpec(block="linear", depth=L, width=config.width), runs, config.samples, steps)
                for L in config.depths)
-    return Cost(peak + sum(curve_bytes(c.runs, steps) for c in todo), units=sum(c.units for c in todo))
+    widened = 1 + config.rate_search.lr_max_widenings  # worst case: every widening batch runs the full budget
+    return Cost(peak + sum(curve_bytes(widened * c.runs, steps) for c in todo),
+                units=widened * sum(c.units for c in todo))
 
 
 def predicted_time(depth: int, s: float, u0: float, uf: float, gap: float) -> float:
@@ -164,10 +170,24 @@ def predicted_time(depth: int, s: float, u0: float, uf: float, gap: float) -> fl
         return math.inf  # u_f rounds to s, or an extreme s: no finite prediction
 
 
+def _architecture(r: DeepLinearRun) -> tuple[str, int]:
+    return (r.variant, r.depth)
+
+
+def _lr(r: DeepLinearRun) -> float:
+    return r.lr
+
+
+def _label(architecture: Hashable) -> str:
+    variant, depth = typing.cast(tuple[str, int], architecture)
+    return f"{variant} L={depth}"
+
+
 def run_chunk(config: Config, chunk: Chunk, device: str = "cpu",
               progress: Progress | None = None) -> ChunkResult[DeepLinearRun]:
-    """One (variant, depth) × the chunk's seeds × learning rates as one batch; each replicate's data (and, for the
-    plain stack, its orthogonal factors) from its own streams."""
+    """One (variant, depth) × the chunk's seeds × learning rates as one batch, then the rates the widening rule
+    asks for (`rate_search.widen`), each batch from the same start; each replicate's data (and, for the plain
+    stack, its orthogonal factors) from its own streams."""
     t_start = time.perf_counter()
     dtype = torch.float64
     d, s, budget, base = config.width, config.target_scale, config.budget, config.replicates.seed
@@ -176,49 +196,57 @@ def run_chunk(config: Config, chunk: Chunk, device: str = "cpu",
     X = torch.stack([data_with_covariance(torch.eye(d, dtype=dtype), config.samples, replicate_generator(base, r))
                      for r in chunk.seeds])  # (S, N, d), XᵀX/N = I
     gap = math.sqrt(2 * budget.eps / d)
-    grid = RunGrid(len(chunk.seeds), ("balanced" if plain else "zero-branch",), config.lrs,
-                   first_seed=chunk.first_seed)
+    inits = ("balanced" if plain else "zero-branch",)
     spec = BlockSpec(block="linear", variant=variant, depth=L, width=d)
     u0 = config.plain_u0 if plain else 1.0
     if plain:
         W = torch.cat([balanced_linear(1, L, d, u0 ** (1.0 / L), init_generator(base, chunk, r), dtype)
                        for r in chunk.seeds])  # (S, L, d, d)
     else:
-        W = torch.zeros((grid.seeds, L, d, d), dtype=dtype)  # A_l = 0: the residual chain starts at u₀ = 1
-    lrs = grid.per_setting(config.lrs, dtype)  # (R,)
-    x = grid.per_seed(X)  # (R, N, d)
-    steps = StepProgress(progress, budget.max_steps)
-    res = train_on(device, spec, {"W": grid.per_seed(W)}, x, s * x, OptimizerSpec("gd"), lrs,
-                   torch.zeros(grid.size, dtype=dtype), budget.max_steps, budget.eps, chunk_generator(base, chunk),
-                   progress=steps)
-    steps.finish()
+        W = torch.zeros((len(chunk.seeds), L, d, d), dtype=dtype)  # A_l = 0: the residual chain starts at u₀ = 1
     uf = s - math.copysign(gap, s - u0)
     t_pred = predicted_time(L, s, u0, uf, gap)
-    records: list[DeepLinearRun] = []
-    for j, (point, outcome) in enumerate(zip(grid.points(), outcomes(res), strict=True)):
-        lr, k = point.setting, outcome.steps_to_converge
-        pred = t_pred / lr if math.isfinite(t_pred) else None
-        records.append(DeepLinearRun(
-            variant=variant, depth=L, width=d, init=point.init, u0=u0, target_scale=s, eps=budget.eps,
-            max_steps=budget.max_steps, u_final=uf, predicted_time=finite_or_none(t_pred), seed=point.seed,
-            lr=lr, predicted_steps=pred, measured_time=None if k is None else k * lr,
-            relative_error=(k - pred) / pred if k is not None and pred else None,
-            dimensionless_step=lr * L * max(s, u0) ** (2 - 2 / L), outcome=outcome, run=chunk.first_run + j,
-        ))
-    panel = Curves(res.recorded_steps, res.loss_curve, tuple(f"{p.setting:g}" for p in grid.points()))
-    return chunk_result(chunk, records, {f"{variant} L={L}": panel}, t_start)
+    batches: list[tuple[RunGrid[float], TrainResult]] = []
+
+    def train_rates(rates: tuple[float, ...], max_steps: int) -> list[DeepLinearRun]:
+        grid = RunGrid(len(chunk.seeds), inits, rates, first_seed=chunk.first_seed)
+        x = grid.per_seed(X)  # (R, N, d)
+        steps = StepProgress(progress, max_steps)
+        res = train_on(device, spec, {"W": grid.per_seed(W)}, x, s * x, OptimizerSpec("gd"),
+                       grid.per_setting(rates, dtype), torch.zeros(grid.size, dtype=dtype), max_steps, budget.eps,
+                       chunk_generator(base, chunk), progress=steps)
+        steps.finish()
+        batches.append((grid, res))
+        first = chunk.first_run + sum(b.size for b, _ in batches[:-1])
+        out = []
+        for j, (point, outcome) in enumerate(zip(grid.points(), outcomes(res), strict=True)):
+            lr, k = point.setting, outcome.steps_to_converge
+            pred = t_pred / lr if math.isfinite(t_pred) else None
+            out.append(DeepLinearRun(
+                variant=variant, depth=L, width=d, init=point.init, u0=u0, target_scale=s, eps=budget.eps,
+                max_steps=max_steps, u_final=uf, predicted_time=finite_or_none(t_pred), seed=point.seed,
+                lr=lr, predicted_steps=pred, measured_time=None if k is None else k * lr,
+                relative_error=(k - pred) / pred if k is not None and pred else None,
+                dimensionless_step=lr * L * max(s, u0) ** (2 - 2 / L), outcome=outcome, run=first + j,
+            ))
+        return out
+
+    records, _ = widen(train_rates, config.lrs, budget.max_steps, _architecture, _lr, config.rate_search, _label)
+    return chunk_result(chunk, records, {f"{variant} L={L}": merged_curves(batches)}, t_start)
 
 
 def merge(config: Config, parts: Sequence[ChunkResult[DeepLinearRun]]) -> Result:
-    records, curves = merged(chunks(config), parts)
+    merged_records, curves = merged(chunks(config), parts)
+    records = [dataclasses.replace(r, run=i) for i, r in enumerate(merged_records)]  # unique after widening
+    grids = searched_grids(records, config.lrs, lambda r: _label(_architecture(r)), _lr)
     groups = group_summaries(records, lambda r: Group(r.variant, r.depth, r.lr),
                              np.random.default_rng(config.replicates.seed))
     ranked = mark_best_lr(groups, lambda g: (g.variant, g.depth), lambda g: g.lr)
     predictions = {Group(r.variant, r.depth, r.lr): Prediction(r.predicted_steps, r.predicted_time) for r in records}
-    summaries = tuple(PredictedSummary(row.group, row.steps, row.best_lr, row.best_lr_at_grid_edge,
+    summaries = tuple(PredictedSummary(row.group, row.steps, row.best_lr, row.best_lr_at_grid_edge, row.grid_limited,
                                        predictions[row.group]) for row in ranked)  # the prediction beside the median
     return ExperimentResult(name=NAME, config=config, records=tuple(records), summaries=summaries,
-                            checks=(_flow_check(records, config),), curves=curves)
+                            checks=(_flow_check(records, config),), curves=curves, grids=grids)
 
 
 def _flow_check(records: Sequence[DeepLinearRun], config: Config) -> CrossCheck:

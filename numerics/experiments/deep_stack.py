@@ -4,8 +4,9 @@ A stack of L blocks (linear, or two-layer W₂σ(W₁x)) with plain H = F, resid
 (He et al., CVPR 2016, Eq. (1)), ReZero/SkipInit (α₀ = 0) or Fixup initialisation (numerics/models.py),
 learns a target (default: the near-identity map x + δ tanh(Bx), which a zero-branch residual stack does
 *not* fit at initialisation).  Loss ½·mean‖H(x) − y‖²; converged when it is < ε.  Every (variant, depth)
-runs over a learning-rate grid and the comparison uses each one's best rate (smallest Kaplan–Meier
-median steps; `best_lr` in the summaries).  No closed form is known for these nonlinear stacks, so no
+runs over a learning-rate grid, widened until its best rate is interior (`rate_search`), and the comparison
+uses each one's best rate (smallest Kaplan–Meier median steps; `best_lr` in the summaries; `grid_limited` where
+the widened grid still has it at an edge).  No closed form is known for these nonlinear stacks, so no
 record carries a prediction (deep-linear holds the linear, closed-form case).
 """
 
@@ -21,11 +22,19 @@ import torch
 
 from numerics.experiments.blocks import MAX_DEPTH, Budget, Replicates, Training
 from numerics.experiments.chunks import Part, chunk_result, merged, plan
-from numerics.experiments.contract import Chunk, ChunkResult, Cost, Curves, ExperimentResult, Progress
+from numerics.experiments.contract import Chunk, ChunkResult, Cost, ExperimentResult, Progress
 from numerics.experiments.grid import RunGrid
 from numerics.experiments.params import ConfigBase, at_least, nested, param
-from numerics.experiments.records import RankedSummary, group_summaries, mark_best_lr
-from numerics.experiments.tasks import Task, TaskRun, task_cost, task_data, task_runs, train_grid
+from numerics.experiments.rate_search import RateSearch, mark_best_lr, searched_grids
+from numerics.experiments.records import RankedSummary, group_summaries
+from numerics.experiments.tasks import (
+    Task,
+    TaskRun,
+    renumbered,
+    task_cost,
+    task_data,
+    train_searched,
+)
 from numerics.models import ACTIVATIONS, VARIANTS, BlockSpec
 
 if TYPE_CHECKING:
@@ -44,6 +53,7 @@ class Config(ConfigBase):
     variants: tuple[str, ...] = param(("plain", "residual", "rezero"), "block variants", choices=VARIANTS)
     task: Task = nested(Task(target="near-identity", samples=32))
     training: Training = nested(Training())
+    rate_search: RateSearch = nested(RateSearch())
     budget: Budget = nested(Budget(eps=1e-3, max_steps=400))  # criterion: the data loss
     replicates: Replicates = nested(Replicates(seeds=4))
 
@@ -81,7 +91,8 @@ def _plotted(config: Config, spec: BlockSpec) -> bool:
 def cost(config: Config) -> Cost:
     todo, specs = chunks(config), _specs(config)
     kept = sum(c.runs for c in todo if _plotted(config, specs[c.part]))
-    return task_cost(specs, todo, config.task.samples, config.training, config.budget, kept=kept)
+    return task_cost(specs, todo, config.task.samples, config.training, config.budget, kept=kept,
+                     widenings=config.rate_search.lr_max_widenings)
 
 
 def run_chunk(config: Config, chunk: Chunk, device: str = "cpu",
@@ -93,24 +104,23 @@ def run_chunk(config: Config, chunk: Chunk, device: str = "cpu",
     grid = RunGrid(len(chunk.seeds), config.task.inits, config.training.lrs, first_seed=chunk.first_seed)
     base = BlockSpec(block=config.block, width=config.task.width, hidden=config.task.hidden)
     x, y = task_data(base, config.task, chunk.seeds, config.replicates.seed, dtype)
-    res = train_grid(spec, grid, config.task, config.training, config.budget, x, y, chunk, config.replicates.seed,
-                     device, progress)
-    records = task_runs(NAME, spec, config.task.target, config.training, config.budget, grid, res, chunk.first_run,
-                        lambda init: None)
-    curves = {}
-    if _plotted(config, spec):
-        curves[f"{spec.variant} L={spec.depth}"] = Curves(res.recorded_steps, res.loss_curve,
-                                                          tuple(f"{p.setting:g}" for p in grid.points()))
+    label = f"{spec.variant} L={spec.depth}"
+    records, panel = train_searched(NAME, spec, grid, config.task, config.training, config.budget,
+                                    config.rate_search, x, y, chunk, config.replicates.seed, device,
+                                    lambda init: None, label, progress)
+    curves = {label: panel} if _plotted(config, spec) else {}
     return chunk_result(chunk, records, curves, t_start)
 
 
 def merge(config: Config, parts: Sequence[ChunkResult[TaskRun]]) -> Result:
-    records, curves = merged(chunks(config), parts)
+    merged_records, curves = merged(chunks(config), parts)
+    records = renumbered(merged_records)
+    grids = searched_grids(records, config.training.lrs, lambda r: f"{r.variant} L={r.depth} {r.init}", lambda r: r.lr)
     groups = group_summaries(records, lambda r: Group(r.variant, r.init, r.depth, r.lr),
                              np.random.default_rng(config.replicates.seed))
     summaries = mark_best_lr(groups, lambda g: (g.variant, g.init, g.depth), lambda g: g.lr)
     return ExperimentResult(name=NAME, config=config, records=tuple(records), summaries=tuple(summaries),
-                            curves=curves)
+                            curves=curves, grids=grids)
 
 
 def figures(result: Result) -> dict[str, Figure]:

@@ -44,7 +44,8 @@ from numerics.experiments.contract import Chunk, ChunkResult, Cost, CrossCheck, 
 from numerics.experiments.devices import torch_device, train_on
 from numerics.experiments.grid import RunGrid, StepProgress
 from numerics.experiments.params import ConfigBase, at_least, nested, param, positive
-from numerics.experiments.records import Outcome, RankedSummary, RunStatus, group_summaries, mark_best_lr, outcomes
+from numerics.experiments.rate_search import mark_best_lr
+from numerics.experiments.records import Outcome, RankedSummary, RunStatus, group_summaries, outcomes
 from numerics.experiments.resources import batch_bytes, curve_bytes
 from numerics.models import BlockSpec, data_with_covariance, end_to_end, spectrum_matrix
 from numerics.train import OptimizerSpec
@@ -257,4 +258,4 @@ def figures(result: Result) -> dict[str, Figure]:
     from numerics.plots import loss_curves
 
     return {"linear-block-loss": loss_curves(result.curves, "GD on a linear block (lr as × stability limit)",
-                                             legend_title="lr_factor")}
+                                             legend_title=r"$\eta\,/\,\eta_{\max}$")}

@@ -3,8 +3,9 @@
 H = W₂σ(W₁x) (plain) or x + W₂σ(W₁x) (residual; He et al., CVPR 2016, Eq. (1)), plus ReZero,
 SkipInit and Fixup (see numerics/models.py for the citations), σ ∈ {ReLU, tanh, GELU}; or the
 convolutional analogue K₂⋆σ(K₁⋆x) on c×s×s images.  Loss: ½·mean‖H(x) − y‖² (+ (λ/2)‖θ‖² under L2).
-Converged: the data loss < ε.  Each architecture is run over a learning-rate grid; its best rate
-(smallest Kaplan–Meier median steps) is flagged in the summaries (`best_lr`).
+Converged: the data loss < ε.  Each architecture is run over a learning-rate grid, widened until its best
+rate (smallest Kaplan–Meier median steps) is interior (`rate_search`); the best rate is flagged in the
+summaries (`best_lr`), and one still at an edge of the widened grid is `grid_limited`.
 
 Prediction (exact, no fitting): when the target is the identity and the branch output is identically
 0 at initialisation (ReZero/SkipInit α₀ = 0, Fixup's zero last layer, or a zero-initialised residual
@@ -24,18 +25,19 @@ import torch
 
 from numerics.experiments.blocks import Budget, Replicates, Training
 from numerics.experiments.chunks import Part, chunk_result, merged, plan
-from numerics.experiments.contract import Chunk, ChunkResult, Cost, CrossCheck, Curves, ExperimentResult, Progress
+from numerics.experiments.contract import Chunk, ChunkResult, Cost, CrossCheck, ExperimentResult, Progress
 from numerics.experiments.grid import RunGrid
 from numerics.experiments.params import ConfigBase, at_least, nested, param
-from numerics.experiments.records import RankedSummary, RunStatus, group_summaries, mark_best_lr
+from numerics.experiments.rate_search import RateSearch, mark_best_lr, searched_grids
+from numerics.experiments.records import RankedSummary, RunStatus, group_summaries
 from numerics.experiments.tasks import (
     CONV_TARGETS,
     Task,
     TaskRun,
+    renumbered,
     task_cost,
     task_data,
-    task_runs,
-    train_grid,
+    train_searched,
 )
 from numerics.models import ACTIVATIONS, VARIANTS, BlockSpec
 
@@ -56,6 +58,7 @@ class Config(ConfigBase):
     task: Task = nested(Task())
     image_size: int = param(4, "s: images are c×s×s (conv)", interval=at_least(1, MAX_IMAGE))
     training: Training = nested(Training())
+    rate_search: RateSearch = nested(RateSearch())
     budget: Budget = nested(Budget(eps=1e-3, max_steps=1000))  # criterion: the data loss
     replicates: Replicates = nested(Replicates(seeds=4))
 
@@ -99,7 +102,7 @@ def chunks(config: Config) -> tuple[Chunk, ...]:
 def cost(config: Config) -> Cost:
     todo = chunks(config)
     return task_cost(_specs(config), todo, config.task.samples, config.training, config.budget,
-                     kept=sum(c.runs for c in todo))
+                     kept=sum(c.runs for c in todo), widenings=config.rate_search.lr_max_widenings)
 
 
 def run_chunk(config: Config, chunk: Chunk, device: str = "cpu",
@@ -112,25 +115,26 @@ def run_chunk(config: Config, chunk: Chunk, device: str = "cpu",
     grid = RunGrid(len(chunk.seeds), task.inits, config.training.lrs, first_seed=chunk.first_seed)
     base = BlockSpec(block=config.block, width=task.width, hidden=task.hidden, image_size=config.image_size)
     x, y = task_data(base, task, chunk.seeds, config.replicates.seed, dtype)
-    res = train_grid(spec, grid, task, config.training, config.budget, x, y, chunk, config.replicates.seed, device,
-                     progress)
 
     def predicted(init: str) -> int | None:
         return 0 if task.target == "identity" and branch_zero_at_init(spec.variant, init) else None
 
-    records = task_runs(NAME, spec, task.target, config.training, config.budget, grid, res, chunk.first_run,
-                        predicted)
-    panel = Curves(res.recorded_steps, res.loss_curve, tuple(f"{p.setting:g}" for p in grid.points()))
-    return chunk_result(chunk, records, {f"{spec.activation} {spec.variant}": panel}, t_start)
+    label = f"{spec.activation} {spec.variant}"
+    records, panel = train_searched(NAME, spec, grid, task, config.training, config.budget, config.rate_search, x,
+                                    y, chunk, config.replicates.seed, device, predicted, label, progress)
+    return chunk_result(chunk, records, {label: panel}, t_start)
 
 
 def merge(config: Config, parts: Sequence[ChunkResult[TaskRun]]) -> Result:
-    records, curves = merged(chunks(config), parts)
+    merged_records, curves = merged(chunks(config), parts)
+    records = renumbered(merged_records)
+    grids = searched_grids(records, config.training.lrs, lambda r: f"{r.activation} {r.variant} {r.init}",
+                           lambda r: r.lr)
     groups = group_summaries(records, lambda r: Group(r.activation, r.variant, r.init, r.lr),
                              np.random.default_rng(config.replicates.seed))
     summaries = mark_best_lr(groups, lambda g: (g.activation, g.variant, g.init), lambda g: g.lr)
     return ExperimentResult(name=NAME, config=config, records=tuple(records), summaries=tuple(summaries),
-                            checks=_checks(records), curves=curves)
+                            checks=_checks(records), curves=curves, grids=grids)
 
 
 def _checks(records: Sequence[TaskRun]) -> tuple[CrossCheck, ...]:

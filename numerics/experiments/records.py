@@ -2,8 +2,9 @@
 
 Each experiment defines its own run record (a frozen dataclass holding its set-up fields, an `Outcome`, and its
 index `run`), next to the code that produces it.  This module holds what they share: the outcome of one run of a
-`numerics.train.train` batch, the Kaplan–Meier summary of a group of runs (`numerics.stats`), and the choice of
-the best learning rate per architecture.  Nothing here is JSON: `hfx.serialise` writes these records at the edge.
+`numerics.train.train` batch, and the Kaplan–Meier summary of a group of runs (`numerics.stats`); the choice of
+the best learning rate per architecture is `rate_search.mark_best_lr`.  Nothing here is JSON: `hfx.serialise`
+writes these records at the edge.
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ class StepsSummary:
     seconds_median_ci: tuple[float | None, float | None]
     ci_level: float
     max_steps: int
+    final_loss_median: float | None = None  # median data loss at the runs' last step (diverged: +∞; None: +∞)
 
 
 @dataclass(frozen=True)
@@ -114,10 +116,11 @@ class GroupSummary(Generic[K]):
 
 @dataclass(frozen=True)
 class RankedSummary(GroupSummary[K]):
-    """A group summary with its architecture's best learning rate flagged (`mark_best_lr`)."""
+    """A group summary with its architecture's best learning rate flagged (`rate_search.mark_best_lr`)."""
 
     best_lr: bool  # this architecture's best learning rate
     best_lr_at_grid_edge: bool | None  # on the best row: the smallest or largest rate of the grid; else None
+    grid_limited: bool | None  # on the best row: a faster rate may lie beyond the grid (rate_search); else None
 
 
 @dataclass(frozen=True)
@@ -150,33 +153,15 @@ def group_summaries(
             steps_q25=s.q25, steps_median=s.median, steps_q75=s.q75, steps_median_ci=s.median_ci,
             seconds_median=w.median, seconds_median_ci=w.median_ci, ci_level=s.ci_level,
             max_steps=max(r.max_steps for r in recs),
+            final_loss_median=finite_or_none(float(np.median([_loss_or_inf(r) for r in recs]))),
         )))
     return out
 
 
+def _loss_or_inf(r: HasOutcome) -> float:
+    """A run's final data loss, +∞ where it is not finite (it diverged)."""
+    return math.inf if r.outcome.final_loss is None else r.outcome.final_loss
+
+
 def _event_or(value: float | None, budget: float) -> float:
     return budget if value is None else float(value)
-
-
-def _median_key(row: GroupSummary[K]) -> tuple[float, float]:
-    m = row.steps.steps_median
-    return (math.inf if m is None else m, -float(row.steps.n_converged))
-
-
-def mark_best_lr(
-    summaries: Sequence[GroupSummary[K]], architecture: Callable[[K], Hashable], lr: Callable[[K], float]
-) -> list[RankedSummary[K]]:
-    """The summaries with, per architecture, the learning rate of smallest median steps flagged (`best_lr`).
-
-    Ties (or no median at all) go to the rate with more converged runs.  `best_lr_at_grid_edge` is set on the
-    best row: True when it is the smallest or largest rate of the grid (a wider grid might find a faster one).
-    """
-    by_arch: dict[Hashable, list[GroupSummary[K]]] = {}
-    for row in summaries:
-        by_arch.setdefault(architecture(row.group), []).append(row)
-    edge: dict[int, bool] = {}  # id of each best row → at the grid's edge
-    for rows in by_arch.values():
-        best = min(rows, key=_median_key)
-        rates = sorted(lr(r.group) for r in rows)
-        edge[id(best)] = len(rates) > 1 and lr(best.group) in (rates[0], rates[-1])
-    return [RankedSummary(row.group, row.steps, id(row) in edge, edge.get(id(row))) for row in summaries]

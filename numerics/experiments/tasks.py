@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from numerics.experiments.blocks import MAX_SAMPLES, MAX_SCALE, MAX_WIDTH, Budget, Training
 from numerics.experiments.chunks import chunk_generator, init_generator, replicate_generator
-from numerics.experiments.contract import Chunk, Cost, Progress
+from numerics.experiments.contract import Chunk, Cost, Curves, Progress
 from numerics.experiments.devices import train_on
 from numerics.experiments.grid import RunGrid, StepProgress
 from numerics.experiments.params import ConfigBase, at_least, param, positive
+from numerics.experiments.rate_search import RateSearch, widen
 from numerics.experiments.records import Outcome, outcomes
 from numerics.experiments.resources import batch_bytes, curve_bytes
 from numerics.models import BlockSpec, apply_target, linear_target
@@ -95,7 +98,8 @@ def train_grid(
     """One architecture's seeds × initialisations × learning rates (`grid.settings`) as one batch: one chunk.
 
     x, y: (S, N, …) per seed.  Every rate starts from the same parameters for a given seed and initialisation
-    (drawn from the replicate's stream of this part, `chunks.init_generator`).
+    (drawn from the replicate's stream of this part, `chunks.init_generator`, afresh for every call: a batch of
+    other rates for the same chunk starts from the same points).
     """
     gens = [init_generator(base_seed, chunk, s) for s in chunk.seeds]
     p0 = grid.initial_params(spec, task.init_scale, gens, x.dtype)  # (R, …)
@@ -152,9 +156,54 @@ def task_runs(
 
 
 def task_cost(specs: list[BlockSpec], chunks: Sequence[Chunk], samples: int, training: Training, budget: Budget,
-              kept: int) -> Cost:
-    """Memory of the largest chunk's batch plus `kept` runs' loss curves, and Σ max_steps over the chunks."""
+              kept: int, widenings: int = 0) -> Cost:
+    """Memory of the largest chunk's batch plus `kept` runs' loss curves, and Σ max_steps over the chunks; with up
+    to `widenings` more batches per chunk (`rate_search`: never larger than the first), the worst case of both."""
     runs = max(c.runs for c in chunks)
     peak = max(batch_bytes(spec, runs, samples, budget.max_steps, training.dtype, training.optimizer)
                for spec in specs)
-    return Cost(peak + curve_bytes(kept, budget.max_steps), units=sum(c.units for c in chunks))
+    batches = 1 + widenings
+    return Cost(peak + curve_bytes(batches * kept, budget.max_steps), units=batches * sum(c.units for c in chunks))
+
+
+def train_searched(
+    name: str, spec: BlockSpec, grid: RunGrid[float], task: Task, training: Training, budget: Budget,
+    search: RateSearch, x: torch.Tensor, y: torch.Tensor, chunk: Chunk, base_seed: int, device: str,
+    predicted: Callable[[str], int | None], label: str, progress: Progress | None = None,
+) -> tuple[list[TaskRun], Curves]:
+    """`train_grid` over `grid.settings` for one chunk, then widened per initialisation until its best rate is
+    interior (`rate_search.widen`; every added rate starts from the same (seed, init) draw).  The search is
+    decided on the chunk's own seeds (by default a chunk holds every seed of an architecture: `chunk_seeds`).
+    Returns the records (numbered from `chunk.first_run`; `renumbered` makes them unique after a merge) and the
+    loss curves of every rate (one column per run)."""
+    batches: list[tuple[RunGrid[float], TrainResult]] = []
+
+    def train_rates(rates: tuple[float, ...], steps: int) -> list[TaskRun]:
+        sub = RunGrid(grid.seeds, grid.inits, rates, first_seed=chunk.first_seed)
+        own = dataclasses.replace(budget, max_steps=steps)
+        res = train_grid(spec, sub, task, training, own, x, y, chunk, base_seed, device, progress)
+        batches.append((sub, res))
+        done = chunk.first_run + sum(b.size for b, _ in batches[:-1])
+        return task_runs(name, spec, task.target, training, own, sub, res, done, predicted)
+
+    records, _ = widen(train_rates, grid.settings, budget.max_steps, lambda r: r.init, lambda r: r.lr, search,
+                       lambda init: f"{label} {init}")
+    return records, merged_curves(batches)
+
+
+def merged_curves(batches: list[tuple[RunGrid[float], TrainResult]]) -> Curves:
+    """The loss curves of several batches side by side (NaN where a batch stopped earlier), labelled by rate."""
+    longest = max(batches, key=lambda b: len(b[1].recorded_steps))[1].recorded_steps
+    columns, labels = [], []
+    for sub, res in batches:
+        pad = np.full((len(longest), res.loss_curve.shape[1]), np.nan)
+        pad[: len(res.recorded_steps)] = res.loss_curve
+        columns.append(pad)
+        labels += [f"{p.setting:g}" for p in sub.points()]
+    return Curves(longest, np.concatenate(columns, axis=1), tuple(labels))
+
+
+def renumbered(records: Sequence[TaskRun]) -> list[TaskRun]:
+    """The merged records numbered 0, 1, … in run order (a chunk's widened rates add runs beyond its planned
+    range, so the numbers a chunk gave overlap the next chunk's)."""
+    return [dataclasses.replace(r, run=i) for i, r in enumerate(records)]

@@ -35,7 +35,8 @@ from numerics.experiments.chunks import Part, chunk_result, merged, plan
 from numerics.experiments.contract import Chunk, ChunkResult, Cost, ExperimentResult, Progress
 from numerics.experiments.grid import RunGrid
 from numerics.experiments.params import ConfigBase, at_least, nested, param, positive
-from numerics.experiments.records import RankedSummary, group_summaries, mark_best_lr
+from numerics.experiments.rate_search import mark_best_lr
+from numerics.experiments.records import RankedSummary, group_summaries
 from numerics.experiments.tasks import Task, TaskRun, task_cost, task_data, task_runs, train_grid
 from numerics.models import ACTIVATIONS, BlockSpec
 

@@ -82,6 +82,7 @@ def _import_topics() -> None:
         dynamics,
         expressivity,
         hardt_ma,
+        identity_init,
         jacobian,
         landscape,
         landscape_smooth,
