@@ -8,10 +8,15 @@ shared objects), nor on the hash seed (the server runs with ``PYTHONHASHSEED=0``
 from __future__ import annotations
 
 import os
+import signal
 
-from hfx.pool import die_with_parent
+# first: Ctrl-C is hfx's to handle (multiprocessing's server keeps this disposition as the one its forked workers
+# restore, so they ignore SIGINT from birth); a Ctrl-C before this line ends the server, as it ends hfx
+signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-die_with_parent(os.getppid())  # first: the server (and so its workers) ends with hfx, even while it preloads
+from hfx.pool import die_with_parent  # noqa: E402
+
+die_with_parent(os.getppid())  # the server (and so its workers) ends with hfx, even while it preloads
 
 import sympy.core.random  # noqa: E402
 

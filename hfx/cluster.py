@@ -18,14 +18,13 @@ import contextlib
 import logging
 import os
 import re
-import signal
 import socket
 import struct
-import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from hfx.errors import UsageError
+from hfx.pool import children_ignore_sigint
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -132,21 +131,6 @@ def _probe(scheduler: str) -> None:
 
 
 @contextlib.contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """SIGINT ignored while the LocalCluster starts its processes (nannies and workers, spawned: an ignored signal
-    stays ignored across exec, and neither Python nor asyncio installs a handler over it).  A Ctrl-C reaches the
-    whole process group; the workers must not print a KeyboardInterrupt each, nor stop before hfx cancels them."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-@contextlib.contextmanager
 def connect(workers: int | None, scheduler: str | None) -> Iterator[Client]:
     """A Dask client: of a new LocalCluster of `workers` processes, or of the scheduler at `scheduler`."""
     try:
@@ -156,7 +140,7 @@ def connect(workers: int | None, scheduler: str | None) -> Iterator[Client]:
     _quiet()
     cluster: Any = None
     if workers is not None:
-        with _sigint_ignored():  # the worker processes inherit it: Ctrl-C is hfx's to handle, not theirs
+        with children_ignore_sigint():  # the workers inherit it: Ctrl-C is hfx's to handle, not theirs
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                    dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
                                    silence_logs=logging.CRITICAL)  # loopback only, any free port, no dashboard

@@ -84,6 +84,29 @@ def _sigint_ignored(keep: bool = False) -> Iterator[None]:
             signal.signal(signal.SIGINT, previous)
 
 
+@contextlib.contextmanager
+def children_ignore_sigint() -> Iterator[None]:
+    """Processes started inside ignore SIGINT from birth; a Ctrl-C that arrives meanwhile is deferred, not lost.
+
+    SIGINT is blocked, then ignored, while the block runs: a child started (fork, exec) inherits the ignored
+    disposition, so Python installs no KeyboardInterrupt handler in it.  A blocked signal is kept pending even
+    while ignored (Linux never discards a blocked signal), so on the way out the handler is restored *before*
+    SIGINT is unblocked, and a Ctrl-C pressed during a slow start (a fork server importing the theory) is
+    delivered to this process then (unless another thread of this process that does not block SIGINT took it:
+    threads keep their own masks).  Main thread only: elsewhere signals can neither be set nor arrive.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
 def stop(pool: ProcessPoolExecutor, interrupted: bool = False) -> None:
     """Cancel the pending tasks of `pool` and kill its workers now; after a Ctrl-C (`interrupted`), a second
     Ctrl-C stays ignored."""

@@ -20,9 +20,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.context
 import os
-import signal
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import as_completed
@@ -135,11 +133,9 @@ def _fork_server() -> multiprocessing.context.BaseContext:
     context.set_forkserver_preload(["hfx._theory_preload"])
     previous = os.environ.get("PYTHONHASHSEED")
     os.environ["PYTHONHASHSEED"] = HASH_SEED
-    # started with SIGINT ignored, the server and every worker it forks ignore Ctrl-C from birth (an ignored
-    # signal stays ignored across exec, and Python then installs no KeyboardInterrupt handler): only this
-    # process decides what a Ctrl-C means (hfx.pool)
-    main_thread = threading.current_thread() is threading.main_thread()
-    handler = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
+    # the server ignores SIGINT from its preload's first line on, and every worker it forks from birth: only this
+    # process decides what a Ctrl-C means (hfx.pool).  SIGINT is not ignored here while the server starts
+    # (seconds: it imports the theory), so a Ctrl-C then interrupts hfx at once
     # the server's stderr is silenced (HFX_DEBUG=1 keeps it): when the pool is stopped by a Ctrl-C, a worker
     # forked at that moment finds the pool's semaphores gone and would print a traceback on the way out;
     # a task's own error still reaches this process through its future
@@ -154,8 +150,6 @@ def _fork_server() -> multiprocessing.context.BaseContext:
         if saved_stderr is not None:
             os.dup2(saved_stderr, 2)
             os.close(saved_stderr)
-        if main_thread:
-            signal.signal(signal.SIGINT, handler)
         if previous is None:
             del os.environ["PYTHONHASHSEED"]
         else:
