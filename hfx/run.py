@@ -155,10 +155,11 @@ def _report(name: str, points: list[Point], documents: list[dict[str, Any]], out
 
 
 def _run_study(module: Experiment, points: list[Point], args: argparse.Namespace) -> int:
-    """An experiment that runs whole (`numerics.experiments.contract.Study`: the degradation study), as before the
+    """An experiment that runs whole (`numerics.experiments.contract.Study`: the degradation study, whose rounds of
+    rates depend on their results, and the small studies of GD near the identity), as before the
     chunks: no cluster, no chunk store; `--device` sets its own device parameter."""
     if args.workers is not None or args.scheduler is not None or args.resume:
-        raise UsageError(f"{module.NAME} runs whole (its rounds of learning rates depend on their results): "
+        raise UsageError(f"{module.NAME} runs whole (a study, not split into chunks): "
                          "--workers, --scheduler and --resume apply to the batched experiments")
     units = resources.check_resources(module, points, resources.available_memory())
     out = output_dir(args.out if args.out is not None else str(Path(DEFAULT_OUT) / module.NAME))

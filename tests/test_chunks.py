@@ -41,14 +41,15 @@ TINY: dict[str, dict[str, Value]] = {  # every experiment in about a second, sev
     "trainable-depth": {"depths": (1, 10), "variants": ("plain", "rezero"), "rate_constants": (0.3, 1.0),
                         "seeds": 3, "max_steps": 50, "chunk_seeds": 2},
 }
-CHUNKED = sorted(TINY)  # every experiment but the degradation study, which runs whole (contract.Study)
+CHUNKED = sorted(TINY)  # every experiment but the studies, which run whole (contract.Study)
+STUDIES = ["branch-norms", "branch-rate", "degradation", "hardt-ma-bound", "identity-init"]
 
 
 def test_every_experiment_but_the_whole_studies_is_chunked() -> None:
     from hfx.execute import is_chunked
 
     assert sorted(n for n, e in EXPERIMENTS.items() if is_chunked(e)) == CHUNKED
-    assert [n for n, e in EXPERIMENTS.items() if not is_chunked(e)] == ["degradation"]
+    assert [n for n, e in EXPERIMENTS.items() if not is_chunked(e)] == STUDIES
 
 
 def _config(name: str, **extra: Value) -> ConfigBase:

@@ -155,9 +155,8 @@ def cost(config: Config) -> Cost:
     steps = config.budget.max_steps
     peak = max(batch_bytes(BlockSpec(block="linear", depth=L, width=config.width), runs, config.samples, steps)
                for L in config.depths)
-    widened = 1 + config.rate_search.lr_max_widenings  # worst case: every widening batch runs the full budget
-    return Cost(peak + sum(curve_bytes(widened * c.runs, steps) for c in todo),
-                units=widened * sum(c.units for c in todo))
+    widened = 1 + config.rate_search.lr_max_widenings  # memory's worst case: every widening batch kept
+    return Cost(peak + sum(curve_bytes(widened * c.runs, steps) for c in todo), units=sum(c.units for c in todo))
 
 
 def predicted_time(depth: int, s: float, u0: float, uf: float, gap: float) -> float:

@@ -157,13 +157,13 @@ def task_runs(
 
 def task_cost(specs: list[BlockSpec], chunks: Sequence[Chunk], samples: int, training: Training, budget: Budget,
               kept: int, widenings: int = 0) -> Cost:
-    """Memory of the largest chunk's batch plus `kept` runs' loss curves, and Σ max_steps over the chunks; with up
-    to `widenings` more batches per chunk (`rate_search`: never larger than the first), the worst case of both."""
+    """Memory of the largest chunk's batch plus `kept` runs' loss curves (with up to `widenings` more batches per
+    chunk, `rate_search`, never larger than the first: the worst case), and Σ max_steps over the planned grid's
+    chunks (the progress total; a widened rate adds steps beyond it)."""
     runs = max(c.runs for c in chunks)
     peak = max(batch_bytes(spec, runs, samples, budget.max_steps, training.dtype, training.optimizer)
                for spec in specs)
-    batches = 1 + widenings
-    return Cost(peak + curve_bytes(batches * kept, budget.max_steps), units=batches * sum(c.units for c in chunks))
+    return Cost(peak + curve_bytes((1 + widenings) * kept, budget.max_steps), units=sum(c.units for c in chunks))
 
 
 def train_searched(
