@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from hfx.measure import TIERS, run_degradation, tier_configs
-from numerics.experiments import trainable_depth
+from numerics.experiments import run, trainable_depth
 
 
 def _cpu_children() -> float:
@@ -50,7 +50,7 @@ def main() -> None:
         out["degradation_cnn"] = {"wall_s": round(t2 - t1, 2), "cpu_s": round(c2 - c1 + k2 - k1, 2),
                                   "networks": len(result_cnn.records)}
         t1, c1 = t2, c2
-    td = trainable_depth.run(stacks, torch.Generator().manual_seed(stacks.replicates.seed))
+    td = run(trainable_depth, stacks)
     t3, c3 = time.perf_counter(), time.process_time()
     out["trainable_depth"] = {"wall_s": round(t3 - t1, 2), "cpu_s": round(c3 - c1, 2), "runs": len(td.records)}
     arms = []
