@@ -36,6 +36,7 @@ from enum import StrEnum
 
 from hfx.claims import CLAIMS, Claim
 from theory.core.derivation import Bearing, Status, TheoremRecord
+from theory.core.printing.prose_unicode import readable
 
 
 class EvidenceKind(StrEnum):
@@ -127,11 +128,11 @@ def theorem_evidence(records: Sequence[TheoremRecord]) -> dict[str, list[Evidenc
                 Evidence(
                     kind=EvidenceKind.THEOREM,
                     id=r.id,
-                    title=r.title,
+                    title=readable(r.title),  # prose as Unicode text: REPORT.md, claims.json and the terminal
                     status=r.status,
                     bearing=r.bearing.get(c, Bearing.SUPPORTS),
-                    finding=_scoped(r.conclusion or r.statement, r.instance),
-                    why=_scoped(theorem_why(r).rstrip("."), r.instance) + ".",
+                    finding=_scoped(readable(r.conclusion or r.statement), readable(r.instance)),
+                    why=_scoped(readable(theorem_why(r)).rstrip("."), readable(r.instance)) + ".",
                     claims=len(r.claims),
                 )
             )
