@@ -33,10 +33,9 @@ import sympy as sp
 
 from theory.core.registry import theorem
 from theory.derivation import Derivation, Equal, Inequality, Substitute
-from theory.learning_time import ARORA_2018
+from theory.references import ARORA_2018
 
-BARTLETT_2018 = ("Bartlett, Helmbold & Long, Gradient descent with identity initialization efficiently learns "
-                 "positive definite linear transformations by deep residual networks, ICML 2018 (arXiv:1802.06093)")
+BARTLETT_2018 = "@bartlett2018gradient"  # Bartlett, Helmbold, Long, Gradient descent with identity init…, ICML 2018
 
 w = sp.Symbol("w", positive=True)  # the common weight of a balanced chain
 w_i = sp.Symbol("w_i", positive=True)  # one weight of the chain
@@ -66,39 +65,45 @@ def branch_decays_algebraically() -> Derivation:
     U = BRANCH_TRAJECTORY
     steps = (
         Substitute(-sp.Derivative(sp.S.Half * (w_i * P) ** 2, w_i), -w ** (2 * N - 1),
-                   "−∂(½u²)/∂w_i = −u ∏_{j≠i} w_j; balanced: every w_j = w, u = w^N",
+                   r"$-\partial(\tfrac{1}{2}u^2)/\partial w_i = -u \prod_{j \neq i} w_j$; "
+                   r"balanced: every $w_j = w$, $u = w^N$",
                    ARORA_2018, subs={w_i: w, P: w ** (N - 1)}),
         Equal(N * w ** (N - 1) * (-w ** (2 * N - 1)), -N * (w**N) ** (3 - 2 / N),
-              "chain rule u̇ = N w^{N−1}ẇ = −N w^{3N−2} = −N u^{3−2/N}", ARORA_2018),
-        Equal(sp.Derivative(BRANCH_TRAJECTORY_1, t), -BRANCH_TRAJECTORY_1, "N = 1: u₀e^{−t} solves u̇ = −u"),
-        Substitute((a + b * t) ** (-q), U, "N = m + 2 ≥ 2: write u = (u₀^{−p} + Npt)^{−1/p} as (a + bt)^{−q}, "
-                   "a = u₀^{−p}, b = Np, q = 1/p", subs={a: u0 ** (-P_EXP), b: N2 * P_EXP, q: 1 / P_EXP}),
+              r"chain rule $\dot{u} = N w^{N-1}\dot{w} = -N w^{3N-2} = -N u^{3-2/N}$", ARORA_2018),
+        Equal(sp.Derivative(BRANCH_TRAJECTORY_1, t), -BRANCH_TRAJECTORY_1,
+              r"$N = 1$: $u_0 e^{-t}$ solves $\dot{u} = -u$"),
+        Substitute((a + b * t) ** (-q), U,
+                   r"$N = m + 2 \geq 2$: write $u = (u_0^{-p} + Npt)^{-1/p}$ as $(a + bt)^{-q}$, "
+                   r"$a = u_0^{-p}$, $b = Np$, $q = 1/p$", subs={a: u0 ** (-P_EXP), b: N2 * P_EXP, q: 1 / P_EXP}),
         Equal(sp.Derivative((a + b * t) ** (-q), t), -q * b * (a + b * t) ** (-q - 1), "its time derivative"),
-        Substitute(q * b, N2, "qb = N", subs={q: 1 / P_EXP, b: N2 * P_EXP}),
-        Substitute(q + 1, (3 - 2 / N2) / P_EXP, "q + 1 = q(3 − 2/N): so u̇ = −qb(a + bt)^{−q−1} = "
-                   "−N u^{3−2/N}, the flow above", subs={q: 1 / P_EXP}),
-        Substitute(U, u0, "with u(0) = u₀", subs={t: 0}),
-        Equal(tp**q * (a + b * tp) ** (-q), (a / tp + b) ** (-q), "for t > 0, t^q u = (a/t + b)^{−q}"),
-        Substitute((a * r + b) ** (-q), b ** (-q), "continuous in r = 1/t at r = 0: as t → ∞, u ~ (bt)^{−q} = "
-                   "(Npt)^{−1/p}", subs={r: 0}),
-        Equal(2 / (2 - 2 / N), BRANCH_LOSS_EXPONENT, "so ½u² ~ t^{−2/p} = t^{−N/(N−1)}"),
+        Substitute(q * b, N2, "$qb = N$", subs={q: 1 / P_EXP, b: N2 * P_EXP}),
+        Substitute(q + 1, (3 - 2 / N2) / P_EXP, r"$q + 1 = q(3 - 2/N)$: so $\dot{u} = -qb(a + bt)^{-q-1} = "
+                   r"-N u^{3-2/N}$, the flow above", subs={q: 1 / P_EXP}),
+        Substitute(U, u0, "with $u(0) = u_0$", subs={t: 0}),
+        Equal(tp**q * (a + b * tp) ** (-q), (a / tp + b) ** (-q), r"for $t > 0$, $t^q u = (a/t + b)^{-q}$"),
+        Substitute((a * r + b) ** (-q), b ** (-q),
+                   r"continuous in $r = 1/t$ at $r = 0$: as $t \to \infty$, $u \sim (bt)^{-q} = "
+                   r"(Npt)^{-1/p}$", subs={r: 0}),
+        Equal(2 / (2 - 2 / N), BRANCH_LOSS_EXPONENT, r"so $\tfrac{1}{2}u^2 \sim t^{-2/p} = t^{-N/(N-1)}$"),
     )
     return Derivation(
         id="identity-init.branch-decay",
-        title="A balanced linear residual branch reaches F = 0 algebraically, t^{−N/(N−1)}, from two layers on",
+        title=r"A balanced linear residual branch reaches $F = 0$ algebraically, as $t^{-N/(N-1)}$, from two layers on",
         claims=("C9",),
         statement=(
-            "One mode of a linear branch of N weights, u = w_N⋯w_1, loss ½u² (the branch's target is 0), gradient "
-            "flow (t = kη), balanced start w_i = w > 0: ẇ = −w^{2N−1} and u̇ = −N u^{3−2/N}.  For N = 1, "
-            "u = u₀e^{−t}; for N ≥ 2, u(t) = (u₀^{−p} + Npt)^{−1/p} with p = 2 − 2/N, so the loss ½u² decays as "
-            "t^{−N/(N−1)} (t^{−2} for a two-layer branch): the degenerate minimum is reached at an algebraic rate."
+            r"One mode of a linear branch of $N$ weights, $u = w_N \cdots w_1$, loss $\tfrac{1}{2}u^2$ (the branch's "
+            r"target is 0), gradient flow ($t = k\eta$), balanced start $w_i = w > 0$: $\dot{w} = -w^{2N-1}$ and "
+            r"$\dot{u} = -N u^{3-2/N}$.  For $N = 1$, $u = u_0 e^{-t}$; for $N \geq 2$, "
+            r"$u(t) = (u_0^{-p} + Npt)^{-1/p}$ with $p = 2 - 2/N$, so the loss $\tfrac{1}{2}u^2$ decays as "
+            r"$t^{-N/(N-1)}$ ($t^{-2}$ for a two-layer branch): the degenerate minimum is reached at an algebraic "
+            r"rate [@arora2018optimization]."
         ),
         steps=steps,
         references=(ARORA_2018,),
         conclusion=(
-            "From a small balanced init the zero-weight minimum of a branch of two or more layers is approached only "
-            "algebraically (loss ∝ t^{−N/(N−1)}), not geometrically as for one layer: stable, but slow to reach. "
-            "C9's 'easily reached' holds for one linear layer only."
+            r"From a small balanced init the zero-weight minimum of a branch of two or more layers is approached only "
+            r"algebraically (loss $\propto t^{-N/(N-1)}$), not geometrically as for one layer: stable, but slow to "
+            r"reach. C9's 'easily reached' holds for one linear layer only."
         ),
         bearing={"C9": "qualifies"},
         proves=steps,  # every step is part of the statement
@@ -112,29 +117,34 @@ def negative_mode_never_learnt() -> Derivation:
     flow = L_ * v ** (L_ - 1) * (lam - v**L_)
     steps = (
         Equal(sp.S.Half * (lam - u) ** 2 - NEGATIVE_MODE_FLOOR, u * (u / 2 - lam),
-              "the excess over ½λ² factors", BARTLETT_2018),
-        Inequality(u * (u / 2 - lam), sp.S.Zero, "u ≥ 0 and u/2 − λ > 0: the loss is at least ½λ²",
+              r"the excess over $\tfrac{1}{2}\lambda^2$ factors", BARTLETT_2018),
+        Inequality(u * (u / 2 - lam), sp.S.Zero,
+                   r"$u \geq 0$ and $u/2 - \lambda > 0$: the loss is at least $\tfrac{1}{2}\lambda^2$",
                    BARTLETT_2018, relation="≥"),
-        Substitute(flow, sp.S.Zero, "L = m + 2 ≥ 2: the flow vanishes at w = 0, so w cannot cross it",
+        Substitute(flow, sp.S.Zero, r"$L = m + 2 \geq 2$: the flow vanishes at $w = 0$, so $w$ cannot cross it",
                    BARTLETT_2018, subs={v: 0}),
-        Substitute(lam - v, lam, "L = 1: the flow λ − w is λ ≠ 0 at w = 0 (the mode is learnt)", subs={v: 0}),
+        Substitute(lam - v, lam, r"$L = 1$: the flow $\lambda - w$ is $\lambda \neq 0$ at $w = 0$ (the mode is learnt)",
+                   subs={v: 0}),
     )
     return Derivation(
         id="identity-init.negative-mode-floor",
         title="From the identity, a residual chain of two or more layers never learns a negative eigenvalue",
         claims=("C12",),
         statement=(
-            "A mode of a residual chain from the identity (w(0) = 1, u = w^L) with target eigenvalue λ < 0 has loss "
-            "½(λ − u)².  Its flow ẇ = L w^{L−1}(λ − w^L) vanishes at w = 0 for L ≥ 2, so w stays positive and "
-            "u = w^L ≥ 0; then ½(λ − u)² ≥ ½λ², with equality only as u → 0⁺: the loss never falls below ½λ² "
-            "(Bartlett et al. 2018).  For L = 1 the flow at w = 0 is λ ≠ 0 and the mode is learnt."
+            r"A mode of a residual chain from the identity ($w(0) = 1$, $u = w^L$) with target eigenvalue "
+            r"$\lambda < 0$ has loss $\tfrac{1}{2}(\lambda - u)^2$.  Its flow $\dot{w} = L w^{L-1}(\lambda - w^L)$ "
+            r"vanishes at $w = 0$ for $L \geq 2$, so $w$ stays positive and $u = w^L \geq 0$; then "
+            r"$\tfrac{1}{2}(\lambda - u)^2 \geq \tfrac{1}{2}\lambda^2$, with equality only as $u \to 0^+$: the loss "
+            r"never falls below $\tfrac{1}{2}\lambda^2$ [@bartlett2018gradient].  For $L = 1$ the flow at $w = 0$ is "
+            r"$\lambda \neq 0$ and the mode is learnt."
         ),
         steps=steps,
         references=(BARTLETT_2018,),
         conclusion=(
-            "A residual net from the identity does not learn every map near it: a symmetric target with a negative "
-            "eigenvalue λ keeps a loss of at least ½λ² per such mode for ever, at every depth L ≥ 2. This is the "
-            "balanced (exact) dynamics; the floor is a saddle, which rounding errors can leave after a plateau."
+            r"A residual net from the identity does not learn every map near it: a symmetric target with a negative "
+            r"eigenvalue $\lambda$ keeps a loss of at least $\tfrac{1}{2}\lambda^2$ per such mode for ever, at every "
+            r"depth $L \geq 2$. This is the balanced (exact) dynamics; the floor is a saddle, which rounding errors "
+            r"can leave after a plateau."
         ),
         bearing={"C12": "qualifies"},
         proves=steps,  # every step is part of the statement
