@@ -53,9 +53,11 @@ def _evidence(claim: str, established: bool, bearing: Bearing, finding: str, sou
               status: ExperimentStatus | None = None) -> Evidence:
     title = {"degradation": f"plain vs residual nets of increasing depth, trained to a plateau ({claim})",
              "trainable-depth": "the depth at which plain, residual, ReZero and Fixup stacks stop training"}[source]
+    # the finding is "<what was found>. <the numbers>": its first part is the one sentence a verdict quotes
+    why = finding.split(". ", 1)[0].rstrip(".") + "." if ". " in finding else ""
     return Evidence(kind=EvidenceKind.EXPERIMENT, id=source, title=title,
                     status=status or (ExperimentStatus.CONFIRMED if established else ExperimentStatus.NOT_REPRODUCED),
-                    bearing=bearing, finding=finding)
+                    bearing=bearing, finding=finding, why=why)
 
 
 def _where(result: degradation_experiment.Result) -> str:
