@@ -61,7 +61,7 @@ def encode(obj: object) -> object:
     if isinstance(obj, list):
         return [encode(v) for v in obj]
     if isinstance(obj, dict) or (hasattr(obj, "items") and hasattr(obj, "keys")):
-        return {"map": [[encode(k), encode(v)] for k, v in obj.items()]}  # type: ignore[attr-defined]
+        return {"map": [[encode(k), encode(v)] for k, v in obj.items()]}  # type: ignore[attr-defined]  # (a Mapping-like object: .items() checked above)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {"type": _name(type(obj)),
                 "fields": {f.name: encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}}

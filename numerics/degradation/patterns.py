@@ -85,7 +85,7 @@ def fig7(result: Result, arms: Arms, norm: str) -> PatternCheck | None:
     residual = [(d, r.response_median) for d, _, r in pairs if r and r.response_median is not None]
     if not both or len(residual) < 2:
         return None
-    smaller = [d for d, p, r in both if r.response_median < p.response_median]  # type: ignore[operator]
+    smaller = [d for d, p, r in both if r.response_median < p.response_median]  # type: ignore[operator]  # (both medians are non-None: filtered above)
     rho = spearman([d for d, _ in residual], [v for _, v in residual])
     measured = "; ".join(f"{d} layers: plain {p.response_median:.3g}, residual {r.response_median:.3g}"
                          for d, p, r in both)
