@@ -249,6 +249,11 @@ def fragment(view: DocView, width: float = ONE_COLUMN_EM, reasons: str = "none",
     if reasons not in REASONS:
         raise ValueError(f"reasons must be one of {REASONS}")
     eq_width = width * (1 - BESIDE) - 3.0 if reasons == "beside" else width  # − the column gap and the tag
+    if reasons == "beside" and any(widest(equation_options(s.equation, (eq_width,))[0]) > eq_width
+                                   for s in view.steps):
+        # a line that cannot be broken to the narrow column would push every justification (one shared align
+        # column) past the margin: the justifications go under their steps instead
+        reasons, eq_width = "under", width
     proved = sum(1 for s in view.steps if s.status == "proved")
     lines = [
         f"% hfx derivation {view.id}: {view.title.plain}",
@@ -270,6 +275,9 @@ def fragment(view: DocView, width: float = ONE_COLUMN_EM, reasons: str = "none",
         lines.append(f"  % {why}")
         if step.premise is not None:
             premise = " ".join(latex_lines(equation_options(step.premise, (1e9,))[0], align=False))
+            # one maths group per assignment: a line of the text may break between them (TeX breaks inline
+            # maths only after relations and operators)
+            premise = premise.replace(r",\; ", "$, $")
             lines.append(f"  \\intertext{{with ${premise}$:}}")
         eq = latex_lines(equation_options(step.equation, (eq_width,))[0])
         if reasons == "beside":

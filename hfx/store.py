@@ -173,7 +173,8 @@ class ChunkStore:
                 if not isinstance(document, dict) or document.get("config_hash") != self.key.config_hash:
                     raise ValueError("of another configuration")
                 part = decode(document.get("result"))
-                if not isinstance(part, ChunkResult) or part.chunk != chunk or len(part.records) != chunk.runs:
+                # (at least the planned runs: a learning-rate search may add runs to a chunk)
+                if not isinstance(part, ChunkResult) or part.chunk != chunk or len(part.records) < chunk.runs:
                     raise ValueError("not the planned chunk")
             except ValueError as exc:
                 print(f"hfx: {path} cannot be used ({exc}): computing that chunk again", file=sys.stderr)

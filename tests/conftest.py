@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,12 @@ import torch
 if TYPE_CHECKING:
     from hfx.doc_model import DocView
     from theory.core.derivation import TheoremRecord
+
+# A test run started in the background of a non-interactive shell (`.ci/run &`) inherits SIGINT ignored, and
+# so would every hfx it starts; the Ctrl-C tests need what a terminal gives: the default handler (xdist workers
+# import this file too, and the processes they start get SIG_DFL, so Python installs its handler there).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="module")

@@ -172,13 +172,17 @@ def _serve(reply: bytes) -> tuple[str, Callable[[], None]]:
         with contextlib.suppress(OSError):
             while True:
                 conn, _ = server.accept()
+                held.append(conn)  # held first: closed below even if the peer has gone before the reply
                 conn.sendall(reply)
-                held.append(conn)
 
-    threading.Thread(target=accept, daemon=True).start()
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
 
     def close() -> None:
+        with contextlib.suppress(OSError):
+            server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
         server.close()
+        acceptor.join(timeout=5)
         for conn in held:
             conn.close()
 
