@@ -12,6 +12,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import sympy as sp
 
 GREEK = (
@@ -64,3 +67,24 @@ def elementwise_function_name(fn: sp.Lambda) -> sp.Basic | None:
     if var is not None and isinstance(body, sp.Function) and body.args == (var,):
         return body.func
     return None
+
+
+class NamedObjects:
+    """Printer mixin: objects given a name in the ``names`` setting (large matrices defined once) print as
+    that name, and never need brackets (`_named`).  Put it before the SymPy printer class in the bases."""
+
+    _settings: dict[str, Any]
+
+    def _name_of(self, expr: Any) -> str | None:
+        names: Mapping[object, str] = self._settings["names"]
+        if not names:
+            return None
+        key = sp.ImmutableMatrix(expr) if isinstance(expr, sp.MatrixBase) else expr
+        return names.get(key) if isinstance(key, sp.Basic) else None
+
+    def _named(self, expr: Any) -> bool:
+        return self._name_of(expr) is not None
+
+    def _print(self, expr: Any, **kwargs: Any) -> str:
+        name = self._name_of(expr)
+        return name if name is not None else str(super()._print(expr, **kwargs))  # type: ignore[misc]  # (the printer after this mixin)

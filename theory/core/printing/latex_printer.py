@@ -14,30 +14,21 @@ from typing import Any, ClassVar
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
-from theory.core.printing.conventions import elementwise_function_name, is_negative, positive_first, star_to_super
+from theory.core.printing.conventions import (
+    NamedObjects,
+    elementwise_function_name,
+    is_negative,
+    positive_first,
+    star_to_super,
+)
 
 _VARIANTS = {r"\epsilon": r"\varepsilon", r"\phi": r"\varphi"}  # ε and φ, as Typst's epsilon and phi
 
 
-class HouseLatexPrinter(LatexPrinter):
+class HouseLatexPrinter(NamedObjects, LatexPrinter):
     """`sympy.latex` with the house rules (see the module docstring)."""
 
     _default_settings: ClassVar[dict[str, Any]] = {**LatexPrinter._default_settings, "names": {}}
-
-    def _print(self, expr: Any, **kwargs: Any) -> str:
-        names: Mapping[object, str] = self._settings["names"]
-        if names:
-            key = sp.ImmutableMatrix(expr) if isinstance(expr, sp.MatrixBase) else expr
-            if isinstance(key, sp.Basic) and key in names:
-                return names[key]
-        return str(super()._print(expr, **kwargs))
-
-    def _named(self, expr: Any) -> bool:
-        names: Mapping[object, str] = self._settings["names"]
-        if not names:
-            return False
-        key = sp.ImmutableMatrix(expr) if isinstance(expr, sp.MatrixBase) else expr
-        return isinstance(key, sp.Basic) and key in names
 
     # a named object prints as one symbol: it never needs brackets
     def parenthesize(self, item: Any, level: int, is_neg: bool = False, strict: bool = False) -> str:

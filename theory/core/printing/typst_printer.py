@@ -19,7 +19,7 @@ derivations free of it).  Printing is pure: no I/O, no global state.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -30,6 +30,7 @@ from sympy.printing.printer import Printer
 
 from theory.core.printing.conventions import (
     GREEK_NAMES,
+    NamedObjects,
     elementwise_function_name,
     is_negative,
     positive_first,
@@ -45,30 +46,16 @@ _TYPST_OPS = set(
 _MODIFIERS = {"hat": "hat", "bar": "overline", "tilde": "tilde", "dot": "dot", "ddot": "dot.double", "vec": "arrow"}
 
 
-class TypstPrinter(Printer):
+class TypstPrinter(NamedObjects, Printer):
     """SymPy expression → Typst math markup (see the module docstring)."""
 
     printmethod = "_typst"
     _default_settings: ClassVar[dict[str, object]] = {"order": None, "names": {}}
 
-    def _print(self, expr: Any, **kwargs: Any) -> str:
-        names: Mapping[object, str] = self._settings["names"]
-        if names:
-            key = sp.ImmutableMatrix(expr) if isinstance(expr, sp.MatrixBase) else expr
-            if isinstance(key, sp.Basic) and key in names:
-                return names[key]
-        return str(super()._print(expr, **kwargs))
-
     # -- helpers ---------------------------------------------------------------------------------
     def emptyPrinter(self, expr: object) -> str:
         return typst_string(sp.sstr(expr) if isinstance(expr, sp.Basic) else str(expr))
 
-    def _named(self, expr: object) -> bool:
-        names: Mapping[object, str] = self._settings["names"]
-        if not names:
-            return False
-        key = sp.ImmutableMatrix(expr) if isinstance(expr, sp.MatrixBase) else expr
-        return isinstance(key, sp.Basic) and key in names
 
     def parenthesize(self, expr: sp.Basic, level: int, strict: bool = False) -> str:
         if self._named(expr):  # a named object prints as one symbol: never in brackets
