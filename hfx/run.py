@@ -44,6 +44,10 @@ from hfx.errors import UsageError
 from hfx.paths import output_dir
 from hfx.sweep import Point, build_configs
 
+# the names of `numerics.experiments.EXPERIMENTS`, sorted, known without importing torch (a test keeps them equal)
+EXPERIMENT_NAMES = ("branch-norms", "branch-rate", "deep-linear", "deep-stack", "degradation", "hardt-ma-bound",
+                    "identity-init", "linear-block", "nonlinear-block", "trainable-depth", "weight-decay")
+
 if TYPE_CHECKING:
     from hfx.execute import Backend
     from hfx.output import OutputFolder
@@ -85,6 +89,8 @@ def main(args: argparse.Namespace) -> int:
     cluster.validate(args.workers, args.scheduler)
     if args.out is not None:  # checked before torch is imported: bad input costs no start-up time
         output_dir(args.out)
+    if args.experiment not in EXPERIMENT_NAMES:  # (the registry itself imports torch)
+        raise UsageError(f"unknown experiment {args.experiment!r}; known: {', '.join(EXPERIMENT_NAMES)}")
     from numerics import experiments
 
     try:

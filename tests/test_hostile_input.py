@@ -223,6 +223,7 @@ CHEAP = [
     ["check", "no-such-file.py"],
     ["check", EXAMPLE, "--out", "/proc/hfx-out"],
     ["frobnicate"],
+    ["run", "no-such-experiment"],
     ["run", "linear-block", "--workers", "0"],
     ["run", "linear-block", "--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"],
     ["run", "linear-block", "--scheduler", "not an address"],
@@ -298,3 +299,10 @@ def test_a_chunk_store_that_cannot_be_written_is_exit_2_before_any_work(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err, err
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before  # nothing written
+
+
+def test_the_experiment_names_known_before_torch_are_the_registry_s() -> None:
+    from hfx.run import EXPERIMENT_NAMES
+    from numerics.experiments import EXPERIMENTS
+
+    assert EXPERIMENT_NAMES == tuple(sorted(EXPERIMENTS))
