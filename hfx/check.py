@@ -129,12 +129,12 @@ def main(args: argparse.Namespace) -> int:
 def _verify(source: Path, shown: str, count: int, sha256: str, quiet: bool, jobs: int) -> list[TheoremRecord]:
     """Each derivation verified in a fresh fork of hfx's verification server, as `hfx verify` verifies its own."""
     from hfx.pool import worker_pool
-    from hfx.theorems import _fork_server  # the fork server of `hfx verify` (PYTHONHASHSEED=0, theory preloaded)
     from hfx.user_module import verify_one
+    from hfx.verify_server import fork_server  # the fork server of `hfx verify` (PYTHONHASHSEED=0, theory preloaded)
 
     workers = max(1, min(jobs or os.cpu_count() or 1, count))
     path = str(source.resolve())
-    with worker_pool(workers, mp_context=_fork_server(), max_tasks_per_child=1) as pool:
+    with worker_pool(workers, mp_context=fork_server(), max_tasks_per_child=1) as pool:
         futures = [pool.submit(verify_one, path, shown, i, sha256, quiet) for i in range(count)]
         return [f.result() for f in futures]
 

@@ -65,6 +65,11 @@ def json_text(obj: object, *, indent: int | None = 2, ascii_only: bool = False) 
 
 
 def _cell(value: object) -> object:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool:  # the common cells, without the general walk
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else ""  # type: ignore[arg-type]
     plain = jsonable(value)
     if plain is None:
         return ""
@@ -77,10 +82,14 @@ def csv_text(rows: Iterable[Mapping[str, object]]) -> str:
     """The CSV encoding of the module docstring (a header only when there are no rows)."""
     import csv
 
-    cells = [{str(k): _cell(v) for k, v in row.items()} for row in rows]
-    columns = list(dict.fromkeys(k for row in cells for k in row))
+    rows = list(rows)
+    columns = list(dict.fromkeys(str(k) for row in rows for k in row))
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", restval="")
-    writer.writeheader()
-    writer.writerows(cells)
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    if all(all(type(k) is str for k in row) for row in rows):  # the common case: keys are the column names
+        writer.writerows([_cell(row[c]) if c in row else "" for c in columns] for row in rows)
+    else:
+        cells = [{str(k): v for k, v in row.items()} for row in rows]
+        writer.writerows([_cell(row[c]) if c in row else "" for c in columns] for row in cells)
     return buffer.getvalue()

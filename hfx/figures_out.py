@@ -29,17 +29,34 @@ def figure_bytes(fig: Any, fmt: str) -> bytes:
     return buf.getvalue()
 
 
+def csv_bytes(rows: Sequence[Mapping[str, object]]) -> bytes:
+    """Rows as the CSV file `hfx.output.OutputFolder.write_csv` writes."""
+    from hfx.encoding import csv_text
+
+    return csv_text(rows).encode("utf-8", errors="backslashreplace")
+
+
+def figure_files(figures: Mapping[str, Any], data: Mapping[str, Sequence[Mapping[str, object]]] | None = None,
+                 prefix: str = "figures") -> list[tuple[str, bytes]]:
+    """Every figure as PDF and PNG (and its data as CSV, when given): (path relative to the folder, content)."""
+    from hfx.figures import render_all
+
+    files: list[tuple[str, bytes]] = []
+    for name, fig in figures.items():
+        for fmt, content in zip(FORMATS, render_all(fig, FORMATS, figure_bytes), strict=True):
+            files.append((f"{prefix}/{name}.{fmt}", content))
+        rows = (data or {}).get(name)
+        if rows:
+            files.append((f"{prefix}/{name}.csv", csv_bytes([dict(r) for r in rows])))
+    return files
+
+
 def write_figures(folder: OutputFolder, figures: Mapping[str, Any],
                   data: Mapping[str, Sequence[Mapping[str, object]]] | None = None,
                   prefix: str = "figures") -> list[str]:
     """Write every figure (and its data CSV, when given); returns the paths written, relative to the folder."""
     written = []
-    for name, fig in figures.items():
-        for fmt in FORMATS:
-            folder.write_bytes(f"{prefix}/{name}.{fmt}", figure_bytes(fig, fmt))
-            written.append(f"{prefix}/{name}.{fmt}")
-        rows = (data or {}).get(name)
-        if rows:
-            folder.write_csv(f"{prefix}/{name}.csv", [dict(r) for r in rows])
-            written.append(f"{prefix}/{name}.csv")
+    for path, content in figure_files(figures, data, prefix):
+        folder.write_bytes(path, content)
+        written.append(path)
     return written

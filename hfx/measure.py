@@ -18,7 +18,6 @@ are whole studies (their rounds depend on their results: `is_chunked` is false):
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from typing import cast
@@ -28,7 +27,7 @@ import torch
 from hfx.evidence import AUDITED, Measurements
 from hfx.execute import Backend, Job, execute, execute_all, is_chunked
 from hfx.pool import worker_pool
-from hfx.progress import report
+from hfx.progress import report, say
 from numerics.experiments import (
     AnyResult,
     Experiment,
@@ -102,14 +101,14 @@ def run_audited(tier: str = "default", progress: bool = True, backend: Backend |
     torch.set_num_threads(1)
     try:
         mlp, cnn, stacks = tier_configs(tier)
-        print(f"hfx verify: measuring degradation ({tier} settings: MLPs on the scikit-learn digits"
-              + (", and He et al.'s CIFAR ResNet" if cnn else "") + ")", file=sys.stderr)
+        say(f"hfx verify: measuring degradation ({tier} settings: MLPs on the scikit-learn digits"
+            + (", and He et al.'s CIFAR ResNet" if cnn else "") + ")")
         deg = run_degradation(mlp, _bar(degradation.cost(mlp).units, "degradation runs", progress))
         deg_cnn = run_degradation(cnn, _bar(degradation.cost(cnn).units, "CNN degradation runs", progress)) \
             if cnn is not None else None
         names = AUDITED[1:]
-        print(f"hfx verify: running the experiments {', '.join(names)} (defaults of `hfx run`; trainable-depth "
-              f"at {tier} settings)", file=sys.stderr)
+        say(f"hfx verify: running the experiments {', '.join(names)} (defaults of `hfx run`; trainable-depth "
+            f"at {tier} settings)")
         convergence = [linear_block, weight_decay, deep_linear, nonlinear_block, deep_stack]
         jobs = [Job(m, m.Config()) for m in convergence]
         units = sum(m.cost(m.Config()).units for m in convergence)
@@ -118,11 +117,14 @@ def run_audited(tier: str = "default", progress: bool = True, backend: Backend |
         def stepped(n: int) -> None:  # called after every optimisation step: redrawn at most twice a second
             steps[0] += n
             now = time.monotonic()
-            if progress and (steps[0] >= units or now - shown[0] >= 0.5):
+            if progress and now - shown[0] >= 0.5:
                 shown[0] = now
-                report(min(steps[0], units), units, "experiment steps", started)
+                # (units is an estimate: a widened rate grid adds steps; the line is finished once, below)
+                report(min(steps[0], units - 1), units, "experiment steps", started)
 
         lb, wd, dl, nb, ds = execute_all(jobs, backend or Backend(), stepped)
+        if progress:
+            report(units, units, "experiment steps", started)
         td = execute(Job(trainable_depth, stacks), backend or Backend(), None)
         # what GD does near the identity (C8, C9, C12), on their defaults: studies, run here in order
         bn = run_experiment(branch_norms, branch_norms.Config())

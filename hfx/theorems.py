@@ -17,19 +17,17 @@ shared objects); the checker seeds SymPy's own random order per step.
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.context
 import os
 import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import as_completed
-from multiprocessing import forkserver
 
 from hfx.doc_model import DocView, view
 from hfx.errors import UsageError
 from hfx.pool import worker_pool
-from hfx.progress import report
+from hfx.progress import report, say
+from hfx.verify_server import fork_server
 from theory.core.derivation import Derivation, TheoremRecord
 from theory.core.printing.prose import ProseError
 from theory.core.registry import all_derivations, derivation_by_id, plugin_problems, plugins
@@ -60,10 +58,11 @@ def known_ids() -> list[str]:
 
 
 def resolve_ids(requested: Sequence[str]) -> list[str]:
-    """The ids to verify: all if none requested; UsageError for an unknown id."""
-    known = known_ids()
+    """The ids to verify: all if none requested (listed by the verification server: `server_ids`); UsageError for
+    an unknown id."""
     if not requested:
-        return known
+        return server_ids()
+    known = known_ids()
     unknown = [i for i in requested if i not in known]
     if unknown:
         raise UsageError(f"unknown theorem id {unknown[0]!r} (see `hfx list theorems`)")
@@ -124,39 +123,6 @@ def theorem_json(record: TheoremRecord) -> dict[str, object]:
     }
 
 
-HASH_SEED = "0"  # PYTHONHASHSEED of the verification processes
-
-
-def _fork_server() -> multiprocessing.context.BaseContext:
-    """The fork-server context, its server started with a fixed hash seed and theory preloaded."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["hfx._theory_preload"])
-    previous = os.environ.get("PYTHONHASHSEED")
-    os.environ["PYTHONHASHSEED"] = HASH_SEED
-    # the server ignores SIGINT from its preload's first line on, and every worker it forks from birth: only this
-    # process decides what a Ctrl-C means (hfx.pool).  SIGINT is not ignored here while the server starts
-    # (seconds: it imports the theory), so a Ctrl-C then interrupts hfx at once
-    # the server's stderr is silenced (HFX_DEBUG=1 keeps it): when the pool is stopped by a Ctrl-C, a worker
-    # forked at that moment finds the pool's semaphores gone and would print a traceback on the way out;
-    # a task's own error still reaches this process through its future
-    saved_stderr = None if os.environ.get("HFX_DEBUG") else os.dup(2)
-    if saved_stderr is not None:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-    try:
-        forkserver.ensure_running()  # started once per process, inheriting this environment
-    finally:
-        if saved_stderr is not None:
-            os.dup2(saved_stderr, 2)
-            os.close(saved_stderr)
-        if previous is None:
-            del os.environ["PYTHONHASHSEED"]
-        else:
-            os.environ["PYTHONHASHSEED"] = previous
-    return context
-
-
 def verify_ids(ids: Sequence[str], jobs: int | None = None, progress: bool = True) -> list[TheoremRecord]:
     """Verify the derivations `ids`, returning their records in the order given (module docstring)."""
     return [record for record, _ in _run(ids, jobs, progress, with_view=False)]
@@ -172,6 +138,23 @@ def verify_with_views(
     return [r for r, _ in results], views, [v for _, v in results if isinstance(v, str)]
 
 
+def _known() -> tuple[list[str], list[str]]:
+    """In a worker of the fork server: every registered id, and the plugins' problems (`known_ids`)."""
+    return [d.id for d in all_derivations()], plugin_problems()
+
+
+def server_ids() -> list[str]:
+    """Every registered derivation's id (as `known_ids`), listed by the verification server, which has built them
+    all (building them in this process too took seconds before any derivation was verified)."""
+    with worker_pool(1, mp_context=fork_server(), max_tasks_per_child=1) as pool:
+        ids, problems = pool.submit(_known).result()
+    for line in problems:
+        if line not in _WARNED:
+            _WARNED.add(line)
+            say(f"hfx: warning: {line}")
+    return ids
+
+
 def _run(
     ids: Sequence[str], jobs: int | None, progress: bool, with_view: bool
 ) -> list[tuple[TheoremRecord, DocView | str | None]]:
@@ -179,7 +162,7 @@ def _run(
     started = time.monotonic()
     results: dict[str, tuple[TheoremRecord, DocView | str | None]] = {}
     # a fresh fork of the preloaded server per derivation; Ctrl-C: pending work cancelled, workers stopped
-    with worker_pool(jobs, mp_context=_fork_server(), max_tasks_per_child=1) as pool:
+    with worker_pool(jobs, mp_context=fork_server(), max_tasks_per_child=1) as pool:
         futures = {pool.submit(_verify_one, i, with_view): i for i in ids}
         for done, future in enumerate(as_completed(futures), start=1):
             results[futures[future]] = future.result()

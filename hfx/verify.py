@@ -22,22 +22,22 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from hfx import cluster
+from hfx import cluster, progress
 from hfx.devices import CHOICES as DEVICE_CHOICES
 from hfx.errors import UsageError
 from hfx.paths import output_dir
+from hfx.progress import say
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from hfx.audit import ClaimVerdict, Evidence
     from hfx.evidence import Measurements
-    from hfx.execute import Backend
     from hfx.output import OutputFolder
-    from numerics.experiments import AnyResult
+    from hfx.verify_measure import Drawn, Place
     from theory.core.derivation import TheoremRecord
 
 DEFAULT_OUT = "hfx-out"
@@ -67,45 +67,59 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(f"--jobs must be ≥ 0, got {args.jobs}")
     cluster.validate(args.workers, args.scheduler)
     out = output_dir(args.out)
-    # SymPy (and, for the measurements, torch) only now that the input is known to be good
-    from hfx import theorems
-    from hfx.audit import audit, report_markdown
-    from hfx.documents import write_documents
     from hfx.output import manifest, open_output, utc_now
-    from hfx.table import failure_details, format_table, theorem_table
-    from theory.derivation import Status
 
     started = utc_now()
     t0 = time.perf_counter()
-    ids = theorems.resolve_ids([])
-    with _backend(args) as backend, open_output(out) as folder:
-        print(f"hfx verify: checking {len(ids)} derivations", file=sys.stderr)
+    tier = "quick" if args.quick else "full" if getattr(args, "full", False) else "default"
+    jobs = args.jobs or os.cpu_count() or 1
+    with _place(args) as place, open_output(out) as folder, _measuring(tier, place, jobs) as (measuring, board):
+        # the measurements have started (hfx.verify_measure); the derivations' server preloads the theory while
+        # this process imports it (SymPy) for the audit
+        from hfx.verify_server import fork_server
+
+        fork_server()
+        from hfx import theorems
+        from hfx.audit import audit, report_markdown
+        from hfx.documents import write_documents
+        from hfx.table import failure_details, format_table, theorem_table
+        from theory.derivation import Status
+
+        ids = theorems.resolve_ids([])
+        say(f"hfx verify: checking {len(ids)} derivations" + ("" if measuring is None else
+                                                               ", measuring beside them (hfx.verify_measure)"))
         records, views, untypeset = theorems.verify_with_views(ids, jobs=args.jobs or None)  # views: in the workers
         for line in untypeset:  # a plugin's prose outside the syntax: its document is left out, its record kept
-            print(f"hfx verify: {line}; its document is not written", file=sys.stderr)
+            say(f"hfx verify: {line}; its document is not written")
         seconds = time.perf_counter() - t0
         failed = [r for r in records if r.status is Status.FAILED]
         table = theorem_table(records)
-        print(table)
-        # the measurements need torch: imported here, so that other commands start fast
+        # a PDF, .typ, .tex and fragment per derivation (typeset while the measurements go on)
+        documents = write_documents(views, folder.path("derivations"))
+        folder.record(documents)
+        derivations = sorted(p.relative_to(folder.root).as_posix() for p in documents if p.suffix == ".pdf")
+        board.show(table)
+        # the measurements need torch: imported here (and in their process), so that other commands start fast
         from hfx import serialise
         from hfx.evidence import Measurements, experiment_evidence
         from numerics.experiments.contract import replicates
 
-        tier = "quick" if args.quick else "full" if getattr(args, "full", False) else "default"
-        measured = Measurements() if backend is None else _measure(tier, backend)
+        drawn = measuring() if measuring is not None else None
+        measured = drawn.measured if drawn is not None else Measurements()
         results = measured.results()
         evidence: dict[str, list[Evidence]] = experiment_evidence(measured)
         verdicts = audit(records, evidence)
         broken = [name for name, result in results.items() if not result.passed]
-        print()
-        print(format_table(["claim", "verdict", "why"], [[v.claim.id, v.verdict.upper(), v.reason] for v in verdicts]))
+        lines = ["", format_table(["claim", "verdict", "why"], [[v.claim.id, v.verdict.upper(), v.reason]
+                                                                 for v in verdicts])]
         if failed:
-            print("\nFailed steps:\n" + failure_details(failed))
+            lines.append("\nFailed steps:\n" + failure_details(failed))
         if broken:
-            print(f"\nExperiments whose theory cross-checks failed: {', '.join(broken)}")
+            lines.append(f"\nExperiments whose theory cross-checks failed: {', '.join(broken)}")
         counts = {s.value: sum(1 for r in records if r.status is s) for s in Status}
-        print(f"\n{counts['proved']} proved, {counts['checked']} checked, {counts['failed']} failed in {seconds:.1f}s")
+        lines.append(f"\n{counts['proved']} proved, {counts['checked']} checked, {counts['failed']} failed in "
+                     f"{seconds:.1f}s")
+        board.show("\n".join(lines))
         config = {
             "command": "verify",
             "quick": bool(args.quick),
@@ -114,7 +128,7 @@ def main(args: argparse.Namespace) -> int:
         }
         seeds = list(range(replicates(measured.degradation.config).seeds)) if measured.degradation else []
         extra: dict[str, object] = {"seconds": round(time.perf_counter() - t0, 3),
-                                    "device": backend.device if backend else None}
+                                    "device": place.device if place else None}
         if args.workers:
             extra["workers"] = args.workers
         elif args.scheduler:
@@ -127,25 +141,20 @@ def main(args: argparse.Namespace) -> int:
         header = f"hfx {versions['hfx']}, git {git['commit']} (dirty: {git['dirty']}), {provenance['finished_utc']}"
         folder.write_json("theorems.json", [theorems.theorem_json(r) for r in records])
         folder.write_json("claims.json", [v.to_json() for v in verdicts])
-        pictures: list[str] = []
         for name, result in results.items():
             folder.write_csv(f"tables/{name}.csv", [serialise.row(rec) for rec in result.records])
             folder.write_json(f"experiments/{name}.json", serialise.summary_document(result))
-            if name in FIGURED:
-                pictures += _figures(folder, name, result)
+        for path, content in drawn.files if drawn is not None else ():
+            folder.write_bytes(path, content)
         report = report_markdown(verdicts, table, header)
-        if measured.degradation is not None:
+        if measured.degradation is not None and drawn is not None:
             from hfx.degradation_report import section
 
             studies = [r for r in (measured.degradation, measured.degradation_cnn) if r is not None]
             report += "\n" + section(tier, studies, measured.trainable_depth,
-                                     [p for p in pictures if p.endswith(".png")])
-        # a PDF, .typ, .tex and fragment per derivation
-        documents = write_documents(views, folder.path("derivations"))
-        folder.record(documents)
-        derivations = sorted(p.relative_to(folder.root).as_posix() for p in documents if p.suffix == ".pdf")
-        appendix = _tables_and_figures(folder, verdicts, records, measured, tier, derivations,
-                                       args.jobs or os.cpu_count() or 1)
+                                     [p for p in drawn.pictures if p.endswith(".png")])
+        appendix = _tables(folder, verdicts, records, measured, tier, derivations,
+                           list(drawn.figures) if drawn is not None else [])
         folder.write_text("REPORT.md", report + "\n" + appendix)
         # the same report as one self-contained page, figures inline (written last: it embeds them)
         from hfx.report_html import report_html
@@ -157,66 +166,51 @@ def main(args: argparse.Namespace) -> int:
     return 1 if failed or broken else 0
 
 
-def _tables_and_figures(folder: OutputFolder, verdicts: Sequence[ClaimVerdict], records: Sequence[TheoremRecord],
-                        measured: Measurements, tier: str, derivations: Sequence[str], jobs: int) -> str:
-    """The summary tables (`hfx.tables`: CSV and booktabs .tex) and the figures (`hfx.figures`: PDF, PNG and their
-    data as CSV); returns REPORT.md's sections that show and link them."""
-    from hfx.figures import all_figure_files
+@contextlib.contextmanager
+def _measuring(tier: str, place: Place | None,
+               jobs: int) -> Iterator[tuple[Callable[[], Drawn] | None, progress.Board]]:
+    """The measurements started (`hfx.verify_measure`; None with --no-experiments), and the progress board."""
+    if place is None:
+        board = progress.Board()
+        with progress.routed(board):
+            yield None, board
+        return
+    from hfx.verify_measure import measuring
+
+    with measuring(tier, place, jobs) as started:
+        yield started
+
+
+def _tables(folder: OutputFolder, verdicts: Sequence[ClaimVerdict], records: Sequence[TheoremRecord],
+            measured: Measurements, tier: str, derivations: Sequence[str], figures: Sequence[str]) -> str:
+    """The summary tables (`hfx.tables`: CSV and booktabs .tex); returns REPORT.md's sections that show and
+    link them and the figures (`figures`, written with the measurements: `hfx.verify_measure`)."""
     from hfx.published import published_rows
     from hfx.tables import booktabs, median_table, published_table, report_sections, verdict_table
 
-    started = time.perf_counter()
     results = measured.results()
     settings = {"quick": "--quick", "full": "--full"}.get(tier, tier)
     summary = [verdict_table(verdicts), median_table(results),
                published_table(published_rows(measured, records, tier))]
-    # (the median table and figures of the degradation study and trainable-depth are its own: `_figures`)
+    # (the median table and figures of the degradation study and trainable-depth are its own)
     for t in summary:
         folder.write_csv(f"tables/{t.name}.csv", t.csv_rows())
         folder.write_text(f"tables/{t.name}.tex", booktabs(t))
-    files = all_figure_files({name: r for name, r in results.items() if name not in FIGURED}, jobs)  # `_figures`
-    figures = [name for name, *_ in files]
-    for name, pdf, png, data in files:
-        folder.write_bytes(f"figures/{name}.pdf", pdf)
-        folder.write_bytes(f"figures/{name}.png", png)
-        folder.write_csv(f"figures/{name}.csv", data)
-    print(f"hfx verify: {len(summary)} summary tables and {len(figures)} figures in "
-          f"{time.perf_counter() - started:.1f}s", file=sys.stderr)
     return report_sections(summary, list(figures), derivations, settings)
 
 
-FIGURED = ("degradation", "degradation-cnn", "trainable-depth")  # results whose figures REPORT.md embeds
-
-
-def _figures(folder: OutputFolder, name: str, result: AnyResult) -> list[str]:
-    """The figures (PDF, PNG) and their data (CSV) of one audited result, under figures/<name>/."""
-    from hfx.figures_out import write_figures
-    from numerics.experiments import get
-
-    module = get(result.name)
-    data = getattr(module, "figure_data", None)
-    return write_figures(folder, module.figures(result), data(result) if data is not None else None,
-                         prefix=f"figures/{name}")
-
-
 @contextlib.contextmanager
-def _backend(args: argparse.Namespace) -> Iterator[Backend | None]:
+def _place(args: argparse.Namespace) -> Iterator[Place | None]:
     """Where the measurements run (None with --no-experiments): the device resolved, and the Dask cluster of
     --workers / --scheduler connected, before any work (bad input is exit 2 at once)."""
     if args.no_experiments:
         yield None
         return
     from hfx import devices
-    from hfx.execute import Backend
+    from hfx.verify_measure import Place
 
     with contextlib.ExitStack() as stack:
         client = None
         if args.workers is not None or args.scheduler is not None:
             client = stack.enter_context(cluster.connect(args.workers, args.scheduler))
-        yield Backend(device=devices.resolve(args.device, client), client=client)
-
-
-def _measure(tier: str, backend: Backend) -> Measurements:
-    from hfx.measure import run_audited
-
-    return run_audited(tier, backend=backend)
+        yield Place(device=devices.resolve(args.device, client), client=client)

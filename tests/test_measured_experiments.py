@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-from hfx import theorems, verify
+from hfx import theorems, verify_measure
 from hfx.audit import ExperimentStatus, Verdict
 from hfx.cli import main
 from hfx.evidence import Measurements
 from hfx.evidence.convergence import deep_linear, deep_stack, linear_block, nonlinear_block, weight_decay
+from hfx.progress import say
 from numerics.degradation.fit import FitRun
 from numerics.experiments import CrossCheck, ExperimentResult
 from numerics.experiments import deep_linear as deep_linear_experiment
@@ -133,15 +135,21 @@ def test_verify_audits_measurements_and_fails_on_a_broken_cross_check(
     broken = ExperimentResult(name="weight-decay", config=weight_decay_experiment.Config(), records=(),
                               summaries=(), checks=(FAILED,))
     monkeypatch.setattr(theorems, "resolve_ids", lambda requested: ["reformulation.residual"])
-    monkeypatch.setattr(verify, "_measure", lambda tier, backend: Measurements(degradation=_degradation(),
-                                                                                weight_decay=broken))
+    def measure(tier: str, place: verify_measure.Place) -> Measurements:
+        say(f"measured by process {os.getpid()}")  # through the board of the hfx process
+        return Measurements(degradation=_degradation(), weight_decay=broken)
+
+    monkeypatch.setattr(verify_measure, "measure", measure)  # (the measuring process is forked: it sees this)
     assert main(["verify", "--out", str(tmp_path)]) == 1  # a failed theory cross-check is a failed check
+    captured = capsys.readouterr()
+    (line,) = [x for x in captured.err.splitlines() if x.startswith("measured by process")]
+    assert line != f"measured by process {os.getpid()}"  # beside the derivations, in a process of its own
     claims = {c["id"]: c for c in json.loads((tmp_path / "claims.json").read_text())}
     assert claims["C1"]["verdict"] == Verdict.CONFIRMED
     assert claims["C10"]["verdict"] == Verdict.UNSETTLED
     assert (tmp_path / "tables" / "degradation.csv").read_text().count("\n") == len(_degradation().records) + 1
     assert json.loads((tmp_path / "experiments" / "degradation.json").read_text())["experiment"] == "degradation"
-    assert "weight-decay" in capsys.readouterr().out
+    assert "weight-decay" in captured.out
     report = (tmp_path / "REPORT.md").read_text()
     assert "## Degradation and trainable depth" in report and "`hfx verify` defaults" in report
     for name in ("degradation-error-vs-depth", "degradation-curves", "degradation-responses"):
