@@ -194,12 +194,15 @@ def run_study(config: Config, progress: Progress | None = None, client: Client |
 
     with contextlib.ExitStack() as stack:
         if client is not None:
+            import uuid
+
             from distributed import as_completed
 
             from hfx.provenance import config_hash
             from hfx.serialise import config as flat_config
 
-            prefix = f"hfx-degradation-{config_hash(flat_config(config))[:16]}"
+            # one key per task of this run (a key still held from an earlier run would be taken as this task)
+            prefix = f"hfx-degradation-{config_hash(flat_config(config))[:16]}-{uuid.uuid4().hex[:8]}"
 
             def on_dask(train: Train, job: Job) -> Any:
                 return client.submit(train_on_one_thread, train, job, pure=False,

@@ -226,8 +226,11 @@ def _with_device(points: list[Point], device: str) -> list[Point]:
 
     from numerics.experiments.params import replace_flat
 
-    return [dataclasses.replace(p, config=replace_flat(p.config, {"device": device}))
-            if hasattr(p.config, "device") else p for p in points]
+    try:
+        return [dataclasses.replace(p, config=replace_flat(p.config, {"device": device}))
+                if hasattr(p.config, "device") else p for p in points]
+    except ValueError as exc:  # e.g. a cluster's CUDA device that this machine's torch does not see
+        raise UsageError(f"--device {device}: {exc}") from None
 
 
 def _study_device(config: Any, client: Any) -> str:
