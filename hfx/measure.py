@@ -12,8 +12,8 @@ CIFAR ResNet on the digits, stacks of 10,000 layers).  Each result's configurati
 REPORT.md says which tier measured it.  Pure rules turn the results into evidence (`hfx.evidence`).
 
 The batched experiments run chunk by chunk (`hfx.execute`): in this process, or on the Dask cluster of `hfx
-verify --workers N` / `--scheduler ADDRESS` (a `Backend`).  The degradation study and the trainable-depth stacks
-are whole studies (their rounds depend on their results: `is_chunked` is false): they run here as before.
+verify --workers N` / `--scheduler ADDRESS` (a `Backend`).  The degradation study runs round by round (its rounds
+depend on their results), each round's jobs on that cluster too, or over the local pool (`hfx.degradation_jobs`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import torch
 
 from hfx.evidence import AUDITED, Measurements
 from hfx.execute import Backend, Job, execute, execute_all, is_chunked
-from hfx.pool import worker_pool
 from hfx.progress import report, say
 from numerics.experiments import (
     AnyResult,
@@ -66,12 +65,13 @@ TRAINABLE_DEPTH: dict[str, dict[str, Value]] = {
 }
 
 
-def run_degradation(config: degradation.Config, progress: Progress | None = None) -> degradation.Result:
-    """The degradation study, its jobs over a pool of processes, one per core (in this process on CUDA)."""
-    if degradation.resolve_device(config.device) == "cuda":
-        return degradation.run_with(config, lambda fn, todo: map(fn, todo), progress)
-    with worker_pool(degradation.workers(config), initializer=degradation.init_worker) as pool:
-        return degradation.run_with(config, lambda fn, todo: pool.map(fn, todo), progress)
+def run_degradation(config: degradation.Config, progress: Progress | None = None,
+                    backend: Backend | None = None) -> degradation.Result:
+    """The degradation study: its jobs on `backend`'s Dask cluster if it has a client, else over a pool of
+    processes, one per core (in this process on CUDA): `hfx.degradation_jobs`."""
+    from hfx.degradation_jobs import run_study
+
+    return run_study(config, progress, backend.client if backend is not None else None)
 
 
 def run_experiment(module: Experiment, config: ConfigBase, progress: Progress | None = None,
@@ -103,8 +103,9 @@ def run_audited(tier: str = "default", progress: bool = True, backend: Backend |
         mlp, cnn, stacks = tier_configs(tier)
         say(f"hfx verify: measuring degradation ({tier} settings: MLPs on the scikit-learn digits"
             + (", and He et al.'s CIFAR ResNet" if cnn else "") + ")")
-        deg = run_degradation(mlp, _bar(degradation.cost(mlp).units, "degradation runs", progress))
-        deg_cnn = run_degradation(cnn, _bar(degradation.cost(cnn).units, "CNN degradation runs", progress)) \
+        deg = run_degradation(mlp, _bar(degradation.cost(mlp).units, "degradation runs", progress), backend)
+        deg_cnn = run_degradation(cnn, _bar(degradation.cost(cnn).units, "CNN degradation runs", progress),
+                                  backend) \
             if cnn is not None else None
         names = AUDITED[1:]
         say(f"hfx verify: running the experiments {', '.join(names)} (defaults of `hfx run`; trainable-depth "

@@ -15,11 +15,13 @@ A scalar parameter given several comma-separated values (`--set width=16,64,256`
 multirun: one run per value (the product over several swept parameters), each written to
 ``DIR/<key>=<value>[,…]/``, with ``DIR/sweep.json`` listing them.
 
-The grid runs chunk by chunk (`numerics.experiments.chunks`; `hfx.execute`): in this process by default (the
-degradation study over one process per core), on a Dask `LocalCluster` of N processes with `--workers N`, or on
-an existing Dask cluster with `--scheduler ADDRESS` (`hfx.cluster`) — the same records, summaries and checks in
-every case.  Every finished chunk is persisted at once in ``DIR/chunks/`` (`hfx.store`); `--resume` after an
-interruption (Ctrl-C, SIGKILL, a power cut, a lost worker) computes only the missing chunks.  `--device` chooses
+The grid runs chunk by chunk (`numerics.experiments.chunks`; `hfx.execute`): in this process by default, on a
+Dask `LocalCluster` of N processes with `--workers N`, or on an existing Dask cluster with `--scheduler ADDRESS`
+(`hfx.cluster`) — the same records, summaries and checks in every case.  The degradation study runs round by
+round, each round's training jobs over one process per core or on that cluster (`hfx.degradation_jobs`).  Every
+finished chunk (degradation: job) is persisted at once in ``DIR/chunks/`` (`hfx.store`); `--resume` after an
+interruption (Ctrl-C, SIGKILL, a power cut, a lost worker) computes only the missing ones.  The small studies
+of GD near the identity run whole, in this process (no cluster, no resume).  `--device` chooses
 where the runs train (`hfx.devices`).
 
 Exit codes: 0 no theory cross-check failed; 1 one failed; 2 bad input (one line on stderr naming the parameter
@@ -36,7 +38,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from hfx import cluster, resources
 from hfx.devices import CHOICES as DEVICE_CHOICES
@@ -52,7 +54,7 @@ if TYPE_CHECKING:
     from hfx.execute import Backend
     from hfx.output import OutputFolder
     from hfx.store import StoreKey
-    from numerics.experiments import AnyResult, ChunkedExperiment, Experiment
+    from numerics.experiments import AnyResult, Experiment
 
 DEFAULT_OUT = "hfx-out/experiments"
 MAX_THREADS = 1024
@@ -71,11 +73,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="torch intra-op threads (default 1: small batched problems run fastest on one)")
     parser.add_argument("--no-figures", action="store_true", help="skip the figures")
     parser.add_argument("--workers", type=int, default=None, metavar="N",
-                        help="run the chunks on a Dask LocalCluster of N worker processes (one thread each)")
+                        help="run the chunks (degradation: each round's training jobs) on a Dask LocalCluster of N "
+                             "worker processes (one thread each)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="run the chunks on the Dask cluster at ADDRESS (tcp://HOST:PORT; docs/cluster.md)")
+                        help="run the chunks (degradation: each round's training jobs) on the Dask cluster at ADDRESS "
+                             "(tcp://HOST:PORT; docs/cluster.md)")
     parser.add_argument("--resume", action="store_true",
-                        help="keep the finished chunks of an interrupted run into --out and compute only the rest")
+                        help="keep the finished chunks (degradation: jobs) of an interrupted run into --out and "
+                             "compute only the rest")
     parser.add_argument("--device", default=None, choices=DEVICE_CHOICES,
                         help="where the runs train: cpu (default; degradation: its own device parameter, auto), "
                         "cuda, or auto (CUDA when present, else the CPU)")
@@ -123,7 +128,8 @@ def main(args: argparse.Namespace) -> int:
     for folder in folders:  # a store that cannot be written is the user's input: before anything is written
         check_store_path(folder)
     if args.resume:  # refused before anything is written, and before a cluster is started
-        _check_resume(module, points, folders, out, sweep, local_device)
+        _check_resume(module, points, folders, out, sweep,
+                      None if local_device is None else lambda _: local_device)
     torch.set_num_threads(args.threads)
     documents: list[dict[str, Any]] = []
     with contextlib.ExitStack() as stack:
@@ -132,7 +138,7 @@ def main(args: argparse.Namespace) -> int:
             client = stack.enter_context(cluster.connect(args.workers, args.scheduler))
         device = local_device if local_device is not None else devices.resolve(args.device, client)
         if args.resume and local_device is None:
-            _check_resume(module, points, folders, out, sweep, device)
+            _check_resume(module, points, folders, out, sweep, lambda _: device)
         if client is not None and args.scheduler is not None:
             resources.check_worker_memory(module, points, cluster.worker_memory(client))
         backend = Backend(device=device, threads=args.threads, client=client)
@@ -160,40 +166,78 @@ def _report(name: str, points: list[Point], documents: list[dict[str, Any]], out
     return 0 if all(d["passed"] for d in documents) else 1
 
 
+RESUMABLE_STUDIES = ("degradation",)  # studies whose jobs run on a cluster and resume (hfx.degradation_jobs)
+
+
 def _run_study(module: Experiment, points: list[Point], args: argparse.Namespace) -> int:
     """An experiment that runs whole (`numerics.experiments.contract.Study`: the degradation study, whose rounds of
-    rates depend on their results, and the small studies of GD near the identity), as before the
-    chunks: no cluster, no chunk store; `--device` sets its own device parameter."""
-    if args.workers is not None or args.scheduler is not None or args.resume:
-        raise UsageError(f"{module.NAME} runs whole (a study, not split into chunks): "
-                         "--workers, --scheduler and --resume apply to the batched experiments")
-    units = resources.check_resources(module, points, resources.available_memory())
+    rates depend on their results, and the small studies of GD near the identity); `--device` sets its own device
+    parameter.  The degradation study runs each round's jobs over a local pool or on the Dask cluster of
+    `--workers` / `--scheduler`, and keeps every finished job in its store for `--resume` (`hfx.degradation_jobs`);
+    the small studies run in this process, with no cluster and no store."""
+    resumable = module.NAME in RESUMABLE_STUDIES
+    if not resumable and (args.workers is not None or args.scheduler is not None or args.resume):
+        raise UsageError(f"{module.NAME} runs whole (a study, not split into chunks): --workers, --scheduler and "
+                         "--resume apply to the batched experiments and the degradation study")
+    remote = args.scheduler is not None
+    units = resources.check_resources(module, points, resources.available_memory(), local=not remote)
     out = output_dir(args.out if args.out is not None else str(Path(DEFAULT_OUT) / module.NAME))
     folders = [output_dir(str(out / p.folder)) if p.swept else out for p in points]
-    import dataclasses
+    sweep = any(p.swept for p in points)
 
     import torch
 
     from hfx import devices
     from hfx.execute import Backend
     from hfx.output import open_output
-    from numerics.experiments.params import replace_flat
+    from hfx.store import check_store_path
 
-    if args.device is not None:  # checked like every experiment's, then given to the study's own parameter
-        device = devices.resolve(args.device)
-        points = [dataclasses.replace(p, config=replace_flat(p.config, {"device": device}))
-                  if hasattr(p.config, "device") else p for p in points]
+    if args.device is not None and not (remote and args.device != "cpu"):  # checked here, given to the parameter
+        points = _with_device(points, devices.resolve(args.device))
+    if resumable:
+        for folder in folders:  # a store that cannot be written is the user's input: before anything is written
+            check_store_path(folder)
+    if args.resume:  # refused before anything is written, and before a cluster is started
+        _check_resume(module, points, folders, out, sweep, None if remote else lambda c: _study_device(c, None))
     torch.set_num_threads(args.threads)
     documents: list[dict[str, Any]] = []
-    backend = Backend(device=str(getattr(points[0].config, "device", "cpu")), threads=args.threads)
     with contextlib.ExitStack() as stack:
+        client = None
+        if args.workers is not None or args.scheduler is not None:
+            client = stack.enter_context(cluster.connect(args.workers, args.scheduler))
+        if client is not None and remote:
+            if args.device is not None and args.device != "cpu":  # where the cluster's workers train
+                points = _with_device(points, devices.resolve(args.device, client))
+            if args.resume:
+                _check_resume(module, points, folders, out, sweep, lambda c: _study_device(c, client))
+            resources.check_worker_memory(module, points, cluster.worker_memory(client))
+        backend = Backend(device=str(getattr(points[0].config, "device", "cpu")), threads=args.threads, client=client)
         bar = stack.enter_context(_Bar(module.NAME, units, module.cost(points[0].config).unit))
-        top = stack.enter_context(open_output(out)) if any(p.swept for p in points) else None
+        top = stack.enter_context(open_output(out)) if sweep else None
         for point, folder in zip(points, folders, strict=True):
             documents.append(_run_point(module, point, folder, bar, args, backend))
         if top is not None:
             _finish_sweep(top, module.NAME, points, documents, args, backend)
     return _report(module.NAME, points, documents, out, args)
+
+
+def _with_device(points: list[Point], device: str) -> list[Point]:
+    import dataclasses
+
+    from numerics.experiments.params import replace_flat
+
+    try:
+        return [dataclasses.replace(p, config=replace_flat(p.config, {"device": device}))
+                if hasattr(p.config, "device") else p for p in points]
+    except ValueError as exc:  # e.g. a cluster's CUDA device that this machine's torch does not see
+        raise UsageError(f"--device {device}: {exc}") from None
+
+
+def _study_device(config: Any, client: Any) -> str:
+    """The device a study's configuration trains on (its `auto` resolved here, or on the cluster's workers)."""
+    from hfx import devices
+
+    return devices.resolve(str(getattr(config, "device", "cpu")), client)
 
 
 def run_config(module: Experiment, config: Any) -> dict[str, Any]:
@@ -203,22 +247,32 @@ def run_config(module: Experiment, config: Any) -> dict[str, Any]:
     return {"command": "run", "experiment": module.NAME, **serialise.config(config)}
 
 
-def _store_key(module: ChunkedExperiment, config: Any, device: str) -> StoreKey:
+def _store_key(module: Experiment, config: Any, device: str) -> StoreKey:
+    """What a run's store belongs to: its experiment, config hash, device, and chunks (the degradation study: the
+    jobs of its first round, `hfx.degradation_jobs`)."""
+    from hfx.execute import is_chunked
     from hfx.provenance import config_hash
     from hfx.store import StoreKey
 
-    return StoreKey(module.NAME, config_hash(run_config(module, config)), device, len(module.chunks(config)))
+    if is_chunked(module):
+        planned = len(module.chunks(config))
+    else:
+        from hfx.degradation_jobs import planned_jobs
+
+        planned = planned_jobs(config)
+    return StoreKey(module.NAME, config_hash(run_config(module, config)), device, planned)
 
 
-def _check_resume(module: ChunkedExperiment, points: list[Point], folders: list[Path], out: Path, sweep: bool,
-                  device: str | None) -> None:
-    """UsageError if a folder holds a run that this one cannot resume (hfx.store); read-only."""
+def _check_resume(module: Experiment, points: list[Point], folders: list[Path], out: Path, sweep: bool,
+                  device: Callable[[Any], str] | None) -> None:
+    """UsageError if a folder holds a run that this one cannot resume (hfx.store); read-only.  `device`: the
+    device of a configuration (None: not known yet, a remote cluster's: checked again once connected)."""
     from hfx.store import check_folder, check_resume
 
     if sweep:
         check_folder(out, module.NAME)
     for point, folder in zip(points, folders, strict=True):
-        key = _store_key(module, point.config, device or "cpu")
+        key = _store_key(module, point.config, device(point.config) if device is not None else "cpu")
         check_resume(folder, key if device is not None else _any_device(key, folder))
 
 
@@ -251,13 +305,25 @@ def _run_point(module: Experiment, point: Point, out: Path, bar: Callable[[int],
     from numerics.experiments.contract import replicates
 
     started = utc_now()
-    with open_output(out, hint=f"hfx run {module.NAME} --resume --out {out} computes only what is missing") as folder:
+    resumable = is_chunked(module) or module.NAME in RESUMABLE_STUDIES
+    hint = f"hfx run {module.NAME} --resume --out {out} computes only what is missing" if resumable else ""
+    with open_output(out, hint=hint) as folder:
+        chunked: dict[str, Any]
         if is_chunked(module):
             store: ChunkStore | None = ChunkStore(folder, _store_key(module, point.config, backend.device),
                                                   resume=args.resume)
             result = execute(Job(module, point.config, store), backend, bar)
             folder.record(store.files() if store is not None else [])
             chunked = {"chunks": len(module.chunks(point.config)), "resumed_chunks": store.resumed if store else 0}
+        elif resumable:
+            from hfx.degradation_jobs import JobStore, run_study
+            from numerics.experiments.degradation import Config
+
+            jobs = JobStore(folder, _store_key(module, point.config, _study_device(point.config, backend.client)),
+                            resume=args.resume)
+            result = run_study(cast("Config", point.config), bar, backend.client, jobs)
+            folder.record(jobs.files())
+            chunked = {"jobs": jobs.resumed + jobs.computed, "resumed_jobs": jobs.resumed}
         else:
             from hfx.measure import run_experiment
 

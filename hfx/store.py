@@ -12,7 +12,8 @@ chunk exactly once, so no record is lost or doubled, and the outputs are those o
 resume whose experiment, configuration or device differs from the store's is refused before anything is
 written (`UsageError`).  A run without ``--resume`` starts afresh: it empties the store first.  The final
 manifest lists the store's files (with their sha256), so a complete folder resumes to the same outputs
-without computing anything.
+without computing anything.  The degradation study, whose rounds are not known up front, keeps one file per
+finished job in the same folder, under the same header (`hfx.degradation_jobs.JobStore`).
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from hfx.evidence import Measurements
     from hfx.execute import Backend
+    from numerics.experiments import AnyResult
 
 FIGURED = ("degradation", "degradation-cnn", "trainable-depth")  # results whose figures REPORT.md embeds
 DRAIN_TIMEOUT_S = 10.0  # how long the last progress events may take to arrive after the result
@@ -60,28 +61,40 @@ class Drawn:
     figures: tuple[str, ...]  # the names of the experiments' figures (figures/<name>.pdf|png|csv)
 
 
-def draw(measured: Measurements, jobs: int = 1) -> Drawn:
-    """The figures of every measured result: the studies' under figures/<name>/, the experiments' under
-    figures/ (over `jobs` processes)."""
-    from hfx.figures import all_figure_files
+def _result_files(item: tuple[str, AnyResult]) -> tuple[list[tuple[str, bytes]], list[str], list[str]]:
+    """One result's figure files; the paths of a study's figures (REPORT.md embeds them); the names of an
+    experiment's figures."""
+    from hfx.figures import experiment_files
     from hfx.figures_out import csv_bytes, figure_files
     from numerics.experiments import get
 
-    results = measured.results()
-    files: list[tuple[str, bytes]] = []
-    pictures: list[str] = []
-    for name, result in results.items():
-        if name in FIGURED:
-            module = get(result.name)
-            data = getattr(module, "figure_data", None)
-            part = figure_files(module.figures(result), data(result) if data is not None else None,
-                                prefix=f"figures/{name}")
-            files += part
-            pictures += [path for path, _ in part]
-    drawn = all_figure_files({n: r for n, r in results.items() if n not in FIGURED}, jobs)
-    for name, pdf, png, rows in drawn:
-        files += [(f"figures/{name}.pdf", pdf), (f"figures/{name}.png", png), (f"figures/{name}.csv", csv_bytes(rows))]
-    return Drawn(measured, tuple(files), tuple(pictures), tuple(name for name, *_ in drawn))
+    name, result = item
+    if name in FIGURED:
+        module = get(result.name)
+        data = getattr(module, "figure_data", None)
+        files = figure_files(module.figures(result), data(result) if data is not None else None,
+                             prefix=f"figures/{name}")
+        return files, [path for path, _ in files], []
+    files, names = [], []
+    for fig_name, pdf, png, rows in experiment_files(item):
+        files += [(f"figures/{fig_name}.pdf", pdf), (f"figures/{fig_name}.png", png),
+                  (f"figures/{fig_name}.csv", csv_bytes(rows))]
+        names.append(fig_name)
+    return files, [], names
+
+
+def draw(measured: Measurements, jobs: int = 1) -> Drawn:
+    """The figures of every measured result, over `jobs` processes: the studies' under figures/<name>/, the
+    experiments' under figures/ (a figure is a second or so of CPU: laying out, font subsetting, rasterising)."""
+    items = list(measured.results().items())
+    if jobs <= 1 or len(items) <= 1:
+        parts = [_result_files(item) for item in items]
+    else:
+        with worker_pool(min(jobs, len(items))) as pool:
+            parts = list(pool.map(_result_files, items))
+    return Drawn(measured, tuple(f for files, _, _ in parts for f in files),
+                 tuple(p for _, pictures, _ in parts for p in pictures),
+                 tuple(n for _, _, names in parts for n in names))
 
 
 def measure(tier: str, place: Place) -> Measurements:
@@ -104,9 +117,9 @@ def _init(events: multiprocessing.queues.Queue[progress.Event | None]) -> None:
     progress.route(events.put)
 
 
-def _in_worker(tier: str, place: Place) -> Drawn:
+def _in_worker(tier: str, place: Place, jobs: int) -> Drawn:
     try:
-        return measure_and_draw(tier, place)
+        return measure_and_draw(tier, place, jobs)
     finally:
         _EVENTS[-1].put(None)  # after every event of this task: the board has seen them all
 
@@ -135,7 +148,7 @@ def measuring(tier: str, place: Place, jobs: int) -> Iterator[tuple[Callable[[],
     context = multiprocessing.get_context("fork")
     events: multiprocessing.queues.Queue[progress.Event | None] = context.Queue()
     with worker_pool(1, initializer=_init, initargs=(events,), mp_context=context) as pool:
-        future = pool.submit(_in_worker, tier, place)
+        future = pool.submit(_in_worker, tier, place, jobs)
         drain = threading.Thread(target=_drain, args=(events, board), daemon=True, name="hfx-progress")
         drain.start()
 

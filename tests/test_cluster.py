@@ -111,8 +111,10 @@ BAD = [
     (["run", "linear-block", "--scheduler", ""], "is not a scheduler address"),
     (["run", "linear-block", "--device", "gpu"], "--device: invalid choice: 'gpu'"),
     (["verify", "--workers", "0"], "--workers must be in [1, 1024]"),
-    (["run", "degradation", "--workers", "2"], "degradation runs whole"),
-    (["run", "degradation", "--resume"], "--workers, --scheduler and --resume apply to the batched experiments"),
+    (["run", "branch-norms", "--workers", "2"], "branch-norms runs whole"),  # the degradation study does not
+    (["run", "branch-norms", "--resume"], "--workers, --scheduler and --resume apply to the batched experiments"),
+    (["run", "degradation", "--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"], "give one"),
+    (["run", "degradation", "--workers", "0"], "--workers must be in [1, 1024]"),
     (["verify", "--scheduler", "tcp://nowhere"], "is not a scheduler address"),
     (["verify", "--device", "tpu"], "--device: invalid choice"),
 ]
