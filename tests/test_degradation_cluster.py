@@ -11,6 +11,7 @@ waiting limits are generous (a shared machine): they detect a hang, they time no
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import signal
@@ -27,6 +28,7 @@ from _outputs import folder_view, manifest, same
 
 from hfx.cli import main
 from hfx.degradation_jobs import JobStore, run_study
+from hfx.lock import LOCK_NAME
 from numerics.experiments import degradation
 from numerics.experiments.params import Value, replace_flat
 
@@ -131,7 +133,29 @@ def _kill_midway(argv: list[str], out: Path, cwd: Path, after: int) -> list[str]
         with contextlib.suppress(ProcessLookupError):  # the run and every worker it started: no handler runs
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=HANG_S)
+        _wait_for_the_lock(out)
     return _job_files(out)
+
+
+def _wait_for_the_lock(out: Path) -> None:
+    """Until the killed run's pool workers (forked: they share its lock) have exited too, as a user's next run
+    would find them: under load the kernel takes a moment to end them after the SIGKILL."""
+    path = out / LOCK_NAME
+    if not path.exists():
+        return
+    deadline = time.monotonic() + HANG_S
+    fd = os.open(path, os.O_RDWR)
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                return
+            except BlockingIOError:
+                assert time.monotonic() < deadline, "the killed run's processes still hold its folder"
+                time.sleep(0.05)
+    finally:
+        os.close(fd)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SIGKILL of a process group")

@@ -87,6 +87,7 @@ def small_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(registry, "_own", lambda: own)
     monkeypatch.setattr(hfx.theorems, "verify_ids", _in_process)
     monkeypatch.setattr(hfx.theorems, "verify_with_views", _in_process_with_views)
+    monkeypatch.setattr(hfx.theorems, "server_ids", hfx.theorems.known_ids)  # the server lists the real registry
     registry._plugins.cache_clear()
     yield
     registry._plugins.cache_clear()
