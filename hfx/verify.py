@@ -46,7 +46,8 @@ DEFAULT_OUT = "hfx-out"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"output folder (default: {DEFAULT_OUT})")
     size = parser.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true", help="smaller experiment grids (for a fast look)")
+    size.add_argument("--quick", action="store_true",
+                      help="a fast look: the degradation study and the trainable-depth stacks on smaller grids")
     size.add_argument("--full", action="store_true",
                       help="the full degradation study, He et al.'s CIFAR ResNet, ≥ 1,000-layer nets and 10,000-layer "
                            "stacks (hours on a laptop; minutes on a GPU)")
