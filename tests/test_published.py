@@ -220,3 +220,18 @@ def test_the_booktabs_longtable_compiles_across_pages_without_overfull_boxes(tmp
     assert run.returncode == 0, log[-2000:]
     assert "Overfull" not in log
     assert re.search(r"Output written on t\.pdf \(([2-9]|\d\d+) pages", log)  # the table breaks across pages
+
+
+def test_a_pattern_measured_without_a_fair_comparison_is_inconclusive_not_untestable() -> None:
+    from types import SimpleNamespace
+
+    from hfx.published import pattern_row
+
+    def pattern(reproduced: bool | None) -> SimpleNamespace:
+        return SimpleNamespace(source="He et al. 2016, Fig. 1", quantity="training error", published="plain-56 worse",
+                               measured="plain-56 77.0% vs plain-20 43.0%", setting="digits", reproduced=reproduced,
+                               why="not a fair comparison: plain-20 did not plateau")
+
+    assert pattern_row(pattern(None), "default").agreement is Agreement.INCONCLUSIVE  # type: ignore[arg-type]
+    assert pattern_row(pattern(True), "default").agreement is Agreement.AGREES  # type: ignore[arg-type]
+    assert pattern_row(pattern(False), "default").agreement is Agreement.DISAGREES  # type: ignore[arg-type]

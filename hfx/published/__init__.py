@@ -9,9 +9,9 @@ why (or why not), the evidence it rests on, and the settings it was measured at 
 
 Agreement words (`Agreement`): *agrees* (the numbers or the pattern match, within the stated tolerance),
 *agrees (corrected)* (a printed formula is false and its correction holds), *partly* (the pattern holds only in
-part, said why), *disagrees*, *not measured* (the measurement it needs was not in this run: the row says so,
-nothing is filled in), *not testable*
-(hfx cannot run it: the data or scale is out of reach).
+part, said why), *disagrees*, *inconclusive* (measured, but the comparison is not a fair one or its difference is
+within the margin: the why says which), *not measured* (the measurement it needs was not in this run: the row
+says so, nothing is filled in), *not testable* (hfx cannot run it: the data or scale is out of reach).
 
 The rows are built by `linear_rows` (Saxe et al., Arora et al., Goh, ridge, Loshchilov & Hutter: the linear
 closed forms) and `identity_rows` (Hardt & Ma, Bartlett et al., Kawaguchi, He et al., ReZero/Fixup/SkipInit,
@@ -38,6 +38,7 @@ class Agreement(StrEnum):
     CORRECTED = "agrees (corrected)"
     PARTLY = "partly"
     DISAGREES = "disagrees"
+    INCONCLUSIVE = "inconclusive"
     NOT_MEASURED = "not measured"
     NOT_TESTABLE = "not testable"
 
@@ -100,7 +101,7 @@ def absent(source: str, where: str, quantity: str, published: str, evidence: str
 def pattern_row(p: Pattern, tier: str, evidence: str = "degradation") -> Row:
     """A degradation-study pattern as a row (source "Author, venue year, Fig. n" split at its last comma)."""
     source, _, where = p.source.rpartition(", ")
-    agreement = (Agreement.NOT_TESTABLE if p.reproduced is None else
+    agreement = (Agreement.INCONCLUSIVE if p.reproduced is None else  # measured: neither way (p.why says why)
                  Agreement.AGREES if p.reproduced else Agreement.DISAGREES)
     return Row(source or p.source, where if source else "", p.quantity, p.published, f"{p.measured} ({p.setting})",
                agreement, p.why, evidence, TIER_WORDS.get(tier, tier), group="degradation")
