@@ -323,3 +323,12 @@ def test_verify_tiers_measure_what_each_promises() -> None:
             assert cnn is None and not mlp.deep_depth and max(stacks.depths) < 1000 and mlp.shortcuts == ("identity",)
     with pytest.raises(ValueError):
         tier_configs("huge")
+
+
+def test_the_size_of_a_gap_is_said_against_he_et_als_few_points_and_chance() -> None:
+    from numerics.degradation.findings import gap_size
+
+    assert "of the size He et al. show" in gap_size(0.04, 0.06)
+    larger = gap_size(0.514, 0.515)  # plain-56 at 51.5 %: it trains, far worse, but not near chance
+    assert "far worse than He et al.'s few-point gap" in larger and "near chance" not in larger
+    assert "near chance" in gap_size(0.756, 0.76) and "does not train at all" in gap_size(0.756, 0.76)

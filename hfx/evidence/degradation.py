@@ -29,13 +29,13 @@ from __future__ import annotations
 
 from hfx.audit import Evidence, EvidenceKind, ExperimentStatus
 from numerics.degradation.findings import (
-    CHANCE,
     NOTE_DEPTH,
     SHALLOW,
     ArmResult,
     best_arms,
     compare,
     find,
+    gap_size,
     pct,
 )
 from numerics.experiments import degradation as degradation_experiment
@@ -81,9 +81,7 @@ def degradation_evidence(result: degradation_experiment.Result) -> dict[str, lis
         numbers = (f"{arm}: plain-20 training error {pct(p20.train)}, plain-56 {pct(p56.train)}; test "
                    f"{pct(p20.test)} vs {pct(p56.test)} (mean, 95% interval, n = {p56.n}; {where})")
         unfair = train.unfair or test.unfair
-        gap = (f"a gap of {100 * train.difference:.1f} points on training error"
-               + (f", with plain-56 near chance ({100 * CHANCE:.0f}%): it does not train at all, which is not He "
-                  "et al.'s few-point gap" if p56.train.mean > CHANCE / 2 else ", of the size He et al. show"))
+        gap = f"training error: {gap_size(train.difference, p56.train.mean)}"
         if train.fair and train.outcome == "worse" and test.outcome == "worse":
             c1 = _evidence("C1", True, Bearing.SUPPORTS, f"reproduced {arm}: {gap}. {numbers}")
         elif train.fair and train.outcome == "not worse":

@@ -42,6 +42,21 @@ MARGIN = 0.02  # two percentage points of error: well above the resolution 1/540
 MIN_SEEDS = 3  # fewer seeds cannot separate two groups (module docstring)
 SHALLOW, NOTE_DEPTH = 20, 56  # He et al.'s (and the note's) comparison: 56 against 20 layers
 CHANCE = 0.9  # error of a constant guess among 10 balanced classes
+NEAR_CHANCE = 0.8 * CHANCE  # a deep plain net at or above this training error does not train at all
+FEW_POINTS = 0.10  # He et al. 2016 (Fig. 1, 6: CIFAR-10) show gaps of a few points between plain-20 and plain-56
+
+
+def gap_size(difference: float, plain56_error: float) -> str:
+    """How a measured plain-56 − plain-20 training-error gap compares with He et al.'s (2016, Fig. 1 and 6):
+    of their size (≤ `FEW_POINTS`), larger, or a deep net that does not train at all (near chance)."""
+    points = f"a gap of {100 * difference:.1f} points"
+    if plain56_error >= NEAR_CHANCE:
+        return (f"{points} with plain-56 near chance ({100 * CHANCE:.0f}%): the deep plain net does not train at "
+                "all, not He et al.'s few-point gap")
+    if difference <= FEW_POINTS:
+        return f"{points}, of the size He et al. show"
+    return (f"{points}: plain-56 trains ({100 * plain56_error:.0f}% against chance {100 * CHANCE:.0f}%) but far "
+            "worse than He et al.'s few-point gap")
 # He et al. 2016, Table 6: CIFAR-10 test error (%) of ResNets by depth (shared/REFERENCES.md)
 HE_TABLE6 = {20: 8.75, 32: 7.51, 44: 7.17, 56: 6.97, 110: 6.43, 1202: 7.93}
 HE2016B_TABLE1 = "ResNet-110 on CIFAR-10: identity shortcut 6.61%; constant scaling ×0.5 fails (> 20%); " \

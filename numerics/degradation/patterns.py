@@ -25,7 +25,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from numerics.degradation.findings import (
-    CHANCE,
     HE2016B_TABLE1,
     HE_TABLE6,
     MARGIN,
@@ -37,6 +36,7 @@ from numerics.degradation.findings import (
     compare,
     fairness,
     find,
+    gap_size,
     pct,
     setting,
     spearman,
@@ -63,10 +63,7 @@ def fig1_6(result: Result, arms: Arms, norm: str) -> PatternCheck | None:
         reproduced, why = None, f"not a fair comparison: {'; '.join(x for x in (plain.unfair, res.unfair) if x)}"
     elif plain.outcome == "worse" and res.outcome == "not worse":
         reproduced = True
-        size = (f"but the gap is {100 * plain.difference:.0f} points with plain-56 near chance "
-                f"({100 * CHANCE:.0f}%): the deep plain net does not train at all, not He et al.'s few-point gap"
-                if p56.train.mean > CHANCE / 2 else
-                f"a gap of {100 * plain.difference:.1f} points, of the size He et al. show")
+        size = gap_size(plain.difference, p56.train.mean)
         why = f"deeper plain nets train worse and residual ones do not, {size}"
     else:
         reproduced = False
