@@ -52,8 +52,8 @@ TIERS = ("quick", "default", "full")
 DEGRADATION: dict[str, dict[str, Value]] = {
     "quick": {"depths": (20, 56), "width": 16, "lrs": (0.0316, 0.1), "widen": 0, "epochs": 12,
               "plateau_window": 4, "plateau_tolerance": 0.02, "lr_drops": 0},
-    "default": {"depths": (20, 56), "width": 64, "widen": 2, "epochs": 60, "plateau_window": 5,
-                "plateau_tolerance": 0.02},
+    "default": {"depths": (20, 56), "width": 16, "widen": 1, "epochs": 30, "plateau_window": 5,
+                "plateau_tolerance": 0.02},  # (width 64, 60 epochs, widen 2 decides C1-C3 but takes 150-170 s)
     "full": {"shortcuts": ("identity", "scale", "gate", "dropout"), "deep_depth": 1202,
              "deep_lrs": (0.001, 0.00316, 0.01)},  # a width-16 probe: residual-1202 trains at 0.01, diverges at 0.1
 }
