@@ -77,6 +77,7 @@ def main(args: argparse.Namespace) -> int:
     with _place(args) as place, open_output(out) as folder, _measuring(tier, place, jobs) as (measuring, board):
         # the measurements have started (hfx.verify_measure); the derivations' server preloads the theory while
         # this process imports it (SymPy) for the audit
+        from hfx.verify_measure import concurrent
         from hfx.verify_server import fork_server
 
         fork_server()
@@ -87,8 +88,9 @@ def main(args: argparse.Namespace) -> int:
         from theory.derivation import Status
 
         ids = theorems.resolve_ids([])
-        say(f"hfx verify: checking {len(ids)} derivations" + ("" if measuring is None else
-                                                               ", measuring beside them (hfx.verify_measure)"))
+        beside = place is not None and concurrent(place)  # (else the measurements run after the derivations)
+        say(f"hfx verify: checking {len(ids)} derivations"
+            + (", measuring beside them (hfx.verify_measure)" if beside else ""))
         records, views, untypeset = theorems.verify_with_views(ids, jobs=args.jobs or None)  # views: in the workers
         for line in untypeset:  # a plugin's prose outside the syntax: its document is left out, its record kept
             say(f"hfx verify: {line}; its document is not written")
