@@ -15,11 +15,11 @@ import argparse
 import os
 import time
 
-from hfx.figures import all_figure_files
 from hfx.measure import run_audited
 from hfx.published import published_rows
 from hfx.tables import booktabs, markdown, median_table, published_table
 from hfx.theorems import resolve_ids, verify_ids
+from hfx.verify_measure import draw
 
 ADDED = ("branch-norms", "branch-rate", "identity-init", "hardt-ma-bound")  # measurements new in issue 10
 WIDENED = ("nonlinear-block", "deep-stack")  # grids widened until the best rate is interior
@@ -59,9 +59,9 @@ def main() -> None:
     print(f"published rows ({len(rows)}) and summary tables: {_since(t)}")
 
     t = _clock()
-    files = all_figure_files(results, args.jobs or os.cpu_count() or 1)
-    size = sum(len(pdf) + len(png) for _, pdf, png, _ in files)
-    print(f"figures ({len(files)}, {size / 1e6:.1f} MB of PDF and PNG): {_since(t)}")
+    drawn = draw(measured, args.jobs or os.cpu_count() or 1)  # as hfx verify draws them
+    size = sum(len(content) for _, content in drawn.files)
+    print(f"figures ({len(drawn.files)} files, {size / 1e6:.1f} MB of PDF, PNG and CSV): {_since(t)}")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 

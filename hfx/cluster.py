@@ -130,6 +130,13 @@ def _probe(scheduler: str) -> None:
                      "protocol)")
 
 
+def client_of(stack: contextlib.ExitStack, workers: int | None, scheduler: str | None) -> Client | None:
+    """The Dask client of --workers / --scheduler (`connect`), closed with `stack`; None when neither is given."""
+    if workers is None and scheduler is None:
+        return None
+    return stack.enter_context(connect(workers, scheduler))
+
+
 @contextlib.contextmanager
 def connect(workers: int | None, scheduler: str | None) -> Iterator[Client]:
     """A Dask client: of a new LocalCluster of `workers` processes, or of the scheduler at `scheduler`."""

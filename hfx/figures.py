@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import math
 import textwrap
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -172,15 +172,3 @@ def experiment_files(item: tuple[str, AnyResult]) -> list[FigureFiles]:
             pdf, png = render_all(fig, ("pdf", "png"), render)
             out.append((fig_name, pdf, png, figure_data(fig)))
     return out
-
-
-def all_figure_files(results: Mapping[str, AnyResult], jobs: int) -> list[FigureFiles]:
-    """Every experiment's figure files, in the order of `results`; over `jobs` worker processes when > 1
-    (rendering a figure is a second or so of CPU, mostly font subsetting and rasterising)."""
-    items = list(results.items())
-    if jobs <= 1 or len(items) <= 1:
-        return [f for item in items for f in experiment_files(item)]
-    from hfx.pool import worker_pool
-
-    with worker_pool(min(jobs, len(items))) as pool:
-        return [f for part in pool.map(experiment_files, items) for f in part]

@@ -49,12 +49,17 @@ def timing(done: int, total: int, started: float | None, now: float | None = Non
     return f", {_duration(elapsed)} elapsed, about {_duration(elapsed * (total - done) / done)} left"
 
 
+def line(label: str, done: int, total: int, started: float | None) -> str:
+    """'derivations 30/47, 12s elapsed, about 8s left' (without the indent)."""
+    return f"{label} {done}/{total}{timing(done, total, started)}"
+
+
 def report(done: int, total: int, label: str, started: float | None = None) -> None:
     """Report `done` of `total` items of `label` (e.g. "derivations"), timed from `started` if given."""
     if _SINK:
         _SINK[-1](("progress", label, done, total, started))
         return
-    text = f"  {label} {done}/{total}{timing(done, total, started)}"
+    text = f"  {line(label, done, total, started)}"
     if sys.stderr.isatty():
         end = "\n" if done == total else ""
         print(f"\r{text}\033[K", end=end, file=sys.stderr, flush=True)
@@ -108,7 +113,7 @@ class Board:
             key = _key(label)
             if done >= total:
                 self.live.pop(key, None)
-                self._above(f"  {key} {done}/{total}{timing(done, total, started)}")  # type: ignore[arg-type]
+                self._above(f"  {line(key, done, total, started)}")  # type: ignore[arg-type]
             else:
                 self.live[key] = (label, done, total, started)  # type: ignore[assignment]
                 self._draw()
@@ -131,8 +136,7 @@ class Board:
     def _draw(self) -> None:
         if not self.tty:
             return
-        parts = [f"{label} {done}/{total}{timing(done, total, started)}"
-                 for label, done, total, started in self.live.values()]
+        parts = [line(label, done, total, started) for label, done, total, started in self.live.values()]
         width = shutil.get_terminal_size((100, 24)).columns - 1
         text = ("  " + " · ".join(parts))[:width] if parts else ""
         print(f"\r{text}\033[K", end="", file=self.stream, flush=True)

@@ -133,9 +133,7 @@ def main(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     documents: list[dict[str, Any]] = []
     with contextlib.ExitStack() as stack:
-        client = None
-        if args.workers is not None or args.scheduler is not None:
-            client = stack.enter_context(cluster.connect(args.workers, args.scheduler))
+        client = cluster.client_of(stack, args.workers, args.scheduler)
         device = local_device if local_device is not None else devices.resolve(args.device, client)
         if args.resume and local_device is None:
             _check_resume(module, points, folders, out, sweep, lambda _: device)
@@ -202,9 +200,7 @@ def _run_study(module: Experiment, points: list[Point], args: argparse.Namespace
     torch.set_num_threads(args.threads)
     documents: list[dict[str, Any]] = []
     with contextlib.ExitStack() as stack:
-        client = None
-        if args.workers is not None or args.scheduler is not None:
-            client = stack.enter_context(cluster.connect(args.workers, args.scheduler))
+        client = cluster.client_of(stack, args.workers, args.scheduler)
         if client is not None and remote:
             if args.device is not None and args.device != "cpu":  # where the cluster's workers train
                 points = _with_device(points, devices.resolve(args.device, client))

@@ -18,7 +18,6 @@ shared objects); the checker seeds SymPy's own random order per step.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import as_completed
@@ -36,12 +35,13 @@ from theory.derivation import verify
 _WARNED: set[str] = set()  # plugin problems already printed by this process
 
 
-def warn_plugin_problems() -> None:
-    """One line on stderr for each plugin (entry point of ``hfx.theorems``) that was left out, once per process."""
-    for line in plugin_problems():
+def warn_plugin_problems(problems: Sequence[str] | None = None) -> None:
+    """One line on stderr for each plugin (entry point of ``hfx.theorems``) that was left out, once per process
+    (`problems`: as found by another process, e.g. the verification server; default: this one's)."""
+    for line in plugin_problems() if problems is None else problems:
         if line not in _WARNED:
             _WARNED.add(line)
-            print(f"hfx: warning: {line}", file=sys.stderr)
+            say(f"hfx: warning: {line}")
 
 
 def plugin_records() -> list[dict[str, object]]:
@@ -148,10 +148,7 @@ def server_ids() -> list[str]:
     all (building them in this process too took seconds before any derivation was verified)."""
     with worker_pool(1, mp_context=fork_server(), max_tasks_per_child=1) as pool:
         ids, problems = pool.submit(_known).result()
-    for line in problems:
-        if line not in _WARNED:
-            _WARNED.add(line)
-            say(f"hfx: warning: {line}")
+    warn_plugin_problems(problems)
     return ids
 
 

@@ -22,10 +22,10 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from hfx import cluster, progress
+from hfx import cluster
 from hfx.devices import CHOICES as DEVICE_CHOICES
 from hfx.errors import UsageError
 from hfx.paths import output_dir
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from hfx.audit import ClaimVerdict, Evidence
     from hfx.evidence import Measurements
     from hfx.output import OutputFolder
-    from hfx.verify_measure import Drawn, Place
+    from hfx.verify_measure import Place
     from theory.core.derivation import TheoremRecord
 
 DEFAULT_OUT = "hfx-out"
@@ -69,15 +69,16 @@ def main(args: argparse.Namespace) -> int:
     cluster.validate(args.workers, args.scheduler)
     out = output_dir(args.out)
     from hfx.output import manifest, open_output, utc_now
+    from hfx.verify_measure import concurrent, measuring
 
     started = utc_now()
     t0 = time.perf_counter()
     tier = "quick" if args.quick else "full" if getattr(args, "full", False) else "default"
     jobs = args.jobs or os.cpu_count() or 1
-    with _place(args) as place, open_output(out) as folder, _measuring(tier, place, jobs) as (measuring, board):
+    with _place(args) as place, open_output(out) as folder, \
+            measuring(tier, place, jobs) as (started_measuring, board):
         # the measurements have started (hfx.verify_measure); the derivations' server preloads the theory while
         # this process imports it (SymPy) for the audit
-        from hfx.verify_measure import concurrent
         from hfx.verify_server import fork_server
 
         fork_server()
@@ -107,7 +108,7 @@ def main(args: argparse.Namespace) -> int:
         from hfx.evidence import Measurements, experiment_evidence
         from numerics.experiments.contract import replicates
 
-        drawn = measuring() if measuring is not None else None
+        drawn = started_measuring() if started_measuring is not None else None
         measured = drawn.measured if drawn is not None else Measurements()
         results = measured.results()
         evidence: dict[str, list[Evidence]] = experiment_evidence(measured)
@@ -169,21 +170,6 @@ def main(args: argparse.Namespace) -> int:
     return 1 if failed or broken else 0
 
 
-@contextlib.contextmanager
-def _measuring(tier: str, place: Place | None,
-               jobs: int) -> Iterator[tuple[Callable[[], Drawn] | None, progress.Board]]:
-    """The measurements started (`hfx.verify_measure`; None with --no-experiments), and the progress board."""
-    if place is None:
-        board = progress.Board()
-        with progress.routed(board):
-            yield None, board
-        return
-    from hfx.verify_measure import measuring
-
-    with measuring(tier, place, jobs) as started:
-        yield started
-
-
 def _tables(folder: OutputFolder, verdicts: Sequence[ClaimVerdict], records: Sequence[TheoremRecord],
             measured: Measurements, tier: str, derivations: Sequence[str], figures: Sequence[str]) -> str:
     """The summary tables (`hfx.tables`: CSV and booktabs .tex); returns REPORT.md's sections that show and
@@ -213,7 +199,5 @@ def _place(args: argparse.Namespace) -> Iterator[Place | None]:
     from hfx.verify_measure import Place
 
     with contextlib.ExitStack() as stack:
-        client = None
-        if args.workers is not None or args.scheduler is not None:
-            client = stack.enter_context(cluster.connect(args.workers, args.scheduler))
+        client = cluster.client_of(stack, args.workers, args.scheduler)
         yield Place(device=devices.resolve(args.device, client), client=client)

@@ -135,10 +135,16 @@ def concurrent(place: Place) -> bool:
 
 
 @contextlib.contextmanager
-def measuring(tier: str, place: Place, jobs: int) -> Iterator[tuple[Callable[[], Drawn], progress.Board]]:
-    """Start the measurements (in a worker process when `concurrent`); yields a function that returns them when
-    done, and the board that shows this process's progress too while the block runs."""
+def measuring(tier: str, place: Place | None,
+              jobs: int) -> Iterator[tuple[Callable[[], Drawn] | None, progress.Board]]:
+    """Start the measurements (in a worker process when `concurrent`; none when `place` is None: --no-experiments);
+    yields a function that returns them when done, and the board that shows this process's progress too while
+    the block runs."""
     board = progress.Board()
+    if place is None:
+        with progress.routed(board):
+            yield None, board
+        return
     if not concurrent(place):
         with progress.routed(board):
             yield (lambda: measure_and_draw(tier, place, jobs)), board
