@@ -101,11 +101,13 @@ def _gather(t: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
 
 
 def _loss_and_grads(spec: BlockSpec, params: Params, x: torch.Tensor, y: torch.Tensor, use_fused: bool,
-                    need_grad: bool, skip: torch.Tensor, segment: int | None, out: Params | None = None
-                    ) -> tuple[torch.Tensor, Params | None]:
-    """Data loss (R,) and, with `need_grad`, its gradient per run (the fused engine writes it into `out`)."""
+                    need_grad: bool, skip: torch.Tensor, segment: int | None, out: Params | None = None,
+                    step: fused.PendingStep | None = None) -> tuple[torch.Tensor, Params | None]:
+    """Data loss (R,) and, with `need_grad`, its gradient per run (the fused engine writes it into `out`,
+    after taking the pending `step` on `params`)."""
     if use_fused:
-        return fused.loss_and_grads(spec, params, x, y, want_grads=need_grad, skip=skip, segment=segment, out=out)
+        return fused.loss_and_grads(spec, params, x, y, want_grads=need_grad, skip=skip, segment=segment, out=out,
+                                    step=step)
     if not need_grad:
         with torch.no_grad():
             return loss_per_run(spec, params, x, y, segment), None
@@ -159,6 +161,10 @@ def train(
     # a step allocates nothing of the size of the parameters
     params = {k: p.detach().to(dev, copy=True).contiguous() for k, p in params.items()}
     buffers = {k: torch.empty_like(p) for k, p in params.items()} if use_fused else None
+    # plain (S)GD on the fused engine: each step is taken by the next native call, run by run while the run's
+    # weights are in cache (`fused.PendingStep`), instead of by a pass over all the parameters in memory
+    fused_step = use_fused and opt.name in ("gd", "sgd") and all(p.dtype == x.dtype for p in params.values())
+    pending: fused.PendingStep | None = None
     state: OptState = opt_init(opt, params)
     mon: MonitorState = monitor_init(R, dev)
     rule = StopRule(eps=eps, divergence_factor=divergence_factor, stop_when_converged=stop_when_converged)
@@ -173,12 +179,14 @@ def train(
     for k in range(max_steps + 1):
         need_grad = k < max_steps
         skip = ~mon.moving  # frozen runs: the fused engine does no work for them
-        loss_full, grads = _loss_and_grads(spec, params, x, y, use_fused, need_grad and full, skip, segment, buffers)
+        loss_full, grads = _loss_and_grads(spec, params, x, y, use_fused, need_grad and full, skip, segment, buffers,
+                                           pending)
+        pending = None
         if need_grad and not full:
             idx = torch.randint(0, N, (R, opt.batch_size), generator=g).to(dev)  # (R, B), per-run minibatch
             _, grads = _loss_and_grads(spec, params, _gather(x, idx), _gather(y, idx), use_fused, True, skip,
                                        segment, buffers)
-        if grads is not None and opt.decay_mode == "l2" and decays:
+        if grads is not None and opt.decay_mode == "l2" and decays and not fused_step:
             for n, gr in grads.items():
                 gr.addcmul_(per_run(lam.to(gr.dtype), gr), params[n])  # + λθ, the gradient of (λ/2)‖θ‖²
         loss_k = loss_full.to(torch.float64)
@@ -195,7 +203,11 @@ def train(
         if not bool(mon.moving.any()) or grads is None:
             break
         # frozen (converged or diverged) runs keep their parameters
-        state = opt_update_(opt, params, grads, state, lr, lam, None if bool(mon.moving.all()) else mon.moving)
+        if fused_step:
+            rate = torch.where(mon.moving, lr.to(x.dtype), 0.0)
+            pending = fused.PendingStep(rate, rate * lam.to(x.dtype) if decays else torch.zeros_like(rate), grads)
+        else:
+            state = opt_update_(opt, params, grads, state, lr, lam, None if bool(mon.moving.all()) else mon.moving)
         if progress is not None:
             progress(k + 1)
     total = time.perf_counter() - t0

@@ -124,6 +124,45 @@ def test_skipped_runs_cost_nothing_and_leave_the_others_alone() -> None:
         assert torch.equal(grads_s[k][~skip], grads[k][~skip]) and not grads_s[k][skip].any()
 
 
+@pytest.mark.parametrize("block", ["linear", "mlp"])
+@pytest.mark.parametrize("variant", ["residual", "rezero"])
+def test_a_pending_step_is_the_sgd_update_then_the_gradient(block: str, variant: str) -> None:
+    # θ ← θ − (ηG + ηλθ) taken inside the native call equals the same update written with torch, then the call;
+    # a run with η = c = 0 keeps its parameters exactly, even when its G holds NaN
+    spec = BlockSpec(block=block, variant=variant, depth=3, width=17, hidden=5, activation="tanh")
+    params, x, y = _problem(spec, 4, 6, 8, torch.float64)
+    G = {k: torch.randn(v.shape, generator=torch.Generator().manual_seed(9), dtype=v.dtype) for k, v in params.items()}
+    G = {k: v.index_fill(0, torch.tensor([2]), torch.nan) for k, v in G.items()}
+    rate = torch.tensor([0.1, 0.01, 0.0, 0.3], dtype=torch.float64)
+    decay = rate * torch.tensor([0.0, 0.5, 0.0, 2.0], dtype=torch.float64)
+    want = {k: v - (rate.view(-1, *[1] * (v.dim() - 1)) * torch.nan_to_num(G[k])
+                    + decay.view(-1, *[1] * (v.dim() - 1)) * v) for k, v in params.items()}
+    loss_want, grads_want = fused.loss_and_grads(spec, want, x, y)
+    mine = {k: v.clone() for k, v in params.items()}
+    loss, grads = fused.loss_and_grads(spec, mine, x, y, step=fused.PendingStep(rate, decay, G))
+    assert grads is not None and grads_want is not None
+    for k in params:
+        torch.testing.assert_close(mine[k], want[k], rtol=FLOAT64_ROUNDING, atol=FLOAT64_ROUNDING)
+        assert torch.equal(mine[k][2], params[k][2])
+        torch.testing.assert_close(grads[k], grads_want[k], rtol=FLOAT64_ROUNDING, atol=FLOAT64_ROUNDING)
+    torch.testing.assert_close(loss, loss_want, rtol=FLOAT64_ROUNDING, atol=FLOAT64_ROUNDING)
+    # the step's gradients may be the very tensors the call writes: each run is stepped before it is overwritten
+    out = {k: v.clone() for k, v in G.items()}
+    again = {k: v.clone() for k, v in params.items()}
+    fused.loss_and_grads(spec, again, x, y, out=out, step=fused.PendingStep(rate, decay, out))
+    assert all(torch.equal(again[k], mine[k]) for k in params) and all(torch.equal(out[k], grads[k]) for k in grads)
+
+
+def test_a_pending_step_refuses_parameters_it_cannot_update_in_place() -> None:
+    spec = BlockSpec(block="mlp", variant="residual", depth=2, width=4, hidden=4)
+    params, x, y = _problem(spec, 2, 3, 0, torch.float64)
+    step = fused.PendingStep(torch.ones(2), torch.zeros(2), {k: torch.zeros_like(v) for k, v in params.items()})
+    strided = {**params, "W1": params["W1"].transpose(-1, -2).contiguous().transpose(-1, -2)}
+    for bad in (strided, {k: v.float() for k, v in params.items()}):
+        with pytest.raises(ValueError, match="in place"):
+            fused.loss_and_grads(spec, bad, x, y, step=step)
+
+
 def test_threads_split_the_runs_without_changing_a_bit() -> None:
     spec = BlockSpec(block="mlp", variant="residual", depth=3, width=8, hidden=8, activation="tanh")
     params, x, y = _problem(spec, 7, 6, 6, torch.float32)
@@ -154,8 +193,9 @@ def test_only_dense_cpu_float_batches_are_fused() -> None:
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize(("opt_name", "decay_mode", "batch"), [("gd", "l2", 0), ("adam", "decoupled", 0),
-                                                                ("momentum", "l2", 0), ("sgd", "l2", 4)])
+@pytest.mark.parametrize(("opt_name", "decay_mode", "batch"), [("gd", "l2", 0), ("gd", "decoupled", 0),
+                                                                ("adam", "decoupled", 0), ("momentum", "l2", 0),
+                                                                ("sgd", "l2", 4), ("sgd", "decoupled", 4)])
 def test_training_with_the_fused_engine_equals_the_torch_engine(opt_name: str, decay_mode: str, batch: int,
                                                                  seed: int) -> None:
     # the whole loop (minibatches, decay, freezing, statuses) on the two engines from the same generator state

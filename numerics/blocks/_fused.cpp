@@ -18,6 +18,9 @@
 #include <cstdint>
 #include <cstring>
 #include <vector>
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
 
 #ifndef HFX_NO_MVEC  // glibc's vector maths (libmvec): tanh, erf and exp vectorised in the loops below
 #pragma omp declare simd notinbranch
@@ -94,9 +97,72 @@ static void gemm(i64 rows, i64 cols, i64 K, const T* A, i64 sar, i64 sac, const 
 }
 
 template <class T>
+static void transpose_scalar(i64 i0, i64 i1, i64 j0, i64 j1, i64 rows, i64 cols, const T* X, T* Y) {
+    for (i64 i = i0; i < i1; ++i)
+        for (i64 j = j0; j < j1; ++j) Y[j * rows + i] = X[i * cols + j];
+}
+
+#ifdef __AVX512F__
+// One 16×16 float block (8×8 double) of Y = Xᵀ in registers: unpack pairs of rows, then pairs of pairs, then
+// exchange 128-bit lanes (the standard three-stage transpose; 64 shuffles instead of 256 scalar moves).
+static inline void block_transpose(const float* X, i64 ldx, float* Y, i64 ldy) {
+    __m512 r[16], t[16];
+    for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(X + i * ldx);
+    for (int i = 0; i < 16; i += 2) {  // lane l of t[i]: rows i, i+1 at columns 4l, 4l+1 (lo) or 4l+2, 4l+3 (hi)
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int g = 0; g < 16; g += 4) {  // lane l of r[g + c]: rows g..g+3 at column 4l + c
+        const __m512d a = _mm512_castps_pd(t[g]), b = _mm512_castps_pd(t[g + 1]);
+        const __m512d c = _mm512_castps_pd(t[g + 2]), d = _mm512_castps_pd(t[g + 3]);
+        r[g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        r[g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    for (int c = 0; c < 4; ++c) {  // column 4l + c gathers lane l of r[c], r[4+c], r[8+c], r[12+c]
+        const __m512 u = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88), v = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xdd);
+        const __m512 w = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
+        const __m512 z = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xdd);
+        _mm512_storeu_ps(Y + c * ldy, _mm512_shuffle_f32x4(u, w, 0x88));
+        _mm512_storeu_ps(Y + (4 + c) * ldy, _mm512_shuffle_f32x4(v, z, 0x88));
+        _mm512_storeu_ps(Y + (8 + c) * ldy, _mm512_shuffle_f32x4(u, w, 0xdd));
+        _mm512_storeu_ps(Y + (12 + c) * ldy, _mm512_shuffle_f32x4(v, z, 0xdd));
+    }
+}
+
+static inline void block_transpose(const double* X, i64 ldx, double* Y, i64 ldy) {
+    __m512d r[8], t[8];
+    for (int i = 0; i < 8; ++i) r[i] = _mm512_loadu_pd(X + i * ldx);
+    for (int i = 0; i < 8; i += 2) {  // lane l of t[i]: rows i, i+1 at column 2l (lo) or 2l+1 (hi)
+        t[i] = _mm512_unpacklo_pd(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_pd(r[i], r[i + 1]);
+    }
+    for (int g = 0; g < 8; g += 4) {  // r[g + c], c < 2: lanes (rows g, g+1 | g+2, g+3) at columns c, c+4 | 2+c, 6+c
+        r[g] = _mm512_shuffle_f64x2(t[g], t[g + 2], 0x88);
+        r[g + 1] = _mm512_shuffle_f64x2(t[g + 1], t[g + 3], 0x88);
+        r[g + 2] = _mm512_shuffle_f64x2(t[g], t[g + 2], 0xdd);
+        r[g + 3] = _mm512_shuffle_f64x2(t[g + 1], t[g + 3], 0xdd);
+    }
+    for (int c = 0; c < 4; ++c) {
+        _mm512_storeu_pd(Y + c * ldy, _mm512_shuffle_f64x2(r[c], r[4 + c], 0x88));
+        _mm512_storeu_pd(Y + (4 + c) * ldy, _mm512_shuffle_f64x2(r[c], r[4 + c], 0xdd));
+    }
+}
+#endif
+
+template <class T>
 static void transpose(i64 rows, i64 cols, const T* X, T* Y) {  // Y (cols×rows) = Xᵀ
-    for (i64 i = 0; i < rows; ++i)
-        for (i64 j = 0; j < cols; ++j) Y[j * rows + i] = X[i * cols + j];
+#ifdef __AVX512F__
+    constexpr i64 B = 64 / sizeof(T);  // block side: one register of T per row
+    const i64 rb = rows - rows % B, cb = cols - cols % B;
+    for (i64 i = 0; i < rb; i += B)
+        for (i64 j = 0; j < cb; j += B) block_transpose(X + i * cols + j, cols, Y + j * rows + i, rows);
+    transpose_scalar<T>(0, rb, cb, cols, rows, cols, X, Y);  // the right edge of the blocked rows
+    transpose_scalar<T>(rb, rows, 0, cols, rows, cols, X, Y);  // the bottom rows
+#else
+    transpose_scalar<T>(0, rows, 0, cols, rows, cols, X, Y);
+#endif
 }
 
 template <class T>
@@ -260,12 +326,39 @@ struct Run {
     }
 };
 
+// θ ← θ − (η·G + c·θ) over n numbers: a plain (S)GD step with weight decay c = ηλ (l2 and decoupled decay
+// coincide for (S)GD), applied while the run's weights and gradients are in cache.
 template <class T>
-static int dense_loss_grad(const Shape* s, i64 r0, i64 r1, const T* x, const T* y, const T* W1, const T* W2,
-                           const T* alpha, const uint8_t* skip, T* loss, T* gW1, T* gW2, T* galpha) {
+static void sgd_step(i64 n, T* w, const T* G, T rate, T decay) {
+    if (decay == T(0)) {
+#pragma omp simd
+        for (i64 i = 0; i < n; ++i) w[i] = w[i] - rate * G[i];
+    } else {
+#pragma omp simd
+        for (i64 i = 0; i < n; ++i) w[i] = w[i] - (rate * G[i] + decay * w[i]);
+    }
+}
+
+// A step pending from the previous call: per run r, rate η_r and decay c_r (both 0: the run does not move) and
+// the gradients G it was computed from (they may be the arrays this call writes: a run is updated before its
+// own gradients are overwritten).
+template <class T>
+struct Pending {
+    const T *rate, *decay, *G1, *G2, *Ga;
+};
+
+template <class T>
+static int dense_loss_grad(const Shape* s, i64 r0, i64 r1, const T* x, const T* y, T* W1, T* W2, T* alpha,
+                           const uint8_t* skip, T* loss, T* gW1, T* gW2, T* galpha, const Pending<T>* step) {
     static thread_local std::vector<T> ws;
     const i64 nd = s->N * s->d, w1 = s->mlp ? s->m * s->d : s->d * s->d, w2 = s->mlp ? s->d * s->m : 0;
     for (i64 r = r0; r < r1; ++r) {
+        if (step && (step->rate[r] != T(0) || step->decay[r] != T(0))) {
+            const T eta = step->rate[r], c = step->decay[r];
+            sgd_step(s->L * w1, W1 + r * s->L * w1, step->G1 + r * s->L * w1, eta, c);
+            if (s->mlp) sgd_step(s->L * w2, W2 + r * s->L * w2, step->G2 + r * s->L * w2, eta, c);
+            if (s->variant == SCALED) sgd_step(s->L, alpha + r * s->L, step->Ga + r * s->L, eta, c);
+        }
         T* g1 = gW1 ? gW1 + r * s->L * w1 : nullptr;
         T* g2 = gW1 && s->mlp ? gW2 + r * s->L * w2 : g1;
         T* ga = gW1 && s->variant == SCALED ? galpha + r * s->L : nullptr;
@@ -284,16 +377,21 @@ static int dense_loss_grad(const Shape* s, i64 r0, i64 r1, const T* x, const T* 
 }
 
 extern "C" {
-// Runs [r0, r1) of a batch; gW1 = null: the loss only.  Arrays contiguous in the public layout.
-int hfx_dense_f32(const Shape* s, i64 r0, i64 r1, const float* x, const float* y, const float* W1,
-                  const float* W2, const float* alpha, const uint8_t* skip, float* loss, float* gW1, float* gW2,
-                  float* galpha) {
-    return dense_loss_grad<float>(s, r0, r1, x, y, W1, W2, alpha, skip, loss, gW1, gW2, galpha);
+// Runs [r0, r1) of a batch; gW1 = null: the loss only.  Arrays contiguous in the public layout.  With `rate`
+// non-null, each run first takes the pending (S)GD step (see Pending) on W1, W2 and α, in place.
+int hfx_dense_f32(const Shape* s, i64 r0, i64 r1, const float* x, const float* y, float* W1, float* W2,
+                  float* alpha, const uint8_t* skip, float* loss, float* gW1, float* gW2, float* galpha,
+                  const float* rate, const float* decay, const float* G1, const float* G2, const float* Ga) {
+    const Pending<float> step{rate, decay, G1, G2, Ga};
+    return dense_loss_grad<float>(s, r0, r1, x, y, W1, W2, alpha, skip, loss, gW1, gW2, galpha,
+                                  rate ? &step : nullptr);
 }
-int hfx_dense_f64(const Shape* s, i64 r0, i64 r1, const double* x, const double* y, const double* W1,
-                  const double* W2, const double* alpha, const uint8_t* skip, double* loss, double* gW1,
-                  double* gW2, double* galpha) {
-    return dense_loss_grad<double>(s, r0, r1, x, y, W1, W2, alpha, skip, loss, gW1, gW2, galpha);
+int hfx_dense_f64(const Shape* s, i64 r0, i64 r1, const double* x, const double* y, double* W1, double* W2,
+                  double* alpha, const uint8_t* skip, double* loss, double* gW1, double* gW2, double* galpha,
+                  const double* rate, const double* decay, const double* G1, const double* G2, const double* Ga) {
+    const Pending<double> step{rate, decay, G1, G2, Ga};
+    return dense_loss_grad<double>(s, r0, r1, x, y, W1, W2, alpha, skip, loss, gW1, gW2, galpha,
+                                   rate ? &step : nullptr);
 }
-int hfx_abi_version(void) { return 1; }
+int hfx_abi_version(void) { return 2; }
 }

@@ -31,6 +31,7 @@ import shutil
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -109,7 +110,7 @@ def _library() -> ctypes.CDLL | None:
     p, i64 = ctypes.c_void_p, ctypes.c_int64
     for name in ("hfx_dense_f32", "hfx_dense_f64"):
         fn = getattr(lib, name)
-        fn.argtypes = [ctypes.POINTER(_Shape), i64, i64, p, p, p, p, p, p, p, p, p, p]
+        fn.argtypes = [ctypes.POINTER(_Shape), i64, i64, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p]
         fn.restype = ctypes.c_int
     return lib
 
@@ -142,6 +143,21 @@ def segment_length(spec: BlockSpec, samples: int, itemsize: int, budget: int = C
     return max(1, math.isqrt(spec.depth - 1) + 1)
 
 
+@dataclass(frozen=True)
+class PendingStep:
+    """A plain (S)GD step not yet taken: θ_r ← θ_r − (η_r·G_r + c_r·θ_r) for every run r.
+
+    `rate` η (R,), `decay` c = ηλ (R,) (l2 and decoupled decay coincide for (S)GD; both zero for a run that
+    does not move), `grads` G: the gradients the step was computed from (they may be the `out` tensors of the
+    call that takes the step).  `loss_and_grads(..., step=)` takes it on each run, in place, just before the
+    run's loss and gradients are computed, while its weights are in cache: no separate pass over memory.
+    """
+
+    rate: torch.Tensor
+    decay: torch.Tensor
+    grads: Params
+
+
 def loss_and_grads(
     spec: BlockSpec,
     params: Params,
@@ -151,12 +167,15 @@ def loss_and_grads(
     skip: torch.Tensor | None = None,
     segment: int | None = None,
     out: Params | None = None,
+    step: PendingStep | None = None,
 ) -> tuple[torch.Tensor, Params | None]:
     """L_r (R,) and, with `want_grads`, ∂L_r/∂θ_r in the layout of `params` ((R, L, out, in); α (R, L)).
 
     x, y: (R, N, d).  `skip` (R,) bool: runs not computed (loss NaN, gradients 0), e.g. frozen runs.
     `segment`: layers per checkpoint segment (default `segment_length`).  `out`: contiguous tensors shaped
     as `params` to write the gradients into (reused across steps: no allocation, no page faults).
+    `step`: a pending (S)GD step, taken first on `params` in place (they must then be contiguous tensors of
+    x's dtype); the loss and gradients are those of the parameters after it.
     Requires `supports(spec, x)`.
     """
     lib = _library()
@@ -177,6 +196,21 @@ def loss_and_grads(
         raise ValueError(f"x and y must both be (R, N ≥ 1, {spec.width}), got {tuple(x.shape)} and {tuple(y.shape)}")
     if skip is not None and tuple(skip.shape) != (R,):
         raise ValueError(f"skip must be ({R},), got {tuple(skip.shape)}")
+    pending: list[torch.Tensor | None] = [None] * 5
+    if step is not None:
+        for k, w in zip(names, weights, strict=True):
+            if w.data_ptr() != params[k].data_ptr():
+                raise ValueError(f"a pending step updates {k} in place: it must be a contiguous {dtype} tensor")
+        if alpha is not None and alpha.data_ptr() != params["alpha"].data_ptr():
+            raise ValueError(f"a pending step updates alpha in place: it must be a contiguous {dtype} tensor")
+        rate, decay = (t.detach().to(dtype).contiguous() for t in (step.rate, step.decay))
+        if tuple(rate.shape) != (R,) or tuple(decay.shape) != (R,):
+            raise ValueError(f"a pending step's rate and decay must be ({R},)")
+        G = {k: step.grads[k] for k in (*names, *(("alpha",) if alpha is not None else ()))}
+        for k, gk in G.items():
+            if gk.dtype != dtype or not gk.is_contiguous() or gk.shape != params[k].shape:
+                raise ValueError(f"a pending step's grads[{k!r}] must be a contiguous {dtype} tensor shaped as {k}")
+        pending = [rate, decay, G[names[0]], G[names[-1]], G.get("alpha")]
     S = segment if segment is not None else segment_length(spec, N, x.element_size())
     if not 1 <= S:
         raise ValueError(f"segment must be ≥ 1, got {S}")
@@ -204,7 +238,7 @@ def loss_and_grads(
     g2 = grads[names[-1]] if grads is not None else None
     ga = grads.get("alpha") if grads is not None else None
     args = (ptr(x), ptr(y), ptr(weights[0]), ptr(weights[-1]), ptr(alpha), ptr(skip_u8), ptr(loss), ptr(g1),
-            ptr(g2), ptr(ga))
+            ptr(g2), ptr(ga), *(ptr(t) for t in pending))
 
     def call(r0: int, r1: int) -> None:
         if fn(ctypes.byref(shape), r0, r1, *args) != 0:
