@@ -113,19 +113,20 @@ def run_audited(tier: str = "default", progress: bool = True, backend: Backend |
         convergence = [linear_block, weight_decay, deep_linear, nonlinear_block, deep_stack]
         jobs = [Job(m, m.Config()) for m in convergence]
         units = sum(m.cost(m.Config()).units for m in convergence)
-        started, steps, shown = time.monotonic(), [0], [0.0]
+        started, steps, total, shown = time.monotonic(), [0], [units], [0.0]
 
         def stepped(n: int) -> None:  # called after every optimisation step: redrawn at most twice a second
             steps[0] += n
+            if steps[0] >= total[0]:  # units is an estimate that a widened rate grid exceeds: raise it by a tenth
+                total[0] = steps[0] + max(1, steps[0] // 10)
             now = time.monotonic()
             if progress and now - shown[0] >= 0.5:
                 shown[0] = now
-                # (units is an estimate: a widened rate grid adds steps; the line is finished once, below)
-                report(min(steps[0], units - 1), units, "experiment steps", started)
+                report(steps[0], total[0], "experiment steps", started)
 
         lb, wd, dl, nb, ds = execute_all(jobs, backend or Backend(), stepped)
-        if progress:
-            report(units, units, "experiment steps", started)
+        if progress:  # the finished line gives the steps actually taken
+            report(steps[0], steps[0], "experiment steps", started)
         td = execute(Job(trainable_depth, stacks), backend or Backend(), None)
         # what GD does near the identity (C8, C9, C12), on their defaults: studies, run here in order
         bn = run_experiment(branch_norms, branch_norms.Config())
