@@ -65,7 +65,7 @@ def _autograd_per_run(spec: BlockSpec, params: dict[str, torch.Tensor], x: torch
 @pytest.mark.parametrize("block", ["linear", "mlp"])
 def test_fused_loss_and_gradients_equal_autograd_run_by_run(block: str, variant: str, activation: str,
                                                             seed: int) -> None:
-    # widths chosen to cross every column tile of the kernel (2W, W, 4 and single columns)
+    # widths chosen to cross the kernel's narrower column tiles (2W, W, 4 and single columns; W = 8 doubles)
     spec = BlockSpec(block=block, variant=variant, depth=4, width=21, hidden=7, activation=activation)
     params, x, y = _problem(spec, 3, 9, seed, torch.float64)
     loss, grads = fused.loss_and_grads(spec, params, x, y)
@@ -77,8 +77,23 @@ def test_fused_loss_and_gradients_equal_autograd_run_by_run(block: str, variant:
             torch.testing.assert_close(grads[k][r], want, rtol=FLOAT64_ROUNDING, atol=FLOAT64_ROUNDING)
 
 
+@pytest.mark.parametrize("block", ["linear", "mlp"])
+def test_wide_float64_blocks_cross_every_tile(block: str) -> None:
+    # 45 = 32 + 8 + 4 + 1 and 58 = 32 + 16 + 8 + 1 + 1 columns: the 4W, 2W, W, 4 and 1-column tiles, and 8×8
+    # register-block transposes with ragged edges
+    spec = BlockSpec(block=block, variant="residual", depth=2, width=45, hidden=58, activation="tanh")
+    params, x, y = _problem(spec, 2, 11, 3, torch.float64)
+    loss, grads = fused.loss_and_grads(spec, params, x, y)
+    assert grads is not None
+    for r in range(2):
+        ref_loss, ref_grads = _autograd_per_run(spec, params, x, y, r)
+        torch.testing.assert_close(loss[r], ref_loss, rtol=FLOAT64_ROUNDING, atol=FLOAT64_ROUNDING)
+        for k, want in ref_grads.items():
+            torch.testing.assert_close(grads[k][r], want, rtol=FLOAT64_ROUNDING, atol=FLOAT64_ROUNDING)
+
+
 @pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize(("width", "hidden"), [(16, 16), (64, 64), (3, 5)])
+@pytest.mark.parametrize(("width", "hidden"), [(16, 16), (64, 64), (3, 5), (70, 100)])
 def test_fused_float32_equals_float64_autograd(width: int, hidden: int, seed: int) -> None:
     spec = BlockSpec(block="mlp", variant="residual", depth=3, width=width, hidden=hidden, activation="tanh")
     params, x, y = _problem(spec, 2, 32, seed, torch.float64)

@@ -50,23 +50,55 @@ enum { ACT_RELU = 0, ACT_TANH = 1, ACT_GELU = 2 };
 enum { PLAIN = 0, RESIDUAL = 1, SCALED = 2 };
 
 // C[i, c0:c0+NC] = A[i, :]·B[:, c0:c0+NC] (+ C0[i, c0:c0+NC]) for i < rows; A[i, k] = A[i·sar + k·sac].
-// RT rows at a time: RT·NC accumulators, enough independent FMA chains to hide the FMA latency.
+// RT rows at a time: RT·NC accumulators, enough independent FMA chains to hide the FMA latency.  Where NC is
+// a whole number of 512-bit registers the accumulators are GCC vector values, so that they live in registers
+// from the first load of C0 to the last store (an array of scalars goes through the stack around the k loop,
+// which costs as much as the loop itself when K is 16).
 template <class T, int NC, int RT>
 static void gemm_rows(i64 i, i64 K, const T* A, i64 sar, i64 sac, const T* B, i64 ldb, T* C, i64 ldc,
                       const T* C0, i64 ldc0) {
-    T acc[RT][NC];
-    for (int r = 0; r < RT; ++r)
-        for (int c = 0; c < NC; ++c) acc[r][c] = C0 ? C0[(i + r) * ldc0 + c] : T(0);
-    for (i64 k = 0; k < K; ++k) {
-        const T* b = B + k * ldb;
-        for (int r = 0; r < RT; ++r) {
-            const T a = A[(i + r) * sar + k * sac];
-#pragma omp simd
-            for (int c = 0; c < NC; ++c) acc[r][c] += a * b[c];
+    constexpr int W = 64 / sizeof(T);
+    if constexpr (NC % W == 0) {
+        typedef T V __attribute__((vector_size(64)));
+        constexpr int NV = NC / W;
+        V acc[RT][NV];
+#pragma GCC unroll 16
+        for (int r = 0; r < RT; ++r)
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v) {
+                if (C0) __builtin_memcpy(&acc[r][v], C0 + (i + r) * ldc0 + v * W, sizeof(V));
+                else acc[r][v] = V{};
+            }
+        for (i64 k = 0; k < K; ++k) {
+            V b[NV];
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v) __builtin_memcpy(&b[v], B + k * ldb + v * W, sizeof(V));
+#pragma GCC unroll 16
+            for (int r = 0; r < RT; ++r) {
+                const T a = A[(i + r) * sar + k * sac];
+#pragma GCC unroll 4
+                for (int v = 0; v < NV; ++v) acc[r][v] += a * b[v];
+            }
         }
+#pragma GCC unroll 16
+        for (int r = 0; r < RT; ++r)
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v) __builtin_memcpy(C + (i + r) * ldc + v * W, &acc[r][v], sizeof(V));
+    } else {
+        T acc[RT][NC];
+        for (int r = 0; r < RT; ++r)
+            for (int c = 0; c < NC; ++c) acc[r][c] = C0 ? C0[(i + r) * ldc0 + c] : T(0);
+        for (i64 k = 0; k < K; ++k) {
+            const T* b = B + k * ldb;
+            for (int r = 0; r < RT; ++r) {
+                const T a = A[(i + r) * sar + k * sac];
+#pragma omp simd
+                for (int c = 0; c < NC; ++c) acc[r][c] += a * b[c];
+            }
+        }
+        for (int r = 0; r < RT; ++r)
+            for (int c = 0; c < NC; ++c) C[(i + r) * ldc + c] = acc[r][c];
     }
-    for (int r = 0; r < RT; ++r)
-        for (int c = 0; c < NC; ++c) C[(i + r) * ldc + c] = acc[r][c];
 }
 
 template <class T, int NC>
@@ -86,6 +118,8 @@ template <class T>
 static void gemm(i64 rows, i64 cols, i64 K, const T* A, i64 sar, i64 sac, const T* B, T* C, const T* C0) {
     i64 c = 0;
     constexpr int W = 64 / sizeof(T);  // one 512-bit register of T
+    for (; c + 4 * W <= cols; c += 4 * W)  // four registers a row: 16 accumulators, each B load used 4 times
+        gemm_cols<T, 4 * W>(rows, K, A, sar, sac, B + c, cols, C + c, cols, C0 ? C0 + c : nullptr, cols);
     for (; c + 2 * W <= cols; c += 2 * W)
         gemm_cols<T, 2 * W>(rows, K, A, sar, sac, B + c, cols, C + c, cols, C0 ? C0 + c : nullptr, cols);
     for (; c + W <= cols; c += W)
