@@ -13,7 +13,10 @@
 // Memory: a run's activations are kept for one segment of S layers and recomputed from the segment's
 // input in the backward pass (activation checkpointing; S = L keeps everything, no recomputation).
 // Every product is C = A·B (+ C₀) with B's rows contiguous, computed by `gemm` below with a register tile
-// of four rows and a compile-time number of columns, so that the compiler keeps the tile in registers.
+// of four or eight rows and a compile-time number of columns, so that the compiler keeps the tile in registers;
+// the forward pass needs the weights transposed (W₁ᵀ, W₂ᵀ: 16×16 register blocks with AVX-512).
+// A plain (S)GD step pending from the previous call (θ ← θ − (ηG + cθ)) is taken on a run's weights just
+// before its forward pass, while they are in cache (`Pending`).
 #include <cmath>
 #include <cstdint>
 #include <cstring>
