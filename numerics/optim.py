@@ -154,13 +154,10 @@ def opt_update_(spec: OptimizerSpec, params: Params, grads: Params, state: OptSt
             torch.div(m, step, out=step).mul_(rate / (1 - b1**t))  # Δ = η m̂/(√v̂ + ε)
         else:
             step.mul_(rate)  # Δ = ηg
-        if moving is not None:
-            step.masked_fill_(~per_run(moving, step), 0.0)
         if spec.decay_mode == "decoupled":
-            decay = rate * per_run(lam.to(p.dtype), p)
-            if moving is not None:
-                decay = decay * per_run(moving, p)
-            p.addcmul_(decay, p, value=-1)  # θ ← θ − ηλθ (θ before the step: Δ does not depend on θ)
+            step.addcmul_(rate * per_run(lam.to(p.dtype), p), p)  # Δ + ηλθ: θ ← θ − ηλθ − Δ, θ before the step
+        if moving is not None:  # zeroed last, so that nothing (not even ηλ = inf) reaches a frozen run
+            step.masked_fill_(~per_run(moving, step), 0.0)
         p.sub_(step)
     if isinstance(state, AdamState):
         new_state = AdamState(t=t, m=state.m, v=state.v)

@@ -150,6 +150,10 @@ def train(
         raise ValueError("max_steps and eps must be ≥ 0 and record_every ≥ 1")
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    mixed = sorted(k for k, p in params.items() if p.dtype != x.dtype)
+    if mixed:
+        raise ValueError(f"parameters {', '.join(mixed)} are {params[mixed[0]].dtype} but x is {x.dtype}: "
+                         "train in one dtype")
     dev = torch.device(device) if device is not None else x.device
     x, y = x.to(dev), y.to(dev)
     lr, lam = lr.to(dev), lam.to(dev)
@@ -163,7 +167,7 @@ def train(
     buffers = {k: torch.empty_like(p) for k, p in params.items()} if use_fused else None
     # plain (S)GD on the fused engine: each step is taken by the next native call, run by run while the run's
     # weights are in cache (`fused.PendingStep`), instead of by a pass over all the parameters in memory
-    fused_step = use_fused and opt.name in ("gd", "sgd") and all(p.dtype == x.dtype for p in params.values())
+    fused_step = use_fused and opt.name in ("gd", "sgd")
     pending: fused.PendingStep | None = None
     state: OptState = opt_init(opt, params)
     mon: MonitorState = monitor_init(R, dev)
@@ -204,8 +208,9 @@ def train(
             break
         # frozen (converged or diverged) runs keep their parameters
         if fused_step:
-            rate = torch.where(mon.moving, lr.to(x.dtype), 0.0)
-            pending = fused.PendingStep(rate, rate * lam.to(x.dtype) if decays else torch.zeros_like(rate), grads)
+            rate = lr.to(x.dtype)
+            pending = fused.PendingStep(rate, rate * lam.to(x.dtype) if decays else torch.zeros_like(rate), grads,
+                                        None if bool(mon.moving.all()) else mon.moving)
         else:
             state = opt_update_(opt, params, grads, state, lr, lam, None if bool(mon.moving.all()) else mon.moving)
         if progress is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -143,29 +145,37 @@ def test_skipped_runs_cost_nothing_and_leave_the_others_alone() -> None:
 @pytest.mark.parametrize("variant", ["residual", "rezero"])
 def test_a_pending_step_is_the_sgd_update_then_the_gradient(block: str, variant: str) -> None:
     # θ ← θ − (ηG + ηλθ) taken inside the native call equals the same update written with torch, then the call;
-    # a run with η = c = 0 keeps its parameters exactly, even when its G holds NaN
+    # a run that does not move keeps its parameters exactly, even with NaN in G; a moving run with η = 0 takes
+    # 0·G (NaN where G is NaN), as torch does
     spec = BlockSpec(block=block, variant=variant, depth=3, width=17, hidden=5, activation="tanh")
-    params, x, y = _problem(spec, 4, 6, 8, torch.float64)
+    params, x, y = _problem(spec, 5, 6, 8, torch.float64)
     G = {k: torch.randn(v.shape, generator=torch.Generator().manual_seed(9), dtype=v.dtype) for k, v in params.items()}
-    G = {k: v.index_fill(0, torch.tensor([2]), torch.nan) for k, v in G.items()}
-    rate = torch.tensor([0.1, 0.01, 0.0, 0.3], dtype=torch.float64)
-    decay = rate * torch.tensor([0.0, 0.5, 0.0, 2.0], dtype=torch.float64)
-    want = {k: v - (rate.view(-1, *[1] * (v.dim() - 1)) * torch.nan_to_num(G[k])
-                    + decay.view(-1, *[1] * (v.dim() - 1)) * v) for k, v in params.items()}
+    G = {k: v.index_fill(0, torch.tensor([2, 4]), torch.nan) for k, v in G.items()}
+    rate = torch.tensor([0.1, 0.01, 0.2, 0.3, 0.0], dtype=torch.float64)
+    decay = rate * torch.tensor([0.0, 0.5, 0.0, 2.0, 0.0], dtype=torch.float64)
+    moving = torch.tensor([True, True, False, True, True])
+
+    def per_run(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        return v.view(-1, *[1] * (like.dim() - 1))
+
+    want = {k: torch.where(per_run(moving, v), v - (per_run(rate, v) * G[k] + per_run(decay, v) * v), v)
+            for k, v in params.items()}
     loss_want, grads_want = fused.loss_and_grads(spec, want, x, y)
     mine = {k: v.clone() for k, v in params.items()}
-    loss, grads = fused.loss_and_grads(spec, mine, x, y, step=fused.PendingStep(rate, decay, G))
+    loss, grads = fused.loss_and_grads(spec, mine, x, y, step=fused.PendingStep(rate, decay, G, moving))
     assert grads is not None and grads_want is not None
     for k in params:
-        torch.testing.assert_close(mine[k], want[k], rtol=FLOAT64_ROUNDING, atol=FLOAT64_ROUNDING)
-        assert torch.equal(mine[k][2], params[k][2])
-        torch.testing.assert_close(grads[k], grads_want[k], rtol=FLOAT64_ROUNDING, atol=FLOAT64_ROUNDING)
-    torch.testing.assert_close(loss, loss_want, rtol=FLOAT64_ROUNDING, atol=FLOAT64_ROUNDING)
+        torch.testing.assert_close(mine[k], want[k], rtol=FLOAT64_ROUNDING, atol=FLOAT64_ROUNDING, equal_nan=True)
+        assert torch.equal(mine[k][2], params[k][2]) and mine[k][4].isnan().all()
+        torch.testing.assert_close(grads[k], grads_want[k], rtol=FLOAT64_ROUNDING, atol=FLOAT64_ROUNDING,
+                                   equal_nan=True)
+    torch.testing.assert_close(loss, loss_want, rtol=FLOAT64_ROUNDING, atol=FLOAT64_ROUNDING, equal_nan=True)
     # the step's gradients may be the very tensors the call writes: each run is stepped before it is overwritten
     out = {k: v.clone() for k, v in G.items()}
     again = {k: v.clone() for k, v in params.items()}
-    fused.loss_and_grads(spec, again, x, y, out=out, step=fused.PendingStep(rate, decay, out))
-    assert all(torch.equal(again[k], mine[k]) for k in params) and all(torch.equal(out[k], grads[k]) for k in grads)
+    fused.loss_and_grads(spec, again, x, y, out=out, step=fused.PendingStep(rate, decay, out, moving))
+    assert all(torch.equal(again[k].nan_to_num(), mine[k].nan_to_num()) for k in params)
+    assert all(torch.equal(out[k].nan_to_num(), grads[k].nan_to_num()) for k in grads)
 
 
 def test_a_pending_step_refuses_parameters_it_cannot_update_in_place() -> None:
@@ -176,6 +186,30 @@ def test_a_pending_step_refuses_parameters_it_cannot_update_in_place() -> None:
     for bad in (strided, {k: v.float() for k, v in params.items()}):
         with pytest.raises(ValueError, match="in place"):
             fused.loss_and_grads(spec, bad, x, y, step=step)
+    for bad_step in (fused.PendingStep(torch.ones(3), torch.zeros(2), step.grads),
+                     fused.PendingStep(torch.ones(2), torch.zeros(2), {**step.grads, "W2": step.grads["W2"].float()}),
+                     fused.PendingStep(torch.ones(2), torch.zeros(2), step.grads, torch.ones(3, dtype=torch.bool))):
+        with pytest.raises(ValueError, match="pending step"):
+            fused.loss_and_grads(spec, params, x, y, step=bad_step)
+
+
+def test_tensors_off_the_cpu_never_reach_the_native_code() -> None:
+    # a CUDA or meta tensor's pointer is not host memory: refused with a ValueError, never dereferenced
+    spec = BlockSpec(block="mlp", variant="rezero", depth=2, width=4, hidden=4)
+    params, x, y = _problem(spec, 2, 3, 0, torch.float64)
+    grads = {k: torch.zeros_like(v) for k, v in params.items()}
+    meta = {k: v.to("meta") for k, v in params.items()}
+    cases = [
+        ({**params, "W2": meta["W2"]}, y, None, None),
+        ({**params, "alpha": meta["alpha"]}, y, None, None),
+        (params, y.to("meta"), None, None),
+        (params, y, {**grads, "W1": grads["W1"].to("meta")}, None),
+        (params, y, None, fused.PendingStep(torch.ones(2), torch.zeros(2), {**grads, "W1": meta["W1"]})),
+        (params, y, None, fused.PendingStep(torch.ones(2, device="meta"), torch.zeros(2), grads)),
+    ]
+    for p, yy, out, step in cases:
+        with pytest.raises(ValueError, match="on the CPU"):
+            fused.loss_and_grads(spec, p, x, yy, out=out, step=step)
 
 
 def test_threads_split_the_runs_without_changing_a_bit() -> None:
@@ -263,3 +297,30 @@ def test_mismatched_shapes_are_refused_before_the_native_code_sees_them() -> Non
         fused.loss_and_grads(spec, params, x, y, skip=torch.zeros(3, dtype=torch.bool))
     with pytest.raises(ValueError):
         fused.loss_and_grads(spec, params, x, y, segment=0)
+
+
+@pytest.mark.parametrize("opt_name", ["gd", "sgd"])
+@pytest.mark.parametrize("decay_mode", ["l2", "decoupled"])
+def test_hostile_rates_and_decays_train_as_on_the_torch_engine(opt_name: str, decay_mode: str) -> None:
+    # run 0: η = 0 with a gradient that overflows (0·inf = NaN: diverged at step 1 on both engines);
+    # run 1: λ = inf (diverges, then stays frozen: its parameters are those of its diverging step, not stepped
+    # again); run 2: ordinary, converges and freezes
+    spec = BlockSpec(block="linear", variant="plain", depth=2, width=2)
+    W = torch.empty(3, 2, 2, 2)
+    W[0, 0], W[0, 1] = 1e-38 * torch.eye(2), 3e38 * torch.eye(2)
+    W[1:] = 0.5 * torch.eye(2)
+    x = torch.full((3, 4, 2), 2.0)
+    y = x.clone()
+    y[0] = 0.0
+    lr = torch.tensor([0.0, 0.1, 0.1])
+    lam = torch.tensor([0.0, math.inf, 0.0])
+    opt = OptimizerSpec(opt_name, decay_mode=decay_mode, batch_size=2 if opt_name == "sgd" else 0)
+    res = {e: train(spec, {"W": W}, x, y, opt, lr, lam, 40, 1e-3, torch.Generator().manual_seed(0), engine=e)
+           for e in ("fused", "torch")}
+    a, b = res["fused"], res["torch"]
+    assert a.engine == "fused" and b.engine == "torch"
+    assert list(a.status) == list(b.status) == ["diverged", "diverged", "converged"]
+    assert (a.diverged_step == b.diverged_step).all() and (a.steps_to_converge == b.steps_to_converge).all()
+    # the frozen runs' parameters are bit for bit the torch engine's (NaN and ±inf in the same places)
+    assert torch.equal(a.params["W"][:2].nan_to_num(), b.params["W"][:2].nan_to_num())
+    assert torch.equal(a.params["W"][:2].isnan(), b.params["W"][:2].isnan())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -223,13 +225,15 @@ def test_deep_stacks_train_as_torch_optim_run_by_run(block: str, variant: str, o
 @pytest.mark.parametrize("opt_name", ["gd", "momentum", "adam"])
 def test_in_place_update_equals_the_pure_step(opt_name: str, decay_mode: str, seed: int) -> None:
     # opt_update_ (the loop's fast path) against opt_step (its pure twin) over a few steps, with one run frozen
-    # from the start whose gradient is NaN: it must keep its parameters bit for bit
+    # from the start whose gradient is NaN, whose λ is inf and whose weights hold an inf (as a diverged run's
+    # do): it must keep its parameters bit for bit
     g = torch.Generator().manual_seed(seed)
     spec = OptimizerSpec(opt_name, decay_mode=decay_mode)
     params = {"W": torch.randn((3, 2, 4, 4), generator=g, dtype=torch.float64),
               "alpha": torch.randn((3, 2), generator=g, dtype=torch.float64)}
+    params["W"][1, 0, 0, 0] = -math.inf
     lr = torch.tensor([0.1, 0.05, 0.2], dtype=torch.float64)
-    lam = torch.tensor([0.3, 0.0, 0.1], dtype=torch.float64)
+    lam = torch.tensor([0.3, math.inf, 0.1], dtype=torch.float64)
     moving = torch.tensor([True, False, True])
     pure, pure_state = dict(params), opt_init(spec, params)
     mine = {k: v.clone() for k, v in params.items()}
@@ -295,3 +299,13 @@ def test_training_leaves_the_callers_tensors_alone(engine: str) -> None:
                 dtype=torch.float64), torch.full((2,), 0.1, dtype=torch.float64), 5, 0.0, g, engine=engine)
     assert all(torch.equal(p0[k], before[k]) for k in p0) and torch.equal(x, x_before)
     assert not torch.equal(res.params["W1"], p0["W1"])
+
+
+@pytest.mark.parametrize("engine", ["torch", "fused", "auto"])
+def test_parameters_in_another_dtype_than_the_data_are_refused_with_a_clear_error(engine: str) -> None:
+    spec = BlockSpec(block="mlp", variant="residual", depth=2, width=3, hidden=4)
+    params = init_params(spec, 2, "xavier", 1.0, torch.Generator().manual_seed(0), torch.float32)
+    x = torch.zeros((2, 5, 3), dtype=torch.float64)
+    with pytest.raises(ValueError, match="train in one dtype"):
+        train(spec, params, x, x, OptimizerSpec("gd"), torch.full((2,), 0.1), torch.zeros(2), 3, 0.0,
+              torch.Generator(), engine=engine)

@@ -376,12 +376,13 @@ static void sgd_step(i64 n, T* w, const T* G, T rate, T decay) {
     }
 }
 
-// A step pending from the previous call: per run r, rate η_r and decay c_r (both 0: the run does not move) and
-// the gradients G it was computed from (they may be the arrays this call writes: a run is updated before its
-// own gradients are overwritten).
+// A step pending from the previous call: per run r, rate η_r and decay c_r, the gradients G it was computed from
+// (they may be the arrays this call writes: a run is updated before its own gradients are overwritten), and
+// `move` (null: every run): only runs with move[r] ≠ 0 take the step; the others keep their weights exactly.
 template <class T>
 struct Pending {
     const T *rate, *decay, *G1, *G2, *Ga;
+    const uint8_t* move;
 };
 
 template <class T>
@@ -390,7 +391,7 @@ static int dense_loss_grad(const Shape* s, i64 r0, i64 r1, const T* x, const T* 
     static thread_local std::vector<T> ws;
     const i64 nd = s->N * s->d, w1 = s->mlp ? s->m * s->d : s->d * s->d, w2 = s->mlp ? s->d * s->m : 0;
     for (i64 r = r0; r < r1; ++r) {
-        if (step && (step->rate[r] != T(0) || step->decay[r] != T(0))) {
+        if (step && (!step->move || step->move[r])) {  // (η = 0 still steps: 0·G is NaN where G is not finite)
             const T eta = step->rate[r], c = step->decay[r];
             sgd_step(s->L * w1, W1 + r * s->L * w1, step->G1 + r * s->L * w1, eta, c);
             if (s->mlp) sgd_step(s->L * w2, W2 + r * s->L * w2, step->G2 + r * s->L * w2, eta, c);
@@ -418,17 +419,19 @@ extern "C" {
 // non-null, each run first takes the pending (S)GD step (see Pending) on W1, W2 and α, in place.
 int hfx_dense_f32(const Shape* s, i64 r0, i64 r1, const float* x, const float* y, float* W1, float* W2,
                   float* alpha, const uint8_t* skip, float* loss, float* gW1, float* gW2, float* galpha,
-                  const float* rate, const float* decay, const float* G1, const float* G2, const float* Ga) {
-    const Pending<float> step{rate, decay, G1, G2, Ga};
+                  const float* rate, const float* decay, const float* G1, const float* G2, const float* Ga,
+                  const uint8_t* move) {
+    const Pending<float> step{rate, decay, G1, G2, Ga, move};
     return dense_loss_grad<float>(s, r0, r1, x, y, W1, W2, alpha, skip, loss, gW1, gW2, galpha,
                                   rate ? &step : nullptr);
 }
 int hfx_dense_f64(const Shape* s, i64 r0, i64 r1, const double* x, const double* y, double* W1, double* W2,
                   double* alpha, const uint8_t* skip, double* loss, double* gW1, double* gW2, double* galpha,
-                  const double* rate, const double* decay, const double* G1, const double* G2, const double* Ga) {
-    const Pending<double> step{rate, decay, G1, G2, Ga};
+                  const double* rate, const double* decay, const double* G1, const double* G2, const double* Ga,
+                  const uint8_t* move) {
+    const Pending<double> step{rate, decay, G1, G2, Ga, move};
     return dense_loss_grad<double>(s, r0, r1, x, y, W1, W2, alpha, skip, loss, gW1, gW2, galpha,
                                    rate ? &step : nullptr);
 }
-int hfx_abi_version(void) { return 2; }
+int hfx_abi_version(void) { return 3; }
 }

@@ -110,7 +110,7 @@ def _library() -> ctypes.CDLL | None:
     p, i64 = ctypes.c_void_p, ctypes.c_int64
     for name in ("hfx_dense_f32", "hfx_dense_f64"):
         fn = getattr(lib, name)
-        fn.argtypes = [ctypes.POINTER(_Shape), i64, i64, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p]
+        fn.argtypes = [ctypes.POINTER(_Shape), i64, i64, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p]
         fn.restype = ctypes.c_int
     return lib
 
@@ -145,17 +145,20 @@ def segment_length(spec: BlockSpec, samples: int, itemsize: int, budget: int = C
 
 @dataclass(frozen=True)
 class PendingStep:
-    """A plain (S)GD step not yet taken: θ_r ← θ_r − (η_r·G_r + c_r·θ_r) for every run r.
+    """A plain (S)GD step not yet taken: θ_r ← θ_r − (η_r·G_r + c_r·θ_r) for every run r that moves.
 
-    `rate` η (R,), `decay` c = ηλ (R,) (l2 and decoupled decay coincide for (S)GD; both zero for a run that
-    does not move), `grads` G: the gradients the step was computed from (they may be the `out` tensors of the
-    call that takes the step).  `loss_and_grads(..., step=)` takes it on each run, in place, just before the
-    run's loss and gradients are computed, while its weights are in cache: no separate pass over memory.
+    `rate` η (R,), `decay` c = ηλ (R,) (l2 and decoupled decay coincide for (S)GD), `grads` G: the gradients
+    the step was computed from (they may be the `out` tensors of the call that takes the step), `moving` (R,)
+    bool: the runs that take the step (None: all); the others keep their parameters exactly, whatever their
+    η, c or G.  A moving run with η = 0 still takes it (0·G is NaN where G is not finite, as in torch).
+    `loss_and_grads(..., step=)` takes it on each run, in place, just before the run's loss and gradients are
+    computed, while its weights are in cache: no separate pass over memory.  All tensors on the CPU.
     """
 
     rate: torch.Tensor
     decay: torch.Tensor
     grads: Params
+    moving: torch.Tensor | None = None
 
 
 def loss_and_grads(
@@ -196,7 +199,7 @@ def loss_and_grads(
         raise ValueError(f"x and y must both be (R, N ≥ 1, {spec.width}), got {tuple(x.shape)} and {tuple(y.shape)}")
     if skip is not None and tuple(skip.shape) != (R,):
         raise ValueError(f"skip must be ({R},), got {tuple(skip.shape)}")
-    pending: list[torch.Tensor | None] = [None] * 5
+    pending: list[torch.Tensor | None] = [None] * 6
     if step is not None:
         for k, w in zip(names, weights, strict=True):
             if w.data_ptr() != params[k].data_ptr():
@@ -210,7 +213,10 @@ def loss_and_grads(
         for k, gk in G.items():
             if gk.dtype != dtype or not gk.is_contiguous() or gk.shape != params[k].shape:
                 raise ValueError(f"a pending step's grads[{k!r}] must be a contiguous {dtype} tensor shaped as {k}")
-        pending = [rate, decay, G[names[0]], G[names[-1]], G.get("alpha")]
+        move = step.moving.to(torch.uint8).contiguous() if step.moving is not None else None
+        if move is not None and tuple(move.shape) != (R,):
+            raise ValueError(f"a pending step's moving must be ({R},), got {tuple(move.shape)}")
+        pending = [rate, decay, G[names[0]], G[names[-1]], G.get("alpha"), move]
     S = segment if segment is not None else segment_length(spec, N, x.element_size())
     if not 1 <= S:
         raise ValueError(f"segment must be ≥ 1, got {S}")
@@ -229,6 +235,12 @@ def loss_and_grads(
                     raise ValueError(f"out[{k!r}] must be a contiguous {w.dtype} tensor of shape {tuple(w.shape)}")
             grads = {k: out[k] for k in like}
     skip_u8 = skip.to(torch.uint8).contiguous() if skip is not None else None
+    # the native code reads and writes host memory: a tensor elsewhere (CUDA, meta) would hand it a bad pointer
+    handed = [("params", t) for t in (*weights, alpha)] + [("y", y), ("skip", skip_u8)]
+    handed += [("the pending step", t) for t in pending] + [("out", t) for t in (grads or {}).values()]
+    for what, t in handed:
+        if t is not None and t.device.type != "cpu":
+            raise ValueError(f"the fused engine needs {what} on the CPU, got a tensor on {t.device}")
 
     def ptr(t: torch.Tensor | None) -> int | None:
         return t.data_ptr() if t is not None else None
