@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from numerics.blocks import fused
 from numerics.models import ACTIVATIONS, VARIANTS, BlockSpec, init_params
+from numerics.optim import per_run
 from numerics.train import OptimizerSpec, train
 
 pytestmark = [
@@ -154,9 +155,6 @@ def test_a_pending_step_is_the_sgd_update_then_the_gradient(block: str, variant:
     rate = torch.tensor([0.1, 0.01, 0.2, 0.3, 0.0], dtype=torch.float64)
     decay = rate * torch.tensor([0.0, 0.5, 0.0, 2.0, 0.0], dtype=torch.float64)
     moving = torch.tensor([True, True, False, True, True])
-
-    def per_run(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-        return v.view(-1, *[1] * (like.dim() - 1))
 
     want = {k: torch.where(per_run(moving, v), v - (per_run(rate, v) * G[k] + per_run(decay, v) * v), v)
             for k, v in params.items()}

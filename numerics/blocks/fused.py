@@ -201,11 +201,9 @@ def loss_and_grads(
         raise ValueError(f"skip must be ({R},), got {tuple(skip.shape)}")
     pending: list[torch.Tensor | None] = [None] * 6
     if step is not None:
-        for k, w in zip(names, weights, strict=True):
-            if w.data_ptr() != params[k].data_ptr():
+        for k, w in zip((*names, "alpha"), (*weights, alpha), strict=True):
+            if w is not None and w.data_ptr() != params[k].data_ptr():
                 raise ValueError(f"a pending step updates {k} in place: it must be a contiguous {dtype} tensor")
-        if alpha is not None and alpha.data_ptr() != params["alpha"].data_ptr():
-            raise ValueError(f"a pending step updates alpha in place: it must be a contiguous {dtype} tensor")
         rate, decay = (t.detach().to(dtype).contiguous() for t in (step.rate, step.decay))
         if tuple(rate.shape) != (R,) or tuple(decay.shape) != (R,):
             raise ValueError(f"a pending step's rate and decay must be ({R},)")
