@@ -320,12 +320,14 @@ struct Run {
         std::memcpy(bounds, x, nd * sizeof(T));
         for (i64 seg = 0; seg < nseg; ++seg) forward_segment(seg, bounds + (seg + 1) * nd);
         const T* H = bounds + nseg * nd;
-        double loss = 0;
+        double loss = 0;  // two vector loops: the scalar loop with its division took 4 % of a step at width 16
+#pragma omp simd reduction(+ : loss)
         for (i64 i = 0; i < nd; ++i) {
             const T diff = H[i] - y[i];
             loss += (double)diff * (double)diff;
-            g[i] = diff / T(N);  // ∂/∂H of (1/2N)Σ‖H − y‖²
         }
+#pragma omp simd
+        for (i64 i = 0; i < nd; ++i) g[i] = (H[i] - y[i]) / T(N);  // ∂/∂H of (1/2N)Σ‖H − y‖²
         loss *= 0.5 / (double)N;
         if (!gW1) return loss;
         T *gcur = g, *gnext = g2;
