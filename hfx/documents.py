@@ -70,7 +70,7 @@ def provenance() -> Provenance:
         try:
             date = subprocess.run(
                 ["git", "show", "-s", "--format=%cs", commit], cwd=Path(__file__).resolve().parent,
-                capture_output=True, text=True, check=True, timeout=10,
+                capture_output=True, text=True, encoding="utf-8", errors="replace", check=True, timeout=10,
             ).stdout.strip() or None
         except (OSError, subprocess.SubprocessError):
             date = None
@@ -120,13 +120,12 @@ def latex_pdf(source: str, name: str, files: dict[str, str] | None = None) -> by
         else:
             runs = [[*command, f"{name}.tex"], ["bibtex", name], [*command, f"{name}.tex"], [*command, f"{name}.tex"]]
         for run in runs:
-            done = subprocess.run(run, cwd=tmp, env=env, capture_output=True, text=True, timeout=LATEX_TIMEOUT_S,
-                                  check=False)
+            done = subprocess.run(run, cwd=tmp, env=env, capture_output=True, text=True, encoding="utf-8",
+                                  errors="replace", timeout=LATEX_TIMEOUT_S, check=False)
             if done.returncode != 0 and run[0] != "bibtex":
                 log = Path(tmp) / f"{name}.log"
-                errors = [ln for ln in log.read_text(errors="replace").splitlines() if ln.startswith("!")] if (
-                    log.exists()
-                ) else []
+                text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+                errors = [ln for ln in text.splitlines() if ln.startswith("!")]
                 raise RuntimeError(f"{run[0]} failed on {name}.tex: {' / '.join(errors[:3]) or done.stdout[-500:]}")
         return (Path(tmp) / f"{name}.pdf").read_bytes()
 

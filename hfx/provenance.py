@@ -43,8 +43,8 @@ def package_versions(names: Sequence[str] = PACKAGES) -> dict[str, str | None]:
 def _git(args: Sequence[str], cwd: Path) -> str:
     """stdout of `git ARGS` in `cwd`, with the caller's GIT_* variables (GIT_DIR, …) removed."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True,
-                          timeout=GIT_TIMEOUT_S)
+    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, encoding="utf-8",
+                          errors="replace", check=True, timeout=GIT_TIMEOUT_S)
     return done.stdout
 
 

@@ -40,15 +40,15 @@ def available_memory() -> int | None:
     """Bytes this process may still allocate: MemAvailable, lowered by a cgroup limit; None if unknown."""
     found: list[int] = []
     try:
-        with open("/proc/meminfo") as handle:
+        with open("/proc/meminfo", encoding="utf-8") as handle:
             for line in handle:
                 if line.startswith("MemAvailable:"):
                     found.append(int(line.split()[1]) * 1024)
     except (OSError, ValueError, IndexError):
         pass
     try:
-        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
-        used = Path("/sys/fs/cgroup/memory.current").read_text().strip()
+        limit = Path("/sys/fs/cgroup/memory.max").read_text(encoding="utf-8").strip()
+        used = Path("/sys/fs/cgroup/memory.current").read_text(encoding="utf-8").strip()
         if limit != "max":
             found.append(int(limit) - int(used))
     except (OSError, ValueError):

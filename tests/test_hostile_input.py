@@ -193,6 +193,15 @@ def test_listing_works_in_any_locale(locale: str, kind: str, tmp_path: Path, utf
     assert json.loads(as_json.stdout) == utf8_listing[kind]  # the same document, escaped as needed
 
 
+def test_a_run_works_in_an_ascii_locale(tmp_path: Path) -> None:
+    """The fused engine reads its UTF-8 C++ source to key its build: in LANG=C that read must not decode as ASCII."""
+    out = tmp_path / "out"
+    done = _hfx(["run", "branch-norms", "--seeds", "1", "--set", "max_steps=5", "--no-figures", "--out", str(out)],
+                ASCII, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (out / "manifest.json").exists()
+
+
 def test_bad_input_in_an_ascii_locale_is_one_line(tmp_path: Path) -> None:
     done = _hfx(["verify", "--jobs", "-1"], ASCII, tmp_path)  # the message holds ≥
     assert done.returncode == 2 and done.stdout == b""

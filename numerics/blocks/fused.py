@@ -61,7 +61,7 @@ def _cache_dir() -> Path:
 def _cpu_key() -> str:
     """The CPU's identity for -march=native: its model and feature flags (Linux), else the platform."""
     try:
-        text = Path("/proc/cpuinfo").read_text()
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
         lines = [ln for ln in text.splitlines() if ln.startswith(("model name", "flags"))][:2]
         return "\n".join(lines)
     except OSError:
@@ -96,10 +96,12 @@ def _library() -> ctypes.CDLL | None:
     if compiler is None or platform.system() != "Linux":
         return None
     try:
-        version = subprocess.run([compiler, "--version"], capture_output=True, text=True, timeout=30).stdout
+        done = subprocess.run([compiler, "--version"], capture_output=True, timeout=30)
+        version = done.stdout.decode("utf-8", "replace")
     except (OSError, subprocess.SubprocessError):
         return None
-    key = hashlib.sha256("\0".join([SOURCE.read_text(), version, " ".join(_FLAGS), _cpu_key()]).encode())
+    source = SOURCE.read_text(encoding="utf-8")
+    key = hashlib.sha256("\0".join([source, version, " ".join(_FLAGS), _cpu_key()]).encode())
     path = _cache_dir() / f"fused-{key.hexdigest()[:20]}.so"
     try:
         if not path.exists() and not _compile(compiler, path):
