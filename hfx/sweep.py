@@ -8,11 +8,13 @@ configuration is built, and so checked against the declared constraints, before 
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import typing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from hfx.errors import UsageError
 
@@ -64,11 +66,23 @@ class Point:
 
     @property
     def folder(self) -> str:
-        return ",".join(f"{k}={_plain(v)}" for k, v in self.swept)
+        """The point's sub-folder of --out: one path component, exact and distinct for distinct values.
+
+        Floats are written in full (`repr`: 0.5 and 0.5000001 differ); every character outside [A-Za-z0-9._+-]
+        of a value is percent-encoded (a value holding `/` or `..` stays inside --out); a name longer than
+        `_FOLDER_MAX` characters is cut and ends with a hash of the whole name.
+        """
+        name = ",".join(f"{k}={quote(_plain(v), safe='+-._')}" for k, v in self.swept)
+        if len(name) > _FOLDER_MAX:
+            name = f"{name[:_FOLDER_MAX - 17]}-{hashlib.sha256(name.encode()).hexdigest()[:16]}"
+        return name
+
+
+_FOLDER_MAX = 120  # characters (ASCII after encoding): far below the 255 bytes a file name may take
 
 
 def _plain(v: Value) -> str:
-    return f"{v:g}" if isinstance(v, float) else str(v)
+    return repr(v) if isinstance(v, float) else str(v)
 
 
 def build_configs(module: Experiment, overrides: list[str], seeds: int | None) -> list[Point]:
@@ -94,6 +108,9 @@ def build_configs(module: Experiment, overrides: list[str], seeds: int | None) -
         elif len(values) == 1:
             fixed[key] = values[0]
         else:
+            twice = next((v for i, v in enumerate(values) if v in values[:i]), None)
+            if twice is not None:
+                raise UsageError(f"--set {key}: the value {_plain(twice)} is given twice in the sweep")
             swept[key] = values
     if seeds is not None:
         fixed["seeds"] = seeds
@@ -106,4 +123,7 @@ def build_configs(module: Experiment, overrides: list[str], seeds: int | None) -
             where = f" ({', '.join(f'{k}={_plain(v)}' for k, v in chosen)})" if chosen else ""
             raise UsageError(f"{module.NAME}{where}: {exc}") from None
         points.append(Point(config, chosen))
+    folders = [p.folder for p in points]
+    if len(set(folders)) != len(folders):  # distinct values, one folder each (a safety net: cannot happen above)
+        raise UsageError("--set: two points of the sweep would share one output folder")
     return points

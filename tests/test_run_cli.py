@@ -93,6 +93,8 @@ BAD_INPUT = [
     # memory: what this machine cannot hold is refused with the estimate and the available memory
     (["run", "linear-block", "--set", "width=1500", "--set", "samples=1500", "--seeds", "100000"], "available"),
     (["run", "linear-block", "--set", "max_steps=1000000", "--seeds", "10000"], "available"),
+    (["run", "linear-block", "--set", "init_scale=0.5,5e-1"], "given twice"),  # one value, one folder
+    (["run", "linear-block", "--set", "width=3,3"], "given twice"),
 ]
 
 
@@ -197,6 +199,20 @@ def test_scalar_sweep_makes_one_run_per_value(tmp_path: Path, capsys: pytest.Cap
         assert summary["config"]["width"] == width and (out / f"width={width}" / "runs.csv").exists()
     index = json.loads((out / "sweep.json").read_text())
     assert [p["folder"] for p in index["points"]] == ["width=2", "width=3"]
+
+
+@pytest.mark.parametrize("values", [
+    (0.5, 0.5000001, 1e-05, 1.0000000000000002),  # floats that print alike with 6 digits
+    ("a/b", "../../x", "a", ".", "..", "a b", "%2F", "\u00e9", "x" * 300, "x" * 299 + "y"),  # paths, odd names
+])
+def test_sweep_folders_are_single_distinct_path_components(values: tuple[object, ...]) -> None:
+    from hfx.sweep import Point
+
+    folders = [Point(None, (("v", v),)).folder for v in values]  # type: ignore[arg-type]
+    assert len(set(folders)) == len(folders)
+    for name in folders:
+        assert "/" not in name and name not in (".", "..") and len(name) <= 120 and name.isascii()
+        assert Path("out", name).parent == Path("out")
 
 
 def test_two_swept_scalars_make_their_product(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
