@@ -145,6 +145,12 @@ def _main(argv: Sequence[str] | None) -> int:
             print(_line(f"hfx: internal error: {type(exc).__name__}: {exc} (set HFX_DEBUG=1 for the traceback)",
                         exc), file=sys.stderr)
             return INTERNAL_ERROR
+        except BaseException as exc:  # neither an exit nor Ctrl-C (GeneratorExit, a plugin's own BaseException)
+            if isinstance(exc, SystemExit) or os.environ.get("HFX_DEBUG"):
+                raise
+            print(_line(f"hfx: internal error: {type(exc).__name__}: {exc} (set HFX_DEBUG=1 for the traceback)",
+                        exc), file=sys.stderr)
+            return INTERNAL_ERROR
 
 
 if __name__ == "__main__":

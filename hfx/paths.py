@@ -3,9 +3,10 @@
 `output_dir(value)` accepts a folder that exists, or can be created, and can be written; it refuses with
 one line (`UsageError`, exit 2) whatever else a user can type: an empty name, a NUL character, a name or a
 path too long for the file system, a path through a file, a dangling symbolic link, a loop of symbolic
-links, a folder that cannot be reached or written (permissions, a read-only file system), a folder
-that another hfx run is writing into (its lock is held; `hfx.lock`), and a folder whose `manifest.json`
-hfx did not write (it would be replaced).  The write probe leaves nothing behind.
+links, a folder that cannot be reached or written (permissions, a read-only file system), or that holds
+a folder that cannot be (its chunks/, figures/, …: the run writes there), a folder that another hfx run
+is writing into (its lock is held; `hfx.lock`), and a folder whose `manifest.json` hfx did not write (it
+would be replaced).  The write probe leaves nothing behind.
 Cheap: the standard library only, so that bad input is refused before the heavy imports.
 """
 
@@ -23,6 +24,7 @@ from hfx.lock import check_unlocked
 NAME_MAX = 255  # bytes in one file name, where the file system does not say
 PATH_MAX = 4096  # bytes in a path (Linux)
 MANIFEST_MAX_BYTES = 64 << 20  # an hfx manifest lists files: far below this
+PROBE_MAX = 10_000  # folders probed under an existing --out
 RESERVED = 255  # room left in PATH_MAX for the names hfx writes under the folder (derivations/<id>.fragment.tex)
 
 _MESSAGES = {
@@ -95,6 +97,24 @@ def _probe(value: str, folder: Path) -> None:
         raise UsageError(f"--out {value!r}: cannot write in {str(folder)!r} ({reason})") from None
 
 
+def _probe_tree(value: str, folder: Path) -> None:
+    """`_probe` the folder and every folder below it (not through symbolic links): a run writes into its existing
+    sub-folders (chunks/, figures/, derivations/, a sweep's points), and one that cannot be written must be refused
+    now, not after the work.  At most `PROBE_MAX` folders (a folder hfx writes holds a few)."""
+    seen = 0
+    for root, dirs, _ in os.walk(folder, onerror=lambda exc: _raise_walk(value, exc)):
+        _probe(value, Path(root))
+        seen += 1
+        if seen >= PROBE_MAX:
+            dirs.clear()
+            break
+
+
+def _raise_walk(value: str, exc: OSError) -> None:
+    reason = _MESSAGES.get(exc.errno or 0) or exc.strerror
+    raise UsageError(f"--out {value!r}: cannot read {str(exc.filename)!r} ({reason})") from None
+
+
 def output_dir(value: str) -> Path:
     """An output folder that exists or can be created, and written; UsageError otherwise (module docstring)."""
     if not value.strip():
@@ -114,7 +134,7 @@ def output_dir(value: str) -> Path:
         raise UsageError(path_problem(value, exc)) from None
     if not stat.S_ISDIR(info.st_mode):
         raise UsageError(f"--out {value!r} exists and is not a folder")
-    _probe(value, path)
+    _probe_tree(value, path)
     check_unlocked(value, path)
     _check_manifest(value, path)
     return path

@@ -88,7 +88,9 @@ def load_derivations(path: Path, shown: str | None = None) -> list[Derivation]:
         with collecting(name) as table, _no_bytecode():
             try:
                 spec.loader.exec_module(module)
-            except (Exception, SystemExit) as exc:
+            except BaseException as exc:  # anything FILE raises (GeneratorExit, its own BaseException), but Ctrl-C
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
                 _debug(exc)
                 message = _one_line(exc.msg if isinstance(exc, SyntaxError) else str(exc))
                 what = f"{type(exc).__name__}: {message}" if message else type(exc).__name__

@@ -133,6 +133,39 @@ def test_an_unwritable_folder_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFi
     assert "cannot write" in capsys.readouterr().err
 
 
+def _make_unwritable(folder: Path) -> Callable[[], None] | None:
+    """Make `folder` unwritable for this user (root: the immutable attribute); its undo, or None if impossible."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        return lambda: folder.chmod(0o755)
+    try:
+        done = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (lambda: subprocess.run(["chattr", "-i", str(folder)], check=False, timeout=10)) if done.returncode == 0 \
+        else None
+
+
+@pytest.mark.parametrize("sub", ["chunks", "figures", "width=2/figures"])
+@pytest.mark.parametrize("command", ["run", "verify"])
+def test_an_unwritable_sub_folder_is_exit_2_before_any_work(
+    sub: str, command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], no_work: None
+) -> None:
+    out = tmp_path / "out"
+    (out / sub).mkdir(parents=True)
+    undo = _make_unwritable(out / sub)
+    if undo is None:
+        pytest.skip("cannot make a folder unwritable here (root without chattr)")
+    try:
+        before = _tree(tmp_path)
+        assert main([*COMMANDS[command], "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "cannot write in" in err and sub.split("/")[-1] in err, err
+        assert _tree(tmp_path) == before
+    finally:
+        undo()
+
+
 def test_a_nul_character_is_exit_2(capsys: pytest.CaptureFixture[str], no_work: None) -> None:
     assert main(["verify", "--out", "a\0b"]) == 2
     assert "NUL" in capsys.readouterr().err

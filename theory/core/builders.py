@@ -88,7 +88,9 @@ def build_one(builder: Builder, where: str) -> Derivation:
     name = builder_name(builder)
     try:
         derivation = builder()
-    except (Exception, SystemExit) as exc:
+    except BaseException as exc:  # a user's builder may raise anything (GeneratorExit, their own BaseException)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
         message = _one_line(str(exc))
         what = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
         raise BuildError(f"{where}: builder {name} raised {what}{_where_raised(builder, exc)}") from exc
