@@ -136,7 +136,7 @@ def main(args: argparse.Namespace) -> int:
         client = cluster.client_of(stack, args.workers, args.scheduler)
         device = local_device if local_device is not None else devices.resolve(args.device, client)
         if args.resume and local_device is None:
-            _check_resume(module, points, folders, out, sweep, lambda _: device)
+            _check_resume(module, points, folders, out, sweep, lambda _: device, announce=False)
         if client is not None and args.scheduler is not None:
             resources.check_worker_memory(module, points, cluster.worker_memory(client))
         backend = Backend(device=device, threads=args.threads, client=client)
@@ -205,7 +205,7 @@ def _run_study(module: Experiment, points: list[Point], args: argparse.Namespace
             if args.device is not None and args.device != "cpu":  # where the cluster's workers train
                 points = _with_device(points, devices.resolve(args.device, client))
             if args.resume:
-                _check_resume(module, points, folders, out, sweep, lambda c: _study_device(c, client))
+                _check_resume(module, points, folders, out, sweep, lambda c: _study_device(c, client), announce=False)
             resources.check_worker_memory(module, points, cluster.worker_memory(client))
         backend = Backend(device=str(getattr(points[0].config, "device", "cpu")), threads=args.threads, client=client)
         bar = stack.enter_context(_Bar(module.NAME, units, module.cost(points[0].config).unit))
@@ -260,16 +260,19 @@ def _store_key(module: Experiment, config: Any, device: str) -> StoreKey:
 
 
 def _check_resume(module: Experiment, points: list[Point], folders: list[Path], out: Path, sweep: bool,
-                  device: Callable[[Any], str] | None) -> None:
+                  device: Callable[[Any], str] | None, announce: bool = True) -> None:
     """UsageError if a folder holds a run that this one cannot resume (hfx.store); read-only.  `device`: the
-    device of a configuration (None: not known yet, a remote cluster's: checked again once connected)."""
+    device of a configuration (None: not known yet, a remote cluster's: checked again once connected).
+    With `announce`, a folder with nothing to resume is said on stderr (the run then computes everything)."""
     from hfx.store import check_folder, check_resume
 
     if sweep:
         check_folder(out, module.NAME)
     for point, folder in zip(points, folders, strict=True):
         key = _store_key(module, point.config, device(point.config) if device is not None else "cpu")
-        check_resume(folder, key if device is not None else _any_device(key, folder))
+        found = check_resume(folder, key if device is not None else _any_device(key, folder))
+        if announce and found == 0:
+            print(f"hfx: --resume: nothing to resume in {folder}; every part will be computed", file=sys.stderr)
 
 
 def _any_device(key: StoreKey, folder: Path) -> StoreKey:

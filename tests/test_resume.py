@@ -157,3 +157,12 @@ def test_without_resume_a_run_starts_afresh(finished: Path, capsys: pytest.Captu
     assert main([*SMALL, "--set", "max_steps=150", "--out", str(finished)]) in (0, 1)
     assert "8 finished chunks of the previous run discarded" in capsys.readouterr().err
     assert manifest(finished)["resumed_chunks"] == 0
+
+
+def test_resume_with_nothing_to_resume_says_so_and_computes_everything(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "new"
+    assert main([*SMALL, "--resume", "--out", str(out)]) in (0, 1)
+    err = capsys.readouterr().err
+    assert f"--resume: nothing to resume in {out}" in err, err
+    assert manifest(out)["resumed_chunks"] == 0 and manifest(out)["chunks"] == len(_chunk_files(out)) > 0
