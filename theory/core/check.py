@@ -34,7 +34,7 @@ import sympy.core.random as sympy_random
 from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions import MatrixExpr
 
-from theory.core import explicit, kinks, ladder, numbers, sampling, smt
+from theory.core import domain, explicit, kinks, ladder, numbers, sampling, smt
 from theory.core.numbers import Verdict
 from theory.core.steps import (
     Equivalent,
@@ -151,6 +151,9 @@ def _check_equality(step: Step, ctx: Context) -> Outcome:
         if exact is not None:
             certified.append("sympy")
             exact_method = exact
+    refuted, undefined_somewhere = _domain(raw_l, "=", raw_r, ctx)
+    if refuted is not None:
+        return refuted
     factor = step.factor if isinstance(step, Equivalent) else None
     evidence = _numeric(raw_l, raw_r, ctx, factor=factor, cross_check=bool(certified))
     if evidence.status is Status.FAILED and evidence.method != "undecided":
@@ -159,7 +162,7 @@ def _check_equality(step: Step, ctx: Context) -> Outcome:
         smt_outcome = _smt(evaluated[0], "=", evaluated[1], certified, notes, exact_method)
         if smt_outcome is not None:
             return smt_outcome
-    return _conclude(certified, exact_method, evidence, notes)
+    return _conclude(certified, exact_method, evidence, notes, undefined_somewhere)
 
 
 def _check_identical(expr: sp.Basic, ctx: Context) -> Outcome:
@@ -169,7 +172,15 @@ def _check_identical(expr: sp.Basic, ctx: Context) -> Outcome:
     return Outcome(Status.PROVED, "structural", engines=("sympy",), cross_checks=(evidence.method,))
 
 
-def _conclude(certified: list[str], exact_method: str, evidence: Outcome, notes: list[str]) -> Outcome:
+def _conclude(certified: list[str], exact_method: str, evidence: Outcome, notes: list[str],
+              undefined_somewhere: str = "") -> Outcome:
+    """The status: an exact certificate proves the step only if its sides are provably defined on the domain."""
+    if undefined_somewhere:
+        notes = [*notes, f"domain: {short(undefined_somewhere, 200)}"]
+        if certified:
+            notes.append(f"not proved: the certificate of {', '.join(certified)} holds only where the sides are "
+                         "defined")
+        certified = []
     checks = tuple([evidence.method if evidence.status is not Status.FAILED else f"numeric: {evidence.detail}",
                     *notes])
     if certified:
@@ -191,6 +202,8 @@ def _smt(left: sp.Basic, relation: str, right: sp.Basic, certified: list[str], n
     result = smt.decide(left, relation, right)
     if result.verdict is smt.SmtVerdict.CERTIFIED:
         certified.append("z3")
+    elif result.verdict is smt.SmtVerdict.UNDEFINED:  # a domain condition fails or is unproved: nothing certified
+        notes.append(f"z3 certifies nothing: {short(result.detail, 160)}")
     elif result.verdict is smt.SmtVerdict.COUNTEREXAMPLE:
         sympy_said = f"SymPy's {exact_method} said it holds" if exact_method else "SymPy could not decide it"
         return Outcome(Status.FAILED, "engines disagree" if exact_method else "counterexample (z3)",
@@ -229,6 +242,17 @@ def _static_refusal(step: Step, raw_l: sp.Basic, raw_r: sp.Basic) -> tuple[str, 
     return None
 
 
+def _value_at(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Basic]) -> sp.Basic | None:
+    """`expr` at an exact point as the numeric rung evaluates it (derivatives first), zoo/nan kept; None if unknown."""
+    try:
+        substituted = sampling.substitute(_smooth_derivatives(expr), point, evaluate=False)
+        if isinstance(substituted, sp.Basic) and kinks.derivative_at_kink(substituted):
+            return None
+        return sampling.evaluate_instance(subs_evaluated(substituted))
+    except (ValueError, TypeError, ZeroDivisionError, AttributeError, NotImplementedError, RecursionError):
+        return None
+
+
 def _broken_assumptions(value: sp.Basic, symbol: sp.Symbol) -> str:
     broken = []
     for fact, expected in sorted(symbol.assumptions0.items()):
@@ -241,11 +265,42 @@ def _broken_assumptions(value: sp.Basic, symbol: sp.Symbol) -> str:
 
 
 def _factor_refusal(factor: sp.Basic) -> str | None:
+    """Why the factor of an `Equivalent` is not provably finite and nonzero everywhere (None if it is).
+
+    SymPy's ``is_zero``/``is_finite`` are necessary, not sufficient (``1/atan((m − 100)²)``
+    is "finite" to SymPy, infinite at m = 100): the factor's domain conditions and
+    ``factor ≠ 0`` must also be decided by `theory.core.domain` (z3, or the assumptions
+    confirmed at the zeros of its sub-expressions).
+    """
     if factor.is_zero is not False:
         return f"factor {factor} is not provably nonzero"
     if factor.is_finite is not True:
         return f"factor {factor} is not provably finite (it may be infinite or undefined somewhere on the domain)"
+    if isinstance(factor, sp.Expr) and not _has_matrices(factor, sp.S.Zero):
+        for condition in [*domain.conditions(factor, real=False), domain.Condition(factor, "≠", "the factor")]:
+            decision = domain.decide(condition)
+            if decision.status != "proved":
+                return f"factor {factor}: {decision.how}"
     return None
+
+
+def _domain(raw_l: sp.Basic, relation: str, raw_r: sp.Basic, ctx: Context) -> tuple[Outcome | None, str]:
+    """The sides' domain (`theory.core.domain`): (a failed Outcome, or None; why no certificate may stand, or "").
+
+    The step fails at an exact point where it is false or one side only is undefined (for an
+    inequality: not real) — the zeros of its polynomial sub-expressions, where SymPy's sign queries
+    are wrong, and the points z3 or a root finder give against a domain condition.  A condition that
+    cannot be proved keeps every exact certificate from standing (the step is at most checked).
+    """
+    if _has_matrices(raw_l, raw_r) or not all(isinstance(s, sp.Expr) for s in (raw_l, raw_r)):
+        return None, ""
+    found = domain.refute(raw_l, relation, raw_r, evaluate=_value_at)
+    if found:
+        return Outcome(Status.FAILED, "counterexample", f"{found} (a zero of a sub-expression)"), ""
+    verdict = domain.obligations(raw_l, relation, raw_r, apply=ctx.apply, evaluate=_value_at)
+    if verdict.failure:
+        return Outcome(Status.FAILED, "domain", verdict.failure), ""
+    return None, verdict.unproved
 
 
 def _is_limit(side: sp.Basic) -> bool:
@@ -470,6 +525,9 @@ def _check_inequality(step: Inequality, ctx: Context) -> Outcome:
             exact_method = method
     except Exception as exc:
         notes.append(f"exact rungs: error {type(exc).__name__}: {short(exc, 120)}")
+    refuted, undefined_somewhere = _domain(raw_l, step.relation, raw_r, ctx)
+    if refuted is not None:
+        return refuted
     evidence = _numeric_sign(raw_gap, sign, ctx, cross_check=bool(certified))
     if evidence.status is Status.FAILED and evidence.method != "undecided":
         return evidence
@@ -477,7 +535,7 @@ def _check_inequality(step: Inequality, ctx: Context) -> Outcome:
         smt_outcome = _smt(left, step.relation, right, certified, notes, exact_method)
         if smt_outcome is not None:
             return smt_outcome
-    return _conclude(certified, exact_method, evidence, notes)
+    return _conclude(certified, exact_method, evidence, notes, undefined_somewhere)
 
 
 def _numeric_sign(gap: sp.Basic, sign: str, ctx: Context, cross_check: bool = False) -> Outcome:
@@ -492,6 +550,8 @@ def _numeric_sign(gap: sp.Basic, sign: str, ctx: Context, cross_check: bool = Fa
                 continue
             s = numbers.sign(g)
             at = _At(instance)
+            if s is None and domain.nonreal(g):  # an inequality between non-real values is false, not undecided
+                return Outcome(Status.FAILED, "counterexample", f"{at}: the gap {short(g, 200)} is not real")
             if s is None:
                 undecided.append(f"{at}: the sign of the gap {short(g, 120)}")
                 continue

@@ -25,6 +25,8 @@ from contextlib import contextmanager
 import sympy as sp
 from sympy.matrices.expressions import MatrixExpr
 
+from theory.core import domain
+
 SIMPLIFY_SECONDS = 5.0  # CPU seconds allowed to each rewrite rung of one step
 
 
@@ -222,10 +224,17 @@ def _equals_zero(d: sp.Basic, seconds: float) -> str | None:
     return None
 
 
+_RELATION = {"positive": ">", "nonnegative": "≥"}
+
+
 def prove_sign(d: sp.Expr, sign: str, simplify_seconds: float = SIMPLIFY_SECONDS) -> str | None:
     """Prove `d > 0` ('positive') or `d >= 0` ('nonnegative') from symbol assumptions.
 
-    Uses SymPy's assumption system on `d` and on a few exact rewrites of it.
+    Uses SymPy's assumption system on `d` and on a few exact rewrites of it.  SymPy's answer is
+    never the only evidence: it must agree with an exact evaluation at the zeros of `d`'s polynomial
+    sub-expressions (`theory.core.domain.refute_sign`).  SymPy declares asin, acos and atan of a
+    rational argument irrational, hence nonzero — ``atan((m − 100)²) > 0`` for an integer m, which
+    is 0 at m = 100; where such a point contradicts it, no rung proves the sign.
     """
     attribute = {"positive": "is_positive", "nonnegative": "is_nonnegative"}[sign]
     evaluated = d.doit()
@@ -240,7 +249,7 @@ def prove_sign(d: sp.Expr, sign: str, simplify_seconds: float = SIMPLIFY_SECONDS
         try:
             with time_limit(simplify_seconds):
                 if getattr(rewrite(evaluated), attribute) is True:
-                    return name
+                    return name if domain.refute_sign(evaluated, _RELATION[sign]) is None else None
         except (Timeout, NotImplementedError, TypeError, ValueError):
             continue
     return None

@@ -8,14 +8,22 @@ step is also decided by z3 (`z3-solver`; its nlsat procedure is complete for rea
 arithmetic), under its symbols' assumptions (real, positive, nonnegative,
 negative, nonpositive, nonzero, integer):
 
-- an equality ``l = r`` holds iff ``∃x: assumptions ∧ defined ∧ l ≠ r`` is unsat
-  (``defined``: every denominator ≠ 0, every square root of a nonnegative);
-- an inequality ``l < r`` (≤, >, ≥) holds iff ``∃x: assumptions ∧ defined ∧ ¬(l < r)``
-  is unsat.
+- first, the sides must be *defined* wherever the assumptions hold: every domain
+  condition ``c`` (a denominator ≠ 0, a radicand ≥ 0) is its own proof obligation,
+  ``∃x: assumptions ∧ earlier conditions ∧ ¬c`` must be unsat.  A condition is never
+  a premise of the step: were it one, ``√(−x² − 1) > 1`` would be "proved" vacuously
+  (no real x makes the radicand nonnegative) and ``x + √(x − 3) ≥ 3`` for every real
+  x (it holds only where x ≥ 3);
+- then an equality ``l = r`` holds iff ``∃x: assumptions ∧ l ≠ r`` is unsat (the
+  auxiliaries' definitions, ``root ≥ 0 ∧ root² = b``, are added: they are definitions,
+  sound once ``b ≥ 0`` is proved);
+- an inequality ``l < r`` (≤, >, ≥) holds iff ``∃x: assumptions ∧ ¬(l < r)`` is unsat;
+  ``l ≠ r`` is decided too (for the domain conditions of `theory.core.domain`).
 
 `decide` returns one of: ``certified`` (unsat), ``counterexample`` (sat, with the
-model), ``unknown`` (z3 gave up, or the time limit `TIMEOUT_MS` passed), or
-``not applicable`` (outside the fragment).  The budget is z3's deterministic resource
+model), ``undefined`` (a domain condition fails at the model, or could not be
+proved: nothing is certified), ``unknown`` (z3 gave up, or the time limit
+`TIMEOUT_MS` passed), or ``not applicable`` (outside the fragment).  The budget is z3's deterministic resource
 limit (`RLIMIT`), not a time limit, so the answer is the same in every run.  The caller decides what each means:
 a counterexample against SymPy's proof is a FAILED step with both answers shown;
 unknown leaves SymPy's answer standing, and is recorded.
@@ -38,6 +46,7 @@ MAX_DEGREE = 24  # larger integer powers are left to SymPy (z3 would expand them
 class SmtVerdict(enum.StrEnum):
     CERTIFIED = "certified"
     COUNTEREXAMPLE = "counterexample"
+    UNDEFINED = "undefined"  # a side is undefined (or not real) at an admissible point, or not provably defined
     UNKNOWN = "unknown"
     NOT_APPLICABLE = "not applicable"
 
@@ -46,6 +55,7 @@ class SmtVerdict(enum.StrEnum):
 class SmtResult:
     verdict: SmtVerdict
     detail: str = ""  # the model of a counterexample, or why unknown / not applicable
+    point: tuple[tuple[sp.Symbol, sp.Rational], ...] = ()  # an exact (rational) model, when z3 found one
 
 
 class _Outside(Exception):
@@ -57,7 +67,8 @@ class _Encoder:
 
     def __init__(self) -> None:
         self.variables: dict[sp.Symbol, z3.ArithRef] = {}
-        self.side: list[z3.BoolRef] = []  # denominators ≠ 0, radicands ≥ 0, definitions of auxiliaries
+        self.side: list[tuple[bool, z3.BoolRef, str]] = []  # (is a domain condition?, constraint, what it is):
+        # denominators ≠ 0 and radicands ≥ 0 are conditions (proof obligations); the auxiliaries' definitions are not
         self.assumptions: list[z3.BoolRef] = []
         self._fresh = 0
 
@@ -93,15 +104,16 @@ class _Encoder:
                 power = z3.Product([b] * abs(k)) if abs(k) > 1 else b
                 if k > 0:
                     return power
-                self.side.append(b != 0)
+                self.side.append((True, b != 0, f"the denominator {base} ≠ 0"))
                 return 1 / power
             if exp == sp.S.Half or exp == -sp.S.Half:
                 b = self.encode(base)
                 root = self.fresh()
-                self.side += [b >= 0, root >= 0, root * root == b]
+                self.side += [(True, b >= 0, f"the radicand {base} ≥ 0"),
+                              (False, z3.And(root >= 0, root * root == b), "")]
                 if exp == sp.S.Half:
                     return root
-                self.side.append(root != 0)
+                self.side.append((True, root != 0, f"the denominator √({base}) ≠ 0"))
                 return 1 / root
             raise _Outside(f"power {e}")
         if isinstance(e, sp.Abs):
@@ -133,7 +145,7 @@ def _assumption_constraints(s: sp.Symbol, v: z3.ArithRef) -> list[z3.BoolRef]:
     return out
 
 
-_NEGATED = {"=": "≠", "<": "≥", "≤": ">", ">": "≤", "≥": "<"}
+_NEGATED = {"=": "≠", "≠": "=", "<": "≥", "≤": ">", ">": "≤", "≥": "<"}
 
 
 def applicable(lhs: sp.Basic, rhs: sp.Basic) -> bool:
@@ -147,7 +159,8 @@ def applicable(lhs: sp.Basic, rhs: sp.Basic) -> bool:
     return True
 
 
-def decide(lhs: sp.Basic, relation: str, rhs: sp.Basic, timeout_ms: int = TIMEOUT_MS) -> SmtResult:
+def decide(lhs: sp.Basic, relation: str, rhs: sp.Basic, timeout_ms: int = TIMEOUT_MS,
+           rlimit: int = RLIMIT) -> SmtResult:
     """Decide ``lhs relation rhs`` for all values of its symbols allowed by their assumptions."""
     if relation not in _NEGATED:
         return SmtResult(SmtVerdict.NOT_APPLICABLE, f"relation {relation}")
@@ -162,27 +175,57 @@ def decide(lhs: sp.Basic, relation: str, rhs: sp.Basic, timeout_ms: int = TIMEOU
     z3.set_param("smt.random_seed", 0)
     violated = {
         "=": left != right,
+        "≠": left == right,
         "<": left >= right,
         "≤": left > right,
         ">": left <= right,
         "≥": left < right,
     }[relation]
-    solver = z3.SolverFor("QF_NRA") if not any(z3.is_int(v) for v in enc.variables.values()) else z3.Solver()
-    solver.set("rlimit", RLIMIT)
-    solver.set("timeout", timeout_ms)
-    solver.add(*enc.assumptions, *enc.side, violated)
-    try:
-        answer = solver.check()
-    except z3.Z3Exception as exc:
-        return SmtResult(SmtVerdict.UNKNOWN, f"z3 error: {exc}")
+    known: list[z3.BoolRef] = list(enc.assumptions)
+    for is_condition, constraint, what in enc.side:  # the domain, one obligation at a time, innermost first
+        if is_condition:
+            answer, solver = _check(enc, [*known, z3.Not(constraint)], timeout_ms, rlimit)
+            if answer == z3.sat:
+                point, shown = _model(solver.model(), enc)
+                return SmtResult(SmtVerdict.UNDEFINED, f"z3: {what} fails at {shown}", point)
+            if answer != z3.unsat:
+                return SmtResult(SmtVerdict.UNDEFINED, f"z3 could not prove {what}: {_reason(answer, solver)}")
+        known.append(constraint)
+    answer, solver = _check(enc, [*known, violated], timeout_ms, rlimit)
     if answer == z3.unsat:
         return SmtResult(SmtVerdict.CERTIFIED)
     if answer == z3.sat:
-        model = solver.model()
-        values = {s: _model_value(model, v) for s, v in enc.variables.items()}
-        shown = ", ".join(f"{s} = {values[s]}" for s in sorted(values, key=str))
-        return SmtResult(SmtVerdict.COUNTEREXAMPLE, f"z3: {lhs} {_NEGATED[relation]} {rhs} at {shown}")
-    return SmtResult(SmtVerdict.UNKNOWN, f"z3: {solver.reason_unknown()}")
+        point, shown = _model(solver.model(), enc)
+        return SmtResult(SmtVerdict.COUNTEREXAMPLE, f"z3: {lhs} {_NEGATED[relation]} {rhs} at {shown}", point)
+    return SmtResult(SmtVerdict.UNKNOWN, f"z3: {_reason(answer, solver)}")
+
+
+def _check(enc: _Encoder, constraints: list[z3.BoolRef], timeout_ms: int, rlimit: int) -> tuple[object, z3.Solver]:
+    solver = z3.SolverFor("QF_NRA") if not any(z3.is_int(v) for v in enc.variables.values()) else z3.Solver()
+    solver.set("rlimit", rlimit)
+    solver.set("timeout", timeout_ms)
+    solver.add(*constraints)
+    try:
+        return solver.check(), solver
+    except z3.Z3Exception as exc:
+        return f"z3 error: {exc}", solver
+
+
+def _reason(answer: object, solver: z3.Solver) -> str:
+    return answer if isinstance(answer, str) else str(solver.reason_unknown())
+
+
+def _model(model: z3.ModelRef, enc: _Encoder) -> tuple[tuple[tuple[sp.Symbol, sp.Rational], ...], str]:
+    """The model as text, and as an exact point when every value is rational."""
+    values = {s: _model_value(model, v) for s, v in enc.variables.items()}
+    shown = ", ".join(f"{s} = {values[s]}" for s in sorted(values, key=str))
+    exact: list[tuple[sp.Symbol, sp.Rational]] = []
+    for s, v in sorted(enc.variables.items(), key=lambda item: str(item[0])):
+        value = model.eval(v, model_completion=True)
+        if not z3.is_rational_value(value):
+            return (), shown
+        exact.append((s, sp.Rational(value.numerator_as_long(), value.denominator_as_long())))
+    return tuple(exact), shown
 
 
 def _model_value(model: z3.ModelRef, v: z3.ArithRef) -> str:
