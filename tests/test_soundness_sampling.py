@@ -80,7 +80,8 @@ FALSE: tuple[Case, ...] = (
     ("6 Karr product", lambda: Equal(sp.Product(2, (i, 1, m)), 2**m, "r"), ()),
     # 7. integrals
     ("7 wrong antiderivative", lambda: Equal(sp.Integral(sp.atan(sp.tan(x)), (x, 0, sp.pi)), -sp.pi**2 / 2, "r"), ()),
-    ("7 floor integral", lambda: Equal(sp.Integral(sp.floor(x), (x, 0, sp.Rational(5, 2))), sp.Rational(5, 2), "r"), ()),
+    ("7 floor integral", lambda: Equal(sp.Integral(sp.floor(x), (x, 0, sp.Rational(5, 2))), sp.Rational(5, 2), "r"),
+     ()),
 )
 
 TRUE: tuple[Case, ...] = (
