@@ -374,15 +374,21 @@ def instances(
         yield Instance(point)
     if not free_scalars:
         return
-    limit = critical.MAX_EXPENSIVE if any(_expensive_node(e) for e in sources) else critical.MAX_POINTS
-    others = {s: random_value(s, rng, far=False) for s in free_scalars}
-    chosen = critical.points(sources, free_scalars, others, satisfies, limit)
+    limit = min(count, critical.MAX_EXPENSIVE if any(_expensive_node(e) for e in sources) else critical.MAX_POINTS)
+    if matrices:  # explicit matrix instances are costly: half as many adversarial ones as random ones
+        limit = min(limit, max(2, count // 2))
+    # the other symbols' values while one sits at a zero: fixed per symbol (independent of the seed, and the
+    # same for every step, so that the zeros of a critical expression are found once and cached)
+    others = {s: random_value(s, random.Random(f"critical:{s.name}"), far=False) for s in free_scalars}
+    far_points: list[dict[sp.Symbol, sp.Basic]] = []
     for s in free_scalars:  # far from the origin, where a bounded sample never goes
-        if s in moderate:
-            continue
-        for far in FAR_INTEGERS if s.is_integer else FAR_REALS:
-            chosen += [{**others, s: v} for v in (far, -far) if satisfies(v, s)]
-    for k, values in enumerate(chosen[: 2 * limit]):
+        if s not in moderate:
+            for far in FAR_INTEGERS if s.is_integer else FAR_REALS:
+                far_points += [{**others, s: v} for v in (far, -far) if satisfies(v, s)]
+    zeros = critical.points(sources, free_scalars, others, satisfies, limit)
+    chosen = zeros[: max(limit - len(far_points) // 2, limit // 2)]
+    chosen += far_points[: limit - len(chosen)]
+    for k, values in enumerate(chosen):
         point = base(k)
         point.update(values)
         _realise_definitions(point, defined)
