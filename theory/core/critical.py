@@ -40,12 +40,12 @@ from sympy.matrices.expressions import MatrixExpr
 
 from theory.core.ladder import Timeout, time_limit
 
-MAX_POINTS = 16  # adversarial instances per step, at most (exact zeros first, then the points beside them)
+MAX_POINTS = 10  # adversarial instances per step, at most (exact zeros first, then the points beside them)
 MAX_EXPENSIVE = 4  # … for a step with a limit, an integral or an infinite sum (solved afresh at each point)
 MAX_EXPRESSIONS = 24  # critical expressions examined per step (the simplest first)
 MAX_ZEROS = 4  # zeros kept per critical expression and symbol (those nearest to 0)
-BUDGET_SECONDS = 0.3  # CPU seconds to find the points of one step (what is not found by then is not used)
-SOLVE_SECONDS = 0.1  # CPU seconds for one `solveset` (then the numeric search, as long again)
+BUDGET_SECONDS = 0.15  # CPU seconds to find the points of one step (what is not found by then is not used)
+SOLVE_SECONDS = 0.05  # CPU seconds for one `solveset` (then the numeric search, as long again)
 MAX_DEGREE = 12  # polynomials up to this degree are solved exactly
 BESIDE = sp.Rational(1, 10**6)  # distance of the points beside a zero
 PERIODIC_WINDOW = sp.Interval(-12, 12)  # a periodic solution set is cut to this window

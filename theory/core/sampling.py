@@ -255,14 +255,13 @@ def _spd(entries: sp.Matrix, rng: random.Random, index: int | None) -> sp.Immuta
     size = entries.rows
     if index == 1:
         return sp.ImmutableMatrix(entries * entries.T + sp.eye(size) / 4)
-    q = _cayley(entries)
-    eigenvalues = [_random_real(rng, far=False) for _ in range(size)]
-    eigenvalues = [abs(v) for v in eigenvalues]
+    # a small skew generator keeps Q's denominators (and the cost of exact arithmetic downstream) small
+    q = _cayley(sp.Matrix(size, size, lambda i, j: sp.Rational(rng.randint(-3, 3), rng.randint(1, 3))))
+    eigenvalues = [sp.Rational(rng.randint(1, 99), rng.randint(1, 9)) for _ in range(size)]
     if index == 0:
         eigenvalues[0] = sp.Rational(1, 10**6)
     elif index is None or rng.random() < 0.5:
-        eigenvalues = [sp.Rational(rng.randint(1, 999), 1000) * sp.Integer(10) ** rng.randint(-6, 6)
-                       for _ in range(size)]
+        eigenvalues = [rng.randint(1, 9) * sp.Integer(10) ** rng.randint(-6, 6) for _ in range(size)]
     return sp.ImmutableMatrix(q * sp.diag(*eigenvalues) * q.T)
 
 
