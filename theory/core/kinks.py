@@ -3,8 +3,9 @@
 SymPy differentiates |x| to sign(x) and max(0, x) to Heaviside(x), and evaluates
 sign(0) = 0 and Heaviside(0) = ½.  At the kink those are conventions, not
 derivatives: |x| has no derivative at 0.  A step that evaluates a derivative of a
-function with kinks (`Abs`, `Max`, `Min`, `Heaviside`, `sign`, `floor`, `ceiling`,
-`frac`, `Piecewise`, `DiracDelta`) at a concrete point is accepted only if both
+function with kinks or jumps (`Abs`, `Max`, `Min`, `Heaviside`, `sign`, `floor`, `ceiling`,
+`frac`, `Mod`, `arg`, `Piecewise`, `DiracDelta`, and `re`, `im`, `conjugate`, which are not
+complex-differentiable off the real line) at a concrete point is accepted only if both
 one-sided difference quotients there have the same finite limit, and SymPy's value
 equals it; otherwise the derivative does not exist (or SymPy's convention is not
 the derivative) and the step fails.
@@ -32,6 +33,11 @@ KINKED: tuple[type, ...] = (
     sp.frac,
     sp.Piecewise,
     sp.DiracDelta,
+    sp.Mod,
+    sp.arg,
+    sp.re,
+    sp.im,
+    sp.conjugate,
 )
 LIMIT_SECONDS = 2.0  # CPU seconds for each one-sided limit
 
@@ -66,6 +72,18 @@ def _at_a_kink(g: sp.Basic, point: dict[sp.Basic, sp.Basic]) -> bool:
             if isinstance(node, (sp.Abs, sp.sign, sp.Heaviside, sp.DiracDelta)):
                 if _vanishes(node.args[0], point):
                     return True
+            elif isinstance(node, sp.arg):  # jumps at 0 on the real line; not differentiable off it
+                value = node.args[0].subs(point)
+                if _vanishes(value, {}) or value.is_extended_real is not True:
+                    return True
+            elif isinstance(node, (sp.re, sp.im, sp.conjugate)):  # smooth only where the argument stays real
+                value = node.args[0].subs(point)
+                if value.is_extended_real is not True:
+                    return True
+            elif isinstance(node, sp.Mod):
+                value = (node.args[0] / node.args[1]).subs(point)
+                if not value.is_number or value.is_integer is not False:
+                    return True
             elif isinstance(node, (sp.Max, sp.Min)):
                 values = [a.subs(point) for a in node.args]
                 if any(_vanishes(u - v, {}) for j, u in enumerate(values) for v in values[j + 1:]):
@@ -81,6 +99,8 @@ def _at_a_kink(g: sp.Basic, point: dict[sp.Basic, sp.Basic]) -> bool:
                             return True
                     elif condition not in (sp.true, sp.false):
                         return True
+            else:
+                return True  # a kinked function without a rule here: check it at the point
         except (TypeError, ValueError):
             return True
     return False

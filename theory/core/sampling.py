@@ -9,14 +9,30 @@ evaluates a step (*checked* evidence, and the counterexamples that make a step
   The first instances use the special values 0, ±1, ±2, ½ and the boundary of the
   domain; the others are random rationals with random denominators (off any
   lattice, so a periodic function cannot hide between lattice points), spread over
-  magnitudes 10⁻³ to 10³.  Integers range over −40…40 with the special values first.
+  magnitudes 10⁻³ to 10³, and some (`FAR_PROBABILITY`) log-uniformly over 10³ to 10¹² and
+  10⁻¹² to 10⁻³.  Integers range over −40…40, and some over ±(41…10⁶).  A symbol that
+  occurs in a power with a symbolic exponent, a `Subs` point, a sum's or product's limit or
+  a factorial/gamma (where an exact value would have millions of digits) keeps the moderate
+  ranges (`moderate_symbols`).  A symbol SymPy does not
+  know to be real (``Symbol('z')``) is complex: half of its values (and the specials i, −i,
+  1 + i) have a nonzero imaginary part.
+- **Adversarial points** (`theory.core.critical`), after the random instances: the zeros of
+  the arguments of non-smooth or singular functions, of denominators, of Piecewise
+  conditions, of sums in one symbol and of the sides themselves, and points beside them;
+  plus ±(10⁶ + 1/7) and ±(10¹² + 1/3) (±10⁶, ±10¹² for integers) for each symbol that may
+  take them.  They are deterministic, so a false step that holds except on a set of measure
+  zero fails whatever the seed.
 - **Dimensions** (symbols in matrix shapes) are drawn *independently* of one
   another: the first instances are all 2, all 3, all 4; later ones mix sizes 1–4,
   so rectangular instances occur and an identity that holds only for square or
   small matrices meets a counterexample.
-- **Matrices** get random rational entries of their declared kind ("general",
-  "symmetric", "spd", "orthogonal" (exactly, by the Cayley transform), "diagonal",
-  "skew").
+- **Matrices** get random rational entries of their declared kind, over the whole class:
+  "general", "symmetric", "diagonal" and "skew" also at scales 10⁻⁶ and 10⁶; "orthogonal"
+  (exactly: the Cayley transform of a skew matrix times a diagonal of signs) includes
+  reflections and −I, not only rotations; "spd" is QΛQᵀ with a rational orthogonal Q and
+  eigenvalues from 10⁻⁶ to 10⁶ (and EEᵀ + I/4).
+- **Sums, products and integrals** at a point are evaluated by the usual convention and by
+  quadrature (`theory.core.concrete`), not by SymPy's Karr convention and integrator.
 - **Definitions**: an `Assumption` fact whose key is a symbol (e.g. ``Σ = RRᵀ``)
   is realised by computing the symbol from the others.
 - **Undefined functions** get concrete smooth stand-ins, filtered by the facts
@@ -33,6 +49,8 @@ import sympy as sp
 from sympy.core.function import AppliedUndef, UndefinedFunction
 from sympy.matrices.expressions import MatrixExpr
 
+from theory.core import concrete, critical
+
 NUMERIC_POINTS = 16  # instances per scalar step that only numeric evidence supports
 INEQUALITY_POINTS = 60  # instances per such inequality: a false one may hold on most of its domain
 MATRIX_INSTANCES = 6  # explicit instances per such matrix step: sizes 2, 3, 4, then three mixed (rectangular) ones
@@ -46,6 +64,17 @@ MIXED_SIZES = (1, 2, 3, 4)  # each dimension independently, afterwards
 MATRIX_KINDS = ("general", "symmetric", "spd", "orthogonal", "diagonal", "skew")
 SPECIAL_REALS = (0, 1, -1, 2, -2, sp.Rational(1, 2), sp.Rational(-1, 2), 3, -3)
 INTEGER_RANGE = 40  # integers are drawn from −40…40 (then filtered by the symbol's assumptions)
+FAR_PROBABILITY = 0.15  # of a random value outside the moderate ranges (when the symbol may take one)
+FAR_EXPONENT = 12  # … reals up to 10^12 in magnitude (and down to 10^-12)
+FAR_INTEGER_EXPONENT = 6  # … integers up to 10^6
+FAR_REALS = (10**6 + sp.Rational(1, 7), 10**12 + sp.Rational(1, 3))  # adversarial far points (and their negatives)
+FAR_INTEGERS = (sp.Integer(10**6), sp.Integer(10**12))
+COMPLEX_PROBABILITY = 0.5  # of a non-real value for a symbol not known to be real
+SPECIAL_COMPLEX = (sp.I, -sp.I, 1 + sp.I, sp.Rational(-1, 2) + sp.Rational(3, 2) * sp.I)
+MATRIX_SCALES = (sp.Rational(1, 10**6), sp.Integer(10**6))  # "general", "symmetric", "diagonal", "skew" also at these
+# functions whose argument, and positions whose symbol, must stay moderate (exact values would be huge)
+_HUGE_IF_LARGE = (sp.factorial, sp.factorial2, sp.gamma, sp.binomial, sp.RisingFactorial, sp.FallingFactorial,
+                  sp.fibonacci, sp.lucas, sp.bell, sp.catalan, sp.harmonic, sp.subfactorial)
 
 _t = sp.Dummy("t", real=True)
 # Concrete stand-ins for an undefined function σ.  Some vanish at 0, some do not;
@@ -101,20 +130,31 @@ def special_values(symbol: sp.Symbol) -> list[sp.Rational]:
         candidates.append(sp.Rational(1, 1000))  # next to the excluded boundary 0
     if symbol.is_negative and not symbol.is_integer:
         candidates.append(sp.Rational(-1, 1000))
+    if is_complex_symbol(symbol):
+        candidates[3:3] = SPECIAL_COMPLEX  # among the first instances
     return [v for v in candidates if satisfies(v, symbol)]
 
 
-def random_value(symbol: sp.Symbol, rng: random.Random) -> sp.Rational:
-    """A random exact value of `symbol`'s domain (rejection sampling on its assumptions)."""
+def is_complex_symbol(symbol: sp.Symbol) -> bool:
+    """A symbol that may take non-real values: SymPy does not know it to be (extended) real."""
+    return symbol.is_extended_real is not True and symbol.is_integer is not True
+
+
+def random_value(symbol: sp.Symbol, rng: random.Random, far: bool = True) -> sp.Basic:
+    """A random exact value of `symbol`'s domain (rejection sampling on its assumptions); with `far`, some
+    values lie outside the moderate ranges, and a symbol not known to be real gets non-real values too."""
     for _ in range(200):
         if symbol.is_integer:
-            value: sp.Rational = sp.Integer(rng.randint(-INTEGER_RANGE, INTEGER_RANGE))
+            if far and rng.random() < FAR_PROBABILITY:
+                value: sp.Basic = sp.Integer(round(10 ** rng.uniform(1.6, FAR_INTEGER_EXPONENT)))
+                value = -value if rng.random() < 0.5 else value
+            else:
+                value = sp.Integer(rng.randint(-INTEGER_RANGE, INTEGER_RANGE))
         else:
-            denominator = rng.randint(7, 997)
-            magnitude = 10 ** rng.uniform(-3, 3)
-            value = sp.Rational(max(1, round(magnitude * denominator)), denominator)
-            if rng.random() < 0.5:
-                value = -value
+            value = _random_real(rng, far)
+            if is_complex_symbol(symbol) and rng.random() < COMPLEX_PROBABILITY:
+                imaginary = _random_real(rng, far=False)
+                value = value + sp.I * imaginary if satisfies(value + sp.I * imaginary, symbol) else sp.I * imaginary
         if satisfies(value, symbol):
             return value
         if satisfies(-value, symbol):
@@ -122,30 +162,107 @@ def random_value(symbol: sp.Symbol, rng: random.Random) -> sp.Rational:
     raise NoInstance(f"no value satisfies the assumptions of {symbol} ({symbol.assumptions0})")
 
 
-def matrix_value(shape: tuple[int, int], kind: str, rng: random.Random) -> sp.ImmutableMatrix:
-    """A random rational matrix of the given kind (see module docstring)."""
+def _random_real(rng: random.Random, far: bool) -> sp.Rational:
+    denominator = rng.randint(7, 997)
+    exponent = rng.uniform(-3, 3)
+    if far and rng.random() < FAR_PROBABILITY:
+        exponent = rng.uniform(3, FAR_EXPONENT) if rng.random() < 0.5 else rng.uniform(-FAR_EXPONENT, -3)
+    if exponent < -3:  # tiny: a random numerator over a large power of ten
+        value = sp.Rational(rng.randint(1, 999), 10 ** round(-exponent + 3))
+    else:
+        value = sp.Rational(max(1, round(10**exponent * denominator)), denominator)
+    return -value if rng.random() < 0.5 else value
+
+
+def moderate_symbols(exprs: Iterable[sp.Basic]) -> set[sp.Symbol]:
+    """Symbols that must keep moderate values: in a power with a symbolic exponent (base or exponent), a point of
+    a `Subs`, a sum's or product's limits, or the argument of a factorial-like function (SymPy's exact
+    arithmetic there would build numbers with millions of digits)."""
+    found: set[sp.Symbol] = set()
+    for expr in exprs:
+        if not isinstance(expr, sp.Basic):
+            continue
+        for node in sp.preorder_traversal(expr):
+            if isinstance(node, (sp.Pow, sp.MatPow)) and not node.exp.is_number:
+                found |= node.free_symbols  # a power with a symbolic exponent: its base too
+            elif isinstance(node, sp.Subs):
+                for value in node.point:
+                    found |= value.free_symbols
+            elif isinstance(node, (sp.Sum, sp.Product)):
+                for limit in node.limits:
+                    for bound in limit[1:]:
+                        found |= bound.free_symbols
+            elif isinstance(node, _HUGE_IF_LARGE):
+                for a in node.args:
+                    found |= a.free_symbols
+    return {s for s in found if isinstance(s, sp.Symbol)}
+
+
+def matrix_value(shape: tuple[int, int], kind: str, rng: random.Random, index: int | None = None) -> sp.ImmutableMatrix:
+    """A random rational matrix of the given kind, over the whole class (see module docstring).
+
+    `index` (the instance's position) selects the special members first: for "orthogonal" a reflection
+    (index 0) and −I (index 1); for "spd" an eigenvalue 10⁻⁶ (index 0) and EEᵀ + I/4 (index 1); from index 3
+    on, some "general", "symmetric", "diagonal" and "skew" matrices are scaled by 10⁻⁶ or 10⁶.
+    """
     rows, cols = shape
 
     def entry() -> sp.Rational:
         return sp.Rational(rng.randint(-60, 60), rng.randint(1, 29))
 
+    if kind not in MATRIX_KINDS:
+        raise ValueError(f"unknown matrix kind {kind!r}; known: {', '.join(MATRIX_KINDS)}")
     entries = sp.Matrix(rows, cols, lambda i, j: entry())
-    if kind == "general":
-        return sp.ImmutableMatrix(entries)
-    if rows != cols:
+    if kind != "general" and rows != cols:
         raise NoInstance(f"a {kind} matrix must be square, got {rows}×{cols}")
-    if kind == "symmetric":
-        return sp.ImmutableMatrix((entries + entries.T) / 2)
-    if kind == "spd":
-        return sp.ImmutableMatrix(entries * entries.T + sp.eye(rows) / 4)
-    if kind == "skew":
-        return sp.ImmutableMatrix((entries - entries.T) / 2)
-    if kind == "diagonal":
-        return sp.ImmutableMatrix(sp.diag(*[entry() for _ in range(rows)]))
     if kind == "orthogonal":
-        skew = (entries - entries.T) / 2  # Cayley: Q = (I − S)(I + S)⁻¹ is exactly orthogonal, rational
-        return sp.ImmutableMatrix((sp.eye(rows) - skew) * (sp.eye(rows) + skew).inv())
-    raise ValueError(f"unknown matrix kind {kind!r}; known: {', '.join(MATRIX_KINDS)}")
+        return _orthogonal(entries, rng, index)
+    if kind == "spd":
+        return _spd(entries, rng, index)
+    if kind == "general":
+        value = entries
+    elif kind == "symmetric":
+        value = (entries + entries.T) / 2
+    elif kind == "skew":
+        value = (entries - entries.T) / 2
+    else:
+        value = sp.diag(*[entry() for _ in range(rows)])
+    if index is not None and index >= 3 and rng.random() < 0.25:
+        value = value * rng.choice(MATRIX_SCALES)
+    return sp.ImmutableMatrix(value)
+
+
+def _cayley(entries: sp.Matrix) -> sp.Matrix:
+    """Q = (I − S)(I + S)⁻¹ for the skew part S of `entries`: exactly orthogonal and rational, det Q = 1."""
+    skew = (entries - entries.T) / 2
+    size = entries.rows
+    return (sp.eye(size) - skew) * (sp.eye(size) + skew).inv()
+
+
+def _orthogonal(entries: sp.Matrix, rng: random.Random, index: int | None) -> sp.ImmutableMatrix:
+    size = entries.rows
+    if index == 1:
+        return sp.ImmutableMatrix(-sp.eye(size))
+    signs = [rng.choice((-1, 1)) for _ in range(size)]
+    if index == 0:
+        signs = [-1, *([1] * (size - 1))]  # a reflection: det = −1
+    elif index == 2:
+        signs = [1] * size
+    return sp.ImmutableMatrix(_cayley(entries) * sp.diag(*signs))
+
+
+def _spd(entries: sp.Matrix, rng: random.Random, index: int | None) -> sp.ImmutableMatrix:
+    size = entries.rows
+    if index == 1:
+        return sp.ImmutableMatrix(entries * entries.T + sp.eye(size) / 4)
+    # a small skew generator keeps Q's denominators (and the cost of exact arithmetic downstream) small
+    q = _cayley(sp.Matrix(size, size, lambda i, j: sp.Rational(rng.randint(-3, 3), rng.randint(1, 3))))
+    eigenvalues = [sp.Rational(rng.randint(1, 99), rng.randint(1, 9)) for _ in range(size)]
+    if index == 0:
+        eigenvalues[0] = sp.Rational(1, 10**6)
+    elif index is None or rng.random() < 0.5:
+        eigenvalues = [rng.randint(1, 9) * sp.Integer(10) ** rng.randint(-6, 6) for _ in range(size)]
+    return sp.ImmutableMatrix(q * sp.diag(*eigenvalues) * q.T)
 
 
 def dimension_symbols(exprs: Iterable[sp.Basic]) -> set[sp.Symbol]:
@@ -232,7 +349,9 @@ def instances(
     matrices = sorted((m for m in matrices if m not in kept and m not in defined), key=str)
     free_scalars = sorted(scalars - set(dims) - kept - set(defined), key=str)
     specials = {s: special_values(s) for s in free_scalars}
-    for k in range(count):
+    moderate = moderate_symbols(sources)
+
+    def base(k: int) -> dict[sp.Basic, sp.Basic]:
         point: dict[sp.Basic, sp.Basic] = {}
         for d in dims:
             size = FIRST_SIZES[k] if k < len(FIRST_SIZES) else rng.choice(MIXED_SIZES)
@@ -241,13 +360,43 @@ def instances(
             point[f] = options[f][(k + rng.randrange(len(options[f]))) % len(options[f])]
         for m in matrices:
             shape = tuple(int(sp.sympify(s).subs(point)) for s in m.shape)
-            point[m] = matrix_value((shape[0], shape[1]), matrix_kinds.get(m, "general"), rng)
+            point[m] = matrix_value((shape[0], shape[1]), matrix_kinds.get(m, "general"), rng, index=k)
+        return point
+
+    for k in range(count):
+        point = base(k)
         for i, s in enumerate(free_scalars):
             special = specials[s]
             use_special = special and (k < 3 or rng.random() < 0.2)
-            point[s] = special[(k + i) % len(special)] if use_special else random_value(s, rng)
+            point[s] = special[(k + i) % len(special)] if use_special else random_value(s, rng, s not in moderate)
         _realise_definitions(point, defined)
         yield Instance(point)
+    if not free_scalars:
+        return
+    limit = min(count, critical.MAX_EXPENSIVE if any(_expensive_node(e) for e in sources) else critical.MAX_POINTS)
+    if matrices:  # explicit matrix instances are costly: half as many adversarial ones as random ones
+        limit = min(limit, max(2, count // 2))
+    # the other symbols' values while one sits at a zero: fixed per symbol (independent of the seed, and the
+    # same for every step, so that the zeros of a critical expression are found once and cached)
+    others = {s: random_value(s, random.Random(f"critical:{s.name}"), far=False) for s in free_scalars}
+    far_points: list[dict[sp.Symbol, sp.Basic]] = []
+    for s in free_scalars:  # far from the origin, where a bounded sample never goes
+        if s not in moderate:
+            for far in FAR_INTEGERS if s.is_integer else FAR_REALS:
+                far_points += [{**others, s: v} for v in (far, -far) if satisfies(v, s)]
+    zeros = critical.points(sources, free_scalars, others, satisfies, limit)
+    chosen = zeros[: max(limit - len(far_points) // 2, limit // 2)]
+    chosen += far_points[: limit - len(chosen)]
+    for k, values in enumerate(chosen):
+        point = base(k)
+        point.update(values)
+        _realise_definitions(point, defined)
+        yield Instance(point)
+
+
+def _expensive_node(expr: sp.Basic) -> bool:
+    return isinstance(expr, sp.Basic) and (bool(expr.has(sp.Limit, sp.Integral)) or any(
+        infinite_bounds(e) for e in expr.atoms(sp.Sum, sp.Product)))
 
 
 def _realise_definitions(point: dict[sp.Basic, sp.Basic], defined: Mapping[sp.Basic, sp.Basic]) -> None:
@@ -321,7 +470,10 @@ def evaluate_instance(expr: sp.Basic) -> sp.Basic:
     value never certifies anything by itself), not in closed form, which can take seconds per point.
     """
     if isinstance(expr, sp.Basic) and expr.has(sp.Sum, sp.Product):
+        expr = concrete.usual_sums(expr)
         expr = expr.replace(_infinite, lambda e: e.evalf(INFINITE_SUM_DIGITS))
+    if isinstance(expr, sp.Basic) and expr.has(sp.Integral):
+        expr = concrete.numeric_integrals(expr)
     if isinstance(expr, sp.Basic) and expr.has(sp.Inverse, sp.MatPow):
         expr = expr.replace(_inverse_node, _explicit_inverse)
     if isinstance(expr, sp.Expr) and not expr.has(*_UNEVALUATED):

@@ -1,0 +1,193 @@
+"""Concrete sums, products and integrals at an instance, independently of SymPy's symbolic conventions.
+
+**Empty sums and products.**  SymPy follows Karr's convention for reversed limits,
+``Σ_{i=a}^{b} f(i) = −Σ_{i=b+1}^{a−1} f(i)`` when b < a (Karr, "Summation in finite terms",
+J. ACM 28 (1981), Eq. (1.4)), so that ``Σ_{i=1}^{m} 1 = m`` holds for *every* integer m, and
+``Π_{i=1}^{m} 2 = 2^m`` likewise.  The usual convention, which the project's statements mean, is
+that a sum over an empty range (b < a) is 0 and a product over one is 1.  `usual_sums` rewrites
+every sum and product whose limits are concrete numbers by the usual convention before SymPy
+evaluates it; an outer range whose inner limits depend on it is unrolled (up to `UNROLL` terms).
+
+**Definite integrals** with concrete limits and an integrand in the integration variable alone
+are evaluated by quadrature (mpmath's tanh–sinh `quad` on the lambdified integrand), never by
+SymPy's integrator, and split at the integrand's critical points inside the interval
+(`theory.core.critical`: kinks, jumps of floor/ceiling/frac at every integer crossing,
+singularities of tan, …): the numeric rung then contradicts a wrong antiderivative instead of
+sharing it with the exact rung.  The value is a Float whose precision is what the
+quadrature's error estimate, and its agreement with a second quadrature at half the precision,
+support (never more than `QUAD_DIGITS` − 5 digits): numeric evidence, never a proof.
+An integral whose quadrature does not converge is left to SymPy (as before).
+"""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import sympy as sp
+
+from theory.core import critical
+
+UNROLL = 200  # an outer range of at most this many terms is unrolled when inner limits depend on it
+QUAD_DIGITS = 30  # working precision of the quadrature
+MIN_DIGITS = 3  # below this many correct digits (by the error estimate) the quadrature is not used
+MAX_BREAKPOINTS = 64  # critical points at which one integral is split, at most
+STEP_GRID = 257  # points at which the argument of floor/ceiling/frac is sampled to find its integer crossings
+
+
+# ---- sums and products ----------------------------------------------------------------------------------------
+
+
+def usual_sums(expr: sp.Basic) -> sp.Basic:
+    """`expr` with every concrete sum or product over an empty range replaced by 0 or 1 (module docstring)."""
+    if not isinstance(expr, sp.Basic) or not expr.has(sp.Sum, sp.Product):
+        return expr
+    if isinstance(expr, sp.MatrixBase):
+        return sp.ImmutableMatrix(expr.rows, expr.cols, [usual_sums(e) for e in expr])
+    return expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and _outer_concrete(e), _usual)
+
+
+def _bounds_concrete(limit: tuple[sp.Basic, ...]) -> bool:
+    return len(limit) == 3 and bool(limit[1].is_number) and bool(limit[2].is_number)
+
+
+def _outer_concrete(e: sp.Basic) -> bool:
+    return _bounds_concrete(tuple(e.limits[-1]))
+
+
+def _empty(limit: tuple[sp.Basic, ...]) -> bool:
+    _, a, b = limit
+    return bool((b - a).is_negative)
+
+
+def _usual(e: sp.Sum | sp.Product) -> sp.Basic:
+    identity = sp.S.Zero if isinstance(e, sp.Sum) else sp.S.One
+    limits = [tuple(limit) for limit in e.limits]
+    if all(_bounds_concrete(limit) for limit in limits):
+        if any(_empty(limit) for limit in limits):
+            return identity
+        if not _inner_depends(e.function, {limit[0] for limit in limits}):
+            return e
+    variable, a, b = limits[-1]
+    if _empty(limits[-1]):
+        return identity
+    count = b - a + 1
+    if not (count.is_Integer and int(count) <= UNROLL and all(x.is_finite for x in (a, b))):
+        return e  # cannot be unrolled: left to SymPy
+    inner = e.func(e.function, *limits[:-1]) if len(limits) > 1 else e.function
+    terms = [usual_sums(inner.xreplace({variable: a + j})) for j in range(int(count))]
+    return sp.Add(*terms) if isinstance(e, sp.Sum) else sp.Mul(*terms)
+
+
+def _inner_depends(function: sp.Basic, variables: set[sp.Basic]) -> bool:
+    """Whether a sum or product inside `function` has limits that depend on the bound `variables`."""
+    for node in sp.preorder_traversal(function):
+        if isinstance(node, (sp.Sum, sp.Product)):
+            for limit in node.limits:
+                if any(bound.has(*variables) for bound in limit[1:]):
+                    return True
+    return False
+
+
+# ---- integrals --------------------------------------------------------------------------------------------------
+
+
+def numeric_integrals(expr: sp.Basic) -> sp.Basic:
+    """`expr` with every concrete one-dimensional definite integral evaluated by quadrature (module docstring)."""
+    if not isinstance(expr, sp.Basic) or not expr.has(sp.Integral):
+        return expr
+    if isinstance(expr, sp.MatrixBase):
+        return sp.ImmutableMatrix(expr.rows, expr.cols, [numeric_integrals(e) for e in expr])
+    return expr.replace(_quadrable, _quadrature)
+
+
+def _quadrable(e: sp.Basic) -> bool:
+    if not isinstance(e, sp.Integral) or len(e.limits) != 1 or len(e.limits[0]) != 3:
+        return False
+    variable, a, b = e.limits[0]
+    return bool(a.is_number and b.is_number and e.function.free_symbols <= {variable}
+                and not e.function.has(sp.Integral, sp.Sum, sp.Product, sp.Limit, sp.Derivative))
+
+
+def _quadrature(e: sp.Integral) -> sp.Basic:
+    variable, a, b = e.limits[0]
+    if a == b:
+        return sp.S.Zero
+    sign = 1
+    if (b - a).is_negative:
+        a, b, sign = b, a, -1
+    try:
+        f = sp.lambdify(variable, e.function, modules="mpmath")
+        cuts = breakpoints(e.function, variable, a, b)
+        with mpmath.workdps(QUAD_DIGITS):
+            nodes = [_mp(a), *(_mp(c) for c in cuts), _mp(b)]
+            value, error = mpmath.quad(f, nodes, error=True)
+        with mpmath.workdps(QUAD_DIGITS // 2):  # a divergent integral's value depends on the precision
+            lower = mpmath.quad(f, nodes)
+        with mpmath.workdps(QUAD_DIGITS):
+            error = max(error, abs(value - lower))
+    except Exception:  # any failure of the quadrature: SymPy evaluates it, as before
+        return e
+    if not (mpmath.isfinite(value) and mpmath.isfinite(error)):
+        return e
+    error = max(error, mpmath.mpf(10) ** -QUAD_DIGITS * max(1, abs(value)))
+    if abs(value) <= error * 10**MIN_DIGITS:
+        return sp.Float(0) if error < mpmath.mpf(10) ** -(QUAD_DIGITS // 2) else e  # zero within the error
+    digits = min(QUAD_DIGITS - 5, math.floor(mpmath.log10(abs(value) / error)) - 2)
+    if digits < MIN_DIGITS:
+        return e
+    if isinstance(value, mpmath.mpc):
+        return sign * (sp.Float(value.real, digits) + sp.I * sp.Float(value.imag, digits))
+    return sign * sp.Float(value, digits)
+
+
+def _mp(v: sp.Basic) -> mpmath.mpf:
+    if v is sp.oo:
+        return mpmath.inf
+    if v is sp.S.NegativeInfinity:
+        return -mpmath.inf
+    return mpmath.mpmathify(str(sp.N(v, QUAD_DIGITS + 5)))
+
+
+def breakpoints(function: sp.Basic, variable: sp.Symbol, a: sp.Basic, b: sp.Basic) -> list[sp.Basic]:
+    """Critical points of `function` strictly inside (a, b), sorted: where quadrature must split."""
+    a, b = sp.sympify(a), sp.sympify(b)
+    window = sp.Interval(a, b)
+    found: list[sp.Basic] = []
+    for expr in critical.critical_expressions([function], {variable}):
+        exact, approx = critical.zeros(expr, variable, window, keep=MAX_BREAKPOINTS)
+        found += exact + approx
+    for node in sp.preorder_traversal(function):
+        if isinstance(node, (sp.floor, sp.ceiling, sp.frac, sp.Mod)):
+            found += _integer_crossings(node, variable, a, b)
+    inside = []
+    for v in dict.fromkeys(found):
+        try:
+            if (v - a).is_positive and (b - v).is_positive:
+                inside.append(v)
+        except TypeError:
+            continue
+    inside.sort(key=lambda v: float(sp.N(v)))
+    return inside[:MAX_BREAKPOINTS]
+
+
+def _integer_crossings(node: sp.Basic, variable: sp.Symbol, a: sp.Basic, b: sp.Basic) -> list[sp.Basic]:
+    """Where the argument of a stepped function crosses an integer inside [a, b] (bounded in number)."""
+    g = node.args[0] / node.args[1] if isinstance(node, sp.Mod) else node.args[0]
+    if not g.has(variable) or not (a.is_finite and b.is_finite):
+        return []
+    try:
+        gf = sp.lambdify(variable, g, modules="mpmath")
+        lo, hi = _mp(a), _mp(b)
+        values = [gf(lo + (hi - lo) * k / (STEP_GRID - 1)) for k in range(STEP_GRID)]
+        low, high = int(mpmath.floor(min(values))), int(mpmath.ceil(max(values)))
+    except Exception:  # not evaluable on the interval: no crossings found
+        return []
+    if high - low > MAX_BREAKPOINTS:
+        return []
+    window = sp.Interval(a, b)
+    found: list[sp.Basic] = []
+    for k in range(low, high + 1):
+        exact, approx = critical.zeros(g - k, variable, window, keep=MAX_BREAKPOINTS)
+        found += exact + approx
+    return found
