@@ -62,6 +62,11 @@ FALSE_STEPS = {
     "C: factor 1/acos(1 − (m − 40)²)": Equivalent(sp.Eq(x, 1), sp.Eq(x * sp.acos(1 - (m - 40) ** 2),
                                                                     sp.acos(1 - (m - 40) ** 2)),
                                                    "r", factor=1 / sp.acos(1 - (m - 40) ** 2)),
+    # B. a singularity of one side that the other side's, written differently, does not share
+    "B: 1/(√t − 1) = (√t + 1)/(t − 1)·(t − 2)/(t − 2)": Equal(
+        1 / (sp.sqrt(t) - 1), sp.Mul((sp.sqrt(t) + 1) / (t - 1), t - 2, 1 / (t - 2), evaluate=False), "r"),
+    "B: (t − 1)/(√t − 1)·1/(t − 4) = (√t + 1)/(t − 4) + 0·1/(t − 9)": Equal(
+        (t - 1) / (sp.sqrt(t) - 1) / (t - 4), (sp.sqrt(t) + 1) / (t - 4) + sp.Mul(0, 1 / (t - 9), evaluate=False), "r"),
 }
 
 TRUE_PROVED = {
@@ -75,6 +80,10 @@ TRUE_PROVED = {
     "C: atan((m − 100)² + 1) > 0": Inequality(sp.atan((m - 100) ** 2 + 1), 0, "r", relation=">"),
     "C: atan((m − 100)²) ≥ 0": Inequality(sp.atan((m - 100) ** 2), 0, "r", relation="≥"),
     "C: factor 1/atan(t)": Equivalent(sp.Eq(x, 1), sp.Eq(x * sp.atan(t), sp.atan(t)), "r", factor=1 / sp.atan(t)),
+    # the same singularity on both sides, written differently (√t − 1 = (t − 1)/(√t + 1)): no side is defined
+    # where the other is not
+    "B: 1/(√t − 1) = (√t + 1)/(t − 1)": Equal(1 / (sp.sqrt(t) - 1), (sp.sqrt(t) + 1) / (t - 1), "r"),
+    "B: 1/(t − 1) = 1/((√t − 1)(√t + 1))": Equal(1 / (t - 1), 1 / ((sp.sqrt(t) - 1) * (sp.sqrt(t) + 1)), "r"),
 }
 
 

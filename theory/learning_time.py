@@ -56,6 +56,8 @@ G3_z = -1 / (c**3 * z) + (
 G4 = sp.S.Half * (-1 / (s * sp.sqrt(u)) + sp.log((sp.sqrt(s) + sp.sqrt(u)) / (sp.sqrt(s) - sp.sqrt(u)))
                   / (2 * s ** sp.Rational(3, 2)))
 T2 = sp.log(uf * (s - u0) / (u0 * (s - uf))) / (2 * s)  # Saxe et al. Eq. (11), τ = 1
+# Eq. (11) is undefined at u₀ = s (ln 0): its derivative identity is checked on the rise from below, s = u₀ + d
+T2_RISE = T2.subs(s, u0 + d)
 P_EXP = 2 / N - 1  # p = 2/N − 1
 POWER_PART = u**P_EXP / (N * s * P_EXP)  # antiderivative of the small-u power u^{p−1}/(Ns) (N ≠ 2)
 SMALL_INIT_LEAD = -POWER_PART.subs(u, u0)  # divergent part of t as u₀ → 0⁺, = u₀^{−(N−2)/N}/(s(N − 2)) (N ≥ 3)
@@ -78,9 +80,10 @@ def closed_forms() -> Derivation:
     steps = (
         Equal(sp.Derivative(t1, uf), integrand(sp.S.One, uf), "$N = 1$: $dt₁/du_f = 1/u̇(u_f)$"),
         Substitute(t1, sp.S.Zero, "$t₁(u₀) = 0$", subs={uf: u0}),
-        Equal(sp.Derivative(T2, uf), integrand(sp.S(2), uf), "$N = 2$: Saxe et al.'s Eq. (11) ($τ = 1$) has "
-              "$dt/du_f = 1/u̇(u_f)$", SAXE_2014 + ", Eq. (11)"),
-        Substitute(T2, sp.S.Zero, "and vanishes at $u_f = u₀$", SAXE_2014 + ", Eq. (11)", subs={uf: u0}),
+        Equal(sp.Derivative(T2_RISE, uf), integrand(sp.S(2), uf).subs(s, u0 + d),
+              "$N = 2$: Saxe et al.'s Eq. (11) ($τ = 1$), for a rise $u₀ < s$ ($s = u₀ + d$; at $u₀ = s$ it is "
+              "undefined), has $dt/du_f = 1/u̇(u_f)$", SAXE_2014 + ", Eq. (11)"),
+        Substitute(T2_RISE, sp.S.Zero, "and vanishes at $u_f = u₀$", SAXE_2014 + ", Eq. (11)", subs={uf: u0}),
         Equal(sp.Derivative(t2, uf), integrand(sp.S(2), uf), "$N = 2$: the same for $G₂(u_f) − G₂(u₀)$",
               SAXE_2014 + ", Eq. (11)"),
         Equal(sp.Derivative(t3, zf), density3_z, "$N = 3$, in $z = u^{1/3}$, $c = s^{1/3}$: $dt₃/dz_f$ (partial "

@@ -197,7 +197,8 @@ def obligations(lhs: sp.Basic, relation: str, rhs: sp.Basic, apply: Callable[[sp
         required = left + [c for c in right if _key(c) not in {_key(d) for d in left}]
     else:
         shared = {_key(c) for c in left} & {_key(c) for c in right}
-        required = [c for c in left + right if _key(c) not in shared]
+        required = [c for c in left if _key(c) not in shared and not _excused(c, right, apply)]
+        required += [c for c in right if _key(c) not in shared and not _excused(c, left, apply)]
     unproved = ""
     for c in required:
         d = decide(c, apply)
@@ -214,6 +215,36 @@ def obligations(lhs: sp.Basic, relation: str, rhs: sp.Basic, apply: Callable[[sp
         if d.status != "proved":
             unproved = unproved or d.how
     return Obligations(unproved=unproved)
+
+
+EXCUSE_SECONDS = 1.0  # CPU seconds to simplify one ratio of conditions (`_excused`)
+
+
+def _excused(c: Condition, other: Sequence[Condition], apply: Callable[[sp.Basic], sp.Basic] | None) -> bool:
+    """Whether the other side of an equality is undefined wherever ``c`` fails: ``c: g ≠ 0`` and the other side
+    needs ``g' ≠ 0`` with g' = h·g, h defined wherever the symbols' assumptions hold (its own conditions proved).
+    E.g. s − u ≠ 0 on one side, √s − √u ≠ 0 on the other: h = 1/(√s + √u).  Then both sides are undefined at
+    g = 0, as for a shared condition."""
+    if c.relation != "≠":
+        return False
+    from theory.core.ladder import time_limit  # (ladder imports this module)
+
+    for d in other:
+        if d.relation != "≠" or not (d.expr.free_symbols & c.expr.free_symbols):
+            continue
+        ratio = d.expr / c.expr
+        for rewrite in (sp.cancel, lambda r: sp.cancel(sp.radsimp(r)), lambda r: 1 / sp.cancel(sp.radsimp(1 / r)),
+                        sp.simplify):
+            try:
+                with time_limit(EXCUSE_SECONDS):
+                    h = rewrite(ratio)
+            except Exception:  # a timeout or a SymPy failure: this form does not excuse
+                continue
+            if h.has(sp.zoo, sp.nan, sp.oo, -sp.oo) or not h.free_symbols <= ratio.free_symbols:
+                continue
+            if all(decide(e, apply).status == "proved" for e in conditions(h, False)):
+                return True
+    return False
 
 
 def _key(c: Condition) -> tuple[str, sp.Basic]:

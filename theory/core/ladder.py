@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -40,9 +41,15 @@ def time_limit(seconds: float) -> Iterator[None]:
 
     CPU time, not wall-clock time, so that a busy machine does not turn a proved
     step into an unproved one.  Off the main thread (where signals cannot be
-    used) the block runs without a limit.
+    used) the block runs without a limit.  Nested limits compose: an enclosing
+    limit that expires first governs, and on exit the enclosing timer is re-armed
+    with what is left of it (it used to be cancelled).
     """
     if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    outer, _ = signal.getitimer(signal.ITIMER_PROF)
+    if outer and outer <= seconds:
         yield
         return
 
@@ -50,12 +57,15 @@ def time_limit(seconds: float) -> Iterator[None]:
         raise Timeout
 
     previous = signal.signal(signal.SIGPROF, _raise)
+    start = time.process_time()
     signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_PROF, 0)
         signal.signal(signal.SIGPROF, previous)
+        if outer:
+            signal.setitimer(signal.ITIMER_PROF, max(outer - (time.process_time() - start), 1e-3))
 
 
 def is_zero(expr: sp.Basic) -> bool:
