@@ -112,8 +112,15 @@ def check_step(step: Step, ctx: Context) -> Outcome:
 
 
 def check_equal(lhs: sp.Basic, rhs: sp.Basic, ctx: Context) -> Outcome:
-    """The ladder for an equality ``lhs = rhs``."""
-    return check_step(Step(lhs, rhs, "equality"), ctx) if not _identical(lhs, rhs) else _check_identical(lhs, ctx)
+    """The ladder for an equality ``lhs = rhs``; sides that differ but look the same (a hollow step, e.g. two
+    symbols of one name) fail."""
+    if _identical(lhs, rhs):
+        return _check_identical(lhs, ctx)
+    try:
+        step = Step(lhs, rhs, "equality")
+    except ValueError as exc:
+        return Outcome(Status.FAILED, "hollow", str(exc))
+    return check_step(step, ctx)
 
 
 # ---- equalities (Equal, Substitute, Equivalent) ---------------------------------------------------------------
@@ -629,6 +636,10 @@ def _explicit_gradient(step: MatrixGradient, ctx: Context) -> Outcome:
                 point[wrt] = sp.ImmutableMatrix(base + t * direction)
                 f_t = _along(step.lhs, point, t)
                 if isinstance(f_t, sp.MatrixBase):
+                    if f_t.shape != (1, 1):  # only a scalar has a gradient (a 1×1 matrix is one, xᵀAx)
+                        return Outcome(Status.FAILED, "explicit gradient",
+                                       f"{shape[0]}×{shape[1]} instance: the function differentiated is a "
+                                       f"{f_t.rows}×{f_t.cols} matrix, not a scalar: it has no gradient")
                     f_t = f_t[0, 0]
                 along = sp.cancel(sp.diff(f_t, t)).subs(t, 0)
                 inner = sum((claimed[i, j] * direction[i, j] for i in range(shape[0]) for j in range(shape[1])),

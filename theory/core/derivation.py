@@ -27,6 +27,7 @@ runs (see `hfx.theorems` for independence from ``PYTHONHASHSEED``).
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import time
 import zlib
@@ -34,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from theory.core import facts as fact_checks
 from theory.core.check import Context, Outcome, check_equal, check_step
@@ -48,7 +50,10 @@ from theory.core.steps import (
     Step,
     Substitute,
     matrix_gradient,
+    merged_clash,
+    name_clash,
     short,
+    symbol_names,
 )
 
 __all__ = [
@@ -148,6 +153,9 @@ class Derivation:
             if not isinstance(item, (Formula, Step)):
                 raise TypeError(f"{self.id}: `proves` holds Formulas or Steps, not {type(item).__name__}")
         object.__setattr__(self, "remarks", tuple(self.remarks))
+        clash = self._name_clash()
+        if clash:
+            raise ValueError(f"{self.id}: {clash}")
         if self.instance:
             missing = [n for n in ("title", "statement", "conclusion") if self.instance not in getattr(self, n)]
             if missing:
@@ -155,6 +163,33 @@ class Derivation:
                     f"{self.id}: shown only for the instance {self.instance!r}, which its {', '.join(missing)} "
                     "must say"
                 )
+
+    def _name_clash(self) -> str | None:
+        """Two different symbols with one name where a reader (or a fact's rewrite) would take them for one.
+
+        Checked within each step and each formula of the statement, and between the assumptions' facts and
+        kinds (which apply to every step) and everything else.  Two *steps* may each use a local parameter of
+        the same name with different domains (a case split: q > 0 in one step, q ≥ 0 in another, each stated in
+        its reason): each step is checked on its own, and the statement matches symbols exactly.
+        """
+        facts: list[object] = []
+        for a in self.assumptions:
+            facts += [*a.facts.keys(), *a.facts.values(), *a.matrix_kinds.keys()]
+        fact_names, clash = symbol_names(facts)
+        if clash:
+            return f"the assumptions: {clash}"
+        for i, step in enumerate(self.steps, start=1):
+            clash = merged_clash(fact_names, step.names())
+            if clash:
+                return f"step {i} and the assumptions: {clash}"
+        for i, item in enumerate(self.proves, start=1):
+            if isinstance(item, Step):
+                continue  # a step's own formula: its symbols were checked above
+            clash = merged_clash(fact_names, symbol_names((item.lhs, item.rhs, *(e for p in item.at for e in p)))[0])
+            clash = clash or name_clash((item.lhs, item.rhs, *(e for pair in item.at for e in pair)))
+            if clash:
+                return f"formula {i} of the statement: {clash}"
+        return None
 
     def bearing_on(self, claim: str) -> Bearing:
         return Bearing(self.bearing.get(claim, Bearing.SUPPORTS))
@@ -343,18 +378,36 @@ def verify(derivation: Derivation) -> DerivationResult:
     """Check the assumptions, every step, and the formal statement; see the module docstring."""
     start = time.perf_counter()
     facts, kinds, refusal = derivation.facts()
+    weak: tuple[fact_checks.Weak, ...] = ()
     if refusal is None:
-        refusal = fact_checks.validate(facts, kinds, seed=zlib.crc32(f"{derivation.id}#facts".encode()))
+        refusal, weak = fact_checks.audit(facts, kinds, seed=zlib.crc32(f"{derivation.id}#facts".encode()))
     results = []
     for i, step in enumerate(derivation.steps, start=1):
         t0 = time.perf_counter()
-        outcome = check_step(step, derivation.context(i, refusal))
+        outcome = _weakened(check_step(step, derivation.context(i, refusal)), step, weak)
         results.append(
             StepResult(i, step, outcome.status, outcome.method, time.perf_counter() - t0, outcome.detail,
                        outcome.engines, outcome.cross_checks)
         )
     supports = tuple(establish(f, derivation.steps) for f in derivation.formulas())
     return DerivationResult(derivation, tuple(results), time.perf_counter() - start, supports, refusal or "")
+
+
+def _weakened(outcome: Outcome, step: Step, weak: Sequence[fact_checks.Weak]) -> Outcome:
+    """A proved step that mentions the symbols of a fact only numerically supported is only *checked*."""
+    if outcome.status is not Status.PROVED or not weak:
+        return outcome
+    names: set[sp.Basic] = set()
+    for e in step.expressions():
+        if isinstance(e, sp.MatrixBase):
+            e = sp.ImmutableMatrix(e)
+        if isinstance(e, sp.Basic):
+            names |= set(e.free_symbols) | set(e.atoms(sp.MatrixSymbol)) | {a.func for a in e.atoms(AppliedUndef)}
+    resting = [w for w in weak if w.symbols() & names]
+    if not resting:
+        return outcome
+    return dataclasses.replace(outcome, status=Status.CHECKED, detail="; ".join(w.why for w in resting),
+                               engines=outcome.engines)
 
 
 def established_by(formulas: Sequence[Formula], steps: Sequence[Step]) -> tuple[Support, ...]:

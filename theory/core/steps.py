@@ -11,10 +11,23 @@ Each step relates two expressions and says why:
   cross-checked entry by entry on explicit matrices;
 - `Inequality`: lhs <, ≤, >, ≥ rhs (scalars).
 
-A step whose two sides are identical as built checked nothing (SymPy evaluated
-it at construction): building one is an error.  Build such steps unevaluated
-(`Derivative`, `Subs`, `Integral`, `UnevaluatedExpr`, `evaluate=False`) so that
-the checker does the work the document shows.
+What a step shows is what is checked (a construction error otherwise, `ValueError`):
+
+- its **relation** is the one its check establishes (`=` for `Equal` and
+  `MatrixGradient`, `⟺` for `Equivalent`, `⇒` for `Substitute`, one of <, ≤, >, ≥
+  for `Inequality`): a relation is printed and recorded, never chosen freely;
+- it is not **hollow**: two sides that are the same expression up to what a
+  reader cannot see (`UnevaluatedExpr` wrappers, the class of an explicit matrix,
+  a symbol's assumptions), or that print the same (`sstr`, Typst, LaTeX), check
+  nothing: SymPy evaluated the step at construction.  Build such steps
+  unevaluated (`Derivative`, `Subs`, `Integral`, `UnevaluatedExpr`,
+  `evaluate=False`) so that the checker does the work the document shows; a form
+  that prints differently (``x + 0 = x``, the cancellation shown) is a step;
+- two different symbols (or matrix symbols, or functions) never share a **name**
+  (`name_clash`): they print identically, so a reader could not tell them apart;
+- a `Substitute`'s premise names expressions (not numbers) and gives each a value
+  of its shape; a `MatrixGradient` differentiates a *scalar* (a 1×1 matrix counts
+  as one) by a matrix symbol.
 
 How a step is checked (`theory.core.check`): the exact rungs (`theory.core.ladder`)
 and, where the step is polynomial or rational real arithmetic, z3
@@ -26,10 +39,13 @@ counterexample fails the step whatever the exact rungs said.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import sympy as sp
+from sympy.core.function import AppliedUndef, FunctionClass
+from sympy.matrices.expressions import MatrixExpr
 
 
 class Status(enum.StrEnum):
@@ -77,19 +93,43 @@ class Step:
     citation: str = ""
     relation: str = "="
 
+    # the relations this kind of step's check establishes: the only ones it may show
+    checked_relations: ClassVar[tuple[str, ...]] = ("=",)
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "lhs", _sympify(self.lhs))
         object.__setattr__(self, "rhs", _sympify(self.rhs))
+        if self.relation not in self.checked_relations:
+            allowed = " or ".join(repr(r) for r in self.checked_relations)
+            name = "Equal" if type(self) is Step else type(self).__name__
+            kind = f"{'an' if name[0] in 'AEIOU' else 'a'} {name}"
+            raise ValueError(
+                f"{kind} step ({self.reason!r}) with relation {self.relation!r}: its check "
+                f"establishes {allowed} only, and the relation is what the documents print; "
+                "use Inequality for <, ≤, >, ≥"
+            )
         if self.hollow():
             raise ValueError(
-                f"hollow step ({self.reason!r}): both sides are identical as built ({short(self.lhs, 120)}), so "
-                "nothing would be checked; SymPy evaluated it at construction. Build it unevaluated "
-                "(Derivative, Subs, Integral, UnevaluatedExpr, evaluate=False)"
+                f"hollow step ({self.reason!r}): both sides are the same as built or print the same "
+                f"({short(self.lhs, 120)}), so nothing would be checked; SymPy evaluated it at construction. "
+                "Build it unevaluated (Derivative, Subs, Integral, UnevaluatedExpr, evaluate=False)"
             )
+        names, clash = symbol_names(self.expressions())
+        if clash:
+            raise ValueError(f"step ({self.reason!r}): {clash}")
+        object.__setattr__(self, "_names", names)  # (a cache for `Derivation`'s check across steps and facts)
+
+    def names(self) -> Mapping[str, object]:
+        """name → symbol, for every symbol, matrix symbol and function the step shows."""
+        return getattr(self, "_names", None) or symbol_names(self.expressions())[0]
 
     def hollow(self) -> bool:
-        """Both sides identical as built: the step would check nothing."""
-        return _same(self.lhs, self.rhs)
+        """Both sides the same to a reader (`same_display`): the step would check nothing."""
+        return same_display(self.lhs, self.rhs)
+
+    def expressions(self) -> tuple[object, ...]:
+        """Every expression the step holds (its sides, premise, factor, variable)."""
+        return self.lhs, self.rhs
 
     def sides(self) -> tuple[sp.Basic, sp.Basic]:
         """The two expressions whose difference must vanish, as built (a Substitute's values put in)."""
@@ -114,8 +154,13 @@ class Equivalent(Step):
     factor: sp.Expr = sp.S.One
     relation: str = "⟺"
 
+    checked_relations: ClassVar[tuple[str, ...]] = ("⟺",)
+
     def hollow(self) -> bool:
-        return _same(self.lhs, self.rhs) and self.factor == 1
+        return same_display(self.lhs, self.rhs) and self.factor == 1
+
+    def expressions(self) -> tuple[object, ...]:
+        return self.lhs, self.rhs, self.factor
 
     def sides(self) -> tuple[sp.Basic, sp.Basic]:
         a, b = eq_sides(self.lhs)
@@ -136,9 +181,18 @@ class Substitute(Step):
     subs: Mapping[sp.Basic, sp.Basic] = field(default_factory=dict)
     relation: str = "⇒"
 
+    checked_relations: ClassVar[tuple[str, ...]] = ("⇒",)
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "subs", {_sympify(k): _sympify(v) for k, v in dict(self.subs).items()})
+        for key, value in self.subs.items():
+            problem = _premise_problem(key, value)
+            if problem:
+                raise ValueError(f"Substitute ({self.reason!r}): {problem}")
         super().__post_init__()
+
+    def expressions(self) -> tuple[object, ...]:
+        return self.lhs, self.rhs, *self.subs.keys(), *self.subs.values()
 
     def sides(self) -> tuple[sp.Basic, sp.Basic]:
         return (self.lhs.subs(dict(self.subs)) if self.subs else self.lhs), self.rhs
@@ -160,10 +214,20 @@ class MatrixGradient(Step):
     def __post_init__(self) -> None:
         if not isinstance(self.wrt, sp.MatrixSymbol):
             raise TypeError("MatrixGradient needs wrt=<the MatrixSymbol to differentiate by>")
+        lhs = _sympify(self.lhs)
+        if not is_scalar(lhs):
+            shape = getattr(lhs, "shape", "?")
+            raise ValueError(
+                f"MatrixGradient ({self.reason!r}) of a non-scalar ({short(lhs, 120)}, shape {shape}): the gradient "
+                "∂f/∂W is defined for a scalar f (a 1×1 matrix counts as one); differentiate each entry instead"
+            )
         super().__post_init__()
 
     def hollow(self) -> bool:
         return False
+
+    def expressions(self) -> tuple[object, ...]:
+        return self.lhs, self.rhs, self.wrt
 
     def sides(self) -> tuple[sp.Basic, sp.Basic]:
         assert self.wrt is not None
@@ -178,6 +242,8 @@ class Inequality(Step):
     """`lhs relation rhs` with relation one of <, ≤, >, ≥ (scalars)."""
 
     relation: str = "<"
+
+    checked_relations: ClassVar[tuple[str, ...]] = INEQUALITIES
 
     def __post_init__(self) -> None:
         if self.relation not in INEQUALITIES:
@@ -210,7 +276,168 @@ def same_tree(a: object, b: object) -> bool:
         return False
 
 
-_same = same_tree
+def is_scalar(e: object) -> bool:
+    """A scalar expression, or a matrix whose shape is exactly 1×1 (e.g. xᵀAx)."""
+    if isinstance(e, (MatrixExpr, sp.MatrixBase)):
+        rows, cols = e.shape
+        return bool(sp.sympify(rows) == 1 and sp.sympify(cols) == 1)
+    return isinstance(e, sp.Expr)
+
+
+def canonical(e: object) -> object:
+    """`e` as a reader sees it: `UnevaluatedExpr` wrappers dropped, explicit matrices of one class, symbols by
+    name (a symbol's assumptions and a `Dummy` are invisible on the page), the terms of a sum and the factors of
+    a scalar product in the printers' order (they sort them).  Nothing is re-evaluated."""
+    if isinstance(e, sp.UnevaluatedExpr):
+        return canonical(e.args[0])
+    if isinstance(e, sp.MatrixBase):
+        return ("Matrix", tuple(e.shape), tuple(canonical(v) for v in e))
+    if isinstance(e, sp.Symbol):
+        return ("Symbol", e.name)
+    if isinstance(e, (tuple, list)):
+        return ("tuple", tuple(canonical(v) for v in e))
+    if isinstance(e, AppliedUndef):
+        return ("Function", e.func.__name__, tuple(canonical(a) for a in e.args))
+    if isinstance(e, sp.Basic):
+        if not e.args:
+            return sp.srepr(e)
+        args = tuple(canonical(a) for a in e.args)
+        if isinstance(e, (sp.Add, sp.Mul)) and not isinstance(e, MatrixExpr):
+            args = tuple(sorted(args, key=repr))
+        return (type(e).__name__, args)
+    return repr(e)
+
+
+PRINT_COMPARE_NODES = 80  # sides up to this many nodes are also compared as printed (larger ones: `canonical`)
+
+
+def _printed_names(e: object) -> list[str] | None:
+    """The names of the symbols `e` shows, with multiplicity (what two sides that print the same must share),
+    or None if `e` is too large to compare as printed."""
+    if isinstance(e, sp.MatrixBase):
+        if len(e) > PRINT_COMPARE_NODES // 4:
+            return None
+        names: list[str] = []
+        for v in e:
+            inner = _printed_names(v)
+            if inner is None:
+                return None
+            names += inner
+        return sorted(names)
+    if not isinstance(e, sp.Basic):
+        return None
+    names = []
+    for count, node in enumerate(sp.preorder_traversal(e)):
+        if count > PRINT_COMPARE_NODES:
+            return None
+        if isinstance(node, (sp.Symbol, sp.MatrixSymbol)):
+            names.append(str(node.name))
+    return sorted(names)
+
+
+def same_display(a: object, b: object) -> bool:
+    """Whether two sides are the same to a reader: the same tree (`same_tree`), the same `canonical` form, or
+    (for sides of a readable size) the same printed form (`sstr`, and the Typst and LaTeX the documents show).
+    A step between such sides is hollow."""
+    if a is b:
+        return True
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(same_display(u, v) for u, v in zip(a, b, strict=True))
+    if canonical(a) == canonical(b):  # (implies nothing less than `same_tree`: the same tree has one form)
+        return True
+    names = _printed_names(a)
+    if names is None or names != _printed_names(b):
+        return False
+    if sp.sstr(a) == sp.sstr(b):
+        return True
+    from theory.core.printing import latex, typst  # (printing never imports steps)
+
+    try:
+        return typst(a) == typst(b) or latex(a) == latex(b)
+    except Exception:  # a printer that cannot print a side: the other comparisons stand
+        return False
+
+
+def _named(expr: object) -> Iterable[tuple[str, object]]:
+    if isinstance(expr, (tuple, list)):
+        for e in expr:
+            yield from _named(e)
+        return
+    if isinstance(expr, sp.MatrixBase):
+        expr = sp.ImmutableMatrix(expr)
+    if not isinstance(expr, sp.Basic):
+        return
+    for s in expr.atoms(sp.Symbol, sp.MatrixSymbol):
+        yield str(s.name), s
+    for f in expr.atoms(AppliedUndef):
+        yield f.func.__name__, f.func
+
+
+def symbol_names(exprs: Iterable[object]) -> tuple[dict[str, object], str | None]:
+    """name → the symbol (matrix symbol, function) of that name in `exprs`, and a clash (`name_clash`) if any."""
+    seen: dict[str, object] = {}
+    for name, obj in _named(tuple(exprs)):
+        other = seen.setdefault(name, obj)
+        if other is not obj and other != obj:
+            return seen, _clash(name, other, obj)
+    return seen, None
+
+
+def merged_clash(*names: Mapping[str, object]) -> str | None:
+    """A clash between the symbols of several `symbol_names` maps, or None."""
+    seen: dict[str, object] = {}
+    for mapping in names:
+        for name, obj in mapping.items():
+            other = seen.setdefault(name, obj)
+            if other is not obj and other != obj:
+                return _clash(name, other, obj)
+    return None
+
+
+def name_clash(exprs: Iterable[object]) -> str | None:
+    """Why these expressions cannot be shown together, or None: two different symbols (a `Symbol` and a
+    `Dummy`, two symbols with different assumptions, a scalar and a matrix symbol, two functions) with one
+    name print identically, so a reader, a formula and a document could not tell them apart."""
+    return symbol_names(exprs)[1]
+
+
+def _clash(name: str, one: object, other: object) -> str:
+    return (f"two different symbols are both named {name!r} ({_describe(one)} and {_describe(other)}): they print "
+            "identically; give them different names, or use one symbol")
+
+
+_SHOWN_ASSUMPTIONS = ("real", "positive", "negative", "nonnegative", "nonpositive", "integer", "nonzero", "finite",
+                      "zero", "rational", "complex", "imaginary", "even", "odd", "prime")
+
+
+def _describe(obj: object) -> str:
+    if isinstance(obj, sp.Symbol):
+        shown = ", ".join(k for k, v in sorted(obj.assumptions0.items()) if v and k in _SHOWN_ASSUMPTIONS)
+        return f"{'a Dummy' if isinstance(obj, sp.Dummy) else 'a Symbol'} {obj.name} ({shown or 'no assumptions'})"
+    if isinstance(obj, sp.MatrixSymbol):
+        return f"a MatrixSymbol {obj.name} of shape {obj.shape}"
+    return f"a function {obj}"
+
+
+def _premise_problem(key: sp.Basic, value: sp.Basic) -> str | None:
+    """Why ``key = value`` cannot be a premise of a substitution (shown as "at key = value"), or None."""
+    if isinstance(key, FunctionClass):
+        return None  # a function replaced by a concrete one (σ = tanh)
+    if not isinstance(key, sp.Basic) or key.is_number or isinstance(key, sp.MatrixBase):
+        return (f"the substituted {key} is a number, not an expression: replacing it would replace every "
+                "occurrence of that number")
+    if canonical(key) == canonical(value):
+        return f"the substitution {key} = {value} changes nothing"
+    key_matrix = isinstance(key, MatrixExpr)
+    value_matrix = isinstance(value, (MatrixExpr, sp.MatrixBase))
+    if key_matrix != value_matrix:
+        return f"the substitution {key} = {short(value, 80)} gives a {'scalar' if key_matrix else 'matrix'} value " \
+               f"to a {'matrix' if key_matrix else 'scalar'}"
+    if key_matrix:
+        for a, b in zip(key.shape, value.shape, strict=True):
+            if sp.simplify(sp.sympify(a) - sp.sympify(b)) != 0:
+                return f"the substitution {key} = {short(value, 80)} changes the shape {key.shape} to {value.shape}"
+    return None
 
 
 def _plain(e: object) -> str:
