@@ -12,6 +12,7 @@ Cheap: the standard library only, so that bad input is refused before the heavy 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -89,12 +90,16 @@ def _nearest_existing(value: str, path: Path) -> Path:
 
 
 def _probe(value: str, folder: Path) -> None:
-    """Create (and remove) a folder in `folder`: permission bits say nothing for root or read-only mounts."""
+    """Create (and remove) a folder in `folder`: permission bits say nothing for root or read-only mounts.
+    The folder's times are put back: the probe leaves no trace, not even a new modification time."""
     try:
+        before = os.stat(folder)
         os.rmdir(tempfile.mkdtemp(prefix=".hfx-probe-", dir=folder))
     except OSError as exc:
         reason = _MESSAGES.get(exc.errno or 0) or exc.strerror
         raise UsageError(f"--out {value!r}: cannot write in {str(folder)!r} ({reason})") from None
+    with contextlib.suppress(OSError):
+        os.utime(folder, ns=(before.st_atime_ns, before.st_mtime_ns))
 
 
 def _probe_tree(value: str, folder: Path) -> None:
