@@ -118,3 +118,18 @@ def test_sympy_sign_is_confirmed_at_the_zeros_of_the_argument(f: sp.FunctionClas
     decision = domain.decide(domain.Condition(value, "≠", "test"))
     assert decision.status == "violated"
     assert dict(decision.point)[m] == 100
+
+
+def test_nested_time_limits_compose() -> None:
+    """An inner limit re-arms the enclosing one when it ends (it used to cancel it: the outer block ran unbounded)."""
+    import time
+
+    from theory.core.ladder import Timeout, time_limit
+
+    with pytest.raises(Timeout):
+        with time_limit(0.3):
+            with time_limit(5.0):
+                pass
+            start = time.process_time()
+            while time.process_time() - start < 3.0:  # CPU work past the outer limit
+                pass

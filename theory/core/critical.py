@@ -26,11 +26,8 @@ finding them (`BUDGET_SECONDS` per step): what is not found in time is simply no
 from __future__ import annotations
 
 import functools
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 
 import mpmath
 import sympy as sp
@@ -118,27 +115,6 @@ def _visit(node: sp.Basic, add: Callable[[sp.Basic, int], None]) -> None:
             add(denominator(node.args[0]), 1)
 
 
-@contextmanager
-def _nested_limit(seconds: float) -> Iterator[None]:
-    """`ladder.time_limit`, re-arming an enclosing limit's timer afterwards (it would otherwise be cancelled)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    remaining, _ = signal.getitimer(signal.ITIMER_PROF)
-    handler = signal.getsignal(signal.SIGPROF)
-    if remaining and remaining <= seconds:
-        yield  # the enclosing limit fires first
-        return
-    start = time.process_time()
-    try:
-        with time_limit(seconds):
-            yield
-    finally:
-        if remaining:
-            signal.signal(signal.SIGPROF, handler)
-            signal.setitimer(signal.ITIMER_PROF, max(remaining - (time.process_time() - start), 1e-3))
-
-
 def zeros(expr: sp.Expr, symbol: sp.Symbol, window: sp.Interval | None = None,
           keep: int = MAX_ZEROS) -> tuple[list[sp.Basic], list[sp.Rational]]:
     """Real zeros of the univariate `expr` (in `window`, if given): (exact ones, rational approximations of the
@@ -162,7 +138,7 @@ def _zeros(expr: sp.Expr, symbol: sp.Symbol, window: sp.Interval | None) -> tupl
     real = sp.Dummy("r", real=True)
     e = expr.xreplace({symbol: real})
     try:
-        with _nested_limit(SOLVE_SECONDS):
+        with time_limit(SOLVE_SECONDS):
             numerator = sp.together(e).as_numer_denom()
             exact: list[sp.Basic] = []
             approx: list[sp.Rational] = []
