@@ -270,7 +270,7 @@ def trainable_depth_figure(result: TrainableResult) -> tuple[Figure, list[Row]]:
     ax.set_xscale("log")
     ax.set_ylim(-0.05, 1.05)
     ax.set_xlabel("depth $L$ (blocks)")
-    ax.set_ylabel("fraction trained (loss $< \\varepsilon$)")  # no \\mathcal: see tests/test_figure_fonts.py
+    ax.set_ylabel("fraction trained (loss < $\\varepsilon$)")  # no \\mathcal: see tests/test_figure_fonts.py
     c = result.config
     ax.set_title(f"{c.block} stacks, GD, $\\eta = c/L$, n = {c.replicates.seeds}")
     ax.grid(alpha=0.3, lw=0.4)
