@@ -65,11 +65,11 @@ def section(tier: str, results: Sequence[degradation.Result], stacks: trainable_
                       + "; ".join(ratios) + ".", ""]
     if stacks is not None:
         lines += ["### Trainable depth (stacks on a near-identity map, GD with η = c/L)", "",
-                  "| variant | trains at depths | stops at | converged runs at the best rate (depth: k/n) |",
+                  "| variant | trains at depths | fails at depths | converged runs at the best rate (depth: k/n) |",
                   "|---|---|---|---|"]
         for t in trainable_depth.trainable_depths(stacks):
             lines.append(f"| {t.variant} | {', '.join(map(str, t.trains_at)) or '—'} | "
-                         f"{t.first_failure if t.first_failure else '— (trains at every depth measured)'} | "
+                         f"{', '.join(map(str, t.fails_at)) or '— (trains at every depth measured)'} | "
                          + ", ".join(f"{d}: {k}/{n}" for d, k, n in t.converged) + " |")
         lines.append("")
     lines += [f"![{f}]({f})" for f in figures]

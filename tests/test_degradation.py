@@ -332,3 +332,18 @@ def test_the_size_of_a_gap_is_said_against_he_et_als_few_points_and_chance() -> 
     larger = gap_size(0.514, 0.515)  # plain-56 at 51.5 %: it trains, far worse, but not near chance
     assert "far worse than He et al.'s few-point gap" in larger and "near chance" not in larger
     assert "near chance" in gap_size(0.756, 0.76) and "does not train at all" in gap_size(0.756, 0.76)
+
+
+def test_trainable_depth_words_never_contradict_the_grid() -> None:
+    """A variant that fails at one depth and trains at a larger one gets both lists (the quick grid gave
+    "rezero: trains up to 100, stops at 10", which reads as a contradiction); monotone grids keep the short form."""
+    from hfx.evidence.degradation import _where_trains
+    from numerics.experiments.trainable_depth import TrainableDepth
+
+    def td(ok: tuple[int, ...], bad: tuple[int, ...]) -> TrainableDepth:
+        return TrainableDepth("v", ok, bad, min(bad) if bad else None, max(ok) if ok else None, (), ())
+
+    assert _where_trains(td((1, 3, 30, 100), (10,)), 100) == "trains at depths 1, 3, 30, 100 but not at 10"
+    assert _where_trains(td((1, 3), (10, 30, 100)), 100) == "trains up to 3, stops at 10"
+    assert _where_trains(td((1, 3, 10), ()), 10) == "trains at every depth to 10"
+    assert _where_trains(td((), (1, 3)), 3) == "trains at no depth measured"

@@ -184,14 +184,24 @@ def _deep_digits(result: degradation_experiment.Result, arms: Arms) -> Evidence:
                      + ("" if deep.plateaued else "; not every run plateaued") + f"). {numbers}")
 
 
+def _where_trains(t: trainable_depth_experiment.TrainableDepth, deepest: int) -> str:
+    """Where one variant trains, in words; a variant that fails at some depth and trains at a larger one (a
+    seed-limited or step-limited grid point) gets both lists, never "trains up to 100, stops at 10"."""
+    if not t.trains_at:
+        return "trains at no depth measured"
+    if not t.fails_at:
+        return f"trains at every depth to {deepest}"
+    if max(t.trains_at) < min(t.fails_at):
+        return f"trains up to {max(t.trains_at)}, stops at {min(t.fails_at)}"
+    listed = ", ".join(str(d) for d in t.trains_at)
+    return f"trains at depths {listed} but not at {', '.join(str(d) for d in t.fails_at)}"
+
+
 def trainable_depth_evidence(result: trainable_depth_experiment.Result) -> dict[str, list[Evidence]]:
     """C13 from the depths at which each variant stops training (module docstring)."""
     depths = {t.variant: t for t in trainable_depth_experiment.trainable_depths(result)}
     deepest = max(result.config.depths)
-    words = "; ".join(
-        f"{v}: trains up to {t.deepest_trained if t.deepest_trained else 'no depth measured'}"
-        + (f", stops at {t.first_failure}" if t.first_failure else f" (every depth to {deepest})")
-        for v, t in depths.items())
+    words = "; ".join(f"{v}: {_where_trains(t, deepest)}" for v, t in depths.items())
     c = result.config
     setting = (f"{c.block} stacks, GD with η = c/L, loss < {c.budget.eps:g} within {c.budget.max_steps} steps, "
                f"{c.replicates.seeds} seeds")
