@@ -177,3 +177,20 @@ def test_no_comparison_when_residual_blocks_do_not_converge_either() -> None:
     assert not e.established and "no comparison" in e.finding
     (e,) = nonlinear_block(result("nonlinear-block", None, []))["C5"]
     assert not e.established
+
+
+def test_deep_linear_words_say_where_the_residual_chain_wins() -> None:
+    """Not all wins: the evidence names the depths where the residual chain is faster, as fast, slower, or where
+    neither converged (it used to say only "not faster than the plain chain at every depth")."""
+    from types import SimpleNamespace
+
+    from hfx.evidence import convergence
+
+    def at(median: float | None) -> object:
+        return SimpleNamespace(steps=SimpleNamespace(steps_median=median))
+
+    rows = [(1, at(3.0), at(3.0)), (2, at(3.0), at(6.0)), (4, at(3.0), at(15.0)), (8, at(9.0), at(5.0)),
+            (16, at(None), at(None)), (32, at(None), at(40.0))]
+    assert convergence._per_depth(rows) == (  # type: ignore[arg-type]
+        "faster than the plain chain at depths 2, 4; as fast at depth 1; slower at depths 8, 32; "
+        "with neither reaching ε at depth 16")

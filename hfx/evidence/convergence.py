@@ -170,13 +170,27 @@ def deep_linear(result: deep_linear_experiment.Result) -> dict[str, list[Evidenc
         why = ("the residual chain from zero branch weights learns sI in fewer GD steps than the balanced plain chain "
                "from a small init at every depth, each at its best learning rate")
     else:
-        why = "the residual chain is not faster than the plain chain at every depth at their best learning rates"
+        why = "at their best learning rates the residual chain is " + _per_depth(rows)
     why += f" ({table}; GD times match the gradient-flow time within {'—' if err is None else f'{err:.1%}'})"
     finding = f"median GD steps at each variant's best learning rate: {table}" + _checks_text(result)
     bearing = Bearing.SUPPORTS if residual_wins else Bearing.QUALIFIES
     established = _cross_checked(result) and bool(rows) and all(r is not None for _, r, _ in rows)
     title = "deep linear chains, residual from zero vs plain from a small init"
     return {c: [_evidence(result.name, c, established, bearing, finding, title, why, limited)] for c in ("C11", "C12")}
+
+
+def _per_depth(rows: Sequence[tuple[object, RankedSummary[Any] | None, RankedSummary[Any] | None]]) -> str:
+    """Where the residual chain (second item) is faster, as fast, or slower than the plain one (third item), by
+    median steps: "faster than the plain chain at depths 2, 4, 8; as fast at depth 1", never only "not faster"."""
+    groups: dict[str, list[str]] = {}
+    for d, r, p in rows:
+        mr, mp = _median(r), _median(p)
+        what = ("faster than the plain chain" if _faster(mr, mp) else "slower" if _faster(mp, mr)
+                else "with neither reaching ε" if mr is None else "as fast")
+        groups.setdefault(what, []).append(str(d))
+    order = ("faster than the plain chain", "as fast", "slower", "with neither reaching ε")
+    return "; ".join(f"{what} at depth{'s' if len(groups[what]) > 1 else ''} {', '.join(groups[what])}"
+                     for what in order if what in groups)
 
 
 def nonlinear_block(result: nonlinear_block_experiment.Result) -> dict[str, list[Evidence]]:
