@@ -103,7 +103,7 @@ HESSIAN_REMARK = ("A quadratic loss whose Hessian is positive definite is strict
                   "both eigenvalues positive: these deductions are not steps.")
 HESSIAN_AT_2 = "Hessian at $n = 2$"  # where the one-layer Hessians are shown
 SIGNS_AT_2 = "signs and spectrum at $n = 2$"  # where the plain two-layer saddle's signs and spectrum are shown
-NONNEG_AT_2 = "$L ≥ 0$ shown at $n = 2$"  # where the residual two-layer loss is shown nonnegative
+NONNEG_AT_2 = "$L ≥ 0$ at $n = 2$"  # the instance where the residual two-layer loss is shown nonnegative
 
 
 @theorem
@@ -268,7 +268,7 @@ def residual_two_layer() -> Derivation:
         claims=("C9",),
         statement="For $H = x + W₂W₁x$ and every $n$: $L = ½\\tr(W₂W₁ΣW₁ᵀW₂ᵀ)$, $L(0) = 0$, $L = 0$ wherever "
                   "$W₂ = 0$, and $L(τV₁, τV₂) = τ⁴L(V₁, V₂)$, so the gradient and the Hessian's quadratic form at $0$ "
-                  f"vanish. {NONNEG_AT_2}, for every symmetric positive definite $Σ$ ($L = ½\\|W₂W₁R\\|²_F$).",
+                  f"vanish; {NONNEG_AT_2} for every symmetric positive definite $Σ$ ($L = ½\\|W₂W₁R\\|²_F$).",
         steps=steps,
         assumptions=(SPD,),
         references=(HE_2016, HARDT_MA_2017),
