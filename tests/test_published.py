@@ -235,3 +235,25 @@ def test_a_pattern_measured_without_a_fair_comparison_is_inconclusive_not_untest
     assert pattern_row(pattern(None), "default").agreement is Agreement.INCONCLUSIVE  # type: ignore[arg-type]
     assert pattern_row(pattern(True), "default").agreement is Agreement.AGREES  # type: ignore[arg-type]
     assert pattern_row(pattern(False), "default").agreement is Agreement.DISAGREES  # type: ignore[arg-type]
+
+
+def test_the_he_decay_row_gives_the_closed_form_and_the_measured_deviation() -> None:
+    """The decay factor per step is 1 − ηλ to ~1e-9: a min–max range printed to six digits collapsed to
+    '0.995000–0.995000'. The row now names the closed-form factor and the largest measured deviation from it."""
+    import torch
+
+    from hfx.published.identity import he_rows
+    from numerics.experiments import branch_norms
+    from numerics.experiments.params import replace_flat
+
+    config = replace_flat(branch_norms.Config(), {"seeds": 2, "activations": ("tanh",), "max_steps": 400})
+    result = branch_norms.run(config, torch.Generator().manual_seed(3))
+    row = next(r for r in he_rows(Measurements(branch_norms=result), [], "default") if r.where == "§3.1")
+    pairs = [(x.decay_factor, x.predicted_decay_factor) for x in result.records
+             if x.predicted_decay_factor is not None and x.decay_factor]
+    assert pairs
+    lam = [w for w in config.weight_decays if w > 0]
+    closed = sorted({1 - config.lr * w for w in lam})
+    assert f"1 − ηλ = {', '.join(f'{q:g}' for q in closed)}" in row.measured
+    assert f"within {max(abs(f - q) for f, q in pairs):.1e}" in row.measured
+    assert "–" not in row.measured.split("1 − ηλ")[1].split("(")[0]
