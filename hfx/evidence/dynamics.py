@@ -43,7 +43,8 @@ def _passed(checks: tuple[CrossCheck, ...]) -> bool:
     return bool(checks) and all(c.status is CheckStatus.PASSED for c in checks)
 
 
-def _pct(values: list[float]) -> str:
+def percent_span(values: list[float]) -> str:
+    """A span of ratios in percent; one number when both ends round alike (never "74–74%")."""
     if not values:
         return "—"
     lo, hi = min(values), max(values)
@@ -66,13 +67,13 @@ def branch_norms(result: branch_norms_experiment.Result) -> dict[str, list[Evide
     if zero:
         why += "and drives both layers to zero"
     else:
-        why += (f"while ‖W₁‖ and ‖W₂‖ stay at {_pct(w1)} and {_pct(w2)} of their initial norms (medians over seeds): "
-                "it stops elsewhere in the zero set")
+        why += (f"while ‖W₁‖ and ‖W₂‖ stay at {percent_span(w1)} and {percent_span(w2)} of their initial norms "
+                "(medians over seeds): it stops elsewhere in the zero set")
     if decayed:
         lam = ", ".join(f"{s.group.weight_decay:g}" for s in decayed[:1])
         d1 = [s.w1_ratio_median for s in decayed if s.w1_ratio_median is not None]
-        why += (f"; only L2 decay (λ = {lam}) drives both toward zero ({_pct(d1)} of ‖W₁(0)‖ after {c.max_steps} "
-                "steps), at the decay rate 1 − ηλ per step once the block fits")
+        why += (f"; only L2 decay (λ = {lam}) drives both toward zero ({percent_span(d1)} of ‖W₁(0)‖ after "
+                f"{c.max_steps} steps), at the decay rate 1 − ηλ per step once the block fits")
     established = _passed(result.checks) and runs > 0 and 2 * fitted > runs
     finding = why + "; " + "; ".join(
         f"{s.group.activation}, λ = {s.group.weight_decay:g}: {s.n_fitted}/{s.n} fitted, ‖W₁‖/‖W₁(0)‖ median "
@@ -102,7 +103,7 @@ def branch_rate(result: branch_rate_experiment.Result) -> dict[str, list[Evidenc
     first = [s.first_layer_ratio_median for s in xavier if s.first_layer_ratio_median is not None]
     if first:
         why += (f"; from a Xavier init GD stops at another point of the degenerate minimum set, with ‖W₁‖ at "
-                f"{_pct(first)} of its initial norm")
+                f"{percent_span(first)} of its initial norm")
     established = _passed(result.checks) and bool(deep)
     bearing = Bearing.QUALIFIES if algebraic else Bearing.SUPPORTS
     return {"C9": [_evidence(result.name, "C9", established, bearing, why, why,

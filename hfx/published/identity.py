@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from hfx.evidence.dynamics import percent_span
 from hfx.published import TIER_WORDS, Agreement, Row, absent, proved_text, said, theorem_status
 from numerics.experiments import CheckStatus
 from theory.core.derivation import Status, TheoremRecord
@@ -168,12 +169,6 @@ def bartlett_row(m: Measurements, records: Sequence[TheoremRecord], tier: str) -
                TIER_WORDS.get(tier, tier))
 
 
-def _pct(values: list[float]) -> str:
-    """A span of ratios in percent; one number when both ends round alike (never "74–74%")."""
-    lo, hi = min(values), max(values)
-    return f"{100 * lo:.0f}%" if round(100 * lo) == round(100 * hi) else f"{100 * lo:.0f}–{100 * hi:.0f}%"
-
-
 def he_rows(m: Measurements, records: Sequence[TheoremRecord], tier: str) -> list[Row]:
     rows: list[Row] = []
     bn = m.branch_norms
@@ -193,7 +188,7 @@ def he_rows(m: Measurements, records: Sequence[TheoremRecord], tier: str) -> lis
         zero = bool(w1 and w2) and max(w1 + w2) < 0.1
         rows.append(Row(HE, "§3.1", "how solvers reach an identity mapping with a residual block",
                         "\"the solvers may simply drive the weights of the multiple nonlinear layers toward zero\"",
-                        f"GD (no decay) fits F ≈ 0 with ‖W₁‖, ‖W₂‖ at {_pct(w1 + w2)} "
+                        f"GD (no decay) fits F ≈ 0 with ‖W₁‖, ‖W₂‖ at {percent_span(w1 + w2)} "
                         f"of their initial norms; {with_decay}"
                         if w1 and w2 else "no fitted runs",
                         Agreement.AGREES if zero else Agreement.PARTLY,
