@@ -86,7 +86,7 @@ def _wrap(text: Any, room: float) -> None:
         return
     per_line = max(12, int(room * 72 / (0.6 * float(text.get_fontsize()))))  # ~0.6 em a character
     if len(words) > per_line:
-        text.set_text(textwrap.fill(words, per_line))
+        text.set_text(textwrap.fill(words, per_line, break_on_hyphens=False))  # never "near-\nidentity"
 
 
 def _decades(limits: tuple[float, float]) -> float:

@@ -40,12 +40,16 @@ def _numeric_first(label: str) -> tuple[int, float, str]:
         return (1, 0.0, label)
 
 
-def loss_curves(curves: Mapping[str, Curves], title: str, legend_title: str) -> Figure:
+STEP_NAMES = {"gd": "GD", "sgd": "SGD", "momentum": "momentum", "adam": "Adam"}  # x-axis words per optimiser
+
+
+def loss_curves(curves: Mapping[str, Curves], title: str, legend_title: str, optimizer: str = "gd") -> Figure:
     """One panel per architecture: data loss vs step on a log scale, one line per run, coloured by its label.
 
     Sized for the text width (6.75 in, up to five panels a row, shared y axis, one legend beside the panels).
     A run's line ends where it converged (it was stopped there) or diverged; a panel whose loss is exactly 0 from
-    step 0 (the block is the identity at initialisation) says so.
+    step 0 (the block is the identity at initialisation) says so.  `optimizer` names the steps on the x axis
+    ("GD step k" for gd, "Adam step k" for adam, ...).
     """
     from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
@@ -80,7 +84,7 @@ def loss_curves(curves: Mapping[str, Curves], title: str, legend_title: str) -> 
     handles = [Line2D([], [], color=cmap(i), lw=1.2) for i in range(len(labels))]
     fig.legend(handles, labels, title=legend_title, fontsize=7, title_fontsize=7, loc="outside right center",
                frameon=False)
-    fig.supxlabel(r"GD step $k$", fontsize=8)
+    fig.supxlabel(f"{STEP_NAMES.get(optimizer, optimizer)} step $k$", fontsize=8)
     fig.supylabel(r"data loss $\frac{1}{2}\,\mathrm{mean}\,\|H(x) - y\|^2$", fontsize=8)
     fig.suptitle(title, fontsize=9)
     return fig
@@ -98,7 +102,7 @@ def time_vs_depth(
     bootstrap interval of the median as error bars; an open triangle at the budget marks a median beyond it
     (fewer than half the runs converged).  `prediction` (a summary's predicted steps) adds the closed form as a
     dashed line.  `depth` and `series` read the group key."""
-    fig = Figure(figsize=(5.2, 3.8))
+    fig = Figure(figsize=(5.2, 5.0))  # the legend sits below the axes
     ax = fig.subplots()
     rows = [r for r in summaries if r.best_lr]
     names = list(dict.fromkeys(series(r.group) for r in rows))
@@ -123,19 +127,21 @@ def time_vs_depth(
             pred = np.array([_nan(prediction(r)) for r in vr])
             if np.isfinite(pred).any():
                 ax.plot(x, np.maximum(pred, 0.8), "--", color=colors(i), lw=1, label=f"{v}: gradient flow t/η")
+    ax.set_xscale("log", base=2)  # before the ticks: setting the scale replaces their labels with 2^j
     ax.set_xticks([2**j for j in range(0, 12)], [str(2**j) for j in range(0, 12)])
     depths_all = [depth(r.group) for r in rows]
     if depths_all:
         ax.set_xlim(min(depths_all) / 1.4, max(depths_all) * 1.4)
     if budget and any(r.steps.steps_median is None for r in rows):
         ax.axhline(budget, color="grey", lw=0.6, ls=":", label="step budget")
-    ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("depth L (blocks)")
     ax.set_ylabel("steps to converge (median, 95% CI)")
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7)
+    # below the axes: inside, "best" still covered the deepest points (where the series differ most), and a
+    # legend at the right leaves no room for the axes in one column (`hfx.figures.publish`)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     fig.set_layout_engine("tight")  # laid out when drawn (once per format), not here
     return fig
 

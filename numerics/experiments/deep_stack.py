@@ -133,5 +133,5 @@ def figures(result: Result) -> dict[str, Figure]:
             result.summaries, title, lambda g: g.depth,
             (lambda g: f"{g.variant} / {g.init}") if len(c.task.inits) > 1 else (lambda g: g.variant)),
         "deep-stack-loss": loss_curves(result.curves, "deep stacks: loss curves (shallowest and deepest)",
-                                       legend_title="lr"),
+                                       legend_title="lr", optimizer=c.training.optimizer),
     }

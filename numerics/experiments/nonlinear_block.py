@@ -154,7 +154,8 @@ def figures(result: Result) -> dict[str, Figure]:
     from numerics.plots import best_lr_bars, loss_curves
 
     return {
-        "nonlinear-block-loss": loss_curves(result.curves, "one block: loss curves", legend_title="lr"),
+        "nonlinear-block-loss": loss_curves(result.curves, "one block: loss curves", legend_title="lr",
+                                            optimizer=result.config.training.optimizer),
         "nonlinear-block-steps": best_lr_bars(
             result.summaries, lambda g: f"{g.activation} {g.variant} {g.init}", lambda g: g.lr,
             "steps to converge at each architecture's best η"),
