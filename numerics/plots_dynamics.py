@@ -61,12 +61,12 @@ def _panels(curves: Mapping[str, Curves], ylabel: str, floor_label: str, ncols: 
     floors = [c.floor for c in curves.values() if c.floor]
     if decades_below_floor is not None and floors and axes[0][0].get_yscale() == "log":
         low = min(floors) / 10**decades_below_floor
-        drawn = [np.nanmax(v) for c in curves.values() for v in (_finite_positive(np.asarray(c.values, dtype=float)),
-                 *(_finite_positive(np.asarray(q, dtype=float)) for q in c.predicted if q is not None))
-                 if np.isfinite(v).any()]
+        arrays = [_finite_positive(np.asarray(a, dtype=float))
+                  for c in curves.values() for a in (c.values, *(q for q in c.predicted if q is not None))]
+        tops = [float(np.nanmax(v)) for v in arrays if np.isfinite(v).any()]
         bottom, _ = axes[0][0].get_ylim()
-        if drawn and bottom < low < max(drawn):  # (the autoscaled top carried a margin of 5% of all the decades)
-            axes[0][0].set_ylim(low, 3 * max(drawn))  # shared by every panel
+        if tops and bottom < low < max(tops):  # (the autoscaled top carried a margin of 5% of all the decades)
+            axes[0][0].set_ylim(low, 3 * max(tops))  # shared by every panel
     for ax in axes[-1]:
         ax.set_xlabel(r"GD step $k$")
     for ax in axes[:, 0]:
