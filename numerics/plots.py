@@ -170,7 +170,7 @@ def best_lr_bars(
         lo_v = max(lo, 0.8) if lo is not None else v
         hi_v = hi if hi is not None else budget
         ax.errorbar(v, i, xerr=[[v - lo_v], [max(hi_v, 0.8) - v]], color="black", capsize=2, lw=0.8)
-        note = "" if hi is not None else "; CI upper beyond budget"
+        note = "" if hi is not None else "; CI > budget"  # (the upper end of the interval)
         # a column right of the axes (the layout makes room for it): beside the bars, long labels ran off the page
         ax.text(1.02, i, f"{med:g} (η={lr(r.group)}{note})", va="center", fontsize=6,
                 transform=blended_transform_factory(ax.transAxes, ax.transData))

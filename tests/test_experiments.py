@@ -211,6 +211,23 @@ def test_every_figure_verify_writes_is_publication_grade(name: str) -> None:
         pdf = render(fig, "pdf")
         assert b"/Type3" not in pdf and b"/CIDFontType2" in pdf and b"Serif" in pdf, fig_name
         assert figure_data(fig), fig_name
+        # nothing is cut by the page's edge: every label, title, tick label and legend lies inside the figure
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        FigureCanvasAgg(fig).draw()
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        page = fig.bbox
+
+        def outside(box: Any) -> bool:
+            return box.x0 < page.x0 - 1 or box.y0 < page.y0 - 1 or box.x1 > page.x1 + 1 or box.y1 > page.y1 + 1
+
+        # an axes' tight box holds what it draws: tick labels in view, axis labels, title, legend, texts
+        cut = [f"panel {ax.get_title()!r}" for ax in fig.axes if ax.get_visible()
+               and outside(ax.get_tightbbox(renderer))]
+        cut += [f"{type(a).__name__} {getattr(a, 'get_text', lambda: '')()!r}"
+                for a in [*fig.texts, *fig.legends, fig._suptitle, fig._supxlabel, fig._supylabel]
+                if a is not None and a.get_visible() and a.get_window_extent(renderer).width > 0
+                and outside(a.get_window_extent(renderer))]
+        assert not cut, (fig_name, cut)
 
 
 # ---- the shared pieces: grid, constraints, progress, memory estimate ----------------------------------------
@@ -283,3 +300,32 @@ def test_memory_estimate_is_not_below_the_measured_working_set(name: str, values
                          capture_output=True, text=True).stdout.split()
     measured, estimate = int(out[0]), int(out[1])
     assert measured <= estimate <= 10 * max(measured, 50_000_000)  # an upper bound, and not an absurd one
+
+
+def test_best_rate_bars_keep_long_labels_on_the_page() -> None:
+    """The 'median (η)' labels of the best-rate bars stay inside a one-column figure, however long the bars and
+    labels (beside a bar near the budget they ran off the page: '389 (η=0.09' was cut)."""
+    from types import SimpleNamespace
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from hfx.figures import publish, render, style
+    from numerics.plots import best_lr_bars
+
+    def row(median: float | None, hi: float | None, name: str) -> Any:
+        steps = SimpleNamespace(max_steps=1000, steps_median=median, steps_median_ci=(median, hi))
+        return SimpleNamespace(best_lr=True, steps=steps, group=SimpleNamespace(name=name, lr=0.09))
+
+    rows = [row(389.0, 900.0, "tanh plain xavier"), row(42.0, 47.0, "tanh residual xavier"),
+            row(999.0, None, "gelu skipinit xavier"), row(None, None, "never converged")]
+    with style():
+        fig = publish(best_lr_bars(rows, lambda g: g.name, lambda g: g.lr, "steps at each one's best η"))
+    render(fig, "png")
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    texts = [t for ax in fig.axes for t in ax.texts]
+    assert len(texts) == 3 and any("CI > budget" in t.get_text() for t in texts)
+    page = fig.bbox
+    for t in texts:
+        box = t.get_window_extent(renderer)
+        assert page.x0 - 1 <= box.x0 and box.x1 <= page.x1 + 1, t.get_text()
