@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 import numpy as np
 import pytest
@@ -217,14 +218,15 @@ def test_every_figure_verify_writes_is_publication_grade(name: str) -> None:
         renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
         page = fig.bbox
 
-        def outside(box: Any) -> bool:
+        def outside(box: Any, page: Any = page) -> bool:
             return box.x0 < page.x0 - 1 or box.y0 < page.y0 - 1 or box.x1 > page.x1 + 1 or box.y1 > page.y1 + 1
 
         # an axes' tight box holds what it draws: tick labels in view, axis labels, title, legend, texts
         cut = [f"panel {ax.get_title()!r}" for ax in fig.axes if ax.get_visible()
                and outside(ax.get_tightbbox(renderer))]
         cut += [f"{type(a).__name__} {getattr(a, 'get_text', lambda: '')()!r}"
-                for a in [*fig.texts, *fig.legends, fig._suptitle, fig._supxlabel, fig._supylabel]
+                for a in [*fig.texts, *fig.legends,
+                          *(getattr(fig, f"_sup{k}", None) for k in ("title", "xlabel", "ylabel"))]
                 if a is not None and a.get_visible() and a.get_window_extent(renderer).width > 0
                 and outside(a.get_window_extent(renderer))]
         assert not cut, (fig_name, cut)
