@@ -331,8 +331,12 @@ def _run_point(module: Experiment, point: Point, out: Path, bar: Callable[[int],
         folder.write_csv("runs.csv", [serialise.row(rec) for rec in result.records])
         folder.write_json("summary.json", summary)
         if not args.no_figures:
+            from hfx.figures import publish, style
+
             data = getattr(module, "figure_data", None)
-            write_figures(folder, module.figures(result), data(result) if data is not None else None)
+            with style():  # the same publication grade as hfx verify's figures: serif, print size, ≥ 7 pt
+                figures = {name: publish(fig) for name, fig in module.figures(result).items()}
+                write_figures(folder, figures, data(result) if data is not None else None)
         config = summary["config"]
         assert isinstance(config, dict)
         folder.finish(manifest(

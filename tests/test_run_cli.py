@@ -258,3 +258,20 @@ def test_list_experiments_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list", "experiments"]) == 0
     text = capsys.readouterr().out
     assert "degradation:" in text and "[1, 4096]" in text
+
+
+def test_run_figures_are_as_publication_grade_as_verifys(written: tuple[int, Path]) -> None:
+    """`hfx run` draws its figures like `hfx verify` (`hfx.figures`): a serif Type 42 font and a print width
+    (they were drawn in matplotlib's defaults: DejaVu Sans at 6.75 × 2 in, with 6 pt labels)."""
+    import io
+
+    import pypdf
+
+    from hfx.figures import COLUMN, TEXT
+
+    _, out = written
+    pdf = (out / "figures" / "linear-block-loss.pdf").read_bytes()
+    page = pypdf.PdfReader(io.BytesIO(pdf)).pages[0]
+    width_in = float(page.mediabox.width) / 72
+    assert min(abs(width_in - COLUMN), abs(width_in - TEXT)) < 0.01, width_in
+    assert b"/Type3" not in pdf and b"DejaVuSerif" in pdf and b"DejaVuSans-" not in pdf
