@@ -332,10 +332,12 @@ def _run_point(module: Experiment, point: Point, out: Path, bar: Callable[[int],
         folder.write_json("summary.json", summary)
         if not args.no_figures:
             from hfx.figures import publish, style
+            from hfx.verify_measure import FIGURED
 
             data = getattr(module, "figure_data", None)
-            with style():  # the same publication grade as hfx verify's figures: serif, print size, ≥ 7 pt
-                figures = {name: publish(fig) for name, fig in module.figures(result).items()}
+            with style():  # as hfx verify draws them: serif, print size, ≥ 7 pt (the studies size their own)
+                figures = {name: fig if module.NAME in FIGURED else publish(fig)
+                           for name, fig in module.figures(result).items()}
                 write_figures(folder, figures, data(result) if data is not None else None)
         config = summary["config"]
         assert isinstance(config, dict)
