@@ -24,6 +24,7 @@ the step and every cross-check performed.
 
 from __future__ import annotations
 
+import copy
 import functools
 import random
 from collections.abc import Iterator, Mapping
@@ -34,7 +35,7 @@ import sympy.core.random as sympy_random
 from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions import MatrixExpr
 
-from theory.core import domain, explicit, kinks, ladder, numbers, sampling, smt
+from theory.core import cost, domain, explicit, kinks, ladder, numbers, sampling, smt
 from theory.core.numbers import Verdict
 from theory.core.steps import (
     Equivalent,
@@ -48,6 +49,7 @@ from theory.core.steps import (
 )
 
 MIN_DEFINED = 3  # a numeric rung needs at least this many instances where the sides are defined
+TOO_LARGE = "too large to evaluate exactly"  # an instance `theory.core.cost` keeps from exact arithmetic
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,10 @@ class Context:
     refusal: str | None = None  # why the derivation's assumptions cannot be used, if they cannot
 
     def apply(self, expr: sp.Basic) -> sp.Basic:
-        """Evaluate unevaluated operations and apply the declared facts (for the exact rungs)."""
+        """Evaluate unevaluated operations and apply the declared facts (for the exact rungs); `cost.TooLarge`
+        for a side whose exact evaluation cannot be afforded."""
+        if cost.exact_unaffordable(expr):
+            raise cost.TooLarge(f"{short(expr, 120)} holds a power too large to evaluate exactly")
         expr = subs_evaluated(expr)
         out = expr.doit() if hasattr(expr, "doit") else expr
         if self.facts:
@@ -102,6 +107,7 @@ def check_step(step: Step, ctx: Context) -> Outcome:
     if ctx.refusal:
         return Outcome(Status.FAILED, "assumptions", ctx.refusal)
     try:
+        step = exact_floats(step)
         if isinstance(step, MatrixGradient):
             return _check_gradient(step, ctx)
         if isinstance(step, Inequality):
@@ -109,6 +115,47 @@ def check_step(step: Step, ctx: Context) -> Outcome:
         return _check_equality(step, ctx)
     except Exception as exc:  # a crash in SymPy must fail the step, visibly
         return Outcome(Status.FAILED, "error", f"{type(exc).__name__}: {exc}")
+
+
+def _rationalised(e: object) -> object:
+    if isinstance(e, sp.MatrixBase):
+        return sp.ImmutableMatrix(e.rows, e.cols, [_rationalised(v) for v in e])
+    if isinstance(e, tuple):
+        return tuple(_rationalised(v) for v in e)
+    if isinstance(e, sp.Basic) and e.has(sp.Float):
+        return e.xreplace({f: sp.Rational(f) for f in e.atoms(sp.Float)})
+    return e
+
+
+def exact_floats(step: Step) -> Step:
+    """`step` with every `Float` replaced by the exact rational number it holds (its binary value).
+
+    A Float is a number like any other: ``0.1`` is 3602879701896397/2⁵⁵, so ``0.1·3 = 0.3`` is false (the two
+    binary values differ by 2⁻⁵⁴·…) and ``exp(1e-16) = 1`` is false.  Checked as Floats, SymPy would round
+    (exp of a 53-bit Float is 1.0) and the numeric rung could only say "agrees to 53 bits": neither
+    decides a step.  Rationals are decided exactly.
+    """
+    fields = {name: getattr(step, name) for name in ("lhs", "rhs", "factor", "subs") if hasattr(step, name)}
+    if not any(_has_float(v) for v in fields.values()):
+        return step
+    converted = copy.copy(step)
+    for name, value in fields.items():
+        if name == "subs":
+            value = {_rationalised(k): _rationalised(v) for k, v in value.items()}
+        else:
+            value = _rationalised(value)
+        object.__setattr__(converted, name, value)
+    return converted
+
+
+def _has_float(e: object) -> bool:
+    if isinstance(e, dict):
+        return any(_has_float(k) or _has_float(v) for k, v in e.items())
+    if isinstance(e, tuple):
+        return any(_has_float(v) for v in e)
+    if isinstance(e, sp.MatrixBase):
+        return any(_has_float(v) for v in e)
+    return isinstance(e, sp.Basic) and e.has(sp.Float)
 
 
 def check_equal(lhs: sp.Basic, rhs: sp.Basic, ctx: Context) -> Outcome:
@@ -366,13 +413,19 @@ def _evaluate(expr: sp.Basic, point: Mapping[sp.Basic, sp.Basic]) -> tuple[sp.Ba
     expr = _smooth_derivatives(expr)
     try:
         substituted = sampling.substitute(expr, point, evaluate=False)
+    except cost.TooLarge as exc:
+        return None, f"{TOO_LARGE} ({short(exc, 80)})"
     except (ValueError, TypeError, ZeroDivisionError, AttributeError, NotImplementedError) as exc:
         return None, f"undefined ({type(exc).__name__})"
     problem = kinks.derivative_at_kink(substituted) if isinstance(substituted, sp.Basic) else None
     if problem:
         raise _KinkRefusal(problem)
+    if isinstance(substituted, sp.UnevaluatedExpr):  # a power too large for exact arithmetic: Arb decides
+        return substituted, None
     try:
         value = sampling.evaluate_instance(subs_evaluated(substituted))
+    except cost.TooLarge as exc:
+        return None, f"{TOO_LARGE} ({short(exc, 80)})"
     except (ValueError, TypeError, ZeroDivisionError, AttributeError, NotImplementedError) as exc:
         return None, f"undefined ({type(exc).__name__}: {short(exc, 80)})"
     if numbers.undefined(value):
@@ -464,6 +517,9 @@ def _numeric(lhs: sp.Basic, rhs: sp.Basic, ctx: Context, factor: sp.Basic | None
             at = _At(instance)
             if a is None and b is None:
                 skipped += 1
+                continue
+            if any(why is not None and why.startswith(TOO_LARGE) for why in (why_a, why_b)):
+                undecided.append(f"{at}: {why_a or why_b}")  # not evidence either way
                 continue
             if a is None or b is None:
                 side, why, other = ("lhs", why_a, b) if a is None else ("rhs", why_b, a)

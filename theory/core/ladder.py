@@ -26,7 +26,7 @@ from contextlib import contextmanager
 import sympy as sp
 from sympy.matrices.expressions import MatrixExpr
 
-from theory.core import domain
+from theory.core import cost, domain
 
 SIMPLIFY_SECONDS = 5.0  # CPU seconds allowed to each rewrite rung of one step
 
@@ -183,6 +183,8 @@ def prove_zero(d: sp.Basic, simplify_seconds: float = SIMPLIFY_SECONDS) -> str |
         return "doit"
     if isinstance(evaluated, MatrixExpr) and not isinstance(evaluated, sp.MatrixBase):
         return _prove_matrix_expr_zero(evaluated, simplify_seconds)
+    if cost.expansion_unaffordable(evaluated):  # the rewrites would expand it: nothing they can finish
+        return None
     for name, rewrite in SCALAR_REWRITES:
         try:
             with time_limit(simplify_seconds):
@@ -255,6 +257,8 @@ def prove_sign(d: sp.Expr, sign: str, simplify_seconds: float = SIMPLIFY_SECONDS
         ("expand + assumptions", sp.expand),
         ("simplify + assumptions", sp.simplify),
     )
+    if cost.expansion_unaffordable(evaluated):
+        candidates = candidates[:1]  # only SymPy's assumptions: the rewrites would expand it
     for name, rewrite in candidates:
         try:
             with time_limit(simplify_seconds):

@@ -120,6 +120,8 @@ def sign(value: sp.Basic) -> int | None:
             if not ball.imag.contains(0):
                 return None  # not real
             continue
+        if ball.is_exact() and ball.real.is_zero():
+            return 0  # an exact enclosure {0}: the value is 0
         if ball.real > 0:
             return 1
         if ball.real < 0:
@@ -214,6 +216,8 @@ def _ball(expr: sp.Basic, bits: int) -> acb | None:
 
 
 def _to_acb(e: sp.Basic) -> acb:
+    if isinstance(e, sp.UnevaluatedExpr):  # a value too large for exact arithmetic (`theory.core.cost`)
+        return _to_acb(e.args[0])
     if e.is_Integer:
         return acb(int(e))
     if e.is_Rational:

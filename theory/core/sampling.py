@@ -49,7 +49,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef, UndefinedFunction
 from sympy.matrices.expressions import MatrixExpr
 
-from theory.core import concrete, critical
+from theory.core import concrete, cost, critical
 
 NUMERIC_POINTS = 16  # instances per scalar step that only numeric evidence supports
 INEQUALITY_POINTS = 60  # instances per such inequality: a false one may hold on most of its domain
@@ -433,6 +433,13 @@ def substitute(expr: sp.Basic, point: Mapping[sp.Basic, sp.Basic], evaluate: boo
             out = out.replace(lambda e, f=f: isinstance(e, AppliedUndef) and e.func == f,
                               lambda e, s=stand_in: s(*e.args))
     values = {k: v for k, v in point.items() if not isinstance(k, UndefinedFunction)}
+    if cost.may_be_huge(out):  # a power exact arithmetic cannot afford is never evaluated (`theory.core.cost`)
+        with sp.evaluate(False):
+            trial = out.xreplace(values)
+        if cost.huge_power(trial):
+            if out.has(*BINDERS) or isinstance(trial, MatrixExpr) or trial.atoms(sp.MatrixSymbol):
+                raise cost.TooLarge(f"a power too large to evaluate exactly in {str(trial)[:120]}")
+            return sp.UnevaluatedExpr(trial)
     if not out.has(*BINDERS):
         out = _explicit_constants(out.xreplace(values))
     else:
