@@ -80,7 +80,7 @@ def _huge_node(node: sp.Basic) -> bool:
     if not isinstance(node, sp.Pow) or node.free_symbols:
         return False
     base, exp = node.args
-    if base in (sp.S.Zero, sp.S.One, sp.S.NegativeOne) or exp.is_Integer and abs(int(exp)) <= 64:
+    if base in (sp.S.Zero, sp.S.One, sp.S.NegativeOne) or (exp.is_Integer and abs(int(exp)) <= 64):
         return False
     if _trivial_base(base):
         return False  # 0, 1 or −1 to any power is cheap
