@@ -70,6 +70,7 @@ class _Encoder:
         self.side: list[tuple[bool, z3.BoolRef, str]] = []  # (is a domain condition?, constraint, what it is):
         # denominators ≠ 0 and radicands ≥ 0 are conditions (proof obligations); the auxiliaries' definitions are not
         self.assumptions: list[z3.BoolRef] = []
+        self.approximate: set[sp.Symbol] = set()  # symbols whose assumptions z3 holds only as a superset
         self._fresh = 0
 
     def variable(self, s: sp.Symbol) -> z3.ArithRef:
@@ -79,6 +80,13 @@ class _Encoder:
             v = z3.Real(f"{s.name}__{len(self.variables)}")
             self.variables[s] = v
             self.assumptions += _assumption_constraints(s, v)
+            if s.is_even or s.is_odd:  # parity, exactly: v = 2j (+ 1) for an integer j
+                j = z3.Int(f"{s.name}__parity__{len(self.variables)}")
+                self.assumptions.append(v == 2 * z3.ToReal(j) + (1 if s.is_odd else 0))
+            if s.is_prime or s.is_composite:
+                self.assumptions.append(v >= (2 if s.is_prime else 4))  # a necessary condition only
+            if not _declared(s) <= _EXACT:
+                self.approximate.add(s)
         return self.variables[s]
 
     def fresh(self) -> z3.ArithRef:
@@ -126,6 +134,31 @@ class _Encoder:
                 best = z3.If(v > best, v, best) if isinstance(e, sp.Max) else z3.If(v < best, v, best)
             return best
         raise _Outside(type(e).__name__)
+
+
+# the assumptions z3 encodes exactly (with what SymPy derives from them); any other (prime, rational, composite,
+# noninteger, algebraic, …) is encoded as a superset of its values, so that a proof over the superset still holds
+# but a model is a counterexample only if its values satisfy the symbol's own assumptions (`_genuine`)
+_EXACT = frozenset({"real", "integer", "positive", "nonnegative", "negative", "nonpositive", "nonzero", "zero",
+                    "even", "odd", "commutative", "complex", "hermitian", "finite", "extended_real",
+                    "extended_positive", "extended_nonnegative", "extended_negative", "extended_nonpositive",
+                    "extended_nonzero"})
+
+
+def _declared(s: sp.Symbol) -> set[str]:
+    """The assumptions that hold (True) for `s`, as SymPy derives them."""
+    return {k for k, v in s.assumptions0.items() if v is True}
+
+
+def _genuine(point: tuple[tuple[sp.Symbol, sp.Rational], ...], approximate: set[sp.Symbol]) -> bool:
+    """Whether a z3 model is a point of the declared domain: every approximately encoded symbol has a rational
+    value that satisfies all its assumptions (z3 drew it from a superset)."""
+    if not approximate:
+        return True
+    values = dict(point)
+    from theory.core.sampling import satisfies  # (sampling imports nothing from here)
+
+    return all(s in values and satisfies(values[s], s) for s in approximate)
 
 
 def _assumption_constraints(s: sp.Symbol, v: z3.ArithRef) -> list[z3.BoolRef]:
@@ -187,6 +220,9 @@ def decide(lhs: sp.Basic, relation: str, rhs: sp.Basic, timeout_ms: int = TIMEOU
             answer, solver = _check(enc, [*known, z3.Not(constraint)], timeout_ms, rlimit)
             if answer == z3.sat:
                 point, shown = _model(solver.model(), enc)
+                if not _genuine(point, enc.approximate):
+                    return SmtResult(SmtVerdict.UNDEFINED, f"z3 could not prove {what} (its model {shown} is "
+                                     "outside the declared domain)")
                 return SmtResult(SmtVerdict.UNDEFINED, f"z3: {what} fails at {shown}", point)
             if answer != z3.unsat:
                 return SmtResult(SmtVerdict.UNDEFINED, f"z3 could not prove {what}: {_reason(answer, solver)}")
@@ -196,6 +232,9 @@ def decide(lhs: sp.Basic, relation: str, rhs: sp.Basic, timeout_ms: int = TIMEOU
         return SmtResult(SmtVerdict.CERTIFIED)
     if answer == z3.sat:
         point, shown = _model(solver.model(), enc)
+        if not _genuine(point, enc.approximate):
+            return SmtResult(SmtVerdict.UNKNOWN, f"z3's model {shown} is outside the declared domain of "
+                             f"{', '.join(sorted(map(str, enc.approximate)))} (encoded as a superset)")
         return SmtResult(SmtVerdict.COUNTEREXAMPLE, f"z3: {lhs} {_NEGATED[relation]} {rhs} at {shown}", point)
     return SmtResult(SmtVerdict.UNKNOWN, f"z3: {_reason(answer, solver)}")
 
