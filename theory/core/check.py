@@ -212,11 +212,48 @@ def _check_equality(step: Step, ctx: Context) -> Outcome:
     evidence = _numeric(raw_l, raw_r, ctx, factor=factor, cross_check=bool(certified))
     if evidence.status is Status.FAILED and evidence.method != "undecided":
         return evidence
+    if evidence.status is Status.CHECKED and not certified and evaluated is not None and factor is None:
+        tiny = _tiny_exact_difference(*evaluated)
+        if tiny:
+            return Outcome(Status.FAILED, "counterexample (exact evaluation)", tiny, cross_checks=(evidence.method,))
     if evaluated is not None and not _has_matrices(*evaluated):
         smt_outcome = _smt(evaluated[0], "=", evaluated[1], certified, notes, exact_method)
         if smt_outcome is not None:
             return smt_outcome
     return _conclude(certified, exact_method, evidence, notes, undefined_somewhere)
+
+
+TINY_BITS = 64  # an exact difference below 2⁻⁶⁴ of the sides' size is beneath what the numeric rung resolves
+
+
+def _tiny_exact_difference(left: sp.Basic, right: sp.Basic) -> str | None:
+    """Why the exactly evaluated sides differ by a nonzero constant too small for the numeric rung to see, or None.
+
+    The numeric rung evaluates an infinite sum, an integral or a limit at finite precision (60 digits, a
+    quadrature), so it "agrees" with a right side that is off by 10⁻⁴⁰.  Where the exact rungs evaluated
+    both sides to constants whose difference Arb certifies nonzero *and* below 2⁻⁶⁴ of their size, the step is
+    false: no numeric resolution contradicts that.  A large exact difference against a numeric agreement is
+    left to the numeric rung (SymPy's integrator is sometimes wrong: ∫₀^π atan(tan x) dx = −π²/2).
+    """
+    if _has_matrices(left, right) or not all(isinstance(v, sp.Expr) for v in (left, right)):
+        return None
+    try:
+        difference = left - right
+        if difference.free_symbols or difference.has(sp.Integral, sp.Sum, sp.Product, sp.Limit, sp.Derivative):
+            return None
+        comparison = numbers.compare(left, right)
+        if comparison.verdict is not Verdict.DIFFER:
+            return None
+        size = numbers._ball(difference, numbers.PRECISIONS[-1])
+        scale = numbers._ball(sp.Abs(left) + sp.Abs(right) + 1, 128)
+    except (TypeError, ValueError, AttributeError):
+        return None
+    if size is None or scale is None or not size.is_finite() or not scale.is_finite():
+        return None
+    if float(size.abs_upper()) >= float(scale.abs_upper()) * 2.0**-TINY_BITS:
+        return None
+    return (f"the sides evaluate exactly to {short(left, 120)} and {short(right, 120)}, which differ by "
+            f"{comparison.difference} ({comparison.how}): below the resolution of the numeric rung, which agreed")
 
 
 def _check_identical(expr: sp.Basic, ctx: Context) -> Outcome:
