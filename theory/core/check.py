@@ -49,6 +49,7 @@ from theory.core.steps import (
 )
 
 MIN_DEFINED = 3  # a numeric rung needs at least this many instances where the sides are defined
+APPLY_SECONDS = 10.0  # CPU seconds for the exact evaluation (`doit`) of one side; then the exact rungs give up
 TOO_LARGE = "too large to evaluate exactly"  # an instance `theory.core.cost` keeps from exact arithmetic
 
 
@@ -66,11 +67,12 @@ class Context:
         for a side whose exact evaluation cannot be afforded."""
         if cost.exact_unaffordable(expr):
             raise cost.TooLarge(f"{short(expr, 120)} holds a power too large to evaluate exactly")
-        expr = subs_evaluated(expr)
-        out = expr.doit() if hasattr(expr, "doit") else expr
-        if self.facts:
-            out = out.subs(dict(self.facts))
-            out = out.doit() if hasattr(out, "doit") else out
+        with ladder.time_limit(APPLY_SECONDS):  # SymPy's integrator or limit can run for minutes
+            expr = subs_evaluated(expr)
+            out = expr.doit() if hasattr(expr, "doit") else expr
+            if self.facts:
+                out = out.subs(dict(self.facts))
+                out = out.doit() if hasattr(out, "doit") else out
         return out
 
 
@@ -239,20 +241,35 @@ def _tiny_exact_difference(left: sp.Basic, right: sp.Basic) -> str | None:
         return None
     try:
         difference = left - right
-        if difference.free_symbols or difference.has(sp.Integral, sp.Sum, sp.Product, sp.Limit, sp.Derivative):
+        if difference.has(sp.Integral, sp.Sum, sp.Product, sp.Limit, sp.Derivative, sp.Subs, AppliedUndef):
             return None
+        symbols = sorted(difference.free_symbols, key=str)
+        if symbols:  # the closed forms at one exact point of the domain (special values other than 0 first)
+            if not all(isinstance(v, sp.Symbol) for v in symbols):
+                return None
+            point = {}
+            for v in symbols:
+                values = [c for c in sampling.special_values(v) if c != 0]
+                if not values:
+                    return None
+                point[v] = values[0]
+            left, right = sampling.substitute(left, point), sampling.substitute(right, point)
+            difference = left - right
+            where = f" at {', '.join(f'{k} = {v}' for k, v in point.items())}"
+        else:
+            where = ""
         comparison = numbers.compare(left, right)
         if comparison.verdict is not Verdict.DIFFER:
             return None
         size = numbers._ball(difference, numbers.PRECISIONS[-1])
         scale = numbers._ball(sp.Abs(left) + sp.Abs(right) + 1, 128)
-    except (TypeError, ValueError, AttributeError):
+    except (TypeError, ValueError, AttributeError, ZeroDivisionError, NotImplementedError):
         return None
     if size is None or scale is None or not size.is_finite() or not scale.is_finite():
         return None
     if float(size.abs_upper()) >= float(scale.abs_upper()) * 2.0**-TINY_BITS:
         return None
-    return (f"the sides evaluate exactly to {short(left, 120)} and {short(right, 120)}, which differ by "
+    return (f"the sides evaluate exactly{where} to {short(left, 120)} and {short(right, 120)}, which differ by "
             f"{comparison.difference} ({comparison.how}): below the resolution of the numeric rung, which agreed")
 
 

@@ -165,7 +165,13 @@ def decide(c: Condition, apply: Callable[[sp.Basic], sp.Basic] | None = None) ->
             return Decision("proved", "z3")
         if result.verdict is smt.SmtVerdict.COUNTEREXAMPLE and result.point:
             return Decision("violated", f"{c.text()} fails: {result.detail}", result.point)
-    for candidate in (g, apply(g) if apply is not None else g):
+    candidates = [g]
+    if apply is not None:
+        try:
+            candidates.append(apply(g))
+        except Exception:  # a time-out or a SymPy failure: the condition as built stands alone
+            pass
+    for candidate in candidates:
         if _assumed(candidate, c.relation) and refute_sign(candidate, c.relation) is None:
             return Decision("proved", "assumptions, confirmed at the zeros of its sub-expressions")
     return Decision("unknown", f"could not prove {c.text()}")
