@@ -35,7 +35,7 @@ import sympy.core.random as sympy_random
 from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions import MatrixExpr
 
-from theory.core import cost, domain, explicit, kinks, ladder, numbers, sampling, smt
+from theory.core import cost, domain, explicit, kinks, ladder, numbers, premise, sampling, smt
 from theory.core.numbers import Verdict
 from theory.core.steps import (
     Equivalent,
@@ -339,6 +339,11 @@ def _static_refusal(step: Step, raw_l: sp.Basic, raw_r: sp.Basic) -> tuple[str, 
                     f"the value {value} given to {symbol} does not satisfy its assumptions ({broken}); a value "
                     "outside the domain (e.g. 0 for a positive symbol) is a limit: state it as a Limit"
                 )
+    if isinstance(step, Substitute):
+        for key, value in step.subs.items():
+            problem = premise.unsatisfiable(key, value)
+            if problem:
+                return "premise", problem
     for side in (raw_l, raw_r):
         problem = kinks.derivative_at_kink(side) if isinstance(side, sp.Basic) else None
         if problem:

@@ -191,6 +191,12 @@ class Substitute(Step):
                 raise ValueError(f"Substitute ({self.reason!r}): {problem}")
         super().__post_init__()
 
+    def hollow(self) -> bool:
+        """As for any step, and also a claim that is its own premise: "at x = 2: x ⇒ 2" checks nothing."""
+        if super().hollow():
+            return True
+        return any(same_display(self.lhs, key) and same_display(self.rhs, value) for key, value in self.subs.items())
+
     def expressions(self) -> tuple[object, ...]:
         return self.lhs, self.rhs, *self.subs.keys(), *self.subs.values()
 
@@ -468,6 +474,20 @@ def matrix_gradient(f: sp.Expr, wrt: sp.MatrixSymbol) -> sp.Basic:
 
 
 def short(obj: object, limit: int = 300) -> str:
-    """`obj` printed on one line, cut to `limit` characters."""
-    text = " ".join(str(obj).split())
+    """`obj` printed on one line, cut to `limit` characters (a value SymPy cannot print, such as a power of
+    a power too large for its printer's evalf, is shown by its structure)."""
+    if isinstance(obj, sp.UnevaluatedExpr) and not obj.free_symbols:  # a value too large for exact arithmetic
+        from theory.core.numbers import _ball  # (printing it would make SymPy evaluate it)
+
+        ball = _ball(obj, 64)
+        return f"<a number too large to evaluate exactly, in {ball}>" if ball is not None else \
+            "<a number too large to evaluate exactly>"
+    try:
+        printed = str(obj)
+    except (OverflowError, ValueError, MemoryError, RecursionError):
+        try:
+            printed = sp.srepr(obj) if isinstance(obj, sp.Basic) else repr(type(obj))
+        except (OverflowError, ValueError, MemoryError, RecursionError):
+            printed = f"<a {type(obj).__name__} too large to print>"
+    text = " ".join(printed.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"

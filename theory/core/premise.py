@@ -1,0 +1,63 @@
+"""Whether a `Substitute`'s premise can hold at all: a premise no point satisfies proves anything.
+
+``Substitute(lhs, rhs, subs={key: value})`` shows "at key = value: lhs ⇒ rhs".  When the key is a symbol,
+its value must satisfy the symbol's assumptions (`theory.core.check`).  When the key is an *expression*
+(x², sin x, x² + y²), the premise says that the expression takes the value somewhere; if it never does on
+the symbols' declared domain — x² = −1 for a real x, exp(x) = 0, sin x = 2 — the implication is vacuously
+true and "at x² = −1: x⁴ = 1" would be proved although nothing was shown.  Such a premise is refused:
+
+- the key's sign known from the symbols' assumptions (SymPy: x² ≥ 0, exp(x) > 0) against the value's,
+  and a real key against a value that is not real;
+- z3 (`theory.core.smt`): ``key ≠ value`` certified for every admissible point (polynomial/rational keys);
+- the range of a key in one real symbol (`sympy.calculus.util.function_range`, under a CPU-time limit):
+  a value outside it (|sin x| ≤ 1).
+
+Each test only refuses (it never certifies anything), and each is exact: a premise that none of them
+refutes is accepted as before.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.core.function import FunctionClass
+from sympy.matrices.expressions import MatrixExpr
+
+from theory.core import smt
+from theory.core.ladder import Timeout, time_limit
+
+RANGE_SECONDS = 2.0  # CPU seconds for the range of a key in one symbol
+
+_SIGNS = (("positive", "> 0"), ("nonnegative", "≥ 0"), ("negative", "< 0"), ("nonpositive", "≤ 0"))
+
+
+def unsatisfiable(key: sp.Basic, value: sp.Basic) -> str | None:
+    """Why ``key = value`` holds at no point of the declared domain (the premise is vacuous), or None."""
+    if isinstance(key, (sp.Symbol, FunctionClass, MatrixExpr, sp.MatrixBase)) or not isinstance(key, sp.Expr):
+        return None
+    if not isinstance(value, sp.Expr) or isinstance(value, MatrixExpr):
+        return None
+    vacuous = f"the premise {key} = {value} holds nowhere on the declared domain, so the step would be vacuous"
+    if key.is_extended_real and value.is_number and value.is_extended_real is False:
+        return f"{vacuous}: {key} is real and {value} is not"
+    for name, shown in _SIGNS:
+        if getattr(key, f"is_{name}") is True and getattr(value, f"is_{name}") is False and value.is_number:
+            return f"{vacuous}: {key} {shown} for every admissible value, and {value} is not"
+    if all(s.is_extended_real for s in key.free_symbols | value.free_symbols) and smt.applicable(key, value):
+        result = smt.decide(key, "≠", value)
+        if result.verdict is smt.SmtVerdict.CERTIFIED:
+            return f"{vacuous}: z3 proves {key} ≠ {value} wherever the assumptions hold"
+    symbols = key.free_symbols
+    if len(symbols) == 1 and value.is_number and value.is_extended_real:
+        (s,) = symbols
+        if s.is_extended_real:
+            try:
+                with time_limit(RANGE_SECONDS):
+                    from sympy.calculus.util import function_range
+
+                    attained = function_range(key, s, sp.S.Reals)
+                    inside = attained.contains(value)
+            except (Timeout, NotImplementedError, ValueError, TypeError, AttributeError):
+                return None
+            if inside is sp.S.false:
+                return f"{vacuous}: {key} takes only values in {attained}"
+    return None
