@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import functools
 import random
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -50,6 +51,8 @@ from theory.core.steps import (
 
 MIN_DEFINED = 3  # a numeric rung needs at least this many instances where the sides are defined
 APPLY_SECONDS = 10.0  # CPU seconds for the exact evaluation (`doit`) of one side; then the exact rungs give up
+INSTANCE_SECONDS = 2.0  # CPU seconds to evaluate one side at one numeric instance
+NUMERIC_SECONDS = 20.0  # CPU seconds for all the instances of one numeric rung (then it decides on those done)
 TOO_LARGE = "too large to evaluate exactly"  # an instance `theory.core.cost` keeps from exact arithmetic
 
 
@@ -358,11 +361,15 @@ def _static_refusal(step: Step, raw_l: sp.Basic, raw_r: sp.Basic) -> tuple[str, 
 def _value_at(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Basic]) -> sp.Basic | None:
     """`expr` at an exact point as the numeric rung evaluates it (derivatives first), zoo/nan kept; None if unknown."""
     try:
-        substituted = sampling.substitute(_smooth_derivatives(expr), point, evaluate=False)
-        if isinstance(substituted, sp.Basic) and kinks.derivative_at_kink(substituted):
-            return None
-        return sampling.evaluate_instance(subs_evaluated(substituted))
-    except (ValueError, TypeError, ZeroDivisionError, AttributeError, NotImplementedError, RecursionError):
+        with ladder.time_limit(INSTANCE_SECONDS):
+            substituted = sampling.substitute(_smooth_derivatives(expr), point, evaluate=False)
+            if isinstance(substituted, sp.UnevaluatedExpr):
+                return substituted  # too large for exact arithmetic: Arb decides (`theory.core.cost`)
+            if isinstance(substituted, sp.Basic) and kinks.derivative_at_kink(substituted):
+                return None
+            return sampling.evaluate_instance(subs_evaluated(substituted))
+    except (ValueError, TypeError, ZeroDivisionError, AttributeError, NotImplementedError, RecursionError,
+            ladder.Timeout):
         return None
 
 
@@ -461,7 +468,18 @@ def _has_matrices(lhs: sp.Basic, rhs: sp.Basic) -> bool:
 
 
 def _evaluate(expr: sp.Basic, point: Mapping[sp.Basic, sp.Basic]) -> tuple[sp.Basic | None, str | None]:
-    """The value of `expr` at `point`, or (None, why undefined); a derivative at a kink raises `_KinkRefusal`."""
+    """The value of `expr` at `point`, or (None, why undefined); a derivative at a kink raises `_KinkRefusal`.
+
+    At most `INSTANCE_SECONDS` of CPU time: an instance that takes longer (a sum of ten million terms, Γ of
+    10⁶ + ½ exactly) is no evidence either way (`TOO_LARGE`)."""
+    try:
+        with ladder.time_limit(INSTANCE_SECONDS):
+            return _evaluate_within(expr, point)
+    except ladder.Timeout:
+        return None, f"{TOO_LARGE} (more than {INSTANCE_SECONDS:g} s of CPU time)"
+
+
+def _evaluate_within(expr: sp.Basic, point: Mapping[sp.Basic, sp.Basic]) -> tuple[sp.Basic | None, str | None]:
     if _explicit_candidate(expr):
         try:
             return explicit.evaluate(expr, point), None
@@ -570,7 +588,11 @@ def _numeric(lhs: sp.Basic, rhs: sp.Basic, ctx: Context, factor: sp.Basic | None
     undecided: list[str] = []
     hows: set[str] = set()
     try:
+        deadline = time.process_time() + NUMERIC_SECONDS
         for instance in sampling.instances(exprs, rng, count, ctx.matrix_kinds, ctx.facts):
+            if time.process_time() > deadline:
+                undecided.append(f"the numeric rung's budget of {NUMERIC_SECONDS:g} s of CPU time ran out")
+                break
             a, why_a = _evaluate(lhs, instance.point)
             b, why_b = _evaluate(rhs, instance.point)
             at = _At(instance)
@@ -666,7 +688,11 @@ def _numeric_sign(gap: sp.Basic, sign: str, ctx: Context, cross_check: bool = Fa
     defined = 0
     undecided: list[str] = []
     try:
+        deadline = time.process_time() + NUMERIC_SECONDS
         for instance in sampling.instances([gap], rng, count, ctx.matrix_kinds, ctx.facts):
+            if time.process_time() > deadline:
+                undecided.append(f"the numeric rung's budget of {NUMERIC_SECONDS:g} s of CPU time ran out")
+                break
             g, _ = _evaluate(gap, instance.point)
             if g is None:
                 continue

@@ -327,11 +327,17 @@ def _holds(v: sp.Basic | None, relation: str) -> bool | None:
 
 
 def value_at(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Basic]) -> sp.Basic | None:
-    """`expr` at an exact point (None if SymPy cannot evaluate it)."""
+    """`expr` at an exact point (None if SymPy cannot evaluate it within `VALUE_SECONDS` of CPU time)."""
+    from theory.core.ladder import Timeout, time_limit  # (ladder imports this module)
+
     try:
-        return sampling.substitute(expr, point)
-    except (ValueError, TypeError, ZeroDivisionError, AttributeError, NotImplementedError, RecursionError):
+        with time_limit(VALUE_SECONDS):
+            return sampling.substitute(expr, point)
+    except (ValueError, TypeError, ZeroDivisionError, AttributeError, NotImplementedError, RecursionError, Timeout):
         return None
+
+
+VALUE_SECONDS = 2.0
 
 
 def _real_symbols(e: sp.Basic) -> bool:

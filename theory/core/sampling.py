@@ -466,8 +466,23 @@ def infinite_bounds(e: sp.Basic) -> bool:
     return isinstance(e, (sp.Sum, sp.Product)) and any(bound.is_infinite for limit in e.limits for bound in limit[1:])
 
 
+LONG_SUM_TERMS = 10**4  # a concrete sum of more terms is summed numerically too (exactly it costs seconds)
+
+
 def _infinite(e: sp.Basic) -> bool:
-    return infinite_bounds(e) and not e.free_symbols
+    """An infinite sum or product, or a long finite sum, with no free symbol: summed numerically."""
+    if e.free_symbols or not isinstance(e, (sp.Sum, sp.Product)):
+        return False
+    if infinite_bounds(e):
+        return True
+    if not isinstance(e, sp.Sum):
+        return False
+    terms = sp.S.One
+    for limit in e.limits:
+        if len(limit) != 3 or not (limit[2] - limit[1]).is_Integer:
+            return False
+        terms *= limit[2] - limit[1] + 1
+    return bool(terms > LONG_SUM_TERMS)
 
 
 def evaluate_instance(expr: sp.Basic) -> sp.Basic:
