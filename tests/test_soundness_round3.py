@@ -8,7 +8,8 @@
 4. exact differences below the numeric rung's resolution (Σ 1/k² = π²/6 + 10⁻⁴⁰);
 5. vacuous premises of a `Substitute` (at x² = −1, exp x = 0, sin x = 2) and claims that are their own premise;
 6. the same name with different assumptions in two steps: each step is checked on its own domain, and the
-   formal statement is never established across them.
+   formal statement is never established across them;
+7. an `Equivalent` factor in one symbol whose range is bounded and excludes 0 (2 + sin x) is accepted.
 """
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ FALSE: tuple[Case, ...] = (
     ("5 at sin x = 2", lambda: Substitute(sp.sin(x)**2, 4, "r", subs={sp.sin(x): 2})),
     ("5 at x² + y² = −1", lambda: Substitute(x**2 + y**2 + 1, 0, "r", subs={x**2 + y**2: -1})),
     ("5 at |x| = −2", lambda: Substitute(sp.Abs(x)**2, 4, "r", subs={sp.Abs(x): -2})),
+    ("7 factor 1 + sin x", lambda: Equivalent(sp.Eq((1 + sp.sin(x)) * y, 0), sp.Eq(y, 0), "r", factor=1 + sp.sin(x))),
+    ("7 factor exp(−1/x²)", lambda: Equivalent(sp.Eq(sp.exp(-1 / x**2) * y, 0), sp.Eq(y, 0), "r",
+                                               factor=sp.exp(-1 / x**2))),
 )
 
 TRUE: tuple[tuple[str, Callable[[], Step], Status | None], ...] = (  # (name, step, the status it must have or None)
@@ -103,6 +107,8 @@ TRUE: tuple[tuple[str, Callable[[], Step], Status | None], ...] = (  # (name, st
     ("5 at x = y into a derivative", lambda: Substitute(sp.Derivative(x**2 * y, x), 2 * y**2, "r", subs={x: y}),
      Status.PROVED),
     ("5 a function premise", lambda: Substitute(sp.Derivative(f(x), x), 2 * x, "r", subs={f: sp.Lambda(_s, _s**2)}),
+     Status.PROVED),
+    ("7 factor 2 + sin x", lambda: Equivalent(sp.Eq((2 + sp.sin(x)) * y, 0), sp.Eq(y, 0), "r", factor=2 + sp.sin(x)),
      Status.PROVED),
     ("5 at sin x = 1/2", lambda: Substitute(sp.sin(x)**2, sp.Rational(1, 4), "r", subs={sp.sin(x): sp.S.Half}),
      Status.PROVED),

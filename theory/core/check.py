@@ -122,11 +122,12 @@ def check_step(step: Step, ctx: Context) -> Outcome:
         return Outcome(Status.FAILED, "error", f"{type(exc).__name__}: {exc}")
 
 
-def _rationalised(e: object) -> object:
+def rationalised(e: object) -> object:
+    """`e` with every Float replaced by the exact rational it holds (see `exact_floats`)."""
     if isinstance(e, sp.MatrixBase):
-        return sp.ImmutableMatrix(e.rows, e.cols, [_rationalised(v) for v in e])
+        return sp.ImmutableMatrix(e.rows, e.cols, [rationalised(v) for v in e])
     if isinstance(e, tuple):
-        return tuple(_rationalised(v) for v in e)
+        return tuple(rationalised(v) for v in e)
     if isinstance(e, sp.Basic) and e.has(sp.Float):
         return e.xreplace({f: sp.Rational(f) for f in e.atoms(sp.Float)})
     return e
@@ -146,9 +147,9 @@ def exact_floats(step: Step) -> Step:
     converted = copy.copy(step)
     for name, value in fields.items():
         if name == "subs":
-            value = {_rationalised(k): _rationalised(v) for k, v in value.items()}
+            value = {rationalised(k): rationalised(v) for k, v in value.items()}
         else:
-            value = _rationalised(value)
+            value = rationalised(value)
         object.__setattr__(converted, name, value)
     return converted
 
@@ -391,13 +392,17 @@ def _factor_refusal(factor: sp.Basic) -> str | None:
     is "finite" to SymPy, infinite at m = 100): the factor's domain conditions and
     ``factor ≠ 0`` must also be decided by `theory.core.domain` (z3, or the assumptions
     confirmed at the zeros of its sub-expressions).
+    A factor in one real symbol whose range (SymPy's `function_range`) is a bounded interval without 0 is finite
+    and nonzero (2 + sin x); its domain conditions must still be proved.
     """
-    if factor.is_zero is not False:
+    bounded = premise.bounded_away_from_zero(factor)
+    if factor.is_zero is not False and not bounded:
         return f"factor {factor} is not provably nonzero"
-    if factor.is_finite is not True:
+    if factor.is_finite is not True and not bounded:
         return f"factor {factor} is not provably finite (it may be infinite or undefined somewhere on the domain)"
     if isinstance(factor, sp.Expr) and not _has_matrices(factor, sp.S.Zero):
-        for condition in [*domain.conditions(factor, real=False), domain.Condition(factor, "≠", "the factor")]:
+        nonzero = [] if bounded else [domain.Condition(factor, "≠", "the factor")]
+        for condition in [*domain.conditions(factor, real=False), *nonzero]:
             decision = domain.decide(condition)
             if decision.status != "proved":
                 return f"factor {factor}: {decision.how}"

@@ -38,7 +38,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from theory.core import facts as fact_checks
-from theory.core.check import Context, Outcome, check_equal, check_step
+from theory.core.check import Context, Outcome, check_equal, check_step, rationalised
 from theory.core.statement import Support, establish
 from theory.core.steps import (
     Equal,
@@ -200,7 +200,8 @@ class Derivation:
 
     def facts(self) -> tuple[dict[sp.Basic, sp.Basic], dict[sp.MatrixSymbol, str], str | None]:
         """All assumptions' facts and matrix kinds, and why they cannot be used together (None if they can)."""
-        merged, contradiction = fact_checks.merge([a.facts for a in self.assumptions])
+        exact = [{rationalised(k): rationalised(v) for k, v in a.facts.items()} for a in self.assumptions]
+        merged, contradiction = fact_checks.merge(exact)  # (a Float is the rational it holds, as in a step)
         kinds: dict[sp.MatrixSymbol, str] = {}
         for a in self.assumptions:
             for m, kind in a.matrix_kinds.items():

@@ -46,18 +46,34 @@ def unsatisfiable(key: sp.Basic, value: sp.Basic) -> str | None:
         result = smt.decide(key, "≠", value)
         if result.verdict is smt.SmtVerdict.CERTIFIED:
             return f"{vacuous}: z3 proves {key} ≠ {value} wherever the assumptions hold"
-    symbols = key.free_symbols
-    if len(symbols) == 1 and value.is_number and value.is_extended_real:
-        (s,) = symbols
-        if s.is_extended_real:
-            try:
-                with time_limit(RANGE_SECONDS):
-                    from sympy.calculus.util import function_range
-
-                    attained = function_range(key, s, sp.S.Reals)
-                    inside = attained.contains(value)
-            except (Timeout, NotImplementedError, ValueError, TypeError, AttributeError):
-                return None
-            if inside is sp.S.false:
-                return f"{vacuous}: {key} takes only values in {attained}"
+    if value.is_number and value.is_extended_real:
+        attained = value_range(key)
+        if attained is not None and attained.contains(value) is sp.S.false:
+            return f"{vacuous}: {key} takes only values in {attained}"
     return None
+
+
+def value_range(expr: sp.Basic) -> sp.Set | None:
+    """The set of values of `expr` in one real symbol over the reals (a superset of its values on the symbol's
+    domain), or None (several symbols, or SymPy cannot find it within `RANGE_SECONDS`)."""
+    symbols = expr.free_symbols if isinstance(expr, sp.Expr) else set()
+    if len(symbols) != 1:
+        return None
+    (s,) = symbols
+    if not s.is_extended_real:
+        return None
+    try:
+        with time_limit(RANGE_SECONDS):
+            from sympy.calculus.util import function_range
+
+            return function_range(expr, s, sp.S.Reals)
+    except (Timeout, NotImplementedError, ValueError, TypeError, AttributeError):
+        return None
+
+
+def bounded_away_from_zero(expr: sp.Basic) -> bool:
+    """Whether the values of `expr` (one real symbol) lie in a bounded interval without 0: then `expr` is
+    finite and nonzero everywhere (2 + sin x, 1 + x²/(1 + x²))."""
+    attained = value_range(expr)
+    return (isinstance(attained, sp.Interval) and attained.inf.is_finite is True and attained.sup.is_finite is True
+            and attained.contains(0) is sp.S.false)
