@@ -21,6 +21,7 @@ import sympy as sp
 
 from theory.core import smt
 from theory.derivation import (
+    Assumption,
     Derivation,
     Equal,
     Equivalent,
@@ -37,6 +38,7 @@ t = sp.Symbol("t", positive=True)
 k = sp.Symbol("k", integer=True, positive=True)
 N = sp.Symbol("N", integer=True, nonnegative=True)
 p = sp.Symbol("p", prime=True)
+m = sp.Symbol("m", integer=True)
 q = sp.Symbol("q", rational=True)
 o = sp.Symbol("o", odd=True)
 e = sp.Symbol("e", even=True)
@@ -79,6 +81,8 @@ FALSE: tuple[Case, ...] = (
     ("5 at exp x = 0", lambda: Substitute(sp.exp(x)**2, 0, "r", subs={sp.exp(x): 0})),
     ("5 at sin x = 2", lambda: Substitute(sp.sin(x)**2, 4, "r", subs={sp.sin(x): 2})),
     ("5 at x² + y² = −1", lambda: Substitute(x**2 + y**2 + 1, 0, "r", subs={x**2 + y**2: -1})),
+    ("5 at sin x · cos y = 2", lambda: Substitute(sp.sin(x) * sp.cos(y) + 1, 3, "r", subs={sp.sin(x) * sp.cos(y): 2})),
+    ("5 at m² = 2 for an integer m", lambda: Substitute(m**4, 4, "r", subs={m**2: 2})),
     ("5 at |x| = −2", lambda: Substitute(sp.Abs(x)**2, 4, "r", subs={sp.Abs(x): -2})),
     ("7 factor 1 + sin x", lambda: Equivalent(sp.Eq((1 + sp.sin(x)) * y, 0), sp.Eq(y, 0), "r", factor=1 + sp.sin(x))),
     ("7 factor exp(−1/x²)", lambda: Equivalent(sp.Eq(sp.exp(-1 / x**2) * y, 0), sp.Eq(y, 0), "r",
@@ -126,6 +130,13 @@ def test_true_control_holds(case: tuple[str, Callable[[], Step], Status | None])
     assert status is not Status.FAILED
     if case[2] is not None:
         assert status is case[2]
+
+
+def test_a_float_in_a_definition_is_the_rational_it_holds() -> None:
+    y_ = sp.Symbol("y", real=True)
+    derivation = Derivation(id="r3.float-fact", title="f", claims=(), statement="f", steps=(Equal(10 * y_, 1, "r"),),
+                            assumptions=(Assumption("y", "y := 0.1", facts={y_: sp.Float(0.1)}),))
+    assert verify(derivation).status is Status.FAILED
 
 
 def test_a_claim_that_is_its_own_premise_is_hollow() -> None:

@@ -10,7 +10,8 @@ true and "at x² = −1: x⁴ = 1" would be proved although nothing was shown.  
   and a real key against a value that is not real;
 - z3 (`theory.core.smt`): ``key ≠ value`` certified for every admissible point (polynomial/rational keys);
 - the range of a key in one real symbol (`sympy.calculus.util.function_range`, under a CPU-time limit):
-  a value outside it (|sin x| ≤ 1).
+  a value outside it (|sin x| ≤ 1); for several symbols, interval arithmetic over sin, cos, tanh and atan
+  (sin x · cos y = 2).
 
 Each test only refuses (it never certifies anything), and each is exact: a premise that none of them
 refutes is accepted as before.
@@ -50,7 +51,33 @@ def unsatisfiable(key: sp.Basic, value: sp.Basic) -> str | None:
         attained = value_range(key)
         if attained is not None and attained.contains(value) is sp.S.false:
             return f"{vacuous}: {key} takes only values in {attained}"
+        enclosure = _enclosure(key)
+        if enclosure is not None and (value < enclosure.min or value > enclosure.max) is sp.S.true:
+            return f"{vacuous}: {key} takes only values in [{enclosure.min}, {enclosure.max}]"
     return None
+
+
+_BOUNDED = {sp.sin: (-1, 1), sp.cos: (-1, 1), sp.tanh: (-1, 1), sp.atan: (-sp.pi / 2, sp.pi / 2)}
+
+
+def _enclosure(key: sp.Expr) -> sp.AccumBounds | None:
+    """Interval arithmetic over the bounded functions of real arguments in `key` (sin, cos, tanh, atan: each
+    replaced by its range, independently — a superset of the values), if nothing else is left."""
+    replaced: dict[sp.Basic, sp.Basic] = {}
+    for node in key.atoms(sp.Function):
+        bounds = _BOUNDED.get(type(node))
+        if bounds is not None and node.args[0].is_extended_real:
+            replaced[node] = sp.AccumBounds(*bounds)
+    if not replaced:
+        return None
+    try:
+        with time_limit(RANGE_SECONDS):
+            enclosure = key.xreplace(replaced)
+    except (Timeout, TypeError, ValueError, NotImplementedError):
+        return None
+    if not isinstance(enclosure, sp.AccumBounds) or enclosure.free_symbols:
+        return None
+    return enclosure
 
 
 def value_range(expr: sp.Basic) -> sp.Set | None:
