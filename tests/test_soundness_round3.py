@@ -9,7 +9,8 @@
 5. vacuous premises of a `Substitute` (at x² = −1, exp x = 0, sin x = 2) and claims that are their own premise;
 6. the same name with different assumptions in two steps: each step is checked on its own domain, and the
    formal statement is never established across them;
-7. an `Equivalent` factor in one symbol whose range is bounded and excludes 0 (2 + sin x) is accepted.
+7. an `Equivalent` factor in one symbol whose range is bounded and excludes 0 (2 + sin x) is accepted;
+8. a matrix symbol of concrete size is written out entry by entry by an exact rung (det V for a 2×2 V).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ e = sp.Symbol("e", even=True)
 xp = sp.Symbol("x", positive=True)
 f = sp.Function("f")
 _s = sp.Dummy("s")
+V = sp.MatrixSymbol("V", 2, 2)
 HUGE = 10**100
 
 
@@ -84,6 +86,7 @@ FALSE: tuple[Case, ...] = (
     ("5 at sin x · cos y = 2", lambda: Substitute(sp.sin(x) * sp.cos(y) + 1, 3, "r", subs={sp.sin(x) * sp.cos(y): 2})),
     ("5 at m² = 2 for an integer m", lambda: Substitute(m**4, 4, "r", subs={m**2: 2})),
     ("5 at |x| = −2", lambda: Substitute(sp.Abs(x)**2, 4, "r", subs={sp.Abs(x): -2})),
+    ("8 det V with a wrong sign", lambda: Equal(sp.Determinant(V), V[0, 0] * V[1, 1] + V[0, 1] * V[1, 0], "r")),
     ("7 factor 1 + sin x", lambda: Equivalent(sp.Eq((1 + sp.sin(x)) * y, 0), sp.Eq(y, 0), "r", factor=1 + sp.sin(x))),
     ("7 factor exp(−1/x²)", lambda: Equivalent(sp.Eq(sp.exp(-1 / x**2) * y, 0), sp.Eq(y, 0), "r",
                                                factor=sp.exp(-1 / x**2))),
@@ -113,6 +116,8 @@ TRUE: tuple[tuple[str, Callable[[], Step], Status | None], ...] = (  # (name, st
     ("5 a function premise", lambda: Substitute(sp.Derivative(f(x), x), 2 * x, "r", subs={f: sp.Lambda(_s, _s**2)}),
      Status.PROVED),
     ("7 factor 2 + sin x", lambda: Equivalent(sp.Eq((2 + sp.sin(x)) * y, 0), sp.Eq(y, 0), "r", factor=2 + sp.sin(x)),
+     Status.PROVED),
+    ("8 det V = V₀₀V₁₁ − V₀₁V₁₀", lambda: Equal(sp.Determinant(V), V[0, 0] * V[1, 1] - V[0, 1] * V[1, 0], "r"),
      Status.PROVED),
     ("5 at sin x = 1/2", lambda: Substitute(sp.sin(x)**2, sp.Rational(1, 4), "r", subs={sp.sin(x): sp.S.Half}),
      Status.PROVED),

@@ -185,6 +185,8 @@ def prove_zero(d: sp.Basic, simplify_seconds: float = SIMPLIFY_SECONDS) -> str |
         return _prove_matrix_expr_zero(evaluated, simplify_seconds)
     if cost.expansion_unaffordable(evaluated):  # the rewrites would expand it: nothing they can finish
         return None
+    if _explicit_entries_zero(evaluated, simplify_seconds):
+        return "explicit entries"
     for name, rewrite in SCALAR_REWRITES:
         try:
             with time_limit(simplify_seconds):
@@ -199,6 +201,22 @@ def prove_zero(d: sp.Basic, simplify_seconds: float = SIMPLIFY_SECONDS) -> str |
     except (Timeout, NotImplementedError, TypeError, ValueError):
         pass
     return _equals_zero(evaluated, simplify_seconds)
+
+
+def _explicit_entries_zero(d: sp.Basic, seconds: float) -> bool:
+    """Whether `d`, with every matrix symbol of concrete size written out entry by entry (V → [[V₀₀, V₀₁], …]),
+    expands to 0: exact, for det V = V₀₀V₁₁ − V₀₁V₁₀ of a 2×2 V."""
+    symbols = d.atoms(sp.MatrixSymbol) if isinstance(d, sp.Basic) else set()
+    if not symbols or not all(sp.sympify(s).is_Integer and int(s) <= 4 for m in symbols for s in m.shape):
+        return False
+    try:
+        with time_limit(seconds):
+            explicit = d.xreplace({m: m.as_explicit() for m in symbols}).doit()
+            if isinstance(explicit, MatrixExpr) and not isinstance(explicit, sp.MatrixBase):
+                explicit = explicit.as_explicit()
+            return is_zero(_entrywise(sp.expand)(explicit))
+    except (Timeout, NotImplementedError, TypeError, ValueError, AttributeError):
+        return False
 
 
 def _prove_matrix_expr_zero(d: MatrixExpr, simplify_seconds: float) -> str | None:
