@@ -123,8 +123,11 @@ def exact_unaffordable(expr: sp.Basic) -> bool:
         return True
     for node in sp.preorder_traversal(expr):
         if isinstance(node, sp.Subs):
-            with sp.evaluate(False):
-                trial = node.expr.xreplace(dict(zip(node.variables, node.point, strict=True)))
+            try:
+                with sp.evaluate(False):
+                    trial = node.expr.xreplace(dict(zip(node.variables, node.point, strict=True)))
+            except (ValueError, TypeError):  # a derivative's variable replaced by an expression: not a power
+                continue
             if huge_power(trial):
                 return True
     return False
