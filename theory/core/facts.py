@@ -205,6 +205,8 @@ def _definition_mismatch(key: sp.Basic, definition: sp.Basic, point: Mapping[sp.
                          matrix_kinds: Mapping[sp.MatrixSymbol, str]) -> str | None:
     """Why a realised definition contradicts its symbol (kind, shape, assumptions), or None."""
     realised = point[key]
+    if isinstance(realised, sp.UnevaluatedExpr):  # too large for exact arithmetic: its sign by Arb, if it has one
+        return _huge_definition_mismatch(key, definition, realised)
     if isinstance(key, sp.MatrixSymbol):
         if not isinstance(realised, sp.MatrixBase):
             return f"the definition {key} = {definition} gives a scalar to a matrix"
@@ -220,6 +222,19 @@ def _definition_mismatch(key: sp.Basic, definition: sp.Basic, point: Mapping[sp.
     if isinstance(key, sp.Symbol) and realised.is_number and not sampling.satisfies(realised, key):
         return (f"the definition {key} = {definition} contradicts the assumptions on {key} "
                 f"({_shown(key)}): it is {realised}")
+    return None
+
+
+def _huge_definition_mismatch(key: sp.Basic, definition: sp.Basic, realised: sp.Basic) -> str | None:
+    """A realised value too large for exact arithmetic (`theory.core.cost`): refuted only by a certified sign."""
+    if not isinstance(key, sp.Symbol):
+        return None
+    sign = numbers.sign(realised)
+    wanted = {"positive": sign is not None and sign > 0, "negative": sign is not None and sign < 0,
+              "nonnegative": sign is not None and sign >= 0, "nonpositive": sign is not None and sign <= 0}
+    for fact, holds in wanted.items():
+        if key.assumptions0.get(fact) is True and sign is not None and not holds:
+            return f"the definition {key} = {definition} contradicts the assumptions on {key} ({_shown(key)})"
     return None
 
 

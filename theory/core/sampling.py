@@ -433,13 +433,15 @@ def substitute(expr: sp.Basic, point: Mapping[sp.Basic, sp.Basic], evaluate: boo
             out = out.replace(lambda e, f=f: isinstance(e, AppliedUndef) and e.func == f,
                               lambda e, s=stand_in: s(*e.args))
     values = {k: v for k, v in point.items() if not isinstance(k, UndefinedFunction)}
-    if cost.may_be_huge(out):  # a power exact arithmetic cannot afford is never evaluated (`theory.core.cost`)
+    # a value too large for exact arithmetic (a realised definition y := 2^(2^(2^(2^x))))
+    huge_values = {k for k, v in values.items() if isinstance(v, sp.UnevaluatedExpr)} & out.free_symbols
+    if huge_values or cost.may_be_huge(out):  # an unaffordable power is never evaluated (`theory.core.cost`)
         try:
             with sp.evaluate(False):
                 trial = out.xreplace(values)
         except (ValueError, TypeError):  # e.g. a derivative's variable replaced by a number: `subs` below handles it
             trial = None
-        if trial is not None and cost.huge_power(trial):
+        if trial is not None and (huge_values or cost.huge_power(trial)):
             if out.has(*BINDERS) or isinstance(trial, MatrixExpr) or trial.atoms(sp.MatrixSymbol):
                 raise cost.TooLarge(f"a power too large to evaluate exactly in {str(trial)[:120]}")
             return sp.UnevaluatedExpr(trial)
