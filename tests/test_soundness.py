@@ -113,8 +113,8 @@ PLANTS: tuple[Plant, ...] = (
           Equal(_dx(sp.Heaviside(x), 2), 0, "Heaviside is flat away from 0")),
     # ---- 4. substitutions respect assumptions -----------------------------------------------------------------
     Plant(4, "a negative value for a positive symbol (√(t²) was simplified to t)",
-          Substitute(sp.sqrt(t**2), -1, "set t = −1", subs={t: -1}),
-          Substitute(sp.sqrt(t**2), 2, "set t = 2", subs={t: 2})),
+          Substitute(sp.Pow(sp.Pow(t, 2, evaluate=False), sp.S.Half, evaluate=False), -1, "set t = −1", subs={t: -1}),
+          Substitute(sp.Pow(sp.Pow(t, 2, evaluate=False), sp.S.Half, evaluate=False), 2, "set t = 2", subs={t: 2})),
     Plant(4, "½ for an integer (cos(πk) was simplified to (−1)^k)",
           Substitute(sp.cos(sp.pi * k), sp.I, "set k = ½", subs={k: sp.S.Half}),
           Substitute(sp.cos(sp.pi * k), -1, "set k = 1", subs={k: 1})),
