@@ -185,6 +185,8 @@ def prove_zero(d: sp.Basic, simplify_seconds: float = SIMPLIFY_SECONDS) -> str |
         return _prove_matrix_expr_zero(evaluated, simplify_seconds)
     if cost.expansion_unaffordable(evaluated):  # the rewrites would expand it: nothing they can finish
         return None
+    if _certified_nonzero(evaluated):  # a number Arb certifies nonzero: no rewrite can make it 0
+        return None
     if _explicit_entries_zero(evaluated, simplify_seconds):
         return "explicit entries"
     for name, rewrite in SCALAR_REWRITES:
@@ -201,6 +203,17 @@ def prove_zero(d: sp.Basic, simplify_seconds: float = SIMPLIFY_SECONDS) -> str |
     except (Timeout, NotImplementedError, TypeError, ValueError):
         pass
     return _equals_zero(evaluated, simplify_seconds)
+
+
+def _certified_nonzero(d: sp.Basic) -> bool:
+    if not isinstance(d, sp.Expr) or isinstance(d, MatrixExpr) or d.free_symbols or not d.is_number:
+        return False
+    from theory.core.numbers import Verdict, compare  # (numbers imports nothing from here)
+
+    try:
+        return compare(d, sp.S.Zero).verdict is Verdict.DIFFER
+    except (TypeError, ValueError, ZeroDivisionError):
+        return False
 
 
 def _explicit_entries_zero(d: sp.Basic, seconds: float) -> bool:
