@@ -51,7 +51,7 @@ from theory.core.steps import (
 
 MIN_DEFINED = 3  # a numeric rung needs at least this many instances where the sides are defined
 APPLY_SECONDS = 10.0  # CPU seconds for the exact evaluation (`doit`) of one side; then the exact rungs give up
-INSTANCE_SECONDS = 2.0  # CPU seconds to evaluate one side at one numeric instance
+INSTANCE_SECONDS = 10.0  # CPU seconds to evaluate one side at one numeric instance (a SIGPROF limit)
 NUMERIC_SECONDS = 20.0  # CPU seconds for all the instances of one numeric rung (then it decides on those done)
 TOO_LARGE = "too large to evaluate exactly"  # an instance `theory.core.cost` keeps from exact arithmetic
 
