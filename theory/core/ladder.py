@@ -17,9 +17,12 @@ as *checked*, never as *proved*.
 
 from __future__ import annotations
 
+import gc
 import signal
+import sys
 import threading
 import time
+import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -35,6 +38,24 @@ class Timeout(Exception):
     pass
 
 
+DEFER_SECONDS = 1e-3  # CPU seconds to wait for a finaliser the timer interrupted
+MAX_DEFERRALS = 1000  # then the limit fires wherever it lands (at most about a second late)
+
+
+def _in_finaliser(frame: types.FrameType | None, block: types.FrameType) -> bool:
+    """Whether the interrupted code is a finaliser run on top of the block (`__del__`, a weakref callback, a
+    `gc.callbacks` hook): an exception raised there cannot reach the block (Python reports it as unraisable and
+    goes on; under pytest that is an error of whichever test is running)."""
+    hooks = {getattr(cb, "__code__", None) for cb in gc.callbacks}
+    f = frame
+    while f is not None and f is not block:
+        code = f.f_code
+        if code.co_name == "__del__" or code in hooks or code.co_filename.endswith(("weakref.py", "_weakrefset.py")):
+            return True
+        f = f.f_back
+    return False
+
+
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
     """Raise `Timeout` inside the block after `seconds` of this process's CPU time (main thread only).
@@ -43,7 +64,8 @@ def time_limit(seconds: float) -> Iterator[None]:
     step into an unproved one.  Off the main thread (where signals cannot be
     used) the block runs without a limit.  Nested limits compose: an enclosing
     limit that expires first governs, and on exit the enclosing timer is re-armed
-    with what is left of it (it used to be cancelled).
+    with what is left of it (it used to be cancelled).  A limit that expires while a
+    finaliser runs (garbage collection can run one anywhere) waits for it to return.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -53,7 +75,15 @@ def time_limit(seconds: float) -> Iterator[None]:
         yield
         return
 
-    def _raise(signum: int, frame: object) -> None:
+    block = sys._getframe(2)  # the frame of the with-statement (this generator ← __enter__ ← it)
+    deferred = 0
+
+    def _raise(signum: int, frame: types.FrameType | None) -> None:
+        nonlocal deferred
+        if deferred < MAX_DEFERRALS and _in_finaliser(frame, block):
+            deferred += 1  # raised there, Timeout would be "unraisable": printed, lost, and the block runs on
+            signal.setitimer(signal.ITIMER_PROF, DEFER_SECONDS)  # fire again once the finaliser has returned
+            return
         raise Timeout
 
     previous = signal.signal(signal.SIGPROF, _raise)
