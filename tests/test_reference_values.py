@@ -1,0 +1,129 @@
+"""hfx's numbers against reference values computed here, independently of hfx's code: closed forms written out
+from the papers' equations (REFERENCES.md) and tiny float64 gradient-descent loops.
+
+Each test states the convention it converts (½ in the loss, mean vs sum, t = kη) and fails on the defect it guards
+(a crash or a wrong finite number at a hostile setting, a false FAILED check, a step count off by one).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from numerics import closed_forms
+from numerics.experiments import branch_rate, get, identity_init, run
+from numerics.experiments.contract import CheckStatus
+from numerics.experiments.params import replace_flat
+
+
+def _first_below(values: list[float], target: float) -> int | None:
+    return next((k for k, v in enumerate(values) if v < target), None)
+
+
+# --- single_mode_steps: the least k with c r^{2k} < ε², also where the crossing is an integer ----------------------
+
+@pytest.mark.parametrize("c", [1.0, 2.0, 3.7, 16.0])
+@pytest.mark.parametrize("r", [0.5, -0.5, 0.25, 0.2, 0.1, 0.9, -0.999])
+def test_single_mode_steps_is_the_least_k_even_at_an_integer_crossing(c: float, r: float) -> None:
+    # ε = √c |r|^j puts the crossing x = ln(ε²/c)/ln r² at the integer j (up to rounding), where ⌊x⌋ + 1 built on a
+    # rounded x can be one step off; the reference evaluates c q^k (q = r²) step by step, the definition itself
+    q = r * r
+    for j in range(1, 30):
+        eps = math.sqrt(c) * abs(r) ** j
+        expected = next(k for k in range(10**6) if c * q**k < eps * eps)
+        assert closed_forms.single_mode_steps(c, r, eps) == expected, (c, r, j)
+
+
+# --- branch-rate: a run that blows up, and a loss that underflows -------------------------------------------------
+
+def test_branch_rate_survives_a_diverging_rate_and_marks_the_divergence() -> None:
+    # Xavier-initialised two-layer branch at η = 5 blows up within a few steps: before the fix the trajectory
+    # was shorter than the budget and indexing it crashed; now the run carries its divergence step and no ratio
+    config = replace_flat(branch_rate.Config(), {"depths": (2,), "inits": ("xavier",), "lr": 5.0, "max_steps": 50,
+                                                 "seeds": 2})
+    result = run(get("branch-rate"), config)
+    diverged = [r for r in result.records if r.diverged_step is not None]
+    assert diverged, "η = 5 should blow up a Xavier two-layer branch"
+    for r in diverged:
+        assert r.first_layer_ratio is None and r.last_layer_ratio is None and r.final_loss is None
+        assert r.loss_exponent is None and r.loss_factor is None
+
+
+def test_branch_rate_one_layer_matches_the_geometric_closed_form_and_reports_no_factor_after_underflow() -> None:
+    # N = 1 branch u = w, loss (d/2)u² (½·mean over whitened samples, d modes of ½u²): GD is u_{k+1} = (1 − η)u_k
+    # exactly, so the loss factor per step is (1 − η)² and the first k with (d/2)u₀²(1 − η)^{2k} < ε is found by
+    # hand.  Over 4000 steps the loss underflows to 0 in float64: a factor 0 (or an exponent) would be a wrong
+    # finite number, so none may be reported.
+    d, u0, eta, eps = 4, 0.2, 0.2, 1e-4
+    losses = [(d / 2) * (u0 * (1 - eta) ** k) ** 2 for k in range(200)]
+    expected_steps = _first_below(losses, eps)
+    short = replace_flat(branch_rate.Config(), {"depths": (1,), "inits": ("balanced",), "max_steps": 200,
+                                                "seeds": 1, "width": d, "u0": u0, "lr": eta, "eps": eps})
+    (rec,) = run(get("branch-rate"), short).records
+    assert rec.steps_to_eps == expected_steps
+    assert rec.loss_factor == pytest.approx((1 - eta) ** 2, rel=1e-9)
+    long = replace_flat(short, {"max_steps": 4000})
+    (rec,) = run(get("branch-rate"), long).records
+    assert rec.final_loss is None or rec.final_loss == 0.0 or rec.final_loss > 0
+    assert rec.loss_factor is None and rec.loss_exponent is None
+
+
+# --- identity-init: the flow's learning time, and no false FAILED ---------------------------------------------------
+
+def test_identity_init_learning_steps_at_depth_one_is_the_linear_flow_time() -> None:
+    # L = 1: u̇ = λ − u from u(0) = 1 (loss ½(λ − u)², t = kη), so each mode reaches |λ − u| = g = √(2ε/d) at
+    # t = ln(|λ − 1|/g); the run's time is the slowest mode's, in steps t/η
+    eigs, eps, lr = [0.5, 1.0, 1.5, -0.5], 1e-6, 0.05
+    g = math.sqrt(2 * eps / len(eigs))
+    expected = max(math.log(abs(lam - 1) / g) for lam in eigs if abs(lam - 1) >= g) / lr
+    assert identity_init.learning_steps(eigs, 1, eps, lr) == pytest.approx(expected, rel=1e-12)
+    # depth ≥ 2: a negative eigenvalue is never learnt (the floor), so there is no time
+    assert identity_init.learning_steps(eigs, 2, eps, lr) is None
+
+
+def test_identity_init_learning_steps_at_depth_two_is_saxes_eq_11_from_one() -> None:
+    # L = 2, u(0) = 1 (the residual chain from A = 0): Saxe et al. 2014 Eq. (11) with τ = 1,
+    # t = (1/2s) ln[u_f(s − u₀)/(u₀(s − u_f))] with s = λ, u₀ = 1, u_f = λ ∓ g
+    eigs, eps, lr = [0.5, 2.0], 1e-6, 0.01
+    g = math.sqrt(2 * eps / len(eigs))
+
+    def eq_11(s: float) -> float:
+        uf = s - math.copysign(g, s - 1)
+        return math.log(uf * (s - 1) / (1 * (s - uf))) / (2 * s)
+
+    assert identity_init.learning_steps(eigs, 2, eps, lr) == pytest.approx(max(map(eq_11, eigs)) / lr, rel=1e-9)
+
+
+@pytest.mark.parametrize("values", [
+    {"depths": (2,), "seeds": 1, "max_steps": 50},  # a budget shorter than the plateau the check asks for
+    {"depths": (1, 2), "lr": 2.0, "seeds": 1, "max_steps": 100},  # a step size where GD need not converge
+])
+def test_identity_init_never_fails_a_check_it_cannot_judge(values: dict[str, object]) -> None:
+    result = run(get("identity-init"), replace_flat(identity_init.Config(), values))
+    for check in result.checks:
+        assert check.status is not CheckStatus.FAILED, (check.name, check.details, check.excluded_reason)
+
+
+def test_identity_init_floor_check_still_fails_a_run_that_drops_below_the_floor() -> None:
+    # the check must still be able to fail: a record that falls below the floor without a plateau is a mismatch
+    import dataclasses
+
+    config = replace_flat(identity_init.Config(), {"depths": (2,), "targets": ("linear-indefinite",), "seeds": 1,
+                                                   "max_steps": 300, "plateau_steps": 100})
+    result = run(get("identity-init"), config)
+    (rec,) = result.records
+    assert rec.floor_applies
+    fake = dataclasses.replace(rec, min_loss=0.5 * rec.predicted_floor, plateau_steps=3, escape_step=10)
+    floor, _ = identity_init._checks([fake], config)
+    assert floor.status is CheckStatus.FAILED
+
+
+def test_identity_init_floor_is_half_the_squared_negative_eigenvalue() -> None:
+    # Bartlett et al. 2018 with our ½: a mode with λ < 0 keeps ½λ² per mode; eig_low = 0.5 gives 0.125
+    config = replace_flat(identity_init.Config(), {"depths": (2,), "targets": ("linear-indefinite",), "seeds": 1,
+                                                   "max_steps": 10})
+    (rec,) = run(get("identity-init"), config).records
+    assert rec.predicted_floor == pytest.approx(0.5 * 0.5**2, rel=1e-15)
+    assert np.isfinite(rec.predicted_floor)
