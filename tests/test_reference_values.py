@@ -127,3 +127,30 @@ def test_identity_init_floor_is_half_the_squared_negative_eigenvalue() -> None:
     (rec,) = run(get("identity-init"), config).records
     assert rec.predicted_floor == pytest.approx(0.5 * 0.5**2, rel=1e-15)
     assert np.isfinite(rec.predicted_floor)
+
+
+# --- hardt-ma-bound: the bounds written out from Hardt & Ma 2017 Eq. (2.3), and nothing to bound at A = 0 ----------
+
+def test_hardt_ma_bounds_are_eq_2_3_printed_and_corrected() -> None:
+    # f without ½ (Hardt & Ma's convention); printed 4ℓ(1 − τ)^{ℓ−1}σ_min²(f − C_opt), corrected
+    # 4ℓ(1 − τ)^{2(ℓ−1)}σ_min(f − C_opt) (REFERENCES.md, erratum), C_opt = 0 for the identity task
+    from numerics.experiments import hardt_ma
+
+    config = replace_flat(hardt_ma.Config(), {"depths": (3,), "taus": (0.5,), "seeds": 6})
+    result = run(get("hardt-ma-bound"), config)
+    for r in result.records:
+        ell, tau, smin, gap = r.depth, r.tau, r.sigma_min, r.suboptimality
+        assert r.corrected_bound == pytest.approx(4 * ell * (1 - tau) ** (2 * (ell - 1)) * smin * gap, rel=1e-13)
+        assert r.printed_bound == pytest.approx(4 * ell * (1 - tau) ** (ell - 1) * smin**2 * gap, rel=1e-13)
+        assert r.corrected_ratio is not None and r.corrected_ratio >= 1 - 1e-9
+
+
+def test_hardt_ma_at_radius_zero_reports_no_ratio_and_no_evidence() -> None:
+    # τ = 0 forces A = 0: f = C_opt = 0 and both bounds are 0, so ‖∇f‖²/bound is 0/0 — no number, not NaN
+    from numerics.experiments import hardt_ma
+
+    config = replace_flat(hardt_ma.Config(), {"depths": (3,), "taus": (0.0,), "seeds": 4})
+    result = run(get("hardt-ma-bound"), config)
+    assert all(r.corrected_ratio is None and r.printed_ratio is None for r in result.records)
+    assert result.checks[0].status is CheckStatus.NO_EVIDENCE
+    assert all(s.corrected_ratio_min is None for s in result.summaries)
