@@ -154,3 +154,19 @@ def test_hardt_ma_at_radius_zero_reports_no_ratio_and_no_evidence() -> None:
     assert all(r.corrected_ratio is None and r.printed_ratio is None for r in result.records)
     assert result.checks[0].status is CheckStatus.NO_EVIDENCE
     assert all(s.corrected_ratio_min is None for s in result.summaries)
+
+
+# --- degradation: one seed has no interval --------------------------------------------------------------------
+
+def test_one_seed_is_not_shown_with_a_zero_width_interval() -> None:
+    # the 95% Student-t interval needs n ≥ 2 (t with n − 1 = 0 degrees of freedom does not exist); with two seeds
+    # it is mean ± t_{0.975,1}·s/√2 with t_{0.975,1} = tan(0.475π) = 12.706…, written out here
+    from numerics.degradation.findings import pct
+    from numerics.degradation.summary import seed_interval
+
+    assert pct(seed_interval([0.3])) == "30.0% (1 seed, no interval)"
+    a, b = 0.30, 0.34
+    mean, s = (a + b) / 2, abs(a - b) / math.sqrt(2)
+    half = math.tan(0.475 * math.pi) * s / math.sqrt(2)
+    assert pct(seed_interval([a, b])) == f"{100 * mean:.1f}% [{100 * max(0.0, mean - half):.1f}, " \
+                                        f"{100 * min(1.0, mean + half):.1f}]"
