@@ -170,3 +170,48 @@ def test_one_seed_is_not_shown_with_a_zero_width_interval() -> None:
     half = math.tan(0.475 * math.pi) * s / math.sqrt(2)
     assert pct(seed_interval([a, b])) == f"{100 * mean:.1f}% [{100 * max(0.0, mean - half):.1f}, " \
                                         f"{100 * min(1.0, mean + half):.1f}]"
+
+
+# --- linear-block: step counts from the modes' energies, which these starts fix whatever Σ's eigenvectors ----------
+
+def _hand_steps(c: list[float], r: list[float], eps: float, budget: int) -> int | None:
+    """Least k ≤ budget with Σ_i c_i r_i^{2k} < ε² (Goh 2017, per mode; ‖E_k‖²_F = Σ_i c_i r_i^{2k}), by stepping."""
+    energy = list(c)
+    for k in range(budget + 1):
+        if math.fsum(energy) < eps * eps:
+            return k
+        energy = [e * ri * ri for e, ri in zip(energy, r, strict=True)]
+    return None
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.3])
+def test_linear_block_step_counts_equal_the_hand_computed_mode_sums(lam: float) -> None:
+    # loss ½tr((M − I)Σ(M − I)ᵀ) + (λ/2)‖θ‖², θ = W (plain) or A (residual); per mode r_i = 1 − η(σ_i + λ).
+    # Zero and identity starts make c_i = ‖E_0 q_i‖² independent of Σ's eigenvectors: plain W₀ = 0: E₀ = −W*,
+    # c_i = (σ_i/(σ_i + λ))²; plain W₀ = I: c_i = (λ/(σ_i + λ))²; residual A₀ = I (M₀ = 2I, M* = I): c_i = 1;
+    # residual A₀ = 0: E₀ = 0, converged at k = 0.  η = f·2/(σ_max + λ).
+    from numerics.experiments import linear_block
+
+    d, eps, budget = 3, 1e-6, 3000
+    factors = (0.3, 0.9, 1.2)
+    config = replace_flat(linear_block.Config(), {"width": d, "inits": ("zero", "identity"), "weight_decay": lam,
+                                                  "lr_factors": factors, "seeds": 2, "sigma_min": 0.5,
+                                                  "sigma_max": 2.0, "eps": eps, "max_steps": budget})
+    result = run(get("linear-block"), config)
+    sigma = [0.5 + (2.0 - 0.5) * i / (d - 1) for i in range(d)]
+    limit = 2 / (max(sigma) + lam)
+    energies = {("plain", "zero"): [(s / (s + lam)) ** 2 for s in sigma],
+                ("plain", "identity"): [(lam / (s + lam)) ** 2 for s in sigma],
+                ("residual", "identity"): [1.0] * d, ("residual", "zero"): [0.0] * d}
+    for rec in result.records:
+        eta = rec.lr_factor * limit
+        assert rec.lr == pytest.approx(eta, rel=1e-12) and rec.stability_limit == pytest.approx(limit, rel=1e-12)
+        r = [1 - eta * (s + lam) for s in sigma]
+        expected = _hand_steps(energies[(rec.variant, rec.init)], r, eps, budget)
+        assert rec.predicted_steps == expected, (rec.variant, rec.init, rec.lr_factor)
+        if expected is not None and expected < budget:
+            assert rec.outcome.steps_to_converge is not None
+            assert abs(rec.outcome.steps_to_converge - expected) <= linear_block.STEP_SLACK
+        assert rec.predicted_stable == (rec.lr_factor < 1)
+        if rec.lr_factor > 1 and expected is None:  # an unstable rate with energy on the top mode blows up
+            assert rec.outcome.status.value == "diverged"
