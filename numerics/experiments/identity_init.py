@@ -11,8 +11,8 @@ scalar chain u = w^L from w = 1 with loss ½(λ − u)²; for L ≥ 2 a mode wit
 loss never falls below ½Σ_{λ<0}λ² (the floor).  Each layer's GD step on the mode is
 w_{k+1} = w_k + η w_k^{L−1}(λ − w_k^L) = w_k(1 + η w_k^{L−2}(λ − w_k^L)) (the gradient of ½(λ − w^L)² in one
 layer's w is −(λ − u)w^{L−1}; the factor L appears only in u̇), so gradient *descent* keeps a negative mode's
-w in (0, 1] when η(1 + max|λ|) < 1; the experiment judges the stricter ηL(1 + max|λ|) < 1 (`small_step`: GD
-then also stays within a few per cent of the flow on the positive modes), and runs outside it are not judged.
+w in (0, 1] when η(1 + max|λ|) < 1; the experiment judges under the stricter, conservative ηL(1 + max|λ|) < 1
+(`small_step`: the end-to-end rate of a mode is L times the per-layer one), and runs outside it are not judged.
 Positive-definite targets, and every target at L = 1, are learnt: the flow's time to bring every mode within
 √(2ε/d) of its λ is the largest of the per-mode times t(1 → λ − (±)√(2ε/d)) of the chain
 (`numerics.closed_forms.residual_learning_time`), in the record as `predicted_steps`.
