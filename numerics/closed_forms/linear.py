@@ -190,14 +190,29 @@ def first_true(pred: Callable[[int], bool], upper: int | None = None) -> int | N
 
 def single_mode_steps(c: float, r: float, eps: float) -> int | None:
     """Least k ≥ 0 with c r^{2k} < ε²: 0 if c < ε², else ⌊x⌋ + 1 with x = ln(ε²/c)/ln r² when |r| < 1; None if
-    |r| ≥ 1.  (Goh's ⌈x⌉ is one step short when x is an integer: `dynamics.exact-step-count`.)"""
-    if c < eps * eps:
+    |r| ≥ 1.  (Goh's ⌈x⌉ is one step short when x is an integer: `dynamics.exact-step-count`.)
+
+    x is rounded in float64; where it lands within rounding of an integer (c r^{2k} = ε² up to the last bit) ⌊x⌋ + 1
+    can be one step off, so the candidate is settled by evaluating c r^{2k} itself (`MODE_ENERGY`, as
+    `linear_gd_steps` does): the result is the least k at which that evaluation is below ε²."""
+    target = eps * eps
+    if c < target:
         return 0
     if r == 0.0:
         return 1
     if abs(r) >= 1.0:
         return None
-    return math.floor(_crossing(c, eps, r * r)) + 1
+    q = r * r
+
+    def below(k: int) -> bool:
+        return _error_sq(k, [q], [c]) < target
+
+    k = math.floor(_crossing(c, eps, q)) + 1
+    while k > 1 and below(k - 1):  # c q^k decreases in k: step down while the step before is already below
+        k -= 1
+    while not below(k):
+        k += 1
+    return k
 
 
 # --- weight decay ----------------------------------------------------------------------------------------------

@@ -179,7 +179,11 @@ def compare(shallow: ArmResult, deep: ArmResult, quantity: str) -> Comparison:
 
 
 def pct(v: SeedInterval) -> str:
-    """'12.3% [10.1, 14.5]' (mean and 95% interval, in percent)."""
+    """'12.3% [10.1, 14.5]' (mean and 95% interval, in percent); '12.3% (1 seed, no interval)' for one seed, whose
+    Student-t interval does not exist (t with 0 degrees of freedom): a zero-width '[12.3, 12.3]' would claim a
+    certainty one seed cannot give."""
+    if v.n < 2:
+        return f"{100 * v.mean:.1f}% (1 seed, no interval)"
     return f"{100 * v.mean:.1f}% [{100 * v.low:.1f}, {100 * v.high:.1f}]"
 
 

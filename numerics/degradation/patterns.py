@@ -86,7 +86,8 @@ def fig7(result: Result, arms: Arms, norm: str) -> PatternCheck | None:
     rho = spearman([d for d, _ in residual], [v for _, v in residual])
     measured = "; ".join(f"{d} layers: plain {p.response_median:.3g}, residual {r.response_median:.3g}"
                          for d, p, r in both)
-    measured += f"; residual ρ(depth, response) = {'n/a' if rho is None else f'{rho:.2f}'}"
+    measured += (f"; residual ρ(depth, response) = {'n/a' if rho is None else f'{rho:.2f}'} over {len(residual)} "
+                 "depths")  # Spearman's ρ of 2 points is ±1 by construction: the count says so
     ok_smaller, ok_depth = len(smaller) == len(both), rho is not None and rho < 0
     why = (f"residual responses below plain at {len(smaller)} of {len(both)} depths; "
            f"{'they fall' if ok_depth else 'they do not fall'} with depth")
@@ -102,7 +103,7 @@ def table6(result: Result, arms: Arms, norm: str) -> PatternCheck | None:
         return None
     rho = spearman([a.depth for a in res], [a.test.mean for a in res])
     measured = "; ".join(f"{a.depth}: {pct(a.test)}" for a in res) + \
-        f"; ρ(depth, test error) = {'n/a' if rho is None else f'{rho:.2f}'}"
+        f"; ρ(depth, test error) = {'n/a' if rho is None else f'{rho:.2f}'} over {len(res)} depths"
     published = "; ".join(f"{d}: {v}%" for d, v in HE_TABLE6.items() if d <= 110)
     unfair = fairness(*res)
     if unfair:

@@ -34,6 +34,7 @@ from numerics.experiments.blocks import MAX_DEPTH, MAX_RATE, MAX_SAMPLES, MAX_SC
 from numerics.experiments.contract import Cost, CrossCheck, Curves, ExperimentResult, Progress
 from numerics.experiments.grid import RunGrid
 from numerics.experiments.params import ConfigBase, at_least, nested, param, positive
+from numerics.experiments.records import finite_or_none
 from numerics.experiments.resources import batch_bytes, curve_bytes
 from numerics.experiments.trajectories import gd_trajectory
 from numerics.models import BlockSpec, balanced_linear, data_with_covariance, init_params
@@ -90,6 +91,7 @@ class BranchRateRun:
     last_layer_ratio: float | None  # ‖W_N(K)‖/‖W_N(0)‖
     dimensionless_step: float | None  # h = η·N·u₀^{2−2/N} (balanced)
     final_loss: float | None
+    diverged_step: int | None  # the step whose loss was not finite (None: did not diverge within the budget)
     run: int
 
 
@@ -124,8 +126,12 @@ def cost(config: Config) -> Cost:
     return Cost(peak + batches * curve_bytes(runs, config.max_steps), units=batches * config.max_steps)
 
 
+_TINY = float(np.finfo(np.float64).tiny)  # below it a loss is subnormal or 0 (underflow): no ratio is measured
+
+
 def _exponent(early: float, late: float) -> float | None:
-    return math.log(early / late) / math.log(2.0) if early > 0 and late > 0 else None
+    """log(early/late)/log 2; None unless both are normal positive floats (an underflowed loss has no exponent)."""
+    return math.log(early / late) / math.log(2.0) if min(early, late) >= _TINY else None
 
 
 def run(config: Config, generator: torch.Generator, progress: Progress | None = None) -> Result:
@@ -164,16 +170,20 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
             for r, point in enumerate(grid.points()):
                 lh, lk = float(traj.loss[half, r]), float(traj.loss[K, r])
                 finite = math.isfinite(lk) and math.isfinite(lh)
-                ratio_first = float(np.linalg.norm(end_params[r, 0]) / first[r])
-                ratio_last = float(np.linalg.norm(end_params[r, -1]) / last_w[r])
+                div = int(traj.diverged_step[r])
+                ratio_first = ratio_last = None  # a diverged run's last weights are not a measurement
+                if div < 0:
+                    ratio_first = finite_or_none(float(np.linalg.norm(end_params[r, 0]) / first[r]))
+                    ratio_last = finite_or_none(float(np.linalg.norm(end_params[r, -1]) / last_w[r]))
                 records.append(BranchRateRun(
                     depth=N, init=init, width=d, lr=eta, seed=point.seed, eps=config.eps, max_steps=K,
                     u0=config.u0 if balanced else None, steps_to_eps=fitted[r], predicted_steps=pred_steps,
                     loss_exponent=_exponent(lh, lk) if finite else None, predicted_loss_exponent=pred_exp,
                     asymptotic_exponent=None if N == 1 else closed_forms.branch_loss_exponent(N),
-                    loss_factor=(lk / lh) ** (1.0 / (K - half)) if finite and lh > 0 else None,
+                    loss_factor=(lk / lh) ** (1.0 / (K - half)) if finite and min(lh, lk) >= _TINY else None,
                     first_layer_ratio=ratio_first, last_layer_ratio=ratio_last, dimensionless_step=h,
-                    final_loss=lk if math.isfinite(lk) else None, run=len(records),
+                    final_loss=lk if math.isfinite(lk) else None, diverged_step=div if div >= 0 else None,
+                    run=len(records),
                 ))
             predicted = None
             if balanced:

@@ -18,6 +18,7 @@ The check: ‖∇f‖²/bound ≥ 1 − `RATIO_TOLERANCE` on every sample; the p
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
@@ -72,8 +73,8 @@ class BoundSample:
     grad_sq: float  # ‖∇f(A)‖²_F
     corrected_bound: float  # 4ℓ(1 − τ)^{2(ℓ−1)}σ_min(f − C_opt)
     printed_bound: float  # 4ℓ(1 − τ)^{ℓ−1}σ_min²(f − C_opt)
-    corrected_ratio: float  # ‖∇f‖²/corrected bound: ≥ 1 is the theorem
-    printed_ratio: float  # < 1 is a counterexample to the printed form
+    corrected_ratio: float | None  # ‖∇f‖²/corrected bound: ≥ 1 is the theorem (None: f = C_opt, nothing to bound)
+    printed_ratio: float | None  # < 1 is a counterexample to the printed form (None: f = C_opt)
     run: int
 
 
@@ -88,8 +89,8 @@ class BoundSummary:
 
     group: Group
     n: int
-    corrected_ratio_min: float
-    printed_ratio_min: float
+    corrected_ratio_min: float | None  # None: no sample with f > C_opt
+    printed_ratio_min: float | None
     printed_violations: int  # samples with printed ratio < 1
 
 
@@ -147,7 +148,8 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
                     width=n, depth=depth, tau=tau, kind="random" if s < S - half else "near-tight", seed=s,
                     sigma_min=float(smin[s]), max_layer_norm=float(norms[s]), suboptimality=float(fv[s]),
                     grad_sq=float(grad_sq[s]), corrected_bound=float(corrected[s]), printed_bound=float(printed[s]),
-                    corrected_ratio=float(grad_sq[s] / corrected[s]), printed_ratio=float(grad_sq[s] / printed[s]),
+                    corrected_ratio=_ratio(float(grad_sq[s]), float(corrected[s])),
+                    printed_ratio=_ratio(float(grad_sq[s]), float(printed[s])),
                     run=len(records),
                 ))
             if progress is not None:
@@ -156,27 +158,39 @@ def run(config: Config, generator: torch.Generator, progress: Progress | None = 
                             checks=_checks(records), seconds=time.perf_counter() - t_start)
 
 
+def _ratio(grad_sq: float, bound: float) -> float | None:
+    """‖∇f‖²/bound, None where the bound is 0 or the ratio not finite (f = C_opt: A = 0 at τ = 0; nothing to bound)."""
+    return grad_sq / bound if bound > 0 and math.isfinite(grad_sq / bound) else None
+
+
+def _min(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return min(known) if known else None
+
+
 def _summaries(records: list[BoundSample]) -> tuple[BoundSummary, ...]:
     groups: dict[Group, list[BoundSample]] = {}
     for r in records:
         groups.setdefault(Group(r.depth, r.tau), []).append(r)
-    return tuple(BoundSummary(g, len(rs), min(r.corrected_ratio for r in rs), min(r.printed_ratio for r in rs),
-                              sum(r.printed_ratio < 1 for r in rs)) for g, rs in groups.items())
+    return tuple(BoundSummary(g, len(rs), _min([r.corrected_ratio for r in rs]), _min([r.printed_ratio for r in rs]),
+                              sum(r.printed_ratio is not None and r.printed_ratio < 1 for r in rs))
+                 for g, rs in groups.items())
 
 
 def _checks(records: list[BoundSample]) -> tuple[CrossCheck, ...]:
-    judged = [r for r in records if r.suboptimality > 0 and r.max_layer_norm <= r.tau * (1 + 1e-12)]
-    bad = [r for r in judged if r.corrected_ratio < 1 - RATIO_TOLERANCE]
-    printed_bad = [r for r in judged if r.printed_ratio < 1]
+    judged = [r for r in records if r.suboptimality > 0 and r.max_layer_norm <= r.tau * (1 + 1e-12)
+              and r.corrected_ratio is not None and r.printed_ratio is not None]
+    bad = [r for r in judged if (r.corrected_ratio or 0.0) < 1 - RATIO_TOLERANCE]
+    printed_bad = [r for r in judged if (r.printed_ratio or 0.0) < 1]
     return (CrossCheck(
         name="corrected-eq-2.3",
         description="‖∇f‖²_F ≥ 4ℓ(1 − τ)^{2(ℓ−1)}σ_min(Σ)(f − C_opt) on every sample (Hardt & Ma 2017, Eq. (2.3) "
                     "corrected)",
         examined=len(judged), mismatches=len(bad),
         details={"tolerance_relative": RATIO_TOLERANCE,
-                 "min_corrected_ratio": min((r.corrected_ratio for r in judged), default=None),
+                 "min_corrected_ratio": _min([r.corrected_ratio for r in judged]),
                  "printed_form_violations": len(printed_bad),
-                 "min_printed_ratio": min((r.printed_ratio for r in judged), default=None)},
+                 "min_printed_ratio": _min([r.printed_ratio for r in judged])},
         excluded=len(records) - len(judged), excluded_reason="f = C_opt (nothing to bound), or outside the ball",
     ),)
 
@@ -191,5 +205,8 @@ def figures(result: Result) -> dict[str, Figure]:
 
 def ratios(records: tuple[BoundSample, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(σ_min, corrected ratio, printed ratio) of every sample, for the figure."""
-    return (np.array([r.sigma_min for r in records]), np.array([r.corrected_ratio for r in records]),
-            np.array([r.printed_ratio for r in records]))
+    def values(xs: list[float | None]) -> np.ndarray:
+        return np.array([np.nan if x is None else x for x in xs], dtype=np.float64)  # NaN: not drawn
+
+    return (np.array([r.sigma_min for r in records]), values([r.corrected_ratio for r in records]),
+            values([r.printed_ratio for r in records]))

@@ -55,6 +55,8 @@ def gd_trajectory(spec: BlockSpec, params: Params, x: torch.Tensor, y: torch.Ten
         res = train(spec, current, x, y, OptimizerSpec("gd"), lr, lam, chunk, 0.0, g, stop_when_converged=False,
                     divergence_factor=np.inf)
         curve = np.asarray(res.loss_curve, dtype=np.float64)  # (chunk + 1, R): k = done … done + chunk
+        if curve.shape[0] < chunk + 1:  # `train` stops once every run has diverged: the rest of the chunk is NaN
+            curve = np.concatenate([curve, np.full((chunk + 1 - curve.shape[0], curve.shape[1]), np.nan)])
         losses.append(curve if done == 0 else curve[1:])
         if chunk == 0:
             break
