@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hfx.errors import UsageError
+from hfx.options import check_jobs
 from hfx.paths import output_dir
 
 if TYPE_CHECKING:
@@ -71,8 +72,7 @@ def source_file(value: str) -> Path:
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.jobs < 0:
-        raise UsageError(f"--jobs must be ≥ 0, got {args.jobs}")
+    check_jobs(args.jobs)
     source = source_file(args.file)
     out = output_dir(args.out if args.out is not None else str(Path(DEFAULT_OUT) / source.stem))
     # SymPy, and the user's module, only now that the command line is known to be good

@@ -2,10 +2,10 @@
 
 Exit codes (docs/design.md): 0 success; 1 a check failed; 2 bad input (one line on stderr, nothing written);
 3 an internal or I/O error (one line on stderr; a bug or a full disk is never reported as a failed check);
-130 interrupted (Ctrl-C), 143 terminated (SIGTERM): one line, worker processes stopped, the output folder
-left with `complete: false` in its manifest.  Each subcommand is a module exposing `add_arguments(parser)`
-and `main(args) -> int`; those modules import only the standard library at the top, so that `--help` and
-bad input are answered before the heavy imports (SymPy, PyTorch) of the work itself.
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP): one line, worker processes stopped,
+the output folder left with `complete: false` in its manifest.  Each subcommand is a module exposing
+`add_arguments(parser)` and `main(args) -> int`; those modules import only the standard library at the top, so
+that `--help` and bad input are answered before the heavy imports (SymPy, PyTorch) of the work itself.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from hfx import __version__, check, derive, listing, run, verify
 from hfx.console import make_streams_safe
-from hfx.errors import Terminated, UsageError
+from hfx.errors import Terminated, UsageError, debug_enabled
 
 USAGE_ERROR = 2  # bad input
 INTERNAL_ERROR = 3  # an unexpected error, or the disk failed
@@ -39,11 +39,38 @@ COMMANDS: dict[str, tuple[ModuleType, str]] = {
 }
 
 
+class _StoreOnce(argparse._StoreAction):
+    """argparse's `store`, but an option given twice with different values is an error (argparse would keep the
+    last one silently: `--seeds 2 --seeds 3`, `--out a --out b` are ambiguous); the same value twice is accepted."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        if option_string is not None:
+            given: dict[str, tuple[str, object]] = namespace.__dict__.setdefault("_given", {})
+            if self.dest in given and given[self.dest][1] != values:
+                first, value = given[self.dest]
+                raise argparse.ArgumentError(self, f"given twice with different values ({first} {value!r}, "
+                                                   f"{option_string} {values!r}); give it once")
+            given[self.dest] = (option_string, values)
+        super().__call__(parser, namespace, values, option_string)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr and exit code 2."""
+    """argparse, but a usage error is one line on stderr and exit code 2, and an option given twice with
+    different values is a usage error (`_StoreOnce`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", None, _StoreOnce)
+        self.register("action", "store", _StoreOnce)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: error: {message}")
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        """As argparse, but a failed write of --help or --version (`> /dev/full`) is an error, not silence."""
+        if message:
+            (file or sys.stderr).write(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,21 +85,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+TERMINATING = (signal.SIGTERM, signal.SIGHUP)  # raised as `Terminated` (SIGHUP: the terminal went away)
+
+
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM raises `Terminated` in the main thread, so that pools and output folders clean up as for Ctrl-C."""
+    """SIGTERM and SIGHUP raise `Terminated` in the main thread, so that pools and output folders clean up as for
+    Ctrl-C (a SIGHUP that is ignored, under nohup, stays ignored)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def _raise(signum: int, frame: object) -> None:
-        raise Terminated
+        raise Terminated(signum)
 
-    previous = signal.signal(signal.SIGTERM, _raise)
+    previous = {}
+    for sig in TERMINATING:
+        if signal.getsignal(sig) is not signal.SIG_IGN:
+            previous[sig] = signal.signal(sig, _raise)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _line(message: str, exc: BaseException | None = None) -> str:
@@ -107,10 +142,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
     sigint = signal.getsignal(signal.SIGINT) if in_main_thread else None
     try:
-        return _main(argv)
+        code = _main(argv)
+    except SystemExit as exc:  # --help, --version: what they printed must reach stdout too
+        if _flush_stdout() != 0:
+            return INTERNAL_ERROR
+        raise exc from None
     finally:
         if in_main_thread and argv is not None:
             signal.signal(signal.SIGINT, sigint)
+    return _flush_stdout() or code
+
+
+def _say(line: str) -> None:
+    """One line on stderr; a stderr that cannot be written (full, closed) loses it, and nothing else happens."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        print(line, file=sys.stderr, flush=True)
+
+
+def _flush_stdout() -> int:
+    """Flush stdout while errors can still be reported: 0, or `INTERNAL_ERROR` after a failed write (`> /dev/full`:
+    Python would say it at exit, with a traceback-like 'Exception ignored' and exit 120).  A reader that went away
+    (`| head`) is not an error."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    except (OSError, ValueError) as exc:
+        _silence_stdout()
+        _say(f"hfx: error: cannot write to standard output: {getattr(exc, 'strerror', None) or exc}")
+        return INTERNAL_ERROR
+    return 0
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -123,33 +184,33 @@ def _main(argv: Sequence[str] | None) -> int:
             message = str(exc)
             if not message.startswith("hfx"):
                 message = f"hfx: error: {message}"
-            print(_line(message), file=sys.stderr)
+            _say(_line(message))
             return USAGE_ERROR
         except Terminated as exc:
             _ignore_sigint()
-            print(_line("hfx: terminated", exc), file=sys.stderr)
-            return TERMINATED
+            signum = getattr(exc, "signum", signal.SIGTERM)
+            word = "hung up (SIGHUP)" if signum == signal.SIGHUP else "terminated"
+            _say(_line(f"hfx: {word}", exc))
+            return 128 + int(signum)
         except KeyboardInterrupt as exc:
             _ignore_sigint()
-            print(_line("hfx: interrupted", exc), file=sys.stderr)
+            _say(_line("hfx: interrupted", exc))
             return INTERRUPTED
         except BrokenPipeError:
             _silence_stdout()
             return 0
         except OSError as exc:  # the disk or the output folder failed us: not a failed check
-            print(_line(f"hfx: error: {exc}", exc), file=sys.stderr)
+            _say(_line(f"hfx: error: {exc}", exc))
             return INTERNAL_ERROR
         except Exception as exc:
-            if os.environ.get("HFX_DEBUG"):
+            if debug_enabled():
                 raise
-            print(_line(f"hfx: internal error: {type(exc).__name__}: {exc} (set HFX_DEBUG=1 for the traceback)",
-                        exc), file=sys.stderr)
+            _say(_line(f"hfx: internal error: {type(exc).__name__}: {exc} (set HFX_DEBUG=1 for the traceback)", exc))
             return INTERNAL_ERROR
         except BaseException as exc:  # neither an exit nor Ctrl-C (GeneratorExit, a plugin's own BaseException)
-            if isinstance(exc, SystemExit) or os.environ.get("HFX_DEBUG"):
+            if isinstance(exc, SystemExit) or debug_enabled():
                 raise
-            print(_line(f"hfx: internal error: {type(exc).__name__}: {exc} (set HFX_DEBUG=1 for the traceback)",
-                        exc), file=sys.stderr)
+            _say(_line(f"hfx: internal error: {type(exc).__name__}: {exc} (set HFX_DEBUG=1 for the traceback)", exc))
             return INTERNAL_ERROR
 
 

@@ -3,7 +3,9 @@
 Every `--set KEY=VALUE` is parsed against the type of the flat parameter KEY (numerics.experiments.params).  A
 list parameter takes comma-separated values; a scalar parameter given several comma-separated values is a *sweep*
 (as Hydra's multirun): one configuration per value, the product over several swept parameters.  Every
-configuration is built, and so checked against the declared constraints, before anything runs.
+configuration is built, and so checked against the declared constraints, before anything runs.  A parameter
+given twice with different values (`--set width=4 --set width=8`, or `--seeds 2 --set seeds=3`) is ambiguous and
+refused, as Hydra refuses it; a sweep has at most `MAX_POINTS` points (counted before any is built).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from numerics.experiments.params import ConfigBase, Parameter, Value
 
 
+MAX_POINTS = 1000  # points of one sweep: each is a whole run with its own folder
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -55,6 +58,10 @@ def _items(key: str, text: str) -> list[str]:
     if not text.strip() or any(not t for t in items):
         raise UsageError(f"--set {key}: expected a value or a comma-separated list, got {text!r}")
     return items
+
+
+def _values(key: str, text: str, p: Parameter) -> list[Value]:
+    return [parse_value(key, t, p.item_type) for t in _items(key, text)]
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,7 @@ def build_configs(module: Experiment, overrides: list[str], seeds: int | None) -
     params: dict[str, Parameter] = {p.name: p for p in parameters(module.Config)}
     fixed: dict[str, Value] = {}
     swept: dict[str, list[Value]] = {}
+    given: dict[str, str] = {}  # key → the text of its first --set
     for item in overrides:
         key, sep, text = item.partition("=")
         key = key.strip()
@@ -100,9 +108,13 @@ def build_configs(module: Experiment, overrides: list[str], seeds: int | None) -
         if key not in params:
             raise UsageError(f"--set: unknown parameter {key!r} of {module.NAME}; known: {', '.join(params)}")
         p = params[key]
-        values = [parse_value(key, t, p.item_type) for t in _items(key, text)]
-        fixed.pop(key, None)
-        swept.pop(key, None)
+        values = _values(key, text, p)
+        if key in given:
+            if _values(key, given[key], p) != values:
+                raise UsageError(f"--set {key} given twice with different values ({given[key].strip()!r}, "
+                                 f"{text.strip()!r}); give it once")
+            continue
+        given[key] = text
         if p.is_list:
             fixed[key] = tuple(typing.cast(list[Any], values))
         elif len(values) == 1:
@@ -113,7 +125,14 @@ def build_configs(module: Experiment, overrides: list[str], seeds: int | None) -
                 raise UsageError(f"--set {key}: the value {_plain(twice)} is given twice in the sweep")
             swept[key] = values
     if seeds is not None:
+        if "seeds" in swept or ("seeds" in fixed and fixed["seeds"] != seeds):
+            raise UsageError(f"--seeds {seeds} and --set seeds={given['seeds'].strip()} disagree; give one")
         fixed["seeds"] = seeds
+    count = math.prod(len(v) for v in swept.values())
+    if count > MAX_POINTS:
+        sizes = " × ".join(f"{len(v)} {k}" for k, v in swept.items())
+        raise UsageError(f"--set: a sweep of {count:,} points ({sizes}) is more than the {MAX_POINTS:,} allowed; "
+                         "sweep fewer values or run several commands")
     points = []
     for combo in itertools.product(*swept.values()):
         chosen = tuple(zip(swept, combo, strict=True))
