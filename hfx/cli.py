@@ -43,8 +43,8 @@ class _StoreOnce(argparse._StoreAction):
     """argparse's `store`, but an option given twice with different values is an error (argparse would keep the
     last one silently: `--seeds 2 --seeds 3`, `--out a --out b` are ambiguous); the same value twice is accepted."""
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
-                 option_string: str | None = None) -> None:
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: str | Sequence[Any] | None, option_string: str | None = None) -> None:
         if option_string is not None:
             given: dict[str, tuple[str, object]] = namespace.__dict__.setdefault("_given", {})
             if self.dest in given and given[self.dest][1] != values:
@@ -177,6 +177,9 @@ def _flush_stdout() -> int:
 def _main(argv: Sequence[str] | None) -> int:
     with _sigterm_as_interrupt():
         try:
+            argv = list(sys.argv[1:] if argv is None else argv)
+            if argv[:1] == ["--"]:  # `hfx -- list`: nothing is an option before the command anyway
+                argv = argv[1:]
             args = build_parser().parse_args(argv)
             command: Callable[[argparse.Namespace], int] = args._main
             return int(command(args))
