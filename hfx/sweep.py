@@ -14,6 +14,7 @@ import hashlib
 import itertools
 import math
 import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -60,7 +61,7 @@ def _items(key: str, text: str) -> list[str]:
     return items
 
 
-def _values(key: str, text: str, p: Parameter) -> list[Value]:
+def _values(key: str, text: str, p: _Declared) -> list[Value]:
     return [parse_value(key, t, p.item_type) for t in _items(key, text)]
 
 
@@ -92,11 +93,21 @@ def _plain(v: Value) -> str:
     return repr(v) if isinstance(v, float) else str(v)
 
 
-def build_configs(module: Experiment, overrides: list[str], seeds: int | None) -> list[Point]:
-    """The experiment's Config for every point of the sweep, overrides applied and checked; UsageError otherwise."""
-    from numerics.experiments.params import parameters, replace_flat
+class _Declared(typing.Protocol):
+    """What parsing needs of a parameter's declaration (`numerics...params.Parameter`, `hfx.preflight.Spec`)."""
 
-    params: dict[str, Parameter] = {p.name: p for p in parameters(module.Config)}
+    @property
+    def is_list(self) -> bool: ...
+
+    @property
+    def item_type(self) -> object: ...
+
+
+def parse_overrides(name: str, params: Mapping[str, _Declared], overrides: Sequence[str],
+                    seeds: int | None) -> tuple[dict[str, Value], dict[str, list[Value]]]:
+    """(fixed values, swept values) of the `--set` overrides (and `--seeds`) of experiment `name`, parsed against
+    the declared types; UsageError for an unknown key, a value that does not parse, a key given twice with
+    different values, `--seeds` against `--set seeds=`, a value twice in a sweep, more than `MAX_POINTS` points."""
     fixed: dict[str, Value] = {}
     swept: dict[str, list[Value]] = {}
     given: dict[str, str] = {}  # key → the text of its first --set
@@ -106,7 +117,7 @@ def build_configs(module: Experiment, overrides: list[str], seeds: int | None) -
         if not sep or not key:
             raise UsageError(f"--set expects KEY=VALUE, got {item!r}")
         if key not in params:
-            raise UsageError(f"--set: unknown parameter {key!r} of {module.NAME}; known: {', '.join(params)}")
+            raise UsageError(f"--set: unknown parameter {key!r} of {name}; known: {', '.join(params)}")
         p = params[key]
         values = _values(key, text, p)
         if key in given:
@@ -133,6 +144,15 @@ def build_configs(module: Experiment, overrides: list[str], seeds: int | None) -
         sizes = " × ".join(f"{len(v)} {k}" for k, v in swept.items())
         raise UsageError(f"--set: a sweep of {count:,} points ({sizes}) is more than the {MAX_POINTS:,} allowed; "
                          "sweep fewer values or run several commands")
+    return fixed, swept
+
+
+def build_configs(module: Experiment, overrides: list[str], seeds: int | None) -> list[Point]:
+    """The experiment's Config for every point of the sweep, overrides applied and checked; UsageError otherwise."""
+    from numerics.experiments.params import parameters, replace_flat
+
+    params: dict[str, Parameter] = {p.name: p for p in parameters(module.Config)}
+    fixed, swept = parse_overrides(module.NAME, params, overrides, seeds)
     points = []
     for combo in itertools.product(*swept.values()):
         chosen = tuple(zip(swept, combo, strict=True))

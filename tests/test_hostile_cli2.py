@@ -20,7 +20,7 @@ import pytest
 
 import hfx.theorems
 from hfx.cli import main
-from hfx.errors import debug_enabled
+from hfx.errors import UsageError, debug_enabled
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = str(REPO / "examples" / "residual_identity.py")
@@ -307,3 +307,64 @@ def test_sighup_is_exit_129_with_one_line_and_an_incomplete_folder(tmp_path: Pat
     import json
 
     assert json.loads((out / "manifest.json").read_text())["complete"] is False
+
+
+# ---- --set checked before torch (hfx.preflight) -------------------------------------------------------------------
+
+
+def test_the_parameter_snapshot_is_the_declared_parameters() -> None:
+    from hfx import run
+    from hfx.param_schema import SCHEMA
+    from hfx.preflight import MAX_PATH, live_schema
+    from numerics.experiments import params
+
+    assert live_schema() == SCHEMA, "run scripts/update_param_schema.py"
+    assert tuple(SCHEMA) == run.EXPERIMENT_NAMES
+    assert MAX_PATH == params.MAX_PATH
+
+
+HOSTILE_VALUES = ["-1", "0", "-0", "0.5", "1e300", "-1e300", "inf", "nan", "", " ", "abc", "1.5", "[1,2]", "1_0",
+                  "0x10", "9" * 30, "é" * 10, "x" * 5000, "true", "1,,2", ",", "1,", "5e-324", "2,3",
+                  "9223372036854775808", "-9223372036854775809", "\n", "relu", "plain,residual", "4097", "256"]
+
+
+def test_preflight_refuses_only_what_build_configs_refuses_and_says_it_the_same_way() -> None:
+    """For every parameter of every experiment and hostile values: a value refused before torch is refused after
+    it too, with the same line (a sweep's line names its point differently); one accepted after is accepted before."""
+    from hfx import preflight
+    from hfx.sweep import build_configs
+    from numerics import experiments
+    from numerics.experiments.params import parameters
+
+    refused_early = 0
+    for name in experiments.EXPERIMENTS:
+        module = experiments.get(name)
+        for p in parameters(module.Config):
+            for v in HOSTILE_VALUES:
+                overrides = [f"{p.name}={v}"]
+                early = late = None
+                try:
+                    preflight.check(name, overrides, None)
+                except Exception as exc:
+                    early = exc
+                try:
+                    build_configs(module, overrides, None)
+                except Exception as exc:
+                    late = exc
+                assert early is None or isinstance(early, UsageError), (name, p.name, v, early)
+                if early is not None:
+                    refused_early += 1
+                    assert late is not None, f"{name} {p.name}={v!r}: refused before torch, accepted after: {early}"
+                    if "," not in v:
+                        assert str(early) == str(late), (name, p.name, v)
+    assert refused_early > 1000  # the snapshot does refuse (most of these values are bad for most parameters)
+
+
+def test_a_bad_set_value_is_refused_before_torch_is_imported(tmp_path: Path) -> None:
+    code = ("import sys\nfrom hfx.cli import main\n"
+            "codes = [main(['run', 'linear-block', '--set', s]) for s in "
+            "['width=-1', 'Width=3', 'lr_factors=0.1,inf', 'variants=Plain', 'width=2,3,5000', 'seed=-1']]\n"
+            "assert codes == [2] * 6, codes\nassert 'torch' not in sys.modules\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stderr.decode().strip().splitlines()) == 6
