@@ -39,7 +39,7 @@ class Spec:
         return self.type.startswith("list[")
 
     @property
-    def item_type(self) -> type:
+    def item_type(self) -> object:
         return {"int": int, "float": float, "str": str, "bool": bool}[self.type.removeprefix("list[").rstrip("]")]
 
 
@@ -81,8 +81,8 @@ def check(name: str, overrides: Sequence[str], seeds: int | None,
         for v in value if isinstance(value, tuple) else (value,):
             _check_value(name, params[key], v)
     for key, values in swept.items():
-        for v in values:
-            _check_value(f"{name} ({key}={v})", params[key], v)
+        for one in values:
+            _check_value(f"{name} ({key}={one})", params[key], one)
 
 
 def live_schema() -> dict[str, dict[str, tuple[Any, ...]]]:
