@@ -368,3 +368,24 @@ def test_a_bad_set_value_is_refused_before_torch_is_imported(tmp_path: Path) -> 
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stderr
     assert len(done.stderr.decode().strip().splitlines()) == 6
+
+
+@pytest.mark.parametrize(("raised", "code", "word"), [("KeyboardInterrupt", 130, "interrupted"),
+                                                      ("Terminated(signal.SIGTERM)", 143, "terminated"),
+                                                      ("Terminated(signal.SIGHUP)", 129, "hung up")])
+def test_a_signal_while_the_command_line_is_imported_is_one_line(raised: str, code: int, word: str,
+                                                                 tmp_path: Path) -> None:
+    """The program's entry (`hfx._entry`) catches a Ctrl-C / SIGTERM / SIGHUP raised while `hfx.cli` is imported."""
+    script = ("import builtins, signal, sys\nfrom hfx.errors import Terminated\nreal = builtins.__import__\n"
+              "def imp(name, *a, **k):\n"
+              f"    if name == 'hfx' and len(a) > 2 and a[2] and 'cli' in a[2]:\n        raise {raised}\n"
+              "    return real(name, *a, **k)\n"
+              "builtins.__import__ = imp\nfrom hfx._entry import main\nsys.exit(main())\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, cwd=tmp_path, timeout=60)
+    err = done.stderr.decode()
+    assert done.returncode == code and err.strip() == f"hfx: {word}" + (" (SIGHUP)" if code == 129 else ""), err
+
+
+def test_the_console_script_starts_at_the_entry() -> None:
+    text = (REPO / "pyproject.toml").read_text()
+    assert 'hfx = "hfx._entry:main"' in text
