@@ -5,12 +5,12 @@ one line (`UsageError`, exit 2) whatever else a user can type: an empty name, a 
 path too long for the file system, a path through a file, a dangling symbolic link, a loop of symbolic
 links, a folder that cannot be reached or written (permissions, a read-only file system), or that holds
 a folder that cannot be (its chunks/, figures/, …: the run writes there), a folder that another hfx run
-is writing into (its lock is held; `hfx.lock`), and a folder whose `manifest.json` hfx did not write (it
-would be replaced).  Also refused: `-` (hfx writes a folder, never to stdout: `./-` names a folder `-`), the
-root of the file system, and hfx's own source (its packages, its repository's root and `.git`), which a run
-would litter or overwrite; and a folder holding, where hfx writes a file, a folder (`runs.csv/`) or, where it
-writes a folder, something else (a file or a dangling link named `figures`): the write would fail after the
-work.  The write probe leaves nothing behind.
+is writing into (its lock is held; `hfx.lock`) or a folder inside one, and a folder whose `manifest.json`
+hfx did not write (it would be replaced).  Also refused: `-` (hfx writes a folder, never to stdout: `./-`
+names a folder `-`), the root of the file system, and hfx's own source (its packages, its repository's root
+and `.git`), which a run would litter or overwrite; and a folder holding, where hfx writes a file, a folder
+(`runs.csv/`) or, where it writes a folder, something else (a file or a dangling link named `figures`): the
+write would fail after the work.  The write probe leaves nothing behind.
 Cheap: the standard library only, so that bad input is refused before the heavy imports.
 """
 
@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 from hfx.errors import UsageError
-from hfx.lock import check_unlocked
+from hfx.lock import check_ancestors_unlocked, check_unlocked
 
 NAME_MAX = 255  # bytes in one file name, where the file system does not say
 PATH_MAX = 4096  # bytes in a path (Linux)
@@ -191,6 +191,7 @@ def output_dir(value: str) -> Path:
         info = os.stat(path)  # follows symbolic links
     except FileNotFoundError:
         _probe(value, _nearest_existing(value, path))
+        check_ancestors_unlocked(value, path)
         return path
     except OSError as exc:
         if exc.errno == errno.ENOTDIR:
@@ -200,6 +201,7 @@ def output_dir(value: str) -> Path:
         raise UsageError(f"--out {value!r} exists and is not a folder")
     _probe_tree(value, path)
     check_unlocked(value, path)
+    check_ancestors_unlocked(value, path)
     _check_manifest(value, path)
     return path
 
