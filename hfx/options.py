@@ -9,5 +9,7 @@ MAX_JOBS = 1024  # worker processes of --jobs (each derivation runs in one; more
 
 def check_jobs(jobs: int) -> None:
     """`--jobs N`: 0 (one per core) to `MAX_JOBS`; UsageError otherwise."""
-    if not 0 <= jobs <= MAX_JOBS:
-        raise UsageError(f"--jobs must be in [0, {MAX_JOBS}] (0: one per core), got {jobs}")
+    if jobs < 0:
+        raise UsageError(f"--jobs must be ≥ 0, got {jobs}")
+    if jobs > MAX_JOBS:
+        raise UsageError(f"--jobs must be ≤ {MAX_JOBS} (0: one per core), got {jobs}")
