@@ -121,8 +121,8 @@ def _probe_tree(value: str, folder: Path) -> None:
         _probe(value, Path(root))
         taken = next((d for d in dirs if d.lower().endswith(FILE_SUFFIXES)), None)
         if taken is not None:
-            raise UsageError(f"--out {value!r}: {str(Path(root) / taken)!r} is a folder where hfx writes a file; "
-                             "move it or choose another --out")
+            raise UsageError(f"--out {value!r}: {Path(root) / taken} is not a plain file (a folder, where hfx "
+                             "writes a file): move it away or choose another --out")
         seen += 1
         if seen >= PROBE_MAX:
             dirs.clear()

@@ -150,12 +150,12 @@ def _dangling(name: str) -> object:
 
 
 TAKEN = {
-    "runs.csv-a-folder": (_dir("runs.csv"), ["run", "linear-block", "--seeds", "1"], "where hfx writes a file"),
-    "summary.json-a-folder": (_dir("summary.json"), ["run", "branch-norms"], "where hfx writes a file"),
-    "a-figure-a-folder": (_dir("figures/branch-norms.pdf"), ["run", "branch-norms"], "where hfx writes a file"),
-    "REPORT.md-a-folder": (_dir("REPORT.md"), ["verify"], "where hfx writes a file"),
-    "theorems.json-a-folder": (_dir("theorems.json"), ["check", EXAMPLE], "where hfx writes a file"),
-    "derivations.pdf-a-folder": (_dir("derivations.pdf"), ["derive", ID], "where hfx writes a file"),
+    "runs.csv-a-folder": (_dir("runs.csv"), ["run", "linear-block", "--seeds", "1"], "is not a plain file"),
+    "summary.json-a-folder": (_dir("summary.json"), ["run", "branch-norms"], "is not a plain file"),
+    "a-figure-a-folder": (_dir("figures/branch-norms.pdf"), ["run", "branch-norms"], "is not a plain file"),
+    "REPORT.md-a-folder": (_dir("REPORT.md"), ["verify"], "is not a plain file"),
+    "theorems.json-a-folder": (_dir("theorems.json"), ["check", EXAMPLE], "is not a plain file"),
+    "derivations.pdf-a-folder": (_dir("derivations.pdf"), ["derive", ID], "is not a plain file"),
     "figures-a-file": (_file("figures"), ["run", "branch-norms"], "where hfx writes a folder"),
     "chunks-a-file": (_file("chunks"), ["run", "linear-block", "--seeds", "1"], "where hfx writes a folder"),
     "derivations-a-file": (_file("derivations"), ["verify"], "where hfx writes a folder"),
