@@ -119,7 +119,7 @@ def _probe_tree(value: str, folder: Path) -> None:
     seen = 0
     for root, dirs, _ in os.walk(folder, onerror=lambda exc: _raise_walk(value, exc)):
         _probe(value, Path(root))
-        taken = next((d for d in dirs if d.lower().endswith(FILE_SUFFIXES)), None)
+        taken = next((d for d in dirs if d.lower().endswith(FILE_SUFFIXES) and "=" not in d), None)  # (a=b: a sweep's)
         if taken is not None:
             raise UsageError(f"--out {value!r}: {Path(root) / taken} is not a plain file (a folder, where hfx "
                              "writes a file): move it away or choose another --out")

@@ -210,6 +210,7 @@ def test_a_sweep_point_folder_is_not_mistaken_for_a_file(tmp_path: Path) -> None
     from hfx.paths import output_dir
 
     (tmp_path / "lr=0.5,width=3" / "figures").mkdir(parents=True)
+    (tmp_path / "data_dir=cifar.json").mkdir()  # a sweep over a path: its point's folder
     (tmp_path / "tables").mkdir()
     assert output_dir(str(tmp_path)) == tmp_path
 
