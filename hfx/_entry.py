@@ -24,12 +24,28 @@ def main() -> int:
     try:
         from hfx import cli
     except KeyboardInterrupt as exc:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signum = getattr(exc, "signum", signal.SIGINT)
+        return _interrupted(exc, say=True)
+    try:
+        code = cli.main()
+    except KeyboardInterrupt as exc:  # a second signal after `cli.main` has said the first one
+        return _interrupted(exc, say=False)
+    if code in (128 + signal.SIGINT, 128 + signal.SIGTERM, 128 + signal.SIGHUP):
+        _ignore()  # (Python's exit would put back the default action: a second signal would kill hfx, exit -15)
+    return code
+
+
+def _ignore() -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+
+
+def _interrupted(exc: KeyboardInterrupt, say: bool) -> int:
+    _ignore()
+    signum = getattr(exc, "signum", signal.SIGINT)
+    if say:
         word = {signal.SIGINT: "interrupted", signal.SIGHUP: "hung up (SIGHUP)"}.get(signum, "terminated")
         try:
             print(f"hfx: {word}", file=sys.stderr, flush=True)
         except (OSError, ValueError, AttributeError):
             pass
-        return 128 + int(signum)
-    return cli.main()
+    return 128 + int(signum)

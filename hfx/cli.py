@@ -118,9 +118,11 @@ def _line(message: str, exc: BaseException | None = None) -> str:
 
 
 def _ignore_sigint() -> None:
-    """On the way out after an interrupt: a second Ctrl-C must not break the clean-up (see `main`)."""
+    """On the way out after an interrupt: a second Ctrl-C (or SIGTERM, SIGHUP) must not break the clean-up or the
+    one line (see `main`; SIGTERM and SIGHUP get their handlers back when `_sigterm_as_interrupt` ends)."""
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for sig in (signal.SIGINT, *TERMINATING):
+            signal.signal(sig, signal.SIG_IGN)
 
 
 def _silence_stdout() -> None:
