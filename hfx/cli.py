@@ -152,7 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if in_main_thread and argv is not None:
             signal.signal(signal.SIGINT, sigint)
-    return _flush_stdout() or code
+    flushed = _flush_stdout(quiet=code != 0)
+    return code or flushed
 
 
 def _say(line: str) -> None:
@@ -161,17 +162,18 @@ def _say(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
 
-def _flush_stdout() -> int:
+def _flush_stdout(quiet: bool = False) -> int:
     """Flush stdout while errors can still be reported: 0, or `INTERNAL_ERROR` after a failed write (`> /dev/full`:
     Python would say it at exit, with a traceback-like 'Exception ignored' and exit 120).  A reader that went away
-    (`| head`) is not an error."""
+    (`| head`) is not an error; `quiet`: the command has failed already (its line said why), say nothing more."""
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
     except (OSError, ValueError) as exc:
         _silence_stdout()
-        _say(f"hfx: error: cannot write to standard output: {getattr(exc, 'strerror', None) or exc}")
+        if not quiet:
+            _say(f"hfx: error: cannot write to standard output: {getattr(exc, 'strerror', None) or exc}")
         return INTERNAL_ERROR
     return 0
 

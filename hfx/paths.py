@@ -184,6 +184,12 @@ def output_dir(value: str) -> Path:
         raise UsageError("--out must not be empty")
     if "\0" in value:
         raise UsageError("--out must not contain a NUL character")
+    if not os.path.isabs(value):
+        try:
+            os.getcwd()
+        except OSError:  # the shell's folder was removed (or cannot be read) since it was entered
+            raise UsageError(f"--out {value!r} is relative to the current folder, which no longer exists; give an "
+                             "absolute path, or change to an existing folder") from None
     _check_lengths(value)
     path = Path(value)
     _check_not_own(value, path)

@@ -390,3 +390,42 @@ def test_a_signal_while_the_command_line_is_imported_is_one_line(raised: str, co
 def test_the_console_script_starts_at_the_entry() -> None:
     text = (REPO / "pyproject.toml").read_text()
     assert 'hfx = "hfx._entry:main"' in text
+
+
+# ---- odd but valid, and the user's module -------------------------------------------------------------------------
+
+
+def test_a_leading_double_dash_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--", "list", "claims", "--json"]) == 0
+    assert capsys.readouterr().out.lstrip().startswith("[")
+
+
+def test_a_relative_out_in_a_deleted_folder_is_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], no_work: None
+) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    assert main(["run", "linear-block", "--seeds", "1", "--out", "rel"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "no longer exists" in err, err
+
+
+def test_the_users_module_cannot_close_hfx_streams_or_change_ctrl_c(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(Path(EXAMPLE).read_text() + "\nimport signal, sys\nsignal.signal(signal.SIGINT, "
+                      "signal.SIG_IGN)\nsys.stdout.close()\nsys.stderr.close()\n")
+    done = subprocess.run([sys.executable, "-m", "hfx", "check", str(module), "--out", str(tmp_path / "o")],
+                          capture_output=True, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert b"proved" in done.stdout and b"Traceback" not in done.stderr  # the table reached hfx's stdout
+
+
+def test_own_streams_puts_back_the_signal_handlers() -> None:
+    from hfx.check import _own_streams
+
+    before = signal.getsignal(signal.SIGINT)
+    with _own_streams():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    assert signal.getsignal(signal.SIGINT) == before
