@@ -5,8 +5,8 @@ holds, for every experiment, each flat parameter's type, allowed choices, interv
 path, as `numerics.experiments.params` declares them (`live_schema` computes the same from the classes; a test
 keeps the two equal, and `scripts/update_param_schema.py` rewrites the snapshot).  `check(name, overrides,
 seeds)` applies everything that concerns one parameter at a time — its name, the syntax and type of each value,
-its choices, its interval, a path's length and characters, a key given twice, `--seeds` against `--set seeds=`,
-the size of a sweep — with the same messages as `hfx.sweep.build_configs`, which still builds every
+its choices, its interval, a path's length and characters (also of a value that a later `--set` overrides), the
+size of a sweep — with the same messages as `hfx.sweep.build_configs`, which still builds every
 configuration after the import and checks the constraints between fields (`Config.check`).
 """
 
@@ -77,6 +77,12 @@ def check(name: str, overrides: Sequence[str], seeds: int | None,
     if params is None:  # an experiment the snapshot does not know: build_configs says it all, after the import
         return
     fixed, swept = parse_overrides(name, params, overrides, seeds)
+    for item in overrides:  # a value overridden by a later --set is still the user's input: checked too
+        earlier, _ = parse_overrides(name, params, [item], None)
+        for key, value in earlier.items():
+            if key not in fixed or fixed[key] != value:
+                for v in value if isinstance(value, tuple) else (value,):
+                    _check_value(name, params[key], v)
     for key, value in fixed.items():
         for v in value if isinstance(value, tuple) else (value,):
             _check_value(name, params[key], v)

@@ -3,9 +3,9 @@
 Every `--set KEY=VALUE` is parsed against the type of the flat parameter KEY (numerics.experiments.params).  A
 list parameter takes comma-separated values; a scalar parameter given several comma-separated values is a *sweep*
 (as Hydra's multirun): one configuration per value, the product over several swept parameters.  Every
-configuration is built, and so checked against the declared constraints, before anything runs.  A parameter
-given twice with different values (`--set width=4 --set width=8`, or `--seeds 2 --set seeds=3`) is ambiguous and
-refused, as Hydra refuses it; a sweep has at most `MAX_POINTS` points (counted before any is built).
+configuration is built, and so checked against the declared constraints, before anything runs.  A key given
+again overrides the earlier value (`--set` is repeatable: a base command line plus overrides); every value given
+is still checked.  A sweep has at most `MAX_POINTS` points (counted before any is built).
 """
 
 from __future__ import annotations
@@ -106,11 +106,10 @@ class _Declared(typing.Protocol):
 def parse_overrides(name: str, params: Mapping[str, _Declared], overrides: Sequence[str],
                     seeds: int | None) -> tuple[dict[str, Value], dict[str, list[Value]]]:
     """(fixed values, swept values) of the `--set` overrides (and `--seeds`) of experiment `name`, parsed against
-    the declared types; UsageError for an unknown key, a value that does not parse, a key given twice with
-    different values, `--seeds` against `--set seeds=`, a value twice in a sweep, more than `MAX_POINTS` points."""
+    the declared types (a key given again overrides, `--seeds` overrides `--set seeds=`); UsageError for an unknown
+    key, a value that does not parse, a value twice in a sweep, more than `MAX_POINTS` points."""
     fixed: dict[str, Value] = {}
     swept: dict[str, list[Value]] = {}
-    given: dict[str, str] = {}  # key → the text of its first --set
     for item in overrides:
         key, sep, text = item.partition("=")
         key = key.strip()
@@ -120,12 +119,8 @@ def parse_overrides(name: str, params: Mapping[str, _Declared], overrides: Seque
             raise UsageError(f"--set: unknown parameter {key!r} of {name}; known: {', '.join(params)}")
         p = params[key]
         values = _values(key, text, p)
-        if key in given:
-            if _values(key, given[key], p) != values:
-                raise UsageError(f"--set {key} given twice with different values ({given[key].strip()!r}, "
-                                 f"{text.strip()!r}); give it once")
-            continue
-        given[key] = text
+        fixed.pop(key, None)  # a later --set of the same key overrides an earlier one (a base command + overrides)
+        swept.pop(key, None)
         if p.is_list:
             fixed[key] = tuple(typing.cast(list[Any], values))
         elif len(values) == 1:
@@ -135,9 +130,8 @@ def parse_overrides(name: str, params: Mapping[str, _Declared], overrides: Seque
             if twice is not None:
                 raise UsageError(f"--set {key}: the value {_plain(twice)} is given twice in the sweep")
             swept[key] = values
-    if seeds is not None:
-        if "seeds" in swept or ("seeds" in fixed and fixed["seeds"] != seeds):
-            raise UsageError(f"--seeds {seeds} and --set seeds={given['seeds'].strip()} disagree; give one")
+    if seeds is not None:  # --seeds overrides --set seeds= (its help says so)
+        swept.pop("seeds", None)
         fixed["seeds"] = seeds
     count = math.prod(len(v) for v in swept.values())
     if count > MAX_POINTS:

@@ -62,24 +62,16 @@ def _refused(argv: list[str], expected: str, root: Path, capsys: pytest.CaptureF
 # ---- options given twice, --set given twice ---------------------------------------------------------------------
 
 TWICE = {
-    "seeds": (["run", "linear-block", "--seeds", "2", "--seeds", "3"], "given twice with different values"),
-    "out": (["run", "linear-block", "--out", "a", "--out", "b"], "given twice with different values"),
-    "threads": (["run", "linear-block", "--threads", "1", "--threads", "2"], "given twice"),
-    "device": (["run", "linear-block", "--device", "cpu", "--device", "auto"], "given twice"),
-    "engine": (["derive", ID, "--engine", "typst", "--engine", "latex"], "given twice"),
-    "reasons": (["derive", ID, "--reasons=beside", "--reasons", "under"], "given twice"),
-    "jobs": (["verify", "--jobs", "1", "--jobs=2"], "given twice"),
-    "check-out": (["check", EXAMPLE, "--out", "x", "--out", "y"], "given twice"),
-    "set-key": (["run", "linear-block", "--set", "width=4", "--set", "width=8"], "--set width given twice"),
-    "set-list": (["run", "linear-block", "--set", "lr_factors=0.1", "--set", "lr_factors=0.1,0.2"], "given twice"),
-    "set-sweep": (["run", "linear-block", "--set", "width=2,3", "--set", "width=2"], "given twice"),
-    "seeds-vs-set": (["run", "linear-block", "--seeds", "2", "--set", "seeds=3"], "disagree"),
-    "seeds-vs-sweep": (["run", "linear-block", "--seeds", "2", "--set", "seeds=3,4"], "disagree"),
+    "set-overridden-bad": (["run", "linear-block", "--set", "width=-4", "--set", "width=8"],
+                           "width must be in [1, 4096], got -4"),
+    "set-overridden-bad-list": (["run", "linear-block", "--set", "lr_factors=0.1,2000", "--set", "lr_factors=0.1"],
+                                "lr_factors (every value) must be in (0, 1000], got 2000"),
+    "set-last-bad": (["run", "linear-block", "--set", "width=4", "--set", "width=-4"], "got -4"),
 }
 
 
 @pytest.mark.parametrize("case", TWICE)
-def test_a_value_given_twice_differently_is_refused(
+def test_an_overridden_bad_value_is_refused(
     case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], no_work: None
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -87,19 +79,25 @@ def test_a_value_given_twice_differently_is_refused(
     _refused(argv, expected, tmp_path, capsys)
 
 
-def test_the_same_value_twice_is_accepted() -> None:
+def test_an_option_or_set_key_given_again_overrides() -> None:
     from hfx.cli import build_parser
     from hfx.sweep import build_configs
     from numerics import experiments
     from numerics.experiments.params import flat_values
 
-    args = build_parser().parse_args(["run", "linear-block", "--seeds", "2", "--seeds", "02", "--no-figures",
-                                      "--no-figures", "--out", "o", "--out=o"])
-    assert args.seeds == 2 and args.out == "o"
+    args = build_parser().parse_args(["run", "linear-block", "--seeds", "2", "--seeds", "3", "--no-figures",
+                                      "--no-figures", "--out", "o", "--out=p"])
+    assert args.seeds == 3 and args.out == "p"  # the last value counts (a base command line plus overrides)
     module = experiments.get("linear-block")
     (point,) = build_configs(module, ["width=3", "width= 3", "seeds=2"], 2)
     values = flat_values(point.config)
     assert values["width"] == 3 and values["seeds"] == 2
+    # --set is repeatable: a later value of a key overrides an earlier one; --seeds overrides --set seeds=
+    (point,) = build_configs(module, ["width=4", "width=8", "seeds=3"], 2)
+    values = flat_values(point.config)
+    assert values["width"] == 8 and values["seeds"] == 2
+    points = build_configs(module, ["width=2,3", "width=5"], None)
+    assert len(points) == 1 and flat_values(points[0].config)["width"] == 5
 
 
 # ---- absurd sizes -------------------------------------------------------------------------------------------------
