@@ -1,5 +1,5 @@
 import sys
 
-from hfx.cli import main
+from hfx._entry import main
 
 sys.exit(main())

@@ -24,14 +24,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import stat
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO
 
 from hfx.errors import UsageError
+from hfx.options import check_jobs
 from hfx.paths import output_dir
 
 if TYPE_CHECKING:
@@ -71,8 +74,7 @@ def source_file(value: str) -> Path:
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.jobs < 0:
-        raise UsageError(f"--jobs must be ≥ 0, got {args.jobs}")
+    check_jobs(args.jobs)
     source = source_file(args.file)
     out = output_dir(args.out if args.out is not None else str(Path(DEFAULT_OUT) / source.stem))
     # SymPy, and the user's module, only now that the command line is known to be good
@@ -86,9 +88,10 @@ def main(args: argparse.Namespace) -> int:
     started = utc_now()
     source_sha256 = sha256_file(source)  # what was checked: the file as it is now
     # what the user's code prints goes to stderr under --json, so that stdout holds the JSON document only
-    users_stdout = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
-    with users_stdout:
-        derivations = load_derivations(source, shown=args.file)  # the user's code: UsageError for anything wrong
+    with _own_streams():  # the user's code cannot close hfx's stdout or stderr
+        users_stdout = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
+        with users_stdout:
+            derivations = load_derivations(source, shown=args.file)  # the user's code: UsageError for anything wrong
     for d in derivations:
         if not d.proves:
             print(f"hfx check: note: {d.id} states nothing formally (its `proves` is empty): its status covers "
@@ -124,6 +127,47 @@ def main(args: argparse.Namespace) -> int:
     written = "theorems.json, derivations/, manifest.json" if args.pdf else "theorems.json, manifest.json"
     print(f"wrote {written} under {out}", file=sys.stderr)
     return 1 if failed else 0
+
+
+@contextlib.contextmanager
+def _own_streams() -> Iterator[None]:
+    """sys.stdout and sys.stderr as streams of their own (duplicated descriptors) while the user's module is
+    imported: what it prints goes where hfx's output goes, but closing them (`sys.stdout.close()`) closes only
+    the duplicates; hfx's own streams, and its signal handlers, are put back afterwards."""
+    saved = (sys.stdout, sys.stderr)
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    with contextlib.ExitStack() as stack:
+        stack.callback(_restore_handlers, handlers)  # nor change what Ctrl-C does (signal.SIG_IGN at import)
+        yield from _dup_streams(saved)
+
+
+def _restore_handlers(handlers: dict[signal.Signals, Any]) -> None:
+    if threading.current_thread() is threading.main_thread():
+        for sig, handler in handlers.items():
+            if handler is not None:
+                signal.signal(sig, handler)
+
+
+def _dup_streams(saved: tuple[TextIO, TextIO]) -> Iterator[None]:
+    own = []
+    try:
+        for stream in saved:
+            stream.flush()
+            own.append(open(os.dup(stream.fileno()), "w", encoding=stream.encoding, errors="backslashreplace",
+                            buffering=1))
+    except (OSError, ValueError, AttributeError):  # streams without a descriptor (tests capture them): as they are
+        for handle in own:
+            handle.close()
+        yield
+        return
+    sys.stdout, sys.stderr = own
+    try:
+        yield
+    finally:
+        for handle in own:
+            with contextlib.suppress(OSError, ValueError):
+                handle.close()
+        sys.stdout, sys.stderr = saved
 
 
 def _verify(source: Path, shown: str, count: int, sha256: str, quiet: bool, jobs: int) -> list[TheoremRecord]:

@@ -2,10 +2,10 @@
 
 Exit codes (docs/design.md): 0 success; 1 a check failed; 2 bad input (one line on stderr, nothing written);
 3 an internal or I/O error (one line on stderr; a bug or a full disk is never reported as a failed check);
-130 interrupted (Ctrl-C), 143 terminated (SIGTERM): one line, worker processes stopped, the output folder
-left with `complete: false` in its manifest.  Each subcommand is a module exposing `add_arguments(parser)`
-and `main(args) -> int`; those modules import only the standard library at the top, so that `--help` and
-bad input are answered before the heavy imports (SymPy, PyTorch) of the work itself.
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP): one line, worker processes stopped,
+the output folder left with `complete: false` in its manifest.  Each subcommand is a module exposing
+`add_arguments(parser)` and `main(args) -> int`; those modules import only the standard library at the top, so
+that `--help` and bad input are answered before the heavy imports (SymPy, PyTorch) of the work itself.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from hfx import __version__, check, derive, listing, run, verify
 from hfx.console import make_streams_safe
-from hfx.errors import Terminated, UsageError
+from hfx.errors import Terminated, UsageError, debug_enabled
 
 USAGE_ERROR = 2  # bad input
 INTERNAL_ERROR = 3  # an unexpected error, or the disk failed
@@ -40,10 +40,16 @@ COMMANDS: dict[str, tuple[ModuleType, str]] = {
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr and exit code 2."""
+    """argparse, but a usage error is one line on stderr and exit code 2.  An option given twice: the last value
+    counts (a base command line plus overrides; `tests/test_resume.py`), each one checked by its type."""
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: error: {message}")
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        """As argparse, but a failed write of --help or --version (`> /dev/full`) is an error, not silence."""
+        if message:
+            (file or sys.stderr).write(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,21 +64,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+TERMINATING = (signal.SIGTERM, signal.SIGHUP)  # raised as `Terminated` (SIGHUP: the terminal went away)
+
+
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM raises `Terminated` in the main thread, so that pools and output folders clean up as for Ctrl-C."""
+    """SIGTERM and SIGHUP raise `Terminated` in the main thread, so that pools and output folders clean up as for
+    Ctrl-C (a SIGHUP that is ignored, under nohup, stays ignored)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def _raise(signum: int, frame: object) -> None:
-        raise Terminated
+        raise Terminated(signum)
 
-    previous = signal.signal(signal.SIGTERM, _raise)
+    previous = {}
+    for sig in TERMINATING:
+        if signal.getsignal(sig) is not signal.SIG_IGN:
+            previous[sig] = signal.signal(sig, _raise)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _line(message: str, exc: BaseException | None = None) -> str:
@@ -83,9 +97,11 @@ def _line(message: str, exc: BaseException | None = None) -> str:
 
 
 def _ignore_sigint() -> None:
-    """On the way out after an interrupt: a second Ctrl-C must not break the clean-up (see `main`)."""
+    """On the way out after an interrupt: a second Ctrl-C (or SIGTERM, SIGHUP) must not break the clean-up or the
+    one line (see `main`; SIGTERM and SIGHUP get their handlers back when `_sigterm_as_interrupt` ends)."""
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for sig in (signal.SIGINT, *TERMINATING):
+            signal.signal(sig, signal.SIG_IGN)
 
 
 def _silence_stdout() -> None:
@@ -107,15 +123,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
     sigint = signal.getsignal(signal.SIGINT) if in_main_thread else None
     try:
-        return _main(argv)
+        code = _main(argv)
+    except SystemExit as exc:  # --help, --version: what they printed must reach stdout too
+        if _flush_stdout() != 0:
+            return INTERNAL_ERROR
+        raise exc from None
     finally:
         if in_main_thread and argv is not None:
             signal.signal(signal.SIGINT, sigint)
+    flushed = _flush_stdout(quiet=code != 0)
+    return code or flushed
+
+
+def _say(line: str) -> None:
+    """One line on stderr; a stderr that cannot be written (full, closed) loses it, and nothing else happens."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        print(line, file=sys.stderr, flush=True)
+
+
+def _flush_stdout(quiet: bool = False) -> int:
+    """Flush stdout while errors can still be reported: 0, or `INTERNAL_ERROR` after a failed write (`> /dev/full`:
+    Python would say it at exit, with a traceback-like 'Exception ignored' and exit 120).  A reader that went away
+    (`| head`) is not an error; `quiet`: the command has failed already (its line said why), say nothing more."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    except (OSError, ValueError) as exc:
+        _silence_stdout()
+        if not quiet:
+            _say(f"hfx: error: cannot write to standard output: {getattr(exc, 'strerror', None) or exc}")
+        return INTERNAL_ERROR
+    return 0
 
 
 def _main(argv: Sequence[str] | None) -> int:
     with _sigterm_as_interrupt():
         try:
+            argv = list(sys.argv[1:] if argv is None else argv)
+            if argv[:1] == ["--"]:  # `hfx -- list`: nothing is an option before the command anyway
+                argv = argv[1:]
             args = build_parser().parse_args(argv)
             command: Callable[[argparse.Namespace], int] = args._main
             return int(command(args))
@@ -123,33 +170,33 @@ def _main(argv: Sequence[str] | None) -> int:
             message = str(exc)
             if not message.startswith("hfx"):
                 message = f"hfx: error: {message}"
-            print(_line(message), file=sys.stderr)
+            _say(_line(message))
             return USAGE_ERROR
         except Terminated as exc:
             _ignore_sigint()
-            print(_line("hfx: terminated", exc), file=sys.stderr)
-            return TERMINATED
+            signum = getattr(exc, "signum", signal.SIGTERM)
+            word = "hung up (SIGHUP)" if signum == signal.SIGHUP else "terminated"
+            _say(_line(f"hfx: {word}", exc))
+            return 128 + int(signum)
         except KeyboardInterrupt as exc:
             _ignore_sigint()
-            print(_line("hfx: interrupted", exc), file=sys.stderr)
+            _say(_line("hfx: interrupted", exc))
             return INTERRUPTED
         except BrokenPipeError:
             _silence_stdout()
             return 0
         except OSError as exc:  # the disk or the output folder failed us: not a failed check
-            print(_line(f"hfx: error: {exc}", exc), file=sys.stderr)
+            _say(_line(f"hfx: error: {exc}", exc))
             return INTERNAL_ERROR
         except Exception as exc:
-            if os.environ.get("HFX_DEBUG"):
+            if debug_enabled():
                 raise
-            print(_line(f"hfx: internal error: {type(exc).__name__}: {exc} (set HFX_DEBUG=1 for the traceback)",
-                        exc), file=sys.stderr)
+            _say(_line(f"hfx: internal error: {type(exc).__name__}: {exc} (set HFX_DEBUG=1 for the traceback)", exc))
             return INTERNAL_ERROR
         except BaseException as exc:  # neither an exit nor Ctrl-C (GeneratorExit, a plugin's own BaseException)
-            if isinstance(exc, SystemExit) or os.environ.get("HFX_DEBUG"):
+            if isinstance(exc, SystemExit) or debug_enabled():
                 raise
-            print(_line(f"hfx: internal error: {type(exc).__name__}: {exc} (set HFX_DEBUG=1 for the traceback)",
-                        exc), file=sys.stderr)
+            _say(_line(f"hfx: internal error: {type(exc).__name__}: {exc} (set HFX_DEBUG=1 for the traceback)", exc))
             return INTERNAL_ERROR
 
 

@@ -3,19 +3,42 @@
 Tables and messages hold mathematics (≥, Σ, ‖θ‖); a terminal whose encoding lacks a character (`LANG=C`
 with Python's UTF-8 mode off, `PYTHONIOENCODING=ascii`, a Latin-1 pipe) gets it as `\\u2265` instead of
 a crash.  JSON on stdout is escaped to ASCII in that case, so it stays valid JSON with the same content.
+
+A standard stream that is closed (`hfx list >&-`, `2>&-`, `<&-`) is opened on /dev/null first: its file
+descriptor would otherwise be the next file hfx opens (a lock, an output file) and receive what a worker
+process prints, and Python's `sys.stdout` would be None (a crash in anything that writes to it).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from typing import TextIO
 
 from hfx.encoding import json_text
 
 
+def _open_closed_streams() -> None:
+    """Put /dev/null on a closed descriptor 0, 1 or 2, and give Python a stream for it (module docstring)."""
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                null = os.open(os.devnull, os.O_RDWR)
+                if null != fd:
+                    os.dup2(null, fd)
+                    os.close(null)
+        if getattr(sys, name, None) is None:
+            with contextlib.suppress(OSError, ValueError):
+                setattr(sys, name, open(fd, mode, encoding="utf-8", errors="backslashreplace", closefd=False))
+
+
 def make_streams_safe() -> None:
-    """Let stdout and stderr write every character, escaping what their encoding lacks."""
+    """Let stdout and stderr write every character, escaping what their encoding lacks; closed streams write to
+    /dev/null (module docstring)."""
+    _open_closed_streams()
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if callable(reconfigure):

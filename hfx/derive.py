@@ -22,6 +22,7 @@ import sys
 import time
 
 from hfx.errors import UsageError
+from hfx.options import check_jobs
 from hfx.paths import output_dir
 
 DEFAULT_OUT = "hfx-out/derivations"
@@ -48,8 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.jobs < 0:
-        raise UsageError(f"--jobs must be ≥ 0, got {args.jobs}")
+    check_jobs(args.jobs)
     out = output_dir(args.out)
     from hfx import documents
     from hfx.output import manifest, open_output, utc_now

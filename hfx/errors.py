@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
+DEBUG_OFF = ("", "0", "false", "no", "off")  # values of HFX_DEBUG that leave it off (case and spaces ignored)
+
+
+def debug_enabled() -> bool:
+    """Whether `HFX_DEBUG` asks for tracebacks: any value but empty, 0, false, no, off (HFX_DEBUG=0 is off)."""
+    return os.environ.get("HFX_DEBUG", "").strip().lower() not in DEBUG_OFF
+
 
 class UsageError(Exception):
     """Bad input from the user: a malformed option, an unknown id, an impossible value (exit 2)."""
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread as an interrupt so that the same clean-up runs (exit 143)."""
+    """SIGTERM (or SIGHUP: the terminal went away), raised in the main thread as an interrupt so that the same
+    clean-up runs; the exit code is 128 + the signal's number (143 for SIGTERM, 129 for SIGHUP)."""
+
+    def __init__(self, signum: int = signal.SIGTERM) -> None:
+        super().__init__(signum)
+        self.signum = int(signum)

@@ -36,6 +36,37 @@ def lock_holder(lock: Path) -> str:
     return ""
 
 
+def _held(lock: Path) -> bool:
+    """Whether another process holds `lock` (a regular file; anything else is not a lock)."""
+    try:
+        if not stat.S_ISREG(os.lstat(lock).st_mode):
+            return False
+        fd = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def check_ancestors_unlocked(value: str, path: Path) -> None:
+    """UsageError if a folder above `path` is being written by another hfx run (a sweep writes its points there,
+    a verify its experiments/): a run inside it would be overwritten, or leave it foreign files."""
+    try:
+        parents = Path(os.path.abspath(path)).parents
+    except (OSError, ValueError):
+        return
+    for parent in parents:
+        lock = parent / LOCK_NAME
+        if _held(lock):
+            raise UsageError(f"--out {value!r} is inside {str(parent)!r}, which another hfx run is writing"
+                             f"{lock_holder(lock)}; wait for it to end or choose another --out")
+
+
 def check_unlocked(value: str, path: Path) -> None:
     """UsageError if another hfx run holds the folder's lock (the writer takes it for real, later)."""
     lock = path / LOCK_NAME

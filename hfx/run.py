@@ -40,7 +40,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from hfx import cluster, resources
+from hfx import cluster, preflight, resources
 from hfx.devices import CHOICES as DEVICE_CHOICES
 from hfx.errors import UsageError
 from hfx.paths import output_dir
@@ -96,6 +96,7 @@ def main(args: argparse.Namespace) -> int:
         output_dir(args.out)
     if args.experiment not in EXPERIMENT_NAMES:  # (the registry itself imports torch)
         raise UsageError(f"unknown experiment {args.experiment!r}; known: {', '.join(EXPERIMENT_NAMES)}")
+    preflight.check(args.experiment, args.overrides, args.seeds)  # every --set alone, before torch
     from numerics import experiments
 
     try:

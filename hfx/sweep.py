@@ -3,7 +3,9 @@
 Every `--set KEY=VALUE` is parsed against the type of the flat parameter KEY (numerics.experiments.params).  A
 list parameter takes comma-separated values; a scalar parameter given several comma-separated values is a *sweep*
 (as Hydra's multirun): one configuration per value, the product over several swept parameters.  Every
-configuration is built, and so checked against the declared constraints, before anything runs.
+configuration is built, and so checked against the declared constraints, before anything runs.  A key given
+again overrides the earlier value (`--set` is repeatable: a base command line plus overrides); every value given
+is still checked.  A sweep has at most `MAX_POINTS` points (counted before any is built).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import hashlib
 import itertools
 import math
 import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
     from numerics.experiments.params import ConfigBase, Parameter, Value
 
 
+MAX_POINTS = 1000  # points of one sweep: each is a whole run with its own folder
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -57,6 +61,10 @@ def _items(key: str, text: str) -> list[str]:
     return items
 
 
+def _values(key: str, text: str, p: _Declared) -> list[Value]:
+    return [parse_value(key, t, p.item_type) for t in _items(key, text)]
+
+
 @dataclass(frozen=True)
 class Point:
     """One run of a (possibly swept) command: its configuration and the swept values that made it."""
@@ -85,11 +93,21 @@ def _plain(v: Value) -> str:
     return repr(v) if isinstance(v, float) else str(v)
 
 
-def build_configs(module: Experiment, overrides: list[str], seeds: int | None) -> list[Point]:
-    """The experiment's Config for every point of the sweep, overrides applied and checked; UsageError otherwise."""
-    from numerics.experiments.params import parameters, replace_flat
+class _Declared(typing.Protocol):
+    """What parsing needs of a parameter's declaration (`numerics...params.Parameter`, `hfx.preflight.Spec`)."""
 
-    params: dict[str, Parameter] = {p.name: p for p in parameters(module.Config)}
+    @property
+    def is_list(self) -> bool: ...
+
+    @property
+    def item_type(self) -> object: ...
+
+
+def parse_overrides(name: str, params: Mapping[str, _Declared], overrides: Sequence[str],
+                    seeds: int | None) -> tuple[dict[str, Value], dict[str, list[Value]]]:
+    """(fixed values, swept values) of the `--set` overrides (and `--seeds`) of experiment `name`, parsed against
+    the declared types (a key given again overrides, `--seeds` overrides `--set seeds=`); UsageError for an unknown
+    key, a value that does not parse, a value twice in a sweep, more than `MAX_POINTS` points."""
     fixed: dict[str, Value] = {}
     swept: dict[str, list[Value]] = {}
     for item in overrides:
@@ -98,10 +116,10 @@ def build_configs(module: Experiment, overrides: list[str], seeds: int | None) -
         if not sep or not key:
             raise UsageError(f"--set expects KEY=VALUE, got {item!r}")
         if key not in params:
-            raise UsageError(f"--set: unknown parameter {key!r} of {module.NAME}; known: {', '.join(params)}")
+            raise UsageError(f"--set: unknown parameter {key!r} of {name}; known: {', '.join(params)}")
         p = params[key]
-        values = [parse_value(key, t, p.item_type) for t in _items(key, text)]
-        fixed.pop(key, None)
+        values = _values(key, text, p)
+        fixed.pop(key, None)  # a later --set of the same key overrides an earlier one (a base command + overrides)
         swept.pop(key, None)
         if p.is_list:
             fixed[key] = tuple(typing.cast(list[Any], values))
@@ -112,8 +130,23 @@ def build_configs(module: Experiment, overrides: list[str], seeds: int | None) -
             if twice is not None:
                 raise UsageError(f"--set {key}: the value {_plain(twice)} is given twice in the sweep")
             swept[key] = values
-    if seeds is not None:
+    if seeds is not None:  # --seeds overrides --set seeds= (its help says so)
+        swept.pop("seeds", None)
         fixed["seeds"] = seeds
+    count = math.prod(len(v) for v in swept.values())
+    if count > MAX_POINTS:
+        sizes = " × ".join(f"{len(v)} {k}" for k, v in swept.items())
+        raise UsageError(f"--set: a sweep of {count:,} points ({sizes}) is more than the {MAX_POINTS:,} allowed; "
+                         "sweep fewer values or run several commands")
+    return fixed, swept
+
+
+def build_configs(module: Experiment, overrides: list[str], seeds: int | None) -> list[Point]:
+    """The experiment's Config for every point of the sweep, overrides applied and checked; UsageError otherwise."""
+    from numerics.experiments.params import parameters, replace_flat
+
+    params: dict[str, Parameter] = {p.name: p for p in parameters(module.Config)}
+    fixed, swept = parse_overrides(module.NAME, params, overrides, seeds)
     points = []
     for combo in itertools.product(*swept.values()):
         chosen = tuple(zip(swept, combo, strict=True))

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import os
 import re
 import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
-from hfx.errors import UsageError
+from hfx.errors import UsageError, debug_enabled
 from theory.core.builders import BuildError, build_all, ordered
 from theory.core.registry import collecting
 from theory.derivation import Derivation, TheoremRecord, verify
@@ -41,7 +40,7 @@ def _one_line(text: str, limit: int = 300) -> str:
 
 
 def _debug(exc: BaseException) -> None:
-    if os.environ.get("HFX_DEBUG"):
+    if debug_enabled():
         traceback.print_exception(exc, file=sys.stderr)
 
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from hfx import cluster
 from hfx.devices import CHOICES as DEVICE_CHOICES
-from hfx.errors import UsageError
+from hfx.options import check_jobs
 from hfx.paths import output_dir
 from hfx.progress import say
 
@@ -64,8 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.jobs < 0:
-        raise UsageError(f"--jobs must be ≥ 0, got {args.jobs}")
+    check_jobs(args.jobs)
     cluster.validate(args.workers, args.scheduler)
     out = output_dir(args.out)
     from hfx.output import manifest, open_output, utc_now

@@ -11,6 +11,8 @@ import multiprocessing.context
 import os
 from multiprocessing import forkserver
 
+from hfx.errors import debug_enabled
+
 HASH_SEED = "0"  # PYTHONHASHSEED of the verification processes
 
 
@@ -26,7 +28,7 @@ def fork_server() -> multiprocessing.context.BaseContext:
     # the server's stderr is silenced (HFX_DEBUG=1 keeps it): when the pool is stopped by a Ctrl-C, a worker
     # forked at that moment finds the pool's semaphores gone and would print a traceback on the way out;
     # a task's own error still reaches this process through its future
-    saved_stderr = None if os.environ.get("HFX_DEBUG") else os.dup(2)
+    saved_stderr = None if debug_enabled() else os.dup(2)
     if saved_stderr is not None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)
