@@ -78,11 +78,17 @@ def hardt_ma_rows(m: Measurements, records: Sequence[TheoremRecord], tier: str) 
     held: bool | None = None
     if check is not None and bound is not None:
         d = check.details
+
+        def num(key: str, spec: str) -> str:  # a ratio is None where no sample was judged (τ = 0: 0/0)
+            value = d.get(key)
+            return "—" if not isinstance(value, (int, float)) else format(value, spec)
+
         c = bound.config
         numbers = (f"; float64 check (not a proof) at n = {c.width}, ℓ = {', '.join(map(str, c.depths))}, τ = "
-                   f"{', '.join(f'{t:g}' for t in c.taus)}: ‖∇f‖²/corrected bound ≥ {d.get('min_corrected_ratio'):.4f} "
-                   f"on all {check.examined} samples; the printed form fails on {d.get('printed_form_violations')} "
-                   f"(smallest ratio {d.get('min_printed_ratio'):.2g})")
+                   f"{', '.join(f'{t:g}' for t in c.taus)}: ‖∇f‖²/corrected bound ≥ "
+                   f"{num('min_corrected_ratio', '.4f')} on all {check.examined} samples; the printed form fails on "
+                   f"{d.get('printed_form_violations')} "
+                   f"(smallest ratio {num('min_printed_ratio', '.2g')})")
         held = check.status is CheckStatus.PASSED
     grad_sq, printed, corrected = printed_counterexample()
     checked = TIER_WORDS.get(tier, tier) if held is not None else "not run"
