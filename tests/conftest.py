@@ -51,3 +51,21 @@ def all_documents(tmp_path_factory: pytest.TempPathFactory) -> AllDocuments:
     folder = tmp_path_factory.mktemp("all-documents")
     documents.write_documents(views, folder, engine="typst")
     return AllDocuments(records, views, folder)
+
+
+@pytest.fixture
+def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any work that starts is a failure: validation must have refused the input first (the command-line tests)."""
+    import hfx.theorems
+    import numerics.experiments.branch_norms as branch_norms
+    import numerics.experiments.linear_block as linear_block
+    from hfx import user_module
+
+    def work(*args: object, **kwargs: object) -> object:
+        raise AssertionError("work started before the input was validated")
+
+    monkeypatch.setattr(hfx.theorems, "verify_ids", work)
+    monkeypatch.setattr(hfx.theorems, "verify_with_views", work)
+    monkeypatch.setattr(linear_block, "run_chunk", work)
+    monkeypatch.setattr(branch_norms, "run", work)
+    monkeypatch.setattr(user_module, "load_derivations", work)  # `hfx check`: the user's code is the work

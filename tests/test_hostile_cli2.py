@@ -18,32 +18,12 @@ from pathlib import Path
 
 import pytest
 
-import hfx.theorems
 from hfx.cli import main
 from hfx.errors import UsageError, debug_enabled
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = str(REPO / "examples" / "residual_identity.py")
 ID = "reformulation.identity-iff-zero"
-
-
-@pytest.fixture
-def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any work that starts is a failure: validation must have refused the input first."""
-
-    def work(*args: object, **kwargs: object) -> object:
-        raise AssertionError("work started before the input was validated")
-
-    monkeypatch.setattr(hfx.theorems, "verify_ids", work)
-    monkeypatch.setattr(hfx.theorems, "verify_with_views", work)
-    import numerics.experiments.branch_norms as branch_norms
-    import numerics.experiments.linear_block as linear_block
-
-    monkeypatch.setattr(linear_block, "run_chunk", work)
-    monkeypatch.setattr(branch_norms, "run", work)
-    from hfx import user_module
-
-    monkeypatch.setattr(user_module, "load_derivations", work)
 
 
 def _tree(root: Path) -> dict[str, str]:

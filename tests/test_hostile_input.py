@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-import hfx.theorems
 from hfx import derive, documents
 from hfx.cli import main
 from hfx.output import open_output
@@ -89,23 +88,6 @@ COMMANDS = {
 def _tree(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): p.read_text() if p.is_file() and not p.is_symlink() else "<dir/link>"
             for p in root.rglob("*")}
-
-
-@pytest.fixture
-def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any work that starts is a failure: validation must have refused the input first."""
-
-    def work(*args: object, **kwargs: object) -> object:
-        raise AssertionError("work started before the input was validated")
-
-    monkeypatch.setattr(hfx.theorems, "verify_ids", work)
-    monkeypatch.setattr(hfx.theorems, "verify_with_views", work)
-    import numerics.experiments.linear_block as linear_block
-
-    monkeypatch.setattr(linear_block, "run_chunk", work)
-    from hfx import user_module
-
-    monkeypatch.setattr(user_module, "load_derivations", work)  # `hfx check`: the user's code is the work
 
 
 @pytest.mark.parametrize("case", PATHS, ids=[c.replace(" ", "-") for c in PATHS])
