@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from numerics.blocked import MAX_BLOCK, blocked_loop
 from numerics.blocks import fused
 from numerics.blocks.spec import BlockSpec, Params
 from numerics.blocks.stack import loss_per_run
@@ -67,7 +68,7 @@ class TrainResult:
     status: np.ndarray  # (R,) str: converged / censored / diverged
     steps_to_converge: np.ndarray  # (R,) int64, −1 unless converged
     diverged_step: np.ndarray  # (R,) int64, −1 unless diverged
-    wall_seconds: np.ndarray  # (R,) batch wall time when the run converged (NaN unless converged)
+    wall_seconds: np.ndarray  # (R,) batch wall time when the run converged (NaN unless converged); see blocked.py
     final_loss: np.ndarray  # (R,) data loss at the last step taken by the run
     final_metric: np.ndarray  # (R,) metric at the last step taken by the run
     recorded_steps: np.ndarray  # (T,) step indices of the curves
@@ -136,6 +137,7 @@ def train(
     engine: str = "auto",
     device: torch.device | str | None = None,
     segment: int | None = None,
+    max_block: int = MAX_BLOCK,
 ) -> TrainResult:
     """Run up to `max_steps` updates of R runs at once; x, y: (R, N, …).
 
@@ -145,9 +147,11 @@ def train(
     `device`: where the runs train (default: x's device); `g` stays a CPU generator (minibatch indices
     are drawn on the CPU and moved).  `engine`: one of ENGINES.  `segment`: layers per activation
     checkpoint (default: the fused engine's choice, `fused.segment_length`; no checkpointing for torch).
+    Full-batch (S)GD on the fused engine with the loss as the metric takes up to `max_block` steps per native
+    call (`numerics.blocked`; the same numbers, faster); `max_block=0` keeps one call per step.
     """
-    if max_steps < 0 or eps < 0 or record_every < 1:
-        raise ValueError("max_steps and eps must be ≥ 0 and record_every ≥ 1")
+    if max_steps < 0 or eps < 0 or record_every < 1 or max_block < 0:
+        raise ValueError("max_steps, eps and max_block must be ≥ 0 and record_every ≥ 1")
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     mixed = sorted(k for k, p in params.items() if p.dtype != x.dtype)
@@ -164,15 +168,17 @@ def train(
     # the loop owns its parameters, state and gradient buffers and updates them in place (`opt_update_`):
     # a step allocates nothing of the size of the parameters
     params = {k: p.detach().to(dev, copy=True).contiguous() for k, p in params.items()}
-    buffers = {k: torch.empty_like(p) for k, p in params.items()} if use_fused else None
     # plain (S)GD on the fused engine: each step is taken by the next native call, run by run while the run's
-    # weights are in cache (`fused.PendingStep`), instead of by a pass over all the parameters in memory
+    # weights are in cache (`fused.PendingStep`), instead of by a pass over all the parameters in memory; with
+    # the full batch and the loss as the metric, a block of steps per call (`numerics.blocked`)
     fused_step = use_fused and opt.name in ("gd", "sgd")
+    full = opt.name != "sgd" or opt.batch_size == 0 or opt.batch_size >= N
+    blocked = fused_step and full and metric is None and max_block > 0
+    buffers = {k: torch.empty_like(p) for k, p in params.items()} if use_fused and not blocked else None
     pending: fused.PendingStep | None = None
     state: OptState = opt_init(opt, params)
     mon: MonitorState = monitor_init(R, dev)
     rule = StopRule(eps=eps, divergence_factor=divergence_factor, stop_when_converged=stop_when_converged)
-    full = opt.name != "sgd" or opt.batch_size == 0 or opt.batch_size >= N
     decays = bool((lam != 0).any())  # skip the (λ/2)‖θ‖² term entirely when no run decays
     rec_steps: list[int] = []
     rec_loss: list[torch.Tensor] = []
@@ -180,41 +186,48 @@ def train(
     rec_norm: list[torch.Tensor] = []
     t0 = time.perf_counter()
     k = 0
-    for k in range(max_steps + 1):
-        need_grad = k < max_steps
-        skip = ~mon.moving  # frozen runs: the fused engine does no work for them
-        loss_full, grads = _loss_and_grads(spec, params, x, y, use_fused, need_grad and full, skip, segment, buffers,
-                                           pending)
-        pending = None
-        if need_grad and not full:
-            idx = torch.randint(0, N, (R, opt.batch_size), generator=g).to(dev)  # (R, B), per-run minibatch
-            _, grads = _loss_and_grads(spec, params, _gather(x, idx), _gather(y, idx), use_fused, True, skip,
-                                       segment, buffers)
-        if grads is not None and opt.decay_mode == "l2" and decays and not fused_step:
-            for n, gr in grads.items():
-                gr.addcmul_(per_run(lam.to(gr.dtype), gr), params[n])  # + λθ, the gradient of (λ/2)‖θ‖²
-        loss_k = loss_full.to(torch.float64)
-        metric_k = loss_k if metric is None else metric(params).detach().to(torch.float64)
-        moving_before = mon.moving
-        mon = monitor_step(mon, k, loss_k, metric_k, time.perf_counter() - t0, rule)
-        if k % record_every == 0 or k == max_steps:
-            rec_steps.append(k)
-            rec_loss.append(torch.where(moving_before, loss_k, torch.nan))
-            rec_metric.append(torch.where(moving_before, metric_k, torch.nan))
-            rec_norm.append(param_norm(params).to(torch.float64))
-        if stop_when_converged and not bool(mon.active.any()):
-            break
-        if not bool(mon.moving.any()) or grads is None:
-            break
-        # frozen (converged or diverged) runs keep their parameters
-        if fused_step:
-            rate = lr.to(x.dtype)
-            pending = fused.PendingStep(rate, rate * lam.to(x.dtype) if decays else torch.zeros_like(rate), grads,
-                                        None if bool(mon.moving.all()) else mon.moving)
-        else:
-            state = opt_update_(opt, params, grads, state, lr, lam, None if bool(mon.moving.all()) else mon.moving)
-        if progress is not None:
-            progress(k + 1)
+    if blocked:
+        rate = lr.to(x.dtype)
+        decay = rate * lam.to(x.dtype) if decays else torch.zeros_like(rate)
+        mon, rec, k = blocked_loop(spec, params, x, y, rate, decay, mon, rule, max_steps, record_every, t0, progress,
+                                   segment, max_block)
+        rec_steps, rec_loss, rec_metric, rec_norm = rec.steps, rec.loss, rec.metric, rec.norm
+    else:
+        for k in range(max_steps + 1):
+            need_grad = k < max_steps
+            skip = ~mon.moving  # frozen runs: the fused engine does no work for them
+            loss_full, grads = _loss_and_grads(spec, params, x, y, use_fused, need_grad and full, skip, segment,
+                                               buffers, pending)
+            pending = None
+            if need_grad and not full:
+                idx = torch.randint(0, N, (R, opt.batch_size), generator=g).to(dev)  # (R, B), per-run minibatch
+                _, grads = _loss_and_grads(spec, params, _gather(x, idx), _gather(y, idx), use_fused, True, skip,
+                                           segment, buffers)
+            if grads is not None and opt.decay_mode == "l2" and decays and not fused_step:
+                for n, gr in grads.items():
+                    gr.addcmul_(per_run(lam.to(gr.dtype), gr), params[n])  # + λθ, the gradient of (λ/2)‖θ‖²
+            loss_k = loss_full.to(torch.float64)
+            metric_k = loss_k if metric is None else metric(params).detach().to(torch.float64)
+            moving_before = mon.moving
+            mon = monitor_step(mon, k, loss_k, metric_k, time.perf_counter() - t0, rule)
+            if k % record_every == 0 or k == max_steps:
+                rec_steps.append(k)
+                rec_loss.append(torch.where(moving_before, loss_k, torch.nan))
+                rec_metric.append(torch.where(moving_before, metric_k, torch.nan))
+                rec_norm.append(param_norm(params).to(torch.float64))
+            if stop_when_converged and not bool(mon.active.any()):
+                break
+            if not bool(mon.moving.any()) or grads is None:
+                break
+            # frozen (converged or diverged) runs keep their parameters
+            if fused_step:
+                rate = lr.to(x.dtype)
+                pending = fused.PendingStep(rate, rate * lam.to(x.dtype) if decays else torch.zeros_like(rate), grads,
+                                            None if bool(mon.moving.all()) else mon.moving)
+            else:
+                state = opt_update_(opt, params, grads, state, lr, lam, None if bool(mon.moving.all()) else mon.moving)
+            if progress is not None:
+                progress(k + 1)
     total = time.perf_counter() - t0
     loss_curve = torch.stack(rec_loss).cpu().numpy()
     metric_curve = torch.stack(rec_metric).cpu().numpy()

@@ -416,6 +416,72 @@ static int dense_loss_grad(const Shape* s, i64 r0, i64 r1, const T* x, const T* 
     return 0;
 }
 
+// K steps of full-batch (S)GD, each run's steps taken one after another while its weights stay in cache (the loop
+// over steps inside the loop over runs: the weights and activations of a run never leave L1/L2 between steps).
+// Per run r and step k = k0 … k0+K−1, exactly what numerics/train.py's lock-step loop does with a pending step:
+//   L_k = L(θ_k) (as T, then widened to double); loss[(k−k0)·R + r] = L_k while the run moves, else NaN;
+//   norm2[(k−k0)·R + r] = ‖θ_k‖² (double sums) at recorded steps (k % every == 0 or k = max_steps), for every run;
+//   the stop rule of numerics/monitor.py with metric = loss: at k = 0 bound_r = factor·(L_0 or 0 if not finite, + 1);
+//   an active run is diverged when L_k is not finite or > bound_r, else converged when L_k < eps; either ends
+//   `active` (and sets diverged_r or converged_r to k); divergence (and convergence with `freeze_converged`) ends
+//   `moving`; a run that still moves and has
+//   k < max_steps takes θ ← θ − (η∇L(θ_k) + cθ_k) (sgd_step, as the pending step).
+struct Steps {
+    i64 k0, K, max_steps, every;
+    double eps, factor;
+    int freeze_converged;
+};
+
+template <class T>
+static double sq_norm(i64 n, const T* w) {
+    double acc = 0;
+    for (i64 i = 0; i < n; ++i) acc += (double)w[i] * (double)w[i];
+    return acc;
+}
+
+template <class T>
+static int dense_gd_steps(const Shape* s, const Steps* st, i64 r0, i64 r1, const T* x, const T* y, T* W1, T* W2,
+                          T* alpha, const T* rate, const T* decay, uint8_t* moving, uint8_t* active, double* bound,
+                          i64* converged, i64* diverged, double* loss, double* norm2) {
+    static thread_local std::vector<T> ws, gs;
+    const i64 R = s->R, nd = s->N * s->d, w1 = s->mlp ? s->m * s->d : s->d * s->d, w2 = s->mlp ? s->d * s->m : 0;
+    const i64 n1 = s->L * w1, n2 = s->L * w2, na = s->variant == SCALED ? s->L : 0;
+    if ((i64)gs.size() < n1 + n2 + na) gs.resize(n1 + n2 + na);
+    T *g1 = gs.data(), *g2 = s->mlp ? g1 + n1 : g1, *ga = na ? g1 + n1 + n2 : nullptr;
+    for (i64 r = r0; r < r1; ++r) {
+        T* a = W1 + r * n1;
+        T* b = s->mlp ? W2 + r * n2 : a;
+        T* al = na ? alpha + r * na : nullptr;
+        for (i64 k = st->k0; k < st->k0 + st->K; ++k) {
+            const i64 row = (k - st->k0) * R + r;
+            if (k % st->every == 0 || k == st->max_steps)
+                norm2[row] = sq_norm(n1, a) + sq_norm(n2, b) + sq_norm(na, al);  // n2 = 0 for linear
+            if (!moving[r]) {
+                loss[row] = NAN;
+                continue;
+            }
+            const bool step = k < st->max_steps;
+            Run<T> run(*s, a, b, al, ws);
+            const double Lk = (double)(T)run.run(x + r * nd, y + r * nd, step ? g1 : nullptr, g2, ga);
+            loss[row] = Lk;
+            if (k == 0) bound[r] = st->factor * ((std::isfinite(Lk) ? Lk : 0.0) + 1.0);
+            if (active[r]) {
+                const bool blown = !std::isfinite(Lk) || Lk > bound[r], done = !blown && Lk < st->eps;
+                if (blown) diverged[r] = k;
+                if (done) converged[r] = k;
+                if (blown || done) active[r] = 0;
+                if (blown || (done && st->freeze_converged)) moving[r] = 0;
+            }
+            if (moving[r] && step) {
+                sgd_step(n1, a, g1, rate[r], decay[r]);
+                if (s->mlp) sgd_step(n2, b, g2, rate[r], decay[r]);
+                if (na) sgd_step(na, al, ga, rate[r], decay[r]);
+            }
+        }
+    }
+    return 0;
+}
+
 extern "C" {
 // Runs [r0, r1) of a batch; gW1 = null: the loss only.  Arrays contiguous in the public layout.  With `rate`
 // non-null, each run first takes the pending (S)GD step (see Pending) on W1, W2 and α, in place.
@@ -435,5 +501,21 @@ int hfx_dense_f64(const Shape* s, i64 r0, i64 r1, const double* x, const double*
     return dense_loss_grad<double>(s, r0, r1, x, y, W1, W2, alpha, skip, loss, gW1, gW2, galpha,
                                    rate ? &step : nullptr);
 }
-int hfx_abi_version(void) { return 3; }
+// K steps of full-batch (S)GD on runs [r0, r1) (see dense_gd_steps); moving, active, bound, converged, diverged:
+// (R,), updated in place;
+// loss, norm2: (K, R).
+int hfx_dense_steps_f32(const Shape* s, const Steps* st, i64 r0, i64 r1, const float* x, const float* y, float* W1,
+                        float* W2, float* alpha, const float* rate, const float* decay, uint8_t* moving,
+                        uint8_t* active, double* bound, i64* converged, i64* diverged, double* loss, double* norm2) {
+    return dense_gd_steps<float>(s, st, r0, r1, x, y, W1, W2, alpha, rate, decay, moving, active, bound, converged,
+                                 diverged, loss, norm2);
+}
+int hfx_dense_steps_f64(const Shape* s, const Steps* st, i64 r0, i64 r1, const double* x, const double* y,
+                        double* W1, double* W2, double* alpha, const double* rate, const double* decay,
+                        uint8_t* moving, uint8_t* active, double* bound, i64* converged, i64* diverged,
+                        double* loss, double* norm2) {
+    return dense_gd_steps<double>(s, st, r0, r1, x, y, W1, W2, alpha, rate, decay, moving, active, bound, converged,
+                                  diverged, loss, norm2);
+}
+int hfx_abi_version(void) { return 4; }
 }
