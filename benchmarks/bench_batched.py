@@ -7,6 +7,7 @@ two configurations: width 16 (1,024 runs, depth 8, 1,000 steps) and width 64 (`-
 Competitors, on the same parameters, data, rates and steps:
 * ``hfx``            `numerics.train.train` (its default engine: fused on the CPU; convergence bookkeeping on);
 * ``hfx-torch``      the same loop with `engine="torch"` (autograd through batched matmuls), `--torch-engine`;
+* ``hfx-lockstep``   the same loop with one native call per step (`max_block=0`), `--lockstep`;
 * ``vmap``           `torch.func`: one `nn.Module`, `stack_module_state` over the R runs,
                      `vmap(grad(loss))` through `functional_call`, a plain SGD update θ ← θ − ηg;
 * ``compiled-vmap``  that step under `torch.compile` (compiled once before timing; the compile time is printed).
@@ -48,6 +49,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad, stack_module_state, vmap
 
+from numerics.blocked import MAX_BLOCK
 from numerics.blocks import fused
 from numerics.models import BlockSpec, init_params
 from numerics.train import OptimizerSpec, train
@@ -152,7 +154,7 @@ class Competitors:
             res = train(self.spec, self.p0, self.x, self.y, OptimizerSpec("gd"), self.lr, torch.zeros_like(self.lr),
                         self.grid.steps, 0.0, torch.Generator(), stop_when_converged=False,
                         record_every=self.grid.steps, engine="torch" if name == "hfx-torch" else "auto",
-                        device=self.device)
+                        device=self.device, max_block=0 if name == "hfx-lockstep" else MAX_BLOCK)
             self.sync()
             return time.perf_counter() - t, {k: res.params[k] for k in ("W1", "W2")}, torch.from_numpy(res.final_loss)
         fn = self.compiled if name == "compiled-vmap" else self.step
@@ -292,7 +294,7 @@ def measure(grid: Grid, mode: str, names: list[str], rounds: int, ref64: Result,
         print(f"{tag} {n:14s} runs/s {r_lo:8.1f} / {r_med:8.1f} / {r_hi:8.1f} (min/median/max)   "
               f"{frac:6.1%} of the matmul peak (median)")
     ratios = {}
-    for other in ("vmap", "compiled-vmap", "hfx-torch"):
+    for other in ("vmap", "compiled-vmap", "hfx-torch", "hfx-lockstep"):
         if other in names and other != "hfx":
             r = [a / b for a, b in zip(rate["hfx"], rate[other], strict=True)]  # paired by round
             ratios[f"hfx/{other}"] = (min(r), statistics.median(r), max(r))
@@ -325,6 +327,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--modes", nargs="+", choices=("1", "default", "per-core"), default=["1", "default", "per-core"])
     ap.add_argument("--torch-engine", action="store_true", help="also time hfx's torch engine (hfx-torch)")
+    ap.add_argument("--lockstep", action="store_true", help="also time one native call per step (hfx-lockstep)")
     ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="cuda: one process, --modes default")
     ap.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
     args = ap.parse_args()
@@ -334,6 +337,7 @@ def main() -> int:
     if args.device == "cuda" and (args.modes != ["default"] or not torch.cuda.is_available()):
         ap.error("--device cuda needs a CUDA device and --modes default")
     names = ["hfx", "vmap", "compiled-vmap"] + (["hfx-torch"] if args.torch_engine else [])
+    names += ["hfx-lockstep"] if args.lockstep else []
     grids = [Grid(args.runs, 16, args.depth, args.steps)]
     if args.wide_width:
         grids.append(Grid(args.wide_runs, args.wide_width, args.depth, args.wide_steps))
