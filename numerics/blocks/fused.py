@@ -17,6 +17,7 @@ into a cache folder (`$HFX_CACHE_DIR`, else `$XDG_CACHE_HOME/hfx`, else `~/.cach
 hash of the source, the compiler and the CPU, and loaded with ctypes.  Where no compiler is found,
 or on any other device than the CPU, `available()` is False and the training loop uses autograd
 (`stack.py`), its independent slow twin: the two are compared in tests/test_fused.py.
+Full-batch (S)GD goes one step further and takes a block of steps per call (`fused_steps.py`).
 """
 
 from __future__ import annotations
