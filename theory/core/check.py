@@ -25,6 +25,7 @@ the step and every cross-check performed.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import random
 import time
@@ -36,7 +37,7 @@ import sympy.core.random as sympy_random
 from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions import MatrixExpr
 
-from theory.core import cost, domain, explicit, kinks, ladder, numbers, premise, sampling, smt
+from theory.core import cost, dimensions, domain, explicit, kinks, ladder, limits, matrix_premise, numbers, premise, sampling, smt
 from theory.core.numbers import Verdict
 from theory.core.steps import (
     Equivalent,
@@ -113,6 +114,7 @@ def check_step(step: Step, ctx: Context) -> Outcome:
         return Outcome(Status.FAILED, "assumptions", ctx.refusal)
     try:
         step = exact_floats(step)
+        step, ctx = _whole_numbers(step, ctx)
         if isinstance(step, MatrixGradient):
             return _check_gradient(step, ctx)
         if isinstance(step, Inequality):
@@ -120,6 +122,22 @@ def check_step(step: Step, ctx: Context) -> Outcome:
         return _check_equality(step, ctx)
     except Exception as exc:  # a crash in SymPy must fail the step, visibly
         return Outcome(Status.FAILED, "error", f"{type(exc).__name__}: {exc}")
+
+
+def _whole_numbers(step: Step, ctx: Context) -> tuple[Step, Context]:
+    """`step` and `ctx` with each dimension or count symbol declared an integer (`theory.core.dimensions`), and
+    each limit's function rewritten off the limit point (`theory.core.limits`)."""
+    converted, facts, kinds = dimensions.integer_dimensions(step, ctx.facts, ctx.matrix_kinds,
+                                                            ("lhs", "rhs", "factor", "subs", "wrt"))
+    rewritten = {name: limits.punctured(getattr(converted, name)) for name in ("lhs", "rhs", "factor", "subs")
+                 if hasattr(converted, name)}
+    if any(value is not getattr(converted, name) for name, value in rewritten.items()):
+        converted = copy.copy(converted)  # each Limit's function off its point (`theory.core.limits`)
+        for name, value in rewritten.items():
+            object.__setattr__(converted, name, value)
+    if converted is step:
+        return step, ctx
+    return converted, dataclasses.replace(ctx, facts=facts, matrix_kinds=kinds)  # type: ignore[return-value]
 
 
 def rationalised(e: object) -> object:
@@ -181,7 +199,7 @@ def check_equal(lhs: sp.Basic, rhs: sp.Basic, ctx: Context) -> Outcome:
 
 def _check_equality(step: Step, ctx: Context) -> Outcome:
     raw_l, raw_r = step.sides()
-    refusal = _static_refusal(step, raw_l, raw_r)
+    refusal = _static_refusal(step, raw_l, raw_r, ctx)
     if refusal:
         return Outcome(Status.FAILED, refusal[0], refusal[1])
     certified: list[str] = []
@@ -328,7 +346,7 @@ def _smt(left: sp.Basic, relation: str, right: sp.Basic, certified: list[str], n
 # ---- static refusals -------------------------------------------------------------------------------------------
 
 
-def _static_refusal(step: Step, raw_l: sp.Basic, raw_r: sp.Basic) -> tuple[str, str] | None:
+def _static_refusal(step: Step, raw_l: sp.Basic, raw_r: sp.Basic, ctx: Context) -> tuple[str, str] | None:
     pairs: list[tuple[sp.Basic, sp.Basic]] = list(step.subs.items()) if isinstance(step, Substitute) else []
     for side in (step.lhs, step.rhs):
         if isinstance(side, sp.Basic):
@@ -345,7 +363,8 @@ def _static_refusal(step: Step, raw_l: sp.Basic, raw_r: sp.Basic) -> tuple[str, 
                 )
     if isinstance(step, Substitute):
         for key, value in step.subs.items():
-            problem = premise.unsatisfiable(key, value)
+            problem = premise.unsatisfiable(key, value) or matrix_premise.unsatisfiable(key, value, ctx.facts,
+                                                                                       ctx.matrix_kinds)
             if problem:
                 return "premise", problem
     for side in (raw_l, raw_r):
@@ -396,11 +415,12 @@ def _factor_refusal(factor: sp.Basic) -> str | None:
     and nonzero (2 + sin x); its domain conditions must still be proved.
     """
     bounded = premise.bounded_away_from_zero(factor)
-    if factor.is_zero is not False and not bounded:
+    decidable = isinstance(factor, sp.Expr) and not _has_matrices(factor, sp.S.Zero)
+    if factor.is_zero is not False and not bounded and not decidable:  # else "factor ≠ 0" is decided below
         return f"factor {factor} is not provably nonzero"
     if factor.is_finite is not True and not bounded:
         return f"factor {factor} is not provably finite (it may be infinite or undefined somewhere on the domain)"
-    if isinstance(factor, sp.Expr) and not _has_matrices(factor, sp.S.Zero):
+    if decidable:
         nonzero = [] if bounded else [domain.Condition(factor, "≠", "the factor")]
         for condition in [*domain.conditions(factor, real=False), *nonzero]:
             decision = domain.decide(condition)
@@ -653,7 +673,7 @@ _GAP = {"<": ("rhs-lhs", "positive"), "≤": ("rhs-lhs", "nonnegative"),
 
 def _check_inequality(step: Inequality, ctx: Context) -> Outcome:
     raw_l, raw_r = step.sides()
-    refusal = _static_refusal(step, raw_l, raw_r)
+    refusal = _static_refusal(step, raw_l, raw_r, ctx)
     if refusal:
         return Outcome(Status.FAILED, refusal[0], refusal[1])
     order, sign = _GAP[step.relation]

@@ -85,19 +85,21 @@ def compare(a: sp.Basic, b: sp.Basic) -> Comparison:
         same = a.is_infinite and b.is_infinite and (a.is_extended_positive == b.is_extended_positive) is True
         return Comparison(Verdict.EQUAL if same else Verdict.DIFFER, "exact (infinities)", f"{a} vs {b}")
     diff = a - b
-    floats = [f for f in diff.atoms(sp.Float)]
+    floats = [*a.atoms(sp.Float), *b.atoms(sp.Float)]  # (not diff's: 0.5 − 1/2 cancels to nothing)
     float_bits = min((int(f._prec) for f in floats), default=None)  # approximate inputs limit what can agree
     scale_seen = False
     for bits in PRECISIONS:
         ball = _ball(diff, bits)
         if ball is None:
             return _evalf_compare(a, b)
-        if not ball.contains(0):
-            return Comparison(Verdict.DIFFER, f"arb {bits} bits", str(ball))
         sides = [_ball(v, bits) for v in (a, b)]
         scale = max([1.0, *(_upper(v) for v in sides if v is not None and v.is_finite())])
         agree_bits = bits - AGREE_SLACK_BITS if float_bits is None else min(bits, float_bits) - 2 * AGREE_SLACK_BITS
         small = ball.is_finite() and _upper(ball) < scale * 2.0 ** -agree_bits
+        if not ball.contains(0) and not (small and float_bits is not None):
+            # (a difference below what an approximate input resolves is no difference: a 25-digit quadrature
+            # 0.5000… against 1/2 − e^(−10⁴)/2 agrees, it does not refute)
+            return Comparison(Verdict.DIFFER, f"arb {bits} bits", str(ball))
         if small and (scale_seen or float_bits is not None):
             how = f"arb {bits} bits" + ("" if float_bits is None else f" (inputs of {float_bits}-bit precision)")
             return Comparison(Verdict.AGREE, how, str(ball))
@@ -112,6 +114,10 @@ def sign(value: sp.Basic) -> int | None:
         return int(sp.sign(value))
     if value in (sp.oo, -sp.oo):
         return 1 if value is sp.oo else -1
+    floats = value.atoms(sp.Float)
+    # an approximate input (a quadrature's or a series' Float) resolves a sign only above its own precision
+    resolution = 0.0 if not floats else max([1.0, *(abs(float(f)) for f in floats)]) * 2.0 ** -(
+        min(int(f._prec) for f in floats) - 2 * AGREE_SLACK_BITS)
     for bits in PRECISIONS:
         ball = _ball(value, bits)
         if ball is None:
@@ -120,8 +126,10 @@ def sign(value: sp.Basic) -> int | None:
             if not ball.imag.contains(0):
                 return None  # not real
             continue
-        if ball.is_exact() and ball.real.is_zero():
+        if ball.is_exact() and ball.real.is_zero() and not floats:
             return 0  # an exact enclosure {0}: the value is 0
+        if floats and float(ball.real.abs_upper()) < resolution:
+            return None
         if ball.real > 0:
             return 1
         if ball.real < 0:

@@ -156,6 +156,10 @@ class Equivalent(Step):
 
     checked_relations: ClassVar[tuple[str, ...]] = ("⟺",)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "factor", _sympify(self.factor))  # factor=2 (a Python int) is the number 2
+        super().__post_init__()
+
     def hollow(self) -> bool:
         return same_display(self.lhs, self.rhs) and self.factor == 1
 
