@@ -119,7 +119,11 @@ def zeros(expr: sp.Expr, symbol: sp.Symbol, window: sp.Interval | None = None,
           keep: int = MAX_ZEROS) -> tuple[list[sp.Basic], list[sp.Rational]]:
     """Real zeros of the univariate `expr` (in `window`, if given): (exact ones, rational approximations of the
     others), at most `keep` of each, those nearest to 0 first."""
-    exact, approx = _zeros(expr, symbol, window)
+    exact, approx, complete = _zeros(expr, symbol, window)
+    if not complete:  # (cached: the limit that cut the search short fired once, the first time)
+        from theory.core.ladder import note_limit
+
+        note_limit()
     if window is not None:
         exact = [v for v in exact if _inside(v, window)]
         approx = [v for v in approx if _inside(v, window)]
@@ -134,7 +138,8 @@ def _inside(v: sp.Basic, window: sp.Interval) -> bool:
 
 
 @functools.lru_cache(maxsize=4096)
-def _zeros(expr: sp.Expr, symbol: sp.Symbol, window: sp.Interval | None) -> tuple[list[sp.Basic], list[sp.Rational]]:
+def _zeros(expr: sp.Expr, symbol: sp.Symbol,
+           window: sp.Interval | None) -> tuple[list[sp.Basic], list[sp.Rational], bool]:
     real = sp.Dummy("r", real=True)
     e = expr.xreplace({symbol: real})
     try:
@@ -146,11 +151,11 @@ def _zeros(expr: sp.Expr, symbol: sp.Symbol, window: sp.Interval | None) -> tupl
                 ex, ap = _part_zeros(part, real, window)
                 exact += ex
                 approx += ap
-    except Timeout:
-        return [], _numeric_zeros(e, real)
+    except Timeout:  # (incomplete: a proof must not be confirmed by this search)
+        return [], _numeric_zeros(e, real), False
     except Exception:  # root finding only adds points: a failure of SymPy or mpmath here (NoConvergence, …) adds none
-        return [], []
-    return exact, approx
+        return [], [], True
+    return exact, approx, True
 
 
 def _part_zeros(e: sp.Expr, real: sp.Dummy, window: sp.Interval | None) -> tuple[list[sp.Basic], list[sp.Rational]]:

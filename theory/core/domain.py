@@ -171,8 +171,12 @@ def decide(c: Condition, apply: Callable[[sp.Basic], sp.Basic] | None = None) ->
             candidates.append(apply(g))
         except Exception:  # a time-out or a SymPy failure: the condition as built stands alone
             pass
+    from theory.core.ladder import limits_fired  # (ladder imports this module)
+
     for candidate in candidates:
-        if _assumed(candidate, c.relation) and refute_sign(candidate, c.relation) is None:
+        before = limits_fired()
+        if _assumed(candidate, c.relation) and refute_sign(candidate, c.relation) is None \
+                and limits_fired() == before:  # a confirmation that a CPU-time limit cut short confirms nothing
             return Decision("proved", "assumptions, confirmed at the zeros of its sub-expressions")
     return Decision("unknown", f"could not prove {c.text()}")
 

@@ -38,6 +38,23 @@ class Timeout(Exception):
     pass
 
 
+_fired = 0  # how many CPU-time limits have fired in this process
+
+
+def note_limit() -> None:
+    """Count a CPU-time limit that fired (`time_limit` does; so does a cached result that one cut short)."""
+    global _fired
+    _fired += 1
+
+
+def limits_fired() -> int:
+    """How many CPU-time limits have fired in this process.  A rung that *confirms* a proof (SymPy's sign
+    answer checked at the zeros of the sub-expressions) compares the count before and after: a confirmation
+    that a limit cut short confirmed nothing, so the proof does not stand on it (on a fast machine or a slow one,
+    a limit that fires never becomes PROVED)."""
+    return _fired
+
+
 DEFER_SECONDS = 1e-3  # CPU seconds to wait for a finaliser the timer interrupted
 MAX_DEFERRALS = 1000  # then the limit fires wherever it lands (at most about a second late)
 
@@ -84,6 +101,7 @@ def time_limit(seconds: float) -> Iterator[None]:
             deferred += 1  # raised there, Timeout would be "unraisable": printed, lost, and the block runs on
             signal.setitimer(signal.ITIMER_PROF, DEFER_SECONDS)  # fire again once the finaliser has returned
             return
+        note_limit()
         raise Timeout
 
     previous = signal.signal(signal.SIGPROF, _raise)
@@ -324,7 +342,9 @@ def prove_sign(d: sp.Expr, sign: str, simplify_seconds: float = SIMPLIFY_SECONDS
         try:
             with time_limit(simplify_seconds):
                 if getattr(rewrite(evaluated), attribute) is True:
-                    return name if domain.refute_sign(evaluated, _RELATION[sign]) is None else None
+                    before = limits_fired()
+                    confirmed = domain.refute_sign(evaluated, _RELATION[sign]) is None and limits_fired() == before
+                    return name if confirmed else None
         except (Timeout, NotImplementedError, TypeError, ValueError):
             continue
     return None
