@@ -700,7 +700,8 @@ def _check_inequality(step: Inequality, ctx: Context) -> Outcome:
     refuted, undefined_somewhere = _domain(raw_l, step.relation, raw_r, ctx)
     if refuted is not None:
         return refuted
-    evidence = _numeric_sign(raw_gap, sign, ctx, cross_check=bool(certified))
+    sides = (raw_r, raw_l) if order == "rhs-lhs" else (raw_l, raw_r)
+    evidence = _numeric_sign(raw_gap, sign, ctx, cross_check=bool(certified), sides=sides)
     if evidence.status is Status.FAILED and evidence.method != "undecided":
         return evidence
     if left is not None and right is not None:
@@ -710,7 +711,15 @@ def _check_inequality(step: Inequality, ctx: Context) -> Outcome:
     return _conclude(certified, exact_method, evidence, notes, undefined_somewhere)
 
 
-def _numeric_sign(gap: sp.Basic, sign: str, ctx: Context, cross_check: bool = False) -> Outcome:
+def _numeric_sign(gap: sp.Basic, sign: str, ctx: Context, cross_check: bool = False,
+                  sides: tuple[sp.Basic, sp.Basic] | None = None) -> Outcome:
+    """The numeric rung of an inequality: the sign of `gap` (= sides[0] − sides[1]) at seeded instances.
+
+    Where a side holds an integral, sum or product (evaluated by quadrature or to a Float), the sides are
+    evaluated apart and `numbers.difference_sign` decides: SymPy cancels 0.5000… − 1/2 to 0 on subtraction, and
+    the approximate input's precision would be lost (e^(−10⁴) would be "certified")."""
+    if sides is None or not gap.has(sp.Integral, sp.Sum, sp.Product):
+        sides = None
     rng = random.Random(ctx.seed)
     count = sampling.CROSS_CHECK_INEQUALITY if cross_check else sampling.INEQUALITY_POINTS
     defined = 0
@@ -721,10 +730,16 @@ def _numeric_sign(gap: sp.Basic, sign: str, ctx: Context, cross_check: bool = Fa
             if time.process_time() > deadline:
                 undecided.append(f"the numeric rung's budget of {NUMERIC_SECONDS:g} s of CPU time ran out")
                 break
-            g, _ = _evaluate(gap, instance.point)
-            if g is None:
-                continue
-            s = numbers.sign(g)
+            if sides is not None:
+                (a, _), (b, _) = _evaluate(sides[0], instance.point), _evaluate(sides[1], instance.point)
+                if a is None or b is None:
+                    continue
+                g, s = a - b, numbers.difference_sign(a, b)
+            else:
+                g, _ = _evaluate(gap, instance.point)
+                if g is None:
+                    continue
+                s = numbers.sign(g)
             at = _At(instance)
             if s is None and domain.nonreal(g):  # an inequality between non-real values is false, not undecided
                 return Outcome(Status.FAILED, "counterexample", f"{at}: the gap {short(g, 200)} is not real")

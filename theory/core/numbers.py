@@ -115,9 +115,7 @@ def sign(value: sp.Basic) -> int | None:
     if value in (sp.oo, -sp.oo):
         return 1 if value is sp.oo else -1
     floats = value.atoms(sp.Float)
-    # an approximate input (a quadrature's or a series' Float) resolves a sign only above its own precision
-    resolution = 0.0 if not floats else max([1.0, *(abs(float(f)) for f in floats)]) * 2.0 ** -(
-        min(int(f._prec) for f in floats) - 2 * AGREE_SLACK_BITS)
+    resolution = _resolution(floats)
     for bits in PRECISIONS:
         ball = _ball(value, bits)
         if ball is None:
@@ -145,6 +143,31 @@ def sign(value: sp.Basic) -> int | None:
     if abs(approx) > sp.Float(10) ** (-(EVALF_DIGITS[1] // 2)):
         return 1 if approx > 0 else -1
     return None
+
+
+def _resolution(floats: set[sp.Float]) -> float:
+    """The smallest magnitude an approximate input (a quadrature's or a series' Float) resolves: 0 without one."""
+    if not floats:
+        return 0.0
+    return max([1.0, *(abs(float(f)) for f in floats)]) * 2.0 ** -(
+        min(int(f._prec) for f in floats) - 2 * AGREE_SLACK_BITS)
+
+
+def difference_sign(a: sp.Basic, b: sp.Basic) -> int | None:
+    """The certified sign of a − b, or None; like `sign`, but a Float in `a` or `b` limits what is resolved even
+    where SymPy cancels it on subtraction (0.5000… (25 digits) − 1/2 is 0, and the Float is gone)."""
+    a, b = sp.sympify(a), sp.sympify(b)
+    floats = a.atoms(sp.Float) | b.atoms(sp.Float)
+    value = a - b
+    s = sign(value)
+    if not floats or s is None:
+        return s
+    if s == 0 and not value.atoms(sp.Float):
+        return None  # exactly 0 only because the approximate input was rounded to an exact-looking value
+    ball = _ball(value, PRECISIONS[0])
+    if ball is None or not ball.is_finite() or float(ball.abs_upper()) < _resolution(floats):
+        return None
+    return s
 
 
 def _exact(v: sp.Basic) -> bool:
