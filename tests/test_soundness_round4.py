@@ -88,6 +88,12 @@ FALSE: tuple[Case, ...] = (
     ("3 one-sided, point branch", lambda: Equal(sp.Limit(sp.Piecewise((1, x > 0), (2, sp.Eq(x, 0)), (3, True)), x, 0,
                                                          "-"), 2, "r"), ()),
     ("3 x² = 1 branch", lambda: Equal(sp.Limit(sp.Piecewise((0, sp.Eq(x**2, 1)), (x, True)), x, 1), 0, "r"), ()),
+    # 4. ... but a Float still resolves what lies above its precision (a 14-digit quadrature against 10⁻¹²)
+    ("4 ∫₀³ e^(−x²) = √π erf(3)/2 + 10⁻¹²", lambda: Equal(sp.Integral(sp.exp(-x**2), (x, 0, 3)),
+                                                           sp.sqrt(sp.pi) * sp.erf(3) / 2 + sp.Rational(1, 10**12),
+                                                           "r"), ()),
+    ("4 ∫₋₁¹ x = 10⁻⁸ (quadrature 0)", lambda: Equal(sp.Integral(x, (x, -1, 1)), sp.Rational(1, 10**8), "r"), ()),
+    ("4 ∫₋₁¹ x > 10⁻⁸", lambda: Inequality(sp.Integral(x, (x, -1, 1)), sp.Rational(1, 10**8), "r", relation=">"), ()),
     # 5. tiny differences
     ("5 Equivalent, factor off by 10⁻⁸⁰", lambda: Equivalent(sp.Eq(x * BASEL, 0), sp.Eq(x, 0), "r",
                                                              factor=sp.pi**2 / 6 + TINY), ()),

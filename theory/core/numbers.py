@@ -85,8 +85,9 @@ def compare(a: sp.Basic, b: sp.Basic) -> Comparison:
         same = a.is_infinite and b.is_infinite and (a.is_extended_positive == b.is_extended_positive) is True
         return Comparison(Verdict.EQUAL if same else Verdict.DIFFER, "exact (infinities)", f"{a} vs {b}")
     diff = a - b
-    floats = [*a.atoms(sp.Float), *b.atoms(sp.Float)]  # (not diff's: 0.5 − 1/2 cancels to nothing)
+    floats = _approximate(a) + _approximate(b)  # (not diff's: 0.5 − 1/2 cancels to nothing)
     float_bits = min((int(f._prec) for f in floats), default=None)  # approximate inputs limit what can agree
+    resolution = _resolution(floats)  # ... and what can differ: nothing below their last bit
     scale_seen = False
     for bits in PRECISIONS:
         ball = _ball(diff, bits)
@@ -96,7 +97,7 @@ def compare(a: sp.Basic, b: sp.Basic) -> Comparison:
         scale = max([1.0, *(_upper(v) for v in sides if v is not None and v.is_finite())])
         agree_bits = bits - AGREE_SLACK_BITS if float_bits is None else min(bits, float_bits) - 2 * AGREE_SLACK_BITS
         small = ball.is_finite() and _upper(ball) < scale * 2.0 ** -agree_bits
-        if not ball.contains(0) and not (small and float_bits is not None):
+        if not ball.contains(0) and not (ball.is_finite() and _upper(ball) < resolution):
             # (a difference below what an approximate input resolves is no difference: a 25-digit quadrature
             # 0.5000… against 1/2 − e^(−10⁴)/2 agrees, it does not refute)
             return Comparison(Verdict.DIFFER, f"arb {bits} bits", str(ball))
@@ -114,7 +115,7 @@ def sign(value: sp.Basic) -> int | None:
         return int(sp.sign(value))
     if value in (sp.oo, -sp.oo):
         return 1 if value is sp.oo else -1
-    floats = value.atoms(sp.Float)
+    floats = _approximate(value)
     resolution = _resolution(floats)
     for bits in PRECISIONS:
         ball = _ball(value, bits)
@@ -145,24 +146,29 @@ def sign(value: sp.Basic) -> int | None:
     return None
 
 
-def _resolution(floats: set[sp.Float]) -> float:
+def _approximate(v: sp.Basic) -> list[sp.Float]:
+    """The nonzero Floats in `v`: approximate values, each as precise as its mantissa.  A Float 0 (a quadrature
+    "zero within its error") carries no relative precision and is taken as the exact 0, as before."""
+    return [f for f in v.atoms(sp.Float) if f != 0] if isinstance(v, sp.Basic) else []
+
+
+def _resolution(floats: list[sp.Float]) -> float:
     """The smallest magnitude an approximate input (a quadrature's or a series' Float) resolves: 0 without one."""
     if not floats:
         return 0.0
-    return max([1.0, *(abs(float(f)) for f in floats)]) * 2.0 ** -(
-        min(int(f._prec) for f in floats) - 2 * AGREE_SLACK_BITS)
+    return max([1.0, *(abs(float(f)) for f in floats)]) * 2.0 ** -(min(int(f._prec) for f in floats) - 1)
 
 
 def difference_sign(a: sp.Basic, b: sp.Basic) -> int | None:
     """The certified sign of a − b, or None; like `sign`, but a Float in `a` or `b` limits what is resolved even
     where SymPy cancels it on subtraction (0.5000… (25 digits) − 1/2 is 0, and the Float is gone)."""
     a, b = sp.sympify(a), sp.sympify(b)
-    floats = a.atoms(sp.Float) | b.atoms(sp.Float)
+    floats = _approximate(a) + _approximate(b)
     value = a - b
     s = sign(value)
     if not floats or s is None:
         return s
-    if s == 0 and not value.atoms(sp.Float):
+    if s == 0 and not _approximate(value):
         return None  # exactly 0 only because the approximate input was rounded to an exact-looking value
     ball = _ball(value, PRECISIONS[0])
     if ball is None or not ball.is_finite() or float(ball.abs_upper()) < _resolution(floats):
