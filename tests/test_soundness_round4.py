@@ -101,6 +101,9 @@ FALSE: tuple[Case, ...] = (
                                                         "r"), ()),
     ("5 x² + Σ > x² + π²/6 + 10⁻⁸⁰", lambda: Inequality(x**2 + BASEL, x**2 + sp.pi**2 / 6 + TINY, "r", relation=">"),
      ()),
+    ("5 ∫₀¹ H(x − 1/3) = 2/3 + 10⁻⁴⁰ (meijerg: Arb lacks it)",
+     lambda: Equal(sp.Integral(sp.Heaviside(x - sp.Rational(1, 3)), (x, 0, 1)), sp.Rational(2, 3) + sp.Rational(1, 10**40),
+                   "r"), ()),
     # 6. Equivalent factors
     ("6 z³ = 8 ⟺ z = 2 (complex z)", lambda: Equivalent(sp.Eq(z**3, 8), sp.Eq(z, 2), "r", factor=z**2 + 2 * z + 4),
      ()),
@@ -138,6 +141,8 @@ TRUE: tuple[tuple[str, Callable[[], Step], tuple[Assumption, ...], Status | None
      Status.PROVED),
     ("5 Equivalent, exact factor", lambda: Equivalent(sp.Eq(x * BASEL, 0), sp.Eq(x, 0), "r", factor=sp.pi**2 / 6),
      (), Status.PROVED),
+    ("5 ∫₀¹ H(x − 1/3) = 2/3", lambda: Equal(sp.Integral(sp.Heaviside(x - sp.Rational(1, 3)), (x, 0, 1)),
+                                             sp.Rational(2, 3), "r"), (), None),
     ("6 factor 2 as a Python int", lambda: Equivalent(sp.Eq(2 * x + 2, 0), sp.Eq(x, -1), "r", factor=2), (),
      Status.PROVED),
     ("6 x³ = 8 ⟺ x = 2 (real x)", lambda: Equivalent(sp.Eq(x**3, 8), sp.Eq(x, 2), "r", factor=x**2 + 2 * x + 4), (),
