@@ -38,7 +38,20 @@ import sympy.core.random as sympy_random
 from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions import MatrixExpr
 
-from theory.core import cost, dimensions, domain, explicit, kinks, ladder, limits, matrix_premise, numbers, premise, sampling, smt
+from theory.core import (
+    cost,
+    dimensions,
+    domain,
+    explicit,
+    kinks,
+    ladder,
+    limits,
+    matrix_premise,
+    numbers,
+    premise,
+    sampling,
+    smt,
+)
 from theory.core.numbers import Verdict
 from theory.core.steps import (
     Equivalent,

@@ -191,7 +191,7 @@ def _evalf_compare(a: sp.Basic, b: sp.Basic) -> Comparison:
         try:
             value = sp.N(a - b, digits)
             scale = 1 + abs(sp.N(a, digits)) + abs(sp.N(b, digits))
-        except (TypeError, ValueError, ZeroDivisionError):
+        except (TypeError, ValueError, ZeroDivisionError, RecursionError):  # (evalf of d/dx floor(x) at ½ recursed)
             return Comparison(Verdict.UNDECIDED, f"evalf {digits} digits", "not evaluable")
         if not value.is_number or value.has(sp.nan, sp.zoo):
             return Comparison(Verdict.UNDECIDED, f"evalf {digits} digits", str(value))
