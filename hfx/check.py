@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from hfx.errors import UsageError
 from hfx.options import check_jobs
+from hfx.owner import check_owner
 from hfx.paths import output_dir
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ def main(args: argparse.Namespace) -> int:
     check_jobs(args.jobs)
     source = source_file(args.file)
     out = output_dir(args.out if args.out is not None else str(Path(DEFAULT_OUT) / source.stem))
+    check_owner(out, ("check", None))  # another command's output is never replaced (hfx.owner)
     # SymPy, and the user's module, only now that the command line is known to be good
     from hfx.console import print_json
     from hfx.output import manifest, open_output, sha256_file, utc_now
@@ -112,7 +114,7 @@ def main(args: argparse.Namespace) -> int:
     print(f"\n{counts[Status.PROVED]} proved, {counts[Status.CHECKED]} checked, {counts[Status.FAILED]} failed "
           f"in {seconds:.1f}s", file=talk)
     documents = [theorem_json(r) for r in records]
-    with open_output(out) as folder:
+    with open_output(out, owner=("check", None)) as folder:
         folder.write_json("theorems.json", documents)
         if views is not None:
             from hfx.documents import write_documents

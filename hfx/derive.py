@@ -23,6 +23,7 @@ import time
 
 from hfx.errors import UsageError
 from hfx.options import check_jobs
+from hfx.owner import check_owner
 from hfx.paths import output_dir
 
 DEFAULT_OUT = "hfx-out/derivations"
@@ -51,6 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     check_jobs(args.jobs)
     out = output_dir(args.out)
+    check_owner(out, ("derive", None))  # another command's output is never replaced (hfx.owner)
     from hfx import documents
     from hfx.output import manifest, open_output, utc_now
     from hfx.theorems import resolve_ids, verify_with_views
@@ -59,7 +61,7 @@ def main(args: argparse.Namespace) -> int:
     documents.require_engine(args.engine)
     ids = list(dict.fromkeys(resolve_ids(args.ids)))  # unknown id → UsageError; repeated ids once
     started = utc_now()
-    with open_output(out) as folder:
+    with open_output(out, owner=("derive", None)) as folder:
         t0 = time.perf_counter()
         records, views, untypeset = verify_with_views(ids, jobs=args.jobs or None)  # views built in the workers
         t1 = time.perf_counter()

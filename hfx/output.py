@@ -35,6 +35,7 @@ from pathlib import Path, PurePosixPath
 from hfx.encoding import csv_text, json_text, jsonable
 from hfx.errors import UsageError
 from hfx.lock import LOCK_NAME, acquire, release
+from hfx.owner import Owner, owner_of, refusal, same
 from hfx.paths import path_problem
 from hfx.provenance import config_hash, git_state, manifest, package_versions, utc_now
 
@@ -132,8 +133,9 @@ def _alive(pid: int) -> bool:
 class OutputFolder:
     """One command's output folder, locked while open (module docstring); made by `open_output`."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, owner: Owner | None = None) -> None:
         self.root = Path(root)
+        self.owner = owner  # the command (and experiment) writing the folder: hfx.owner
         self.written: dict[str, str] = {}  # path relative to root → sha256, in the order written
         self.previous: dict[str, object] | None = None  # the manifest found on opening, if it was readable
         self._stale: dict[str, str] = {}  # what the previous runs listed: removed by finish() unless rewritten
@@ -153,6 +155,9 @@ class OutputFolder:
         with contextlib.suppress(OSError, ValueError):
             found = json.loads((self.root / MANIFEST).read_text(encoding="utf-8"))
             self.previous = found if isinstance(found, dict) else None
+        found_owner = owner_of(self.previous)
+        if self.owner is not None and found_owner is not None and not same(found_owner, self.owner):
+            raise refusal(str(self.root), found_owner, self.owner)
         self._stale = {**_listed(self.previous, "previous_files"), **_listed(self.previous, "files")}
         self._remove_temporaries()
         try:
@@ -208,6 +213,8 @@ class OutputFolder:
         pending = {k: v for k, v in self._stale.items() if k not in self.written}
         document = {"complete": False, "command": " ".join(["hfx", *sys.argv[1:]]), "started_utc": self._started,
                     "pid": os.getpid(), "files": self.written, "previous_files": pending}
+        if self.owner is not None:
+            document["owner"] = {"command": self.owner[0], "experiment": self.owner[1]}
         write_text_atomic(self.root / MANIFEST, json_text(document))
 
     def _remove_temporaries(self) -> None:
@@ -246,13 +253,15 @@ class OutputFolder:
 
 
 @contextlib.contextmanager
-def open_output(root: Path, hint: str = "") -> Iterator[OutputFolder]:
+def open_output(root: Path, hint: str = "", owner: Owner | None = None) -> Iterator[OutputFolder]:
     """Take `root` for one command (module docstring); the caller ends with `folder.finish(record)`.
 
     If the block raises (Ctrl-C, an error), the folder keeps its `complete: false` manifest, and the exception
-    gets a note saying so (with `hint`, e.g. how to resume).
+    gets a note saying so (with `hint`, e.g. how to resume).  `owner`: the command (and experiment) writing it;
+    a folder that holds the output of another owner is refused (`UsageError`, `hfx.owner`), and the progress
+    manifest names it.
     """
-    folder = OutputFolder(root)
+    folder = OutputFolder(root, owner)
     try:
         folder._open()
     except BaseException:

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, cast
 from hfx import cluster, preflight, resources
 from hfx.devices import CHOICES as DEVICE_CHOICES
 from hfx.errors import UsageError
+from hfx.owner import check_owner
 from hfx.paths import output_dir
 from hfx.sweep import Point, build_configs
 
@@ -96,6 +97,8 @@ def main(args: argparse.Namespace) -> int:
         output_dir(args.out)
     if args.experiment not in EXPERIMENT_NAMES:  # (the registry itself imports torch)
         raise UsageError(f"unknown experiment {args.experiment!r}; known: {', '.join(EXPERIMENT_NAMES)}")
+    if args.out is not None:  # another command's output is never replaced (hfx.owner)
+        check_owner(Path(args.out), ("run", args.experiment), args.out)
     preflight.check(args.experiment, args.overrides, args.seeds)  # every --set alone, before torch
     from numerics import experiments
 
@@ -113,7 +116,7 @@ def main(args: argparse.Namespace) -> int:
                                       local=args.scheduler is None,
                                       process_bytes=resources.WORKER_PROCESS_BYTES if args.workers else 0)
     out = output_dir(args.out if args.out is not None else str(Path(DEFAULT_OUT) / module.NAME))
-    folders = [output_dir(str(out / p.folder)) if p.swept else out for p in points]
+    folders = _folders(module, points, out)
     sweep = any(p.swept for p in points)
 
     import torch
@@ -142,12 +145,22 @@ def main(args: argparse.Namespace) -> int:
             resources.check_worker_memory(module, points, cluster.worker_memory(client))
         backend = Backend(device=device, threads=args.threads, client=client)
         bar = stack.enter_context(_Bar(module.NAME, units, module.cost(points[0].config).unit))
-        top = stack.enter_context(open_output(out)) if sweep else None  # a sweep's index folder, locked first
+        # a sweep's index folder, locked first
+        top = stack.enter_context(open_output(out, owner=("run", module.NAME))) if sweep else None
         for point, folder in zip(points, folders, strict=True):
             documents.append(_run_point(module, point, folder, bar, args, backend))
         if top is not None:
             _finish_sweep(top, module.NAME, points, documents, args, backend)
     return _report(module.NAME, points, documents, out, args)
+
+
+def _folders(module: Experiment, points: list[Point], out: Path) -> list[Path]:
+    """Each point's output folder (a sweep's: one under `out` each), validated, and none holding the output of
+    another command or experiment (`hfx.owner`): refused before any work."""
+    folders = [output_dir(str(out / p.folder)) if p.swept else out for p in points]
+    for folder in dict.fromkeys([out, *folders]):
+        check_owner(folder, ("run", module.NAME))
+    return folders
 
 
 def _report(name: str, points: list[Point], documents: list[dict[str, Any]], out: Path,
@@ -181,7 +194,7 @@ def _run_study(module: Experiment, points: list[Point], args: argparse.Namespace
     remote = args.scheduler is not None
     units = resources.check_resources(module, points, resources.available_memory(), local=not remote)
     out = output_dir(args.out if args.out is not None else str(Path(DEFAULT_OUT) / module.NAME))
-    folders = [output_dir(str(out / p.folder)) if p.swept else out for p in points]
+    folders = _folders(module, points, out)
     sweep = any(p.swept for p in points)
 
     import torch
@@ -210,7 +223,7 @@ def _run_study(module: Experiment, points: list[Point], args: argparse.Namespace
             resources.check_worker_memory(module, points, cluster.worker_memory(client))
         backend = Backend(device=str(getattr(points[0].config, "device", "cpu")), threads=args.threads, client=client)
         bar = stack.enter_context(_Bar(module.NAME, units, module.cost(points[0].config).unit))
-        top = stack.enter_context(open_output(out)) if sweep else None
+        top = stack.enter_context(open_output(out, owner=("run", module.NAME))) if sweep else None
         for point, folder in zip(points, folders, strict=True):
             documents.append(_run_point(module, point, folder, bar, args, backend))
         if top is not None:
@@ -307,7 +320,7 @@ def _run_point(module: Experiment, point: Point, out: Path, bar: Callable[[int],
     started = utc_now()
     resumable = is_chunked(module) or module.NAME in RESUMABLE_STUDIES
     hint = f"hfx run {module.NAME} --resume --out {out} computes only what is missing" if resumable else ""
-    with open_output(out, hint=hint) as folder:
+    with open_output(out, hint=hint, owner=("run", module.NAME)) as folder:
         chunked: dict[str, Any]
         if is_chunked(module):
             store: ChunkStore | None = ChunkStore(folder, _store_key(module, point.config, backend.device),

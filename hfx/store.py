@@ -10,7 +10,8 @@ a SIGKILL, a power cut or a lost worker leaves whole chunk files or none.
 another configuration, is recomputed), runs only the missing ones and merges all of them in chunk order: each
 chunk exactly once, so no record is lost or doubled, and the outputs are those of an uninterrupted run.  A
 resume whose experiment, configuration or device differs from the store's is refused before anything is
-written (`UsageError`).  A run without ``--resume`` starts afresh: it empties the store first.  The final
+written (`UsageError`), as is a store of another layout (`FORMAT`: written by another hfx version, or edited).
+A run without ``--resume`` starts afresh: it empties the store first.  The final
 manifest lists the store's files (with their sha256), so a complete folder resumes to the same outputs
 without computing anything.  The degradation study, whose rounds are not known up front, keeps one file per
 finished job in the same folder, under the same header (`hfx.degradation_jobs.JobStore`).
@@ -80,26 +81,15 @@ def check_store_path(out: Path) -> None:
                          "another --out")
 
 
-COMMANDS = ("run", "verify", "derive", "check")  # the commands that write an output folder
-
-
 def check_folder(out: Path, experiment: str) -> dict[str, object] | None:
-    """UsageError if the manifest in `out` is that of another command or another experiment; the manifest.
+    """UsageError if the manifest in `out` is that of another command or another experiment (`hfx.owner`: the
+    final manifest's `config`, an interrupted command's `owner` or command line); the manifest."""
+    from hfx.owner import owner_of
 
-    A finished manifest names its command and experiment in its `config`; the progress manifest of an interrupted
-    command has only the command line it was started with (an unknown word there decides nothing: the store's
-    own header is checked next).
-    """
     manifest = _read_json(out / "manifest.json")
     if not isinstance(manifest, dict):
         return None
-    config = manifest.get("config")
-    if isinstance(config, dict):
-        command, found = config.get("command"), config.get("experiment")
-    else:
-        words = str(manifest.get("command", "")).split()
-        command = words[1] if len(words) > 1 and words[1] in COMMANDS else None
-        found = words[2] if command == "run" and len(words) > 2 else None
+    command, found = owner_of(manifest) or (None, None)
     if command not in (None, "run"):
         raise UsageError(f"--resume: {out} holds the output of 'hfx {command}', not of hfx run {experiment}")
     if found not in (None, experiment):
@@ -119,6 +109,10 @@ def check_resume(out: Path, key: StoreKey) -> int:
             raise UsageError(f"--resume: {out} was run with another configuration; rerun without --resume to "
                              "start afresh, or give the same --set and --seeds")
         return 0
+    if found.get("format") != FORMAT or type(found.get("format")) is not int:  # (not 1.0, not true)
+        raise UsageError(f"--resume: {out / STORE / HEADER} is of store format {found.get('format')!r}, this hfx "
+                         f"{_version()} reads format {FORMAT} (another hfx version wrote it, or it was edited); "
+                         "rerun without --resume to start afresh")
     if found.get("experiment") != key.experiment:
         raise UsageError(f"--resume: {out} holds a run of {found.get('experiment')!r}, not {key.experiment!r}")
     if found.get("config_hash") != key.config_hash or found.get("chunks") != key.chunks:
@@ -129,6 +123,12 @@ def check_resume(out: Path, key: StoreKey) -> int:
         raise UsageError(f"--resume: {out} was run on --device {found.get('device')}, this run is on {key.device}; "
                          "resume on the same device")
     return sum(1 for p in (out / STORE).glob("[0-9]*.json"))
+
+
+def _version() -> str:
+    from hfx import __version__
+
+    return __version__
 
 
 class ChunkStore:

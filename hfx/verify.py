@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from hfx import cluster
 from hfx.devices import CHOICES as DEVICE_CHOICES
 from hfx.options import check_jobs
+from hfx.owner import check_owner
 from hfx.paths import output_dir
 from hfx.progress import say
 
@@ -67,6 +68,7 @@ def main(args: argparse.Namespace) -> int:
     check_jobs(args.jobs)
     cluster.validate(args.workers, args.scheduler)
     out = output_dir(args.out)
+    check_owner(out, ("verify", None))  # another command's output is never replaced (hfx.owner)
     from hfx.output import manifest, open_output, utc_now
     from hfx.verify_measure import concurrent, measuring
 
@@ -74,7 +76,7 @@ def main(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     tier = "quick" if args.quick else "full" if getattr(args, "full", False) else "default"
     jobs = args.jobs or os.cpu_count() or 1
-    with _place(args) as place, open_output(out) as folder, \
+    with _place(args) as place, open_output(out, owner=("verify", None)) as folder, \
             measuring(tier, place, jobs) as (started_measuring, board):
         # the measurements have started (hfx.verify_measure); the derivations' server preloads the theory while
         # this process imports it (SymPy) for the audit

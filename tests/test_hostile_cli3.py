@@ -1,0 +1,180 @@
+"""Hostile command lines, round 3 (/tmp/rt4cli/hostile.py): every class found there, kept as tests.
+
+* Another command's output folder (`hfx.owner`): `hfx run linear-block` into the folder of `hfx verify`, of
+  `hfx derive`, of `hfx check` or of `hfx run branch-norms` (finished or interrupted) is refused with one line,
+  before any work, and nothing there is touched; each command likewise.  A rerun of the same command (another
+  `--set`, a sweep of the same experiment) replaces its own output and keeps the files a user put there.
+* A chunk store of another layout (`hfx.store.FORMAT`: another hfx version, or edited) is refused by
+  `--resume` with one line, nothing written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from hfx.cli import main
+from hfx.owner import owner_of, read_owner, same
+
+LB = ["run", "linear-block", "--seeds", "1", "--set", "max_steps=5", "--no-figures"]
+ID = "reformulation.identity-iff-zero"
+EXAMPLE = str(Path(__file__).resolve().parents[1] / "examples" / "residual_identity.py")
+
+
+def _tree(root: Path) -> dict[str, bytes | str]:
+    return {str(p.relative_to(root)): p.read_bytes() if p.is_file() and not p.is_symlink() else "<dir/link>"
+            for p in root.rglob("*")}
+
+
+def _refused(argv: list[str], expected: str, root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = _tree(root)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and expected in err and "Traceback" not in err, err
+    assert _tree(root) == before
+
+
+def _forge(out: Path, command: str, files: dict[str, str], experiment: str | None = None,
+           complete: bool = True) -> None:
+    """A folder as `hfx COMMAND` leaves it (finished: the final manifest; else the progress manifest of an
+    interrupted run, as written before `owner` existed: only its command line)."""
+    out.mkdir(parents=True, exist_ok=True)
+    listed = {}
+    for name, text in files.items():
+        (out / name).write_text(text)
+        listed[name] = hashlib.sha256(text.encode()).hexdigest()
+    if complete:
+        config = {"command": command, **({"experiment": experiment} if experiment else {})}
+        document: dict[str, object] = {"config": config, "config_hash": "0" * 64, "complete": True, "files": listed}
+    else:
+        document = {"complete": False, "command": f"hfx {command} --out {out} {experiment or ''}".strip(),
+                    "files": listed, "previous_files": {}}
+    (out / "manifest.json").write_text(json.dumps(document))
+
+
+# ---- another command's output folder ----------------------------------------------------------------------------
+
+FOREIGN = {  # (folder's command, its experiment, finished?, the command line run into it)
+    "run-into-verify": ("verify", None, True, LB),
+    "run-into-derive": ("derive", None, True, LB),
+    "run-into-check": ("check", None, True, LB),
+    "run-into-other-experiment": ("run", "branch-norms", True, LB),
+    "run-into-interrupted-derive": ("derive", None, False, LB),
+    "run-into-interrupted-other-experiment": ("run", "branch-norms", False, LB),
+    "sweep-into-verify": ("verify", None, True, [*LB, "--set", "width=2,3"]),
+    "resume-into-verify": ("verify", None, True, [*LB, "--resume"]),
+    "study-into-verify": ("verify", None, True, ["run", "branch-norms", "--seeds", "1"]),
+    "derive-into-run": ("run", "linear-block", True, ["derive", ID]),
+    "verify-into-run": ("run", "linear-block", True, ["verify", "--no-experiments"]),
+    "verify-into-derive": ("derive", None, True, ["verify", "--quick"]),
+    "check-into-derive": ("check", None, False, ["derive", ID]),
+    "check-into-run": ("run", "deep-stack", True, ["check", EXAMPLE]),
+}
+
+
+@pytest.mark.parametrize("case", FOREIGN)
+def test_another_commands_output_folder_is_refused_and_left_alone(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], no_work: None
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    command, experiment, complete, argv = FOREIGN[case]
+    out = tmp_path / "out"
+    _forge(out, command, {"theirs.json": "{}", "REPORT.md": "# theirs\n"}, experiment, complete)
+    owner = f"hfx {command} {experiment}" if experiment else f"hfx {command}"
+    _refused([*argv, "--out", str(out)], f"holds the output of '{owner}'", tmp_path, capsys)
+
+
+def test_a_sweep_point_folder_of_another_experiment_is_refused_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], no_work: None
+) -> None:
+    """The second point's folder belongs to another experiment: refused before the first point runs."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    _forge(out / "width=3", "run", {"summary.json": "{}"}, "branch-norms")
+    _refused([*LB, "--set", "width=2,3", "--out", str(out)], "holds the output of 'hfx run branch-norms'",
+             tmp_path, capsys)
+
+
+def test_the_owner_of_a_folder() -> None:
+    assert owner_of({"config": {"command": "run", "experiment": "linear-block"}}) == ("run", "linear-block")
+    assert owner_of({"owner": {"command": "verify", "experiment": None}}) == ("verify", None)
+    # the command line of an interrupted run (options before the experiment), from before `owner` existed
+    assert owner_of({"command": "hfx run --out x --set width=2 deep-stack --seeds 1"}) == ("run", "deep-stack")
+    assert owner_of({"command": "hfx -- derive a.b"}) == ("derive", None)
+    for nothing in (None, [], {}, {"command": 3}, {"command": "hfx nothing"}, {"config": {"command": "rm"}}):
+        assert owner_of(nothing) is None
+    assert same(("run", None), ("run", "linear-block")) and not same(("run", "a"), ("run", "b"))
+    assert not same(("derive", None), ("verify", None))
+
+
+def test_a_run_writes_its_owner_into_the_progress_manifest(tmp_path: Path) -> None:
+    from hfx.output import open_output
+
+    with open_output(tmp_path / "o", owner=("run", "linear-block")) as folder:
+        progress = json.loads((tmp_path / "o" / "manifest.json").read_text())
+        assert progress["complete"] is False and progress["owner"] == {"command": "run",
+                                                                       "experiment": "linear-block"}
+        assert read_owner(tmp_path / "o") == ("run", "linear-block")
+        folder.finish({"config": {"command": "run", "experiment": "linear-block"}})
+
+
+def test_open_output_refuses_another_owner_even_after_validation(tmp_path: Path) -> None:
+    """The folder changed between validation and opening (another command finished there): still refused."""
+    from hfx.errors import UsageError
+    from hfx.output import open_output
+
+    _forge(tmp_path / "o", "verify", {"REPORT.md": "x"})
+    with pytest.raises(UsageError, match="holds the output of 'hfx verify'"), \
+            open_output(tmp_path / "o", owner=("derive", None)):
+        pass
+    assert (tmp_path / "o" / "REPORT.md").read_text() == "x"
+    assert not (tmp_path / "o" / ".hfx.lock").exists()
+
+
+@pytest.mark.slow
+def test_a_rerun_replaces_its_own_output_and_keeps_the_users_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    assert main([*LB, "--out", str(out)]) in (0, 1)
+    (out / "notes.txt").write_text("mine")
+    assert main([*LB, "--set", "width=3", "--out", str(out)]) in (0, 1)  # the same experiment, another config
+    assert (out / "notes.txt").read_text() == "mine"
+    assert json.loads((out / "manifest.json").read_text())["complete"] is True
+    assert main([*LB, "--set", "width=2,3", "--out", str(out)]) in (0, 1)  # a sweep of it, into the same folder
+    assert (out / "notes.txt").read_text() == "mine" and (out / "width=3" / "manifest.json").is_file()
+    capsys.readouterr()
+    # and the sweep's folder is still linear-block's: another experiment is refused there
+    _refused(["run", "branch-norms", "--seeds", "1", "--out", str(out)], "holds the output of 'hfx run linear-block'",
+             tmp_path, capsys)
+
+
+# ---- a store of another layout ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("finished") / "out"
+    assert main([*LB, "--out", str(out)]) in (0, 1)
+    return out
+
+
+@pytest.mark.parametrize("fmt", [99, "1", 1.0, True, None, [1]])
+def test_a_store_of_another_format_is_refused_by_resume(
+    fmt: object, finished: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    shutil.copytree(finished, out)
+    header = out / "chunks" / "store.json"
+    document = json.loads(header.read_text())
+    document["format"] = fmt
+    header.write_text(json.dumps(document))
+    _refused([*LB, "--resume", "--out", str(out)], "store format", tmp_path, capsys)
