@@ -53,6 +53,21 @@ def validate(workers: int | None, scheduler: str | None) -> None:
         match = _ADDRESS.match(scheduler.strip())
         if not match or not 1 <= int(match.group(3)) <= 65535:
             raise UsageError(f"--scheduler {scheduler!r} is not a scheduler address (tcp://HOST:PORT or HOST:PORT)")
+    if (workers is not None or scheduler is not None) and not _dask_installed():
+        raise UsageError(NO_DASK)
+
+
+NO_DASK = "--workers and --scheduler need Dask: pip install 'hfx[cluster]'"
+
+
+def _dask_installed() -> bool:
+    """Whether `distributed` can be found (without importing it: standard library only)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("distributed") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def environment() -> dict[str, Any]:
@@ -91,6 +106,14 @@ def _quiet() -> None:
     for name in ("distributed", "distributed.nanny", "distributed.scheduler", "distributed.worker",
                  "distributed.core", "distributed.client", "tornado", "asyncio"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def probe(scheduler: str | None) -> None:
+    """UsageError unless a Dask scheduler answers at `scheduler` (`_probe`; nothing for None): called by the commands
+    once the cheap checks are done, before the heavy imports, so that an address where nothing (or something else)
+    answers costs no start-up time."""
+    if scheduler is not None:
+        _probe(scheduler)
 
 
 def _probe(scheduler: str) -> None:
@@ -142,8 +165,8 @@ def connect(workers: int | None, scheduler: str | None) -> Iterator[Client]:
     """A Dask client: of a new LocalCluster of `workers` processes, or of the scheduler at `scheduler`."""
     try:
         from distributed import Client, LocalCluster
-    except ImportError:  # pragma: no cover - dask is a dependency of the cluster extra
-        raise UsageError("--workers and --scheduler need Dask: pip install 'hfx[cluster]'") from None
+    except ImportError:  # found by `validate`, but it does not import (a broken install)
+        raise UsageError(NO_DASK) from None
     _quiet()
     cluster: Any = None
     if workers is not None:

@@ -18,6 +18,9 @@ Output folders.  A command that writes a folder opens it with `open_output(DIR)`
    run wrote: a file someone changed since is kept, with a warning; then it writes the final manifest,
    last: the provenance record, `"complete": true` and `files` (each path relative to DIR, its sha256).
 
+A folder holding the output of another command (or of `hfx run` of another experiment) is refused on opening
+(`owner`; `hfx.owner`, which the commands also check before any work): a rerun replaces only its own output.
+
 `previous` holds the manifest found on opening (a resumable store can check its `config_hash`).
 """
 

@@ -100,6 +100,7 @@ def main(args: argparse.Namespace) -> int:
     if args.out is not None:  # another command's output is never replaced (hfx.owner)
         check_owner(Path(args.out), ("run", args.experiment), args.out)
     preflight.check(args.experiment, args.overrides, args.seeds)  # every --set alone, before torch
+    cluster.probe(args.scheduler)  # a scheduler that does not answer: said before torch is imported
     from numerics import experiments
 
     try:

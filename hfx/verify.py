@@ -69,6 +69,7 @@ def main(args: argparse.Namespace) -> int:
     cluster.validate(args.workers, args.scheduler)
     out = output_dir(args.out)
     check_owner(out, ("verify", None))  # another command's output is never replaced (hfx.owner)
+    cluster.probe(args.scheduler)  # a scheduler that does not answer: said before the heavy imports
     from hfx.output import manifest, open_output, utc_now
     from hfx.verify_measure import concurrent, measuring
 

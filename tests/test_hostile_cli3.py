@@ -178,3 +178,68 @@ def test_a_store_of_another_format_is_refused_by_resume(
     document["format"] = fmt
     header.write_text(json.dumps(document))
     _refused([*LB, "--resume", "--out", str(out)], "store format", tmp_path, capsys)
+
+
+# ---- --scheduler / --workers: answered before the heavy imports; Dask missing ----------------------------------
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_scheduler_that_does_not_answer_is_refused_before_torch_is_imported(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from hfx.cli import main; rc = main(sys.argv[1:]); "
+            "print(rc, 'torch' in sys.modules, 'sympy' in sys.modules)")
+    for argv in ([*LB, "--scheduler", f"tcp://127.0.0.1:{_closed_port()}"],
+                 ["verify", "--quick", "--scheduler", f"127.0.0.1:{_closed_port()}"]):
+        out = tmp_path / "out"
+        done = subprocess.run([sys.executable, "-c", code, *argv, "--out", str(out)], capture_output=True, text=True,
+                              timeout=120, cwd=tmp_path)
+        assert done.stdout.split() == ["2", "False", "False"], (done.stdout, done.stderr)
+        assert "cannot reach a Dask scheduler" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+        assert not out.exists()
+
+
+def test_a_silent_scheduler_is_refused_within_the_connect_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], no_work: None
+) -> None:
+    import socket
+    import time
+
+    from hfx import cluster
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1)
+    with socket.socket() as silent:  # accepts (the kernel's backlog), never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        port = silent.getsockname()[1]
+        t0 = time.monotonic()
+        _refused([*LB, "--scheduler", f"tcp://127.0.0.1:{port}", "--out", str(tmp_path / "o")],
+                 "nothing answered within 1 s", tmp_path, capsys)
+        assert time.monotonic() - t0 < 30
+
+
+@pytest.mark.parametrize("option", [["--workers", "1"], ["--scheduler", "127.0.0.1:8786"]])
+def test_without_dask_the_cluster_options_are_refused_with_one_line(
+    option: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    no_work: None
+) -> None:
+    import sys
+
+    from hfx import cluster
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "distributed", None)  # `import distributed` fails; find_spec finds nothing
+    for argv in ([*LB, *option], ["verify", "--quick", *option]):
+        _refused([*argv, "--out", str(tmp_path / "o")], "need Dask", tmp_path, capsys)
+    # found, but broken (it does not import): refused when the cluster is started, before anything is written
+    monkeypatch.setattr(cluster, "_dask_installed", lambda: True)
+    monkeypatch.setattr(cluster, "_probe", lambda scheduler: None)
+    _refused([*LB, "--workers", "1", "--out", str(tmp_path / "o")], "need Dask", tmp_path, capsys)
