@@ -122,16 +122,20 @@ def _probe(scheduler: str) -> None:
     distributed's `Client` waits without limit for the handshake of a server that accepts the connection but does
     not speak Dask (an HTTP server, say: both sides wait for the other).  A Dask scheduler writes its handshake as
     soon as it accepts: one message in Dask's TCP framing, an 8-byte length of what follows and an 8-byte number
-    of frames (native byte order, `distributed.comm.tcp`).  Other schemes (tls, ws, ucx) are left to Dask.
+    of frames (native byte order, `distributed.comm.tcp`).  tls://, ws:// and wss:// run over TCP too: that
+    something accepts there is checked, what it speaks is left to Dask (as is ucx://, which needs UCX).
     """
     match = _ADDRESS.match(scheduler.strip())
     assert match is not None  # validated
-    if (match.group(1) or "tcp") != "tcp":
+    scheme = match.group(1) or "tcp"
+    if scheme == "ucx":
         return
     host, port = match.group(2).strip("[]"), int(match.group(3))
     head = b""
     try:
         with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S) as sock:
+            if scheme != "tcp":
+                return
             sock.settimeout(CONNECT_TIMEOUT_S)
             while len(head) < 16:
                 data = sock.recv(16 - len(head))
@@ -184,6 +188,12 @@ def connect(workers: int | None, scheduler: str | None) -> Iterator[Client]:
         except (OSError, TimeoutError) as exc:
             raise UsageError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there "
                              f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+        except (TypeError, ValueError, ImportError, RuntimeError) as exc:
+            # Dask cannot use the address as given: tls:// without TLS credentials in Dask's configuration,
+            # ucx:// without UCX installed, … — the user's input and setup, not a bug of hfx
+            first = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UsageError(f"--scheduler {scheduler}: Dask cannot connect with this address here ({first}); "
+                             "a tcp:// address needs no configuration (docs/cluster.md)") from None
     try:
         if scheduler is not None:
             try:

@@ -243,3 +243,30 @@ def test_without_dask_the_cluster_options_are_refused_with_one_line(
     monkeypatch.setattr(cluster, "_dask_installed", lambda: True)
     monkeypatch.setattr(cluster, "_probe", lambda scheduler: None)
     _refused([*LB, "--workers", "1", "--out", str(tmp_path / "o")], "need Dask", tmp_path, capsys)
+
+
+@pytest.mark.parametrize("scheme", ["tls", "ucx", "ws"])
+def test_a_scheme_dask_cannot_use_here_is_bad_input(
+    scheme: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], no_work: None
+) -> None:
+    """tls:// without TLS credentials, ucx:// without UCX: Dask raises TypeError & co., which is the user's setup
+    (exit 2), not an internal error; a tls:// or ws:// port where nothing listens is said before torch."""
+    import socket
+
+    from hfx import cluster
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 2)
+    if scheme == "ws":
+        _refused([*LB, "--scheduler", f"ws://127.0.0.1:{_closed_port()}", "--out", str(tmp_path / "o")],
+                 "cannot reach a Dask scheduler", tmp_path, capsys)
+        return
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen(4)
+        port = listening.getsockname()[1]
+        before = _tree(tmp_path)
+        assert main([*LB, "--scheduler", f"{scheme}://127.0.0.1:{port}", "--out", str(tmp_path / "o")]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and f"--scheduler {scheme}://" in err, err
+        assert _tree(tmp_path) == before
