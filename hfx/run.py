@@ -279,10 +279,15 @@ def _check_resume(module: Experiment, points: list[Point], folders: list[Path], 
     """UsageError if a folder holds a run that this one cannot resume (hfx.store); read-only.  `device`: the
     device of a configuration (None: not known yet, a remote cluster's: checked again once connected).
     With `announce`, a folder with nothing to resume is said on stderr (the run then computes everything)."""
-    from hfx.store import check_folder, check_resume
+    from hfx.store import HEADER, STORE, check_folder, check_resume
 
-    if sweep:
-        check_folder(out, module.NAME)
+    if sweep:  # the index folder of a sweep: a single run there (its store, its manifest) is not this sweep's
+        manifest = check_folder(out, module.NAME)
+        config = manifest.get("config") if manifest is not None else None
+        single = (out / STORE / HEADER).exists() or (isinstance(config, dict) and "sweep" not in config)
+        if single:
+            raise UsageError(f"--resume: {out} holds a single run of {module.NAME}, not a sweep; rerun without "
+                             "--resume to start afresh, or resume it without the swept values")
     for point, folder in zip(points, folders, strict=True):
         key = _store_key(module, point.config, device(point.config) if device is not None else "cpu")
         found = check_resume(folder, key if device is not None else _any_device(key, folder))

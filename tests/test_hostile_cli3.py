@@ -270,3 +270,19 @@ def test_a_scheme_dask_cannot_use_here_is_bad_input(
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1 and f"--scheduler {scheme}://" in err, err
         assert _tree(tmp_path) == before
+
+
+def test_a_sweep_does_not_resume_a_single_run(
+    finished: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--resume` of a sweep into the folder of one run of the same experiment: nothing there to resume, and the
+    run's outputs would be discarded; refused, as a single run is refused into a sweep's folder."""
+    import shutil
+
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    shutil.copytree(finished, out)
+    _refused([*LB, "--set", "width=2,3", "--resume", "--out", str(out)], "holds a single run of linear-block",
+             tmp_path, capsys)
+    (out / "chunks" / "store.json").unlink()  # the manifest alone says it too
+    _refused([*LB, "--set", "width=2,3", "--resume", "--out", str(out)], "not a sweep", tmp_path, capsys)
