@@ -86,20 +86,27 @@ def _trusted_type(name: object) -> type:
 
 
 def decode(obj: object) -> Any:
-    """The object that `encode` encoded; ValueError for anything else."""
+    """The object that `encode` encoded; ValueError for anything else (a value nested too deeply too)."""
+    try:
+        return _decode(obj)
+    except RecursionError:
+        raise ValueError("malformed store value: nested too deeply") from None
+
+
+def _decode(obj: object) -> Any:
     if obj is None or isinstance(obj, (bool, str, int, float)):
         return obj
     if isinstance(obj, list):
-        return [decode(v) for v in obj]
+        return [_decode(v) for v in obj]
     if not isinstance(obj, dict) or len(obj) not in (1, 2, 3):
         raise ValueError(f"malformed store value: {str(obj)[:80]}")
     try:
         if "float" in obj:
             return _NONFINITE[obj["float"]]
         if "tuple" in obj:
-            return tuple(decode(v) for v in obj["tuple"])
+            return tuple(_decode(v) for v in obj["tuple"])
         if "map" in obj:
-            return {_hashable(decode(k)): decode(v) for k, v in obj["map"]}
+            return {_hashable(_decode(k)): _decode(v) for k, v in obj["map"]}
         if "ndarray" in obj:
             dtype = np.dtype(obj["ndarray"])
             if dtype.kind not in "biuf":
@@ -112,7 +119,7 @@ def decode(obj: object) -> Any:
             cls = _trusted_type(obj["enum"])
             if not issubclass(cls, enum.Enum):
                 raise ValueError(f"{obj['enum']} is not an enum")
-            return cls(decode(obj["value"]))
+            return cls(_decode(obj["value"]))
         if "type" in obj:
             return _build(_trusted_type(obj["type"]), obj["fields"])
     except (KeyError, TypeError, IndexError, AttributeError) as exc:

@@ -33,6 +33,7 @@ import sys
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from hfx.encoding import parse_json
 from hfx.store import ChunkStore, StoreKey
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class JobStore(ChunkStore):
         if not path.is_file():
             return None
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
+            document = parse_json(path.read_text(encoding="utf-8"))
             if not isinstance(document, dict) or document.get("config_hash") != self.key.config_hash:
                 raise ValueError("of another configuration")
             if decode(document.get("job")) != job:

@@ -93,3 +93,12 @@ def csv_text(rows: Iterable[Mapping[str, object]]) -> str:
         cells = [{str(k): v for k, v in row.items()} for row in rows]
         writer.writerows([_cell(row[c]) if c in row else "" for c in columns] for row in cells)
     return buffer.getvalue()
+
+
+def parse_json(text: str | bytes) -> object:
+    """`json.loads`, with a document nested too deeply for Python's recursion (a hand-edited or hostile file:
+    `[[[[…`) reported as the ValueError of any other malformed document, not as a RecursionError."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None

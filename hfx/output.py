@@ -28,14 +28,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import secrets
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
-from hfx.encoding import csv_text, json_text, jsonable
+from hfx.encoding import csv_text, json_text, jsonable, parse_json
 from hfx.errors import UsageError
 from hfx.lock import LOCK_NAME, acquire, release
 from hfx.owner import Owner, owner_of, refusal, same
@@ -156,7 +155,7 @@ class OutputFolder:
         except OSError as exc:  # the folder changed since it was validated: still the user's path
             raise UsageError(path_problem(str(self.root), exc)) from None
         with contextlib.suppress(OSError, ValueError):
-            found = json.loads((self.root / MANIFEST).read_text(encoding="utf-8"))
+            found = parse_json((self.root / MANIFEST).read_text(encoding="utf-8"))
             self.previous = found if isinstance(found, dict) else None
         found_owner = owner_of(self.previous)
         if self.owner is not None and found_owner is not None and not same(found_owner, self.owner):

@@ -18,10 +18,10 @@ Standard library only: checked before the heavy imports.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
+from hfx.encoding import parse_json
 from hfx.errors import UsageError
 
 MANIFEST_MAX_BYTES = 64 << 20  # = hfx.paths.MANIFEST_MAX_BYTES
@@ -61,8 +61,8 @@ def read_owner(folder: Path) -> Owner | None:
     """The owner of `folder` (its manifest), or None: no manifest, unreadable, or naming no owner."""
     try:
         with open(Path(folder) / "manifest.json", "rb") as handle:
-            return owner_of(json.loads(handle.read(MANIFEST_MAX_BYTES + 1)))
-    except (OSError, ValueError, RecursionError):
+            return owner_of(parse_json(handle.read(MANIFEST_MAX_BYTES + 1)))
+    except (OSError, ValueError):
         return None
 
 

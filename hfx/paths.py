@@ -214,12 +214,12 @@ def output_dir(value: str) -> Path:
 
 def _check_manifest(value: str, path: Path) -> None:
     """UsageError if the folder holds a `manifest.json` that hfx did not write (hfx would replace it)."""
-    import json
+    from hfx.encoding import parse_json
 
     manifest = path / "manifest.json"
     try:
         with open(manifest, "rb") as handle:
-            document = json.loads(handle.read(MANIFEST_MAX_BYTES + 1))
+            document = parse_json(handle.read(MANIFEST_MAX_BYTES + 1))
     except FileNotFoundError:
         return
     except (OSError, ValueError):

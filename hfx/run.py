@@ -298,14 +298,15 @@ def _check_resume(module: Experiment, points: list[Point], folders: list[Path], 
 def _any_device(key: StoreKey, folder: Path) -> StoreKey:
     """The key with the store's own device (before a remote cluster's device is known: checked again later)."""
     import dataclasses
-    import json
 
+    from hfx.encoding import parse_json
     from hfx.store import HEADER, STORE
 
     try:
-        found = json.loads((folder / STORE / HEADER).read_text(encoding="utf-8")).get("device", key.device)
-    except (OSError, ValueError, AttributeError):
+        document = parse_json((folder / STORE / HEADER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return key
+    found = document.get("device", key.device) if isinstance(document, dict) else key.device
     return dataclasses.replace(key, device=str(found))
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hfx.encoding import parse_json
 from hfx.errors import UsageError
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def _chunk_name(index: int) -> str:
 
 def _read_json(path: Path) -> object:
     with contextlib.suppress(OSError, ValueError):
-        return json.loads(path.read_text(encoding="utf-8"))
+        return parse_json(path.read_text(encoding="utf-8"))
     return None
 
 

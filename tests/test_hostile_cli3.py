@@ -5,7 +5,12 @@
   before any work, and nothing there is touched; each command likewise.  A rerun of the same command (another
   `--set`, a sweep of the same experiment) replaces its own output and keeps the files a user put there.
 * A chunk store of another layout (`hfx.store.FORMAT`: another hfx version, or edited) is refused by
-  `--resume` with one line, nothing written.
+  `--resume` with one line, nothing written; so is `--resume` of a sweep into the folder of a single run.
+* `--scheduler` where nothing answers, or with a scheme Dask cannot use here (tls:// without credentials,
+  ucx:// without UCX), and `--workers`/`--scheduler` without Dask: one line, exit 2, before torch is imported
+  where it can be.
+* JSON nested too deeply for Python in a file hfx reads (manifest, store header, chunk): the same as any other
+  malformed file (not an internal error).
 """
 
 from __future__ import annotations
@@ -286,3 +291,47 @@ def test_a_sweep_does_not_resume_a_single_run(
              tmp_path, capsys)
     (out / "chunks" / "store.json").unlink()  # the manifest alone says it too
     _refused([*LB, "--set", "width=2,3", "--resume", "--out", str(out)], "not a sweep", tmp_path, capsys)
+
+
+# ---- JSON nested too deeply for Python (a hand-edited or hostile file hfx reads) -------------------------------
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize("argv", [LB, ["derive", ID], ["verify", "--quick"], ["check", EXAMPLE]],
+                         ids=["run", "derive", "verify", "check"])
+def test_a_manifest_nested_too_deeply_is_not_hfxs(
+    argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    no_work: None
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "manifest.json").write_text(DEEP)
+    _refused([*argv, "--out", str(out)], "holds a manifest.json that hfx did not write", tmp_path, capsys)
+
+
+def test_store_files_nested_too_deeply_are_computed_again(
+    finished: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    from hfx.chunkcodec import decode
+
+    monkeypatch.chdir(tmp_path)
+    deep_tuple: object = 1
+    for _ in range(5000):
+        deep_tuple = {"tuple": [deep_tuple]}
+    with pytest.raises(ValueError, match="nested too deeply"):
+        decode(deep_tuple)
+    out = tmp_path / "out"
+    shutil.copytree(finished, out)
+    (out / "chunks" / "000000.json").write_text(DEEP)
+    capsys.readouterr()
+    assert main([*LB, "--resume", "--out", str(out)]) in (0, 1)
+    err = capsys.readouterr().err
+    assert "000000.json cannot be used" in err and "Traceback" not in err, err
+    assert json.loads((out / "manifest.json").read_text())["resumed_chunks"] == 1
+    (out / "chunks" / "store.json").write_text(DEEP)  # an unreadable header: nothing to resume, all computed
+    assert main([*LB, "--resume", "--out", str(out)]) in (0, 1)
+    assert json.loads((out / "manifest.json").read_text())["complete"] is True
