@@ -15,8 +15,9 @@ Output folders.  A command that writes a folder opens it with `open_output(DIR)`
    still knows what is whose;
 3. `finish(record)` removes the files that the previous manifest listed and this run did not write (a
    rerun with `--no-figures` leaves no figures of another run) — only if they still have the content that
-   run wrote: a file someone changed since is kept, with a warning; then it writes the final manifest,
-   last: the provenance record, `"complete": true` and `files` (each path relative to DIR, its sha256).
+   run wrote: a file someone changed since is kept, with a warning, and so is a file that the manifest of an
+   enclosing output folder lists (`hfx derive`'s default folder is inside `hfx verify`'s); then it writes the
+   final manifest, last: the provenance record, `"complete": true` and `files` (each path relative to DIR, its sha256).
 
 A folder holding the output of another command (or of `hfx run` of another experiment) is refused on opening
 (`owner`; `hfx.owner`, which the commands also check before any work): a rerun replaces only its own output.
@@ -48,6 +49,7 @@ __all__ = [
 ]
 
 MANIFEST = "manifest.json"  # the provenance record of an output folder
+MANIFEST_MAX_BYTES = 64 << 20  # = hfx.paths.MANIFEST_MAX_BYTES
 TMP_SUFFIX = ".hfx-tmp"  # temporary files of atomic writes; a killed run may leave one, the next run removes it
 
 
@@ -229,7 +231,21 @@ class OutputFolder:
                         if pid.isdigit() and not _alive(int(pid)):
                             os.unlink(entry.path)
 
+    def _claimed_above(self) -> set[Path]:
+        """The files that the manifests of enclosing output folders list (`hfx derive` writes its default folder
+        inside that of `hfx verify`: a file both wrote is the enclosing command's too, and is never removed)."""
+        claimed: set[Path] = set()
+        with contextlib.suppress(OSError, RuntimeError):
+            for above in self.root.resolve().parents:
+                with contextlib.suppress(OSError, ValueError):
+                    if (above / MANIFEST).is_file() and (above / MANIFEST).stat().st_size <= MANIFEST_MAX_BYTES:
+                        found = parse_json((above / MANIFEST).read_text(encoding="utf-8"))
+                        for key in ("files", "previous_files"):
+                            claimed.update(above / name for name in _listed(found, key))
+        return claimed
+
     def _remove_stale(self) -> None:
+        claimed = self._claimed_above() if any(n not in self.written for n in self._stale) else set()
         for name, digest in sorted(self._stale.items()):
             if name in self.written or name == MANIFEST:
                 continue
@@ -237,6 +253,8 @@ class OutputFolder:
             try:
                 inside = self.root.resolve() in path.resolve().parents
                 if not inside or not path.is_file() or path.is_symlink():
+                    continue
+                if path.resolve() in claimed:  # an enclosing folder's file too: not this run's alone to remove
                     continue
                 if sha256_file(path) != digest:
                     print(f"hfx: kept {path}: changed since the run that wrote it", file=sys.stderr)

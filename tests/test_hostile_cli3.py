@@ -335,3 +335,31 @@ def test_store_files_nested_too_deeply_are_computed_again(
     (out / "chunks" / "store.json").write_text(DEEP)  # an unreadable header: nothing to resume, all computed
     assert main([*LB, "--resume", "--out", str(out)]) in (0, 1)
     assert json.loads((out / "manifest.json").read_text())["complete"] is True
+
+
+# ---- nested output folders: hfx derive's default folder is inside hfx verify's ---------------------------------
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@pytest.mark.parametrize("enclosing_lists_it", [True, False])
+def test_a_rerun_never_removes_a_file_that_an_enclosing_folder_lists(enclosing_lists_it: bool,
+                                                                    tmp_path: Path) -> None:
+    """`hfx verify` (hfx-out/) wrote derivations/b.pdf; `hfx derive` (hfx-out/derivations/) wrote it too; a
+    later `hfx derive a` must not remove b.pdf: verify's folder lists it.  Without the enclosing claim it goes."""
+    from hfx.output import open_output
+
+    top, sub = tmp_path / "hfx-out", tmp_path / "hfx-out" / "derivations"
+    sub.mkdir(parents=True)
+    (sub / "b.pdf").write_text("b")
+    top_files = {"derivations/b.pdf": _sha("b")} if enclosing_lists_it else {}
+    (top / "manifest.json").write_text(json.dumps({"config": {"command": "verify"}, "complete": True,
+                                                   "files": top_files}))
+    (sub / "manifest.json").write_text(json.dumps({"config": {"command": "derive"}, "complete": True,
+                                                   "files": {"b.pdf": _sha("b")}}))
+    with open_output(sub, owner=("derive", None)) as folder:
+        folder.write_text("a.pdf", "a")
+        folder.finish({"config": {"command": "derive"}})
+    assert (sub / "b.pdf").exists() is enclosing_lists_it
+    assert (sub / "a.pdf").read_text() == "a"
