@@ -245,7 +245,7 @@ def _verify_folder(out: Path) -> Path:
     (["run", "degradation", *TINY_ARGS, "--seeds", "3"], "was run with another configuration"),
     (["run", "degradation", *TINY_ARGS, "--set", "norms=none"], "was run with another configuration"),
     (["run", "degradation", *TINY_ARGS, "--workers", "2", "--set", "width=9"], "was run with another configuration"),
-    (["run", "linear-block", "--seeds", "2"], "holds a run of 'degradation', not 'linear-block'"),
+    (["run", "linear-block", "--seeds", "2"], "'hfx run degradation', not of 'hfx run linear-block'"),  # hfx.owner
 ])
 def test_resume_refuses_another_configuration_or_experiment_and_touches_nothing(
         finished: Path, argv: list[str], message: str, capsys: pytest.CaptureFixture[str], no_training: None) -> None:
@@ -262,7 +262,7 @@ def test_resume_into_a_chunked_experiment_or_a_verify_folder_is_refused(
     assert main(["run", "linear-block", "--seeds", "2", "--set", "max_steps=50", "--no-figures", "--out",
                  str(chunked)]) in (0, 1)
     capsys.readouterr()
-    for out, message in ((chunked, "holds a run of 'linear-block', not 'degradation'"),
+    for out, message in ((chunked, "'hfx run linear-block', not of 'hfx run degradation'"),  # hfx.owner
                          (_verify_folder(tmp_path / "verify"), "holds the output of 'hfx verify'")):
         stamp = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
         assert main(["run", "degradation", *TINY_ARGS, "--resume", "--out", str(out)]) == 2
