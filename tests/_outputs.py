@@ -1,5 +1,5 @@
 """Comparing results and output folders exactly, wall-clock fields aside (shared by the chunk, cluster and resume
-tests).
+tests), and a refused command line leaving a folder untouched (the hostile-input tests).
 
 Two runs of the same configuration must agree in every field, bit for bit in float64, and in every type (a
 StrEnum is not a str): `same` walks typed results, `folder_view` reads an output folder's `runs.csv` and
@@ -64,3 +64,20 @@ def manifest(out: Path) -> dict[str, Any]:
     found = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert isinstance(found, dict)
     return found
+
+
+def tree(root: Path) -> dict[str, bytes | str]:
+    """Every path below `root` with its bytes (files) or "<dir/link>"."""
+    return {str(p.relative_to(root)): p.read_bytes() if p.is_file() and not p.is_symlink() else "<dir/link>"
+            for p in root.rglob("*")}
+
+
+def assert_refused(argv: list[str], expected: str, root: Path, capsys: Any) -> None:
+    """`hfx argv` exits 2 with one line on stderr holding `expected`, no traceback, and nothing below `root` changed."""
+    from hfx.cli import main
+
+    before = tree(root)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and expected in err and "Traceback" not in err, err
+    assert tree(root) == before

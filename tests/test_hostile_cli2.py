@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from _outputs import assert_refused as _refused
 
 from hfx.cli import main
 from hfx.errors import UsageError, debug_enabled
@@ -26,17 +27,6 @@ EXAMPLE = str(REPO / "examples" / "residual_identity.py")
 ID = "reformulation.identity-iff-zero"
 
 
-def _tree(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): p.read_text() if p.is_file() and not p.is_symlink() else "<dir/link>"
-            for p in root.rglob("*")}
-
-
-def _refused(argv: list[str], expected: str, root: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    before = _tree(root)
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and expected in err and "Traceback" not in err, err
-    assert _tree(root) == before
 
 
 # ---- options given twice, --set given twice ---------------------------------------------------------------------

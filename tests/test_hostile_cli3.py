@@ -20,6 +20,8 @@ import json
 from pathlib import Path
 
 import pytest
+from _outputs import assert_refused as _refused
+from _outputs import tree as _tree
 
 from hfx.cli import main
 from hfx.owner import owner_of, read_owner, same
@@ -29,17 +31,6 @@ ID = "reformulation.identity-iff-zero"
 EXAMPLE = str(Path(__file__).resolve().parents[1] / "examples" / "residual_identity.py")
 
 
-def _tree(root: Path) -> dict[str, bytes | str]:
-    return {str(p.relative_to(root)): p.read_bytes() if p.is_file() and not p.is_symlink() else "<dir/link>"
-            for p in root.rglob("*")}
-
-
-def _refused(argv: list[str], expected: str, root: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    before = _tree(root)
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and expected in err and "Traceback" not in err, err
-    assert _tree(root) == before
 
 
 def _forge(out: Path, command: str, files: dict[str, str], experiment: str | None = None,
