@@ -194,3 +194,22 @@ def test_dask_workers_die_with_a_killed_parent(start: Callable[..., subprocess.P
     proc.wait(timeout=HANG_S)
     _wait_for(lambda: not any(_alive(w) for w in workers), HANG_S, "the orphaned Dask workers to end")
     assert json.loads((out / "manifest.json").read_text())["complete"] is False
+
+
+@pytest.mark.parametrize("how", ["returned", "raised"])
+def test_the_exit_after_a_signal_is_bounded_even_if_a_thread_hangs(tmp_path: Path, how: str) -> None:
+    """Python's exit joins every non-daemon thread (a pool's manager thread, say): one that never ends must not
+    keep hfx from exiting with its code after a Ctrl-C, whichever way the interrupt reached the entry point."""
+    program = (
+        "import sys, threading, hfx._entry as entry, hfx.cli as cli\n"
+        "entry.EXIT_GRACE_S = 0.5\n"
+        "def main():\n"
+        "    threading.Thread(target=threading.Event().wait, name='stuck').start()\n"
+        + ("    return 130\n" if how == "returned" else "    raise KeyboardInterrupt\n")
+        + "cli.main = main\n"
+        "sys.exit(entry.main())\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=HANG_S)
+    assert proc.returncode == 130, proc.stderr
+    assert "Traceback" not in proc.stderr
