@@ -186,9 +186,9 @@ def train(
     rec_norm: list[torch.Tensor] = []
     t0 = time.perf_counter()
     k = 0
+    rate = lr.to(x.dtype)  # the fused engine's (S)GD step θ ← θ − (ηG + cθ): η and c = ηλ in the batch's dtype
+    decay = rate * lam.to(x.dtype) if decays else torch.zeros_like(rate)
     if blocked:
-        rate = lr.to(x.dtype)
-        decay = rate * lam.to(x.dtype) if decays else torch.zeros_like(rate)
         mon, rec, k = blocked_loop(spec, params, x, y, rate, decay, mon, rule, max_steps, record_every, t0, progress,
                                    segment, max_block)
         rec_steps, rec_loss, rec_metric, rec_norm = rec.steps, rec.loss, rec.metric, rec.norm
@@ -221,9 +221,7 @@ def train(
                 break
             # frozen (converged or diverged) runs keep their parameters
             if fused_step:
-                rate = lr.to(x.dtype)
-                pending = fused.PendingStep(rate, rate * lam.to(x.dtype) if decays else torch.zeros_like(rate), grads,
-                                            None if bool(mon.moving.all()) else mon.moving)
+                pending = fused.PendingStep(rate, decay, grads, None if bool(mon.moving.all()) else mon.moving)
             else:
                 state = opt_update_(opt, params, grads, state, lr, lam, None if bool(mon.moving.all()) else mon.moving)
             if progress is not None:

@@ -164,6 +164,26 @@ class PendingStep:
     moving: torch.Tensor | None = None
 
 
+def weight_shapes(spec: BlockSpec, R: int) -> dict[str, tuple[int, ...]]:
+    """The shape of each parameter of R runs in the native layout: (R, L, out, in), α (R, L)."""
+    return {k: (R, *shape) for k, shape in spec.weight_shapes().items()} | {"alpha": (R, spec.depth)}
+
+
+def native_shape(spec: BlockSpec, x: torch.Tensor, y: torch.Tensor, segment: int | None) -> _Shape:
+    """The native code's description of a batch, after checking what it trusts: x and y (R, N ≥ 1, d) alike, and
+    a checkpoint segment ≥ 1 (default `segment_length`).  (The native code is handed pointers: every shape is
+    checked before, by this function and the callers' own checks of the parameters.)"""
+    if x.dim() != 3 or x.shape[2] != spec.width or x.shape[1] < 1 or tuple(y.shape) != tuple(x.shape):
+        raise ValueError(f"x and y must both be (R, N ≥ 1, {spec.width}), got {tuple(x.shape)} and {tuple(y.shape)}")
+    R, N = x.shape[0], x.shape[1]
+    S = segment if segment is not None else segment_length(spec, N, x.element_size())
+    if S < 1:
+        raise ValueError(f"segment must be ≥ 1, got {S}")
+    variant = 2 if spec.scaled else (1 if spec.residual else 0)
+    return _Shape(R, spec.depth, N, spec.width, spec.hidden, int(spec.block == "mlp"), variant,
+                  _ACT[spec.activation], min(S, spec.depth))
+
+
 def loss_and_grads(
     spec: BlockSpec,
     params: Params,
@@ -192,14 +212,12 @@ def loss_and_grads(
     weights = [params[k].detach().to(dtype).contiguous() for k in names]
     alpha = params["alpha"].detach().to(dtype).contiguous() if spec.scaled else None
     x, y = x.detach().contiguous(), y.detach().to(dtype).contiguous()
-    R, N = x.shape[0], x.shape[1]
-    # the native code trusts these shapes: check every one before handing it pointers
-    expected = {k: (R, *shape) for k, shape in spec.weight_shapes().items()} | {"alpha": (R, spec.depth)}
+    R = x.shape[0]
+    expected = weight_shapes(spec, R)
     for k, t in zip((*names, "alpha"), (*weights, alpha), strict=True):
         if t is not None and tuple(t.shape) != expected[k]:
             raise ValueError(f"{k} has shape {tuple(t.shape)}, expected {expected[k]} for {R} runs of {spec}")
-    if x.dim() != 3 or x.shape[2] != spec.width or N < 1 or tuple(y.shape) != tuple(x.shape):
-        raise ValueError(f"x and y must both be (R, N ≥ 1, {spec.width}), got {tuple(x.shape)} and {tuple(y.shape)}")
+    shape = native_shape(spec, x, y, segment)
     if skip is not None and tuple(skip.shape) != (R,):
         raise ValueError(f"skip must be ({R},), got {tuple(skip.shape)}")
     pending: list[torch.Tensor | None] = [None] * 6
@@ -218,12 +236,6 @@ def loss_and_grads(
         if move is not None and tuple(move.shape) != (R,):
             raise ValueError(f"a pending step's moving must be ({R},), got {tuple(move.shape)}")
         pending = [rate, decay, G[names[0]], G[names[-1]], G.get("alpha"), move]
-    S = segment if segment is not None else segment_length(spec, N, x.element_size())
-    if not 1 <= S:
-        raise ValueError(f"segment must be ≥ 1, got {S}")
-    variant = 2 if spec.scaled else (1 if spec.residual else 0)
-    shape = _Shape(R, spec.depth, N, spec.width, spec.hidden, int(spec.block == "mlp"), variant,
-                   _ACT[spec.activation], min(S, spec.depth))
     loss = torch.empty(R, dtype=dtype)
     grads: Params | None = None
     if want_grads:

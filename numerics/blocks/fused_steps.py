@@ -89,16 +89,15 @@ def gd_steps(spec: BlockSpec, params: Params, x: torch.Tensor, y: torch.Tensor, 
         raise RuntimeError("the fused engine does not support this batch (see numerics.blocks.fused.supports)")
     if K < 1 or k0 < 0 or k0 + K > rule.max_steps + 1 or rule.record_every < 1:
         raise ValueError(f"steps {k0}…{k0 + K - 1} are outside 0…{rule.max_steps} (or record_every < 1)")
-    dtype, R, N = x.dtype, x.shape[0], x.shape[1]
+    dtype, R = x.dtype, x.shape[0]
     names = ("W1", "W2") if spec.block == "mlp" else ("W",)
-    expected = {k: (R, *shape) for k, shape in spec.weight_shapes().items()} | {"alpha": (R, spec.depth)}
+    expected = fused.weight_shapes(spec, R)
     held = [*names, *(("alpha",) if spec.scaled else ())]
     for k in held:
         t = params[k]
         if tuple(t.shape) != expected[k] or t.dtype != dtype or not t.is_contiguous() or t.device.type != "cpu":
             raise ValueError(f"{k} must be a contiguous CPU {dtype} tensor of shape {expected[k]}")
-    if x.dim() != 3 or x.shape[2] != spec.width or N < 1 or tuple(y.shape) != tuple(x.shape):
-        raise ValueError(f"x and y must both be (R, N ≥ 1, {spec.width}), got {tuple(x.shape)} and {tuple(y.shape)}")
+    shape = fused.native_shape(spec, x, y, segment)
     x, y = x.detach().contiguous(), y.detach().to(dtype).contiguous()
     rate, decay = (t.detach().to(dtype).contiguous() for t in (rate, decay))
     for what, t, want in (("moving", state.moving, torch.uint8), ("active", state.active, torch.uint8),
@@ -106,12 +105,6 @@ def gd_steps(spec: BlockSpec, params: Params, x: torch.Tensor, y: torch.Tensor, 
                           ("diverged", state.diverged, torch.int64), ("rate", rate, dtype), ("decay", decay, dtype)):
         if tuple(t.shape) != (R,) or t.dtype != want or not t.is_contiguous() or t.device.type != "cpu":
             raise ValueError(f"{what} must be a contiguous CPU {want} tensor of shape ({R},)")
-    S = segment if segment is not None else fused.segment_length(spec, N, x.element_size())
-    if S < 1:
-        raise ValueError(f"segment must be ≥ 1, got {S}")
-    variant = 2 if spec.scaled else (1 if spec.residual else 0)
-    shape = fused._Shape(R, spec.depth, N, spec.width, spec.hidden, int(spec.block == "mlp"), variant,
-                         fused._ACT[spec.activation], min(S, spec.depth))
     steps = _Steps(k0, K, rule.max_steps, rule.record_every, rule.eps, rule.divergence_factor,
                    int(rule.freeze_converged))
     loss = torch.empty((K, R), dtype=torch.float64)
