@@ -2,7 +2,10 @@
 one line and the usual exit code (130, 143, 129), never a traceback of an import.
 
 The console script and `python -m hfx` call `main` here; `hfx.cli.main` (tests, scripts) does the rest, with its
-own handlers.  Only the standard library is imported before the handlers are in place.
+own handlers.  This module's first statements, before any other import, make a signal during the imports above
+`main` leave at once with that line and code (nothing has been written yet, so there is nothing to clean up):
+Python's own handler would print a traceback of `import signal` or of the console script.  (A signal in the
+interpreter's own start-up, before this file runs, is Python's: it ends the process, exit −2, no output.)
 
 After such a signal the exit itself is bounded: Python's exit waits for every non-daemon thread and process (a
 pool's manager thread, a worker started as the signal came), and should one of them hang, the exit code still
@@ -11,13 +14,27 @@ comes within `EXIT_GRACE_S` (the workers die with hfx: `hfx.pool`).
 
 from __future__ import annotations
 
+import _signal  # the C module: available at once (`signal` builds its enums first, which takes milliseconds)
 import os
-import signal
-import sys
-import threading
-import time
 
-from hfx.errors import Terminated
+_WORDS = {2: b"interrupted", 15: b"terminated", 1: b"hung up (SIGHUP)"}  # SIGINT, SIGTERM, SIGHUP on every POSIX
+
+
+def _leave_now(signum: int, frame: object) -> None:
+    os.write(2, b"hfx: " + _WORDS.get(signum, b"terminated") + b"\n")
+    os._exit(128 + signum)
+
+
+for _sig in _WORDS:
+    if _signal.getsignal(_sig) is not _signal.SIG_IGN:  # an ignored signal (nohup, a background job) stays ignored
+        _signal.signal(_sig, _leave_now)
+
+import signal  # noqa: E402  (after the handlers above)
+import sys  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+
+from hfx.errors import Terminated  # noqa: E402
 
 EXIT_GRACE_S = 10.0  # after a signal, how long Python's own exit may take before hfx leaves without it
 
@@ -27,6 +44,9 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 def main() -> int:
+    # from here on a signal is an exception (KeyboardInterrupt, Terminated), caught below and by `cli.main`
+    if signal.getsignal(signal.SIGINT) is _leave_now:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     for sig in (signal.SIGTERM, signal.SIGHUP):
         if signal.getsignal(sig) is not signal.SIG_IGN:  # (under nohup SIGHUP stays ignored)
             signal.signal(sig, _terminate)

@@ -213,3 +213,32 @@ def test_the_exit_after_a_signal_is_bounded_even_if_a_thread_hangs(tmp_path: Pat
                           timeout=HANG_S)
     assert proc.returncode == 130, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(("sig", "code", "word"), [(signal.SIGINT, 130, "interrupted"),
+                                                   (signal.SIGTERM, 143, "terminated"),
+                                                   (signal.SIGHUP, 129, "hung up (SIGHUP)")])
+def test_a_signal_while_the_entry_point_is_imported_is_one_line_and_its_code(
+    tmp_path: Path, sig: signal.Signals, code: int, word: str
+) -> None:
+    """The console script imports hfx._entry before `main` runs: a signal then (here: sent by the process to itself
+    right after that import, where Python's own handler printed a traceback of the import) is one line."""
+    program = f"import os, hfx._entry\nos.kill(os.getpid(), {int(sig)})\nimport time\ntime.sleep(30)\n"
+    proc = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=HANG_S)
+    assert (proc.returncode, proc.stderr) == (code, f"hfx: {word}\n")
+
+
+def test_a_signal_ignored_at_start_stays_ignored_by_the_entry_point(tmp_path: Path) -> None:
+    """nohup, or a background job of a non-interactive shell: the ignored signal is the caller's choice."""
+    program = ("import signal, hfx._entry\n"
+               "print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN, signal.getsignal(signal.SIGHUP) is "
+               "signal.SIG_IGN, signal.getsignal(signal.SIGTERM) is hfx._entry._leave_now)\n")
+
+    def ignore() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    proc = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=HANG_S, preexec_fn=ignore)
+    assert proc.stdout.split() == ["True", "True", "True"], proc.stderr
