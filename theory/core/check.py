@@ -387,8 +387,9 @@ def _static_refusal(step: Step, raw_l: sp.Basic, raw_r: sp.Basic, ctx: Context) 
                 )
     if isinstance(step, Substitute):
         for key, value in step.subs.items():
-            problem = premise.unsatisfiable(key, value) or matrix_premise.unsatisfiable(key, value, ctx.facts,
-                                                                                       ctx.matrix_kinds)
+            problem = (premise.unsatisfiable(key, value)
+                       or premise.contradicts_facts(key, value, step.subs, ctx.facts)
+                       or matrix_premise.unsatisfiable(key, value, ctx.facts, ctx.matrix_kinds))
             if problem:
                 return "premise", problem
     for side in (raw_l, raw_r):

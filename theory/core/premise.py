@@ -15,15 +15,21 @@ true and "at x² = −1: x⁴ = 1" would be proved although nothing was shown.  
 
 Each test only refuses (it never certifies anything), and each is exact: a premise that none of them
 refutes is accepted as before.
+
+A premise is also read *through the derivation's facts* (`contradicts_facts`): with the definition y = x², the
+premise y = −4 is x² = −4, vacuous like any other; with y = eˣ, y = 0 is eˣ = 0; with f(0) = 1, f(0) = 0 is 1 = 0;
+and the other premises of the same step hold at once (with y = x², "at x = 1, y = 2" is 1 = 2).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import sympy as sp
 from sympy.core.function import FunctionClass
 from sympy.matrices.expressions import MatrixExpr
 
-from theory.core import smt
+from theory.core import numbers, smt
 from theory.core.ladder import Timeout, time_limit
 
 RANGE_SECONDS = 2.0  # CPU seconds for the range of a key in one symbol
@@ -55,6 +61,40 @@ def unsatisfiable(key: sp.Basic, value: sp.Basic) -> str | None:
         if enclosure is not None and (value < enclosure.min or value > enclosure.max) is sp.S.true:
             return f"{vacuous}: {key} takes only values in [{enclosure.min}, {enclosure.max}]"
     return None
+
+
+FACT_ROUNDS = 5  # rewrites by the facts (a definition may use another defined symbol: y = x², u = y + 1)
+
+
+def contradicts_facts(key: sp.Basic, value: sp.Basic, premises: Mapping[sp.Basic, sp.Basic],
+                      facts: Mapping[sp.Basic, sp.Basic]) -> str | None:
+    """Why ``key = value`` cannot hold together with the derivation's `facts` and the step's other `premises`.
+
+    The key is rewritten by the facts (definitions y = x², and facts such as f(0) = 1) and the other premises'
+    symbol values are put in; the rewritten premise is then refused like any other (`unsatisfiable`), or
+    compared exactly when both sides are numbers.  Only refuses; never certifies."""
+    if not facts or not isinstance(key, sp.Expr) or isinstance(key, MatrixExpr) or not isinstance(value, sp.Expr):
+        return None
+    others = {k: v for k, v in premises.items() if k != key and isinstance(k, sp.Symbol)}
+    rewritten: sp.Basic = key
+    try:
+        for _ in range(FACT_ROUNDS):
+            step = rewritten.xreplace(dict(facts))
+            step = step.subs(others) if others else step
+            if step == rewritten:
+                break
+            rewritten = step
+    except (TypeError, ValueError, AttributeError):
+        return None
+    if rewritten == key or not isinstance(rewritten, sp.Expr) or isinstance(rewritten, MatrixExpr):
+        return None
+    through = f"the premise {key} = {value}, with the assumptions' facts, is {rewritten} = {value}"
+    if rewritten.is_number and value.is_number:
+        if numbers.compare(rewritten, value).verdict is numbers.Verdict.DIFFER:
+            return f"{through}, which is false: the step would be vacuous"
+        return None
+    problem = unsatisfiable(rewritten, value)
+    return f"{through}; {problem}" if problem else None
 
 
 _BOUNDED = {sp.sin: (-1, 1), sp.cos: (-1, 1), sp.tanh: (-1, 1), sp.atan: (-sp.pi / 2, sp.pi / 2)}
