@@ -39,10 +39,12 @@ from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions import MatrixExpr
 
 from theory.core import (
+    concrete,
     cost,
     dimensions,
     domain,
     explicit,
+    extremes,
     kinks,
     ladder,
     limits,
@@ -250,6 +252,10 @@ def _check_equality(step: Step, ctx: Context) -> Outcome:
     evidence = _numeric(raw_l, raw_r, ctx, factor=factor, cross_check=bool(certified))
     if evidence.status is Status.FAILED and evidence.method != "undecided":
         return evidence
+    if evidence.status is Status.CHECKED and not certified and not ctx.facts and not isinstance(step, Equivalent):
+        found = extremes.search_both((raw_l, raw_r), evaluated, "=", _value_at)  # far out, by a jump, at a maximum
+        if found:
+            return Outcome(Status.FAILED, "counterexample (extreme point)", found, cross_checks=(evidence.method,))
     if evidence.status is Status.CHECKED and not certified and evaluated is not None:  # (Equivalent too: its
         # sides are a − b and factor·(c − d), and the step claims they are equal)
         tiny = _tiny_exact_difference(*evaluated)
@@ -504,6 +510,9 @@ def _infinity_problem(sides: tuple[sp.Basic, sp.Basic], signed_limit: bool) -> s
                 return f"the {name} evaluates to an undefined value ({short(entry, 200)}): zoo/nan prove nothing"
             if not signed_limit and any(n in (sp.oo, -sp.oo) for n in nodes):
                 return f"the {name} evaluates to an infinity ({short(entry, 200)}); only a signed limit may equal ±oo"
+            for n in nodes:  # a series or product SymPy left unevaluated may diverge (Σ(−1)ᵏk, Π(1 + 1/k))
+                if sampling.infinite_bounds(n) and not n.free_symbols and concrete.diverges(n):
+                    return f"the {name} holds {short(n, 200)}, which diverges: it has no value"
     return None
 
 
@@ -618,6 +627,22 @@ class _At:
 _pairs = numbers.entry_pairs
 
 
+class _Constants:
+    """`_evaluate`, once per side that no instance changes (no free symbol, matrix symbol or undefined function):
+    a constant side (an infinite product, a long sum) costs its evaluation once, not once per instance."""
+
+    def __init__(self) -> None:
+        self.memo: dict[sp.Basic, tuple[sp.Basic | None, str | None]] = {}
+
+    def __call__(self, expr: sp.Basic, point: Mapping[sp.Basic, sp.Basic]) -> tuple[sp.Basic | None, str | None]:
+        if not (isinstance(expr, sp.Expr) and not expr.free_symbols and not expr.atoms(sp.MatrixSymbol, AppliedUndef)
+                and not expr.has(sp.Subs)):
+            return _evaluate(expr, point)
+        if expr not in self.memo:
+            self.memo[expr] = _evaluate(expr, point)
+        return self.memo[expr]
+
+
 def _numeric(lhs: sp.Basic, rhs: sp.Basic, ctx: Context, factor: sp.Basic | None = None,
              cross_check: bool = False) -> Outcome:
     """Evaluate ``lhs = rhs`` (and an Equivalent's factor) at seeded instances realising the facts.
@@ -637,14 +662,15 @@ def _numeric(lhs: sp.Basic, rhs: sp.Basic, ctx: Context, factor: sp.Basic | None
     defined, skipped = 0, 0
     undecided: list[str] = []
     hows: set[str] = set()
+    evaluate = _Constants()
     try:
         deadline = time.process_time() + NUMERIC_SECONDS
         for instance in sampling.instances(exprs, rng, count, ctx.matrix_kinds, ctx.facts):
             if time.process_time() > deadline:
                 undecided.append(f"the numeric rung's budget of {NUMERIC_SECONDS:g} s of CPU time ran out")
                 break
-            a, why_a = _evaluate(lhs, instance.point)
-            b, why_b = _evaluate(rhs, instance.point)
+            a, why_a = evaluate(lhs, instance.point)
+            b, why_b = evaluate(rhs, instance.point)
             at = _At(instance)
             if a is None and b is None:
                 skipped += 1
@@ -726,6 +752,11 @@ def _check_inequality(step: Inequality, ctx: Context) -> Outcome:
     evidence = _numeric_sign(raw_gap, sign, ctx, cross_check=bool(certified), sides=sides)
     if evidence.status is Status.FAILED and evidence.method != "undecided":
         return evidence
+    if evidence.status is Status.CHECKED and not certified and not ctx.facts:
+        applied = (left, right) if left is not None and right is not None else None
+        found = extremes.search_both((raw_l, raw_r), applied, step.relation, _value_at)  # far out, at a maximum
+        if found:
+            return Outcome(Status.FAILED, "counterexample (extreme point)", found, cross_checks=(evidence.method,))
     if left is not None and right is not None:
         smt_outcome = _smt(left, step.relation, right, certified, notes, exact_method)
         if smt_outcome is not None:

@@ -47,6 +47,38 @@ def usual_sums(expr: sp.Basic) -> sp.Basic:
     return expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and _outer_concrete(e), _usual)
 
 
+CONVERGENCE_SECONDS = 2.0  # CPU seconds for SymPy's convergence tests of one infinite sum or product
+
+
+def diverges(e: sp.Sum | sp.Product) -> bool:
+    """Whether the infinite sum Σ aₖ or product Π pₖ `e` (one index) provably diverges; a product that tends to 0
+    diverges too (Π(1 − 1/k)).  False when this cannot be shown within `CONVERGENCE_SECONDS` of CPU time.
+
+    Two tests, both exact: the term test (|aₖ| ↛ 0, |pₖ| ↛ 1: Σ(−1)ᵏ, Π 2), and SymPy's convergence tests, trusted
+    only for terms of one sign (aₖ ≥ 0, or pₖ − 1 ≥ 0, or ≤ 0) — for terms of changing sign they are wrong
+    (SymPy 1.14 says Σ sin(k)/k diverges; it converges to (π − 1)/2, Dirichlet's test)."""
+    from theory.core.ladder import Timeout, time_limit  # (ladder imports the modules that import this one)
+
+    if len(e.limits) != 1 or len(e.limits[0]) != 3:
+        return False
+    k, a, b = e.limits[0]
+    if not (a.is_finite and b is sp.oo):
+        return False
+    term = e.function - 1 if isinstance(e, sp.Product) else e.function
+    index = sp.Dummy("k", integer=True, positive=True)
+    shifted = term.xreplace({k: index + a - 1})  # the terms from the lower bound on, over k = 1, 2, …
+    try:
+        with time_limit(CONVERGENCE_SECONDS):
+            size = sp.limit(sp.Abs(shifted), index, sp.oo)
+            if size.is_extended_real and size.is_zero is False:  # (an AccumBounds or a Limit left: unknown)
+                return True
+            if not (shifted.is_nonnegative or shifted.is_nonpositive):
+                return False
+            return e.is_convergent() is sp.S.false
+    except (Timeout, NotImplementedError, ValueError, TypeError, AttributeError, RecursionError):
+        return False
+
+
 def _bounds_concrete(limit: tuple[sp.Basic, ...]) -> bool:
     return len(limit) == 3 and bool(limit[1].is_number) and bool(limit[2].is_number)
 

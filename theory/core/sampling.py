@@ -490,6 +490,14 @@ def _infinite(e: sp.Basic) -> bool:
     return bool(terms > LONG_SUM_TERMS)
 
 
+def _summed(e: sp.Sum | sp.Product) -> sp.Basic:
+    """An infinite sum or product with no free symbol, numerically; `ValueError` (undefined) if SymPy shows it
+    diverges: evalf of a divergent series or product returns a partial value, or grinds for seconds."""
+    if infinite_bounds(e) and concrete.diverges(e):
+        raise ValueError(f"{str(e)[:120]} diverges")
+    return e.evalf(INFINITE_SUM_DIGITS)
+
+
 def evaluate_instance(expr: sp.Basic) -> sp.Basic:
     """`doit` a substituted expression and make matrix expressions explicit.
 
@@ -498,7 +506,7 @@ def evaluate_instance(expr: sp.Basic) -> sp.Basic:
     """
     if isinstance(expr, sp.Basic) and expr.has(sp.Sum, sp.Product):
         expr = concrete.usual_sums(expr)
-        expr = expr.replace(_infinite, lambda e: e.evalf(INFINITE_SUM_DIGITS))
+        expr = expr.replace(_infinite, _summed)
     if isinstance(expr, sp.Basic) and expr.has(sp.Integral):
         expr = concrete.numeric_integrals(expr)
     if isinstance(expr, sp.Basic) and expr.has(sp.Inverse, sp.MatPow):
