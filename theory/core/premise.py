@@ -73,6 +73,7 @@ def contradicts_facts(key: sp.Basic, value: sp.Basic, premises: Mapping[sp.Basic
     The key is rewritten by the facts (definitions y = x², and facts such as f(0) = 1) and the other premises'
     symbol values are put in; the rewritten premise is then refused like any other (`unsatisfiable`), or
     compared exactly when both sides are numbers.  Only refuses; never certifies."""
+    key, value = sp.sympify(key), sp.sympify(value)
     if not facts or not isinstance(key, sp.Expr) or isinstance(key, MatrixExpr) or not isinstance(value, sp.Expr):
         return None
     others = {k: v for k, v in premises.items() if k != key and isinstance(k, sp.Symbol)}
