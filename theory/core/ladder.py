@@ -233,8 +233,8 @@ def prove_zero(d: sp.Basic, simplify_seconds: float = SIMPLIFY_SECONDS) -> str |
         return _prove_matrix_expr_zero(evaluated, simplify_seconds)
     if cost.expansion_unaffordable(evaluated):  # the rewrites would expand it: nothing they can finish
         return None
-    if _certified_nonzero(evaluated):  # a number Arb certifies nonzero: no rewrite can make it 0
-        return None
+    if _certified_nonzero(evaluated) is not False:  # a number Arb certifies nonzero: no rewrite can make it 0;
+        return None  # one whose value cannot be had within the limit (a divergent or slow series): none tries
     if _explicit_entries_zero(evaluated, simplify_seconds):
         return "explicit entries"
     for name, rewrite in SCALAR_REWRITES:
@@ -253,15 +253,19 @@ def prove_zero(d: sp.Basic, simplify_seconds: float = SIMPLIFY_SECONDS) -> str |
     return _equals_zero(evaluated, simplify_seconds)
 
 
-def _certified_nonzero(d: sp.Basic) -> bool:
+def _certified_nonzero(d: sp.Basic) -> bool | None:
+    """True for a number Arb certifies nonzero, None for one whose comparison with 0 ran out of CPU time (a
+    divergent series left unevaluated: mpmath's nsum never ends), False otherwise."""
     if not isinstance(d, sp.Expr) or isinstance(d, MatrixExpr) or d.free_symbols or not d.is_number:
         return False
     from theory.core.numbers import Verdict, compare  # (numbers imports nothing from here)
 
     try:
-        with time_limit(SIMPLIFY_SECONDS):  # (a divergent series left unevaluated: mpmath's nsum never ends)
+        with time_limit(SIMPLIFY_SECONDS):
             return compare(d, sp.S.Zero).verdict is Verdict.DIFFER
-    except (TypeError, ValueError, ZeroDivisionError, Timeout):
+    except Timeout:
+        return None
+    except (TypeError, ValueError, ZeroDivisionError):
         return False
 
 
