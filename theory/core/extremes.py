@@ -83,21 +83,20 @@ def search_both(raw: tuple[sp.Basic, sp.Basic], evaluated: tuple[sp.Basic, sp.Ba
     """`search` on the sides as built, then, where they hold a sum, product or integral that SymPy evaluated in
     closed form (Π_{k=1}^{n} (1 + 1/k) = n + 1), on the evaluated sides: a product of 10⁶ terms costs seconds
     at one point, its closed form nothing."""
-    deadline = time.process_time() + SEARCH_SECONDS  # (for both searches together)
-    found = search(raw[0], relation, raw[1], evaluate, deadline)
-    if found or evaluated is None:
-        return found
     binders = (sp.Sum, sp.Product, sp.Integral)
-    if not any(isinstance(e, sp.Basic) and e.has(*binders) for e in raw):
-        return None
-    if any(not isinstance(e, sp.Expr) or e.has(*binders, sp.Limit) for e in evaluated):
-        return None
+    closed = (evaluated is not None and any(isinstance(e, sp.Basic) and e.has(*binders) for e in raw)
+              and all(isinstance(e, sp.Expr) and not e.has(*binders, sp.Limit) for e in evaluated))
+    share = SEARCH_SECONDS / 2 if closed else SEARCH_SECONDS  # (both searches together: SEARCH_SECONDS)
+    found = search(raw[0], relation, raw[1], evaluate, time.process_time() + share)
+    if found or not closed or evaluated is None:
+        return found
+    deadline = time.process_time() + share
     try:  # (Π_{k=1}^{n} (1 + 1/k) evaluates to RisingFactorial(2, n)/n!: n + 1 costs nothing at n = 10⁶)
         with time_limit(SOLVE_SECONDS):
             evaluated = (sp.gammasimp(evaluated[0]), sp.gammasimp(evaluated[1]))
     except (Timeout, NotImplementedError, ValueError, TypeError, AttributeError, RecursionError):
         pass
-    found = search(evaluated[0], relation, evaluated[1], evaluate, max(deadline, time.process_time() + 1.0))
+    found = search(evaluated[0], relation, evaluated[1], evaluate, deadline)
     return f"{found} (the sides in the closed form SymPy evaluated them to)" if found else None
 
 
