@@ -61,6 +61,8 @@ FALSE: tuple[Case, ...] = (
     ("1 y = eˣ; at y = −1: log y ⇒ iπ", lambda: Substitute(sp.log(y), sp.I * sp.pi, "r", subs={y: -1}), (DEF_EXP,)),
     ("1 y = x²; at x = 1, y = 2: x + y ⇒ 3", lambda: Substitute(x + y, 3, "r", subs={x: 1, y: 2}), (DEF_SQ,)),
     ("1 y = x²; at y + 1 = 0: y ⇒ −1", lambda: Substitute(y, -1, "r", subs={y + 1: 0}), (DEF_SQ,)),
+    ("1 y = x²; at y = x − 1: y − x ⇒ −1 (x² = x − 1 has no real root)",
+     lambda: Substitute(y - x, -1, "r", subs={y: x - 1}), (DEF_SQ,)),
     ("1 f(0) = 1; at f(0) = 0: f(0) + x ⇒ x", lambda: Substitute(f(0) + x, x, "r", subs={f(0): 0}), (F0,)),
     # 2. divergent sums and products
     ("2 Π(1 + 1/k) = 2", lambda: Equal(sp.Product(1 + 1 / k, (k, 1, oo)), 2, "r"), ()),
