@@ -233,3 +233,73 @@ def test_a_run_with_figures_under_a_bad_mplbackend(tmp_path: Path, monkeypatch: 
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert any(p.suffix == ".png" for p in (out / "figures").iterdir())
+
+
+# ---- the documented commands ---------------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+PLACEHOLDERS = ("...", "EXPERIMENT", "HOST", "ADDRESS", "FILE.py", "KEY=VALUE", "[", "|", " N", "DIR")
+
+
+def _documented_commands() -> list[tuple[str, str]]:
+    """(file, command line) of every concrete `hfx` command in a shell block of README.md and docs/*.md, and of
+    every complete one in their prose."""
+    import re
+    import shlex
+
+    found = []
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        block, joined = False, ""
+        for line in doc.read_text(encoding="utf-8").splitlines():
+            if line.startswith("```"):
+                block, joined = (line.strip() in ("```bash", "```sh", "```")) and not block, ""
+                continue
+            if not block:
+                continue
+            joined += line.rstrip("\\").strip() + " "
+            if line.endswith("\\"):
+                continue
+            text, joined = joined.split(" #")[0].strip(), ""
+            for part in text.split("&&"):
+                words = part.split()
+                if words and words[0] in ("hfx", ".venv/bin/hfx") and not any(p in part for p in PLACEHOLDERS):
+                    shlex.split(part)  # (a documented command must be one a shell can read)
+                    found.append((doc.name, part.strip()))
+        inline = re.findall(r"`((?:\.venv/bin/)?hfx (?:run|verify|derive|check|list)[^`]*)`", " ".join(
+            doc.read_text(encoding="utf-8").splitlines()))
+        for text in inline:  # in the prose: the complete ones (a bare `hfx run` names the command, no more)
+            for part in text.split("&&"):
+                words = part.split()
+                if len(words) >= 4 and words[0] in ("hfx", ".venv/bin/hfx") and not any(
+                        p in part for p in PLACEHOLDERS):
+                    found.append((doc.name, " ".join(words)))
+    return list(dict.fromkeys(found))
+
+
+DOCUMENTED = _documented_commands()
+
+
+def test_the_docs_hold_concrete_commands() -> None:
+    assert len(DOCUMENTED) >= 10, DOCUMENTED  # README's examples at least (a parser that finds none tests nothing)
+
+
+@pytest.mark.parametrize("doc, command", DOCUMENTED, ids=[c for _, c in DOCUMENTED])
+def test_a_documented_command_is_valid_input(doc: str, command: str, tmp_path: Path) -> None:
+    """Every documented command line parses and passes the checks made before any work (the runs themselves:
+    /tmp/rt5cli/hostile.py, part docs)."""
+    import shlex
+
+    from hfx import preflight
+    from hfx.cli import build_parser
+    from hfx.run import EXPERIMENT_NAMES
+
+    args = build_parser().parse_args(shlex.split(command)[1:])
+    if args.command == "run":
+        assert args.experiment in EXPERIMENT_NAMES, command
+        preflight.check(args.experiment, args.overrides, args.seeds)
+    if args.command == "check":
+        assert (ROOT / args.file).is_file(), command
+    if args.command == "derive" and args.ids:
+        from hfx.theorems import resolve_ids
+
+        assert resolve_ids(args.ids)
