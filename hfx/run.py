@@ -99,8 +99,10 @@ def main(args: argparse.Namespace) -> int:
             output_dir(out)
     if args.experiment not in EXPERIMENT_NAMES:  # (the registry itself imports torch)
         raise UsageError(f"unknown experiment {args.experiment!r}; known: {', '.join(EXPERIMENT_NAMES)}")
-    if args.out is not None:  # another command's output is never replaced (hfx.owner)
-        check_owner(Path(args.out), ("run", args.experiment), args.out)
+    if args.out is None:  # the default folder too, before torch is imported (a read-only working folder: at once)
+        output_dir(str(Path(DEFAULT_OUT) / args.experiment))
+    value = args.out if args.out is not None else str(Path(DEFAULT_OUT) / args.experiment)
+    check_owner(Path(value), ("run", args.experiment), value)  # another command's output is never replaced
     preflight.check(args.experiment, args.overrides, args.seeds)  # every --set alone, before torch
     cluster.probe(args.scheduler)  # a scheduler that does not answer: said before torch is imported
     from numerics import experiments

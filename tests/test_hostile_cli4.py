@@ -303,3 +303,23 @@ def test_a_documented_command_is_valid_input(doc: str, command: str, tmp_path: P
         from hfx.theorems import resolve_ids
 
         assert resolve_ids(args.ids)
+
+
+# ---- the default output folder, checked before the heavy imports ---------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [["run", "linear-block", "--seeds", "1"], ["derive", ID]], ids=["run", "derive"])
+def test_an_unusable_default_output_folder_is_refused_before_torch(argv: list[str], tmp_path: Path) -> None:
+    """`hfx run` without --out checked its default folder only after importing torch (13 s here for one line)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "hfx-out").write_text("mine")  # the default folders are below it: a path through a file
+    code = "import sys; from hfx.cli import main; code = main(sys.argv[1:]); print('torch' in sys.modules); " \
+           "sys.exit(code)"
+    done = subprocess.run([sys.executable, "-c", code, *argv], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout.strip() == "False"
+    assert len(done.stderr.strip().splitlines()) == 1 and "is not a folder" in done.stderr, done.stderr
+    assert (tmp_path / "hfx-out").read_text() == "mine" and sorted(p.name for p in tmp_path.iterdir()) == ["hfx-out"]
