@@ -323,3 +323,57 @@ def test_an_unusable_default_output_folder_is_refused_before_torch(argv: list[st
     assert done.stdout.strip() == "False"
     assert len(done.stderr.strip().splitlines()) == 1 and "is not a folder" in done.stderr, done.stderr
     assert (tmp_path / "hfx-out").read_text() == "mine" and sorted(p.name for p in tmp_path.iterdir()) == ["hfx-out"]
+
+
+# ---- a hang-up sent to the whole process group ----------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_the_resource_tracker_ignores_a_hangup() -> None:
+    """multiprocessing's resource tracker ignores SIGINT and SIGTERM itself, not SIGHUP: a hang-up of the process
+    group killed it and the parent printed its KeyError tracebacks; hfx starts it with SIGHUP blocked."""
+    import signal
+    from multiprocessing import resource_tracker
+
+    from hfx.pool import start_resource_tracker
+
+    start_resource_tracker()
+    pid = resource_tracker._resource_tracker._pid  # (the tracker this process shares with its pools)
+    assert pid is not None
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    blocked, ignored = (int(fields[k].strip(), 16) for k in ("SigBlk", "SigIgn"))
+    assert (blocked | ignored) >> (signal.SIGHUP - 1) & 1, fields["SigBlk"]
+    assert not signal.pthread_sigmask(signal.SIG_BLOCK, set()) & {signal.SIGHUP}  # this process: unblocked again
+
+
+@pytest.mark.slow
+def test_a_hangup_of_the_process_group_is_one_line_and_leaves_no_process(tmp_path: Path) -> None:
+    """`kill -HUP -- -PGID` (a closing terminal) during `hfx derive --jobs 2` (every derivation: minutes, in
+    workers of the fork server): 129, one line, nothing left."""
+    import signal
+    import subprocess
+    import sys
+
+    code = "import sys; from hfx._entry import main; sys.exit(main())"
+    proc = subprocess.Popen([sys.executable, "-c", code, "derive", "--jobs", "2", "--out", str(tmp_path / "o")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not (tmp_path / "o" / "manifest.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(3)
+    os.killpg(proc.pid, signal.SIGHUP)
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:
+        pytest.skip("finished before the signal")
+    assert proc.returncode == 128 + signal.SIGHUP, err
+    assert "Traceback" not in err and "Exception ignored" not in err and "UserWarning" not in err, err
+    assert [line for line in err.splitlines() if line.startswith("hfx: ")] == [err.splitlines()[-1]], err
+    deadline = time.monotonic() + 15  # (zombies of the workers stay until they are reaped: about a second)
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)  # no process of its group is left
