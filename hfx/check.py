@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from hfx.errors import UsageError
-from hfx.options import check_jobs
+from hfx.options import check_all, check_jobs, overridden
 from hfx.owner import check_owner
 from hfx.paths import output_dir
 
@@ -75,7 +75,9 @@ def source_file(value: str) -> Path:
 
 
 def main(args: argparse.Namespace) -> int:
-    check_jobs(args.jobs)
+    check_all(args, "jobs", check_jobs)  # every value given, an overridden one too
+    for value in overridden(args, "out"):
+        output_dir(value)
     source = source_file(args.file)
     out = output_dir(args.out if args.out is not None else str(Path(DEFAULT_OUT) / source.stem))
     check_owner(out, ("check", None))  # another command's output is never replaced (hfx.owner)

@@ -22,7 +22,9 @@ from typing import Any, NoReturn
 
 from hfx import __version__, check, derive, listing, run, verify
 from hfx.console import make_streams_safe
+from hfx.environment import check_environment
 from hfx.errors import Terminated, UsageError, debug_enabled
+from hfx.options import GivenStore
 
 USAGE_ERROR = 2  # bad input
 INTERNAL_ERROR = 3  # an unexpected error, or the disk failed
@@ -41,7 +43,13 @@ COMMANDS: dict[str, tuple[ModuleType, str]] = {
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr and exit code 2.  An option given twice: the last value
-    counts (a base command line plus overrides; `tests/test_resume.py`), each one checked by its type."""
+    counts (a base command line plus overrides; `tests/test_resume.py`), each one checked by its type, and kept
+    (`hfx.options.given`) so that the command checks an overridden value as it checks the last one."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", None, GivenStore)  # (the default action, `store`)
+        self.register("action", "store", GivenStore)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: error: {message}")
@@ -164,6 +172,7 @@ def _main(argv: Sequence[str] | None) -> int:
             if argv[:1] == ["--"]:  # `hfx -- list`: nothing is an option before the command anyway
                 argv = argv[1:]
             args = build_parser().parse_args(argv)
+            check_environment()  # after --help (which needs nothing), before any work
             command: Callable[[argparse.Namespace], int] = args._main
             return int(command(args))
         except UsageError as exc:

@@ -34,7 +34,8 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from hfx.encoding import parse_json
-from hfx.store import ChunkStore, StoreKey
+from hfx.readfile import read_small_text
+from hfx.store import CHUNK_MAX_BYTES, ChunkStore, StoreKey
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -82,7 +83,7 @@ class JobStore(ChunkStore):
         if not path.is_file():
             return None
         try:
-            document = parse_json(path.read_text(encoding="utf-8"))
+            document = parse_json(read_small_text(path, CHUNK_MAX_BYTES))
             if not isinstance(document, dict) or document.get("config_hash") != self.key.config_hash:
                 raise ValueError("of another configuration")
             if decode(document.get("job")) != job:

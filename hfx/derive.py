@@ -22,7 +22,7 @@ import sys
 import time
 
 from hfx.errors import UsageError
-from hfx.options import check_jobs
+from hfx.options import check_all, check_jobs, overridden
 from hfx.owner import check_owner
 from hfx.paths import output_dir
 
@@ -50,7 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    check_jobs(args.jobs)
+    check_all(args, "jobs", check_jobs)  # every value given, an overridden one too
+    for value in overridden(args, "out"):
+        output_dir(value)
     out = output_dir(args.out)
     check_owner(out, ("derive", None))  # another command's output is never replaced (hfx.owner)
     from hfx import documents

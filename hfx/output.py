@@ -41,6 +41,7 @@ from hfx.lock import LOCK_NAME, acquire, release
 from hfx.owner import Owner, owner_of, refusal, same
 from hfx.paths import path_problem
 from hfx.provenance import config_hash, git_state, manifest, package_versions, utc_now
+from hfx.readfile import read_small_text
 
 __all__ = [
     "MANIFEST", "OutputFolder", "config_hash", "csv_text", "git_state", "json_text", "jsonable", "manifest",
@@ -157,7 +158,7 @@ class OutputFolder:
         except OSError as exc:  # the folder changed since it was validated: still the user's path
             raise UsageError(path_problem(str(self.root), exc)) from None
         with contextlib.suppress(OSError, ValueError):
-            found = parse_json((self.root / MANIFEST).read_text(encoding="utf-8"))
+            found = parse_json(read_small_text(self.root / MANIFEST, MANIFEST_MAX_BYTES))
             self.previous = found if isinstance(found, dict) else None
         found_owner = owner_of(self.previous)
         if self.owner is not None and found_owner is not None and not same(found_owner, self.owner):
@@ -238,8 +239,8 @@ class OutputFolder:
         with contextlib.suppress(OSError, RuntimeError):
             for above in self.root.resolve().parents:
                 with contextlib.suppress(OSError, ValueError):
-                    if (above / MANIFEST).is_file() and (above / MANIFEST).stat().st_size <= MANIFEST_MAX_BYTES:
-                        found = parse_json((above / MANIFEST).read_text(encoding="utf-8"))
+                    if (above / MANIFEST).is_file():
+                        found = parse_json(read_small_text(above / MANIFEST, MANIFEST_MAX_BYTES))
                         for key in ("files", "previous_files"):
                             claimed.update(above / name for name in _listed(found, key))
         return claimed

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from hfx.encoding import parse_json
 from hfx.errors import UsageError
+from hfx.readfile import read_small
 
 MANIFEST_MAX_BYTES = 64 << 20  # = hfx.paths.MANIFEST_MAX_BYTES
 COMMANDS = ("run", "verify", "derive", "check")  # the commands that write an output folder
@@ -60,8 +61,7 @@ def owner_of(document: object) -> Owner | None:
 def read_owner(folder: Path) -> Owner | None:
     """The owner of `folder` (its manifest), or None: no manifest, unreadable, or naming no owner."""
     try:
-        with open(Path(folder) / "manifest.json", "rb") as handle:
-            return owner_of(parse_json(handle.read(MANIFEST_MAX_BYTES + 1)))
+        return owner_of(parse_json(read_small(Path(folder) / "manifest.json", MANIFEST_MAX_BYTES)))
     except (OSError, ValueError):
         return None
 

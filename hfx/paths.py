@@ -215,11 +215,11 @@ def output_dir(value: str) -> Path:
 def _check_manifest(value: str, path: Path) -> None:
     """UsageError if the folder holds a `manifest.json` that hfx did not write (hfx would replace it)."""
     from hfx.encoding import parse_json
+    from hfx.readfile import read_small
 
     manifest = path / "manifest.json"
     try:
-        with open(manifest, "rb") as handle:
-            document = parse_json(handle.read(MANIFEST_MAX_BYTES + 1))
+        document = parse_json(read_small(manifest, MANIFEST_MAX_BYTES))
     except FileNotFoundError:
         return
     except (OSError, ValueError):

@@ -121,6 +121,27 @@ def stop(pool: ProcessPoolExecutor, interrupted: bool = False) -> None:
                 process.join(JOIN_TIMEOUT_S)
 
 
+def start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker (if it is not running) with SIGHUP blocked, for good.
+
+    The tracker, a process of its own that every pool and the fork server share, ignores SIGINT and SIGTERM but
+    not SIGHUP: a hang-up sent to the process group (the terminal closes, `kill -HUP -- -PGID`) killed it, and
+    this process relaunched it and printed its KeyError tracebacks on the way out of the pool.  A blocked signal
+    stays blocked across fork and exec (the tracker unblocks only SIGINT and SIGTERM); here it is blocked only
+    while the tracker starts, and delivered after (a SIGHUP then is not lost).
+    """
+    from multiprocessing import resource_tracker
+
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        resource_tracker.ensure_running()
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 @contextlib.contextmanager
 def worker_pool(
     max_workers: int,
@@ -134,6 +155,7 @@ def worker_pool(
     `mp_context` and `max_tasks_per_child` are passed on (a fresh worker per task needs a context other
     than fork, e.g. the fork server of `hfx.theorems`).
     """
+    start_resource_tracker()
     pool = ProcessPoolExecutor(max_workers=max_workers, initializer=_init_worker,
                                initargs=(os.getpid(), initializer, initargs), mp_context=mp_context,
                                max_tasks_per_child=max_tasks_per_child)

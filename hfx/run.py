@@ -40,7 +40,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from hfx import cluster, preflight, resources
+from hfx import cluster, options, preflight, resources
 from hfx.devices import CHOICES as DEVICE_CHOICES
 from hfx.errors import UsageError
 from hfx.owner import check_owner
@@ -58,7 +58,6 @@ if TYPE_CHECKING:
     from numerics.experiments import AnyResult, Experiment
 
 DEFAULT_OUT = "hfx-out/experiments"
-MAX_THREADS = 1024
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -88,17 +87,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    if not 1 <= args.threads <= MAX_THREADS:
-        raise UsageError(f"--threads must be in [1, {MAX_THREADS}], got {args.threads}")
-    if args.seeds is not None and args.seeds < 1:
-        raise UsageError(f"--seeds must be ≥ 1, got {args.seeds}")
+    options.check_all(args, "threads", options.check_threads)  # every value given, an overridden one too
+    options.check_all(args, "seeds", options.check_seeds)
+    for workers in options.overridden(args, "workers"):
+        cluster.validate(workers, None)
+    for scheduler in options.overridden(args, "scheduler"):
+        cluster.validate(None, scheduler)
     cluster.validate(args.workers, args.scheduler)
-    if args.out is not None:  # checked before torch is imported: bad input costs no start-up time
-        output_dir(args.out)
+    for out in [*options.overridden(args, "out"), args.out]:  # before torch is imported: bad input costs no time
+        if out is not None:
+            output_dir(out)
     if args.experiment not in EXPERIMENT_NAMES:  # (the registry itself imports torch)
         raise UsageError(f"unknown experiment {args.experiment!r}; known: {', '.join(EXPERIMENT_NAMES)}")
-    if args.out is not None:  # another command's output is never replaced (hfx.owner)
-        check_owner(Path(args.out), ("run", args.experiment), args.out)
+    if args.out is None:  # the default folder too, before torch is imported (a read-only working folder: at once)
+        output_dir(str(Path(DEFAULT_OUT) / args.experiment))
+    value = args.out if args.out is not None else str(Path(DEFAULT_OUT) / args.experiment)
+    check_owner(Path(value), ("run", args.experiment), value)  # another command's output is never replaced
     preflight.check(args.experiment, args.overrides, args.seeds)  # every --set alone, before torch
     cluster.probe(args.scheduler)  # a scheduler that does not answer: said before torch is imported
     from numerics import experiments
@@ -300,10 +304,12 @@ def _any_device(key: StoreKey, folder: Path) -> StoreKey:
     import dataclasses
 
     from hfx.encoding import parse_json
+    from hfx.paths import MANIFEST_MAX_BYTES
+    from hfx.readfile import read_small_text
     from hfx.store import HEADER, STORE
 
     try:
-        document = parse_json((folder / STORE / HEADER).read_text(encoding="utf-8"))
+        document = parse_json(read_small_text(folder / STORE / HEADER, MANIFEST_MAX_BYTES))
     except (OSError, ValueError):
         return key
     found = document.get("device", key.device) if isinstance(document, dict) else key.device

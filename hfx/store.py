@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from hfx.encoding import parse_json
 from hfx.errors import UsageError
+from hfx.readfile import read_small_text
 
 if TYPE_CHECKING:
     from hfx.output import OutputFolder
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 STORE = "chunks"  # the store's folder inside the output folder
 HEADER = "store.json"
 FORMAT = 1  # version of the store's layout
+CHUNK_MAX_BYTES = 1 << 30  # a chunk holds the records of at most 100,000 seeds: far below this
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def _chunk_name(index: int) -> str:
 
 def _read_json(path: Path) -> object:
     with contextlib.suppress(OSError, ValueError):
-        return parse_json(path.read_text(encoding="utf-8"))
+        return parse_json(read_small_text(path, CHUNK_MAX_BYTES))
     return None
 
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from hfx import cluster
 from hfx.devices import CHOICES as DEVICE_CHOICES
-from hfx.options import check_jobs
+from hfx.options import check_all, check_jobs, overridden
 from hfx.owner import check_owner
 from hfx.paths import output_dir
 from hfx.progress import say
@@ -65,7 +65,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    check_jobs(args.jobs)
+    check_all(args, "jobs", check_jobs)  # every value given, an overridden one too
+    for value in overridden(args, "out"):
+        output_dir(value)
+    for workers in overridden(args, "workers"):
+        cluster.validate(workers, None)
+    for scheduler in overridden(args, "scheduler"):
+        cluster.validate(None, scheduler)
     cluster.validate(args.workers, args.scheduler)
     out = output_dir(args.out)
     check_owner(out, ("verify", None))  # another command's output is never replaced (hfx.owner)

@@ -12,6 +12,7 @@ import os
 from multiprocessing import forkserver
 
 from hfx.errors import debug_enabled
+from hfx.pool import start_resource_tracker
 
 HASH_SEED = "0"  # PYTHONHASHSEED of the verification processes
 
@@ -34,6 +35,7 @@ def fork_server() -> multiprocessing.context.BaseContext:
         os.dup2(devnull, 2)
         os.close(devnull)
     try:
+        start_resource_tracker()  # (the server's own: ignoring a hang-up of the process group, hfx.pool)
         forkserver.ensure_running()  # started once per process, inheriting this environment
     finally:
         if saved_stderr is not None:
