@@ -17,7 +17,13 @@ budget), which is conservative for the quantiles.
 Intervals are percentile bootstrap intervals over runs (seeds), resampled with
 replacement (Efron & Tibshirani, *An Introduction to the Bootstrap*, 1993, §13.3);
 an undefined bootstrap quantile counts as +∞, so an upper bound can be None
-(unbounded) when too few resamples converge.
+(unbounded) when too few resamples converge.  One run gives no interval at all: every resample is that run, so
+the percentile interval would have zero width whatever the spread of the time; it is reported as (None, None)
+("no interval"), never as [t, t].
+
+Every median of times to converge that hfx reports is this Kaplan–Meier median, with runs that never converged
+censored at their budget (`km_median`): a median over the converged runs alone is biased low (it drops exactly
+the slow runs), and a median of per-group medians is not the median of the pooled runs.
 """
 
 from __future__ import annotations
@@ -56,6 +62,19 @@ def km_quantiles(times: np.ndarray, events: np.ndarray, qs: Sequence[float]) -> 
         ok = hit.any(axis=-1)
         out[..., i] = np.where(ok, np.take_along_axis(t, first[..., None], -1)[..., 0], np.nan)
     return out
+
+
+def km_median(times: Sequence[float | None], budgets: Sequence[float]) -> float | None:
+    """Kaplan–Meier median of times to converge, `times[i]` None for a run that did not converge within
+    `budgets[i]` (censored there; a diverged run too).  None: beyond the budget (fewer than half converged, by
+    Ŝ); None for no runs."""
+    if len(times) != len(budgets):
+        raise ValueError("need one budget per time")
+    if not times:
+        return None
+    t = np.array([b if v is None else v for v, b in zip(times, budgets, strict=True)], dtype=np.float64)
+    e = np.array([v is not None for v in times])
+    return _none(float(km_quantiles(t, e, (0.5,))[0]))
 
 
 def km_survival(times: np.ndarray, events: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -131,7 +150,8 @@ def summarize(
     """Censoring-aware summary: KM quantiles and percentile bootstrap intervals for each of them.
 
     A quantile is None when F̂ never reaches it ("beyond the budget"); an interval bound is None when it is
-    unbounded (an undefined bootstrap quantile counts as +∞) or when there are no runs.
+    unbounded (an undefined bootstrap quantile counts as +∞), and both are None with fewer than two runs (no
+    interval).  With one run `rng` is not drawn from.
     """
     t = np.asarray(times, dtype=np.float64)
     e = np.asarray(events, dtype=bool)
@@ -144,6 +164,9 @@ def summarize(
         empty = tuple(Quantile(float(q), None, (None, None)) for q in qs)
         return CensoredSummary(0, 0, 0.0, empty, level, n_boot)
     point = km_quantiles(t, e, qs)
+    if n == 1:  # every resample is the one run: a zero-width "interval" says nothing (module docstring)
+        quantiles = tuple(Quantile(float(q), _none(point[i]), (None, None)) for i, q in enumerate(qs))
+        return CensoredSummary(1, int(e.sum()), float(e.mean()), quantiles, level, n_boot)
     idx = rng.integers(0, n, size=(n_boot, n))
     boot = np.nan_to_num(km_quantiles(t[idx], e[idx], qs), nan=np.inf)  # (n_boot, len(qs)); undefined = +∞
     alpha = (1 - level) / 2

@@ -18,8 +18,6 @@ Every piece states its finding in one sentence (`Evidence.why`), with the number
 
 from __future__ import annotations
 
-import statistics
-
 from hfx.audit import Evidence, EvidenceKind, ExperimentStatus
 from numerics.experiments import CheckStatus, CrossCheck
 from numerics.experiments import branch_norms as branch_norms_experiment
@@ -58,12 +56,15 @@ def branch_norms(result: branch_norms_experiment.Result) -> dict[str, list[Evide
     runs = sum(s.n for s in free)
     w1 = [s.w1_ratio_median for s in free if s.w1_ratio_median is not None]
     w2 = [s.w2_ratio_median for s in free if s.w2_ratio_median is not None]
-    steps = [s.steps_to_eps_median for s in free if s.steps_to_eps_median is not None]
+    # the median of every run without decay (Kaplan–Meier, unfitted runs censored at the budget), not a median
+    # of the groups' medians: the sentence speaks of the pooled runs
+    pooled = branch_norms_experiment.steps_median(r for r in result.records if r.weight_decay == 0)
     zero = bool(w1) and bool(w2) and max(w1) < ZERO_RATIO and max(w2) < ZERO_RATIO
     acts = ", ".join(sorted({s.group.activation for s in free}))
     c = result.config
-    why = (f"without weight decay GD fits F ≈ 0 ({fitted} of {runs} {acts} blocks below ε = {c.eps:g}, median "
-           f"{statistics.median(steps):.0f} steps) " if steps else f"without weight decay ({acts}) ")
+    median = f"median {pooled:.0f} steps" if pooled is not None else f"median beyond the budget of {c.max_steps} steps"
+    why = (f"without weight decay GD fits F ≈ 0 ({fitted} of {runs} {acts} blocks below ε = {c.eps:g}, {median}) "
+           if runs else f"without weight decay ({acts}) ")
     if zero:
         why += "and drives both layers to zero"
     else:

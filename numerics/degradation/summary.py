@@ -42,6 +42,16 @@ def seed_interval(values: Sequence[float], level: float = CI_LEVEL) -> SeedInter
     return SeedInterval(n, mean, max(0.0, mean - half), min(1.0, mean + half), min(values), max(values))
 
 
+def loss_median(values: Sequence[float | None]) -> float | None:
+    """Median over every seed of a final loss, a diverged run's (None or not finite) counting as +∞, as in the
+    rate search (`rates.RateScore.median_train_loss`); None when that median is +∞.  Dropping the diverged runs
+    would bias the median low: of losses 0.1, 0.2 and a diverged run the median is 0.2, not 0.15."""
+    if not values:
+        return None
+    m = statistics.median(math.inf if v is None or not math.isfinite(v) else v for v in values)
+    return m if math.isfinite(m) else None
+
+
 def median_or_none(values: Sequence[float | None]) -> float | None:
     """Median of the values that are not None (None if there are none)."""
     kept = [v for v in values if v is not None and math.isfinite(v)]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -33,6 +34,7 @@ from numerics.experiments.params import ConfigBase, at_least, nested, param, pos
 from numerics.experiments.resources import batch_bytes, curve_bytes
 from numerics.experiments.trajectories import gd_trajectory
 from numerics.models import ACTIVATIONS, BlockSpec
+from numerics.stats import km_median
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -95,7 +97,7 @@ class NormSummary:
     group: Group
     n: int
     n_fitted: int  # runs whose loss fell below ε within the budget
-    steps_to_eps_median: float | None  # over the fitted runs
+    steps_to_eps_median: float | None  # Kaplan–Meier median, unfitted runs censored at the budget (`steps_median`)
     w1_ratio_median: float | None
     w1_ratio_range: tuple[float | None, float | None]
     w2_ratio_median: float | None
@@ -183,6 +185,14 @@ def _median_range(values: list[float]) -> tuple[float | None, tuple[float | None
     return statistics.median(values), (min(values), max(values))
 
 
+def steps_median(records: Iterable[BranchNormRun]) -> float | None:
+    """Kaplan–Meier median of the steps to ε over `records` (a run that never fitted, or diverged, is censored at
+    its budget; `numerics.stats.km_median`); None: beyond the budget.  Pooled over several groups it is the median
+    of all their runs, not a median of the groups' medians."""
+    rs = list(records)
+    return km_median([r.steps_to_eps for r in rs], [r.max_steps for r in rs])
+
+
 def _summaries(records: list[BranchNormRun]) -> tuple[NormSummary, ...]:
     groups: dict[Group, list[BranchNormRun]] = {}
     for r in records:
@@ -192,8 +202,7 @@ def _summaries(records: list[BranchNormRun]) -> tuple[NormSummary, ...]:
         fitted = [r.steps_to_eps for r in rs if r.steps_to_eps is not None]
         w1m, w1r = _median_range([r.w1_ratio for r in rs if r.w1_ratio is not None])
         w2m, w2r = _median_range([r.w2_ratio for r in rs if r.w2_ratio is not None])
-        out.append(NormSummary(g, len(rs), len(fitted), statistics.median(fitted) if fitted else None,
-                               w1m, w1r, w2m, w2r))
+        out.append(NormSummary(g, len(rs), len(fitted), steps_median(rs), w1m, w1r, w2m, w2r))
     return tuple(out)
 
 

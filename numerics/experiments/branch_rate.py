@@ -38,6 +38,7 @@ from numerics.experiments.records import finite_or_none
 from numerics.experiments.resources import batch_bytes, curve_bytes
 from numerics.experiments.trajectories import gd_trajectory
 from numerics.models import BlockSpec, balanced_linear, data_with_covariance, init_params
+from numerics.stats import km_median
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -106,7 +107,7 @@ class RateSummary:
 
     group: Group
     n: int
-    steps_to_eps_median: float | None
+    steps_to_eps_median: float | None  # Kaplan–Meier median, runs not at ε within K censored there (`stats.km_median`)
     predicted_steps: float | None
     loss_exponent_median: float | None
     predicted_loss_exponent: float | None
@@ -237,7 +238,7 @@ def _summaries(records: list[BranchRateRun]) -> tuple[RateSummary, ...]:
         groups.setdefault(Group(r.depth, r.init), []).append(r)
     return tuple(RateSummary(
         group=g, n=len(rs),
-        steps_to_eps_median=_median([None if r.steps_to_eps is None else float(r.steps_to_eps) for r in rs]),
+        steps_to_eps_median=km_median([r.steps_to_eps for r in rs], [r.max_steps for r in rs]),
         predicted_steps=_median([r.predicted_steps for r in rs]),
         loss_exponent_median=_median([r.loss_exponent for r in rs]),
         predicted_loss_exponent=_median([r.predicted_loss_exponent for r in rs]),

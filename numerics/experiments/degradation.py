@@ -55,7 +55,7 @@ from numerics.degradation.nets import (
 )
 from numerics.degradation.plateau import PlateauRule
 from numerics.degradation.rates import GridDecision, RatePolicy, decide, score
-from numerics.degradation.summary import median_or_none, seed_interval
+from numerics.degradation.summary import loss_median, median_or_none, seed_interval
 from numerics.experiments.blocks import MAX_DEPTH, MAX_RATE, MAX_SAMPLES, MAX_WIDTH, Replicates
 from numerics.experiments.contract import Cost, ExperimentResult, Progress
 from numerics.experiments.params import ConfigBase, Interval, at_least, nested, param, positive
@@ -223,7 +223,7 @@ class DegradationSummary:
     test_error_high: float
     test_error_min: float
     test_error_max: float
-    train_loss_median: float | None
+    train_loss_median: float | None  # diverged runs count as +∞ (`summary.loss_median`); None: +∞
     grad_ratio_median: float | None  # ‖∂L/∂W‖ first / last trunk layer at initialisation, median over seeds
     response_median: float | None  # median over layers of the seed-mean layer-response std
 
@@ -393,7 +393,7 @@ def _row(arm: Arm, lr: float, fs: list[FitRun], d: GridDecision, deep: bool) -> 
         epochs_median=float(statistics.median(f.epochs for f in fs)),
         train_error_mean=ti.mean, train_error_low=ti.low, train_error_high=ti.high, train_error_min=ti.min,
         train_error_max=ti.max, test_error_mean=si.mean, test_error_low=si.low, test_error_high=si.high,
-        test_error_min=si.min, test_error_max=si.max, train_loss_median=median_or_none([f.train_loss for f in fs]),
+        test_error_min=si.min, test_error_max=si.max, train_loss_median=loss_median([f.train_loss for f in fs]),
         grad_ratio_median=median_or_none(ratios), response_median=median_or_none(layer_means))
 
 
