@@ -144,3 +144,16 @@ def test_degradation_loss_median_counts_diverged_seeds_as_infinite(losses: list[
 
     got = loss_median(losses)
     assert got == pytest.approx(expected, rel=1e-15) if expected is not None else got is None
+
+
+def test_branch_norms_ratios_are_read_over_the_runs_that_fitted() -> None:
+    # C8's "‖W₁‖ stays at x% of its initial norm: GD stops elsewhere in the zero set" reads the ratio of runs that
+    # reached F ≈ 0 (hfx/evidence/dynamics.py's rule); a run still far from the fit at the end of its budget is
+    # not in the zero set.  Fitted ratios 0.5, 0.6, 0.7 → median 0.6; the unfitted run's 0.99 must not count.
+    import dataclasses
+
+    recs = _norm_records([100, 200, 300, None], "relu", 0.0, 1000)
+    recs = [dataclasses.replace(r, w1_ratio=v, w2_ratio=v) for r, v in zip(recs, [0.5, 0.6, 0.7, 0.99], strict=True)]
+    (summary,) = branch_norms._summaries(recs)
+    assert summary.w1_ratio_median == statistics.median([0.5, 0.6, 0.7]) == summary.w2_ratio_median
+    assert summary.w1_ratio_range == (0.5, 0.7)

@@ -92,7 +92,9 @@ class Group(NamedTuple):
 
 @dataclass(frozen=True)
 class NormSummary:
-    """One (activation, λ) over its seeds: medians and ranges of the final norm ratios."""
+    """One (activation, λ) over its seeds: the median steps to ε, and medians and ranges of the final norm ratios
+    over the runs that fitted (loss < ε within the budget): only those stopped in the zero set F ≈ 0, which is
+    what the ratios are read as (C8: where in the zero set GD stops); None when no run fitted."""
 
     group: Group
     n: int
@@ -200,8 +202,9 @@ def _summaries(records: list[BranchNormRun]) -> tuple[NormSummary, ...]:
     out = []
     for g, rs in groups.items():
         fitted = [r.steps_to_eps for r in rs if r.steps_to_eps is not None]
-        w1m, w1r = _median_range([r.w1_ratio for r in rs if r.w1_ratio is not None])
-        w2m, w2r = _median_range([r.w2_ratio for r in rs if r.w2_ratio is not None])
+        done = [r for r in rs if r.steps_to_eps is not None and r.diverged_step is None]
+        w1m, w1r = _median_range([r.w1_ratio for r in done if r.w1_ratio is not None])
+        w2m, w2r = _median_range([r.w2_ratio for r in done if r.w2_ratio is not None])
         out.append(NormSummary(g, len(rs), len(fitted), steps_median(rs), w1m, w1r, w2m, w2r))
     return tuple(out)
 
