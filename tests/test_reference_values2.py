@@ -157,3 +157,16 @@ def test_branch_norms_ratios_are_read_over_the_runs_that_fitted() -> None:
     (summary,) = branch_norms._summaries(recs)
     assert summary.w1_ratio_median == statistics.median([0.5, 0.6, 0.7]) == summary.w2_ratio_median
     assert summary.w1_ratio_range == (0.5, 0.7)
+
+
+# --- linear-block: a budget of 0 steps is no evidence for the step-count or the stability check -------------------
+
+def test_linear_block_checks_judge_nothing_without_a_step() -> None:
+    # with max_steps = 0 only the initialisation is seen: a run predicted never to converge "did not converge" and
+    # a stable run "did not diverge" trivially, so neither check may count them (they passed on 4 and 6 runs)
+    from numerics.experiments import linear_block
+    from numerics.experiments.contract import CheckStatus
+
+    result = run(get("linear-block"), replace_flat(linear_block.Config(), {"width": 1, "seeds": 1, "max_steps": 0}))
+    for check in result.checks:
+        assert check.examined == 0 and check.status is CheckStatus.NO_EVIDENCE, (check.name, check.examined)

@@ -210,8 +210,8 @@ def _steps_check(records: Sequence[LinearBlockRun]) -> CrossCheck:
     worst = 0
     for rec in records:
         p, k, budget = rec.closed_form_steps, rec.outcome.steps_to_converge, rec.max_steps
-        if (p == 0 and k == 0) or (p is not None and p > budget - STEP_SLACK):
-            excluded += 1  # decided at initialisation, or predicted at (or beyond) the end of the budget
+        if (p == 0 and k == 0) or (p is not None and p > budget - STEP_SLACK) or budget == 0:
+            excluded += 1  # decided at initialisation, predicted at (or beyond) the end of the budget, or no step
         elif p is None:  # never converges: it must not
             never += 1
             misses += k is not None
@@ -225,7 +225,8 @@ def _steps_check(records: Sequence[LinearBlockRun]) -> CrossCheck:
         examined=counted + never, mismatches=misses,
         details={"tolerance_steps": STEP_SLACK, "runs_with_prediction": counted, "max_abs_step_difference": worst},
         excluded=excluded,
-        excluded_reason="decided at step 0 (M₀ = M*), or predicted within a step of the budget or beyond it",
+        excluded_reason="decided at step 0 (M₀ = M*), predicted within a step of the budget or beyond it, or a "
+                        "budget of 0 steps",
     )
 
 
@@ -237,7 +238,8 @@ def _stability_check(records: Sequence[LinearBlockRun]) -> CrossCheck:
         decided_at_start = rec.outcome.steps_to_converge == 0
         stops_first = not rec.predicted_stable and p is not None  # converges (and is stopped) before it blows up
         too_slow = not rec.predicted_stable and status is RunStatus.CENSORED  # blows up after the budget
-        if decided_at_start or stops_first or too_slow:
+        no_step = rec.max_steps == 0  # nothing but the initialisation: no run can show (in)stability
+        if decided_at_start or stops_first or too_slow or no_step:
             excluded += 1
             continue
         examined += 1
@@ -249,8 +251,8 @@ def _stability_check(records: Sequence[LinearBlockRun]) -> CrossCheck:
         details={"runs": len(records), "predicted_stable": sum(r.predicted_stable for r in records),
                  "diverged": sum(r.outcome.status is RunStatus.DIVERGED for r in records)},
         excluded=excluded,
-        excluded_reason="decided at step 0, or unstable but stopped at convergence first or not blown up "
-                        "within the budget",
+        excluded_reason="decided at step 0, unstable but stopped at convergence first or not blown up "
+                        "within the budget, or a budget of 0 steps",
     )
 
 
