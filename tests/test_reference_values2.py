@@ -170,3 +170,18 @@ def test_linear_block_checks_judge_nothing_without_a_step() -> None:
     result = run(get("linear-block"), replace_flat(linear_block.Config(), {"width": 1, "seeds": 1, "max_steps": 0}))
     for check in result.checks:
         assert check.examined == 0 and check.status is CheckStatus.NO_EVIDENCE, (check.name, check.examined)
+
+
+# --- records say the precision they were computed in ------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_task_records_carry_their_dtype(dtype: str) -> None:
+    # a float32 run's step count can differ from the float64 one (rounding of the loss near ε); a CSV row that
+    # does not say which precision produced it cannot be cited.  Every record states it.
+    from numerics.experiments import deep_stack
+
+    config = replace_flat(deep_stack.Config(), {"depths": (1,), "variants": ("residual",), "seeds": 1,
+                                                "max_steps": 5, "lrs": (0.01,), "lr_max_widenings": 0,
+                                                "dtype": dtype})
+    records = run(get("deep-stack"), config).records
+    assert records and all(r.dtype == dtype for r in records)

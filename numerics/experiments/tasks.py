@@ -129,6 +129,7 @@ class TaskRun:
     optimizer: str
     weight_decay: float
     decay_mode: str
+    dtype: str  # float64 or float32: the precision the run trained in (a float32 run's counts can differ)
     criterion: str = "loss"  # the data loss ½·mean‖H(x) − y‖²
     eps: float
     max_steps: int
@@ -148,8 +149,8 @@ def task_runs(
     return [
         TaskRun(experiment=experiment, block=spec.block, activation=spec.activation, variant=spec.variant,
                 depth=spec.depth, width=spec.width, hidden=spec.hidden, target=target, optimizer=training.optimizer,
-                weight_decay=training.weight_decay, decay_mode=training.decay_mode, eps=budget.eps,
-                max_steps=budget.max_steps, seed=point.seed, init=point.init, lr=point.setting,
+                weight_decay=training.weight_decay, decay_mode=training.decay_mode, dtype=training.dtype,
+                eps=budget.eps, max_steps=budget.max_steps, seed=point.seed, init=point.init, lr=point.setting,
                 predicted_steps=predicted(point.init), outcome=outcome, run=first_run + j)
         for j, (point, outcome) in enumerate(zip(grid.points(), outcomes(result), strict=True))
     ]
