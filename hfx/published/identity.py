@@ -196,7 +196,7 @@ def he_rows(m: Measurements, records: Sequence[TheoremRecord], tier: str) -> lis
                         "\"the solvers may simply drive the weights of the multiple nonlinear layers toward zero\"",
                         f"GD (no decay) fits F ≈ 0 with ‖W₁‖, ‖W₂‖ at {percent_span(w1 + w2)} "
                         f"of their initial norms; {with_decay}"
-                        if w1 and w2 else "no fitted runs",
+                        if w1 and w2 else f"no run without decay fitted F ≈ 0 within the budget; {with_decay}",
                         Agreement.AGREES if zero else Agreement.PARTLY,
                         "zero weights are one solution, not the one plain GD finds: it stops elsewhere in the zero "
                         "set (W₂ = 0 alone suffices, `blocks.two-layer`); only weight decay drives all weights to zero"
