@@ -257,3 +257,21 @@ def test_the_he_decay_row_gives_the_closed_form_and_the_measured_deviation() -> 
     assert f"1 − ηλ = {', '.join(f'{q:g}' for q in closed)}" in row.measured
     assert f"within {max(abs(f - q) for f, q in pairs):.1e}" in row.measured
     assert "–" not in row.measured.split("1 − ηλ")[1].split("(")[0]
+
+
+def test_the_he_row_is_inconclusive_when_no_run_without_decay_fitted() -> None:
+    """Where plain GD stops in the zero set is read from the decay-free runs that fitted F ≈ 0: with none (a
+    budget far too short), the row cannot say 'partly' for a reason it did not measure."""
+    import torch
+
+    from hfx.published.identity import he_rows
+    from numerics.experiments import branch_norms
+    from numerics.experiments.params import replace_flat
+
+    config = replace_flat(branch_norms.Config(), {"seeds": 2, "activations": ("tanh",), "max_steps": 3})
+    result = branch_norms.run(config, torch.Generator().manual_seed(0))
+    free = [s for s in result.summaries if s.group.weight_decay == 0]
+    assert free and all(s.w1_ratio_median is None for s in free)  # 3 steps: nothing fits
+    row = next(r for r in he_rows(Measurements(branch_norms=result), [], "default") if r.where == "§3.1")
+    assert row.agreement is Agreement.INCONCLUSIVE
+    assert row.measured.startswith("no run without decay fitted")
