@@ -13,15 +13,18 @@
 // Memory: a run's activations are kept for one segment of S layers and recomputed from the segment's
 // input in the backward pass (activation checkpointing; S = L keeps everything, no recomputation).
 // Every product is C = A·B (+ C₀) with B's rows contiguous, computed by `gemm` below with a register tile
-// of four or eight rows and a compile-time number of columns, so that the compiler keeps the tile in registers;
-// the forward pass needs the weights transposed (W₁ᵀ, W₂ᵀ: 16×16 register blocks with AVX-512).
+// of a few rows and a compile-time number of columns, so that the compiler keeps the tile in registers; the
+// tile is sized for the machine's vector registers (HFX_VBYTES wide, HFX_NREG of them: AVX-512 32 × 64 bytes,
+// AVX2 16 × 32 bytes, else 16 bytes).  A tile sized for AVX-512 on an AVX2 CPU spills its accumulators to
+// the stack: 5-7x slower (measured on a Zen 3 EPYC, benchmarks/results/README.md).  The forward pass needs
+// the weights transposed (W₁ᵀ, W₂ᵀ: register blocks of HFX_VBYTES per row with AVX-512 or AVX).
 // A plain (S)GD step pending from the previous call (θ ← θ − (ηG + cθ)) is taken on a run's weights just
 // before its forward pass, while they are in cache (`Pending`).
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <vector>
-#ifdef __AVX512F__
+#if defined(__AVX512F__) || defined(__AVX__)
 #include <immintrin.h>
 #endif
 
@@ -41,6 +44,20 @@ extern "C" double exp(double);
 #endif
 
 typedef int64_t i64;
+// The vector registers the tiles are sized for: their width in bytes and their number.
+#if defined(__AVX512F__)
+#define HFX_VBYTES 64
+#define HFX_NREG 32
+#elif defined(__AVX__)
+#define HFX_VBYTES 32
+#define HFX_NREG 16
+#elif defined(__aarch64__)
+#define HFX_VBYTES 16
+#define HFX_NREG 32
+#else
+#define HFX_VBYTES 16
+#define HFX_NREG 16
+#endif
 
 static inline float v_tanh(float z) { return tanhf(z); }
 static inline double v_tanh(double z) { return tanh(z); }
@@ -54,15 +71,15 @@ enum { PLAIN = 0, RESIDUAL = 1, SCALED = 2 };
 
 // C[i, c0:c0+NC] = A[i, :]·B[:, c0:c0+NC] (+ C0[i, c0:c0+NC]) for i < rows; A[i, k] = A[i·sar + k·sac].
 // RT rows at a time: RT·NC accumulators, enough independent FMA chains to hide the FMA latency.  Where NC is
-// a whole number of 512-bit registers the accumulators are GCC vector values, so that they live in registers
+// a whole number of vector registers the accumulators are GCC vector values, so that they live in registers
 // from the first load of C0 to the last store (an array of scalars goes through the stack around the k loop,
 // which costs as much as the loop itself when K is 16).
 template <class T, int NC, int RT>
 static void gemm_rows(i64 i, i64 K, const T* A, i64 sar, i64 sac, const T* B, i64 ldb, T* C, i64 ldc,
                       const T* C0, i64 ldc0) {
-    constexpr int W = 64 / sizeof(T);
+    constexpr int W = HFX_VBYTES / sizeof(T);
     if constexpr (NC % W == 0) {
-        typedef T V __attribute__((vector_size(64)));
+        typedef T V __attribute__((vector_size(HFX_VBYTES)));
         constexpr int NV = NC / W;
         V acc[RT][NV];
 #pragma GCC unroll 16
@@ -107,8 +124,9 @@ static void gemm_rows(i64 i, i64 K, const T* A, i64 sar, i64 sac, const T* B, i6
 template <class T, int NC>
 static void gemm_cols(i64 rows, i64 K, const T* A, i64 sar, i64 sac, const T* B, i64 ldb, T* C, i64 ldc,
                       const T* C0, i64 ldc0) {
-    constexpr int W = 64 / sizeof(T);
-    constexpr int RT = NC >= 2 * W ? 4 : 8;
+    constexpr int W = HFX_VBYTES / sizeof(T);
+    // rows per tile: RT·NV accumulators + NV loads of B + 1 broadcast of A within the registers (NV = NC/W)
+    constexpr int RT = HFX_NREG >= 32 ? (NC >= 2 * W ? 4 : 8) : (NC >= 4 * W ? 2 : NC >= 2 * W ? 6 : 8);
     i64 i = 0;
     for (; i + RT <= rows; i += RT) gemm_rows<T, NC, RT>(i, K, A, sar, sac, B, ldb, C, ldc, C0, ldc0);
     for (; i + 4 <= rows; i += 4) gemm_rows<T, NC, 4>(i, K, A, sar, sac, B, ldb, C, ldc, C0, ldc0);
@@ -120,8 +138,10 @@ static void gemm_cols(i64 rows, i64 K, const T* A, i64 sar, i64 sac, const T* B,
 template <class T>
 static void gemm(i64 rows, i64 cols, i64 K, const T* A, i64 sar, i64 sac, const T* B, T* C, const T* C0) {
     i64 c = 0;
-    constexpr int W = 64 / sizeof(T);  // one 512-bit register of T
-    for (; c + 4 * W <= cols; c += 4 * W)  // four registers a row: 16 accumulators, each B load used 4 times
+    constexpr int W = HFX_VBYTES / sizeof(T);  // one vector register of T
+    // four registers a row (16 accumulators, each B load used 4 times) where there are 32 registers; with 16,
+    // two registers by six rows use B and A as well and leave no accumulator on the stack
+    for (; HFX_NREG >= 32 && c + 4 * W <= cols; c += 4 * W)
         gemm_cols<T, 4 * W>(rows, K, A, sar, sac, B + c, cols, C + c, cols, C0 ? C0 + c : nullptr, cols);
     for (; c + 2 * W <= cols; c += 2 * W)
         gemm_cols<T, 2 * W>(rows, K, A, sar, sac, B + c, cols, C + c, cols, C0 ? C0 + c : nullptr, cols);
@@ -188,10 +208,48 @@ static inline void block_transpose(const double* X, i64 ldx, double* Y, i64 ldy)
 }
 #endif
 
+
+#if !defined(__AVX512F__) && defined(__AVX__)
+#define HFX_BLOCK_TRANSPOSE 1
+// One 8×8 float block (4×4 double) of Y = Xᵀ in registers (AVX): unpack pairs of rows, shuffle pairs of pairs,
+// then exchange 128-bit lanes (24 shuffles instead of 64 scalar moves).
+static inline void block_transpose(const float* X, i64 ldx, float* Y, i64 ldy) {
+    __m256 r[8], t[8];
+    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(X + i * ldx);
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int g = 0; g < 8; g += 4) {
+        r[g] = _mm256_shuffle_ps(t[g], t[g + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[g + 1] = _mm256_shuffle_ps(t[g], t[g + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[g + 2] = _mm256_shuffle_ps(t[g + 1], t[g + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[g + 3] = _mm256_shuffle_ps(t[g + 1], t[g + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int c = 0; c < 4; ++c) {
+        _mm256_storeu_ps(Y + c * ldy, _mm256_permute2f128_ps(r[c], r[4 + c], 0x20));
+        _mm256_storeu_ps(Y + (4 + c) * ldy, _mm256_permute2f128_ps(r[c], r[4 + c], 0x31));
+    }
+}
+
+static inline void block_transpose(const double* X, i64 ldx, double* Y, i64 ldy) {
+    __m256d r[4], t[4];
+    for (int i = 0; i < 4; ++i) r[i] = _mm256_loadu_pd(X + i * ldx);
+    t[0] = _mm256_unpacklo_pd(r[0], r[1]);  // x00 x10 | x02 x12
+    t[1] = _mm256_unpackhi_pd(r[0], r[1]);  // x01 x11 | x03 x13
+    t[2] = _mm256_unpacklo_pd(r[2], r[3]);  // x20 x30 | x22 x32
+    t[3] = _mm256_unpackhi_pd(r[2], r[3]);  // x21 x31 | x23 x33
+    _mm256_storeu_pd(Y, _mm256_permute2f128_pd(t[0], t[2], 0x20));
+    _mm256_storeu_pd(Y + ldy, _mm256_permute2f128_pd(t[1], t[3], 0x20));
+    _mm256_storeu_pd(Y + 2 * ldy, _mm256_permute2f128_pd(t[0], t[2], 0x31));
+    _mm256_storeu_pd(Y + 3 * ldy, _mm256_permute2f128_pd(t[1], t[3], 0x31));
+}
+#endif
+
 template <class T>
 static void transpose(i64 rows, i64 cols, const T* X, T* Y) {  // Y (cols×rows) = Xᵀ
-#ifdef __AVX512F__
-    constexpr i64 B = 64 / sizeof(T);  // block side: one register of T per row
+#if defined(__AVX512F__) || defined(HFX_BLOCK_TRANSPOSE)
+    constexpr i64 B = HFX_VBYTES / sizeof(T);  // block side: one register of T per row
     const i64 rb = rows - rows % B, cb = cols - cols % B;
     for (i64 i = 0; i < rb; i += B)
         for (i64 j = 0; j < cb; j += B) block_transpose(X + i * cols + j, cols, Y + j * rows + i, rows);
@@ -517,5 +575,7 @@ int hfx_dense_steps_f64(const Shape* s, const Steps* st, i64 r0, i64 r1, const d
     return dense_gd_steps<double>(s, st, r0, r1, x, y, W1, W2, alpha, rate, decay, moving, active, bound, converged,
                                   diverged, loss, norm2);
 }
-int hfx_abi_version(void) { return 4; }
+int hfx_abi_version(void) { return 5; }
+int hfx_vector_bytes(void) { return HFX_VBYTES; }  // the register geometry the tiles were sized for
+int hfx_vector_registers(void) { return HFX_NREG; }
 }

@@ -42,7 +42,9 @@ from numerics.blocks.spec import BlockSpec, Params
 
 SOURCE = Path(__file__).with_name("_fused.cpp")
 CHECKPOINT_BYTES = 64 * 2**20  # per thread: keep every layer's activations up to this size, else checkpoint
-_FLAGS = ["-O3", "-march=native", "-mprefer-vector-width=512", "-std=c++17", "-fPIC", "-shared", "-fopenmp-simd"]
+_FLAGS = ["-O3", "-march=native", "-std=c++17", "-fPIC", "-shared", "-fopenmp-simd"]
+if platform.machine().lower() in ("x86_64", "amd64"):  # an x86 option: elsewhere it is a compile error
+    _FLAGS.append("-mprefer-vector-width=512")  # GCC's default on AVX-512 CPUs is 256-bit vectors in loops
 _ACT = {"relu": 0, "tanh": 1, "gelu": 2}
 
 
@@ -69,14 +71,14 @@ def _cpu_key() -> str:
         return platform.processor() + platform.machine()
 
 
-def _compile(compiler: str, out: Path) -> bool:
+def _compile(compiler: str, flags: list[str], out: Path) -> bool:
     """Compile `_fused.cpp` to `out` (atomically); first with glibc's vector maths (libmvec), then without."""
     out.parent.mkdir(parents=True, exist_ok=True)
     for extra in (["-lmvec"], ["-DHFX_NO_MVEC"]):
         fd, tmp = tempfile.mkstemp(suffix=".so", dir=out.parent)
         os.close(fd)
         try:
-            done = subprocess.run([compiler, *_FLAGS, str(SOURCE), "-o", tmp, *extra], capture_output=True,
+            done = subprocess.run([compiler, *flags, str(SOURCE), "-o", tmp, *extra], capture_output=True,
                                   timeout=300, check=False)
             if done.returncode == 0:
                 ctypes.CDLL(tmp)  # loads: every symbol resolved
@@ -92,7 +94,16 @@ def _compile(compiler: str, out: Path) -> bool:
 
 @cache
 def _library() -> ctypes.CDLL | None:
-    """The compiled engine, compiled on first use; None where it cannot be built here."""
+    """The compiled engine for this CPU (-march=native), compiled on first use; None where it cannot be built."""
+    return build("native")
+
+
+def build(march: str = "native") -> ctypes.CDLL | None:
+    """The engine compiled for `-march=<march>` (cached like the native one); None where it cannot be built.
+
+    Other instruction sets than the CPU's own are for tests: the register tiles differ by instruction set
+    (`vector_geometry`), and a build for a set this CPU lacks must not be called (illegal instruction).
+    """
     compiler = next((c for c in (os.environ.get("CXX"), "c++", "g++") if c and shutil.which(c)), None)
     if compiler is None or platform.system() != "Linux":
         return None
@@ -101,11 +112,12 @@ def _library() -> ctypes.CDLL | None:
         version = done.stdout.decode("utf-8", "replace")
     except (OSError, subprocess.SubprocessError):
         return None
+    flags = [f"-march={march}" if f == "-march=native" else f for f in _FLAGS]
     source = SOURCE.read_text(encoding="utf-8")
-    key = hashlib.sha256("\0".join([source, version, " ".join(_FLAGS), _cpu_key()]).encode())
+    key = hashlib.sha256("\0".join([source, version, " ".join(flags), _cpu_key()]).encode())
     path = _cache_dir() / f"fused-{key.hexdigest()[:20]}.so"
     try:
-        if not path.exists() and not _compile(compiler, path):
+        if not path.exists() and not _compile(compiler, flags, path):
             return None
         lib = ctypes.CDLL(str(path))
     except OSError:
@@ -115,7 +127,16 @@ def _library() -> ctypes.CDLL | None:
         fn = getattr(lib, name)
         fn.argtypes = [ctypes.POINTER(_Shape), i64, i64, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p]
         fn.restype = ctypes.c_int
+    for name in ("hfx_vector_bytes", "hfx_vector_registers"):
+        getattr(lib, name).argtypes, getattr(lib, name).restype = [], ctypes.c_int
     return lib
+
+
+def vector_geometry(lib: ctypes.CDLL | None = None) -> tuple[int, int] | None:
+    """(bytes per vector register, number of registers) that the engine's tiles were sized for (AVX-512: 64, 32;
+    AVX2: 32, 16; SSE2: 16, 16; AArch64: 16, 32); None where no engine is built."""
+    lib = lib if lib is not None else _library()
+    return None if lib is None else (lib.hfx_vector_bytes(), lib.hfx_vector_registers())
 
 
 def available() -> bool:
