@@ -316,6 +316,18 @@ def measure(grid: Grid, mode: str, names: list[str], rounds: int, ref64: Result,
     return out
 
 
+def _cpu_model() -> str:
+    """The CPU's model name and its widest vector extension (Linux), else the platform's processor."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return platform.processor() or platform.machine()
+    model = next((ln.partition(":")[2].strip() for ln in text.splitlines() if ln.startswith("model name")), "?")
+    flags = set(next((ln.partition(":")[2].split() for ln in text.splitlines() if ln.startswith("flags")), []))
+    widest = next((f for f in ("avx512f", "avx2", "avx", "sse2") if f in flags), "no x86 vector flags")
+    return f"{model} ({widest})"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=1024)
@@ -344,6 +356,9 @@ def main() -> int:
     load = os.getloadavg()
     print(f"host {platform.node()}, {P} cores, torch {torch.__version__}, float32, {args.device}, PyTorch's default "
           f"{torch.get_num_threads()} threads; load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    cpu, geometry = _cpu_model(), fused.vector_geometry()
+    tiles = f"{geometry[0]}-byte vectors × {geometry[1]} registers" if geometry else "not built (no C++ compiler)"
+    print(f"CPU {cpu}; hfx's engine built for {tiles}")
     for gr in grids:
         print(f"grid: {gr.runs} runs, residual tanh blocks, width {gr.width}, depth {gr.depth}, {gr.samples} samples, "
               f"{gr.steps} GD steps")
@@ -358,6 +373,7 @@ def main() -> int:
         args.json.write_text(json.dumps({
             "host": platform.node(), "cores": P, "torch": torch.__version__, "dtype": "float32", "device": args.device,
             "default_threads": torch.get_num_threads(), "load_before": load, "load_after": load_after,
+            "cpu": cpu, "engine_vector_geometry": geometry,
             "grids": [asdict(g) for g in grids], "results": results,
         }, indent=2) + "\n")
     return 0 if all(r["agree"] for r in results) else 1
