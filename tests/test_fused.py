@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-import torch.nn.functional as F
+from _fused_reference import FLOAT32_ROUNDING, FLOAT64_ROUNDING, autograd_per_run, problem
 
 from numerics.blocks import fused
 from numerics.models import ACTIVATIONS, VARIANTS, BlockSpec, init_params
@@ -18,48 +18,7 @@ pytestmark = [
     pytest.mark.skipif(not fused.available(), reason="no C++ compiler: the fused engine cannot be built here"),
 ]
 
-# float64: a few layers of products of small matrices, summed in a different order than autograd's
-FLOAT64_ROUNDING = 1e-12
-# float32: the same in single precision; relative to the size of the numbers (≤ ~10 here)
-FLOAT32_ROUNDING = 2e-5
 SEEDS = [0, 1, 2]
-
-
-def _act(name: str, z: torch.Tensor) -> torch.Tensor:
-    return {"relu": torch.relu, "tanh": torch.tanh, "gelu": F.gelu}[name](z)
-
-
-def _one_run(spec: BlockSpec, p: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    """One run written plainly: p[name] is (L, …) for that run; x (N, d)."""
-    h = x
-    for layer in range(spec.depth):
-        if spec.block == "linear":
-            f = h @ p["W"][layer].T
-        else:
-            f = _act(spec.activation, h @ p["W1"][layer].T) @ p["W2"][layer].T
-        if spec.scaled:
-            f = p["alpha"][layer] * f
-        h = h + f if spec.residual else f
-    return h
-
-
-def _problem(spec: BlockSpec, R: int, N: int, seed: int, dtype: torch.dtype
-             ) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
-    g = torch.Generator().manual_seed(seed)
-    params = init_params(spec, R, "xavier", 1.0, g, dtype)
-    if spec.scaled:  # α₀ = 0 would hide the branch
-        params["alpha"] = torch.randn(params["alpha"].shape, generator=g, dtype=dtype)
-    x = torch.randn((R, N, spec.width), generator=g, dtype=dtype)
-    y = torch.randn((R, N, spec.width), generator=g, dtype=dtype)
-    return params, x, y
-
-
-def _autograd_per_run(spec: BlockSpec, params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, r: int
-                      ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    leaves = {k: v[r].clone().requires_grad_(True) for k, v in params.items()}
-    loss = 0.5 * (_one_run(spec, leaves, x[r]) - y[r]).pow(2).sum(-1).mean()
-    grads = torch.autograd.grad(loss, list(leaves.values()))
-    return loss.detach(), dict(zip(leaves, grads, strict=True))
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -70,11 +29,11 @@ def test_fused_loss_and_gradients_equal_autograd_run_by_run(block: str, variant:
                                                             seed: int) -> None:
     # widths chosen to cross the kernel's narrower column tiles (2W, W, 4 and single columns; W = 8 doubles)
     spec = BlockSpec(block=block, variant=variant, depth=4, width=21, hidden=7, activation=activation)
-    params, x, y = _problem(spec, 3, 9, seed, torch.float64)
+    params, x, y = problem(spec, 3, 9, seed, torch.float64)
     loss, grads = fused.loss_and_grads(spec, params, x, y)
     assert grads is not None and set(grads) == set(params)
     for r in range(3):
-        ref_loss, ref_grads = _autograd_per_run(spec, params, x, y, r)
+        ref_loss, ref_grads = autograd_per_run(spec, params, x, y, r)
         torch.testing.assert_close(loss[r], ref_loss, rtol=FLOAT64_ROUNDING, atol=FLOAT64_ROUNDING)
         for k, want in ref_grads.items():
             torch.testing.assert_close(grads[k][r], want, rtol=FLOAT64_ROUNDING, atol=FLOAT64_ROUNDING)
@@ -85,11 +44,11 @@ def test_wide_float64_blocks_cross_every_tile(block: str) -> None:
     # 45 = 32 + 8 + 4 + 1 and 58 = 32 + 16 + 8 + 1 + 1 columns: the 4W, 2W, W, 4 and 1-column tiles, and 8×8
     # register-block transposes with ragged edges
     spec = BlockSpec(block=block, variant="residual", depth=2, width=45, hidden=58, activation="tanh")
-    params, x, y = _problem(spec, 2, 11, 3, torch.float64)
+    params, x, y = problem(spec, 2, 11, 3, torch.float64)
     loss, grads = fused.loss_and_grads(spec, params, x, y)
     assert grads is not None
     for r in range(2):
-        ref_loss, ref_grads = _autograd_per_run(spec, params, x, y, r)
+        ref_loss, ref_grads = autograd_per_run(spec, params, x, y, r)
         torch.testing.assert_close(loss[r], ref_loss, rtol=FLOAT64_ROUNDING, atol=FLOAT64_ROUNDING)
         for k, want in ref_grads.items():
             torch.testing.assert_close(grads[k][r], want, rtol=FLOAT64_ROUNDING, atol=FLOAT64_ROUNDING)
@@ -99,11 +58,11 @@ def test_wide_float64_blocks_cross_every_tile(block: str) -> None:
 @pytest.mark.parametrize(("width", "hidden"), [(16, 16), (64, 64), (3, 5), (70, 100)])
 def test_fused_float32_equals_float64_autograd(width: int, hidden: int, seed: int) -> None:
     spec = BlockSpec(block="mlp", variant="residual", depth=3, width=width, hidden=hidden, activation="tanh")
-    params, x, y = _problem(spec, 2, 32, seed, torch.float64)
+    params, x, y = problem(spec, 2, 32, seed, torch.float64)
     loss, grads = fused.loss_and_grads(spec, {k: v.float() for k, v in params.items()}, x.float(), y.float())
     assert loss.dtype == torch.float32 and grads is not None
     for r in range(2):
-        ref_loss, ref_grads = _autograd_per_run(spec, params, x, y, r)
+        ref_loss, ref_grads = autograd_per_run(spec, params, x, y, r)
         torch.testing.assert_close(loss[r].double(), ref_loss, rtol=FLOAT32_ROUNDING, atol=FLOAT32_ROUNDING)
         for k, want in ref_grads.items():
             torch.testing.assert_close(grads[k][r].double(), want, rtol=FLOAT32_ROUNDING, atol=FLOAT32_ROUNDING)
@@ -114,7 +73,7 @@ def test_fused_float32_equals_float64_autograd(width: int, hidden: int, seed: in
 def test_checkpoint_segments_give_the_same_numbers(variant: str, segment: int) -> None:
     # recomputing a segment's activations repeats the same operations in the same order: equal bit for bit
     spec = BlockSpec(block="mlp", variant=variant, depth=7, width=5, hidden=6, activation="gelu")
-    params, x, y = _problem(spec, 3, 6, 4, torch.float64)
+    params, x, y = problem(spec, 3, 6, 4, torch.float64)
     loss, grads = fused.loss_and_grads(spec, params, x, y, segment=spec.depth)
     loss_s, grads_s = fused.loss_and_grads(spec, params, x, y, segment=segment)
     assert grads is not None and grads_s is not None
@@ -132,7 +91,7 @@ def test_segment_length_bounds_the_activation_memory() -> None:
 
 def test_skipped_runs_cost_nothing_and_leave_the_others_alone() -> None:
     spec = BlockSpec(block="mlp", variant="rezero", depth=3, width=4, hidden=5, activation="relu")
-    params, x, y = _problem(spec, 4, 6, 5, torch.float64)
+    params, x, y = problem(spec, 4, 6, 5, torch.float64)
     skip = torch.tensor([False, True, False, True])
     loss, grads = fused.loss_and_grads(spec, params, x, y)
     loss_s, grads_s = fused.loss_and_grads(spec, params, x, y, skip=skip)
@@ -149,7 +108,7 @@ def test_a_pending_step_is_the_sgd_update_then_the_gradient(block: str, variant:
     # a run that does not move keeps its parameters exactly, even with NaN in G; a moving run with η = 0 takes
     # 0·G (NaN where G is NaN), as torch does
     spec = BlockSpec(block=block, variant=variant, depth=3, width=17, hidden=5, activation="tanh")
-    params, x, y = _problem(spec, 5, 6, 8, torch.float64)
+    params, x, y = problem(spec, 5, 6, 8, torch.float64)
     G = {k: torch.randn(v.shape, generator=torch.Generator().manual_seed(9), dtype=v.dtype) for k, v in params.items()}
     G = {k: v.index_fill(0, torch.tensor([2, 4]), torch.nan) for k, v in G.items()}
     rate = torch.tensor([0.1, 0.01, 0.2, 0.3, 0.0], dtype=torch.float64)
@@ -178,7 +137,7 @@ def test_a_pending_step_is_the_sgd_update_then_the_gradient(block: str, variant:
 
 def test_a_pending_step_refuses_parameters_it_cannot_update_in_place() -> None:
     spec = BlockSpec(block="mlp", variant="residual", depth=2, width=4, hidden=4)
-    params, x, y = _problem(spec, 2, 3, 0, torch.float64)
+    params, x, y = problem(spec, 2, 3, 0, torch.float64)
     step = fused.PendingStep(torch.ones(2), torch.zeros(2), {k: torch.zeros_like(v) for k, v in params.items()})
     strided = {**params, "W1": params["W1"].transpose(-1, -2).contiguous().transpose(-1, -2)}
     for bad in (strided, {k: v.float() for k, v in params.items()}):
@@ -194,7 +153,7 @@ def test_a_pending_step_refuses_parameters_it_cannot_update_in_place() -> None:
 def test_tensors_off_the_cpu_never_reach_the_native_code() -> None:
     # a CUDA or meta tensor's pointer is not host memory: refused with a ValueError, never dereferenced
     spec = BlockSpec(block="mlp", variant="rezero", depth=2, width=4, hidden=4)
-    params, x, y = _problem(spec, 2, 3, 0, torch.float64)
+    params, x, y = problem(spec, 2, 3, 0, torch.float64)
     grads = {k: torch.zeros_like(v) for k, v in params.items()}
     meta = {k: v.to("meta") for k, v in params.items()}
     cases = [
@@ -212,7 +171,7 @@ def test_tensors_off_the_cpu_never_reach_the_native_code() -> None:
 
 def test_threads_split_the_runs_without_changing_a_bit() -> None:
     spec = BlockSpec(block="mlp", variant="residual", depth=3, width=8, hidden=8, activation="tanh")
-    params, x, y = _problem(spec, 7, 6, 6, torch.float32)
+    params, x, y = problem(spec, 7, 6, 6, torch.float32)
     loss1, grads1 = fused.loss_and_grads(spec, params, x, y)
     before = torch.get_num_threads()
     torch.set_num_threads(3)
@@ -247,7 +206,7 @@ def test_training_with_the_fused_engine_equals_the_torch_engine(opt_name: str, d
                                                                  seed: int) -> None:
     # the whole loop (minibatches, decay, freezing, statuses) on the two engines from the same generator state
     spec = BlockSpec(block="mlp", variant="rezero", depth=4, width=3, hidden=5, activation="tanh")
-    params, x, _ = _problem(spec, 6, 10, seed, torch.float64)
+    params, x, _ = problem(spec, 6, 10, seed, torch.float64)
     y = x + 0.3 * torch.tanh(x)
     lr = torch.tensor([0.003, 0.01, 0.03, 0.1, 0.2, 1e3], dtype=torch.float64)  # the last one diverges
     lam = torch.full((6,), 0.01, dtype=torch.float64)
@@ -267,7 +226,7 @@ def test_training_with_the_fused_engine_equals_the_torch_engine(opt_name: str, d
 def test_torch_engine_with_checkpoint_segments_trains_the_same() -> None:
     # the torch engine's activation checkpointing (segment < L) recomputes the same operations: same training
     spec = BlockSpec(block="mlp", variant="residual", depth=5, width=3, hidden=4, activation="gelu")
-    params, x, _ = _problem(spec, 3, 8, 7, torch.float64)
+    params, x, _ = problem(spec, 3, 8, 7, torch.float64)
     y = x + 0.3 * torch.tanh(x)
     lr, lam = torch.full((3,), 0.05, dtype=torch.float64), torch.zeros(3, dtype=torch.float64)
     runs = [train(spec, params, x, y, OptimizerSpec("momentum"), lr, lam, 15, 0.0, torch.Generator(), engine="torch",
@@ -279,7 +238,7 @@ def test_torch_engine_with_checkpoint_segments_trains_the_same() -> None:
 
 def test_mismatched_shapes_are_refused_before_the_native_code_sees_them() -> None:
     spec = BlockSpec(block="mlp", variant="rezero", depth=3, width=4, hidden=5)
-    params, x, y = _problem(spec, 2, 6, 0, torch.float64)
+    params, x, y = problem(spec, 2, 6, 0, torch.float64)
     bad = [
         ({**params, "W1": params["W1"][:1]}, x, y),  # fewer runs in a weight
         ({**params, "W2": params["W2"][:, :2]}, x, y),  # fewer layers
