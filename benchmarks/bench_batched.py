@@ -317,13 +317,8 @@ def measure(grid: Grid, mode: str, names: list[str], rounds: int, ref64: Result,
 
 
 def _cpu_model() -> str:
-    """The CPU's model name and its widest vector extension (Linux), else the platform's processor."""
-    try:
-        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return platform.processor() or platform.machine()
-    model = next((ln.partition(":")[2].strip() for ln in text.splitlines() if ln.startswith("model name")), "?")
-    flags = set(next((ln.partition(":")[2].split() for ln in text.splitlines() if ln.startswith("flags")), []))
+    """The CPU's model name and its widest x86 vector extension."""
+    model, flags = fused.cpu_info()
     widest = next((f for f in ("avx512f", "avx2", "avx", "sse2") if f in flags), "no x86 vector flags")
     return f"{model} ({widest})"
 

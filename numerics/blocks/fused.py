@@ -61,14 +61,23 @@ def _cache_dir() -> Path:
     return Path(base) / "hfx"
 
 
-def _cpu_key() -> str:
-    """The CPU's identity for -march=native: its model and feature flags (Linux), else the platform."""
+def cpu_info() -> tuple[str, frozenset[str]]:
+    """The CPU's model name and feature flags as Linux's /proc/cpuinfo gives them for its first CPU; elsewhere the
+    platform's processor name and no flags."""
     try:
         text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-        lines = [ln for ln in text.splitlines() if ln.startswith(("model name", "flags"))][:2]
-        return "\n".join(lines)
     except OSError:
-        return platform.processor() + platform.machine()
+        return platform.processor() + platform.machine(), frozenset()
+    lines = text.splitlines()
+    model = next((ln.partition(":")[2].strip() for ln in lines if ln.startswith("model name")), platform.machine())
+    flags = next((ln.partition(":")[2].split() for ln in lines if ln.startswith("flags")), [])
+    return model, frozenset(flags)
+
+
+def _cpu_key() -> str:
+    """The CPU's identity for -march=native: its model and feature flags."""
+    model, flags = cpu_info()
+    return model + "\n" + " ".join(sorted(flags))
 
 
 def _compile(compiler: str, flags: list[str], out: Path) -> bool:
