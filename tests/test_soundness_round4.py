@@ -17,23 +17,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 import sympy as sp
+from _soundness import Case, Control, assert_control_holds, assert_planted_fails
 
 from theory.core import check, dimensions, ladder, limits, matrix_premise, numbers
 from theory.derivation import (
     Assumption,
-    Derivation,
     Equal,
     Equivalent,
     Inequality,
     MatrixGradient,
     Status,
-    Step,
     Substitute,
-    verify,
 )
 
 x, y = sp.symbols("x y", real=True)
@@ -54,14 +50,6 @@ SKEW = Assumption("K skew", "Kᵀ = −K", facts={K.T: -K}, matrix_kinds={K: "sk
 TINY = sp.Rational(1, 10**80)
 BASEL = sp.Sum(1 / k**2, (k, 1, sp.oo))
 
-
-def _verify(steps: Step | tuple[Step, ...], assumptions: tuple[Assumption, ...] = (), did: str = "round4") -> Status:
-    steps = steps if isinstance(steps, tuple) else (steps,)
-    return verify(Derivation(id=did, title=did, claims=(), statement=did, steps=steps,
-                             assumptions=assumptions)).status
-
-
-Case = tuple[str, Callable[[], Step], tuple[Assumption, ...]]
 
 FALSE: tuple[Case, ...] = (
     # 1. whole numbers
@@ -111,7 +99,7 @@ FALSE: tuple[Case, ...] = (
     ("6 factor 0 as a Python int", lambda: Equivalent(sp.Eq(2 * x, 0), sp.Eq(x, 1), "r", factor=0), ()),
 )
 
-TRUE: tuple[tuple[str, Callable[[], Step], tuple[Assumption, ...], Status | None], ...] = (
+TRUE: tuple[Control, ...] = (
     ("1 tr(I_d) ≥ 1", lambda: Inequality(sp.Trace(sp.Identity(d)), 1, "r", relation="≥"), (), Status.PROVED),
     ("1 tr(I_d) = d", lambda: Equal(sp.Trace(sp.Identity(d)), d, "r"), (), Status.PROVED),
     ("1 Σ_{j=1}^{d} 1 = d", lambda: Equal(sp.Sum(1, (j, 1, d)), d, "r"), (), Status.PROVED),
@@ -157,15 +145,12 @@ TRUE: tuple[tuple[str, Callable[[], Step], tuple[Assumption, ...], Status | None
 
 @pytest.mark.parametrize("case", FALSE, ids=[c[0] for c in FALSE])
 def test_planted_false_step_fails(case: Case) -> None:
-    assert _verify(case[1](), case[2]) is Status.FAILED
+    assert_planted_fails(case, "round4")
 
 
 @pytest.mark.parametrize("case", TRUE, ids=[c[0] for c in TRUE])
-def test_true_control_holds(case: tuple[str, Callable[[], Step], tuple[Assumption, ...], Status | None]) -> None:
-    status = _verify(case[1](), case[2])
-    assert status is not Status.FAILED
-    if case[3] is not None:
-        assert status is case[3]
+def test_true_control_holds(case: Control) -> None:
+    assert_control_holds(case, "round4")
 
 
 def test_a_dimension_symbol_becomes_an_integer_of_the_same_name() -> None:

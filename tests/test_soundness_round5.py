@@ -13,21 +13,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 import sympy as sp
+from _soundness import Case, Control, assert_control_holds, assert_planted_fails
 
 from theory.core import check, concrete, extremes, premise
 from theory.derivation import (
     Assumption,
-    Derivation,
     Equal,
     Inequality,
     Status,
-    Step,
     Substitute,
-    verify,
 )
 
 x, y = sp.symbols("x y", real=True)
@@ -44,14 +40,6 @@ DEF_EXP = Assumption("y = eˣ", "y is defined as eˣ", facts={y: sp.exp(x)})
 F0 = Assumption("f(0) = 1", "f(0) = 1", facts={f(0): 1})
 SMALL = sp.Rational(1, 10**30)
 
-
-def _verify(steps: Step | tuple[Step, ...], assumptions: tuple[Assumption, ...] = (), did: str = "round5") -> Status:
-    steps = steps if isinstance(steps, tuple) else (steps,)
-    return verify(Derivation(id=did, title=did, claims=(), statement=did, steps=steps,
-                             assumptions=assumptions)).status
-
-
-Case = tuple[str, Callable[[], Step], tuple[Assumption, ...]]
 
 FALSE: tuple[Case, ...] = (
     # 1. premises through the facts
@@ -88,7 +76,7 @@ FALSE: tuple[Case, ...] = (
     ("3 log(t) ≤ 40", lambda: Inequality(sp.log(t), 40, "r", relation="≤"), ()),
 )
 
-TRUE: tuple[tuple[str, Callable[[], Step], tuple[Assumption, ...], Status | None], ...] = (
+TRUE: tuple[Control, ...] = (
     ("1 y = x²; at y = 4: y + 1 ⇒ 5", lambda: Substitute(y + 1, 5, "r", subs={y: 4}), (DEF_SQ,), Status.PROVED),
     ("1 y = x²; at x = 2, y = 4: x + y ⇒ 6", lambda: Substitute(x + y, 6, "r", subs={x: 2, y: 4}), (DEF_SQ,),
      Status.PROVED),
@@ -112,15 +100,12 @@ TRUE: tuple[tuple[str, Callable[[], Step], tuple[Assumption, ...], Status | None
 
 @pytest.mark.parametrize("case", FALSE, ids=[c[0] for c in FALSE])
 def test_planted_false_step_fails(case: Case) -> None:
-    assert _verify(case[1](), case[2]) is Status.FAILED
+    assert_planted_fails(case, "round5")
 
 
 @pytest.mark.parametrize("case", TRUE, ids=[c[0] for c in TRUE])
-def test_true_control_holds(case: tuple[str, Callable[[], Step], tuple[Assumption, ...], Status | None]) -> None:
-    status = _verify(case[1](), case[2])
-    assert status is not Status.FAILED
-    if case[3] is not None:
-        assert status is case[3]
+def test_true_control_holds(case: Control) -> None:
+    assert_control_holds(case, "round5")
 
 
 def test_premises_through_facts_only_refuse() -> None:
