@@ -112,17 +112,10 @@ def stop(pool: ProcessPoolExecutor, interrupted: bool = False) -> None:
     Ctrl-C stays ignored."""
     with _sigint_ignored(keep=interrupted):
         processes = list((getattr(pool, "_processes", None) or {}).values())
-        manager = getattr(pool, "_executor_manager_thread", None)
+        pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             with contextlib.suppress(OSError, ValueError):
                 process.kill()
-        # The pool's manager thread sees its workers die, fails what is pending and ends; only then may the pool
-        # be shut down: `shutdown` empties the pool (its process table becomes None) while a manager thread still
-        # running can be handling a worker's exit (with `max_tasks_per_child`), which then raised a TypeError
-        # and printed its traceback after the one line of a hang-up (CPython 3.11's concurrent.futures.process).
-        if manager is not None:
-            manager.join(JOIN_TIMEOUT_S)
-        pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             with contextlib.suppress(OSError, ValueError, AssertionError):
                 process.join(JOIN_TIMEOUT_S)
