@@ -136,8 +136,9 @@ def build(march: str = "native") -> ctypes.CDLL | None:
         fn = getattr(lib, name)
         fn.argtypes = [ctypes.POINTER(_Shape), i64, i64, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p]
         fn.restype = ctypes.c_int
-    for name in ("hfx_vector_bytes", "hfx_vector_registers"):
+    for name in ("hfx_vector_bytes", "hfx_vector_registers", "hfx_tanh_kind"):
         getattr(lib, name).argtypes, getattr(lib, name).restype = [], ctypes.c_int
+    lib.hfx_tanh_f32.argtypes, lib.hfx_tanh_f32.restype = [i64, p, p], None
     return lib
 
 
@@ -146,6 +147,24 @@ def vector_geometry(lib: ctypes.CDLL | None = None) -> tuple[int, int] | None:
     AVX2: 32, 16; SSE2: 16, 16; AArch64: 16, 32); None where no engine is built."""
     lib = lib if lib is not None else _library()
     return None if lib is None else (lib.hfx_vector_bytes(), lib.hfx_vector_registers())
+
+
+def tanh_f32(z: torch.Tensor, lib: ctypes.CDLL | None = None) -> torch.Tensor:
+    """The engine's float32 tanh of `z` (any shape), as its forward pass computes it: on AVX2 CPUs without
+    AVX-512 its own vector tanh (`_fused.cpp`, below 1 ulp), elsewhere the C library's `tanhf`."""
+    lib = lib if lib is not None else _library()
+    if lib is None:
+        raise RuntimeError("the fused engine is not built on this machine")
+    x = z.detach().to(torch.float32).contiguous()
+    out = torch.empty_like(x)
+    lib.hfx_tanh_f32(x.numel(), x.data_ptr(), out.data_ptr())
+    return out
+
+
+def tanh_kind(lib: ctypes.CDLL | None = None) -> str | None:
+    """Which float32 tanh the engine uses: "avx2" (its own) or "libm" (the C library's); None without an engine."""
+    lib = lib if lib is not None else _library()
+    return None if lib is None else ("avx2" if lib.hfx_tanh_kind() == 1 else "libm")
 
 
 def available() -> bool:
