@@ -27,10 +27,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import cast
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 WATCHDOG_PERIOD_S = 0.5  # how often a worker without prctl looks for its parent
 JOIN_TIMEOUT_S = 5.0  # how long the parent waits for a killed worker to be reaped
+CANCEL_POLL_S = 0.001  # how often `stop` looks whether a pool's manager thread has cancelled the pending tasks
 
 
 def _alive(pid: int) -> bool:
@@ -107,11 +109,48 @@ def children_ignore_sigint() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
-def stop(pool: ProcessPoolExecutor, interrupted: bool = False) -> None:
+class WorkerPool(ProcessPoolExecutor):
+    """A `ProcessPoolExecutor` that `stop` can tear down while its manager thread is busy.
+
+    With `max_tasks_per_child` the pool's manager thread replaces a worker that ends after its task
+    (`_adjust_process_count`, which it runs holding the pool's `_shutdown_lock`).  `shutdown(wait=False)` empties
+    the pool (its process table and queues become None) without that lock, so a replacement started as the pool is
+    stopped raised a TypeError in the manager thread, whose traceback came after the one line of a Ctrl-C or a
+    hang-up (CPython 3.11; gh-119592, gh-132969).  Once `stop` has decided (under that lock), no worker is
+    replaced: the manager thread never reaches the emptied pool, and no fresh worker picks up a task nobody
+    waits for.
+    """
+
+    _stopping = False
+
+    def _adjust_process_count(self) -> None:
+        if not self._stopping:
+            super()._adjust_process_count()
+
+
+def stop(pool: WorkerPool, interrupted: bool = False) -> None:
     """Cancel the pending tasks of `pool` and kill its workers now; after a Ctrl-C (`interrupted`), a second
-    Ctrl-C stays ignored."""
+    Ctrl-C stays ignored.
+
+    In an order that leaves the pool's manager thread nothing to raise (CPython 3.11's concurrent.futures.process):
+
+    - under the pool's lock, which that thread holds while it replaces a worker: no more replacements
+      (`WorkerPool`), and the workers to kill, one it has just started included;
+    - `shutdown` wakes the thread to drop the cancelled tasks *before* the kills make it fail the others (it sees
+      a wake-up before a dead worker): failing a task that the body had cancelled (`Executor.map` does on an
+      error) raised InvalidStateError;
+    - with every worker dead, this process closes its end of the results' pipe: a thread whose last workers ended
+      on their own after their task (and were not replaced) has tasks left in the call queue and no worker to wait
+      for; it reads the end of the pipe and fails them, instead of waiting for ever (and Python's exit with it).
+      It sees the end of the pipe before a wake-up, so the pipe is closed once it has dropped the cancelled tasks
+      (it then clears `_cancel_pending_futures`), or has ended.
+    """
     with _sigint_ignored(keep=interrupted):
-        processes = list((getattr(pool, "_processes", None) or {}).values())
+        with pool._shutdown_lock:
+            pool._stopping = True
+            processes = list((pool._processes or {}).values())
+            results = pool._result_queue
+            manager = cast("threading.Thread | None", pool._executor_manager_thread)  # (typeshed: a _ThreadWakeup)
         pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             with contextlib.suppress(OSError, ValueError):
@@ -119,6 +158,13 @@ def stop(pool: ProcessPoolExecutor, interrupted: bool = False) -> None:
         for process in processes:
             with contextlib.suppress(OSError, ValueError, AssertionError):
                 process.join(JOIN_TIMEOUT_S)
+        deadline = time.monotonic() + JOIN_TIMEOUT_S
+        while (manager is not None and manager.is_alive() and pool._cancel_pending_futures
+               and time.monotonic() < deadline):
+            manager.join(CANCEL_POLL_S)
+        if results is not None:
+            with contextlib.suppress(OSError):
+                results._writer.close()  # type: ignore[attr-defined]  # (multiprocessing.SimpleQueue's)
 
 
 def start_resource_tracker() -> None:
@@ -156,9 +202,9 @@ def worker_pool(
     than fork, e.g. the fork server of `hfx.theorems`).
     """
     start_resource_tracker()
-    pool = ProcessPoolExecutor(max_workers=max_workers, initializer=_init_worker,
-                               initargs=(os.getpid(), initializer, initargs), mp_context=mp_context,
-                               max_tasks_per_child=max_tasks_per_child)
+    pool = WorkerPool(max_workers=max_workers, initializer=_init_worker,
+                       initargs=(os.getpid(), initializer, initargs), mp_context=mp_context,
+                       max_tasks_per_child=max_tasks_per_child)
     try:
         yield pool
     except BaseException as exc:
