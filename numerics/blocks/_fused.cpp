@@ -190,16 +190,8 @@ static void gemm_cols(i64 rows, i64 K, const T* A, i64 sar, i64 sac, const T* B,
     constexpr int W = HFX_VBYTES / sizeof(T);
     // rows per tile: RT·NV accumulators + NV loads of B + 1 broadcast of A within the registers (NV = NC/W)
     constexpr int RT = HFX_NREG >= 32 ? (NC >= 2 * W ? 4 : 8) : (NC >= 4 * W ? 2 : NC >= 2 * W ? 6 : 8);
-    // as many tiles of RT rows as leave a multiple of 4 rows (32 rows: 6+6+6+6+4+4, not 6·5+2: a tile of 2 rows
-    // has too few accumulators to hide the FMA latency); else as many as fit
-    i64 full = rows / RT;
-    for (i64 n = full; RT != 4 && n > 0 && n + 3 > full; --n)
-        if ((rows - n * RT) % 4 == 0) {
-            full = n;
-            break;
-        }
     i64 i = 0;
-    for (; i < full * RT; i += RT) gemm_rows<T, NC, RT>(i, K, A, sar, sac, B, ldb, C, ldc, C0, ldc0);
+    for (; i + RT <= rows; i += RT) gemm_rows<T, NC, RT>(i, K, A, sar, sac, B, ldb, C, ldc, C0, ldc0);
     for (; i + 4 <= rows; i += 4) gemm_rows<T, NC, 4>(i, K, A, sar, sac, B, ldb, C, ldc, C0, ldc0);
     for (; i + 2 <= rows; i += 2) gemm_rows<T, NC, 2>(i, K, A, sar, sac, B, ldb, C, ldc, C0, ldc0);
     for (; i < rows; ++i) gemm_rows<T, NC, 1>(i, K, A, sar, sac, B, ldb, C, ldc, C0, ldc0);
