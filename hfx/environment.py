@@ -9,6 +9,10 @@ one line naming it (`UsageError`, exit 2) before anything is written, not an int
   read it; `abc` or `1.5` stops NumPy's and matplotlib's imports.
 * `TQDM_*` (tqdm's defaults, e.g. `TQDM_MININTERVAL`): each is parsed by tqdm when a bar starts; a value of the
   wrong type would stop `hfx run` at its first progress bar.
+* `OMP_NUM_THREADS` (OpenMP, which PyTorch's CPU kernels use): a positive whole number, or a comma-separated list
+  of them (one per nesting level), as GNU libgomp parses it; libgomp reads it when PyTorch is loaded and says
+  "libgomp: Invalid value for environment variable OMP_NUM_THREADS" on standard error for anything else (`abc`,
+  `0`, an empty value, a number over 2^64 − 1), once per copy of the library, then goes on with its default.
 * `MPLBACKEND`: hfx only writes figures to files (PDF, PNG) and never opens a window, so the backend is always
   matplotlib's file backend, Agg, whatever the variable says (`MPLBACKEND=nope` stops matplotlib's import, and an
   interactive backend would need a display).
@@ -23,6 +27,8 @@ import re
 from hfx.errors import UsageError
 
 _EPOCH = re.compile(r"^[0-9]{1,12}$")
+_THREADS = re.compile(r"^[ \t\n\v\f\r]*\+?([0-9]+)[ \t\n\v\f\r]*$")  # one entry as libgomp's strtoul takes it
+_ULONG_MAX = 2**64 - 1
 # the types tqdm gives the TQDM_* variables of parameters whose default is None (tqdm.std, `envwrap(types=…)`)
 _TQDM_TYPES = {"total": float, "ncols": int, "miniters": float, "position": int, "nrows": int}
 
@@ -34,10 +40,20 @@ def check_environment() -> None:
     if epoch is not None and not _EPOCH.match(epoch.strip()):
         raise UsageError(f"the environment variable SOURCE_DATE_EPOCH must be a whole number of seconds since "
                          f"1970-01-01 (reproducible builds), got {epoch!r}; unset it or correct it")
+    threads = os.environ.get("OMP_NUM_THREADS")
+    if threads is not None and not _omp_threads_valid(threads):
+        raise UsageError(f"the environment variable OMP_NUM_THREADS must be a positive whole number of threads (or a "
+                         f"comma-separated list of them), got {threads!r}; unset it or correct it")
     tqdm_names = sorted(k for k in os.environ if k.startswith("TQDM_"))
     if tqdm_names:
         _check_tqdm(tqdm_names)
     os.environ["MPLBACKEND"] = "agg"
+
+
+def _omp_threads_valid(value: str) -> bool:
+    """Whether GNU libgomp takes `value` for OMP_NUM_THREADS: entries 1 … 2^64 − 1 separated by commas."""
+    entries = [_THREADS.match(entry) for entry in value.split(",")]
+    return all(m is not None and 0 < int(m.group(1)) <= _ULONG_MAX for m in entries)
 
 
 def _check_tqdm(names: list[str]) -> None:

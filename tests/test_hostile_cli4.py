@@ -184,6 +184,11 @@ ENVIRONMENT = {
     "source-date-epoch-empty": ({"SOURCE_DATE_EPOCH": ""}, "got ''"),
     "tqdm-mininterval": ({"TQDM_MININTERVAL": "abc"}, "TQDM_MININTERVAL='abc'"),
     "tqdm-ncols": ({"TQDM_NCOLS": "wide"}, "TQDM_NCOLS='wide'"),
+    "omp-word": ({"OMP_NUM_THREADS": "abc"}, "OMP_NUM_THREADS must be a positive whole number"),
+    "omp-zero": ({"OMP_NUM_THREADS": "0"}, "got '0'"),
+    "omp-empty": ({"OMP_NUM_THREADS": ""}, "got ''"),
+    "omp-list": ({"OMP_NUM_THREADS": "4,x"}, "got '4,x'"),
+    "omp-huge": ({"OMP_NUM_THREADS": "1" + "0" * 20}, "OMP_NUM_THREADS"),
 }
 
 
@@ -202,13 +207,29 @@ def test_an_environment_variable_a_library_cannot_use_is_bad_input(
 
 
 @pytest.mark.parametrize("env", [{"SOURCE_DATE_EPOCH": "0"}, {"SOURCE_DATE_EPOCH": " 1700000000 "},
-                                 {"TQDM_DISABLE": "1"}, {"TQDM_MININTERVAL": "0.5"}])
+                                 {"TQDM_DISABLE": "1"}, {"TQDM_MININTERVAL": "0.5"}, {"OMP_NUM_THREADS": "2"},
+                                 {"OMP_NUM_THREADS": " 2 , 1 "}, {"OMP_NUM_THREADS": "+3"}])
 def test_usable_values_of_those_variables_are_accepted(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     from hfx.environment import check_environment
 
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     check_environment()
+
+
+def test_a_bad_omp_num_threads_is_one_line_before_openmp_is_loaded() -> None:
+    """libgomp printed its own two-line warning (once per copy loaded: twice for `hfx list experiments`) and hfx
+    went on; now hfx refuses the value before anything loads OpenMP."""
+    import subprocess
+    import sys
+
+    code = "import sys; from hfx._entry import main; sys.exit(main())"
+    done = subprocess.run([sys.executable, "-c", code, "list", "experiments"],
+                          env={**os.environ, "OMP_NUM_THREADS": "abc"}, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == ["hfx: error: the environment variable OMP_NUM_THREADS must be a positive whole "
+                                        "number of threads (or a comma-separated list of them), got 'abc'; unset it "
+                                        "or correct it"]
 
 
 def test_any_mplbackend_gives_the_file_backend(monkeypatch: pytest.MonkeyPatch) -> None:
