@@ -189,6 +189,8 @@ ENVIRONMENT = {
     "omp-empty": ({"OMP_NUM_THREADS": ""}, "got ''"),
     "omp-list": ({"OMP_NUM_THREADS": "4,x"}, "got '4,x'"),
     "omp-huge": ({"OMP_NUM_THREADS": "1" + "0" * 20}, "OMP_NUM_THREADS"),
+    "mkl-word": ({"MKL_NUM_THREADS": "abc"}, "MKL_NUM_THREADS must be a whole number of threads"),
+    "mkl-space": ({"MKL_NUM_THREADS": " 3"}, "got ' 3', with which PyTorch runs on 1 thread"),
 }
 
 
@@ -208,7 +210,8 @@ def test_an_environment_variable_a_library_cannot_use_is_bad_input(
 
 @pytest.mark.parametrize("env", [{"SOURCE_DATE_EPOCH": "0"}, {"SOURCE_DATE_EPOCH": " 1700000000 "},
                                  {"TQDM_DISABLE": "1"}, {"TQDM_MININTERVAL": "0.5"}, {"OMP_NUM_THREADS": "2"},
-                                 {"OMP_NUM_THREADS": " 2 , 1 "}, {"OMP_NUM_THREADS": "+3"}])
+                                 {"OMP_NUM_THREADS": " 2 , 1 "}, {"OMP_NUM_THREADS": "+3"},
+                                 {"MKL_NUM_THREADS": "2"}, {"MKL_NUM_THREADS": "0"}, {"MKL_NUM_THREADS": ""}])
 def test_usable_values_of_those_variables_are_accepted(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     from hfx.environment import check_environment
 
