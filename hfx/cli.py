@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import signal
 import sys
 import threading
@@ -97,11 +98,30 @@ def _sigterm_as_interrupt() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+LINE_LIMIT = 500  # characters of the one line beyond which a long word in it is shortened
+WORD_LIMIT = 80  # a word (no white space) longer than this, in a line over LINE_LIMIT, shows its ends only
+
+
+def _shorten(line: str) -> str:
+    """`line`, with each word of more than WORD_LIMIT characters shown by its first 40 and last 20 characters and
+    its length, if the line is longer than LINE_LIMIT: a 5,000-digit --seeds or a 3,000-character option came
+    back whole in its error line.  Shorter lines (a long path among them) are left whole."""
+    if len(line) <= LINE_LIMIT:
+        return line
+
+    def short(match: re.Match[str]) -> str:
+        word = match.group(0)
+        return f"{word[:40]}…{word[-20:]} ({len(word):,} characters)"
+
+    return re.sub(rf"\S{{{WORD_LIMIT + 1},}}", short, line)
+
+
 def _line(message: str, exc: BaseException | None = None) -> str:
-    """One line: the first line of `message`, and the exception's first note (e.g. which folder is incomplete)."""
+    """One line: the first line of `message`, and the exception's first note (e.g. which folder is incomplete);
+    an overlong word in it shortened (`_shorten`)."""
     first = message.splitlines()[0] if message.strip() else "hfx: error"
     notes = getattr(exc, "__notes__", None) or []
-    return f"{first}; {notes[0]}" if notes else first
+    return _shorten(f"{first}; {notes[0]}" if notes else first)
 
 
 def _ignore_sigint() -> None:

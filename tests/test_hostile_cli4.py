@@ -401,3 +401,25 @@ def test_a_hangup_of_the_process_group_is_one_line_and_leaves_no_process(tmp_pat
         time.sleep(0.2)
     with pytest.raises(ProcessLookupError):
         os.killpg(proc.pid, 0)  # no process of its group is left
+
+
+# ---- overlong input in the one line --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [["run", "branch-norms", "--seeds", "9" * 5000],
+                                  ["run", "branch-norms", "--bogus", "x" * 3000],
+                                  ["run", "branch-norms", "--set", "max_steps=" + "7" * 5000]],
+                         ids=["seeds", "unknown-option", "set"])
+def test_an_overlong_value_is_shortened_in_its_error_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """A 5,000-digit --seeds came back whole in its error line; now its ends and its length."""
+    assert main(argv) == 2
+    line = capsys.readouterr().err.strip()
+    assert "\n" not in line and len(line) < 400 and "characters)" in line, line
+
+
+def test_a_long_path_in_a_short_line_is_left_whole() -> None:
+    from hfx.cli import _line
+
+    path = "/tmp/" + "/".join(["folder"] * 40) + "/manifest.json"
+    message = f"hfx: error: cannot read {path}"
+    assert _line(message) == message
