@@ -150,12 +150,13 @@ def vector_geometry(lib: ctypes.CDLL | None = None) -> tuple[int, int] | None:
 
 
 def tanh_f32(z: torch.Tensor, lib: ctypes.CDLL | None = None) -> torch.Tensor:
-    """The engine's float32 tanh of `z` (any shape), as its forward pass computes it: on AVX2 CPUs without
-    AVX-512 its own vector tanh (`_fused.cpp`, below 1 ulp), elsewhere the C library's `tanhf`."""
+    """The engine's float32 tanh of `z` (any shape, device and floating type; the result is a float32 CPU tensor),
+    as its forward pass computes it: on AVX2 CPUs without AVX-512 its own vector tanh (`_fused.cpp`, below 1
+    ulp), elsewhere the C library's `tanhf`."""
     lib = lib if lib is not None else _library()
     if lib is None:
         raise RuntimeError("the fused engine is not built on this machine")
-    x = z.detach().to(torch.float32).contiguous()
+    x = z.detach().to(device="cpu", dtype=torch.float32).contiguous()  # the engine reads CPU memory
     out = torch.empty_like(x)
     lib.hfx_tanh_f32(x.numel(), x.data_ptr(), out.data_ptr())
     return out
