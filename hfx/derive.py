@@ -26,6 +26,8 @@ from hfx.options import check_all, check_jobs, overridden
 from hfx.owner import check_owner
 from hfx.paths import output_dir
 
+ENTRY_POINT_GROUP = "hfx.theorems"  # theory.core.registry's (not imported here: it imports SymPy)
+
 DEFAULT_OUT = "hfx-out/derivations"
 # named here so that --help starts fast; a test checks they are hfx.documents' and hfx.doc_latex's
 ENGINES = ("typst", "latex")  # = hfx.documents.ENGINES
@@ -49,12 +51,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _refuse_unknown_ids_early(requested: list[str]) -> None:
+    """UsageError for an id that is none of hfx's own derivations' when no plugin is installed, before SymPy and
+    the theory are imported (4-5 s): with a plugin, `resolve_ids` decides once the plugins are loaded."""
+    from importlib import metadata
+
+    from hfx.theorem_ids import OWN_IDS
+
+    unknown = [i for i in requested if i not in OWN_IDS]
+    if unknown and not metadata.entry_points(group=ENTRY_POINT_GROUP):
+        raise UsageError(f"unknown theorem id {unknown[0]!r} (see `hfx list theorems`)")
+
+
 def main(args: argparse.Namespace) -> int:
     check_all(args, "jobs", check_jobs)  # every value given, an overridden one too
     for value in overridden(args, "out"):
         output_dir(value)
     out = output_dir(args.out)
     check_owner(out, ("derive", None))  # another command's output is never replaced (hfx.owner)
+    _refuse_unknown_ids_early(args.ids)
     from hfx import documents
     from hfx.output import manifest, open_output, utc_now
     from hfx.theorems import resolve_ids, verify_with_views
