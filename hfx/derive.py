@@ -21,7 +21,7 @@ import argparse
 import sys
 import time
 
-from hfx.errors import UsageError
+from hfx.errors import UsageError, unknown_theorem
 from hfx.options import check_all, check_jobs, overridden
 from hfx.owner import check_owner
 from hfx.paths import output_dir
@@ -60,7 +60,7 @@ def _refuse_unknown_ids_early(requested: list[str]) -> None:
 
     unknown = [i for i in requested if i not in OWN_IDS]
     if unknown and not metadata.entry_points(group=ENTRY_POINT_GROUP):
-        raise UsageError(f"unknown theorem id {unknown[0]!r} (see `hfx list theorems`)")
+        raise unknown_theorem(unknown[0])
 
 
 def main(args: argparse.Namespace) -> int:

@@ -17,6 +17,11 @@ class UsageError(Exception):
     """Bad input from the user: a malformed option, an unknown id, an impossible value (exit 2)."""
 
 
+def unknown_theorem(derivation_id: str) -> UsageError:
+    """The one error for an id that no registered derivation has (`hfx derive`: before and after plugins load)."""
+    return UsageError(f"unknown theorem id {derivation_id!r} (see `hfx list theorems`)")
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM (or SIGHUP: the terminal went away), raised in the main thread as an interrupt so that the same
     clean-up runs; the exit code is 128 + the signal's number (143 for SIGTERM, 129 for SIGHUP)."""

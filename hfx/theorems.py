@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from concurrent.futures import as_completed
 
 from hfx.doc_model import DocView, view
-from hfx.errors import UsageError
+from hfx.errors import unknown_theorem
 from hfx.pool import worker_pool
 from hfx.progress import report, say
 from hfx.verify_server import fork_server
@@ -65,7 +65,7 @@ def resolve_ids(requested: Sequence[str]) -> list[str]:
     known = known_ids()
     unknown = [i for i in requested if i not in known]
     if unknown:
-        raise UsageError(f"unknown theorem id {unknown[0]!r} (see `hfx list theorems`)")
+        raise unknown_theorem(unknown[0])
     return list(requested)
 
 

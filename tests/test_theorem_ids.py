@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 
@@ -14,11 +15,12 @@ from hfx.theorem_ids import OWN_IDS
 
 
 def test_the_generated_ids_are_the_registry_s() -> None:
-    sys.path.insert(0, "scripts")
+    scripts = str(Path(__file__).resolve().parents[1] / "scripts")
+    sys.path.insert(0, scripts)
     try:
         from update_theorem_ids import own_ids
     finally:
-        sys.path.remove("scripts")
+        sys.path.remove(scripts)
     assert set(own_ids()) == OWN_IDS, "run scripts/update_theorem_ids.py"
 
 
