@@ -27,7 +27,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from typing import cast
+from concurrent.futures import process as _process
+from typing import Any, cast
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 WATCHDOG_PERIOD_S = 0.5  # how often a worker without prctl looks for its parent
@@ -109,6 +110,30 @@ def children_ignore_sigint() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
+class LockedWakeup(_process._ThreadWakeup):  # type: ignore[misc,name-defined]  # (a private class of CPython's)
+    """The pool's wake-up pipe, whose `wakeup` and `close` exclude each other (CPython's fix of gh-125451, in 3.12.8
+    and 3.13.1, not in 3.11).
+
+    At the interpreter's exit `concurrent.futures.process._python_exit` wakes every pool's manager thread without a
+    lock, while a manager thread that is ending (its workers killed by `stop`) closes that pipe: a wake-up that had
+    seen the pipe open then wrote to a closed descriptor, and printed an OSError traceback (EBADF) after the one line
+    of a hang-up (about once in a hundred stops here).  `clear`, which only the manager thread calls, stays outside
+    the lock, as upstream: a `wakeup` blocked on a full pipe waits for it to drain the pipe.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._hfx_lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._hfx_lock:
+            super().close()
+
+    def wakeup(self) -> None:
+        with self._hfx_lock:
+            super().wakeup()
+
+
 class WorkerPool(ProcessPoolExecutor):
     """A `ProcessPoolExecutor` that `stop` can tear down while its manager thread is busy.
 
@@ -118,10 +143,17 @@ class WorkerPool(ProcessPoolExecutor):
     stopped raised a TypeError in the manager thread, whose traceback came after the one line of a Ctrl-C or a
     hang-up (CPython 3.11; gh-119592, gh-132969).  Once `stop` has decided (under that lock), no worker is
     replaced: the manager thread never reaches the emptied pool, and no fresh worker picks up a task nobody
-    waits for.
+    waits for.  Its wake-up pipe is a `LockedWakeup`.
     """
 
     _stopping = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Before the manager thread starts (on the first task): the wake-up pipe it and the call queue share.
+        unlocked, self._executor_manager_thread_wakeup = self._executor_manager_thread_wakeup, LockedWakeup()
+        self._call_queue.thread_wakeup = self._executor_manager_thread_wakeup  # type: ignore[attr-defined]
+        unlocked.close()
 
     def _adjust_process_count(self) -> None:
         if not self._stopping:

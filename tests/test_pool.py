@@ -78,3 +78,52 @@ def test_stopping_a_pool_while_its_manager_thread_is_busy_prints_nothing_and_end
         raise AssertionError(f"hung: {err}") from None
     assert proc.returncode == 0, err
     assert err == "", err
+
+
+def test_the_wake_up_pipe_is_not_closed_under_a_wake_up_that_is_writing() -> None:
+    """At the interpreter's exit CPython wakes every pool's manager thread without a lock, while a manager thread
+    whose workers `stop` killed closes that pipe: a wake-up that had seen it open wrote to a closed descriptor
+    (an OSError traceback after a hang-up's one line, once in a CI run).  Here a wake-up is held inside its write:
+    `close` must wait for it (with CPython 3.11's own pipe it closes at once and the write fails)."""
+    import threading
+
+    from hfx.pool import LockedWakeup, WorkerPool
+
+    wake = LockedWakeup()
+    writing, release = threading.Event(), threading.Event()
+    send = wake._writer.send_bytes
+
+    def held_send(data: bytes) -> None:
+        writing.set()
+        release.wait(HANG_S)
+        send(data)
+
+    wake._writer.send_bytes = held_send
+    errors: list[BaseException] = []
+
+    def wakeup() -> None:
+        try:
+            wake.wakeup()
+        except BaseException as exc:  # (what the exit's wake-up printed)
+            errors.append(exc)
+
+    waker = threading.Thread(target=wakeup)
+    waker.start()
+    assert writing.wait(HANG_S)
+    closer = threading.Thread(target=wake.close)
+    closer.start()
+    closer.join(0.3)
+    closed_during_write = not closer.is_alive()
+    release.set()
+    waker.join(HANG_S)
+    closer.join(HANG_S)
+    assert not closed_during_write and errors == [] and wake._closed, errors
+    wake.wakeup()  # a wake-up after the close does nothing
+
+    pool = WorkerPool(max_workers=1)  # the pool's manager thread and its call queue share the locked pipe
+    try:
+        assert isinstance(pool._executor_manager_thread_wakeup, LockedWakeup)
+        assert pool._call_queue.thread_wakeup is pool._executor_manager_thread_wakeup
+        assert pool.submit(abs, -3).result(timeout=HANG_S) == 3
+    finally:
+        pool.shutdown(wait=True)
