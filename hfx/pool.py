@@ -2,8 +2,10 @@
 
 `worker_pool(n)` is a `ProcessPoolExecutor` whose workers
 
-- ignore SIGINT: a Ctrl-C at the terminal reaches the whole process group, and only the parent decides
-  what it means (no traceback from every worker);
+- ignore SIGINT and SIGHUP: a Ctrl-C at the terminal, or a hang-up when it closes, reaches the whole process
+  group, and only the parent decides what it means (no traceback from every worker; no worker or fork server
+  gone before the parent stops the pool, while its manager thread starts a replacement through that server).
+  SIGTERM still ends a worker: the pool itself terminates the workers of a broken pool with it;
 - die with their parent: on Linux the kernel sends them SIGKILL when the parent ends, however it ends
   (`prctl(PR_SET_PDEATHSIG)`); elsewhere a watchdog thread polls the parent's pid.
 
@@ -67,6 +69,8 @@ def die_with_parent(parent: int) -> None:
 
 def _init_worker(parent: int, initializer: Callable[..., object] | None, initargs: tuple[object, ...]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):  # (module docstring; not SIGTERM: a broken pool terminates its workers with it)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     die_with_parent(parent)
     if initializer is not None:
         initializer(*initargs)
@@ -199,25 +203,34 @@ def stop(pool: WorkerPool, interrupted: bool = False) -> None:
                 results._writer.close()  # type: ignore[attr-defined]  # (multiprocessing.SimpleQueue's)
 
 
+@contextlib.contextmanager
+def hangup_blocked() -> Iterator[None]:
+    """SIGHUP blocked while the block runs: a helper process started inside (the resource tracker, a fork server
+    and every worker it forks) keeps it blocked for good, so that a hang-up sent to the process group (the
+    terminal closes, `kill -HUP -- -PGID`) does not kill it; this process decides.  A blocked signal stays blocked
+    across fork and exec; in this process it is delivered when the block ends (a SIGHUP then is not lost).
+    Main thread only: elsewhere the block runs as it is."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def start_resource_tracker() -> None:
     """Start multiprocessing's resource tracker (if it is not running) with SIGHUP blocked, for good.
 
     The tracker, a process of its own that every pool and the fork server share, ignores SIGINT and SIGTERM but
-    not SIGHUP: a hang-up sent to the process group (the terminal closes, `kill -HUP -- -PGID`) killed it, and
-    this process relaunched it and printed its KeyError tracebacks on the way out of the pool.  A blocked signal
-    stays blocked across fork and exec (the tracker unblocks only SIGINT and SIGTERM); here it is blocked only
-    while the tracker starts, and delivered after (a SIGHUP then is not lost).
+    not SIGHUP: a hang-up sent to the process group killed it, and this process relaunched it and printed its
+    KeyError tracebacks on the way out of the pool (the tracker unblocks only SIGINT and SIGTERM).
     """
     from multiprocessing import resource_tracker
 
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+    with hangup_blocked():
         resource_tracker.ensure_running()
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
-    try:
-        resource_tracker.ensure_running()
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @contextlib.contextmanager

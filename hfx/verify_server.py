@@ -12,7 +12,7 @@ import os
 from multiprocessing import forkserver
 
 from hfx.errors import debug_enabled
-from hfx.pool import start_resource_tracker
+from hfx.pool import hangup_blocked, start_resource_tracker
 
 HASH_SEED = "0"  # PYTHONHASHSEED of the verification processes
 
@@ -36,7 +36,8 @@ def fork_server() -> multiprocessing.context.BaseContext:
         os.close(devnull)
     try:
         start_resource_tracker()  # (the server's own: ignoring a hang-up of the process group, hfx.pool)
-        forkserver.ensure_running()  # started once per process, inheriting this environment
+        with hangup_blocked():  # the server and every worker it forks outlive a hang-up of the process group
+            forkserver.ensure_running()  # started once per process, inheriting this environment
     finally:
         if saved_stderr is not None:
             os.dup2(saved_stderr, 2)

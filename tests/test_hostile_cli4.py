@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 from _outputs import assert_refused as _refused
 
+import hfx
 from hfx.cli import main
 from hfx.readfile import NotRegular, read_small
 
@@ -368,6 +370,53 @@ def test_the_resource_tracker_ignores_a_hangup() -> None:
     blocked, ignored = (int(fields[k].strip(), 16) for k in ("SigBlk", "SigIgn"))
     assert (blocked | ignored) >> (signal.SIGHUP - 1) & 1, fields["SigBlk"]
     assert not signal.pthread_sigmask(signal.SIG_BLOCK, set()) & {signal.SIGHUP}  # this process: unblocked again
+
+
+SIGHUP_MASKS = r"""
+import signal
+from pathlib import Path
+
+def masks(pid=None):
+    status = Path(f"/proc/{pid or 'self'}/status").read_text().splitlines()
+    fields = dict(line.split(":", 1) for line in status if ":" in line)
+    return [int(fields[k].strip(), 16) >> (signal.SIGHUP - 1) & 1 for k in ("SigBlk", "SigIgn")]
+"""
+
+HANGUP_PROOF = r"""
+import signal
+from multiprocessing import forkserver
+from hfx.pool import worker_pool
+from hfx.verify_server import fork_server
+from sighup_masks import masks  # (a module: the fork server's workers cannot import what -c defines)
+
+context = fork_server()
+with worker_pool(1, mp_context=context, max_tasks_per_child=1) as pool:
+    print("worker of the fork server", *pool.submit(masks).result())
+print("fork server", *masks(forkserver._forkserver._forkserver_pid))
+with worker_pool(1) as pool:
+    print("worker", *pool.submit(masks).result())
+print("hfx", *masks(), signal.getsignal(signal.SIGHUP) is signal.SIG_DFL)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_workers_and_the_fork_server_outlive_a_hangup_of_the_process_group(tmp_path: Path) -> None:
+    """A hang-up of the process group killed the fork server and the workers before hfx stopped its pool: a
+    replacement worker started through the dead server in that instant raised ConnectionRefusedError in the pool's
+    manager thread.  They block or ignore SIGHUP (the parent decides; they die with it); hfx itself does not."""
+    import subprocess
+
+    (tmp_path / "sighup_masks.py").write_text(SIGHUP_MASKS)
+    here = str(Path(hfx.__file__).parents[1])
+    path = [here, str(tmp_path), os.environ.get("PYTHONPATH")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, path))}
+    done = subprocess.run([sys.executable, "-c", HANGUP_PROOF], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    for what in ("worker of the fork server", "fork server", "worker"):
+        blocked, ignored = (int(v) for v in next(ln for ln in lines if ln.startswith(what + " ")).split()[-2:])
+        assert blocked or ignored, (what, done.stdout)
+    assert lines[-1] == "hfx 0 0 True", done.stdout
 
 
 @pytest.mark.slow
