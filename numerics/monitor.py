@@ -4,7 +4,10 @@ Convergence (CONTRIBUTING.md): a run's *metric* at θ_k is strictly below ε; th
 smallest such k (k = 0 is the initialisation).  A run is *diverged* at the first k where its loss or
 metric is not finite or its loss exceeds ``divergence_factor·(L(θ_0) + 1)``; a run that neither
 converges nor diverges within the budget is *censored*.  A diverged run is frozen (it stops moving);
-with ``stop_when_converged`` a converged run is frozen too, as a researcher would stop it.
+with ``stop_when_converged`` a converged run is frozen too, as a researcher would stop it.  Without it a
+converged run keeps moving and is still watched: should it blow up later (a rate beyond the stability
+limit from a start already within ε, a minibatch that throws it out), its diverging step is recorded and it
+is frozen there, while its status stays *converged* at its first converging step (both steps are reported).
 
 `monitor_step(state, k, loss_k, metric_k, seconds, rule) -> state` is pure (new tensors, the
 argument is not changed); every tensor is (R,) on the runs' device, so a step needs no copy to the host.
@@ -57,7 +60,8 @@ def monitor_step(state: MonitorState, k: int, loss_k: torch.Tensor, metric_k: to
     bound = state.bound
     if k == 0:
         bound = rule.divergence_factor * (torch.nan_to_num(loss_k, nan=0.0, posinf=0.0) + 1.0)
-    blown = state.active & (~torch.isfinite(loss_k) | ~torch.isfinite(metric_k) | (loss_k > bound))
+    # every run that moves is watched, a converged one that kept moving included (moving runs have not diverged)
+    blown = state.moving & (~torch.isfinite(loss_k) | ~torch.isfinite(metric_k) | (loss_k > bound))
     done = state.active & ~blown & (metric_k < rule.eps)
     k_t = torch.full_like(state.steps_to_converge, k)
     frozen_now = blown | done if rule.stop_when_converged else blown

@@ -67,7 +67,7 @@ class TrainResult:
 
     status: np.ndarray  # (R,) str: converged / censored / diverged
     steps_to_converge: np.ndarray  # (R,) int64, −1 unless converged
-    diverged_step: np.ndarray  # (R,) int64, −1 unless diverged
+    diverged_step: np.ndarray  # (R,) int64, −1 unless it blew up (a converged run that kept moving too)
     wall_seconds: np.ndarray  # (R,) batch wall time when the run converged (NaN unless converged); see blocked.py
     final_loss: np.ndarray  # (R,) data loss at the last step taken by the run
     final_metric: np.ndarray  # (R,) metric at the last step taken by the run

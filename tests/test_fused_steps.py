@@ -169,3 +169,31 @@ def test_bad_arguments_are_refused_before_the_native_call() -> None:
         with pytest.raises(ValueError):
             fused_steps.gd_steps(spec, args["params"], x, args["y"], args["rate"], decay,  # type: ignore[arg-type]
                                  args["state"], rule, args["k0"], args["K"])  # type: ignore[arg-type]
+
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_a_run_that_blows_up_after_it_converged_records_both_steps(dtype: torch.dtype) -> None:
+    """Without stop_when_converged a converged run keeps moving; one that then blows up was left with status
+    converged, no diverging step, and NaN or huge parameters.  Here every run starts within ε of its target
+    (converged at k = 0) and the faster rates are beyond the stability limit: their runs blow up later.  Both
+    steps are now recorded and the run is frozen where it blew up, alike in both loops (bit for bit)."""
+    spec = BlockSpec(block="linear", variant="residual", depth=2, width=5, activation="tanh")
+    R = 12
+    g = torch.Generator().manual_seed(7)
+    params = {"W": 1e-3 * torch.randn((R, 2, 5, 5), generator=g, dtype=torch.float64).to(dtype)}
+    x = torch.randn((R, 6, 5), generator=g, dtype=torch.float64).to(dtype)
+    y = x + 1e-3 * torch.randn(x.shape, generator=g, dtype=torch.float64).to(dtype)
+    lr = torch.tensor(np.geomspace(0.05, 5.0, R), dtype=dtype)
+    lam = torch.zeros(R, dtype=dtype)
+    a, b = (train(spec, params, x, y, OptimizerSpec("gd"), lr, lam, 200, 0.03, torch.Generator(), max_block=mb,
+                  stop_when_converged=False, record_every=3) for mb in (0, blocked.MAX_BLOCK))
+    _assert_same(a, b)
+    assert (b.steps_to_converge == 0).all() and set(b.status) == {"converged"}
+    blew = b.diverged_step >= 0
+    assert blew.any() and not blew.all(), b.diverged_step  # the slow rates stay, the fast ones blow up
+    for r in np.nonzero(blew)[0]:
+        k = b.diverged_step[r]
+        assert not np.isfinite(b.final_loss[r]) or b.final_loss[r] > 1e6 * (b.loss_curve[0, r] + 1)
+        assert np.isnan(b.loss_curve[b.recorded_steps > k, r]).all()  # frozen where it blew up
+        assert np.isfinite(b.loss_curve[b.recorded_steps <= k - 3, r]).all()

@@ -281,6 +281,11 @@ def test_monitor_step_is_pure_and_decides_by_the_documented_rules() -> None:
     keep = monitor_step(s1, 1, loss1, loss1, 1.5, StopRule(eps=0.1, divergence_factor=10.0,
                                                            stop_when_converged=False))
     assert keep.moving.tolist() == [True, False, False, True]  # a converged run keeps moving when asked to
+    nan = torch.tensor([float("nan"), 0.5, 0.5, 0.5], dtype=torch.float64)
+    later = monitor_step(keep, 2, nan, nan, 2.0, StopRule(eps=0.1, divergence_factor=10.0, stop_when_converged=False))
+    assert later.diverged_step.tolist() == [2, 1, 1, -1]  # ... and is still watched: it blew up at k = 2
+    assert later.steps_to_converge.tolist() == [1, -1, -1, -1] and later.moving.tolist() == [False, False, False, True]
+    assert statuses(later) == [CONVERGED, DIVERGED, DIVERGED, CENSORED] and later.last_loss[0].isnan()
     s3 = monitor_step(s2, 2, torch.full((4,), 7.0, dtype=torch.float64), torch.full((4,), 7.0, dtype=torch.float64),
                       2.0, rule)
     assert s3.last_loss[0] == 0.05 and s3.last_loss[1] == 25.0 and s3.last_loss[3] == 7.0  # frozen runs keep theirs

@@ -585,12 +585,14 @@ static int dense_gd_steps(const Shape* s, const Steps* st, i64 r0, i64 r1, const
             const double Lk = (double)(T)run.run(x + r * nd, y + r * nd, step ? g1 : nullptr, g2, ga);
             loss[row] = Lk;
             if (k == 0) bound[r] = st->factor * ((std::isfinite(Lk) ? Lk : 0.0) + 1.0);
-            if (active[r]) {
-                const bool blown = !std::isfinite(Lk) || Lk > bound[r], done = !blown && Lk < st->eps;
-                if (blown) diverged[r] = k;
-                if (done) converged[r] = k;
-                if (blown || done) active[r] = 0;
-                if (blown || (done && st->freeze_converged)) moving[r] = 0;
+            // numerics.monitor's rule: every moving run is watched for divergence, a converged one included
+            if (!std::isfinite(Lk) || Lk > bound[r]) {
+                diverged[r] = k;
+                active[r] = moving[r] = 0;
+            } else if (active[r] && Lk < st->eps) {
+                converged[r] = k;
+                active[r] = 0;
+                if (st->freeze_converged) moving[r] = 0;
             }
             if (moving[r] && step) {
                 sgd_step(n1, a, g1, rate[r], decay[r]);

@@ -43,7 +43,7 @@ class Outcome:
 
     status: RunStatus
     steps_to_converge: int | None  # smallest k with the criterion < ε; None unless converged
-    diverged_step: int | None  # the step at which it blew up; None unless diverged
+    diverged_step: int | None  # the step at which it blew up (also after converging, if it kept moving); else None
     wall_seconds: float | None  # batch wall time when this run converged; None unless converged
     batch_seconds: float  # wall time of the whole batch
     batch_runs: int  # runs in the batch
