@@ -39,6 +39,7 @@ from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions import MatrixExpr
 
 from theory.core import (
+    approach,
     concrete,
     cost,
     dimensions,
@@ -223,7 +224,10 @@ def _check_equality(step: Step, ctx: Context) -> Outcome:
     exact_method = ""
     evaluated: tuple[sp.Basic, sp.Basic] | None = None
     try:
-        evaluated = (ctx.apply(raw_l), ctx.apply(raw_r))
+        if approach.limit_of_a_jump(raw_l, raw_r):
+            notes.append(JUMP_NOTE)
+        else:
+            evaluated = (ctx.apply(raw_l), ctx.apply(raw_r))
     except Exception as exc:  # fall back to the numeric rung (class: false alarms)
         notes.append(f"exact rungs: error {type(exc).__name__}: {short(exc, 120)}")
     if evaluated is not None:
@@ -573,6 +577,14 @@ class _KinkRefusal(Exception):
     pass
 
 
+class _Untrusted(Exception):
+    """The exact rungs are not used for this step (the message says why)."""
+
+
+JUMP_NOTE = ("exact rungs: not used: a limit of a function with a jump, which SymPy's limit decides at the point "
+             "instead of beside it (theory.core.approach); the numeric rung approaches the point")
+
+
 def _expensive(expr: sp.Basic) -> bool:
     """A limit, an integral or an infinite sum: SymPy solves one afresh at every instance (up to seconds)."""
     if not isinstance(expr, sp.Basic):
@@ -734,6 +746,8 @@ def _check_inequality(step: Inequality, ctx: Context) -> Outcome:
     exact_method = ""
     left = right = None
     try:
+        if approach.limit_of_a_jump(raw_l, raw_r):
+            raise _Untrusted(JUMP_NOTE)
         left, right = ctx.apply(raw_l), ctx.apply(raw_r)
         bad = _infinity_problem((left, right), signed_limit=False)
         if bad:
@@ -743,6 +757,8 @@ def _check_inequality(step: Inequality, ctx: Context) -> Outcome:
         if method is not None:
             certified.append("sympy")
             exact_method = method
+    except _Untrusted as exc:
+        notes.append(str(exc))
     except Exception as exc:
         notes.append(f"exact rungs: error {type(exc).__name__}: {short(exc, 120)}")
     refuted, undefined_somewhere = _domain(raw_l, step.relation, raw_r, ctx)

@@ -16,6 +16,9 @@ singularities of tan, …): the numeric rung then contradicts a wrong antideriva
 sharing it with the exact rung.  The value is a Float whose precision is what the
 quadrature's error estimate, and its agreement with a second quadrature at half the precision,
 support (never more than `QUAD_DIGITS` − 5 digits): numeric evidence, never a proof.
+Over several variables (a box with concrete bounds), the variables the integrand does not depend on give
+their interval's length, and two or three left are integrated at once (`_quadrature_nd`, no split): SymPy's
+integrator was confirmed by itself there (∫₀¹∫₀^π atan(tan x) dx dy = −π²/2 was proved; it is 0).
 An integral whose quadrature does not converge is left to SymPy (as before).
 """
 
@@ -134,14 +137,49 @@ def numeric_integrals(expr: sp.Basic) -> sp.Basic:
 
 
 def _quadrable(e: sp.Basic) -> bool:
-    if not isinstance(e, sp.Integral) or len(e.limits) != 1 or len(e.limits[0]) != 3:
+    if not isinstance(e, sp.Integral) or not e.limits or any(len(limit) != 3 for limit in e.limits):
         return False
-    variable, a, b = e.limits[0]
-    return bool(a.is_number and b.is_number and e.function.free_symbols <= {variable}
+    variables = {limit[0] for limit in e.limits}
+    return bool(all(a.is_number and b.is_number for _, a, b in e.limits) and e.function.free_symbols <= variables
                 and not e.function.has(sp.Integral, sp.Sum, sp.Product, sp.Limit, sp.Derivative))
 
 
+MAX_DIMENSIONS = 3  # mpmath's quad integrates over at most three variables at once
+
+
 def _quadrature(e: sp.Integral) -> sp.Basic:
+    """A concrete definite integral (`_quadrable`) by quadrature, or `e` itself where the quadrature fails.
+
+    Over several variables (SymPy writes ∫∫ f dx dy, nested or not, as one Integral with several limits) the
+    variables the integrand does not depend on contribute their interval's length; one variable left is
+    integrated as below (split at critical points), a product of factors each in one variable factor by factor,
+    and otherwise two or three variables at once by mpmath's product rule (no split)."""
+    if len(e.limits) > 1:
+        length, kept = sp.S.One, []
+        for variable, a, b in e.limits:
+            if e.function.has(variable):
+                kept.append((variable, a, b))
+            else:
+                length *= b - a
+        if not kept:
+            return length * e.function
+        if len(kept) == 1:
+            inner = _quadrature(sp.Integral(e.function, kept[0]))
+            return e if isinstance(inner, sp.Integral) else length * inner
+        separate = _separated(e.function, kept)
+        if separate is not None:  # f(x)·g(y)·…: each factor over its own variable, split at its critical points
+            values = [_quadrature(sp.Integral(factor, limit)) for factor, limit in separate]
+            if any(isinstance(v, sp.Integral) for v in values):
+                return e
+            product = sp.Mul(*values)  # to the digits of its least precise factor (SymPy keeps the most precise's)
+            floats = product.atoms(sp.Float) | {v for v in values if isinstance(v, sp.Float)}
+            if floats:
+                product = sp.N(product, min(mpmath.libmp.prec_to_dps(f._prec) for f in floats))
+            return length * product
+        if len(kept) > MAX_DIMENSIONS:
+            return e
+        inner = _quadrature_nd(e.function, kept)
+        return e if inner is None else length * inner
     variable, a, b = e.limits[0]
     if a == b:
         return sp.S.Zero
@@ -171,6 +209,52 @@ def _quadrature(e: sp.Integral) -> sp.Basic:
     if isinstance(value, mpmath.mpc):
         return sign * (sp.Float(value.real, digits) + sp.I * sp.Float(value.imag, digits))
     return sign * sp.Float(value, digits)
+
+
+def _separated(function: sp.Basic, limits: list[tuple[sp.Basic, sp.Basic, sp.Basic]]
+               ) -> list[tuple[sp.Basic, tuple[sp.Basic, sp.Basic, sp.Basic]]] | None:
+    """`function` as a product of one factor per limit's variable (each in that variable alone), or None."""
+    factors: dict[sp.Basic, sp.Basic] = {limit[0]: sp.S.One for limit in limits}
+    constant = sp.S.One
+    for factor in sp.Mul.make_args(sp.expand_power_base(function, force=False)):
+        inside = [v for v in factors if factor.has(v)]
+        if len(inside) > 1:
+            return None
+        if inside:
+            factors[inside[0]] *= factor
+        else:
+            constant *= factor
+    first = limits[0][0]
+    factors[first] *= constant
+    return [(factors[limit[0]], limit) for limit in limits]
+
+
+def _quadrature_nd(function: sp.Basic, limits: list[tuple[sp.Basic, sp.Basic, sp.Basic]]) -> sp.Basic | None:
+    """∫…∫ function over a box of two or three variables (the first limit innermost), as `_quadrature` reports a
+    value (its digits from the error estimates at two precisions); None where it fails or does not converge."""
+    variables = [limit[0] for limit in limits]
+    try:
+        f = sp.lambdify(variables, function, modules="mpmath")
+        with mpmath.workdps(QUAD_DIGITS // 2):
+            ranges = [[_mp(a), _mp(b)] for _, a, b in limits]
+            value, error = mpmath.quad(f, *ranges, error=True)
+        with mpmath.workdps(QUAD_DIGITS // 4):
+            lower = mpmath.quad(f, *ranges)
+        with mpmath.workdps(QUAD_DIGITS // 2):
+            error = max(error, abs(value - lower))
+    except Exception:  # any failure of the quadrature: SymPy evaluates it, as before
+        return None
+    if not (mpmath.isfinite(value) and mpmath.isfinite(error)):
+        return None
+    error = max(error, mpmath.mpf(10) ** -(QUAD_DIGITS // 2) * max(1, abs(value)))
+    if abs(value) <= error * 10**MIN_DIGITS:
+        return sp.Float(0) if error < mpmath.mpf(10) ** -(QUAD_DIGITS // 4) else None
+    digits = min(QUAD_DIGITS // 2 - 3, math.floor(mpmath.log10(abs(value) / error)) - 2)
+    if digits < MIN_DIGITS:
+        return None
+    if isinstance(value, mpmath.mpc):
+        return sp.Float(value.real, digits) + sp.I * sp.Float(value.imag, digits)
+    return sp.Float(value, digits)
 
 
 def _mp(v: sp.Basic) -> mpmath.mpf:

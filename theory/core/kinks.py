@@ -4,21 +4,24 @@ SymPy differentiates |x| to sign(x) and max(0, x) to Heaviside(x), and evaluates
 sign(0) = 0 and Heaviside(0) = ½.  At the kink those are conventions, not
 derivatives: |x| has no derivative at 0.  A step that evaluates a derivative of a
 function with kinks or jumps (`Abs`, `Max`, `Min`, `Heaviside`, `sign`, `floor`, `ceiling`,
-`frac`, `Mod`, `arg`, `Piecewise`, `DiracDelta`, and `re`, `im`, `conjugate`, which are not
+`frac`, `Mod`, `arg`, `atan2`, `KroneckerDelta`, `Piecewise`, `DiracDelta`, and `re`, `im`, `conjugate`, which are not
 complex-differentiable off the real line) at a concrete point is accepted only if both
 one-sided difference quotients there have the same finite limit, and SymPy's value
 equals it; otherwise the derivative does not exist (or SymPy's convention is not
 the derivative) and the step fails.
 
 The one-sided limits are computed exactly (`sympy.limit` from each side, under a
-CPU-time limit).  Where SymPy cannot take them, the check refuses the step: a
-derivative whose existence cannot be shown is not accepted.
+CPU-time limit), and a finite one is kept only if the quotient's values approaching
+the point settle on it (`theory.core.approach`).  Where SymPy cannot take them, or
+the values disagree, the check refuses the step: a derivative whose existence cannot
+be shown is not accepted.
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
+from theory.core import approach
 from theory.core.ladder import Timeout, time_limit
 from theory.core.numbers import compare
 
@@ -38,6 +41,8 @@ KINKED: tuple[type, ...] = (
     sp.re,
     sp.im,
     sp.conjugate,
+    sp.atan2,
+    sp.KroneckerDelta,
 )
 LIMIT_SECONDS = 2.0  # CPU seconds for each one-sided limit
 
@@ -152,11 +157,18 @@ def _one_sided_check(node: sp.Subs, point: dict[sp.Basic, sp.Basic]) -> str | No
 
 
 def _limit(quotient: sp.Basic, h: sp.Dummy) -> sp.Basic | None:
+    """lim_{h→0+} of a difference quotient, by SymPy, kept only if the quotient's values approaching 0 settle on
+    it (`theory.core.approach`): SymPy's `limit` decides a jump at the point, not beside it (the right quotient of
+    ReLU written as Piecewise((0, exp(x) <= 1), (x, True)) at 0 came out 0, not 1)."""
     try:
         with time_limit(LIMIT_SECONDS):
             value = sp.limit(quotient, h, 0, "+")
-    except (Timeout, NotImplementedError, ValueError, TypeError):
-        return None
-    if value.has(sp.Limit, sp.nan) or (not value.is_number and value not in (sp.oo, -sp.oo, sp.zoo)):
+            if value.has(sp.Limit, sp.nan) or (not value.is_number and value not in (sp.oo, -sp.oo, sp.zoo)):
+                return None
+            if value.is_finite:
+                near = approach.approached(sp.Limit(quotient, h, 0, "+"))
+                if compare(value, near).verdict not in ("equal", "agree"):
+                    return None
+    except (Timeout, NotImplementedError, ValueError, TypeError):  # (approach.Unsettled is a ValueError)
         return None
     return value

@@ -49,7 +49,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef, UndefinedFunction
 from sympy.matrices.expressions import MatrixExpr
 
-from theory.core import concrete, cost, critical
+from theory.core import approach, concrete, cost, critical
 
 NUMERIC_POINTS = 16  # instances per scalar step that only numeric evidence supports
 INEQUALITY_POINTS = 60  # instances per such inequality: a false one may hold on most of its domain
@@ -509,6 +509,8 @@ def evaluate_instance(expr: sp.Basic) -> sp.Basic:
         expr = expr.replace(_infinite, _summed)
     if isinstance(expr, sp.Basic) and expr.has(sp.Integral):
         expr = concrete.numeric_integrals(expr)
+    if isinstance(expr, sp.Basic) and expr.has(sp.Limit):  # a limit of a jump: approached, not SymPy's `limit`
+        expr = expr.replace(approach.approachable, approach.approached)
     if isinstance(expr, sp.Basic) and expr.has(sp.Inverse, sp.MatPow):
         expr = expr.replace(_inverse_node, _explicit_inverse)
     if isinstance(expr, sp.Expr) and not expr.has(*_UNEVALUATED):
