@@ -472,3 +472,33 @@ def test_a_long_path_in_a_short_line_is_left_whole() -> None:
     path = "/tmp/" + "/".join(["folder"] * 40) + "/manifest.json"
     message = f"hfx: error: cannot read {path}"
     assert _line(message) == message
+
+
+# ---- values a grid holds twice, and a start already within ε -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["run", "linear-block", "--set", "variants=plain,plain"], "variants: 'plain' is given twice"),
+    (["run", "linear-block", "--set", "lr_factors=0.5,0.50"], "lr_factors: 0.5 is given twice"),
+    (["run", "trainable-depth", "--set", "depths=10,10"], "depths: 10 is given twice"),
+    (["run", "branch-rate", "--set", "u0=0.005"], "u0 must be > √(2·eps/width)"),
+    (["run", "branch-rate", "--set", "u0=1e-300"], "u0 must be > √(2·eps/width)"),
+    (["run", "branch-rate", "--set", "u0=0.01", "--set", "eps=0.01"], "u0 must be > √(2·eps/width)"),
+], ids=["variants", "lr-factors", "depths", "u0", "u0-tiny", "u0-eps"])
+def test_a_grid_value_twice_or_a_start_within_eps_is_refused(argv: list[str], expected: str, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """A list given with a value twice ran that value's runs twice and counted them as independent (n = 4 from
+    one seed, narrower intervals); branch-rate's balanced start already within ε (u0 ≤ √(2ε/d)) stopped with an
+    internal error (exit 3) and a partial folder.  Both are bad input: one line, exit 2, nothing written."""
+    _refused([*argv, "--seeds", "1", "--no-figures", "--out", str(tmp_path / "out")], expected, tmp_path, capsys)
+
+
+def test_a_start_just_above_eps_is_no_evidence_not_a_failed_flow_check(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """u0 just above √(2ε/d): the closed form predicts ε within a few steps, which a whole count of steps cannot
+    resolve to 2 %; the flow check judged it and printed FAILED (exit 1).  Such runs are left out (no evidence)."""
+    argv = ["run", "branch-rate", "--set", "u0=0.0071", "--set", "max_steps=5", "--seeds", "1", "--no-figures",
+            "--out", str(tmp_path / "out")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "branch-decay-flow  NO EVIDENCE" in out and "FAILED" not in out, out

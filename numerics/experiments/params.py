@@ -135,7 +135,11 @@ def _checked(f: dataclasses.Field[Any], tp: object, value: object) -> object:
             raise ValueError(f"{f.name} must be a list of {type_name(item)}, got {value!r}")
         if not value:
             raise ValueError(f"{f.name} must not be empty")
-        return tuple(_checked_scalar(f, item, v, element=True) for v in value)
+        values = tuple(_checked_scalar(f, item, v, element=True) for v in value)
+        twice = next((v for i, v in enumerate(values) if v in values[:i]), None)
+        if twice is not None:  # every list is a grid: a value twice would run its runs twice, counted as more runs
+            raise ValueError(f"{f.name}: {twice!r} is given twice (a grid holds each value once)")
+        return values
     return _checked_scalar(f, tp, value)
 
 
