@@ -7,7 +7,9 @@
 2. derivatives that do not exist: the one-sided difference quotients of `theory.core.kinks` were taken by the same
    `limit` (ReLU written with the condition eˣ ≤ 1; max(sin x, 0) at π), and atan2 was not a kinked function;
 3. integrals over several variables: SymPy's integrator (∫₀¹∫₀^π atan(tan x) dx dy = −π²/2; it is 0) was
-   confirmed by itself, the quadrature taking one variable only (`theory.core.concrete`).
+   confirmed by itself, the quadrature taking one variable only (`theory.core.concrete`);
+4. an inequality that never ended: whether sin(eˣ) at a large x is real asked SymPy for π to millions of digits,
+   outside any time limit (`theory.core.check._nonreal`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ FALSE: tuple[Case, ...] = (
     ("2 d/dy atan2(y, −1) at 0 = −1", lambda: Equal(at(sp.atan2(y, -1), y, 0), -1, "r"), ()),
     ("3 ∫₀¹∫₀^π atan(tan x) dx dy = −π²/2",
      lambda: Equal(sp.Integral(sp.atan(sp.tan(x)), (x, 0, sp.pi), (y, 0, 1)), -sp.pi**2 / 2, "r"), ()),
+    ("4 sin(eˣ) < 1 (equal at log(π/2); ran for good)",
+     lambda: Inequality(sp.sin(sp.exp(x)), 1, "r", relation="<"), ()),
     ("3 ∫₀²∫₀^π atan(tan x)·y dx dy = −π²",
      lambda: Equal(sp.Integral(sp.atan(sp.tan(x)) * y, (x, 0, sp.pi), (y, 0, 2)), -sp.pi**2, "r"), ()),
 )
