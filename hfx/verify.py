@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from hfx import cluster
 from hfx.devices import CHOICES as DEVICE_CHOICES
+from hfx.errors import UsageError
 from hfx.options import check_all, check_jobs, overridden
 from hfx.owner import check_owner
 from hfx.paths import output_dir
@@ -64,8 +65,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where the measurements train: cpu (default), cuda, or auto (CUDA when present)")
 
 
+MEASUREMENT_OPTIONS = (("quick", "--quick"), ("full", "--full"), ("workers", "--workers"),
+                       ("scheduler", "--scheduler"))
+
+
+def _measurement_options_without_measurements(args: argparse.Namespace) -> None:
+    """With --no-experiments an option of the measurements does nothing: given anyway, it is bad input (the
+    user expects it to act: `--no-experiments --full` ran the derivations only, `--device cuda` on a CPU-only
+    machine was not refused)."""
+    if not args.no_experiments:
+        return
+    given = [flag for name, flag in MEASUREMENT_OPTIONS if getattr(args, name, None) not in (None, False)]
+    if args.device != "cpu":
+        given.append(f"--device {args.device}")
+    if given:
+        raise UsageError(f"{given[0]} acts on the measurements, which --no-experiments skips; leave one of them out")
+
+
 def main(args: argparse.Namespace) -> int:
     check_all(args, "jobs", check_jobs)  # every value given, an overridden one too
+    _measurement_options_without_measurements(args)
     for value in overridden(args, "out"):
         output_dir(value)
     for workers in overridden(args, "workers"):

@@ -502,3 +502,14 @@ def test_a_start_just_above_eps_is_no_evidence_not_a_failed_flow_check(tmp_path:
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "branch-decay-flow  NO EVIDENCE" in out and "FAILED" not in out, out
+
+
+@pytest.mark.parametrize("options", [["--full"], ["--quick"], ["--workers", "2"], ["--device", "cuda"],
+                                     ["--device", "auto"], ["--scheduler", "tcp://127.0.0.1:1"]],
+                         ids=["full", "quick", "workers", "cuda", "auto", "scheduler"])
+def test_an_option_of_the_measurements_with_no_experiments_is_refused(options: list[str], tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """`hfx verify --no-experiments --full` (or --workers, --device cuda on a CPU-only machine) ran the derivations
+    for two minutes as if the option had not been given; an option that cannot act is bad input."""
+    _refused(["verify", "--no-experiments", *options, "--out", str(tmp_path / "out")],
+             "which --no-experiments skips", tmp_path, capsys)
