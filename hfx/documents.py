@@ -126,7 +126,8 @@ def latex_pdf(source: str, name: str, files: dict[str, str] | None = None) -> by
                 log = Path(tmp) / f"{name}.log"
                 text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
                 errors = [ln for ln in text.splitlines() if ln.startswith("!")]
-                raise RuntimeError(f"{run[0]} failed on {name}.tex: {' / '.join(errors[:3]) or done.stdout[-500:]}")
+                # a tool of the machine failed, not hfx: an I/O error's one line ("hfx: error: …", exit 3)
+                raise OSError(f"{run[0]} failed on {name}.tex: {' / '.join(errors[:3]) or done.stdout[-500:]}")
         return (Path(tmp) / f"{name}.pdf").read_bytes()
 
 

@@ -513,3 +513,20 @@ def test_an_option_of_the_measurements_with_no_experiments_is_refused(options: l
     for two minutes as if the option had not been given; an option that cannot act is bad input."""
     _refused(["verify", "--no-experiments", *options, "--out", str(tmp_path / "out")],
              "which --no-experiments skips", tmp_path, capsys)
+
+
+def test_a_failing_latexmk_is_an_error_of_the_machine_not_an_internal_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """latexmk exiting 1 was reported as "hfx: internal error: RuntimeError"; a tool of the machine that fails is
+    an I/O error: "hfx: error: latexmk failed on …", exit 3, the folder marked incomplete."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "latexmk"
+    fake.write_text("#!/bin/sh\necho '! a failure of the fake latexmk'\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    out = tmp_path / "out"
+    assert main(["derive", "reformulation.identity-iff-zero", "--engine", "latex", "--out", str(out)]) == 3
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.startswith("hfx: ")]
+    assert len(lines) == 1 and lines[0].startswith("hfx: error: latexmk failed on") and "internal" not in err, err
