@@ -142,7 +142,26 @@ def _own_streams() -> Iterator[None]:
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     with contextlib.ExitStack() as stack:
         stack.callback(_restore_handlers, handlers)  # nor change what Ctrl-C does (signal.SIG_IGN at import)
+        stack.enter_context(_own_folder())  # nor hfx's working folder (`os.chdir` beside FILE, a common idiom)
         yield from _dup_streams(saved)
+
+
+@contextlib.contextmanager
+def _own_folder() -> Iterator[None]:
+    """The working folder as it was, whatever the user's code does to it (FILE, --out and every relative path
+    were read against it: after `os.chdir` at FILE's top level, FILE was looked for again from FILE's folder, exit
+    3, and a relative --out was written there)."""
+    try:
+        here = os.open(".", os.O_RDONLY)
+    except OSError:  # a working folder that cannot be opened: nothing to put back
+        yield
+        return
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.fchdir(here)
+        os.close(here)
 
 
 def _restore_handlers(handlers: dict[signal.Signals, Any]) -> None:

@@ -272,3 +272,19 @@ def test_the_example_runs_from_a_copy_outside_the_repository(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "hfx-check" / "residual_identity" / "derivations" / "derivations.pdf").is_file()
 
+
+
+def test_a_module_that_changes_the_working_folder_does_not_move_hfx(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`os.chdir` to the module's own folder at its top level (a common idiom) moved hfx too: FILE, given relative,
+    was looked for again from there (exit 3), and a relative --out was written there."""
+    here = tmp_path / "work"
+    (here / "src").mkdir(parents=True)
+    body = "import os\nos.chdir(os.path.dirname(os.path.abspath(__file__)))\n" \
+           "@theorem\ndef ok():\n    return good()\n"
+    _write(here / "src", "moves", body)
+    monkeypatch.chdir(here)
+    code, _, err = _check(["src/moves.py", "--out", "out"], capsys)
+    assert code == 0, err
+    assert (here / "out" / "theorems.json").is_file() and not (here / "src" / "out").exists()
+    assert Path.cwd() == here
