@@ -121,8 +121,8 @@ class LockedWakeup(_process._ThreadWakeup):  # type: ignore[misc,name-defined]  
     At the interpreter's exit `concurrent.futures.process._python_exit` wakes every pool's manager thread without a
     lock, while a manager thread that is ending (its workers killed by `stop`) closes that pipe: a wake-up that had
     seen the pipe open then wrote to a closed descriptor, and printed an OSError traceback (EBADF) after the one line
-    of a hang-up (about once in a hundred stops here).  `clear`, which only the manager thread calls, stays outside
-    the lock, as upstream: a `wakeup` blocked on a full pipe waits for it to drain the pipe.
+    of a hang-up (2 in 400 crafted stops here, once in a CI run).  `clear`, which only the manager thread calls,
+    stays outside the lock, as upstream: a `wakeup` blocked on a full pipe waits for it to drain the pipe.
     """
 
     def __init__(self) -> None:

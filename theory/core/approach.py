@@ -68,6 +68,12 @@ def limit_of_a_jump(*exprs: object) -> bool:
                for e in exprs)
 
 
+def _agreeing_digits(u: sp.Float, v: sp.Float) -> int:
+    """The digits u and v agree to, less two (relative to max(1, |v|)); MAX_DIGITS where they are equal."""
+    gap = abs(sp.N(v - u, DIGITS))
+    return MAX_DIGITS if gap == 0 else math.floor(-math.log10(float(gap / max(1, abs(v))))) - 2
+
+
 def approached(e: sp.Limit) -> sp.Float:
     """The value of the limit `e` from its side(s), numerically (module docstring); `Unsettled` if none."""
     f, x, a, direction = e.args
@@ -78,14 +84,10 @@ def approached(e: sp.Limit) -> sp.Float:
     digits = MAX_DIGITS
     for side in sides:
         *_, before, last = _near(f, x, a, side)
-        gap, size = abs(sp.N(last - before, DIGITS)), max(1, abs(last))
-        if gap != 0:
-            digits = min(digits, math.floor(-math.log10(float(gap / size))) - 2)
+        digits = min(digits, _agreeing_digits(before, last))
         ends.append(last)
     if len(ends) == 2:
-        gap, size = abs(sp.N(ends[0] - ends[1], DIGITS)), max(1, abs(ends[0]))
-        if gap != 0:
-            digits = min(digits, math.floor(-math.log10(float(gap / size))) - 2)
+        digits = min(digits, _agreeing_digits(*ends))
     if digits < MIN_DIGITS:
         raise Unsettled(f"the values of {f} near {x} = {a} did not settle")
     value = ends[0]

@@ -17,7 +17,8 @@ sharing it with the exact rung.  The value is a Float whose precision is what th
 quadrature's error estimate, and its agreement with a second quadrature at half the precision,
 support (never more than `QUAD_DIGITS` − 5 digits): numeric evidence, never a proof.
 Over several variables (a box with concrete bounds), the variables the integrand does not depend on give
-their interval's length, and two or three left are integrated at once (`_quadrature_nd`, no split): SymPy's
+their interval's length, a product of one-variable factors is integrated factor by factor, and otherwise two
+or three variables are integrated at once (mpmath's product rule, no split): SymPy's
 integrator was confirmed by itself there (∫₀¹∫₀^π atan(tan x) dx dy = −π²/2 was proved; it is 0).
 An integral whose quadrature does not converge is left to SymPy (as before).
 """
@@ -172,13 +173,17 @@ def _quadrature(e: sp.Integral) -> sp.Basic:
             if any(isinstance(v, sp.Integral) for v in values):
                 return e
             product = sp.Mul(*values)  # to the digits of its least precise factor (SymPy keeps the most precise's)
-            floats = product.atoms(sp.Float) | {v for v in values if isinstance(v, sp.Float)}
+            floats = set().union(*(v.atoms(sp.Float) for v in values))
             if floats:
                 product = sp.N(product, min(mpmath.libmp.prec_to_dps(f._prec) for f in floats))
             return length * product
         if len(kept) > MAX_DIMENSIONS:
             return e
-        inner = _quadrature_nd(e.function, kept)
+        try:
+            f = sp.lambdify([limit[0] for limit in kept], e.function, modules="mpmath")
+        except Exception:  # SymPy evaluates it, as before
+            return e
+        inner = _by_quadrature(f, [[a, b] for _, a, b in kept], QUAD_DIGITS // 2)  # (a box: fewer digits, faster)
         return e if inner is None else length * inner
     variable, a, b = e.limits[0]
     if a == b:
@@ -189,26 +194,38 @@ def _quadrature(e: sp.Integral) -> sp.Basic:
     try:
         f = sp.lambdify(variable, e.function, modules="mpmath")
         cuts = breakpoints(e.function, variable, a, b)
-        with mpmath.workdps(QUAD_DIGITS):
-            nodes = [_mp(a), *(_mp(c) for c in cuts), _mp(b)]
-            value, error = mpmath.quad(f, nodes, error=True)
-        with mpmath.workdps(QUAD_DIGITS // 2):  # a divergent integral's value depends on the precision
-            lower = mpmath.quad(f, nodes)
-        with mpmath.workdps(QUAD_DIGITS):
-            error = max(error, abs(value - lower))
     except Exception:  # any failure of the quadrature: SymPy evaluates it, as before
         return e
+    value = _by_quadrature(f, [[a, *cuts, b]], QUAD_DIGITS)
+    return e if value is None else sign * value
+
+
+def _by_quadrature(f: object, ranges: list[list[sp.Basic]], dps: int) -> sp.Basic | None:
+    """∫ f over `ranges` (one list of nodes per variable, the first innermost: mpmath's `quad`) at `dps` digits,
+    as a Float of the digits its error estimate and a second quadrature at half the precision support (at most
+    dps − 5); exactly 0 when it is zero within an error below 10^(−dps/2); None where the quadrature fails or does
+    not converge (a divergent integral's value depends on the precision)."""
+    try:
+        with mpmath.workdps(dps):
+            nodes = [[_mp(v) for v in r] for r in ranges]
+            value, error = mpmath.quad(f, *nodes, error=True)
+        with mpmath.workdps(dps // 2):
+            lower = mpmath.quad(f, *nodes)
+        with mpmath.workdps(dps):
+            error = max(error, abs(value - lower))
+    except Exception:  # any failure of the quadrature: SymPy evaluates it, as before
+        return None
     if not (mpmath.isfinite(value) and mpmath.isfinite(error)):
-        return e
-    error = max(error, mpmath.mpf(10) ** -QUAD_DIGITS * max(1, abs(value)))
+        return None
+    error = max(error, mpmath.mpf(10) ** -dps * max(1, abs(value)))
     if abs(value) <= error * 10**MIN_DIGITS:
-        return sp.Float(0) if error < mpmath.mpf(10) ** -(QUAD_DIGITS // 2) else e  # zero within the error
-    digits = min(QUAD_DIGITS - 5, math.floor(mpmath.log10(abs(value) / error)) - 2)
+        return sp.Float(0) if error < mpmath.mpf(10) ** -(dps // 2) else None  # zero within the error
+    digits = min(dps - 5, math.floor(mpmath.log10(abs(value) / error)) - 2)
     if digits < MIN_DIGITS:
-        return e
+        return None
     if isinstance(value, mpmath.mpc):
-        return sign * (sp.Float(value.real, digits) + sp.I * sp.Float(value.imag, digits))
-    return sign * sp.Float(value, digits)
+        return sp.Float(value.real, digits) + sp.I * sp.Float(value.imag, digits)
+    return sp.Float(value, digits)
 
 
 def _separated(function: sp.Basic, limits: list[tuple[sp.Basic, sp.Basic, sp.Basic]]
@@ -227,34 +244,6 @@ def _separated(function: sp.Basic, limits: list[tuple[sp.Basic, sp.Basic, sp.Bas
     first = limits[0][0]
     factors[first] *= constant
     return [(factors[limit[0]], limit) for limit in limits]
-
-
-def _quadrature_nd(function: sp.Basic, limits: list[tuple[sp.Basic, sp.Basic, sp.Basic]]) -> sp.Basic | None:
-    """∫…∫ function over a box of two or three variables (the first limit innermost), as `_quadrature` reports a
-    value (its digits from the error estimates at two precisions); None where it fails or does not converge."""
-    variables = [limit[0] for limit in limits]
-    try:
-        f = sp.lambdify(variables, function, modules="mpmath")
-        with mpmath.workdps(QUAD_DIGITS // 2):
-            ranges = [[_mp(a), _mp(b)] for _, a, b in limits]
-            value, error = mpmath.quad(f, *ranges, error=True)
-        with mpmath.workdps(QUAD_DIGITS // 4):
-            lower = mpmath.quad(f, *ranges)
-        with mpmath.workdps(QUAD_DIGITS // 2):
-            error = max(error, abs(value - lower))
-    except Exception:  # any failure of the quadrature: SymPy evaluates it, as before
-        return None
-    if not (mpmath.isfinite(value) and mpmath.isfinite(error)):
-        return None
-    error = max(error, mpmath.mpf(10) ** -(QUAD_DIGITS // 2) * max(1, abs(value)))
-    if abs(value) <= error * 10**MIN_DIGITS:
-        return sp.Float(0) if error < mpmath.mpf(10) ** -(QUAD_DIGITS // 4) else None
-    digits = min(QUAD_DIGITS // 2 - 3, math.floor(mpmath.log10(abs(value) / error)) - 2)
-    if digits < MIN_DIGITS:
-        return None
-    if isinstance(value, mpmath.mpc):
-        return sp.Float(value.real, digits) + sp.I * sp.Float(value.imag, digits)
-    return sp.Float(value, digits)
 
 
 def _mp(v: sp.Basic) -> mpmath.mpf:
