@@ -144,3 +144,16 @@ def test_the_extreme_point_search_never_certifies_and_keeps_to_the_domain() -> N
     found = extremes.search(sp.frac(x), "<", 1 - SMALL, check._value_at)
     assert found is not None and "not lhs < rhs" in found
 
+
+
+@pytest.mark.parametrize("planted", [
+    lambda: Inequality(sp.Sum(1 / k, (k, 1, n)), 10, "r", relation="≤"),
+    lambda: Inequality(sp.harmonic(n), 10, "r", relation="≤"),
+    lambda: Inequality(sp.Sum(1 / k**2, (k, 1, n)), sp.pi**2 / 6 - sp.Rational(1, 10**5), "r", relation="≤"),
+], ids=["Σ 1/k ≤ 10", "harmonic(n) ≤ 10", "Σ 1/k² ≤ π²/6 − 10⁻⁵"])
+def test_far_points_of_long_sums_cost_little(planted, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The far points of a sum up to n are found in well under the search's budget, so that its outcome does
+    not hang on the machine's speed (a flake under load): exactly, Σ_{k≤10⁴} 1/k cost over a second and
+    harmonic(10⁵) minutes; summed numerically beyond `sampling.LONG_SUM_TERMS` terms they cost milliseconds."""
+    monkeypatch.setattr(extremes, "SEARCH_SECONDS", 0.6)
+    assert_planted_fails(("", planted, ()), "round5")

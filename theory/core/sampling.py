@@ -433,6 +433,8 @@ def substitute(expr: sp.Basic, point: Mapping[sp.Basic, sp.Basic], evaluate: boo
             out = out.replace(lambda e, f=f: isinstance(e, AppliedUndef) and e.func == f,
                               lambda e, s=stand_in: s(*e.args))
     values = {k: v for k, v in point.items() if not isinstance(k, UndefinedFunction)}
+    if out.has(sp.harmonic):  # SymPy builds harmonic(10⁵) exactly on construction (minutes): numerically instead
+        out = out.replace(lambda e: isinstance(e, sp.harmonic), lambda e: _harmonic_at(e, values))
     # a value too large for exact arithmetic (a realised definition y := 2^(2^(2^(2^x))))
     huge_values = {k for k, v in values.items() if isinstance(v, sp.UnevaluatedExpr)} & out.free_symbols
     if huge_values or cost.may_be_huge(out):  # an unaffordable power is never evaluated (`theory.core.cost`)
@@ -471,11 +473,15 @@ def infinite_bounds(e: sp.Basic) -> bool:
     return isinstance(e, (sp.Sum, sp.Product)) and any(bound.is_infinite for limit in e.limits for bound in limit[1:])
 
 
-LONG_SUM_TERMS = 10**4  # a concrete sum of more terms is summed numerically too (exactly it costs seconds)
+LONG_SUM_TERMS = 10**3  # a concrete sum of more terms is summed numerically too: exactly, Σ_{k≤10⁴} 1/k (a
+# rational of ~4,300 digits) costs over a second and harmonic(10⁵) minutes; up to 10³ terms costs ≤ 0.06 s
 
 
 def _infinite(e: sp.Basic) -> bool:
-    """An infinite sum or product, or a long finite sum, with no free symbol: summed numerically."""
+    """An infinite sum or product, or a long finite sum (or harmonic number), with no free symbol: summed
+    numerically."""
+    if isinstance(e, sp.harmonic) and not e.free_symbols:
+        return e.args[0].is_Integer and e.args[0] > LONG_SUM_TERMS  # (SymPy sums it exactly: quadratic cost)
     if e.free_symbols or not isinstance(e, (sp.Sum, sp.Product)):
         return False
     if infinite_bounds(e):
@@ -490,7 +496,17 @@ def _infinite(e: sp.Basic) -> bool:
     return bool(terms > LONG_SUM_TERMS)
 
 
-def _summed(e: sp.Sum | sp.Product) -> sp.Basic:
+def _harmonic_at(e: sp.harmonic, values: Mapping[sp.Basic, sp.Basic]) -> sp.Basic:
+    """harmonic(n, m) at the instance, numerically (`INFINITE_SUM_DIGITS`) where n is an integer above
+    `LONG_SUM_TERMS` and m an integer; otherwise unchanged (substituted later with the rest)."""
+    with sp.evaluate(False):
+        args = [a.xreplace(values) for a in e.args]
+    if all(isinstance(a, sp.Integer) for a in args) and args[0] > LONG_SUM_TERMS:
+        return sp.harmonic(*args, evaluate=False).evalf(INFINITE_SUM_DIGITS)
+    return e
+
+
+def _summed(e: sp.Sum | sp.Product | sp.harmonic) -> sp.Basic:
     """An infinite sum or product with no free symbol, numerically; `ValueError` (undefined) if SymPy shows it
     diverges: evalf of a divergent series or product returns a partial value, or grinds for seconds."""
     if infinite_bounds(e) and concrete.diverges(e):
@@ -504,7 +520,7 @@ def evaluate_instance(expr: sp.Basic) -> sp.Basic:
     An infinite sum or product with no free symbol left is evaluated numerically (a Float: such a
     value never certifies anything by itself), not in closed form, which can take seconds per point.
     """
-    if isinstance(expr, sp.Basic) and expr.has(sp.Sum, sp.Product):
+    if isinstance(expr, sp.Basic) and expr.has(sp.Sum, sp.Product, sp.harmonic):
         expr = concrete.usual_sums(expr)
         expr = expr.replace(_infinite, _summed)
     if isinstance(expr, sp.Basic) and expr.has(sp.Integral):
