@@ -2,13 +2,18 @@
 
 Imports FILE alone (`hfx.user_module`: nothing else of the user's runs), builds the derivations that its
 `@theorem` builders return, verifies each with the same ladder as `hfx verify` (`theory.derivation.verify`),
-in a fresh fork of the same verification server (`hfx.theorems`: ``PYTHONHASHSEED=0``; the worker imports
+in a fresh fork of the same verification server (`hfx.verify_server`: ``PYTHONHASHSEED=0``; the process imports
 FILE again and checks that it is unchanged), so that a derivation gets the status `hfx verify` would give
 it; prints the same table, and writes, through `hfx.output`,
 
 * ``DIR/theorems.json``  one record per derivation (`hfx.theorems.theorem_json`, as `hfx verify` writes it);
 * ``DIR/derivations/``   with ``--pdf``: the documents of `hfx derive` (`hfx.documents`) for these derivations;
 * ``DIR/manifest.json``  provenance, written last; it names FILE and its sha256.
+
+None of the user's code runs in hfx's own process: FILE is imported, built, verified and typeset in processes of
+its own, killed once they have answered (`hfx.isolated`), so that what it does to its process (``os._exit``,
+``os.chdir``, closing its streams, a thread or a child process left running, a signal handler) cannot end, move
+or hold hfx; a process that ends without answering is the user's input (exit 2, one line).
 
 Everything the user's code can get wrong is found before anything is written: FILE is imported and
 built, the derivations verified and (with ``--pdf``) typeset into document views, and only then is DIR
@@ -22,16 +27,12 @@ and nothing else there; the table goes to stderr.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import signal
 import stat
 import sys
-import threading
 import time
-from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING
 
 from hfx.errors import UsageError
 from hfx.options import check_all, check_jobs, overridden
@@ -40,7 +41,7 @@ from hfx.paths import output_dir
 
 if TYPE_CHECKING:
     from hfx.doc_model import DocView
-    from theory.derivation import Derivation, TheoremRecord
+    from theory.derivation import TheoremRecord
 
 DEFAULT_OUT = "hfx-check"  # DIR is DEFAULT_OUT/<stem of FILE> unless --out says otherwise
 
@@ -86,27 +87,13 @@ def main(args: argparse.Namespace) -> int:
     from hfx.output import manifest, open_output, sha256_file, utc_now
     from hfx.table import failure_details, theorem_table
     from hfx.theorems import theorem_json
-    from hfx.user_module import load_derivations
     from theory.derivation import Status
 
     started = utc_now()
     source_sha256 = sha256_file(source)  # what was checked: the file as it is now
-    # what the user's code prints goes to stderr under --json, so that stdout holds the JSON document only
-    with _own_streams():  # the user's code cannot close hfx's stdout or stderr
-        users_stdout = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
-        with users_stdout:
-            derivations = load_derivations(source, shown=args.file)  # the user's code: UsageError for anything wrong
-    for d in derivations:
-        if not d.proves:
-            print(f"hfx check: note: {d.id} states nothing formally (its `proves` is empty): its status covers "
-                  "its steps only", file=sys.stderr)
-    print(f"hfx check: checking {len(derivations)} derivation(s) from {args.file}", file=sys.stderr)
     t0 = time.perf_counter()
-    records = _verify(source, args.file, len(derivations), source_sha256, args.json, args.jobs)
-    if [r.id for r in records] != [d.id for d in derivations]:
-        raise UsageError(f"{args.file} gave other derivations when imported again; is its top level deterministic?")
+    records, views = _check_in_children(source, args.file, source_sha256, args.json, args.jobs, args.pdf)
     seconds = time.perf_counter() - t0
-    views = _views(derivations, records, args.file) if args.pdf else None  # before anything is written
     failed = [r for r in records if r.status is Status.FAILED]
     talk = sys.stderr if args.json else sys.stdout
     print(theorem_table(records), file=talk)
@@ -133,87 +120,39 @@ def main(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-@contextlib.contextmanager
-def _own_streams() -> Iterator[None]:
-    """sys.stdout and sys.stderr as streams of their own (duplicated descriptors) while the user's module is
-    imported: what it prints goes where hfx's output goes, but closing them (`sys.stdout.close()`) closes only
-    the duplicates; hfx's own streams, and its signal handlers, are put back afterwards."""
-    saved = (sys.stdout, sys.stderr)
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-    with contextlib.ExitStack() as stack:
-        stack.callback(_restore_handlers, handlers)  # nor change what Ctrl-C does (signal.SIG_IGN at import)
-        stack.enter_context(_own_folder())  # nor hfx's working folder (`os.chdir` beside FILE, a common idiom)
-        yield from _dup_streams(saved)
+def _check_in_children(source: Path, shown: str, sha256: str, quiet: bool, jobs: int, pdf: bool
+                       ) -> tuple[list[TheoremRecord], list[DocView] | None]:
+    """FILE imported, built, verified (and with `pdf` typeset) in processes of its own (`hfx.isolated`), never in
+    this one: first a census (the ids; what FILE prints is shown, on stderr under --json), then each derivation
+    in a fresh fork of hfx's verification server (`hfx.verify_server`), as `hfx verify` verifies its own."""
+    from hfx import isolated
+    from hfx.user_module import census, verify_one
+    from hfx.verify_server import fork_server
 
-
-@contextlib.contextmanager
-def _own_folder() -> Iterator[None]:
-    """The working folder as it was, whatever the user's code does to it (FILE, --out and every relative path
-    were read against it: after `os.chdir` at FILE's top level, FILE was looked for again from FILE's folder, exit
-    3, and a relative --out was written there)."""
-    try:
-        here = os.open(".", os.O_RDONLY)
-    except OSError:  # a working folder that cannot be opened: nothing to put back
-        yield
-        return
-    try:
-        yield
-    finally:
-        with contextlib.suppress(OSError):
-            os.fchdir(here)
-        os.close(here)
-
-
-def _restore_handlers(handlers: dict[signal.Signals, Any]) -> None:
-    if threading.current_thread() is threading.main_thread():
-        for sig, handler in handlers.items():
-            if handler is not None:
-                signal.signal(sig, handler)
-
-
-def _dup_streams(saved: tuple[TextIO, TextIO]) -> Iterator[None]:
-    own = []
-    try:
-        for stream in saved:
-            stream.flush()
-            own.append(open(os.dup(stream.fileno()), "w", encoding=stream.encoding, errors="backslashreplace",
-                            buffering=1))
-    except (OSError, ValueError, AttributeError):  # streams without a descriptor (tests capture them): as they are
-        for handle in own:
-            handle.close()
-        yield
-        return
-    sys.stdout, sys.stderr = own
-    try:
-        yield
-    finally:
-        for handle in own:
-            with contextlib.suppress(OSError, ValueError):
-                handle.close()
-        sys.stdout, sys.stderr = saved
-
-
-def _verify(source: Path, shown: str, count: int, sha256: str, quiet: bool, jobs: int) -> list[TheoremRecord]:
-    """Each derivation verified in a fresh fork of hfx's verification server, as `hfx verify` verifies its own."""
-    from hfx.pool import worker_pool
-    from hfx.user_module import verify_one
-    from hfx.verify_server import fork_server  # the fork server of `hfx verify` (PYTHONHASHSEED=0, theory preloaded)
-
-    workers = max(1, min(jobs or os.cpu_count() or 1, count))
+    context = fork_server()  # PYTHONHASHSEED=0, theory preloaded
     path = str(source.resolve())
-    with worker_pool(workers, mp_context=fork_server(), max_tasks_per_child=1) as pool:
-        futures = [pool.submit(verify_one, path, shown, i, sha256, quiet) for i in range(count)]
-        return [f.result() for f in futures]
-
-
-def _views(derivations: Sequence[Derivation], records: Sequence[TheoremRecord], shown: str) -> list[DocView]:
-    """The document views (`hfx.doc_model.view`); a derivation that cannot be typeset is the user's input (exit 2)."""
-    from hfx.doc_model import view
-
+    try:
+        [found] = isolated.run_all(context, [(census, (path, shown, sha256, isolated.Output(2 if quiet else 1),
+                                                       isolated.Output(2)))], jobs=1)
+        for derivation_id, proves in found:
+            if not proves:
+                print(f"hfx check: note: {derivation_id} states nothing formally (its `proves` is empty): its status "
+                      "covers its steps only", file=sys.stderr)
+        print(f"hfx check: checking {len(found)} derivation(s) from {shown}", file=sys.stderr)
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(found)))
+        results = isolated.run_all(context, [(verify_one, (path, shown, i, sha256, pdf)) for i in range(len(found))],
+                                   jobs=workers)
+    except isolated.Ended as exc:
+        raise UsageError(f"{shown}: the process that ran it {exc.how} before it answered (does its code end its "
+                         "process: os._exit, a signal?)") from None
+    records = [record for record, _ in results]
+    if [r.id for r in records] != [i for i, _ in found]:
+        raise UsageError(f"{shown} gave other derivations when imported again; is its top level deterministic?")
+    if not pdf:
+        return records, None
     views = []
-    for d, r in zip(derivations, records, strict=True):
-        try:
-            views.append(view(d, r))
-        except ValueError as exc:
-            raise UsageError(f"{shown}: derivation {d.id!r} cannot be typeset: {' '.join(str(exc).split())}") from None
-    return views
+    for record, view in results:
+        if isinstance(view, str) or view is None:
+            raise UsageError(f"{shown}: derivation {record.id!r} cannot be typeset: {view}")
+        views.append(view)
+    return records, views

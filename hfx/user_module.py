@@ -1,10 +1,11 @@
 """A user's own theorem module, for `hfx check FILE.py`: imported alone, its `@theorem` builders built and checked.
 
-What runs of the user's code: the module FILE.py itself (its top level, then each builder), imported by the
-command and again in the worker that verifies each derivation (`verify_one`), under a private module name, so
-that an ``if __name__ == "__main__":`` block does not run. Nothing else of theirs: FILE's folder is not put on
-`sys.path` (a module beside it is not importable from FILE unless it is installed), no other file is read, and
-no bytecode cache is written beside FILE. The builders that FILE registers with `@theorem`
+What runs of the user's code: the module FILE.py itself (its top level, then each builder), never in hfx's own
+process: imported once in a process of its own (`census`: the ids, and what FILE prints) and again in the process
+that verifies each derivation (`verify_one`), each killed once it has answered (`hfx.isolated`), under a private
+module name, so that an ``if __name__ == "__main__":`` block does not run. Nothing else of theirs: FILE's folder
+is not put on `sys.path` (a module beside it is not importable from FILE unless it is installed), no other file is
+read, and no bytecode cache is written beside FILE. The builders that FILE registers with `@theorem`
 (`theory.core.registry.theorem`) are collected apart from hfx's registry (`registry.collecting`), so they
 never join hfx's own derivations; builders FILE merely imports (hfx's own, say) are not FILE's and are not
 checked.
@@ -20,16 +21,21 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
 import re
 import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hfx.errors import UsageError, debug_enabled
 from theory.core.builders import BuildError, build_all, ordered
 from theory.core.registry import collecting
 from theory.derivation import Derivation, TheoremRecord, verify
+
+if TYPE_CHECKING:
+    from hfx.doc_model import DocView
 
 MODULE_PREFIX = "hfx_check_"  # the private name FILE is imported under: hfx_check_<stem>[_<n>]
 
@@ -106,18 +112,58 @@ def load_derivations(path: Path, shown: str | None = None) -> list[Derivation]:
         sys.modules.pop(name, None)
 
 
-def verify_one(path: str, shown: str, index: int, sha256: str, quiet_stdout: bool) -> TheoremRecord:
-    """In a worker: import FILE afresh, build its derivations, verify the `index`-th; its record.
-
-    Run in a fresh fork of hfx's verification server (`hfx.theorems`), like every derivation `hfx verify`
-    checks, so that a status depends neither on the hash seed nor on what was verified before.  FILE must
-    still be the file the command was given (`sha256`), or this is a `UsageError`.
-    """
+def _check_unchanged(path: str, shown: str, sha256: str) -> None:
     from hfx.output import sha256_file
 
     if sha256_file(Path(path)) != sha256:
         raise UsageError(f"{shown} changed while it was being checked; run hfx check again")
-    users_stdout = contextlib.redirect_stdout(sys.stderr) if quiet_stdout else contextlib.nullcontext()
-    with users_stdout:
-        derivation = load_derivations(Path(path), shown)[index]
-        return verify(derivation).record()
+
+
+def _point(fd: int, to: int) -> None:
+    """Descriptor `to` (1 or 2) of this process made a duplicate of `fd`; Python's stream on it flushed first."""
+    stream = sys.stdout if to == 1 else sys.stderr
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        stream.flush()
+    os.dup2(fd, to)
+    if fd not in (1, 2):
+        os.close(fd)
+
+
+def census(path: str, shown: str, sha256: str, stdout: int, stderr: int) -> list[tuple[str, bool]]:
+    """In a process of its own (`hfx.isolated`): import FILE, build its derivations; each one's id and whether it
+    states something formally (`proves`).  What FILE prints goes to `stdout` and `stderr` (descriptors)."""
+    _point(stdout, 1)
+    _point(stderr, 2)
+    try:
+        _check_unchanged(path, shown, sha256)
+        return [(d.id, bool(d.proves)) for d in load_derivations(Path(path), shown)]
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                stream.flush()
+
+
+def verify_one(path: str, shown: str, index: int, sha256: str, with_view: bool
+               ) -> tuple[TheoremRecord, DocView | str | None]:
+    """In a process of its own (`hfx.isolated`), a fresh fork of hfx's verification server (`hfx.theorems`),
+    like every derivation `hfx verify` checks, so that a status depends neither on the hash seed nor on what was
+    verified before: import FILE again, build its derivations, verify the `index`-th; its record and, with
+    `with_view`, its document view (`hfx.doc_model.view`), or why it cannot be typeset.  FILE must still be the
+    file the command was given (`sha256`), or this is a `UsageError`.  What FILE prints (again) is dropped: the
+    census showed it once."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    _point(devnull, 1)
+    _check_unchanged(path, shown, sha256)
+    derivations = load_derivations(Path(path), shown)
+    if index >= len(derivations):
+        raise UsageError(f"{shown} gave other derivations when imported again; is its top level deterministic?")
+    derivation = derivations[index]
+    record = verify(derivation).record()
+    if not with_view:
+        return record, None
+    from hfx.doc_model import view
+
+    try:
+        return record, view(derivation, record)
+    except ValueError as exc:
+        return record, " ".join(str(exc).split())

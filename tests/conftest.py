@@ -59,7 +59,7 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
     import hfx.theorems
     import numerics.experiments.branch_norms as branch_norms
     import numerics.experiments.linear_block as linear_block
-    from hfx import user_module
+    from hfx import isolated
 
     def work(*args: object, **kwargs: object) -> object:
         raise AssertionError("work started before the input was validated")
@@ -68,4 +68,4 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(hfx.theorems, "verify_with_views", work)
     monkeypatch.setattr(linear_block, "run_chunk", work)
     monkeypatch.setattr(branch_norms, "run", work)
-    monkeypatch.setattr(user_module, "load_derivations", work)  # `hfx check`: the user's code is the work
+    monkeypatch.setattr(isolated, "run_all", work)  # `hfx check`: the user's code is the work

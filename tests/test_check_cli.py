@@ -94,21 +94,23 @@ def _write(tmp_path: Path, name: str, body: str) -> Path:
     return path
 
 
-def _check(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+def _check(argv: list[str], capfd: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """hfx check in this process, its output captured by descriptor (`capfd`): the user's code runs in processes
+    of their own, which write to the descriptors."""
     code = cli.main(["check", *argv])
-    captured = capsys.readouterr()
+    captured = capfd.readouterr()
     return code, captured.out, captured.err
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_a_users_broken_module_is_one_line_exit_2_and_nothing_written(
-    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    name: str, tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("HFX_DEBUG", raising=False)
     body, expected = HOSTILE[name]
     path = _write(tmp_path, name, body)
     before = set(registry._BUILDERS)
-    code, out, err = _check([str(path), "--out", str(tmp_path / "out"), "--pdf"], capsys)
+    code, out, err = _check([str(path), "--out", str(tmp_path / "out"), "--pdf"], capfd)
     assert code == 2, err
     assert out == ""
     lines = err.strip().splitlines()
@@ -129,10 +131,10 @@ def test_a_users_broken_module_is_one_line_exit_2_and_nothing_written(
     (["examples/residual_identity.py", "--out", ""], "--out must not be empty"),
 ])
 def test_bad_file_or_folder_names_are_refused_before_anything_runs(
-    argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    argv: list[str], fragment: str, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(ROOT)
-    code, out, err = _check(argv, capsys)
+    code, out, err = _check(argv, capfd)
     assert code == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0], err
@@ -149,24 +151,24 @@ def test_hfx_debug_adds_the_traceback_and_keeps_exit_2(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def test_only_the_named_file_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_only_the_named_file_runs(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     # a sibling module and the file's own __main__ block would leave marks; neither may run
     (tmp_path / "helper.py").write_text("open(__file__ + '.ran', 'w').close()\n", encoding="utf-8")
     main_block = ("@theorem\ndef ok():\n    return good()\n"
                   "if __name__ == '__main__':\n    open('main.ran', 'w').close()\n")
     path = _write(tmp_path, "with-main", main_block)
-    code, _, err = _check([str(path), "--out", str(tmp_path / "out")], capsys)
+    code, _, err = _check([str(path), "--out", str(tmp_path / "out")], capfd)
     assert code == 0, err
     assert not (tmp_path / "main.ran").exists() and not Path("main.ran").exists()
     sibling = _write(tmp_path, "imports-sibling", "import helper\n@theorem\ndef ok():\n    return good()\n")
-    code, _, err = _check([str(sibling), "--out", str(tmp_path / "out2")], capsys)
+    code, _, err = _check([str(sibling), "--out", str(tmp_path / "out2")], capfd)
     assert code == 2 and "No module named 'helper'" in err
     assert not (tmp_path / "helper.py.ran").exists()
 
 
-def test_the_example_is_proved_written_and_documented(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_example_is_proved_written_and_documented(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
-    code, stdout, err = _check([str(EXAMPLES / "residual_identity.py"), "--pdf", "--out", str(out)], capsys)
+    code, stdout, err = _check([str(EXAMPLES / "residual_identity.py"), "--pdf", "--out", str(out)], capfd)
     assert code == 0, err
     assert "mine.jacobian-at-origin" in stdout and "PROVED" in stdout
     records = json.loads((out / "theorems.json").read_text(encoding="utf-8"))
@@ -182,24 +184,24 @@ def test_the_example_is_proved_written_and_documented(tmp_path: Path, capsys: py
 
 
 def test_a_derivation_the_documents_refuse_is_exit_2_with_nothing_written(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    # e.g. a citation the bibliography does not know: the user's input, found before anything is written
-    from hfx import doc_model
-
-    def refuse(derivation: object, record: object) -> object:
-        raise ValueError("@nobody2099 not in references.bib")
-
-    monkeypatch.setattr(doc_model, "view", refuse)
-    code, _, err = _check([str(EXAMPLES / "residual_identity.py"), "--pdf", "--out", str(tmp_path / "out")], capsys)
-    assert code == 2 and "cannot be typeset: @nobody2099 not in references.bib" in err.strip().splitlines()[-1]
+    # a citation the bibliography does not know: the user's input, found before anything is written
+    body = ("@theorem\ndef cites():\n    step = Equal(sp.Derivative(x**2, x), 2 * x, 'power rule', "
+            "citation='@nobody2099, Eq. (1)')\n"
+            "    return Derivation(id='user.cites', title='t', claims=(), statement='s', steps=(step,),\n"
+            "                      proves=(step,))\n")
+    path = _write(tmp_path, "cites", body)
+    code, _, err = _check([str(path), "--pdf", "--out", str(tmp_path / "out")], capfd)
+    assert code == 2 and "cannot be typeset: " in err.strip().splitlines()[-1], err
+    assert "nobody2099" in err.strip().splitlines()[-1]
     assert not (tmp_path / "out").exists()
 
 
 def test_a_failed_step_exits_1_and_prints_its_counterexample(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    code, stdout, err = _check([str(EXAMPLES / "failing_step.py"), "--out", str(tmp_path / "out")], capsys)
+    code, stdout, err = _check([str(EXAMPLES / "failing_step.py"), "--out", str(tmp_path / "out")], capfd)
     assert code == 1, err
     assert "mine.slope-everywhere step 2 failed (counterexample)" in stdout
     assert "at a = " in stdout  # the point where the two sides differ
@@ -207,35 +209,35 @@ def test_a_failed_step_exits_1_and_prints_its_counterexample(
     assert records[0]["status"] == "failed" and records[0]["step_results"][1]["status"] == "failed"
 
 
-def test_json_prints_only_the_records_on_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, stdout, err = _check([str(EXAMPLES / "residual_identity.py"), "--json", "--out", str(tmp_path)], capsys)
+def test_json_prints_only_the_records_on_stdout(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    code, stdout, err = _check([str(EXAMPLES / "residual_identity.py"), "--json", "--out", str(tmp_path)], capfd)
     assert code == 0, err
     assert json.loads(stdout) == json.loads((tmp_path / "theorems.json").read_text(encoding="utf-8"))
     assert "PROVED" in err  # the table went to stderr
 
 
-def test_json_keeps_what_the_users_code_prints_off_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_keeps_what_the_users_code_prints_off_stdout(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     path = _write(tmp_path, "chatty", "print('hello at import')\n@theorem\ndef ok():\n    print('building')\n"
                                       "    return good()\n")
-    code, stdout, err = _check([str(path), "--json", "--out", str(tmp_path / "out")], capsys)
+    code, stdout, err = _check([str(path), "--json", "--out", str(tmp_path / "out")], capfd)
     assert code == 0, err
     assert [r["id"] for r in json.loads(stdout)] == ["user.good"]
     assert "hello at import" in err and "building" in err
 
 
-def test_hfxs_own_derivations_are_not_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_hfxs_own_derivations_are_not_checked(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     # importing hfx's own builders does not make them the user's
     body = "from theory.reformulation import identity_iff_zero_residual, residual_reformulation\n" \
            "@theorem\ndef mine():\n    return good()\n"
     path = _write(tmp_path, "imports-hfx", body)
-    code, _, err = _check([str(path), "--out", str(tmp_path / "out")], capsys)
+    code, _, err = _check([str(path), "--out", str(tmp_path / "out")], capfd)
     assert code == 0, err
     records = json.loads((tmp_path / "out" / "theorems.json").read_text(encoding="utf-8"))
     assert [r["id"] for r in records] == ["user.good"]
 
 
 def test_the_users_builders_never_join_hfxs_registry(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # hfx's own registry narrowed to theory.reformulation (building all 45 takes seconds): after `hfx check`, it
     # still lists only those; a builder of the user's module (hfx_check_<stem>) that had joined `_BUILDERS`
@@ -251,7 +253,7 @@ def test_the_users_builders_never_join_hfxs_registry(
     monkeypatch.setattr(registry, "_entry_points", lambda: [])
     registry._plugins.cache_clear()
     try:
-        code, _, err = _check([str(EXAMPLES / "residual_identity.py"), "--out", str(tmp_path / "out")], capsys)
+        code, _, err = _check([str(EXAMPLES / "residual_identity.py"), "--out", str(tmp_path / "out")], capfd)
         assert code == 0, err
         ids = [d.id for d in registry.all_derivations()]
         assert ids == ["reformulation.residual", "reformulation.identity-iff-zero"]
@@ -275,7 +277,7 @@ def test_the_example_runs_from_a_copy_outside_the_repository(tmp_path: Path) -> 
 
 
 def test_a_module_that_changes_the_working_folder_does_not_move_hfx(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """`os.chdir` to the module's own folder at its top level (a common idiom) moved hfx too: FILE, given relative,
     was looked for again from there (exit 3), and a relative --out was written there."""
     here = tmp_path / "work"
@@ -284,7 +286,62 @@ def test_a_module_that_changes_the_working_folder_does_not_move_hfx(
            "@theorem\ndef ok():\n    return good()\n"
     _write(here / "src", "moves", body)
     monkeypatch.chdir(here)
-    code, _, err = _check(["src/moves.py", "--out", "out"], capsys)
+    code, _, err = _check(["src/moves.py", "--out", "out"], capfd)
     assert code == 0, err
     assert (here / "out" / "theorems.json").is_file() and not (here / "src" / "out").exists()
     assert Path.cwd() == here
+
+
+# ---- the user's code runs in processes of its own, never in hfx's ---------------------------------------------------
+# Each module ends, holds or outlives the process that imports it; in hfx's own process it ended hfx silently (exit 0,
+# no line), killed it (137), hung it at its exit (a thread, an atexit hook) or left a process running after it.
+ENDS = {
+    "os-exit-0": ("import os\nos._exit(0)\n", "exited with code 0"),
+    "kills-itself": ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", "was killed by SIGKILL"),
+    "builder-exits-the-process": ("@theorem\ndef gone():\n    import os\n    os._exit(5)\n", "exited with code 5"),
+}
+
+
+@pytest.mark.parametrize("name", list(ENDS))
+def test_a_module_that_ends_its_process_is_one_line_exit_2(name: str, tmp_path: Path) -> None:
+    body, how = ENDS[name]
+    path = _write(tmp_path, name, body)
+    done = subprocess.run([sys.executable, "-m", "hfx", "check", str(path), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hfx: error: ") and how in lines[0] and str(path) in lines[0], lines
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert not (tmp_path / "out").exists()
+
+
+LINGERS = {
+    "thread": "import threading, time\nthreading.Thread(target=time.sleep, args=(600,)).start()\n",
+    "atexit": "import atexit, time\natexit.register(time.sleep, 600)\n",
+    "child-process": "import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', "
+                     "'hfx-check-orphan-{tag}'])\n",
+    "changes-signals-and-streams": "import signal, sys\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                                   "sys.stdout.close()\nsys.stderr.close()\n",
+}
+
+
+@pytest.mark.parametrize("name", list(LINGERS))
+def test_what_a_module_leaves_running_neither_holds_hfx_nor_outlives_it(name: str, tmp_path: Path) -> None:
+    tag = tmp_path.name
+    body = LINGERS[name].replace("{tag}", tag) + "@theorem\ndef ok():\n    return good()\n"
+    path = _write(tmp_path, name, body)
+    done = subprocess.run([sys.executable, "-m", "hfx", "check", str(path), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=120, check=False)  # (it hung for good before)
+    assert done.returncode == 0, done.stderr
+    assert "PROVED" in done.stdout and "Traceback" not in done.stderr
+    left = subprocess.run(["pgrep", "-f", f"hfx-check-orphan-{tag}"], capture_output=True, text=True, check=False)
+    assert left.stdout.strip() == "", "a process the module started outlived hfx"
+
+
+def test_what_the_module_prints_is_shown_once(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path, "prints", "print('hello at import')\n@theorem\ndef a():\n    return good('user.a')\n"
+                                       "@theorem\ndef b():\n    return good('user.b')\n")
+    code, stdout, err = _check([str(path), "--out", str(tmp_path / "out")], capfd)
+    assert code == 0, err
+    assert stdout.count("hello at import") == 1  # imported three times (the census, then once per derivation)
+    assert stdout.index("hello at import") < stdout.index("PROVED")

@@ -388,12 +388,3 @@ def test_the_users_module_cannot_close_hfx_streams_or_change_ctrl_c(tmp_path: Pa
                           capture_output=True, cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr
     assert b"proved" in done.stdout and b"Traceback" not in done.stderr  # the table reached hfx's stdout
-
-
-def test_own_streams_puts_back_the_signal_handlers() -> None:
-    from hfx.check import _own_streams
-
-    before = signal.getsignal(signal.SIGINT)
-    with _own_streams():
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-    assert signal.getsignal(signal.SIGINT) == before
