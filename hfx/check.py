@@ -83,7 +83,7 @@ def main(args: argparse.Namespace) -> int:
     out = output_dir(args.out if args.out is not None else str(Path(DEFAULT_OUT) / source.stem))
     check_owner(out, ("check", None))  # another command's output is never replaced (hfx.owner)
     # SymPy, and the user's module, only now that the command line is known to be good
-    from hfx.console import print_json
+    from hfx.console import print_json, visible
     from hfx.output import manifest, open_output, sha256_file, utc_now
     from hfx.table import failure_details, theorem_table
     from hfx.theorems import theorem_json
@@ -116,7 +116,7 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         print_json(documents)
     written = "theorems.json, derivations/, manifest.json" if args.pdf else "theorems.json, manifest.json"
-    print(f"wrote {written} under {out}", file=sys.stderr)
+    print(f"wrote {written} under {visible(out)}", file=sys.stderr)
     return 1 if failed else 0
 
 

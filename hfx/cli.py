@@ -22,7 +22,7 @@ from types import ModuleType
 from typing import Any, NoReturn
 
 from hfx import __version__, check, derive, listing, run, verify
-from hfx.console import make_streams_safe
+from hfx.console import make_streams_safe, visible
 from hfx.environment import check_environment
 from hfx.errors import Terminated, UsageError, debug_enabled
 from hfx.options import GivenStore
@@ -121,7 +121,7 @@ def _line(message: str, exc: BaseException | None = None) -> str:
     an overlong word in it shortened (`_shorten`)."""
     first = message.splitlines()[0] if message.strip() else "hfx: error"
     notes = getattr(exc, "__notes__", None) or []
-    return _shorten(f"{first}; {notes[0]}" if notes else first)
+    return _shorten(visible(f"{first}; {notes[0]}" if notes else first))  # (a name typed with ESC stays inert)
 
 
 def _ignore_sigint() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import unicodedata
 from typing import TextIO
 
 from hfx.encoding import json_text
@@ -44,6 +45,23 @@ def make_streams_safe() -> None:
         if callable(reconfigure):
             with contextlib.suppress(ValueError, OSError, AttributeError, TypeError):
                 reconfigure(errors="backslashreplace")
+
+
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  # embeddings, overrides, isolates
+
+
+def visible(text: object) -> str:
+    """`text` with control characters (ESC, CR, BEL, …: Unicode's Cc) and bidirectional overrides escaped as
+    ``\\x1b``, ``\\u202e``: a name the user typed (an --out folder, a file) or an error's text, printed on a
+    terminal, must neither move the cursor, recolour, erase the line nor reorder what follows."""
+    out = []
+    for ch in str(text):
+        if unicodedata.category(ch) == "Cc" or ch in _BIDI:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def encodes(stream: TextIO, text: str) -> bool:

@@ -21,6 +21,7 @@ import argparse
 import sys
 import time
 
+from hfx.console import visible
 from hfx.errors import UsageError, unknown_theorem
 from hfx.options import check_all, check_jobs, overridden
 from hfx.owner import check_owner
@@ -95,7 +96,7 @@ def main(args: argparse.Namespace) -> int:
         folder.finish(manifest(config, started, extra={"seconds": round(t2 - t0, 3)}))
     failed = [r.id for r in records if r.status is Status.FAILED]
     print(
-        f"hfx derive: {len(ids)} derivations verified in {t1 - t0:.1f}s, {len(paths)} files written to {out} "
+        f"hfx derive: {len(ids)} derivations verified in {t1 - t0:.1f}s, {len(paths)} files written to {visible(out)} "
         f"in {t2 - t1:.1f}s ({args.engine})",
         file=sys.stderr,
     )

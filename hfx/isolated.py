@@ -112,8 +112,9 @@ def _kill(process: multiprocessing.process.BaseProcess) -> None:
 def run_all(context: multiprocessing.context.BaseContext, calls: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]],
             jobs: int) -> list[Any]:
     """The values of `calls` (function, arguments), each run in a child of `context` (one whose children ignore
-    SIGINT from birth, as the verification fork server's do), at most `jobs` at once, in their order.  The first exception a call raised is raised here (the others' children killed); a child that
-    ends without answering raises `Ended`."""
+    SIGINT from birth, as the verification fork server's do), at most `jobs` at once, in their order.  The first
+    exception a call raised is raised here (the others' children killed); a child that ends without answering
+    raises `Ended`."""
     pending = list(enumerate(calls))
     running: dict[connection.Connection, tuple[int, multiprocessing.process.BaseProcess]] = {}
     values: dict[int, Any] = {}

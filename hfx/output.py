@@ -35,6 +35,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
+from hfx.console import visible
 from hfx.encoding import csv_text, json_text, jsonable, parse_json
 from hfx.errors import UsageError
 from hfx.lock import LOCK_NAME, acquire, release
@@ -258,11 +259,11 @@ class OutputFolder:
                 if path.resolve() in claimed:  # an enclosing folder's file too: not this run's alone to remove
                     continue
                 if sha256_file(path) != digest:
-                    print(f"hfx: kept {path}: changed since the run that wrote it", file=sys.stderr)
+                    print(f"hfx: kept {visible(path)}: changed since the run that wrote it", file=sys.stderr)
                     continue
                 path.unlink()
             except OSError as exc:
-                print(f"hfx: could not remove {path}: {exc.strerror}", file=sys.stderr)
+                print(f"hfx: could not remove {visible(path)}: {exc.strerror}", file=sys.stderr)
                 continue
             for parent in path.parents:  # folders that only held what was removed
                 if parent == self.root or self.root not in parent.parents:

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from hfx import cluster, options, preflight, resources
+from hfx.console import visible
 from hfx.devices import CHOICES as DEVICE_CHOICES
 from hfx.errors import UsageError
 from hfx.owner import check_owner
@@ -179,7 +180,7 @@ def _report(name: str, points: list[Point], documents: list[dict[str, Any]], out
             "sweep": [{"overrides": _overrides(p), "folder": p.folder, "summary": d}
                       for p, d in zip(points, documents, strict=True)]})
     else:
-        print(f"wrote {', '.join(p.folder or '.' for p in points)} under {out}", file=sys.stderr)
+        print(f"wrote {', '.join(p.folder or '.' for p in points)} under {visible(out)}", file=sys.stderr)
     return 0 if all(d["passed"] for d in documents) else 1
 
 
@@ -296,7 +297,8 @@ def _check_resume(module: Experiment, points: list[Point], folders: list[Path], 
         key = _store_key(module, point.config, device(point.config) if device is not None else "cpu")
         found = check_resume(folder, key if device is not None else _any_device(key, folder))
         if announce and found == 0:
-            print(f"hfx: --resume: nothing to resume in {folder}; every part will be computed", file=sys.stderr)
+            print(f"hfx: --resume: nothing to resume in {visible(folder)}; every part will be computed",
+                  file=sys.stderr)
 
 
 def _any_device(key: StoreKey, folder: Path) -> StoreKey:

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from hfx import cluster
+from hfx.console import visible
 from hfx.devices import CHOICES as DEVICE_CHOICES
 from hfx.errors import UsageError
 from hfx.options import check_all, check_jobs, overridden
@@ -193,7 +194,7 @@ def main(args: argparse.Namespace) -> int:
         folder.write_text("REPORT.html", report_html(folder.path("REPORT.md").read_text(encoding="utf-8"), out))
         folder.finish(provenance)
     written = "REPORT.md, REPORT.html, claims.json, theorems.json, derivations/, tables/, manifest.json"
-    print(f"wrote {out}/{written}", file=sys.stderr)
+    print(f"wrote {visible(out)}/{written}", file=sys.stderr)
     return 1 if failed or broken else 0
 
 

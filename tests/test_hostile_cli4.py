@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -530,3 +531,35 @@ def test_a_failing_latexmk_is_an_error_of_the_machine_not_an_internal_error(
     err = capsys.readouterr().err
     lines = [ln for ln in err.splitlines() if ln.startswith("hfx: ")]
     assert len(lines) == 1 and lines[0].startswith("hfx: error: latexmk failed on") and "internal" not in err, err
+
+
+# ---- names with control characters, a home folder that does not exist -------------------------------------------
+
+
+def test_control_characters_in_names_are_shown_escaped(tmp_path: Path) -> None:
+    """A name typed with ESC (an --out folder, a FILE) reached the terminal raw, in the success line and in the
+    error line: it could recolour, erase or rewrite what hfx printed."""
+    from hfx.console import visible
+
+    assert visible("o\x1b[31m\r\u202eé Σ\t") == "o\\x1b[31m\\x0d\\u202eé Σ\\x09"
+    out = tmp_path / "o\x1b[2K"
+    done = subprocess.run([sys.executable, "-m", "hfx", "check", EXAMPLE, "--out", str(out)], capture_output=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert b"\x1b" not in done.stderr and b"\\x1b[2K" in done.stderr
+    bad = subprocess.run([sys.executable, "-m", "hfx", "check", str(tmp_path / "f\x1b[2K.py")], capture_output=True,
+                         timeout=120, check=False)
+    assert bad.returncode == 2 and b"\x1b" not in bad.stderr and b"\\x1b[2K" in bad.stderr, bad.stderr
+
+
+def test_a_home_folder_that_does_not_exist_is_not_created(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from numerics.blocks import fused
+
+    home = tmp_path / "nonexistent"
+    monkeypatch.setenv("HOME", str(home))
+    for name in ("HFX_CACHE_DIR", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    folder = fused._cache_dir()
+    assert not home.exists() and home not in folder.parents
+    info = folder.stat()
+    assert info.st_uid == os.getuid() and not info.st_mode & 0o077
