@@ -13,7 +13,8 @@ would take more than `CHECKPOINT_BYTES` per thread, so memory stays linear in de
 thread keeps its scratch memory (at most about that budget) for the next call.
 
 How: `_fused.cpp` is compiled once per machine with the system C++ compiler (`$CXX`, `c++` or `g++`)
-into a cache folder (`$HFX_CACHE_DIR`, else `$XDG_CACHE_HOME/hfx`, else `~/.cache/hfx`), keyed by a
+into a cache folder (`$HFX_CACHE_DIR`, else `$XDG_CACHE_HOME/hfx`, else `~/.cache/hfx` if the home folder
+exists, else a private folder under the temporary folder), keyed by a
 hash of the source, the compiler and the CPU, and loaded with ctypes.  Where no compiler is found,
 or on any other device than the CPU, `available()` is False and the training loop uses autograd
 (`stack.py`), its independent slow twin: the two are compared in tests/test_fused.py.
@@ -22,6 +23,7 @@ Full-batch (S)GD goes one step further and takes a block of steps per call (`fus
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import itertools
@@ -29,6 +31,7 @@ import math
 import os
 import platform
 import shutil
+import stat
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -55,10 +58,32 @@ class _Shape(ctypes.Structure):
 
 
 def _cache_dir() -> Path:
+    """$HFX_CACHE_DIR, else $XDG_CACHE_HOME/hfx, else ~/.cache/hfx; a home folder that does not exist (a service
+    account's HOME=/nonexistent) is never created: the machine's temporary folder holds the cache instead."""
     if os.environ.get("HFX_CACHE_DIR"):
         return Path(os.environ["HFX_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "hfx"
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "hfx"
+    try:
+        home = Path.home()
+    except (RuntimeError, KeyError):  # no HOME and no passwd entry
+        home = None
+    if home is None or not home.is_dir():
+        return _private_temp()
+    return home / ".cache" / "hfx"
+
+
+def _private_temp() -> Path:
+    """A folder of this user's alone under the temporary folder (created 0700; one that another user made, or a
+    link, is not used: a compiled library is loaded from it)."""
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    folder = Path(tempfile.gettempdir()) / f"hfx-cache-{uid}"
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o700)
+    info = os.lstat(folder)
+    if stat.S_ISDIR(info.st_mode) and info.st_uid == uid and not info.st_mode & 0o022:
+        return folder
+    return Path(tempfile.mkdtemp(prefix="hfx-cache-"))
 
 
 def cpu_info() -> tuple[str, frozenset[str]]:
