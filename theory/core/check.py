@@ -131,6 +131,7 @@ def check_step(step: Step, ctx: Context) -> Outcome:
         return Outcome(Status.FAILED, "assumptions", ctx.refusal)
     try:
         step = exact_floats(step)
+        step = defined_within(step, ctx.facts)
         step, ctx = _whole_numbers(step, ctx)
         if isinstance(step, MatrixGradient):
             return _check_gradient(step, ctx)
@@ -155,6 +156,64 @@ def _whole_numbers(step: Step, ctx: Context) -> tuple[Step, Context]:
     if converted is step:
         return step, ctx
     return converted, dataclasses.replace(ctx, facts=facts, matrix_kinds=kinds)  # type: ignore[return-value]
+
+
+_BINDERS = (sp.Derivative, sp.Integral, sp.Sum, sp.Product, sp.Limit, sp.Subs)
+
+
+def defined_within(step: Step, facts: Mapping[sp.Basic, sp.Basic]) -> Step:
+    """`step` with each defined symbol (a fact y = x², S = WWᵀ) written out by its definition inside every derivative,
+    integral, sum, product, limit or Subs, and in the whole of a `MatrixGradient`'s function.
+
+    A definition makes y a function of x: ∂y/∂x is 2x.  Left as a symbol, y was a constant to all of them (SymPy's
+    `doit` runs before the facts are applied, and the numeric instances give y a number first): ∂y/∂x = 0,
+    ∫₀¹ y dx = y and ∂tr(S)/∂W = 0 were proved.  Elsewhere y and its definition are interchangeable under the
+    facts, and the step is left as written.
+    """
+    defined = sampling.definitions(facts)
+    if not defined:
+        return step
+    closed = _closed_definitions(defined)
+    keys = set(closed)
+
+    def names(e: sp.Basic) -> set[sp.Basic]:
+        return e.free_symbols | e.atoms(sp.MatrixSymbol)
+
+    def written_out(n: sp.Basic) -> bool:  # (a binder *by* a defined symbol, ∂(y²)/∂y, reads y as a variable)
+        bound = set(n.args[1:2]) if isinstance(n, sp.Limit) else set(getattr(n, "variables", ()))
+        return isinstance(n, _BINDERS) and bool(names(n) & keys) and not bound & keys
+
+    def inside(e: object) -> object:
+        if not isinstance(e, sp.Basic) or not names(e) & keys:
+            return e
+        return e.replace(written_out, lambda n: n.xreplace(closed))
+
+    fields: dict[str, object] = {}
+    for name in ("lhs", "rhs", "factor"):
+        if hasattr(step, name):
+            value = getattr(step, name)
+            whole = isinstance(step, MatrixGradient) and name == "lhs" and step.wrt not in keys
+            new = value.xreplace(closed) if whole and isinstance(value, sp.Basic) else inside(value)
+            if new is not value and new != value:
+                fields[name] = new
+    if not fields:
+        return step
+    converted = copy.copy(step)
+    for name, value in fields.items():
+        object.__setattr__(converted, name, value)
+    return converted
+
+
+def _closed_definitions(defined: Mapping[sp.Basic, sp.Basic]) -> dict[sp.Basic, sp.Basic]:
+    """Each definition written in undefined symbols only (z = y + 1 with y = x²: z = x² + 1); definitions are not
+    circular (`theory.core.facts` refuses that)."""
+    closed = dict(defined)
+    for _ in range(len(closed)):
+        changed = {k: v.xreplace(closed) if isinstance(v, sp.Basic) else v for k, v in closed.items()}
+        if changed == closed:
+            break
+        closed = changed
+    return closed
 
 
 def rationalised(e: object) -> object:

@@ -173,8 +173,11 @@ def _stationary(gap: sp.Expr, s: sp.Symbol, deadline: float) -> Iterator[sp.Basi
             return
         try:
             with time_limit(SOLVE_SECONDS):
-                found = sp.solveset(sp.diff(f, s), s, sp.S.Reals)
+                derivative = sp.diff(f, s)
+                found = sp.solveset(derivative, s, sp.S.Reals)
                 values = list(_members(found))
+                if isinstance(found, sp.ConditionSet) or (isinstance(found, sp.Union) and found.has(sp.ConditionSet)):
+                    values += _factor_roots(derivative, s)  # d/dt tᵗ = tᵗ(log t + 1): solveset gives up on it whole
         except (Timeout, NotImplementedError, ValueError, TypeError, AttributeError, RecursionError):
             continue
         for v in values:
@@ -182,6 +185,19 @@ def _stationary(gap: sp.Expr, s: sp.Symbol, deadline: float) -> Iterator[sp.Basi
                 return
             count += 1
             yield v
+
+
+def _factor_roots(expr: sp.Expr, s: sp.Symbol) -> list[sp.Basic]:
+    """Real roots of each factor of `expr` in `s` solved alone (a product is zero where a factor is)."""
+    out: list[sp.Basic] = []
+    factors = sp.Mul.make_args(sp.factor_terms(expr))
+    if len(factors) < 2:
+        return out
+    for factor in factors:
+        base = factor.base if isinstance(factor, sp.Pow) and factor.exp.is_positive else factor
+        if s in base.free_symbols:
+            out += [v for v in _members(sp.solveset(base, s, sp.S.Reals)) if v not in out]
+    return out
 
 
 def _members(found: sp.Set) -> Iterator[sp.Basic]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import sympy as sp
-from sympy.core.function import FunctionClass
+from sympy.core.function import AppliedUndef, FunctionClass
 from sympy.matrices.expressions import MatrixExpr
 
 from theory.core import numbers, smt
@@ -38,7 +38,15 @@ _SIGNS = (("positive", "> 0"), ("nonnegative", "≥ 0"), ("negative", "< 0"), ("
 
 
 def unsatisfiable(key: sp.Basic, value: sp.Basic) -> str | None:
-    """Why ``key = value`` holds at no point of the declared domain (the premise is vacuous), or None."""
+    """Why ``key = value`` holds at no point of the declared domain (the premise is vacuous), or None.
+
+    A symbol is any value of its domain, except where its value holds the symbol itself: "at x = x + 1" is the
+    equation x = x + 1, which no x solves (the step checks lhs with x ↦ x + 1, which implies the step at every x
+    that solves the premise: sound, but vacuous when none does); it is tested as x − (x + 1) = 0."""
+    if isinstance(key, sp.Symbol) and isinstance(value, sp.Expr) and not isinstance(value, MatrixExpr) \
+            and key in value.free_symbols:
+        problem = unsatisfiable(key - value, sp.S.Zero)
+        return f"the premise {key} = {value} (an equation in {key}): {problem}" if problem else None
     if isinstance(key, (sp.Symbol, FunctionClass, MatrixExpr, sp.MatrixBase)) or not isinstance(key, sp.Expr):
         return None
     if not isinstance(value, sp.Expr) or isinstance(value, MatrixExpr):
@@ -74,6 +82,8 @@ def contradicts_facts(key: sp.Basic, value: sp.Basic, premises: Mapping[sp.Basic
     symbol values are put in; the rewritten premise is then refused like any other (`unsatisfiable`), or
     compared exactly when both sides are numbers.  Only refuses; never certifies."""
     key, value = sp.sympify(key), sp.sympify(value)
+    if isinstance(key, FunctionClass):
+        return _function_contradicts(key, value, facts)
     if not facts or not isinstance(key, sp.Expr) or isinstance(key, MatrixExpr) or not isinstance(value, sp.Expr):
         return None
     others = {k: v for k, v in premises.items() if k != key and isinstance(k, sp.Symbol)}
@@ -96,6 +106,25 @@ def contradicts_facts(key: sp.Basic, value: sp.Basic, premises: Mapping[sp.Basic
         return None
     problem = unsatisfiable(rewritten, value)
     return f"{through}; {problem}" if problem else None
+
+
+def _function_contradicts(f: FunctionClass, value: sp.Basic, facts: Mapping[sp.Basic, sp.Basic]) -> str | None:
+    """Why setting the function `f` to `value` (σ = tanh, f = Lambda(x, x)) contradicts a fact about f at a number
+    (f(0) = 1): the value there, compared exactly."""
+    if not callable(value):
+        return None
+    for fact_key, fact_value in facts.items():
+        if not (isinstance(fact_key, AppliedUndef) and fact_key.func == f and all(a.is_number for a in fact_key.args)):
+            continue
+        try:
+            at = sp.sympify(value(*fact_key.args))
+        except (TypeError, ValueError, AttributeError):
+            continue
+        if isinstance(at, sp.Expr) and at.is_number and isinstance(fact_value, sp.Expr) and fact_value.is_number \
+                and numbers.compare(at, fact_value).verdict is numbers.Verdict.DIFFER:
+            return (f"the premise {f} = {value} gives {fact_key} = {at}, but the assumptions' facts say {fact_key} = "
+                    f"{fact_value}: the step would be vacuous")
+    return None
 
 
 _BOUNDED = {sp.sin: (-1, 1), sp.cos: (-1, 1), sp.tanh: (-1, 1), sp.atan: (-sp.pi / 2, sp.pi / 2)}

@@ -1,0 +1,113 @@
+"""Soundness, round 7: the classes a seventh red-team found (/tmp/rt7/hostile.py), each plant beside true controls.
+
+1. a definition (a fact y = x², S = WWᵀ) was a constant under ∂, ∫, Subs and in a `MatrixGradient`: SymPy's `doit`
+   ran before the facts were applied, and the numeric instances gave y a number first, so ∂y/∂x = 0,
+   ∫₀¹ y dx = y and ∂tr(S)/∂W = 0 were proved (and the true ∂y/∂x = 2x failed).  Now a defined symbol is written
+   out inside every binder and in a gradient's function (`theory.core.check.defined_within`);
+2. a substitution premise whose value holds its own symbol ("at x = x + 1") is the equation x = x + 1: vacuous when
+   no x solves it (`theory.core.premise.unsatisfiable`), like "at A = A + I" for matrices;
+3. a function premise that contradicts the facts about that function ("at f = id" with f(0) = 1);
+4. a step false only for matrices of size 1 was failed or checked depending on the derivation's id and the step's
+   place (sizes drawn at random): the first mixed instances now give every dimension each size in turn;
+5. t^t > e^{−1/e} was checked: the extreme-point search gave up on d/dt tᵗ = tᵗ(log t + 1) = 0 as a whole; each
+   factor is now solved alone (t = 1/e).
+"""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+from _soundness import Case, Control, assert_control_holds, assert_planted_fails, verify_alone
+
+from theory.core import sampling
+from theory.derivation import Assumption, Equal, Inequality, MatrixGradient, Status, Substitute
+
+x, y = sp.symbols("x y", real=True)
+p = sp.Symbol("p", positive=True)
+t = sp.Symbol("t", positive=True)
+n = sp.Symbol("n", integer=True, positive=True)
+f = sp.Function("f")
+T = sp.Trace
+W, S, A, V = (sp.MatrixSymbol(s, n, n) for s in "WSAV")
+G = T(A * A.T)
+DEF_Y = Assumption("y = x²", "y is defined as x²", facts={y: x**2})
+DEF_Z = Assumption("z = y + 1", "z is defined as y + 1", facts={y: x**2, sp.Symbol("z", real=True): y + 1})
+DEF_S = Assumption("S = WWᵀ", "S is defined as WWᵀ", facts={S: W * W.T})
+DEF_V = Assumption("V = Wᵀ", "V is defined as Wᵀ", facts={V: W.T})
+F0 = Assumption("f(0) = 1", "f(0) = 1", facts={f(0): 1})
+z = sp.Symbol("z", real=True)
+
+
+FALSE: tuple[Case, ...] = (
+    # 1. definitions under binders
+    ("1 y = x²: ∂y/∂x = 0", lambda: Equal(sp.Derivative(y, x), 0, "r"), (DEF_Y,)),
+    ("1 y = x²: ∂y/∂x ≥ 0", lambda: Inequality(sp.Derivative(y, x), 0, "r", relation="≥"), (DEF_Y,)),
+    ("1 y = x²: ∫₀¹ y dx = y", lambda: Equal(sp.Integral(y, (x, 0, 1)), y, "r"), (DEF_Y,)),
+    ("1 y = x²: ∂y/∂x at 1 = 0", lambda: Equal(sp.Subs(sp.Derivative(y, x), x, 1), 0, "r"), (DEF_Y,)),
+    ("1 y = x²: ∂(xy)/∂x = y", lambda: Equal(sp.Derivative(x * y, x), y, "r"), (DEF_Y,)),
+    ("1 z = y + 1, y = x²: ∂z/∂x = 0", lambda: Equal(sp.Derivative(z, x), 0, "r"), (DEF_Z,)),
+    ("1 S = WWᵀ: ∂tr S/∂W = 0", lambda: MatrixGradient(T(S), sp.ZeroMatrix(n, n), "r", wrt=W), (DEF_S,)),
+    ("1 V = Wᵀ: ∂tr(VW)/∂W = W", lambda: MatrixGradient(T(V * W), W, "r", wrt=W), (DEF_V,)),
+    # 2. a premise that is an equation without a solution
+    ("2 at x = x + 1: x² ⇒ (x + 1)²", lambda: Substitute(x**2, (x + 1) ** 2, "r", subs={x: x + 1}), ()),
+    ("2 at x = x² + 1: x − 1 ⇒ x²", lambda: Substitute(x - 1, x**2, "r", subs={x: x**2 + 1}), ()),
+    ("2 at p = p + 1: 1/p ⇒ 1/(p + 1)", lambda: Substitute(1 / p, 1 / (p + 1), "r", subs={p: p + 1}), ()),
+    # 3. a function premise against the facts
+    ("3 f(0) = 1; at f = id: f(0) + 1 ⇒ 1",
+     lambda: Substitute(f(0) + 1, 1, "r", subs={f: sp.Lambda(x, x)}), (F0,)),
+    # 4. false for size 1 only
+    ("4 δ(n, 1)·tr(AAᵀ) = 0", lambda: Equal(sp.KroneckerDelta(n, 1) * G, 0, "r"), ()),
+    # 5. a minimum at a root of one factor of the derivative
+    ("5 tᵗ > e^(−1/e)", lambda: Inequality(t**t, sp.exp(-sp.exp(-1)), "r", relation=">"), ()),
+)
+
+TRUE: tuple[Control, ...] = (
+    ("1 y = x²: ∂y/∂x = 2x", lambda: Equal(sp.Derivative(y, x), 2 * x, "r"), (DEF_Y,), None),
+    ("1 y = x²: ∫₀¹ y dx = 1/3", lambda: Equal(sp.Integral(y, (x, 0, 1)), sp.Rational(1, 3), "r"), (DEF_Y,), None),
+    ("1 y = x²: ∂y/∂x at 1 = 2", lambda: Equal(sp.Subs(sp.Derivative(y, x), x, 1), 2, "r"), (DEF_Y,), None),
+    ("1 z = y + 1, y = x²: ∂z/∂x = 2x", lambda: Equal(sp.Derivative(z, x), 2 * x, "r"), (DEF_Z,), None),
+    ("1 y = x²: ∂y/∂p = 0", lambda: Equal(sp.Derivative(y, p), 0, "r"), (DEF_Y,), Status.PROVED),
+    ("1 y = x²: y + 1 = x² + 1", lambda: Equal(y + 1, x**2 + 1, "r"), (DEF_Y,), Status.PROVED),
+    ("1 y = x²: ∂(y²)/∂y = 2y", lambda: Equal(sp.Derivative(y**2, y), 2 * y, "r"), (DEF_Y,), Status.PROVED),
+    ("1 ∂x²/∂x = 2x", lambda: Equal(sp.Derivative(x**2, x), 2 * x, "r"), (), Status.PROVED),
+    ("1 S = WWᵀ: ∂tr S/∂W = 2W", lambda: MatrixGradient(T(S), 2 * W, "r", wrt=W), (DEF_S,), None),
+    ("1 ∂tr(WWᵀ)/∂W = 2W", lambda: MatrixGradient(T(W * W.T), 2 * W, "r", wrt=W), (), Status.PROVED),
+    ("2 at x = 2: x² ⇒ 4", lambda: Substitute(x**2, 4, "r", subs={x: 2}), (), Status.PROVED),
+    ("2 at x = y + 1: x² ⇒ (y + 1)²", lambda: Substitute(x**2, (y + 1) ** 2, "r", subs={x: y + 1}), (),
+     Status.PROVED),
+    ("2 at x = x² (x = 0 or 1): x³ ⇒ x⁶", lambda: Substitute(x**3, x**6, "r", subs={x: x**2}), (), None),
+    ("3 at f = exp: f(0) ⇒ 1", lambda: Substitute(f(0), 1, "r", subs={f: sp.Lambda(x, sp.exp(x))}), (),
+     Status.PROVED),
+    ("3 f(0) = 1; at f = exp: f(0) + 1 ⇒ 2",
+     lambda: Substitute(f(0) + 1, 2, "r", subs={f: sp.Lambda(x, sp.exp(x))}), (F0,), None),
+    ("4 δ(n, 1)·(n − 1) = 0", lambda: Equal(sp.KroneckerDelta(n, 1) * (n - 1), 0, "r"), (), None),
+    ("5 tᵗ ≥ e^(−1/e)", lambda: Inequality(t**t, sp.exp(-sp.exp(-1)), "r", relation="≥"), (), None),
+)
+
+
+@pytest.mark.parametrize("case", FALSE, ids=[c[0] for c in FALSE])
+def test_planted_false_step_fails(case: Case) -> None:
+    assert_planted_fails(case, "round7")
+
+
+@pytest.mark.parametrize("case", TRUE, ids=[c[0] for c in TRUE])
+def test_true_control_holds(case: Control) -> None:
+    assert_control_holds(case, "round7")
+
+
+@pytest.mark.parametrize("did", ["rt0", "rt1", "rt2", "rt3"])
+def test_a_step_false_for_size_one_fails_whatever_the_id(did: str) -> None:
+    bad = Equal(sp.KroneckerDelta(n, 1) * G, 0, "r")
+    good = Equal(sp.KroneckerDelta(n, 1) * (n - 1), 0, "r")
+    assert verify_alone(bad, (), did) is Status.FAILED
+    assert verify_alone((good, bad), (), did) is Status.FAILED
+
+
+def test_the_first_mixed_instances_give_each_dimension_every_size() -> None:
+    import random
+
+    rng = random.Random(0)
+    first = len(sampling.FIRST_SIZES)
+    for j in range(3):
+        sizes = [sampling._size(k, j, rng) for k in range(first + 3)]
+        assert 1 in sizes[first:] and set(sizes) == set(sampling.MIXED_SIZES), (j, sizes)
