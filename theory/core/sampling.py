@@ -60,7 +60,7 @@ CROSS_CHECK_MATRICES = 4  # … an exactly certified matrix step: sizes 2, 3, 4 
 EXPENSIVE_POINTS = 6  # at most this many for a step holding a limit, an integral or an infinite sum, which SymPy
 # solves afresh at each instance (the special values still come first)
 FIRST_SIZES = (2, 3, 4)  # every dimension at once, in the first instances
-MIXED_SIZES = (1, 4, 2, 3)  # each dimension independently, afterwards: first in turn (`_size`), then at random
+MIXED_SIZES = (1, 5, 2, 3, 4)  # each dimension independently, afterwards: first in turn (`_size`), then at random
 MATRIX_KINDS = ("general", "symmetric", "spd", "orthogonal", "diagonal", "skew")
 SPECIAL_REALS = (0, 1, -1, 2, -2, sp.Rational(1, 2), sp.Rational(-1, 2), 3, -3)
 INTEGER_RANGE = 40  # integers are drawn from −40…40 (then filtered by the symbol's assumptions)
@@ -395,15 +395,16 @@ def instances(
 
 def _size(k: int, j: int, rng: random.Random) -> int:
     """The size of the `j`-th dimension in instance `k`: `FIRST_SIZES` (all alike), then `MIXED_SIZES` in turn, the
-    `j`-th dimension 3j places further on, so that in the first three mixed instances each of up to three dimensions
-    is 1 once (a step false only for n = 1 is then found whatever the seed: with sizes drawn at random from the
-    start, its status depended on the derivation's id and the step's place), beside different sizes of the others
-    (rectangular matrices); then at random."""
+    `j`-th dimension j places behind, so that the `j`-th mixed instance gives the `j`-th dimension size 1 (a step false
+    only for n = 1 is then found whatever the seed: with sizes drawn at random from the start, its status depended on
+    the derivation's id and the step's place), for each of up to three dimensions, beside other sizes of the others
+    (rectangular matrices), and the first two dimensions are 5 once (a bound that holds for sizes up to 4 only); then
+    at random."""
     if k < len(FIRST_SIZES):
         return FIRST_SIZES[k]
     turn = k - len(FIRST_SIZES)
     if turn < len(MIXED_SIZES):
-        return MIXED_SIZES[(turn + 3 * j) % len(MIXED_SIZES)]
+        return MIXED_SIZES[(turn - j) % len(MIXED_SIZES)]
     return rng.choice(MIXED_SIZES)
 
 
