@@ -23,8 +23,9 @@ evaluates a step (*checked* evidence, and the counterexamples that make a step
   take them.  They are deterministic, so a false step that holds except on a set of measure
   zero fails whatever the seed.
 - **Dimensions** (symbols in matrix shapes) are drawn *independently* of one
-  another: the first instances are all 2, all 3, all 4; later ones mix sizes 1–4,
-  so rectangular instances occur and an identity that holds only for square or
+  another: the first instances are all 2, all 3, all 4; later ones mix sizes 1–5,
+  each dimension taking 1 (and the first two 5) in the first mixed instances whatever the
+  seed, so rectangular instances occur and an identity that holds only for square or
   small matrices meets a counterexample.
 - **Matrices** get random rational entries of their declared kind, over the whole class:
   "general", "symmetric", "diagonal" and "skew" also at scales 10⁻⁶ and 10⁶; "orthogonal"
