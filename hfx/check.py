@@ -126,6 +126,7 @@ def _check_in_children(source: Path, shown: str, sha256: str, quiet: bool, jobs:
     this one: first a census (the ids; what FILE prints is shown, on stderr under --json), then each derivation
     in a fresh fork of hfx's verification server (`hfx.verify_server`), as `hfx verify` verifies its own."""
     from hfx import isolated
+    from hfx.console import visible
     from hfx.user_module import census, verify_one
     from hfx.verify_server import fork_server
 
@@ -136,9 +137,9 @@ def _check_in_children(source: Path, shown: str, sha256: str, quiet: bool, jobs:
                                                        isolated.Output(2)))], jobs=1)
         for derivation_id, proves in found:
             if not proves:
-                print(f"hfx check: note: {derivation_id} states nothing formally (its `proves` is empty): its status "
-                      "covers its steps only", file=sys.stderr)
-        print(f"hfx check: checking {len(found)} derivation(s) from {shown}", file=sys.stderr)
+                print(f"hfx check: note: {visible(derivation_id)} states nothing formally (its `proves` is empty): its "
+                      "status covers its steps only", file=sys.stderr)
+        print(f"hfx check: checking {len(found)} derivation(s) from {visible(shown)}", file=sys.stderr)
         workers = max(1, min(jobs or os.cpu_count() or 1, len(found)))
         results = isolated.run_all(context, [(verify_one, (path, shown, i, sha256, pdf)) for i in range(len(found))],
                                    jobs=workers)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import multiprocessing.context
 import os
-import pickle
 import signal
 import sys
 import traceback
@@ -86,7 +85,7 @@ def _child(answer: connection.Connection, parent: int, folder: str, call: Callab
     try:
         try:
             answer.send(message)
-        except (pickle.PicklingError, TypeError, AttributeError, ValueError) as exc:  # an answer that does not pickle
+        except Exception as exc:  # an answer that does not pickle (a user's __reduce__, a recursion)
             answer.send(("raised", _internal(exc)))
         answer.close()
     finally:
@@ -127,17 +126,25 @@ def run_all(context: multiprocessing.context.BaseContext, calls: Sequence[tuple[
             while pending and len(running) < max(1, jobs):
                 index, (call, args) = pending.pop(0)
                 reader, writer = context.Pipe(duplex=False)
-                process = context.Process(  # type: ignore[attr-defined]  # (every concrete context has it)
-                    target=_child, args=(writer, os.getpid(), folder, call, args), name=f"hfx-user-{index}")
-                process.start()  # (a fork server's children ignore SIGINT from birth: `hfx._theory_preload`)
-                writer.close()
-                running[reader] = (index, process)
-            for ready in connection.wait(list(running)):
-                reader = cast("connection.Connection", ready)
+                try:
+                    process = context.Process(  # type: ignore[attr-defined]  # (every concrete context has it)
+                        target=_child, args=(writer, os.getpid(), folder, call, args), name=f"hfx-user-{index}")
+                    running[reader] = (index, process)
+                    process.start()  # (a fork server's children ignore SIGINT from birth: `hfx._theory_preload`)
+                finally:
+                    writer.close()
+            # a child's answer, or its end: a process the user's code forked keeps the pipe open after the child died
+            sentinels = {process.sentinel: reader for reader, (_, process) in running.items()}
+            for ready in connection.wait([*running, *sentinels]):
+                reader = sentinels[ready] if isinstance(ready, int) else cast("connection.Connection", ready)
+                if reader not in running:
+                    continue  # (its answer and its end came together)
                 index, process = running.pop(reader)
                 try:
+                    if ready in sentinels and not reader.poll(0):
+                        raise EOFError  # it ended without answering
                     kind, value = reader.recv()
-                except (EOFError, OSError):  # it ended without answering
+                except (EOFError, OSError):
                     process.join(REAP_TIMEOUT_S)
                     raise Ended(index, process.exitcode) from None
                 finally:

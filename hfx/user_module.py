@@ -93,10 +93,8 @@ def load_derivations(path: Path, shown: str | None = None) -> list[Derivation]:
         with collecting(name) as table, _no_bytecode():
             try:
                 spec.loader.exec_module(module)
-            except BaseException as exc:  # anything FILE raises (GeneratorExit, its own BaseException), but Ctrl-C
-                if isinstance(exc, KeyboardInterrupt):
-                    raise
-                _debug(exc)
+            except BaseException as exc:  # anything FILE raises (GeneratorExit, KeyboardInterrupt, its own)
+                _debug(exc)  # (FILE runs in a process that ignores SIGINT: a KeyboardInterrupt there is FILE's own)
                 message = _one_line(exc.msg if isinstance(exc, SyntaxError) else str(exc))
                 what = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
                 raise UsageError(f"{label} does not import: {what}{_line_in(path, exc)}") from None
@@ -105,6 +103,9 @@ def load_derivations(path: Path, shown: str | None = None) -> list[Derivation]:
                              "@theorem, from theory.core.registry)")
         try:
             return list(build_all(ordered(list(table.values())), label))
+        except KeyboardInterrupt as exc:  # (a builder's own: FILE runs in a process that ignores SIGINT)
+            _debug(exc)
+            raise UsageError(f"{label}: a builder raised KeyboardInterrupt") from None
         except BuildError as exc:
             _debug(exc.__cause__ or exc)
             raise UsageError(str(exc)) from None
@@ -158,7 +159,10 @@ def verify_one(path: str, shown: str, index: int, sha256: str, with_view: bool
     if index >= len(derivations):
         raise UsageError(f"{shown} gave other derivations when imported again; is its top level deterministic?")
     derivation = derivations[index]
-    record = verify(derivation).record()
+    try:
+        record = verify(derivation).record()
+    except (KeyboardInterrupt, SystemExit, GeneratorExit) as exc:  # the user's code (a function σ of theirs) raised it
+        raise UsageError(f"{shown}: checking {derivation.id!r} raised {type(exc).__name__} (from its code)") from None
     if not with_view:
         return record, None
     from hfx.doc_model import view

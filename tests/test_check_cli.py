@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,9 @@ HOSTILE: dict[str, tuple[str, tuple[str, ...]]] = {
         ("builder titled", "title is a Symbol, not text"),
     ),
     "builder-exits": ("@theorem\ndef quits():\n    raise SystemExit(0)\n", ("builder quits raised SystemExit",)),
+    "builder-raises-keyboard-interrupt": ("@theorem\ndef stop():\n    raise KeyboardInterrupt\n",
+                                          ("builder raised KeyboardInterrupt",)),
+    "keyboard-interrupt-at-import": ("raise KeyboardInterrupt\n", ("does not import", "KeyboardInterrupt")),
     "no-builders": ("value = good()  # built, but never marked @theorem\n", ("no @theorem builders",)),
 }
 
@@ -299,6 +303,9 @@ ENDS = {
     "os-exit-0": ("import os\nos._exit(0)\n", "exited with code 0"),
     "kills-itself": ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", "was killed by SIGKILL"),
     "builder-exits-the-process": ("@theorem\ndef gone():\n    import os\n    os._exit(5)\n", "exited with code 5"),
+    # a process it forked keeps the answer's pipe open: the end of the child is watched, not only the pipe
+    "forks-then-exits": ("import os, time\nif os.fork() == 0:\n    time.sleep(60)\n    os._exit(0)\nos._exit(3)\n",
+                         "exited with code 3"),
 }
 
 
@@ -306,9 +313,11 @@ ENDS = {
 def test_a_module_that_ends_its_process_is_one_line_exit_2(name: str, tmp_path: Path) -> None:
     body, how = ENDS[name]
     path = _write(tmp_path, name, body)
+    started = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "hfx", "check", str(path), "--out", str(tmp_path / "out")],
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 2, done.stderr
+    assert time.monotonic() - started < 50  # (not held until the forked process ends)
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("hfx: error: ") and how in lines[0] and str(path) in lines[0], lines
     assert "Traceback" not in done.stderr and done.stdout == ""

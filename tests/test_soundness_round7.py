@@ -9,8 +9,8 @@
 3. a function premise that contradicts the facts about that function ("at f = id" with f(0) = 1);
 4. matrix sizes: a step false only for size 1 was failed or checked depending on the derivation's id and the step's
    place (sizes drawn at random), and sizes were 1–4 only (a fact zero for n ≤ 4 was accepted as a premise and
-   proved false steps; n·tr(AAᵀ) ≤ 4·tr(AAᵀ) was checked): the first mixed instances now give every dimension
-   sizes 1–5 in turn;
+   proved false steps; n·tr(AAᵀ) ≤ 4·tr(AAᵀ) was checked): the first mixed instance is now all 1, the next gives
+   the first dimension 5 (sizes 1–5);
 5. t^t > e^{−1/e} was checked: the extreme-point search gave up on d/dt tᵗ = tᵗ(log t + 1) = 0 as a whole; each
    factor is now solved alone (t = 1/e).
 """
@@ -38,6 +38,9 @@ DEF_S = Assumption("S = WWᵀ", "S is defined as WWᵀ", facts={S: W * W.T})
 DEF_V = Assumption("V = Wᵀ", "V is defined as Wᵀ", facts={V: W.T})
 F0 = Assumption("f(0) = 1", "f(0) = 1", facts={f(0): 1})
 z = sp.Symbol("z", real=True)
+w = sp.Symbol("w", real=True)
+DEF_SV = Assumption("S = VVᵀ, V = Wᵀ", "S = VVᵀ and V = Wᵀ", facts={S: V * V.T, V: W.T})
+N3 = Assumption("n = 3", "n = 3", facts={n: 3})
 P5 = n * (n - 1) * (n - 2) * (n - 3) * (n - 4)  # zero for every size up to 4
 P5_FACT = Assumption("P5", "n(n−1)(n−2)(n−3)(n−4)·tr(AAᵀ) = 0", facts={P5 * G: 0}, matrix_kinds={A: "general"})
 
@@ -52,6 +55,10 @@ FALSE: tuple[Case, ...] = (
     ("1 z = y + 1, y = x²: ∂z/∂x = 0", lambda: Equal(sp.Derivative(z, x), 0, "r"), (DEF_Z,)),
     ("1 S = WWᵀ: ∂tr S/∂W = 0", lambda: MatrixGradient(T(S), sp.ZeroMatrix(n, n), "r", wrt=W), (DEF_S,)),
     ("1 V = Wᵀ: ∂tr(VW)/∂W = W", lambda: MatrixGradient(T(V * W), W, "r", wrt=W), (DEF_V,)),
+    ("1 z = y + 1, y = x²: ∂z/∂y = 0", lambda: Equal(sp.Derivative(z, y), 0, "r"), (DEF_Z,)),
+    ("1 z = y + 1, y = x²: ∂(y² + z)/∂y = 2y", lambda: Equal(sp.Derivative(y**2 + z, y), 2 * y, "r"), (DEF_Z,)),
+    ("1 S = VVᵀ, V = Wᵀ: ∂tr S/∂V = 0", lambda: MatrixGradient(T(S), sp.ZeroMatrix(n, n), "r", wrt=V), (DEF_SV,)),
+    ("1 y = x²: at w = ∂y/∂x: w + 1 ⇒ 1", lambda: Substitute(w + 1, 1, "r", subs={w: sp.Derivative(y, x)}), (DEF_Y,)),
     # 2. a premise that is an equation without a solution
     ("2 at x = x + 1: x² ⇒ (x + 1)²", lambda: Substitute(x**2, (x + 1) ** 2, "r", subs={x: x + 1}), ()),
     ("2 at x = x² + 1: x − 1 ⇒ x²", lambda: Substitute(x - 1, x**2, "r", subs={x: x**2 + 1}), ()),
@@ -75,6 +82,12 @@ TRUE: tuple[Control, ...] = (
     ("1 y = x²: ∂y/∂p = 0", lambda: Equal(sp.Derivative(y, p), 0, "r"), (DEF_Y,), Status.PROVED),
     ("1 y = x²: y + 1 = x² + 1", lambda: Equal(y + 1, x**2 + 1, "r"), (DEF_Y,), Status.PROVED),
     ("1 y = x²: ∂(y²)/∂y = 2y", lambda: Equal(sp.Derivative(y**2, y), 2 * y, "r"), (DEF_Y,), Status.PROVED),
+    ("1 z = y + 1, y = x²: ∂z/∂y = 1", lambda: Equal(sp.Derivative(z, y), 1, "r"), (DEF_Z,), Status.PROVED),
+    ("1 S = VVᵀ, V = Wᵀ: ∂tr S/∂V = 2V", lambda: MatrixGradient(T(S), 2 * V, "r", wrt=V), (DEF_SV,), None),
+    ("1 y = x²: ∫₀¹ ∂(y²)/∂y dx = 2/3",
+     lambda: Equal(sp.Integral(sp.Derivative(y**2, y), (x, 0, 1)), sp.Rational(2, 3), "r"), (DEF_Y,), None),
+    ("1 y = x²: (∂(y²)/∂y)(x = 1) = 2", lambda: Equal(sp.Subs(sp.Derivative(y**2, y), x, 1), 2, "r"), (DEF_Y,), None),
+    ("1 n = 3: ∂tr(WWᵀ)/∂W = 2W", lambda: MatrixGradient(T(W * W.T), 2 * W, "r", wrt=W), (N3,), Status.PROVED),
     ("1 ∂x²/∂x = 2x", lambda: Equal(sp.Derivative(x**2, x), 2 * x, "r"), (), Status.PROVED),
     ("1 S = WWᵀ: ∂tr S/∂W = 2W", lambda: MatrixGradient(T(S), 2 * W, "r", wrt=W), (DEF_S,), None),
     ("1 ∂tr(WWᵀ)/∂W = 2W", lambda: MatrixGradient(T(W * W.T), 2 * W, "r", wrt=W), (), Status.PROVED),
@@ -109,11 +122,32 @@ def test_a_step_false_for_size_one_fails_whatever_the_id(did: str) -> None:
     assert verify_alone((good, bad), (), did) is Status.FAILED
 
 
-def test_the_first_mixed_instances_give_each_dimension_every_size() -> None:
+def test_the_first_mixed_instances_give_sizes_one_and_five() -> None:
     import random
 
     rng = random.Random(0)
     first = len(sampling.FIRST_SIZES)
-    for j in range(3):
-        sizes = [sampling._size(k, j, rng) for k in range(first + 3)]
-        assert 1 in sizes[first:] and (j == 2 or 5 in sizes), (j, sizes)
+    sizes = [[sampling._size(k, j, rng) for k in range(first + 3)] for j in range(3)]
+    assert [s[first] for s in sizes] == [1, 1, 1]  # all 1 at once
+    assert 5 in sizes[0] and len({s[first + 1] for s in sizes}) == 3, sizes  # then rectangular, the first 5
+
+
+@pytest.mark.parametrize("did", ["rt0", "rt1", "rt2", "rt3", "rt4", "rt5"])
+def test_a_step_false_where_two_sizes_are_one_fails_whatever_the_id(did: str) -> None:
+    m = sp.Symbol("m", integer=True, positive=True)
+    B = sp.MatrixSymbol("B", n, m)
+    bad = Equal(sp.KroneckerDelta(n, 1) * sp.KroneckerDelta(m, 1) * T(B * B.T), 0, "r")
+    assert verify_alone(bad, (), did) is Status.FAILED
+
+
+def test_a_harmonic_number_of_an_expression_is_summed_numerically() -> None:
+    """harmonic(n + 1) at n = 10⁵: the argument is evaluated first (it stayed an unevaluated n + 1, and SymPy then
+    summed 10⁵ terms exactly, past the instance's time limit)."""
+    import time
+
+    from theory.core import check
+
+    start = time.process_time()
+    value = check._value_at(sp.harmonic(n + 1), {n: sp.Integer(10**5)})
+    assert value is not None and abs(float(value) - 12.090156129863) < 1e-9
+    assert time.process_time() - start < 5

@@ -149,8 +149,8 @@ def build(march: str = "native") -> ctypes.CDLL | None:
     flags = [f"-march={march}" if f == "-march=native" else f for f in _FLAGS]
     source = SOURCE.read_text(encoding="utf-8")
     key = hashlib.sha256("\0".join([source, version, " ".join(flags), _cpu_key()]).encode())
-    path = _cache_dir() / f"fused-{key.hexdigest()[:20]}.so"
     try:
+        path = _cache_dir() / f"fused-{key.hexdigest()[:20]}.so"
         if not path.exists() and not _compile(compiler, flags, path):
             return None
         lib = ctypes.CDLL(str(path))

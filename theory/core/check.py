@@ -163,45 +163,87 @@ _BINDERS = (sp.Derivative, sp.Integral, sp.Sum, sp.Product, sp.Limit, sp.Subs)
 
 def defined_within(step: Step, facts: Mapping[sp.Basic, sp.Basic]) -> Step:
     """`step` with each defined symbol (a fact y = x², S = WWᵀ) written out by its definition inside every derivative,
-    integral, sum, product, limit or Subs, and in the whole of a `MatrixGradient`'s function.
+    integral, sum, product, limit or Subs, in the whole of a `MatrixGradient`'s function, and in a `Substitute`'s
+    values.
 
     A definition makes y a function of x: ∂y/∂x is 2x.  Left as a symbol, y was a constant to all of them (SymPy's
     `doit` runs before the facts are applied, and the numeric instances give y a number first): ∂y/∂x = 0,
-    ∫₀¹ y dx = y and ∂tr(S)/∂W = 0 were proved.  Elsewhere y and its definition are interchangeable under the
-    facts, and the step is left as written.
+    ∫₀¹ y dx = y and ∂tr(S)/∂W = 0 were proved.  A binder *by* a defined symbol (∂(y²)/∂y, a gradient by V with
+    V = Wᵀ) reads that symbol as its variable: within it, that symbol's definition is not used, while the others
+    are written out down to it (z = y + 1 stays y + 1 under ∂/∂y).  Outside binders y and its definition are
+    interchangeable under the facts, and the step is left as written.  Definitions by a number (n = 3) and of
+    matrix dimensions change nothing under a binder and are left alone (W of shape n×n must stay `wrt`'s W).
     """
-    defined = sampling.definitions(facts)
+    dims = sampling.dimension_symbols([e for kv in facts.items() for e in kv if isinstance(e, sp.Basic)]
+                                      + [getattr(step, k) for k in ("lhs", "rhs", "wrt") if hasattr(step, k)])
+    defined = {k: v for k, v in sampling.definitions(facts).items()
+               if k not in dims and isinstance(v, sp.Basic) and (v.free_symbols or v.atoms(sp.MatrixSymbol))}
     if not defined:
         return step
-    closed = _closed_definitions(defined)
-    keys = set(closed)
+    keys = set(defined)
+    closures: dict[frozenset[sp.Basic], dict[sp.Basic, sp.Basic]] = {}
+
+    def closed(excluded: frozenset[sp.Basic]) -> dict[sp.Basic, sp.Basic]:
+        if excluded not in closures:
+            closures[excluded] = _closed_definitions({k: v for k, v in defined.items() if k not in excluded})
+        return closures[excluded]
 
     def names(e: sp.Basic) -> set[sp.Basic]:
         return e.free_symbols | e.atoms(sp.MatrixSymbol)
 
-    def written_out(n: sp.Basic) -> bool:  # (a binder *by* a defined symbol, ∂(y²)/∂y, reads y as a variable)
-        bound = set(n.args[1:2]) if isinstance(n, sp.Limit) else set(getattr(n, "variables", ()))
-        return isinstance(n, _BINDERS) and bool(names(n) & keys) and not bound & keys
+    def bound_by(n: sp.Basic) -> set[sp.Basic]:
+        return set(n.args[1:2]) if isinstance(n, sp.Limit) else set(getattr(n, "variables", ()))
 
-    def inside(e: object) -> object:
-        if not isinstance(e, sp.Basic) or not names(e) & keys:
+    def out(e: object, excluded: frozenset[sp.Basic], under: bool) -> object:
+        if not isinstance(e, sp.Basic) or not ((e.free_symbols | e.atoms(sp.MatrixSymbol)) & keys or
+                                               (isinstance(e, _BINDERS) and bound_by(e) & keys)):
             return e
-        return e.replace(written_out, lambda n: n.xreplace(closed))
+        if isinstance(e, _BINDERS):
+            newly = sorted((bound_by(e) & keys) - excluded, key=sp.default_sort_key)
+            inner = _rebuilt(e, [out(a, excluded | frozenset(newly), True) for a in e.args])
+            outside = closed(excluded)
+            at = [k for k in newly if k in outside]
+            if under and at:  # ∂(y²)/∂y inside ∫ … dx, y = x²: the derivative's value at y = x²
+                values = {k: outside[k] for k in at}
+                done = inner.doit()  # (not a Subs: SymPy merges nested Subs into one simultaneous substitution)
+                if not done.has(type(inner)):
+                    return done.xreplace(values)
+                return sp.Subs(inner, tuple(values), tuple(values.values()))
+            return inner
+        if under and e in keys:
+            return closed(excluded).get(e, e)
+        return _rebuilt(e, [out(a, excluded, under) for a in e.args])
 
     fields: dict[str, object] = {}
     for name in ("lhs", "rhs", "factor"):
         if hasattr(step, name):
             value = getattr(step, name)
-            whole = isinstance(step, MatrixGradient) and name == "lhs" and step.wrt not in keys
-            new = value.xreplace(closed) if whole and isinstance(value, sp.Basic) else inside(value)
-            if new is not value and new != value:
+            if isinstance(step, MatrixGradient) and name == "lhs":  # the gradient by wrt: a binder of its own
+                new = out(value, frozenset({step.wrt} & keys), True)
+            else:
+                new = out(value, frozenset(), False)
+            if new is not value:
                 fields[name] = new
+    if isinstance(step, Substitute) and step.subs:
+        subs = {k: out(v, frozenset(), False) for k, v in step.subs.items()}
+        if any(subs[k] is not v for k, v in step.subs.items()):
+            fields["subs"] = subs
     if not fields:
         return step
     converted = copy.copy(step)
     for name, value in fields.items():
         object.__setattr__(converted, name, value)
     return converted
+
+
+def _rebuilt(e: sp.Basic, args: list[object]) -> sp.Basic:
+    """`e` with these arguments (itself if none changed), unevaluated where its class allows."""
+    if all(a is b for a, b in zip(args, e.args, strict=True)):
+        return e
+    try:
+        return e.func(*args, evaluate=False)
+    except TypeError:
+        return e.func(*args)
 
 
 def _closed_definitions(defined: Mapping[sp.Basic, sp.Basic]) -> dict[sp.Basic, sp.Basic]:

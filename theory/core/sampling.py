@@ -23,10 +23,9 @@ evaluates a step (*checked* evidence, and the counterexamples that make a step
   take them.  They are deterministic, so a false step that holds except on a set of measure
   zero fails whatever the seed.
 - **Dimensions** (symbols in matrix shapes) are drawn *independently* of one
-  another: the first instances are all 2, all 3, all 4; later ones mix sizes 1–5,
-  each dimension taking 1 (and the first two 5) in the first mixed instances whatever the
-  seed, so rectangular instances occur and an identity that holds only for square or
-  small matrices meets a counterexample.
+  another: the first instances are all 2, all 3, all 4, then all 1; later ones mix sizes
+  1–5 (the first dimension 5 in the next one whatever the seed), so rectangular instances
+  occur and an identity that holds only for square or small matrices meets a counterexample.
 - **Matrices** get random rational entries of their declared kind, over the whole class:
   "general", "symmetric", "diagonal" and "skew" also at scales 10⁻⁶ and 10⁶; "orthogonal"
   (exactly: the Cayley transform of a skew matrix times a diagonal of signs) includes
@@ -61,7 +60,8 @@ CROSS_CHECK_MATRICES = 4  # … an exactly certified matrix step: sizes 2, 3, 4 
 EXPENSIVE_POINTS = 6  # at most this many for a step holding a limit, an integral or an infinite sum, which SymPy
 # solves afresh at each instance (the special values still come first)
 FIRST_SIZES = (2, 3, 4)  # every dimension at once, in the first instances
-MIXED_SIZES = (1, 5, 2, 3, 4)  # each dimension independently, afterwards: first in turn (`_size`), then at random
+MIXED_SIZES = (1, 2, 3, 4, 5)  # each dimension independently, afterwards: first all 1, then in turn, then at random
+TURN_SIZES = (5, 2, 3, 4)  # (`_size`)
 MATRIX_KINDS = ("general", "symmetric", "spd", "orthogonal", "diagonal", "skew")
 SPECIAL_REALS = (0, 1, -1, 2, -2, sp.Rational(1, 2), sp.Rational(-1, 2), 3, -3)
 INTEGER_RANGE = 40  # integers are drawn from −40…40 (then filtered by the symbol's assumptions)
@@ -395,17 +395,17 @@ def instances(
 
 
 def _size(k: int, j: int, rng: random.Random) -> int:
-    """The size of the `j`-th dimension in instance `k`: `FIRST_SIZES` (all alike), then `MIXED_SIZES` in turn, the
-    `j`-th dimension j places behind, so that the `j`-th mixed instance gives the `j`-th dimension size 1 (a step false
-    only for n = 1 is then found whatever the seed: with sizes drawn at random from the start, its status depended on
-    the derivation's id and the step's place), for each of up to three dimensions, beside other sizes of the others
-    (rectangular matrices), and the first two dimensions are 5 once (a bound that holds for sizes up to 4 only); then
-    at random."""
+    """The size of the `j`-th dimension in instance `k`: `FIRST_SIZES` (all alike), then every dimension 1 at once
+    (a step false only where n = m = 1 is found whatever the seed: with sizes drawn at random, its status depended
+    on the derivation's id and the step's place), then `TURN_SIZES` in turn, the `j`-th dimension j places on (the
+    first dimension 5: a bound that holds for sizes up to 4 only; rectangular matrices), then at random."""
     if k < len(FIRST_SIZES):
         return FIRST_SIZES[k]
     turn = k - len(FIRST_SIZES)
-    if turn < len(MIXED_SIZES):
-        return MIXED_SIZES[(turn - j) % len(MIXED_SIZES)]
+    if turn == 0:
+        return 1
+    if turn <= len(TURN_SIZES):
+        return TURN_SIZES[(turn - 1 + j) % len(TURN_SIZES)]
     return rng.choice(MIXED_SIZES)
 
 
@@ -514,8 +514,7 @@ def _infinite(e: sp.Basic) -> bool:
 def _harmonic_at(e: sp.harmonic, values: Mapping[sp.Basic, sp.Basic]) -> sp.Basic:
     """harmonic(n, m) at the instance, numerically (`INFINITE_SUM_DIGITS`) where n is an integer above
     `LONG_SUM_TERMS` and m an integer; otherwise unchanged (substituted later with the rest)."""
-    with sp.evaluate(False):
-        args = [a.xreplace(values) for a in e.args]
+    args = [a.xreplace(values) for a in e.args]  # (evaluated: n + 1 at n = 10⁵ is the Integer 100001)
     if all(isinstance(a, sp.Integer) for a in args) and args[0] > LONG_SUM_TERMS:
         return sp.harmonic(*args, evaluate=False).evalf(INFINITE_SUM_DIGITS)
     return e
