@@ -47,7 +47,8 @@ def make_streams_safe() -> None:
                 reconfigure(errors="backslashreplace")
 
 
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  # embeddings, overrides, isolates
+# embeddings, overrides, isolates and the directional marks
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 
 
 def visible(text: object) -> str:

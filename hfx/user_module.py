@@ -146,7 +146,7 @@ def census(path: str, shown: str, sha256: str, stdout: int, stderr: int) -> list
 
 def verify_one(path: str, shown: str, index: int, sha256: str, with_view: bool
                ) -> tuple[TheoremRecord, DocView | str | None]:
-    """In a process of its own (`hfx.isolated`), a fresh fork of hfx's verification server (`hfx.theorems`),
+    """In a process of its own (`hfx.isolated`), a fresh fork of hfx's verification server (`hfx.verify_server`),
     like every derivation `hfx verify` checks, so that a status depends neither on the hash seed nor on what was
     verified before: import FILE again, build its derivations, verify the `index`-th; its record and, with
     `with_view`, its document view (`hfx.doc_model.view`), or why it cannot be typeset.  FILE must still be the
