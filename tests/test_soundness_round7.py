@@ -11,6 +11,10 @@
    place (sizes drawn at random), and sizes were 1–4 only (a fact zero for n ≤ 4 was accepted as a premise and
    proved false steps; n·tr(AAᵀ) ≤ 4·tr(AAᵀ) was checked): the first mixed instance is now all 1, the next gives
    the first dimension 5 (sizes 1–5);
+(Round 8 red-teamed the new code: a definition written into another's bound variable (y = Σ_k kj with k = j),
+an inner binder's variable renamed when its value was put in, a dimension's definition ignored under binders
+(n = m + 1), ∂x/∂y with y = 2x (x held fixed or a function of y? refused as ambiguous), and a Limit's own
+variable replaced by a sampled value (lim_{x→1} x + x = 1 + x failed).)
 5. t^t > e^{−1/e} was checked: the extreme-point search gave up on d/dt tᵗ = tᵗ(log t + 1) = 0 as a whole; each
    factor is now solved alone (t = 1/e).
 """
@@ -41,6 +45,13 @@ z = sp.Symbol("z", real=True)
 w = sp.Symbol("w", real=True)
 DEF_SV = Assumption("S = VVᵀ, V = Wᵀ", "S = VVᵀ and V = Wᵀ", facts={S: V * V.T, V: W.T})
 N3 = Assumption("n = 3", "n = 3", facts={n: 3})
+j, k = sp.symbols("j k", integer=True)
+m = sp.Symbol("m", integer=True, positive=True)
+s = sp.Symbol("s", real=True)
+CAPTURE = Assumption("y = Σ kj, k = j", "y = Σ_{k≤3} kj and k = j", facts={y: sp.Sum(k * j, (k, 1, 3)), k: j})
+N_DEF = Assumption("n = m + 1", "n = m + 1", facts={n: m + 1})
+DEF_2X = Assumption("y = 2x", "y = 2x", facts={y: 2 * x})
+DEF_S_SYM = Assumption("y = s", "y = s", facts={y: s})
 P5 = n * (n - 1) * (n - 2) * (n - 3) * (n - 4)  # zero for every size up to 4
 P5_FACT = Assumption("P5", "n(n−1)(n−2)(n−3)(n−4)·tr(AAᵀ) = 0", facts={P5 * G: 0}, matrix_kinds={A: "general"})
 
@@ -59,6 +70,14 @@ FALSE: tuple[Case, ...] = (
     ("1 z = y + 1, y = x²: ∂(y² + z)/∂y = 2y", lambda: Equal(sp.Derivative(y**2 + z, y), 2 * y, "r"), (DEF_Z,)),
     ("1 S = VVᵀ, V = Wᵀ: ∂tr S/∂V = 0", lambda: MatrixGradient(T(S), sp.ZeroMatrix(n, n), "r", wrt=V), (DEF_SV,)),
     ("1 y = x²: at w = ∂y/∂x: w + 1 ⇒ 1", lambda: Substitute(w + 1, 1, "r", subs={w: sp.Derivative(y, x)}), (DEF_Y,)),
+    # (round 8: the same code red-teamed again)
+    ("1 y = Σ_{k≤3} kj, k = j: ∂(xy)/∂x = 14", lambda: Equal(sp.Derivative(x * y, x), 14, "r"), (CAPTURE,)),
+    ("1 n = m + 1: Σ_{m=1}^{3} n = 3n", lambda: Equal(sp.Sum(n, (m, 1, 3)), 3 * n, "r"), (N_DEF,)),
+    ("1 n = m + 1: ∂n/∂m = 0", lambda: Equal(sp.Derivative(n, m), 0, "r"), (N_DEF,)),
+    ("1 y = 2x: ∂x/∂y = 0 (ambiguous)", lambda: Equal(sp.Derivative(x, y), 0, "r"), (DEF_2X,)),
+    ("1 y = s: ∫₀¹ ∂_y(y·∫₀¹ f(sy) dy) dx = ∫₀¹ f(s²) ds", lambda: Equal(
+        sp.Integral(sp.Derivative(y * sp.Integral(f(s * y), (y, 0, 1)), y), (x, 0, 1)),
+        sp.Integral(f(s**2), (s, 0, 1)), "r"), (DEF_S_SYM,)),
     # 2. a premise that is an equation without a solution
     ("2 at x = x + 1: x² ⇒ (x + 1)²", lambda: Substitute(x**2, (x + 1) ** 2, "r", subs={x: x + 1}), ()),
     ("2 at x = x² + 1: x − 1 ⇒ x²", lambda: Substitute(x - 1, x**2, "r", subs={x: x**2 + 1}), ()),
@@ -88,6 +107,13 @@ TRUE: tuple[Control, ...] = (
      lambda: Equal(sp.Integral(sp.Derivative(y**2, y), (x, 0, 1)), sp.Rational(2, 3), "r"), (DEF_Y,), None),
     ("1 y = x²: (∂(y²)/∂y)(x = 1) = 2", lambda: Equal(sp.Subs(sp.Derivative(y**2, y), x, 1), 2, "r"), (DEF_Y,), None),
     ("1 n = 3: ∂tr(WWᵀ)/∂W = 2W", lambda: MatrixGradient(T(W * W.T), 2 * W, "r", wrt=W), (N3,), Status.PROVED),
+    ("1 y = Σ_{k≤3} kj, k = j: ∂(xy)/∂x = 6j", lambda: Equal(sp.Derivative(x * y, x), 6 * j, "r"), (CAPTURE,),
+     Status.PROVED),
+    ("1 n = m + 1: Σ_{m=1}^{3} n = 9", lambda: Equal(sp.Sum(n, (m, 1, 3)), 9, "r"), (N_DEF,), Status.PROVED),
+    ("1 y = x²: lim_{x→1}(y + x) = 2", lambda: Equal(sp.Limit(y + x, x, 1), 2, "r"), (DEF_Y,), Status.PROVED),
+    ("1 y = x²: lim_{x→1} ∂y/∂x = 2", lambda: Equal(sp.Limit(sp.Derivative(y, x), x, 1), 2, "r"), (DEF_Y,),
+     Status.PROVED),
+    ("1 lim_{x→1} x + x = 1 + x", lambda: Equal(sp.Limit(x, x, 1) + x, 1 + x, "r"), (), Status.PROVED),
     ("1 ∂x²/∂x = 2x", lambda: Equal(sp.Derivative(x**2, x), 2 * x, "r"), (), Status.PROVED),
     ("1 S = WWᵀ: ∂tr S/∂W = 2W", lambda: MatrixGradient(T(S), 2 * W, "r", wrt=W), (DEF_S,), None),
     ("1 ∂tr(WWᵀ)/∂W = 2W", lambda: MatrixGradient(T(W * W.T), 2 * W, "r", wrt=W), (), Status.PROVED),

@@ -174,10 +174,8 @@ def defined_within(step: Step, facts: Mapping[sp.Basic, sp.Basic]) -> Step:
     interchangeable under the facts, and the step is left as written.  Definitions by a number (n = 3) and of
     matrix dimensions change nothing under a binder and are left alone (W of shape n×n must stay `wrt`'s W).
     """
-    dims = sampling.dimension_symbols([e for kv in facts.items() for e in kv if isinstance(e, sp.Basic)]
-                                      + [getattr(step, k) for k in ("lhs", "rhs", "wrt") if hasattr(step, k)])
     defined = {k: v for k, v in sampling.definitions(facts).items()
-               if k not in dims and isinstance(v, sp.Basic) and (v.free_symbols or v.atoms(sp.MatrixSymbol))}
+               if isinstance(v, sp.Basic) and (v.free_symbols or v.atoms(sp.MatrixSymbol))}
     if not defined:
         return step
     keys = set(defined)
@@ -195,18 +193,19 @@ def defined_within(step: Step, facts: Mapping[sp.Basic, sp.Basic]) -> Step:
         return set(n.args[1:2]) if isinstance(n, sp.Limit) else set(getattr(n, "variables", ()))
 
     def out(e: object, excluded: frozenset[sp.Basic], under: bool) -> object:
-        if not isinstance(e, sp.Basic) or not ((e.free_symbols | e.atoms(sp.MatrixSymbol)) & keys or
-                                               (isinstance(e, _BINDERS) and bound_by(e) & keys)):
-            return e
+        if not isinstance(e, sp.Basic) or (isinstance(e, _SHAPED) and e not in keys) or not (
+                (e.free_symbols | e.atoms(sp.MatrixSymbol)) & keys or (isinstance(e, _BINDERS) and bound_by(e) & keys)):
+            return e  # (a matrix symbol keeps its shape: W of shape n×n is `wrt`'s W even where n = m + 1)
         if isinstance(e, _BINDERS):
             newly = sorted((bound_by(e) & keys) - excluded, key=sp.default_sort_key)
-            inner = _rebuilt(e, [out(a, excluded | frozenset(newly), True) for a in e.args])
             outside = closed(excluded)
+            inner = _rebuilt(e, [out(a, excluded | frozenset(newly), True) for a in e.args])
             at = [k for k in newly if k in outside]
+            _refuse_ambiguous(inner, at, outside)
             if under and at:  # ∂(y²)/∂y inside ∫ … dx, y = x²: the derivative's value at y = x²
                 values = {k: outside[k] for k in at}
                 done = inner.doit()  # (not a Subs: SymPy merges nested Subs into one simultaneous substitution)
-                if not done.has(type(inner)):
+                if not done.has(*_BINDERS):
                     return done.xreplace(values)
                 return sp.Subs(inner, tuple(values), tuple(values.values()))
             return inner
@@ -220,6 +219,8 @@ def defined_within(step: Step, facts: Mapping[sp.Basic, sp.Basic]) -> Step:
             value = getattr(step, name)
             if isinstance(step, MatrixGradient) and name == "lhs":  # the gradient by wrt: a binder of its own
                 new = out(value, frozenset({step.wrt} & keys), True)
+                if step.wrt in keys and isinstance(new, sp.Basic):
+                    _refuse_ambiguous(step.lhs, [step.wrt], closed(frozenset()), body=new)
             else:
                 new = out(value, frozenset(), False)
             if new is not value:
@@ -236,6 +237,32 @@ def defined_within(step: Step, facts: Mapping[sp.Basic, sp.Basic]) -> Step:
     return converted
 
 
+_SHAPED = (sp.MatrixSymbol, sp.Identity, sp.ZeroMatrix, sp.OneMatrix)
+
+
+class AmbiguousDerivative(ValueError):
+    """A binder by a defined symbol over an expression that also holds what the definition depends on."""
+
+
+def _refuse_ambiguous(binder: sp.Basic, by: list[sp.Basic], definitions: Mapping[sp.Basic, sp.Basic],
+                      body: sp.Basic | None = None) -> None:
+    """∂x/∂y with y = 2x: x held fixed (0) or x as a function of y (1/2)?  The step does not say: refused.
+    `body`: what the binder applies to (default: its first argument)."""
+    if body is None:
+        body = binder.args[0] if binder.args else binder
+    for key in by:
+        value = definitions[key]
+        dims = sampling.dimension_symbols([value, body])  # (W's n is not what W = … depends on)
+        depends = (value.free_symbols | value.atoms(sp.MatrixSymbol)) - {key} - dims
+        found = (body.free_symbols | body.atoms(sp.MatrixSymbol)) & depends
+        if found:
+            shown = ", ".join(sorted(map(str, found)))
+            raise AmbiguousDerivative(
+                f"{short(binder, 100)} is taken by {key}, defined as {short(value, 60)}, of an expression that holds "
+                f"{shown} as well: is {shown} held fixed or a function of {key}? Write the definition out, or "
+                f"differentiate by {shown}")
+
+
 def _rebuilt(e: sp.Basic, args: list[object]) -> sp.Basic:
     """`e` with these arguments (itself if none changed), unevaluated where its class allows."""
     if all(a is b for a, b in zip(args, e.args, strict=True)):
@@ -250,8 +277,8 @@ def _closed_definitions(defined: Mapping[sp.Basic, sp.Basic]) -> dict[sp.Basic, 
     """Each definition written in undefined symbols only (z = y + 1 with y = x²: z = x² + 1); definitions are not
     circular (`theory.core.facts` refuses that)."""
     closed = dict(defined)
-    for _ in range(len(closed)):
-        changed = {k: v.xreplace(closed) if isinstance(v, sp.Basic) else v for k, v in closed.items()}
+    for _ in range(len(closed)):  # (`subs`, not `xreplace`: a bound variable of a value is not a defined symbol)
+        changed = {k: v.subs(closed) if isinstance(v, sp.Basic) else v for k, v in closed.items()}
         if changed == closed:
             break
         closed = changed

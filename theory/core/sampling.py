@@ -467,6 +467,8 @@ def substitute(expr: sp.Basic, point: Mapping[sp.Basic, sp.Basic], evaluate: boo
     else:
         matrices = {k: v for k, v in values.items() if isinstance(k, sp.MatrixSymbol)}
         others = {k: v for k, v in values.items() if k not in matrices}
+        if out.has(sp.Limit):  # `subs` replaces a Limit's own variable: lim_{x→1} x at x = 0 became lim 0 = 0
+            out = out.replace(lambda e: isinstance(e, sp.Limit), _limit_apart)
         # dimensions first, so that Identity(n) and matrix-symbol shapes become concrete
         out = _explicit_constants(out.subs(others))
         if matrices:
@@ -509,6 +511,15 @@ def _infinite(e: sp.Basic) -> bool:
             return False
         terms *= limit[2] - limit[1] + 1
     return bool(terms > LONG_SUM_TERMS)
+
+
+def _limit_apart(e: sp.Limit) -> sp.Limit:
+    """The limit with its variable renamed to a Dummy of the same name and assumptions (out of `subs`'s reach)."""
+    expr, z, z0, direction = e.args
+    if not isinstance(z, sp.Symbol) or isinstance(z, sp.Dummy):
+        return e
+    d = sp.Dummy(z.name, **z.assumptions0)
+    return sp.Limit(expr.xreplace({z: d}), d, z0, str(direction))
 
 
 def _harmonic_at(e: sp.harmonic, values: Mapping[sp.Basic, sp.Basic]) -> sp.Basic:
