@@ -170,9 +170,11 @@ def defined_within(step: Step, facts: Mapping[sp.Basic, sp.Basic]) -> Step:
     `doit` runs before the facts are applied, and the numeric instances give y a number first): ∂y/∂x = 0,
     ∫₀¹ y dx = y and ∂tr(S)/∂W = 0 were proved.  A binder *by* a defined symbol (∂(y²)/∂y, a gradient by V with
     V = Wᵀ) reads that symbol as its variable: within it, that symbol's definition is not used, while the others
-    are written out down to it (z = y + 1 stays y + 1 under ∂/∂y).  Outside binders y and its definition are
-    interchangeable under the facts, and the step is left as written.  Definitions by a number (n = 3) and of
-    matrix dimensions change nothing under a binder and are left alone (W of shape n×n must stay `wrt`'s W).
+    are written out down to it (z = y + 1 stays y + 1 under ∂/∂y); over an expression that also holds what the
+    definition depends on (∂x/∂y with y = 2x: x held fixed, or a function of y?) it is refused as ambiguous.
+    Outside binders y and its definition are interchangeable under the facts, and the step is left as written.
+    Definitions by a number (n = 3) change nothing under a binder and are left alone; a definition of a dimension
+    (n = m + 1) is written out, but never into a matrix symbol's shape (W of shape n×n stays `wrt`'s W).
     """
     defined = {k: v for k, v in sampling.definitions(facts).items()
                if isinstance(v, sp.Basic) and (v.free_symbols or v.atoms(sp.MatrixSymbol))}
