@@ -13,8 +13,9 @@
    the first dimension 5 (sizes 1–5);
 (Round 8 red-teamed the new code: a definition written into another's bound variable (y = Σ_k kj with k = j),
 an inner binder's variable renamed when its value was put in, a dimension's definition ignored under binders
-(n = m + 1), ∂x/∂y with y = 2x (x held fixed or a function of y? refused as ambiguous), and a Limit's own
-variable replaced by a sampled value (lim_{x→1} x + x = 1 + x failed).)
+(n = m + 1), ∂x/∂y with y = 2x (x held fixed or a function of y? refused as ambiguous), a Limit's own
+variable replaced by a sampled value (lim_{x→1} x + x = 1 + x failed), and a premise on x that did not reach y = x²
+outside binders (at x = 2: y ⇒ 4 failed).)
 5. t^t > e^{−1/e} was checked: the extreme-point search gave up on d/dt tᵗ = tᵗ(log t + 1) = 0 as a whole; each
    factor is now solved alone (t = 1/e).
 """
@@ -78,6 +79,9 @@ FALSE: tuple[Case, ...] = (
     ("1 y = s: ∫₀¹ ∂_y(y·∫₀¹ f(sy) dy) dx = ∫₀¹ f(s²) ds", lambda: Equal(
         sp.Integral(sp.Derivative(y * sp.Integral(f(s * y), (y, 0, 1)), y), (x, 0, 1)),
         sp.Integral(f(s**2), (s, 0, 1)), "r"), (DEF_S_SYM,)),
+    ("1 y = x²: at x = 2: y ⇒ 5", lambda: Substitute(y, 5, "r", subs={x: 2}), (DEF_Y,)),
+    ("1 y = x²: at y = 4: ∫₀¹ y·s ds ⇒ 3", lambda: Substitute(sp.Integral(y * s, (s, 0, 1)), 3, "r", subs={y: 4}),
+     (DEF_Y,)),
     # 2. a premise that is an equation without a solution
     ("2 at x = x + 1: x² ⇒ (x + 1)²", lambda: Substitute(x**2, (x + 1) ** 2, "r", subs={x: x + 1}), ()),
     ("2 at x = x² + 1: x − 1 ⇒ x²", lambda: Substitute(x - 1, x**2, "r", subs={x: x**2 + 1}), ()),
@@ -114,6 +118,11 @@ TRUE: tuple[Control, ...] = (
     ("1 y = x²: lim_{x→1} ∂y/∂x = 2", lambda: Equal(sp.Limit(sp.Derivative(y, x), x, 1), 2, "r"), (DEF_Y,),
      Status.PROVED),
     ("1 lim_{x→1} x + x = 1 + x", lambda: Equal(sp.Limit(x, x, 1) + x, 1 + x, "r"), (), Status.PROVED),
+    ("1 y = x²: at x = 2: y ⇒ 4", lambda: Substitute(y, 4, "r", subs={x: 2}), (DEF_Y,), Status.PROVED),
+    ("1 y = x²: at x = 2: ∂(y²)/∂y ⇒ 8", lambda: Substitute(sp.Derivative(y**2, y), 8, "r", subs={x: 2}), (DEF_Y,),
+     Status.PROVED),
+    ("1 y = x²: at y = 4: ∫₀¹ y·s ds ⇒ 2", lambda: Substitute(sp.Integral(y * s, (s, 0, 1)), 2, "r", subs={y: 4}),
+     (DEF_Y,), Status.PROVED),
     ("1 ∂x²/∂x = 2x", lambda: Equal(sp.Derivative(x**2, x), 2 * x, "r"), (), Status.PROVED),
     ("1 S = WWᵀ: ∂tr S/∂W = 2W", lambda: MatrixGradient(T(S), 2 * W, "r", wrt=W), (DEF_S,), None),
     ("1 ∂tr(WWᵀ)/∂W = 2W", lambda: MatrixGradient(T(W * W.T), 2 * W, "r", wrt=W), (), Status.PROVED),

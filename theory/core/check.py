@@ -216,6 +216,7 @@ def defined_within(step: Step, facts: Mapping[sp.Basic, sp.Basic]) -> Step:
         return _rebuilt(e, [out(a, excluded, under) for a in e.args])
 
     fields: dict[str, object] = {}
+    premised = frozenset(step.subs) & keys if isinstance(step, Substitute) else frozenset()
     for name in ("lhs", "rhs", "factor"):
         if hasattr(step, name):
             value = getattr(step, name)
@@ -223,6 +224,8 @@ def defined_within(step: Step, facts: Mapping[sp.Basic, sp.Basic]) -> Step:
                 new = out(value, frozenset({step.wrt} & keys), True)
                 if step.wrt in keys and isinstance(new, sp.Basic):
                     _refuse_ambiguous(step.lhs, [step.wrt], closed(frozenset()), body=new)
+            elif isinstance(step, Substitute) and name == "lhs":
+                new = _through_premise(out(value, premised, False), step.subs, closed(premised))
             else:
                 new = out(value, frozenset(), False)
             if new is not value:
@@ -240,6 +243,19 @@ def defined_within(step: Step, facts: Mapping[sp.Basic, sp.Basic]) -> Step:
 
 
 _SHAPED = (sp.MatrixSymbol, sp.Identity, sp.ZeroMatrix, sp.OneMatrix)
+
+
+def _through_premise(lhs: object, subs: Mapping[sp.Basic, sp.Basic], definitions: Mapping[sp.Basic, sp.Basic]
+                     ) -> object:
+    """A Substitute's side with each defined symbol whose definition holds a premise's symbol written out, so that
+    the premise reaches it: with y = x², "at x = 2: y ⇒ 4" is x² at x = 2 (y was left as a symbol, untouched by
+    x = 2, and the true step failed).  A symbol that is itself a premise's key stays (at y = 4: y ⇒ 4)."""
+    if not isinstance(lhs, sp.Basic):
+        return lhs
+    reached = {k: v for k, v in definitions.items() if k not in subs and isinstance(v, sp.Basic)
+               and (v.free_symbols | v.atoms(sp.MatrixSymbol)) & set(subs) and k in (lhs.free_symbols
+                                                                                  | lhs.atoms(sp.MatrixSymbol))}
+    return lhs.subs(reached) if reached else lhs
 
 
 class AmbiguousDerivative(ValueError):
