@@ -27,7 +27,7 @@ import sympy as sp
 from _soundness import Case, Control, assert_control_holds, assert_planted_fails, verify_alone
 
 from theory.core import sampling
-from theory.derivation import Assumption, Equal, Inequality, MatrixGradient, Status, Substitute
+from theory.derivation import Assumption, Equal, Equivalent, Inequality, MatrixGradient, Status, Substitute
 
 x, y = sp.symbols("x y", real=True)
 p = sp.Symbol("p", positive=True)
@@ -82,6 +82,8 @@ FALSE: tuple[Case, ...] = (
     ("1 y = x²: at x = 2: y ⇒ 5", lambda: Substitute(y, 5, "r", subs={x: 2}), (DEF_Y,)),
     ("1 y = x²: at y = 4: ∫₀¹ y·s ds ⇒ 3", lambda: Substitute(sp.Integral(y * s, (s, 0, 1)), 3, "r", subs={y: 4}),
      (DEF_Y,)),
+    ("1 y = x²: (x² − 1)x = 0 ⟺ x = 0, factor y − 1", lambda: Equivalent(
+        sp.Eq((x**2 - 1) * x, 0), sp.Eq(x, 0), "r", factor=y - 1), (DEF_Y,)),
     # 2. a premise that is an equation without a solution
     ("2 at x = x + 1: x² ⇒ (x + 1)²", lambda: Substitute(x**2, (x + 1) ** 2, "r", subs={x: x + 1}), ()),
     ("2 at x = x² + 1: x − 1 ⇒ x²", lambda: Substitute(x - 1, x**2, "r", subs={x: x**2 + 1}), ()),
@@ -123,6 +125,8 @@ TRUE: tuple[Control, ...] = (
      Status.PROVED),
     ("1 y = x²: at y = 4: ∫₀¹ y·s ds ⇒ 2", lambda: Substitute(sp.Integral(y * s, (s, 0, 1)), 2, "r", subs={y: 4}),
      (DEF_Y,), Status.PROVED),
+    ("1 y = x²: (x² + 1)x = 0 ⟺ x = 0, factor y + 1", lambda: Equivalent(
+        sp.Eq((x**2 + 1) * x, 0), sp.Eq(x, 0), "r", factor=y + 1), (DEF_Y,), None),
     ("1 ∂x²/∂x = 2x", lambda: Equal(sp.Derivative(x**2, x), 2 * x, "r"), (), Status.PROVED),
     ("1 S = WWᵀ: ∂tr S/∂W = 2W", lambda: MatrixGradient(T(S), 2 * W, "r", wrt=W), (DEF_S,), None),
     ("1 ∂tr(WWᵀ)/∂W = 2W", lambda: MatrixGradient(T(W * W.T), 2 * W, "r", wrt=W), (), Status.PROVED),

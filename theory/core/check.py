@@ -226,6 +226,8 @@ def defined_within(step: Step, facts: Mapping[sp.Basic, sp.Basic]) -> Step:
                     _refuse_ambiguous(step.lhs, [step.wrt], closed(frozenset()), body=new)
             elif isinstance(step, Substitute) and name == "lhs":
                 new = _through_premise(out(value, premised, False), step.subs, closed(premised))
+            elif name == "factor":  # nonzero on the whole domain: with y = x², y + 1 is x² + 1 (y = −1 is no point)
+                new = out(value, frozenset(), True)
             else:
                 new = out(value, frozenset(), False)
             if new is not value:
