@@ -158,9 +158,6 @@ def _whole_numbers(step: Step, ctx: Context) -> tuple[Step, Context]:
     return converted, dataclasses.replace(ctx, facts=facts, matrix_kinds=kinds)  # type: ignore[return-value]
 
 
-_BINDERS = (sp.Derivative, sp.Integral, sp.Sum, sp.Product, sp.Limit, sp.Subs)
-
-
 def defined_within(step: Step, facts: Mapping[sp.Basic, sp.Basic]) -> Step:
     """`step` with each defined symbol (a fact y = x², S = WWᵀ) written out by its definition inside every derivative,
     integral, sum, product, limit or Subs, in the whole of a `MatrixGradient`'s function, and in a `Substitute`'s
@@ -196,9 +193,9 @@ def defined_within(step: Step, facts: Mapping[sp.Basic, sp.Basic]) -> Step:
 
     def out(e: object, excluded: frozenset[sp.Basic], under: bool) -> object:
         if not isinstance(e, sp.Basic) or (isinstance(e, _SHAPED) and e not in keys) or not (
-                (e.free_symbols | e.atoms(sp.MatrixSymbol)) & keys or (isinstance(e, _BINDERS) and bound_by(e) & keys)):
+                names(e) & keys or (isinstance(e, sampling.BINDERS) and bound_by(e) & keys)):
             return e  # (a matrix symbol keeps its shape: W of shape n×n is `wrt`'s W even where n = m + 1)
-        if isinstance(e, _BINDERS):
+        if isinstance(e, sampling.BINDERS):
             newly = sorted((bound_by(e) & keys) - excluded, key=sp.default_sort_key)
             outside = closed(excluded)
             inner = _rebuilt(e, [out(a, excluded | frozenset(newly), True) for a in e.args])
@@ -207,7 +204,7 @@ def defined_within(step: Step, facts: Mapping[sp.Basic, sp.Basic]) -> Step:
             if under and at:  # ∂(y²)/∂y inside ∫ … dx, y = x²: the derivative's value at y = x²
                 values = {k: outside[k] for k in at}
                 done = inner.doit()  # (not a Subs: SymPy merges nested Subs into one simultaneous substitution)
-                if not done.has(*_BINDERS):
+                if not done.has(*sampling.BINDERS):
                     return done.xreplace(values)
                 return sp.Subs(inner, tuple(values), tuple(values.values()))
             return inner
@@ -269,7 +266,7 @@ def _refuse_ambiguous(binder: sp.Basic, by: list[sp.Basic], definitions: Mapping
     """∂x/∂y with y = 2x: x held fixed (0) or x as a function of y (1/2)?  The step does not say: refused.
     `body`: what the binder applies to (default: its first argument)."""
     if body is None:
-        body = binder.args[0] if binder.args else binder
+        body = binder.expr if isinstance(binder, sp.Lambda) else binder.args[0] if binder.args else binder
     for key in by:
         value = definitions[key]
         dims = sampling.dimension_symbols([value, body])  # (W's n is not what W = … depends on)
