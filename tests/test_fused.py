@@ -85,7 +85,7 @@ def test_checkpoint_segments_give_the_same_numbers(variant: str, segment: int) -
 def test_segment_length_bounds_the_activation_memory() -> None:
     spec = BlockSpec(block="mlp", variant="residual", depth=10_000, width=16, hidden=16)
     S = fused.segment_length(spec, 32, 8, budget=2**20)
-    assert S == 100  # ⌈√10 000⌉: 10 000 layers of 12 KiB of activations (32·16·3 float64) exceed 1 MiB
+    assert S == 100  # ⌈√10 000⌉: 10 000 layers of 8 KiB of activations (h and a: 32·16·2 float64) exceed 1 MiB
     assert fused.segment_length(BlockSpec(block="mlp", depth=8), 32, 8) == 8  # small stacks keep everything
 
 

@@ -72,6 +72,19 @@ def test_blocks_of_steps_equal_one_call_per_step(block: str, variant: str, activ
     _assert_same(a, b)
 
 
+@pytest.mark.parametrize("activation", ["tanh", "relu", "gelu"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize(("width", "hidden", "lam"), [(21, 18, 0.1), (16, 37, 0.0), (3, 9, 0.05)])
+def test_steps_taken_inside_the_products_equal_the_separate_update(activation: str, dtype: torch.dtype, width: int,
+                                                                   hidden: int, lam: float) -> None:
+    # the blocked path takes each layer's step in the epilogue of the product that forms its gradient (never
+    # stored), the lock-step path stores the gradient and steps afterwards: equal bit for bit, with and without
+    # decay, on shapes whose columns cross every register tile (wide blocks, one vector, 4 and 1 columns)
+    spec = BlockSpec(block="mlp", variant="residual", depth=3, width=width, hidden=hidden, activation=activation)
+    a, b = _both(spec, 12, 11, dtype, lam=lam, max_steps=40)
+    _assert_same(a, b)
+
+
 def test_the_cases_reach_every_outcome() -> None:
     # the comparison above is only worth something if runs converge, diverge and stall within the budget
     spec = BlockSpec(block="mlp", variant="residual", depth=3, width=5, hidden=4, activation="tanh")

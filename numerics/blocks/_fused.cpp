@@ -132,15 +132,37 @@ static inline double v_exp(double z) { return exp(z); }
 enum { ACT_RELU = 0, ACT_TANH = 1, ACT_GELU = 2 };
 enum { PLAIN = 0, RESIDUAL = 1, SCALED = 2 };
 
-// C[i, c0:c0+NC] = A[i, :]·B[:, c0:c0+NC] (+ C0[i, c0:c0+NC]) for i < rows; A[i, k] = A[i·sar + k·sac].
-// RT rows at a time: RT·NC accumulators, enough independent FMA chains to hide the FMA latency.  Where NC is
-// a whole number of vector registers the accumulators are GCC vector values, so that they live in registers
-// from the first load of C0 to the last store (an array of scalars goes through the stack around the k loop,
-// which costs as much as the loop itself when K is 16).
-template <class T, int NC, int RT>
-static void gemm_rows(i64 i, i64 K, const T* A, i64 sar, i64 sac, const T* B, i64 ldb, T* C, i64 ldc,
-                      const T* C0, i64 ldc0) {
+// What a product does with its result C = A·B (a tile at a time, while the tile is in registers):
+//   STORE  C ← A·B                      ADD    C ← C0 + A·B  (C0 may alias C)
+//   DTANH  C ← (A·B) ⊙ (1 − E⊙E)        DRELU  C ← (A·B) where E > 0, else 0   (E: C's shape, the activation a;
+//          the backward pass of σ written from its output, g_z = g_a ⊙ σ'(z), without a pass of its own)
+//   SGD    C ← C − η·A·B;  SGD_DECAY  C ← C − (η·A·B + c·C): the (S)GD step of weights C by their gradient A·B,
+//          which is never stored (the same expressions as `sgd_step`'s two loops, each on its own so that the
+//          compiler contracts them alike: bit for bit the step `sgd_step` takes)
+enum { EPI_STORE = 0, EPI_ADD = 1, EPI_DTANH = 2, EPI_DRELU = 3, EPI_SGD = 4, EPI_SGD_DECAY = 5 };
+
+template <class T>
+struct Epi {
+    int kind;
+    const T* E;  // C0 (ADD) or the activation (DTANH, DRELU); leading dimension that of C
+    T rate, decay;  // SGD
+};
+
+
+// C[i:i+RT, c0:c0+NC] from A[i:i+RT, :]·B[:, c0:c0+NC], A[i, k] = A[i·sar + k·sac], and the tile's epilogue EPI.
+// RT·NC accumulators: enough independent FMA chains to hide the FMA latency.  Where NC is a whole number of vector
+// registers the accumulators are GCC vector values, so that they live in registers from the first load to the last
+// store (an array of scalars goes through the stack around the k loop, which costs as much as the loop itself when
+// K is 16).  The epilogue is a template parameter (−1: chosen at run time, for the narrow edges), and K ≥ 1 is
+// promised to the compiler: with a run-time epilogue, or a K that might be 0, GCC kept copies of the accumulators
+// on the stack around the loop (the tiles took 14 % longer at width 16, benchmarks/results/README.md).
+template <class T, int NC, int RT, int EPI>
+__attribute__((always_inline)) static inline void gemm_tile(i64 i, i64 K, const T* A, i64 sar, i64 sac, const T* B,
+                                                            i64 ldb, T* C, i64 ldc, const Epi<T>& ep) {
     constexpr int W = HFX_VBYTES / sizeof(T);
+    if (K < 1) __builtin_unreachable();  // every product has K ≥ 1 (d, m, N ≥ 1)
+    const int kind = EPI >= 0 ? EPI : ep.kind;  // EPI = −1: the epilogue chosen at run time (the narrow edges)
+    const T* a0 = A + i * sar;
     if constexpr (NC % W == 0) {
         typedef T V __attribute__((vector_size(HFX_VBYTES)));
         constexpr int NV = NC / W;
@@ -149,71 +171,130 @@ static void gemm_rows(i64 i, i64 K, const T* A, i64 sar, i64 sac, const T* B, i6
         for (int r = 0; r < RT; ++r)
 #pragma GCC unroll 4
             for (int v = 0; v < NV; ++v) {
-                if (C0) __builtin_memcpy(&acc[r][v], C0 + (i + r) * ldc0 + v * W, sizeof(V));
+                if (kind == EPI_ADD) __builtin_memcpy(&acc[r][v], ep.E + (i + r) * ldc + v * W, sizeof(V));
                 else acc[r][v] = V{};
             }
+#pragma GCC unroll 2
         for (i64 k = 0; k < K; ++k) {
             V b[NV];
 #pragma GCC unroll 4
             for (int v = 0; v < NV; ++v) __builtin_memcpy(&b[v], B + k * ldb + v * W, sizeof(V));
 #pragma GCC unroll 16
             for (int r = 0; r < RT; ++r) {
-                const T a = A[(i + r) * sar + k * sac];
+                const T a = a0[r * sar + k * sac];
 #pragma GCC unroll 4
                 for (int v = 0; v < NV; ++v) acc[r][v] += a * b[v];
             }
         }
+        // each epilogue its own loop (not one loop of branches: the compiler might then share η·G between the two
+        // steps and contract neither into an FMA, which would break the step's equality with sgd_step's)
+        const auto ld = [](const T* p) {
+            V x;
+            __builtin_memcpy(&x, p, sizeof(V));
+            return x;
+        };
+        const auto each = [&](auto f) {
 #pragma GCC unroll 16
-        for (int r = 0; r < RT; ++r)
+            for (int r = 0; r < RT; ++r)
 #pragma GCC unroll 4
-            for (int v = 0; v < NV; ++v) __builtin_memcpy(C + (i + r) * ldc + v * W, &acc[r][v], sizeof(V));
+                for (int v = 0; v < NV; ++v) {
+                    const i64 at = (i + r) * ldc + v * W;
+                    const V out = f(acc[r][v], at);
+                    __builtin_memcpy(C + at, &out, sizeof(V));
+                }
+        };
+        switch (kind) {
+            case EPI_DTANH: each([&](V g, i64 at) { const V a = ld(ep.E + at); return g * (T(1) - a * a); }); break;
+            case EPI_DRELU: each([&](V g, i64 at) { return ld(ep.E + at) > T(0) ? g : V{}; }); break;
+            case EPI_SGD: each([&](V g, i64 at) { return ld(C + at) - ep.rate * g; }); break;
+            case EPI_SGD_DECAY:
+                each([&](V g, i64 at) { const V w = ld(C + at); return w - (ep.rate * g + ep.decay * w); });
+                break;
+            default: each([](V g, i64) { return g; });
+        }
     } else {
         T acc[RT][NC];
         for (int r = 0; r < RT; ++r)
-            for (int c = 0; c < NC; ++c) acc[r][c] = C0 ? C0[(i + r) * ldc0 + c] : T(0);
+            for (int c = 0; c < NC; ++c) acc[r][c] = kind == EPI_ADD ? ep.E[(i + r) * ldc + c] : T(0);
         for (i64 k = 0; k < K; ++k) {
             const T* b = B + k * ldb;
             for (int r = 0; r < RT; ++r) {
-                const T a = A[(i + r) * sar + k * sac];
+                const T a = a0[r * sar + k * sac];
 #pragma omp simd
                 for (int c = 0; c < NC; ++c) acc[r][c] += a * b[c];
             }
         }
-        for (int r = 0; r < RT; ++r)
-            for (int c = 0; c < NC; ++c) C[(i + r) * ldc + c] = acc[r][c];
+        const auto each = [&](auto f) {
+            for (int r = 0; r < RT; ++r)
+                for (int c = 0; c < NC; ++c) {
+                    const i64 at = (i + r) * ldc + c;
+                    C[at] = f(acc[r][c], at);
+                }
+        };
+        switch (kind) {
+            case EPI_DTANH: each([&](T g, i64 at) { const T a = ep.E[at]; return g * (T(1) - a * a); }); break;
+            case EPI_DRELU: each([&](T g, i64 at) { return ep.E[at] > T(0) ? g : T(0); }); break;
+            case EPI_SGD: each([&](T g, i64 at) { return C[at] - ep.rate * g; }); break;
+            case EPI_SGD_DECAY: each([&](T g, i64 at) { const T w = C[at]; return w - (ep.rate * g + ep.decay * w); }); break;
+            default: each([](T g, i64) { return g; });
+        }
     }
 }
 
-template <class T, int NC>
-static void gemm_cols(i64 rows, i64 K, const T* A, i64 sar, i64 sac, const T* B, i64 ldb, T* C, i64 ldc,
-                      const T* C0, i64 ldc0) {
+// Every row of C[:, c0:c0+NC] in tiles of RT rows (then 4, 2, 1).  With 16 registers and two vectors a row the
+// tile has 6 rows; 32 rows as 6·5 + 2 left a 2-row tile whose 4 FMA chains wait on the FMA latency (half speed),
+// so a remainder of 2 takes 4 + 4 instead of 6 + 2.
+template <class T, int NC, int EPI>
+static void gemm_cols_k(i64 rows, i64 K, const T* A, i64 sar, i64 sac, const T* B, i64 ldb, T* C, i64 ldc,
+                        const Epi<T>& ep) {
     constexpr int W = HFX_VBYTES / sizeof(T);
     // rows per tile: RT·NV accumulators + NV loads of B + 1 broadcast of A within the registers (NV = NC/W)
     constexpr int RT = HFX_NREG >= 32 ? (NC >= 2 * W ? 4 : 8) : (NC >= 4 * W ? 2 : NC >= 2 * W ? 6 : 8);
-    i64 i = 0;
-    for (; i + RT <= rows; i += RT) gemm_rows<T, NC, RT>(i, K, A, sar, sac, B, ldb, C, ldc, C0, ldc0);
-    for (; i + 4 <= rows; i += 4) gemm_rows<T, NC, 4>(i, K, A, sar, sac, B, ldb, C, ldc, C0, ldc0);
-    for (; i + 2 <= rows; i += 2) gemm_rows<T, NC, 2>(i, K, A, sar, sac, B, ldb, C, ldc, C0, ldc0);
-    for (; i < rows; ++i) gemm_rows<T, NC, 1>(i, K, A, sar, sac, B, ldb, C, ldc, C0, ldc0);
+    i64 full = rows / RT * RT, i = 0;
+    if (RT == 6 && rows % RT == 2 && full >= RT) full -= RT;
+    for (; i < full; i += RT) gemm_tile<T, NC, RT, EPI>(i, K, A, sar, sac, B, ldb, C, ldc, ep);
+    for (; i + 4 <= rows; i += 4) gemm_tile<T, NC, 4, EPI>(i, K, A, sar, sac, B, ldb, C, ldc, ep);
+    for (; i + 2 <= rows; i += 2) gemm_tile<T, NC, 2, EPI>(i, K, A, sar, sac, B, ldb, C, ldc, ep);
+    for (; i < rows; ++i) gemm_tile<T, NC, 1, EPI>(i, K, A, sar, sac, B, ldb, C, ldc, ep);
 }
 
-// C (rows×cols, leading dimension cols) = A·B (+ C0); B: K×cols row-major; C0 may alias C.
+template <class T, int NC>  // (not inlined into gemm: its edges made gemm's own frame and prologue costly)
+__attribute__((noinline)) static void gemm_cols(i64 rows, i64 K, const T* A, i64 sar, i64 sac, const T* B, i64 ldb, T* C, i64 ldc,
+                      const Epi<T>& ep) {
+    constexpr int W = HFX_VBYTES / sizeof(T);
+    if constexpr (NC != (HFX_NREG >= 32 ? 4 * W : 2 * W)) {  // an edge: one instantiation for every epilogue
+        gemm_cols_k<T, NC, -1>(rows, K, A, sar, sac, B, ldb, C, ldc, ep);
+    } else {
+        switch (ep.kind) {
+            case EPI_ADD: return gemm_cols_k<T, NC, EPI_ADD>(rows, K, A, sar, sac, B, ldb, C, ldc, ep);
+            case EPI_DTANH: return gemm_cols_k<T, NC, EPI_DTANH>(rows, K, A, sar, sac, B, ldb, C, ldc, ep);
+            case EPI_DRELU: return gemm_cols_k<T, NC, EPI_DRELU>(rows, K, A, sar, sac, B, ldb, C, ldc, ep);
+            case EPI_SGD: return gemm_cols_k<T, NC, EPI_SGD>(rows, K, A, sar, sac, B, ldb, C, ldc, ep);
+            case EPI_SGD_DECAY: return gemm_cols_k<T, NC, EPI_SGD_DECAY>(rows, K, A, sar, sac, B, ldb, C, ldc, ep);
+            default: return gemm_cols_k<T, NC, EPI_STORE>(rows, K, A, sar, sac, B, ldb, C, ldc, ep);
+        }
+    }
+}
+
+// C (rows×cols, leading dimension cols) ← A·B with the epilogue `ep` (default: stored); B: K×cols row-major.
 template <class T>
-static void gemm(i64 rows, i64 cols, i64 K, const T* A, i64 sar, i64 sac, const T* B, T* C, const T* C0) {
+static void gemm(i64 rows, i64 cols, i64 K, const T* A, i64 sar, i64 sac, const T* B, T* C,
+                 const Epi<T>& ep = Epi<T>{EPI_STORE, nullptr, T(0), T(0)}) {
     i64 c = 0;
     constexpr int W = HFX_VBYTES / sizeof(T);  // one vector register of T
+    const auto at = [&](i64 c0) {  // the epilogue's matrix shifted to column block c0
+        Epi<T> e = ep;
+        if (e.E) e.E += c0;
+        return e;
+    };
     // four registers a row (16 accumulators, each B load used 4 times) where there are 32 registers; with 16,
     // two registers by six rows use B and A as well and leave no accumulator on the stack
     for (; HFX_NREG >= 32 && c + 4 * W <= cols; c += 4 * W)
-        gemm_cols<T, 4 * W>(rows, K, A, sar, sac, B + c, cols, C + c, cols, C0 ? C0 + c : nullptr, cols);
-    for (; c + 2 * W <= cols; c += 2 * W)
-        gemm_cols<T, 2 * W>(rows, K, A, sar, sac, B + c, cols, C + c, cols, C0 ? C0 + c : nullptr, cols);
-    for (; c + W <= cols; c += W)
-        gemm_cols<T, W>(rows, K, A, sar, sac, B + c, cols, C + c, cols, C0 ? C0 + c : nullptr, cols);
-    for (; c + 4 <= cols; c += 4)
-        gemm_cols<T, 4>(rows, K, A, sar, sac, B + c, cols, C + c, cols, C0 ? C0 + c : nullptr, cols);
-    for (; c < cols; ++c)
-        gemm_cols<T, 1>(rows, K, A, sar, sac, B + c, cols, C + c, cols, C0 ? C0 + c : nullptr, cols);
+        gemm_cols<T, 4 * W>(rows, K, A, sar, sac, B + c, cols, C + c, cols, at(c));
+    for (; c + 2 * W <= cols; c += 2 * W) gemm_cols<T, 2 * W>(rows, K, A, sar, sac, B + c, cols, C + c, cols, at(c));
+    for (; c + W <= cols; c += W) gemm_cols<T, W>(rows, K, A, sar, sac, B + c, cols, C + c, cols, at(c));
+    for (; c + 4 <= cols; c += 4) gemm_cols<T, 4>(rows, K, A, sar, sac, B + c, cols, C + c, cols, at(c));
+    for (; c < cols; ++c) gemm_cols<T, 1>(rows, K, A, sar, sac, B + c, cols, C + c, cols, at(c));
 }
 
 template <class T>
@@ -360,23 +441,25 @@ struct Shape {
 };
 
 template <class T>
-struct Slot {  // what one layer keeps for its backward pass
+struct Slot {  // what one layer keeps for its backward pass (z: GELU only; tanh and ReLU go back from a)
     T *h, *z, *a, *F;
 };
 
 template <class T>
 struct Run {
     const Shape& s;
-    const T *W1, *W2, *alpha;  // this run's (L, …) weights (W2 = W1 for linear), α (L) or null
+    T *W1, *W2, *alpha;  // this run's (L, …) weights (W2 = W1 for linear), α (L) or null
     std::vector<T>& ws;
     i64 per_layer, nd, nm;
+    bool keep_z;
     T *slots, *bounds, *W1t, *W2t, *g, *g2, *gF, *ga;
 
-    Run(const Shape& s_, const T* W1_, const T* W2_, const T* alpha_, std::vector<T>& ws_)
+    Run(const Shape& s_, T* W1_, T* W2_, T* alpha_, std::vector<T>& ws_)
         : s(s_), W1(W1_), W2(W2_), alpha(alpha_), ws(ws_) {
         nd = s.N * s.d;
         nm = s.N * s.m;
-        per_layer = nd + (s.mlp ? 2 * nm : 0) + (s.variant == SCALED ? nd : 0);
+        keep_z = s.mlp && s.act == ACT_GELU;
+        per_layer = nd + (s.mlp ? (keep_z ? 2 : 1) * nm : 0) + (s.variant == SCALED ? nd : 0);
         const i64 nseg = (s.L + s.S - 1) / s.S;
         const i64 need = s.S * per_layer + (nseg + 1) * nd + 2 * s.d * s.m + s.d * s.d + 3 * nd + nm;
         if ((i64)ws.size() < need) ws.resize(need);  // grows once per thread, then reused
@@ -394,7 +477,11 @@ struct Run {
         T* p = slots + i * per_layer;
         Slot<T> sl{p, nullptr, nullptr, nullptr};
         p += nd;
-        if (s.mlp) { sl.z = p; sl.a = p + nm; p += 2 * nm; }
+        if (s.mlp) {
+            sl.a = p;
+            sl.z = keep_z ? p + nm : p;  // without z, z is computed into a and activated in place
+            p += keep_z ? 2 * nm : nm;
+        }
         if (s.variant == SCALED) sl.F = p;
         return sl;
     }
@@ -406,10 +493,10 @@ struct Run {
         i64 inner_w = d;
         const T* Wlast;
         if (s.mlp) {
-            transpose(m, d, W1 + l * m * d, W1t);                  // W₁ᵀ: d×m
-            gemm(N, m, d, sl.h, d, (i64)1, W1t, sl.z, (const T*)nullptr);  // z = h W₁ᵀ
-            activate(s.act, nm, sl.z, sl.a);
-            transpose(d, m, W2 + l * d * m, W2t);                  // W₂ᵀ: m×d
+            transpose(m, d, W1 + l * m * d, W1t);      // W₁ᵀ: d×m
+            gemm(N, m, d, sl.h, d, (i64)1, W1t, sl.z);  // z = h W₁ᵀ
+            activate(s.act, nm, sl.z, sl.a);            // (in place where z is a)
+            transpose(d, m, W2 + l * d * m, W2t);      // W₂ᵀ: m×d
             inner = sl.a;
             inner_w = m;
             Wlast = W2t;
@@ -418,11 +505,13 @@ struct Run {
             Wlast = W1t;
         }
         if (s.variant == SCALED) {
-            gemm(N, d, inner_w, inner, inner_w, (i64)1, Wlast, sl.F, (const T*)nullptr);
+            gemm(N, d, inner_w, inner, inner_w, (i64)1, Wlast, sl.F);
             const T al = alpha[l];
             for (i64 i = 0; i < nd; ++i) out[i] = sl.h[i] + al * sl.F[i];
+        } else if (s.variant == RESIDUAL) {
+            gemm(N, d, inner_w, inner, inner_w, (i64)1, Wlast, out, Epi<T>{EPI_ADD, sl.h, T(0), T(0)});
         } else {
-            gemm(N, d, inner_w, inner, inner_w, (i64)1, Wlast, out, s.variant == RESIDUAL ? sl.h : nullptr);
+            gemm(N, d, inner_w, inner, inner_w, (i64)1, Wlast, out);
         }
     }
     // layers [l0, l1) from the segment's input bounds[seg]; the last output goes to `end`
@@ -434,9 +523,9 @@ struct Run {
             forward_layer(l, slot(l - l0), out);
         }
     }
-    // returns the loss; with gW1 non-null also writes this run's gradients (gW2 = gW1 for linear)
-    double run(const T* x, const T* y, T* gW1, T* gW2, T* galpha) {
-        const i64 nseg = (s.L + s.S - 1) / s.S, N = s.N, d = s.d, m = s.m;
+    // The forward pass and the loss; leaves g = ∂loss/∂H_L and every activation of the last segment for `backward`.
+    double forward(const T* x, const T* y) {
+        const i64 nseg = (s.L + s.S - 1) / s.S, N = s.N;
         std::memcpy(bounds, x, nd * sizeof(T));
         for (i64 seg = 0; seg < nseg; ++seg) forward_segment(seg, bounds + (seg + 1) * nd);
         const T* H = bounds + nseg * nd;
@@ -448,8 +537,17 @@ struct Run {
         }
 #pragma omp simd
         for (i64 i = 0; i < nd; ++i) g[i] = (H[i] - y[i]) / T(N);  // ∂/∂H of (1/2N)Σ‖H − y‖²
-        loss *= 0.5 / (double)N;
-        if (!gW1) return loss;
+        return loss * (0.5 / (double)N);
+    }
+    // After `forward`: with `step` null, writes this run's gradients gW1, gW2 (= gW1 for linear) and galpha; with
+    // `step` = {rate η, decay c}, takes the (S)GD step θ ← θ − (ηG + cθ) on W1 and W2 instead, each layer's weights
+    // right after their gradient is formed (in the product's epilogue, never stored), once nothing needs the old
+    // weights any more; α's gradient is still written to galpha (the caller steps α).  Bit for bit the gradients
+    // of the first form and the step `sgd_step` takes with them.
+    void backward(T* gW1, T* gW2, T* galpha, const T* step) {
+        const i64 nseg = (s.L + s.S - 1) / s.S, N = s.N, d = s.d, m = s.m;
+        const Epi<T> upd{step && step[1] != T(0) ? EPI_SGD_DECAY : EPI_SGD, nullptr, step ? step[0] : T(0),
+                         step ? step[1] : T(0)};
         T *gcur = g, *gnext = g2;
         for (i64 seg = nseg - 1; seg >= 0; --seg) {
             if (seg != nseg - 1) forward_segment(seg, bounds + (seg + 1) * nd);  // recompute its activations
@@ -466,21 +564,36 @@ struct Run {
                     gf = gF;
                 }
                 const T* gin = gf;  // gradient at the input side of the last product: g_z (mlp) or g_F
-                const T* Wfirst = W1 + l * wsize1();
+                T* Wfirst = W1 + l * wsize1();
                 i64 gin_w = d;
                 if (s.mlp) {
-                    gemm(d, m, N, gf, (i64)1, d, sl.a, gW2 + l * d * m, (const T*)nullptr);  // ∂W₂ = g_Fᵀ a
-                    gemm(N, m, d, gf, d, (i64)1, W2 + l * d * m, ga, (const T*)nullptr);   // g_a = g_F W₂
-                    activate_backward(s.act, nm, sl.z, sl.a, ga);                          // g_z
+                    T* W2l = W2 + l * d * m;
+                    // g_z = (g_F W₂) ⊙ σ'(z): tanh and ReLU in the product's epilogue, GELU after it
+                    if (s.act == ACT_TANH) gemm(N, m, d, gf, d, (i64)1, W2l, ga, Epi<T>{EPI_DTANH, sl.a, T(0), T(0)});
+                    else if (s.act == ACT_RELU) gemm(N, m, d, gf, d, (i64)1, W2l, ga, Epi<T>{EPI_DRELU, sl.a, T(0), T(0)});
+                    else {
+                        gemm(N, m, d, gf, d, (i64)1, W2l, ga);
+                        activate_backward(s.act, nm, sl.z, sl.a, ga);
+                    }
+                    if (step) gemm(d, m, N, gf, (i64)1, d, sl.a, W2l, upd);  // W₂ ← W₂ − (η ∂W₂ + cW₂)
+                    else gemm(d, m, N, gf, (i64)1, d, sl.a, gW2 + l * d * m);  // ∂W₂ = g_Fᵀ a
                     gin = ga;
                     gin_w = m;
                 }
-                gemm(gin_w, d, N, gin, (i64)1, gin_w, sl.h, gW1 + l * wsize1(), (const T*)nullptr);  // ∂W₁ = g_zᵀ h
+                if (l > 0)  // ∂h = g + g_in W₁ (shortcut) or g_in W₁, before W₁ moves
+                    gemm(N, d, gin_w, gin, gin_w, (i64)1, Wfirst, gnext,
+                         s.variant == PLAIN ? Epi<T>{EPI_STORE, nullptr, T(0), T(0)} : Epi<T>{EPI_ADD, gcur, T(0), T(0)});
+                if (step) gemm(gin_w, d, N, gin, (i64)1, gin_w, sl.h, Wfirst, upd);  // W₁ ← W₁ − (η ∂W₁ + cW₁)
+                else gemm(gin_w, d, N, gin, (i64)1, gin_w, sl.h, gW1 + l * wsize1());  // ∂W₁ = g_zᵀ h
                 if (l == 0) break;
-                gemm(N, d, gin_w, gin, gin_w, (i64)1, Wfirst, gnext, s.variant == PLAIN ? nullptr : gcur);
                 T* t = gcur; gcur = gnext; gnext = t;
             }
         }
+    }
+    // returns the loss; with gW1 non-null also writes this run's gradients (gW2 = gW1 for linear)
+    double run(const T* x, const T* y, T* gW1, T* gW2, T* galpha) {
+        const double loss = forward(x, y);
+        if (gW1) backward(gW1, gW2, galpha, nullptr);
         return loss;
     }
 };
@@ -545,7 +658,8 @@ static int dense_loss_grad(const Shape* s, i64 r0, i64 r1, const T* x, const T* 
 //   an active run is diverged when L_k is not finite or > bound_r, else converged when L_k < eps; either ends
 //   `active` (and sets diverged_r or converged_r to k); divergence (and convergence with `freeze_converged`) ends
 //   `moving`; a run that still moves and has
-//   k < max_steps takes θ ← θ − (η∇L(θ_k) + cθ_k) (sgd_step, as the pending step).
+//   k < max_steps takes θ ← θ − (η∇L(θ_k) + cθ_k) (bit for bit sgd_step's, as the pending step; the weights'
+//   gradients are never stored: each layer's step is taken in the epilogue of the product that forms it).
 struct Steps {
     i64 k0, K, max_steps, every;
     double eps, factor;
@@ -566,8 +680,8 @@ static int dense_gd_steps(const Shape* s, const Steps* st, i64 r0, i64 r1, const
     static thread_local std::vector<T> ws, gs;
     const i64 R = s->R, nd = s->N * s->d, w1 = s->mlp ? s->m * s->d : s->d * s->d, w2 = s->mlp ? s->d * s->m : 0;
     const i64 n1 = s->L * w1, n2 = s->L * w2, na = s->variant == SCALED ? s->L : 0;
-    if ((i64)gs.size() < n1 + n2 + na) gs.resize(n1 + n2 + na);
-    T *g1 = gs.data(), *g2 = s->mlp ? g1 + n1 : g1, *ga = na ? g1 + n1 + n2 : nullptr;
+    if ((i64)gs.size() < na) gs.resize(na);
+    T* ga = na ? gs.data() : nullptr;  // α's gradient (the weights' gradients are never stored: see Run::backward)
     for (i64 r = r0; r < r1; ++r) {
         T* a = W1 + r * n1;
         T* b = s->mlp ? W2 + r * n2 : a;
@@ -580,9 +694,8 @@ static int dense_gd_steps(const Shape* s, const Steps* st, i64 r0, i64 r1, const
                 loss[row] = NAN;
                 continue;
             }
-            const bool step = k < st->max_steps;
             Run<T> run(*s, a, b, al, ws);
-            const double Lk = (double)(T)run.run(x + r * nd, y + r * nd, step ? g1 : nullptr, g2, ga);
+            const double Lk = (double)(T)run.forward(x + r * nd, y + r * nd);
             loss[row] = Lk;
             if (k == 0) bound[r] = st->factor * ((std::isfinite(Lk) ? Lk : 0.0) + 1.0);
             // numerics.monitor's rule: every moving run is watched for divergence, a converged one included
@@ -594,9 +707,9 @@ static int dense_gd_steps(const Shape* s, const Steps* st, i64 r0, i64 r1, const
                 active[r] = 0;
                 if (st->freeze_converged) moving[r] = 0;
             }
-            if (moving[r] && step) {
-                sgd_step(n1, a, g1, rate[r], decay[r]);
-                if (s->mlp) sgd_step(n2, b, g2, rate[r], decay[r]);
+            if (moving[r] && k < st->max_steps) {  // the step, taken layer by layer inside the backward pass
+                const T rd[2] = {rate[r], decay[r]};
+                run.backward(nullptr, nullptr, ga, rd);
                 if (na) sgd_step(na, al, ga, rate[r], decay[r]);
             }
         }
@@ -639,7 +752,7 @@ int hfx_dense_steps_f64(const Shape* s, const Steps* st, i64 r0, i64 r1, const d
     return dense_gd_steps<double>(s, st, r0, r1, x, y, W1, W2, alpha, rate, decay, moving, active, bound, converged,
                                   diverged, loss, norm2);
 }
-int hfx_abi_version(void) { return 6; }
+int hfx_abi_version(void) { return 7; }
 // The engine's float32 tanh on n values (1: the AVX2 one above, 0: the C library's), for the accuracy checks.
 void hfx_tanh_f32(i64 n, const float* z, float* a) { tanh_f32(n, z, a); }
 int hfx_tanh_kind(void) {

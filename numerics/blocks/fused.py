@@ -215,7 +215,9 @@ def segment_length(spec: BlockSpec, samples: int, itemsize: int, budget: int = C
     Memory per thread is then S·b + ⌈L/S⌉·N·d·itemsize (b: bytes per layer), at most 2√L·b, and the
     backward pass recomputes every segment but the last once (one extra forward pass).
     """
-    per_layer = samples * spec.width * (1 + 2 * (spec.block == "mlp") * spec.hidden / spec.width + spec.scaled)
+    # per layer: h (N·d), then for an mlp a (N·m) and, for GELU only, z (N·m); F (N·d) for a scaled variant
+    hidden = (spec.block == "mlp") * (1 + (spec.activation == "gelu")) * spec.hidden / spec.width
+    per_layer = samples * spec.width * (1 + hidden + spec.scaled)
     if spec.depth * per_layer * itemsize <= budget:
         return spec.depth
     return max(1, math.isqrt(spec.depth - 1) + 1)
