@@ -10,8 +10,9 @@
 // Backward, layer by layer with g = ∂loss/∂H:
 //   ∂α = Σ g⊙F;  g_F = αg or g;  ∂W₂ = g_Fᵀ a;  g_a = g_F W₂;  g_z = g_a⊙σ'(z);  ∂W₁ = g_zᵀ h;
 //   ∂h = g + g_z W₁ (shortcut) or g_z W₁                   (linear: ∂W = g_Fᵀ h, ∂h = g + g_F W)
-// Memory: a run's activations are kept for one segment of S layers and recomputed from the segment's
-// input in the backward pass (activation checkpointing; S = L keeps everything, no recomputation).
+// Memory: a run's activations (h and a; z too for GELU, whose σ' needs it; tanh and ReLU go back from a) are kept
+// for one segment of S layers and recomputed from the segment's input in the backward pass (activation
+// checkpointing; S = L keeps everything, no recomputation).
 // Every product is C = A·B (+ C₀) with B's rows contiguous, computed by `gemm` below with a register tile
 // of a few rows and a compile-time number of columns, so that the compiler keeps the tile in registers; the
 // tile is sized for the machine's vector registers (HFX_VBYTES wide, HFX_NREG of them: AVX-512 32 × 64 bytes,
@@ -19,7 +20,8 @@
 // the stack: 5-7x slower (measured on a Zen 3 EPYC, benchmarks/results/README.md).  The forward pass needs
 // the weights transposed (W₁ᵀ, W₂ᵀ: register blocks of HFX_VBYTES per row with AVX-512 or AVX).
 // A plain (S)GD step pending from the previous call (θ ← θ − (ηG + cθ)) is taken on a run's weights just
-// before its forward pass, while they are in cache (`Pending`).
+// before its forward pass, while they are in cache (`Pending`); blocks of full-batch steps (`dense_gd_steps`) take
+// each layer's step inside the product that forms its gradient, which is never stored (`Epi`).
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -280,8 +282,10 @@ __attribute__((noinline)) static void gemm_cols(i64 rows, i64 K, const T* A, i64
 template <class T>
 static void gemm(i64 rows, i64 cols, i64 K, const T* A, i64 sar, i64 sac, const T* B, T* C,
                  const Epi<T>& ep = Epi<T>{EPI_STORE, nullptr, T(0), T(0)}) {
-    i64 c = 0;
     constexpr int W = HFX_VBYTES / sizeof(T);  // one vector register of T
+    constexpr int WIDE = HFX_NREG >= 32 ? 4 * W : 2 * W;
+    if (cols == WIDE) return gemm_cols<T, WIDE>(rows, K, A, sar, sac, B, cols, C, cols, ep);
+    i64 c = 0;
     const auto at = [&](i64 c0) {  // the epilogue's matrix shifted to column block c0
         Epi<T> e = ep;
         if (e.E) e.E += c0;
@@ -453,6 +457,7 @@ struct Run {
     i64 per_layer, nd, nm;
     bool keep_z;
     T *slots, *bounds, *W1t, *W2t, *g, *g2, *gF, *ga;
+    T* h0 = nullptr;  // the input of the segment whose activations the slots hold (bounds + seg·N·d)
 
     Run(const Shape& s_, T* W1_, T* W2_, T* alpha_, std::vector<T>& ws_)
         : s(s_), W1(W1_), W2(W2_), alpha(alpha_), ws(ws_) {
@@ -475,7 +480,7 @@ struct Run {
     }
     Slot<T> slot(i64 i) const {
         T* p = slots + i * per_layer;
-        Slot<T> sl{p, nullptr, nullptr, nullptr};
+        Slot<T> sl{i == 0 ? h0 : p, nullptr, nullptr, nullptr};
         p += nd;
         if (s.mlp) {
             sl.a = p;
@@ -517,7 +522,7 @@ struct Run {
     // layers [l0, l1) from the segment's input bounds[seg]; the last output goes to `end`
     void forward_segment(i64 seg, T* end) {
         const i64 l0 = seg * s.S, l1 = l0 + s.S < s.L ? l0 + s.S : s.L;
-        std::memcpy(slot(0).h, bounds + seg * nd, nd * sizeof(T));
+        h0 = bounds + seg * nd;  // the first layer's input stays where it is
         for (i64 l = l0; l < l1; ++l) {
             T* out = l + 1 < l1 ? slot(l + 1 - l0).h : end;
             forward_layer(l, slot(l - l0), out);
