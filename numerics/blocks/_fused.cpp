@@ -237,7 +237,9 @@ __attribute__((always_inline)) static inline void gemm_tile(i64 i, i64 K, const 
             case EPI_DTANH: each([&](T g, i64 at) { const T a = ep.E[at]; return g * (T(1) - a * a); }); break;
             case EPI_DRELU: each([&](T g, i64 at) { return ep.E[at] > T(0) ? g : T(0); }); break;
             case EPI_SGD: each([&](T g, i64 at) { return C[at] - ep.rate * g; }); break;
-            case EPI_SGD_DECAY: each([&](T g, i64 at) { const T w = C[at]; return w - (ep.rate * g + ep.decay * w); }); break;
+            case EPI_SGD_DECAY:
+                each([&](T g, i64 at) { const T w = C[at]; return w - (ep.rate * g + ep.decay * w); });
+                break;
             default: each([](T g, i64) { return g; });
         }
     }
@@ -261,8 +263,8 @@ static void gemm_cols_k(i64 rows, i64 K, const T* A, i64 sar, i64 sac, const T* 
 }
 
 template <class T, int NC>  // (not inlined into gemm: its edges made gemm's own frame and prologue costly)
-__attribute__((noinline)) static void gemm_cols(i64 rows, i64 K, const T* A, i64 sar, i64 sac, const T* B, i64 ldb, T* C, i64 ldc,
-                      const Epi<T>& ep) {
+__attribute__((noinline)) static void gemm_cols(i64 rows, i64 K, const T* A, i64 sar, i64 sac, const T* B, i64 ldb,
+                                                T* C, i64 ldc, const Epi<T>& ep) {
     constexpr int W = HFX_VBYTES / sizeof(T);
     if constexpr (NC != (HFX_NREG >= 32 ? 4 * W : 2 * W)) {  // an edge: one instantiation for every epilogue
         gemm_cols_k<T, NC, -1>(rows, K, A, sar, sac, B, ldb, C, ldc, ep);
@@ -574,9 +576,10 @@ struct Run {
                 if (s.mlp) {
                     T* W2l = W2 + l * d * m;
                     // g_z = (g_F W₂) ⊙ σ'(z): tanh and ReLU in the product's epilogue, GELU after it
-                    if (s.act == ACT_TANH) gemm(N, m, d, gf, d, (i64)1, W2l, ga, Epi<T>{EPI_DTANH, sl.a, T(0), T(0)});
-                    else if (s.act == ACT_RELU) gemm(N, m, d, gf, d, (i64)1, W2l, ga, Epi<T>{EPI_DRELU, sl.a, T(0), T(0)});
-                    else {
+                    if (s.act != ACT_GELU) {
+                        const Epi<T> back{s.act == ACT_TANH ? EPI_DTANH : EPI_DRELU, sl.a, T(0), T(0)};
+                        gemm(N, m, d, gf, d, (i64)1, W2l, ga, back);
+                    } else {
                         gemm(N, m, d, gf, d, (i64)1, W2l, ga);
                         activate_backward(s.act, nm, sl.z, sl.a, ga);
                     }
@@ -587,7 +590,7 @@ struct Run {
                 }
                 if (l > 0)  // ∂h = g + g_in W₁ (shortcut) or g_in W₁, before W₁ moves
                     gemm(N, d, gin_w, gin, gin_w, (i64)1, Wfirst, gnext,
-                         s.variant == PLAIN ? Epi<T>{EPI_STORE, nullptr, T(0), T(0)} : Epi<T>{EPI_ADD, gcur, T(0), T(0)});
+                         Epi<T>{s.variant == PLAIN ? EPI_STORE : EPI_ADD, gcur, T(0), T(0)});
                 if (step) gemm(gin_w, d, N, gin, (i64)1, gin_w, sl.h, Wfirst, upd);  // W₁ ← W₁ − (η ∂W₁ + cW₁)
                 else gemm(gin_w, d, N, gin, (i64)1, gin_w, sl.h, gW1 + l * wsize1());  // ∂W₁ = g_zᵀ h
                 if (l == 0) break;
