@@ -33,6 +33,7 @@ import platform
 import shutil
 import stat
 import subprocess
+import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -151,8 +152,12 @@ def build(march: str = "native") -> ctypes.CDLL | None:
     key = hashlib.sha256("\0".join([source, version, " ".join(flags), _cpu_key()]).encode())
     try:
         path = _cache_dir() / f"fused-{key.hexdigest()[:20]}.so"
-        if not path.exists() and not _compile(compiler, flags, path):
-            return None
+        if not path.exists():
+            if sys.stderr is not None and sys.stderr.isatty():  # (a terminal only: logs and pipes stay as they were)
+                print(f"hfx: compiling the fused engine for this CPU (-march={march}), once: about 10 s",
+                      file=sys.stderr, flush=True)
+            if not _compile(compiler, flags, path):
+                return None
         lib = ctypes.CDLL(str(path))
     except OSError:
         return None
