@@ -79,7 +79,8 @@ def closed_forms() -> Derivation:
     p3 = 2 / m3 - 1
     steps = (
         Equal(sp.Derivative(t1, uf), integrand(sp.S.One, uf), "$N = 1$: $dt₁/du_f = 1/u̇(u_f)$"),
-        Substitute(t1, sp.S.Zero, "$t₁(u₀) = 0$", subs={uf: u0}),
+        Substitute(t1.subs(s, u0 + d), sp.S.Zero, "$t₁(u₀) = 0$ for a rise $u₀ < s$ ($s = u₀ + d$; at $u₀ = s$ "
+                   "it is undefined: ln 0)", subs={uf: u0}),
         Equal(sp.Derivative(T2_RISE, uf), integrand(sp.S(2), uf).subs(s, u0 + d),
               "$N = 2$: Saxe et al.'s Eq. (11) ($τ = 1$), for a rise $u₀ < s$ ($s = u₀ + d$; at $u₀ = s$ it is "
               "undefined), has $dt/du_f = 1/u̇(u_f)$", SAXE_2014 + ", Eq. (11)"),
@@ -90,9 +91,10 @@ def closed_forms() -> Derivation:
                                                  "fractions)"),
         Equal(density3_z, sp.Subs(integrand(sp.S(3)), (u, s), (zf**3, c**3)) * sp.Derivative(zf**3, zf),
               "$= 1/u̇(u_f) ⋅ du_f/dz_f$ with $u_f = z_f³$, $s = c³$"),
-        Substitute(t3, sp.S.Zero, "$t₃ = 0$ at $z_f = z₀$", subs={zf: z0}),
+        Substitute(t3.subs(c, z0 + d), sp.S.Zero, "$t₃ = 0$ at $z_f = z₀$, for $z₀ < c$ ($c = z₀ + d$)",
+                   subs={zf: z0}),
         Equal(sp.Derivative(t4, uf), integrand(sp.S(4), uf), "$N = 4$: $dt₄/du_f = 1/u̇(u_f)$"),
-        Substitute(t4, sp.S.Zero, "$t₄(u₀) = 0$", subs={uf: u0}),
+        Substitute(t4.subs(s, u0 + d), sp.S.Zero, "$t₄(u₀) = 0$, for $u₀ < s$ ($s = u₀ + d$)", subs={uf: u0}),
         Equal(integrand(N), u ** (P_EXP - 1) / (N * s) + u**P_EXP / (N * s * (s - u)),
               "any $N$: split off the power that dominates at small $u$ ($p = 2/N − 1$)"),
         Equal(sp.Derivative(POWER_PART.subs(N, m3), u), u ** (p3 - 1) / (m3 * s),

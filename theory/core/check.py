@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import itertools
 import math
 import random
 import time
@@ -42,6 +43,7 @@ from theory.core import (
     approach,
     concrete,
     cost,
+    critical,
     dimensions,
     domain,
     explicit,
@@ -131,6 +133,9 @@ def check_step(step: Step, ctx: Context) -> Outcome:
         return Outcome(Status.FAILED, "assumptions", ctx.refusal)
     try:
         step = exact_floats(step)
+        refusal = _unsampled_symbols(step)
+        if refusal:
+            return Outcome(Status.FAILED, "assumptions", refusal)
         step = defined_within(step, ctx.facts)
         step, ctx = _whole_numbers(step, ctx)
         if isinstance(step, MatrixGradient):
@@ -140,6 +145,21 @@ def check_step(step: Step, ctx: Context) -> Outcome:
         return _check_equality(step, ctx)
     except Exception as exc:  # a crash in SymPy must fail the step, visibly
         return Outcome(Status.FAILED, "error", f"{type(exc).__name__}: {exc}")
+
+
+def _unsampled_symbols(step: Step) -> str | None:
+    """A refusal for a symbol whose domain the instances cannot stand for (`sampling.unsampled`), or None."""
+    parts: list[object] = [step.lhs, step.rhs, getattr(step, "factor", None), getattr(step, "wrt", None)]
+    parts += [e for pair in getattr(step, "subs", {}).items() for e in pair]
+    symbols = {s for e in parts if isinstance(e, sp.Basic) for s in e.free_symbols if isinstance(s, sp.Symbol)}
+    for s in sorted(symbols, key=str):
+        why = sampling.unsampled(s)
+        if why:
+            given = getattr(s, "_assumptions_orig", None) or s.assumptions0  # (as declared, not all they imply)
+            declared = ", ".join(k for k, v in sorted(given.items()) if v and k != "commutative")
+            return (f"hfx cannot check a step about {s} ({declared}): {why}; declare it real (positive, integer, "
+                    "...) and state what else you need as a fact")
+    return None
 
 
 def _whole_numbers(step: Step, ctx: Context) -> tuple[Step, Context]:
@@ -394,7 +414,9 @@ def _check_equality(step: Step, ctx: Context) -> Outcome:
         if exact is not None:
             certified.append("sympy")
             exact_method = exact
-    refuted, undefined_somewhere = _domain(raw_l, "=", raw_r, ctx)
+    # a Substitute's domain is that of its side with the premise put in unevaluated (y/y at x = y, not 1)
+    held_l = step.held_sides()[0] if isinstance(step, Substitute) else raw_l
+    refuted, undefined_somewhere = _domain(held_l, "=", raw_r, ctx)
     if refuted is not None:
         return refuted
     factor = step.factor if isinstance(step, Equivalent) else None
@@ -625,7 +647,33 @@ def _domain(raw_l: sp.Basic, relation: str, raw_r: sp.Basic, ctx: Context) -> tu
     verdict = domain.obligations(raw_l, relation, raw_r, apply=ctx.apply, evaluate=_value_at)
     if verdict.failure:
         return Outcome(Status.FAILED, "domain", verdict.failure), ""
-    return None, verdict.unproved
+    inexact = _kinks_at_inexact_points(raw_l, raw_r)
+    return None, "; ".join(filter(None, [verdict.unproved, inexact]))
+
+
+def _kinks_at_inexact_points(*sides: sp.Basic) -> str:
+    """Why a derivative of a kinked function (|g|, max(g, h), sign g, …) may not be proved, or "".
+
+    The derivative does not exist where g = 0 (or g = h), and the step is refuted there when that point is exact
+    (`kinks`).  Where g's zeros can only be approximated (x³ − x − 1 = 0, cos x = x: a root of no short closed
+    form), no instance lands on them: d/dx|x³ − x − 1| = (3x² − 1)·sign(x³ − x − 1) was proved.  Such a step is
+    at most checked."""
+    for side in sides:
+        for node in sp.preorder_traversal(side):
+            if not (isinstance(node, sp.Derivative) and kinks.has_kinks(node.expr)):
+                continue
+            for kinked in node.expr.atoms(sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min):
+                args = kinked.args[:1] if not isinstance(kinked, (sp.Max, sp.Min)) else [
+                    a - b for a, b in itertools.combinations(kinked.args, 2)]
+                for g in args:
+                    for v in node.variables:
+                        if not isinstance(v, sp.Symbol) or v not in g.free_symbols or len(g.free_symbols) != 1:
+                            continue
+                        _, approx = critical.zeros(g, v)
+                        if approx:
+                            return (f"the derivative of {kinked} does not exist where {g} = 0, at points such as "
+                                    f"{v} ≈ {sp.N(approx[0], 8)} that no exact instance reaches")
+    return ""
 
 
 def _is_limit(side: sp.Basic) -> bool:

@@ -163,6 +163,22 @@ def random_value(symbol: sp.Symbol, rng: random.Random, far: bool = True) -> sp.
     raise NoInstance(f"no value satisfies the assumptions of {symbol} ({symbol.assumptions0})")
 
 
+def unsampled(symbol: sp.Symbol) -> str | None:
+    """Why the instances cannot stand for `symbol`'s whole domain, or None.
+
+    The instances draw exact finite values (rationals, Gaussian rationals), so a symbol whose domain holds ±∞ (an
+    ``extended_real`` or ``infinite`` symbol: z3 reads it as a real too) or holds no such value at all (``irrational``,
+    ``transcendental``) would leave the numeric rung nothing to refute, while an exact certificate that rests on
+    SymPy's assumptions (which call r² irrational for an irrational r) stood alone: such steps were proved false."""
+    if symbol.is_infinite or (symbol.is_finite is not True and symbol.is_extended_real):
+        return "its domain holds ±∞, a value no instance draws (and z3 reads it as a real)"
+    try:
+        random_value(symbol, random.Random(0))
+    except NoInstance:
+        return "no value the instances draw (exact rationals and Gaussian rationals) satisfies it"
+    return None
+
+
 def _random_real(rng: random.Random, far: bool) -> sp.Rational:
     denominator = rng.randint(7, 997)
     exponent = rng.uniform(-3, 3)

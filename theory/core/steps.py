@@ -207,6 +207,14 @@ class Substitute(Step):
     def sides(self) -> tuple[sp.Basic, sp.Basic]:
         return (self.lhs.subs(dict(self.subs)) if self.subs else self.lhs), self.rhs
 
+    def held_sides(self) -> tuple[sp.Basic, sp.Basic]:
+        """The sides with the premise put in unevaluated: x/y at x = y stays y/y, undefined at y = 0 (`sides`
+        gives 1, and a step "at x = y: x/y = 1" was proved); for the domain of the step."""
+        if not self.subs:
+            return self.lhs, self.rhs
+        with sp.evaluate(False):
+            return self.lhs.subs(dict(self.subs)), self.rhs
+
     def formula(self) -> Formula:
         return Formula(self.lhs, "=", self.rhs, at=tuple(self.subs.items()))
 
