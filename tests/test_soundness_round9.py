@@ -11,8 +11,12 @@
 3. A derivative of a kinked function whose kink lies at a root with no short closed form (x³ − x − 1 = 0,
    cos x = x): no exact instance lands on it, so d/dx|x³ − x − 1| = (3x² − 1)·sign(x³ − x − 1) and the ReLU's
    d/dx max(x⁵ − x − 1, 0) = (5x⁴ − 1)·H(x⁵ − x − 1) were proved; such steps are now at most checked.
-(Left, reported: the inverse of a general matrix is taken to exist (tr(A⁻¹A) = n proved); differences below
-2⁻⁵¹² of the sides (tanh 200 = 1) and zeros at transcendental points ((cos x − x)² > 0) stay checked.)
+4. The inverse of a matrix not known to be invertible was taken to exist: tr(A⁻¹A) = n and det(A⁻¹)·det A = 1 were
+   proved for a general A (false at A = 0; the instances drew invertible matrices).  Such a step is now at most
+   checked, unless the matrix is of kind "spd", "orthogonal" or the new "invertible", or built from such (Σ + λI
+   with Σ ≻ 0 and λ > 0).
+(Left, reported: differences below 2⁻⁵¹² of the sides (tanh 200 = 1) and zeros at transcendental points
+((cos x − x)² > 0) stay checked.)
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import pytest
 import sympy as sp
 from _soundness import Case, Control, assert_control_holds, assert_planted_fails, verify_alone
 
-from theory.derivation import Equal, Inequality, Status, Substitute
+from theory.derivation import Assumption, Equal, Inequality, MatrixGradient, Status, Substitute
 
 x, y = sp.symbols("x y", real=True)
 q = sp.Symbol("q", positive=True)
@@ -34,6 +38,12 @@ p = sp.Symbol("p", extended_positive=True)
 pn = sp.Symbol("pn", extended_nonnegative=True)
 f = sp.Function("f")
 t = sp.Symbol("t", real=True)
+n = sp.Symbol("n", integer=True, positive=True)
+lam = sp.Symbol("lambda", positive=True)
+A, S = sp.MatrixSymbol("A", n, n), sp.MatrixSymbol("S", n, n)
+I_n = sp.Identity(n)
+KIND = {k: Assumption(f"A {k}", f"A is {k}", matrix_kinds={A: k}) for k in ("spd", "orthogonal", "invertible")}
+S_SPD = Assumption("S ≻ 0", "S is spd", facts={S.T: S}, matrix_kinds={S: "spd"})
 
 PLANTS: list[Case] = [
     ("irrational r: frac(r²) > 0", lambda: Inequality(sp.frac(r**2), 0, "r", relation=">"), ()),
@@ -68,6 +78,12 @@ NOT_PROVED: list[Case] = [
                                              (-sp.sin(x) - 1) * sp.Heaviside(sp.cos(x) - x), "r"), ()),
     ("d/dx |cos x − x|", lambda: Equal(sp.Derivative(sp.Abs(sp.cos(x) - x), x),
                                        (-sp.sin(x) - 1) * sp.sign(sp.cos(x) - x), "r"), ()),
+    ("general A: tr(A⁻¹A) = n", lambda: Equal(sp.Trace(sp.MatMul(A.inverse(), A, evaluate=False)), n, "r"), ()),
+    ("general A: det(A⁻¹)·det A = 1", lambda: Equal(sp.Determinant(A.inverse()) * sp.Determinant(A), 1, "r"), ()),
+    ("general A: ∂tr(A⁻¹)/∂A", lambda: MatrixGradient(sp.Trace(A.inverse()), -(A.inverse() * A.inverse()).T, "r",
+                                                     wrt=A), ()),
+    ("S − λI for S ≻ 0: (S − λI)⁻¹(S − λI) = I",
+     lambda: Equal(sp.MatMul((S - lam * I_n).inverse(), S - lam * I_n, evaluate=False), I_n, "r"), (S_SPD,)),
 ]
 
 CONTROLS: list[Control] = [
@@ -80,6 +96,15 @@ CONTROLS: list[Control] = [
     ("at x = y: x·y ⇒ y²", lambda: Substitute(x * y, y**2, "r", subs={x: y}), (), Status.PROVED),
     ("at f = id: f(q)/q ⇒ 1", lambda: Substitute(f(q) / q, 1, "r", subs={f: sp.Lambda(t, t)}), (), Status.PROVED),
     ("at f = exp: f(y)·f(−y) ⇒ 1", lambda: Substitute(f(y) * f(-y), 1, "r", subs={f: sp.Lambda(t, sp.exp(t))}), (),
+     Status.PROVED),
+    ("spd A: tr(A⁻¹A) = n", lambda: Equal(sp.Trace(sp.MatMul(A.inverse(), A, evaluate=False)), n, "r"),
+     (KIND["spd"],), Status.PROVED),
+    ("orthogonal A: tr(A⁻¹A) = n", lambda: Equal(sp.Trace(sp.MatMul(A.inverse(), A, evaluate=False)), n, "r"),
+     (KIND["orthogonal"],), Status.PROVED),
+    ("invertible A: det(A⁻¹)·det A = 1", lambda: Equal(sp.Determinant(A.inverse()) * sp.Determinant(A), 1, "r"),
+     (KIND["invertible"],), Status.PROVED),
+    ("S + λI for S ≻ 0: (S + λI)⁻¹(S + λI) = I",
+     lambda: Equal(sp.MatMul((S + lam * I_n).inverse(), S + lam * I_n, evaluate=False), I_n, "r"), (S_SPD,),
      Status.PROVED),
     ("d/dx |x² + 1| = 2x", lambda: Equal(sp.Derivative(sp.Abs(x**2 + 1), x), 2 * x, "r"), (), Status.PROVED),
     ("d/dx max(x, 0) at x > 0 … = 1 for positive q", lambda: Equal(sp.Derivative(sp.Max(q, 0), q), 1, "r"), (),

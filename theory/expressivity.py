@@ -17,7 +17,7 @@ from __future__ import annotations
 import sympy as sp
 
 from theory.core.registry import theorem
-from theory.derivation import Derivation, Equal, Substitute
+from theory.derivation import Assumption, Derivation, Equal, Substitute
 from theory.references import HE_2016
 
 
@@ -72,6 +72,8 @@ def relu_width_n_cannot_be_identity() -> Derivation:
             "on the orthant, $V = 0$, contradicting $VW = 2I$."
         ),
         steps=steps,
+        assumptions=(Assumption("$W$ invertible", "$VW = 2I$ forces $\\rank W = n$ (step 3): $W^{−1}$ exists",
+                                matrix_kinds={W: "invertible"}),),
         references=(HE_2016,),
         conclusion=(
             "C5 and C11 hold exactly for a bias-free ReLU layer of width at most $n$: the identity is not "

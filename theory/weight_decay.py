@@ -233,7 +233,8 @@ def plain_minimiser() -> Derivation:
             Inequality(lam / (sigma + lam), sp.S.Zero, "strictly positive for every $λ > 0$", relation=">"),
             *_explicit_positive_hessian(),
         ),
-        assumptions=(SPD, Assumption("$A = Σ + λI$", "$A$ is invertible since $Σ ≻ 0$ and $λ > 0$")),
+        assumptions=(SPD, Assumption("$A = Σ + λI$", "$A$ is invertible since $Σ ≻ 0$ and $λ > 0$",
+                                     matrix_kinds={A: "spd"})),
         references=(ESL_2009, LOSHCHILOV_2019),
         conclusion="For the plain block, weight decay pulls the critical point away from the identity, by "
                    "$λ/(σ + λ)$ along each eigen-direction of $Σ$, for every $n$ (that it is the minimiser is shown "

@@ -639,7 +639,9 @@ def _domain(raw_l: sp.Basic, relation: str, raw_r: sp.Basic, ctx: Context) -> tu
     are wrong, and the points z3 or a root finder give against a domain condition.  A condition that
     cannot be proved keeps every exact certificate from standing (the step is at most checked).
     """
-    if _has_matrices(raw_l, raw_r) or not all(isinstance(s, sp.Expr) for s in (raw_l, raw_r)):
+    if _has_matrices(raw_l, raw_r):
+        return None, _unknown_inverse((raw_l, raw_r), ctx.matrix_kinds)
+    if not all(isinstance(s, sp.Expr) for s in (raw_l, raw_r)):
         return None, ""
     found = domain.refute(raw_l, relation, raw_r, evaluate=_value_at)
     if found:
@@ -649,6 +651,65 @@ def _domain(raw_l: sp.Basic, relation: str, raw_r: sp.Basic, ctx: Context) -> tu
         return Outcome(Status.FAILED, "domain", verdict.failure), ""
     inexact = _kinks_at_inexact_points(raw_l, raw_r)
     return None, "; ".join(filter(None, [verdict.unproved, inexact]))
+
+
+_ALWAYS_INVERTIBLE = ("spd", "orthogonal", "invertible")
+
+
+def _unknown_inverse(sides: tuple[sp.Basic, ...], kinds: Mapping[sp.Basic, str]) -> str:
+    """Why an inverse in `sides` may not exist on the declared domain, or "".
+
+    A⁻¹ exists only where det A ≠ 0, as 1/x only where x ≠ 0; hfx draws general matrices that are invertible, so
+    tr(A⁻¹A) = n was proved for a general A (false at A = 0).  An inverse is known to exist for a matrix of kind
+    "spd", "orthogonal" or "invertible", I, a nonzero multiple, a product, transpose or inverse of such matrices,
+    and a sum of positive semidefinite terms (an spd matrix, c·I or c·S with c ≥ 0) one of which is definite
+    (Σ + λI with λ > 0).  Any other inverse keeps the step from being proved (it is at most checked)."""
+
+    def invertible(m: sp.Basic) -> bool:
+        if isinstance(m, (sp.MatAdd, sp.MatMul)):
+            m = m.doit()  # (a premise put in unevaluated: λI + (A − λI) is A)
+        if isinstance(m, sp.Identity):
+            return True
+        if isinstance(m, sp.MatrixSymbol):
+            return kinds.get(m) in _ALWAYS_INVERTIBLE
+        if isinstance(m, (sp.Transpose, sp.Inverse)):
+            return invertible(m.arg)
+        if isinstance(m, sp.MatMul):
+            scalars = [a for a in m.args if not isinstance(a, MatrixExpr)]
+            return all(a.is_nonzero is True for a in scalars) and all(
+                invertible(a) for a in m.args if isinstance(a, MatrixExpr))
+        if isinstance(m, sp.MatAdd):
+            terms = [_semidefinite(a) for a in m.args]
+            return all(t is not None for t in terms) and any(t == "definite" for t in terms)
+        return False
+
+    def _semidefinite(m: sp.Basic) -> str | None:  # "definite", "semidefinite" or None (unknown)
+        scale, core = sp.S.One, m
+        if isinstance(m, sp.MatMul):
+            scalars = [a for a in m.args if not isinstance(a, MatrixExpr)]
+            matrices = [a for a in m.args if isinstance(a, MatrixExpr)]
+            if len(matrices) != 1:
+                return None
+            scale, core = sp.Mul(*scalars), matrices[0]
+        if not (isinstance(core, sp.Identity) or (isinstance(core, sp.MatrixSymbol) and kinds.get(core) == "spd")):
+            return None
+        if scale.is_positive is True:
+            return "definite"
+        return "semidefinite" if scale.is_nonnegative is True else None
+
+    for side in sides:
+        if not isinstance(side, sp.Basic):
+            continue
+        for node in sp.preorder_traversal(side):
+            base = None
+            if isinstance(node, sp.Inverse):
+                base = node.arg
+            elif isinstance(node, sp.MatPow) and node.exp.is_negative is True:
+                base = node.base
+            if base is not None and not invertible(base):
+                return (f"({base})⁻¹ exists only where det({base}) ≠ 0, which the declared kinds do not ensure "
+                        "(declare the matrix kind \"invertible\", \"spd\" or \"orthogonal\")")
+    return ""
 
 
 def _kinks_at_inexact_points(*sides: sp.Basic) -> str:
@@ -1048,6 +1109,11 @@ def _check_gradient(step: MatrixGradient, ctx: Context) -> Outcome:
     explicit = _explicit_gradient(step, ctx)
     if explicit.status is Status.FAILED:
         return explicit
+    inverse = _unknown_inverse((step.lhs, step.rhs), ctx.matrix_kinds)
+    if inverse:
+        notes.append(f"domain: {inverse}" + ("; not proved: the certificate holds only where the inverse exists"
+                                             if exact is not None else ""))
+        exact = None
     checks = (explicit.method, *notes)
     if exact is not None:
         return Outcome(Status.PROVED, exact, engines=("sympy",), cross_checks=checks)

@@ -280,4 +280,6 @@ def _has_kind(m: sp.Basic, kind: str) -> bool:
         return m.is_diagonal()
     if kind == "skew":
         return m == -m.T
+    if kind == "invertible":
+        return m.rows == m.cols and m.det() != 0
     return False

@@ -30,7 +30,8 @@ evaluates a step (*checked* evidence, and the counterexamples that make a step
   "general", "symmetric", "diagonal" and "skew" also at scales 10⁻⁶ and 10⁶; "orthogonal"
   (exactly: the Cayley transform of a skew matrix times a diagonal of signs) includes
   reflections and −I, not only rotations; "spd" is QΛQᵀ with a rational orthogonal Q and
-  eigenvalues from 10⁻⁶ to 10⁶ (and EEᵀ + I/4).
+  eigenvalues from 10⁻⁶ to 10⁶ (and EEᵀ + I/4); "invertible" is a "general" square matrix with det ≠ 0
+  (the inverse of a matrix not known to be invertible keeps a step from being proved, `theory.core.check`).
 - **Sums, products and integrals** at a point are evaluated by the usual convention and by
   quadrature (`theory.core.concrete`), not by SymPy's Karr convention and integrator.
 - **Definitions**: an `Assumption` fact whose key is a symbol (e.g. ``Σ = RRᵀ``)
@@ -62,7 +63,7 @@ EXPENSIVE_POINTS = 6  # at most this many for a step holding a limit, an integra
 FIRST_SIZES = (2, 3, 4)  # every dimension at once, in the first instances
 MIXED_SIZES = (1, 2, 3, 4, 5)  # each dimension independently, afterwards: first all 1, then in turn, then at random
 TURN_SIZES = (5, 2, 3, 4)  # (`_size`)
-MATRIX_KINDS = ("general", "symmetric", "spd", "orthogonal", "diagonal", "skew")
+MATRIX_KINDS = ("general", "symmetric", "spd", "orthogonal", "diagonal", "skew", "invertible")
 SPECIAL_REALS = (0, 1, -1, 2, -2, sp.Rational(1, 2), sp.Rational(-1, 2), 3, -3)
 INTEGER_RANGE = 40  # integers are drawn from −40…40 (then filtered by the symbol's assumptions)
 FAR_PROBABILITY = 0.15  # of a random value outside the moderate ranges (when the symbol may take one)
@@ -237,6 +238,10 @@ def matrix_value(shape: tuple[int, int], kind: str, rng: random.Random, index: i
     if kind == "spd":
         return _spd(entries, rng, index)
     if kind == "general":
+        value = entries
+    elif kind == "invertible":  # a general matrix with det ≠ 0 (redrawn until it has one)
+        while entries.det() == 0:
+            entries = sp.Matrix(rows, cols, lambda i, j: entry())
         value = entries
     elif kind == "symmetric":
         value = (entries + entries.T) / 2
