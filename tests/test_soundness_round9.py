@@ -78,6 +78,8 @@ NOT_PROVED: list[Case] = [
                                              (-sp.sin(x) - 1) * sp.Heaviside(sp.cos(x) - x), "r"), ()),
     ("d/dx |cos x − x|", lambda: Equal(sp.Derivative(sp.Abs(sp.cos(x) - x), x),
                                        (-sp.sin(x) - 1) * sp.sign(sp.cos(x) - x), "r"), ()),
+    ("d/dx |x³ − x − q − 1| (q > 0)", lambda: Equal(sp.Derivative(sp.Abs(x**3 - x - q - 1), x),
+                                                    (3 * x**2 - 1) * sp.sign(x**3 - x - q - 1), "r"), ()),
     ("general A: tr(A⁻¹A) = n", lambda: Equal(sp.Trace(sp.MatMul(A.inverse(), A, evaluate=False)), n, "r"), ()),
     ("general A: det(A⁻¹)·det A = 1", lambda: Equal(sp.Determinant(A.inverse()) * sp.Determinant(A), 1, "r"), ()),
     ("general A: ∂tr(A⁻¹)/∂A", lambda: MatrixGradient(sp.Trace(A.inverse()), -(A.inverse() * A.inverse()).T, "r",

@@ -656,6 +656,12 @@ def _domain(raw_l: sp.Basic, relation: str, raw_r: sp.Basic, ctx: Context) -> tu
 _ALWAYS_INVERTIBLE = ("spd", "orthogonal", "invertible")
 
 
+def _filler(s: sp.Symbol, choice: int = 0) -> sp.Basic | None:
+    """The `choice`-th (from 0) of 1, 2, −1, ½, 3, −2 that `s`'s assumptions admit (None: there is none)."""
+    admitted = [sp.sympify(v) for v in (1, 2, -1, sp.Rational(1, 2), 3, -2) if sampling.satisfies(sp.sympify(v), s)]
+    return admitted[choice] if choice < len(admitted) else None
+
+
 def _unknown_inverse(sides: tuple[sp.Basic, ...], kinds: Mapping[sp.Basic, str]) -> str:
     """Why an inverse in `sides` may not exist on the declared domain, or "".
 
@@ -728,9 +734,19 @@ def _kinks_at_inexact_points(*sides: sp.Basic) -> str:
                     a - b for a, b in itertools.combinations(kinked.args, 2)]
                 for g in args:
                     for v in node.variables:
-                        if not isinstance(v, sp.Symbol) or v not in g.free_symbols or len(g.free_symbols) != 1:
+                        if not isinstance(v, sp.Symbol) or v not in g.free_symbols:
                             continue
-                        _, approx = critical.zeros(g, v)
+                        rest = [o for o in g.free_symbols - {v} if isinstance(o, sp.Symbol)]
+                        if len(rest) != len(g.free_symbols) - 1:
+                            continue  # (a matrix inside: not a real function of v)
+                        approx: list[sp.Rational] = []
+                        for choice in (0, 1):  # the others at their first, then their second admissible value
+                            others = {o: _filler(o, choice) for o in rest}
+                            if any(val is None for val in others.values()):
+                                break
+                            approx = critical.zeros(g.xreplace(others), v)[1]
+                            if approx:
+                                break
                         if approx:
                             return (f"the derivative of {kinked} does not exist where {g} = 0, at points such as "
                                     f"{v} ≈ {sp.N(approx[0], 8)} that no exact instance reaches")
