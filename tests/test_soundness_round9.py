@@ -127,3 +127,27 @@ def test_a_derivative_at_a_kink_no_instance_reaches_is_not_proved(case: Case) ->
 @pytest.mark.parametrize("case", CONTROLS, ids=[c[0] for c in CONTROLS])
 def test_true_control_holds(case: Control) -> None:
     assert_control_holds(case, "round9")
+
+
+def test_a_time_limit_never_interrupts_an_import(tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+                                                 ) -> None:
+    """SymPy imports some of its modules on first use (sympy.sets.handlers.issubset inside solveset): a CPU limit
+    that fired during such an import left the .pyc file open (an unraisable ResourceWarning, which failed a proof in
+    CI) and would leave a module half made. The limit now waits for the import, then fires in the block."""
+    import sys
+    import time
+
+    from theory.core.ladder import Timeout, time_limit
+
+    module = tmp_path / "hfx_slow_to_import.py"  # type: ignore[operator]
+    module.write_text("import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end:\n    pass\n"
+                      "DONE = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "hfx_slow_to_import", raising=False)
+    give_up = time.process_time() + 5.0
+    with pytest.raises(Timeout), time_limit(0.05):
+        import hfx_slow_to_import  # noqa: F401  (0.3 s of CPU at its top level: the limit lands inside)
+
+        while time.process_time() < give_up:
+            pass
+    assert sys.modules["hfx_slow_to_import"].DONE

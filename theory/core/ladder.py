@@ -62,12 +62,16 @@ MAX_DEFERRALS = 1000  # then the limit fires wherever it lands (at most about a 
 def _in_finaliser(frame: types.FrameType | None, block: types.FrameType) -> bool:
     """Whether the interrupted code is a finaliser run on top of the block (`__del__`, a weakref callback, a
     `gc.callbacks` hook): an exception raised there cannot reach the block (Python reports it as unraisable and
-    goes on; under pytest that is an error of whichever test is running)."""
+    goes on; under pytest that is an error of whichever test is running); or an import (SymPy imports some of its
+    modules on first use: interrupted, the import left its .pyc file open, an unraisable ResourceWarning, and would
+    leave a module half made for the rest of the process)."""
     hooks = {getattr(cb, "__code__", None) for cb in gc.callbacks}
     f = frame
     while f is not None and f is not block:
         code = f.f_code
         if code.co_name == "__del__" or code in hooks or code.co_filename.endswith(("weakref.py", "_weakrefset.py")):
+            return True
+        if code.co_filename.startswith("<frozen importlib"):
             return True
         f = f.f_back
     return False
@@ -82,7 +86,7 @@ def time_limit(seconds: float) -> Iterator[None]:
     used) the block runs without a limit.  Nested limits compose: an enclosing
     limit that expires first governs, and on exit the enclosing timer is re-armed
     with what is left of it (it used to be cancelled).  A limit that expires while a
-    finaliser runs (garbage collection can run one anywhere) waits for it to return.
+    finaliser runs (garbage collection can run one anywhere) or a module is imported waits for it to return.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
