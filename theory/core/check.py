@@ -656,12 +656,6 @@ def _domain(raw_l: sp.Basic, relation: str, raw_r: sp.Basic, ctx: Context) -> tu
 _ALWAYS_INVERTIBLE = ("spd", "orthogonal", "invertible")
 
 
-def _filler(s: sp.Symbol, choice: int = 0) -> sp.Basic | None:
-    """The `choice`-th (from 0) of 1, 2, −1, ½, 3, −2 that `s`'s assumptions admit (None: there is none)."""
-    admitted = [sp.sympify(v) for v in (1, 2, -1, sp.Rational(1, 2), 3, -2) if sampling.satisfies(sp.sympify(v), s)]
-    return admitted[choice] if choice < len(admitted) else None
-
-
 def _unknown_inverse(sides: tuple[sp.Basic, ...], kinds: Mapping[sp.Basic, str]) -> str:
     """Why an inverse in `sides` may not exist on the declared domain, or "".
 
@@ -741,7 +735,7 @@ def _kinks_at_inexact_points(*sides: sp.Basic) -> str:
                             continue  # (a matrix inside: not a real function of v)
                         approx: list[sp.Rational] = []
                         for choice in (0, 1):  # the others at their first, then their second admissible value
-                            others = {o: _filler(o, choice) for o in rest}
+                            others = {o: sampling.filler(o, choice) for o in rest}
                             if any(val is None for val in others.values()):
                                 break
                             approx = critical.zeros(g.xreplace(others), v)[1]

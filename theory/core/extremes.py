@@ -58,7 +58,7 @@ def search(lhs: sp.Basic, relation: str, rhs: sp.Basic, evaluate: Evaluator,
     deadline = time.process_time() + SEARCH_SECONDS if deadline is None else deadline
     gap = lhs - rhs
     for s in symbols:
-        fillers = {o: _filler(o) for o in symbols if o != s}
+        fillers = {o: sampling.filler(o) for o in symbols if o != s}
         if any(v is None for v in fillers.values()):
             continue
         for value in _points(gap, s, deadline):
@@ -115,13 +115,6 @@ def _violated(a: sp.Basic, relation: str, b: sp.Basic) -> bool:
     if s is None:
         return False
     return {"<": s >= 0, "≤": s > 0, ">": s <= 0, "≥": s < 0}[relation]
-
-
-def _filler(s: sp.Symbol) -> sp.Basic | None:
-    for v in (1, 2, -1, sp.Rational(1, 2), 3, -2):
-        if sampling.satisfies(sp.sympify(v), s):
-            return sp.sympify(v)
-    return None
 
 
 def _points(gap: sp.Expr, s: sp.Symbol, deadline: float) -> Iterator[sp.Basic]:

@@ -97,6 +97,16 @@ class NoInstance(ValueError):
     """The declared facts and kinds cannot be realised together (no stand-in satisfies them)."""
 
 
+FILLERS = (1, 2, -1, sp.Rational(1, 2), 3, -2)  # values for the other symbols while one is searched
+
+
+def filler(s: sp.Symbol, choice: int = 0) -> sp.Basic | None:
+    """The `choice`-th (from 0) of `FILLERS` that `s`'s assumptions admit (None: there is none): the value a symbol
+    takes while the zeros or extremes of an expression are searched in another one."""
+    admitted = [v for v in map(sp.sympify, FILLERS) if satisfies(v, s)]
+    return admitted[choice] if choice < len(admitted) else None
+
+
 def satisfies(value: sp.Basic, symbol: sp.Symbol) -> bool:
     """Whether SymPy confirms every assumption of `symbol` (positive, integer, …) for `value`."""
     if value.is_Rational and not ({"prime", "composite"} & set(symbol.assumptions0)):
