@@ -1,7 +1,9 @@
 """hfx: a symbolic and numeric theory verifier for H(x) = F(x) + x."""
 
-from theory._ground import use_python_ground_types
+import os as _os
+import sys as _sys
 
-use_python_ground_types()  # (theory/_ground.py: SymPy's polynomials in Python, where CPU-time limits bind)
+if "sympy" not in _sys.modules:  # SymPy's polynomials in Python, where CPU-time limits bind (theory/_ground.py;
+    _os.environ["SYMPY_GROUND_TYPES"] = "python"  # importing theory here would cost the CLI's early checks)
 
 __version__ = "0.1.0"

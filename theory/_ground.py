@@ -7,13 +7,14 @@ call short: the zero search of tanh(54w/143)/tanh(3w/185) (solveset rewrites it 
 tens of thousands) ran 72 CPU seconds under a 3-second limit.  In pure Python every limit binds within
 milliseconds; verifying all of hfx's derivations gave the same statuses either way, in 84 s instead of 100 s.
 
-`use_python_ground_types` is called by `theory/__init__.py` and `hfx/__init__.py`, before anything imports SymPy
-where they can: then the environment variable decides (SymPy reads it once, on import; child processes inherit
-it).  Where SymPy was imported first (a script that starts with ``import sympy``), the three module globals through
-which SymPy 1.14's polynomials reach python-flint are switched off instead: new polynomials are built on the
-Python representation (`DMP_Python`, over python-flint's integers: each arithmetic operation is still one short
-C call), and integer factorisation takes SymPy's own Zassenhaus algorithm.  Dense matrices over ℤ and ℚ
-(`DomainMatrix` on `DFM`) keep python-flint: the checks handle small matrices only.
+`use_python_ground_types` is called by `theory/__init__.py` (`hfx/__init__.py` sets the variable itself, so as not to
+import theory before the command line's early checks), before anything imports SymPy where they can: then the
+environment variable decides (SymPy reads it once, on import; child processes inherit it).  Where SymPy was
+imported first (a script that starts with ``import sympy``), the three module globals through which SymPy 1.14's
+polynomials reach python-flint are switched off instead: new polynomials are built on the Python representation
+(`DMP_Python`, over python-flint's integers: each arithmetic operation is still one short C call), and integer
+factorisation takes SymPy's own Zassenhaus algorithm.  Dense matrices over ℤ and ℚ (`DomainMatrix` on `DFM`)
+keep python-flint: the checks handle small matrices only.
 """
 
 from __future__ import annotations
