@@ -13,7 +13,7 @@ expressions themselves (deterministic for a given step and seed):
   a negative or a non-integer power (denominators, sqrt), ``upper − lower + 1`` of a sum or
   product and ``upper − lower`` of an integral, every sum in one symbol, and each side itself;
 - their **real zeros** in one symbol at a time, the other symbols at one random value each:
-  exactly where SymPy finds them (`Poly.real_roots`, or `solveset` within a number of function calls;
+  exactly where SymPy finds them (`Poly.real_roots`, or `solveset` within a count of calls and returns;
   a periodic solution set is cut to [−12, 12]), numerically otherwise (sign changes on a grid,
   refined by bisection);
 - for an integer symbol the integers at and next to each zero; for any other symbol the zero
@@ -48,7 +48,7 @@ MAX_ZEROS = 4  # zeros kept per critical expression and symbol (those nearest to
 MAX_SEARCHES = 24  # zero searches (a critical expression in one symbol) per step, the simplest expressions first
 SOLVE_CALLS = 500_000  # calls and returns one exact solution may make (`ladder.time_limit`; then the grid)
 SOLVE_SECONDS = 8.0  # CPU seconds for one exact solution: a safety net (SOLVE_CALLS take 0.1-2 s)
-SCAN_SECONDS = 2.0  # CPU seconds for one scan of the grid: a safety net (a scan takes milliseconds)
+SCAN_SECONDS = 2.0  # CPU seconds for one scan of the grid: a safety net (scans took at most 0.15 s)
 MAX_DEGREE = 12  # polynomials up to this degree are solved exactly
 BESIDE = sp.Rational(1, 10**6)  # distance of the points beside a zero
 PERIODIC_WINDOW = sp.Interval(-12, 12)  # a periodic solution set is cut to this window
