@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import hfx  # noqa: F401  (first: SymPy's ground types are set before SymPy is imported, as `hfx` sets them)
 import pytest
 import torch
 

@@ -163,3 +163,66 @@ def test_a_call_limit_is_a_count_of_calls_not_time() -> None:
             with time_limit(60.0, calls=events - 50):
                 work(slow)
     assert sys.getprofile() is None
+
+
+_GROUND = """
+import os, time
+import theory, sympy as sp, mpmath
+from theory.core import critical
+p = sp.Symbol("p", real=True)
+e = sp.Rational(83823, 115) + sp.log(sp.Rational(21543226, 567)) / sp.log(1 / (p + 1))
+start = time.process_time()
+exact, approx, complete = critical._zeros(e, p, None)
+print(theory.GROUND_TYPES, sp.external.gmpy.GROUND_TYPES, mpmath.libmp.BACKEND, os.environ.get("MPMATH_NOGMPY"),
+      f"{time.process_time() - start:.2f}", complete)
+"""
+
+
+def test_huge_integers_are_gmp_work_not_python_loops_under_the_safety_net() -> None:
+    """SymPy's number theory on Python integers spent 22 CPU seconds (cut by the 8 s safety net, a CPU-time limit:
+    where it fires depends on the machine) in `divmod` on integers of hundreds of thousands of digits while solving
+    83823/115 + log(21543226/567)/log(1/(p + 1)) = 0; on gmpy2's integers the search ends by itself, well inside
+    the net (about 1-2 s here), its count of calls deciding.  mpmath stays on Python's integers."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "0"}
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(_GROUND)], capture_output=True, text=True,
+                          timeout=120, env=env, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    how, ground, backend, nogmpy, seconds, complete = done.stdout.split()
+    assert (how, ground, backend, nogmpy) == ("environment", "gmpy", "python", "1")
+    assert complete == "True"  # no limit fired: the outcome does not depend on the machine's speed
+    assert float(seconds) < critical.SOLVE_SECONDS / 2
+
+
+def test_factorint_of_a_gmpy2_integer_beyond_the_float_range() -> None:
+    """SymPy 1.14 on gmpy2 passed an `mpz` above 1.8e308 to `math.log` in `_perfect_power` (OverflowError: a step
+    of identity-init.branch-decay failed with it at a large instance); theory/_ground.py gives those modules
+    logarithms of integers of any size."""
+    import theory
+    from sympy.external import gmpy
+
+    assert gmpy.GROUND_TYPES == "gmpy" and "sympy.ntheory.factor_" in theory.BIG_INTEGER_LOGS
+    n = gmpy.MPZ(3) ** 700 * 7
+    assert sp.factorint(n) == {3: 700, 7: 1}
+    assert sp.Integer(2) ** sp.Rational(1, 3) * sp.Integer(10**400) ** sp.Rational(1, 2) == \
+        sp.Integer(10**200) * sp.Integer(2) ** sp.Rational(1, 3)
+
+
+def test_a_crash_of_the_exact_search_leaves_the_grid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure inside SymPy's exact search used to leave no zeros at all: the kink of d/dx|x³ − x − 1| at its
+    irrational root then went unseen and the derivative was proved.  The grid's approximations remain."""
+    from theory.derivation import Equal, Status
+
+    from _soundness import verify_alone
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a SymPy failure")
+
+    monkeypatch.setattr(critical, "_part_zeros", crash)
+    critical._zeros.cache_clear()
+    r = sp.Dummy("r", real=True)
+    exact, approx, complete = critical._zeros(r**3 - r - 1, r, None)
+    assert exact == [] and len(approx) == 1 and abs(float(approx[0]) - 1.324718) < 1e-6
+    x = sp.Symbol("x", real=True)
+    step = Equal(sp.Derivative(sp.Abs(x**3 - x - 1), x), (3 * x**2 - 1) * sp.sign(x**3 - x - 1), "r")
+    assert verify_alone(step, (), "crash") is not Status.PROVED
+    critical._zeros.cache_clear()

@@ -159,8 +159,8 @@ def _zeros(expr: sp.Expr, symbol: sp.Symbol,
                 approx += ap
     except Timeout:  # (incomplete: a proof must not be confirmed by this search)
         return [], _numeric_zeros(e, real), False
-    except Exception:  # root finding only adds points: a failure of SymPy or mpmath here (NoConvergence, …) adds none
-        return [], [], True
+    except Exception:  # a failure of SymPy here (NoConvergence, an integer too long to print, …): the grid still
+        return [], _numeric_zeros(e, real), True  # looks (no points at all hid the kinks of a derivative)
     return exact, approx, True
 
 
