@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import hfx  # noqa: F401  (first: SymPy's ground types are set before SymPy is imported, as `hfx` sets them)
 import pytest
 import torch
+
+import hfx  # noqa: F401  (before any SymPy import: the ground types `hfx verify` runs, theory/_ground.py)
 
 if TYPE_CHECKING:
     from hfx.doc_model import DocView

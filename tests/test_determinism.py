@@ -197,8 +197,9 @@ def test_factorint_of_a_gmpy2_integer_beyond_the_float_range() -> None:
     """SymPy 1.14 on gmpy2 passed an `mpz` above 1.8e308 to `math.log` in `_perfect_power` (OverflowError: a step
     of identity-init.branch-decay failed with it at a large instance); theory/_ground.py gives those modules
     logarithms of integers of any size."""
-    import theory
     from sympy.external import gmpy
+
+    import theory
 
     assert gmpy.GROUND_TYPES == "gmpy" and "sympy.ntheory.factor_" in theory.BIG_INTEGER_LOGS
     n = gmpy.MPZ(3) ** 700 * 7
@@ -210,9 +211,9 @@ def test_factorint_of_a_gmpy2_integer_beyond_the_float_range() -> None:
 def test_a_crash_of_the_exact_search_leaves_the_grid(monkeypatch: pytest.MonkeyPatch) -> None:
     """A failure inside SymPy's exact search used to leave no zeros at all: the kink of d/dx|x³ − x − 1| at its
     irrational root then went unseen and the derivative was proved.  The grid's approximations remain."""
-    from theory.derivation import Equal, Status
-
     from _soundness import verify_alone
+
+    from theory.derivation import Equal, Status
 
     def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a SymPy failure")
@@ -220,7 +221,7 @@ def test_a_crash_of_the_exact_search_leaves_the_grid(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(critical, "_part_zeros", crash)
     critical._zeros.cache_clear()
     r = sp.Dummy("r", real=True)
-    exact, approx, complete = critical._zeros(r**3 - r - 1, r, None)
+    exact, approx, _ = critical._zeros(r**3 - r - 1, r, None)
     assert exact == [] and len(approx) == 1 and abs(float(approx[0]) - 1.324718) < 1e-6
     x = sp.Symbol("x", real=True)
     step = Equal(sp.Derivative(sp.Abs(x**3 - x - 1), x), (3 * x**2 - 1) * sp.sign(x**3 - x - 1), "r")
